@@ -1,0 +1,61 @@
+// The plan description: the plain data codegen hands to the native plan writer.
+// It is the one contract between TypeScript and native/: the writer turns it into
+// .plan bytes (native/PLAN_FORMAT.md), the reader turns bytes back into an engine.
+// Every tensor has a static shape here; symbolic dims are resolved before lowering.
+
+/** Element types, with the code each has in the plan file. */
+export const PLAN_DTYPE_CODES = {
+  f32: 0, f16: 1, bf16: 2, i8: 3, u8: 4, i32: 5, i64: 6, bool: 7,
+} as const;
+export type PlanDType = keyof typeof PLAN_DTYPE_CODES;
+
+/** Activation epilogues and unary kernels share one numbering with native/cpu. */
+export const ACTIVATION_CODES = {
+  none: 0, relu: 1, sigmoid: 2, tanh: 3, leakyRelu: 4, clip: 5, gelu: 6, silu: 7,
+} as const;
+export type ActivationName = keyof typeof ACTIVATION_CODES;
+
+export const BINARY_CODES = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, pow: 6 } as const;
+export type BinaryName = keyof typeof BINARY_CODES;
+
+export const SCALE_MODE_CODES = { uniform: 0, channel: 1, elementwise: 2 } as const;
+export const POOL_MODE_CODES = { max: 0, avg: 1 } as const;
+
+export interface PlanTensor {
+  name: string;
+  dtype: PlanDType;
+  shape: number[];
+  /** 'arena': activations, inputs and outputs (offset into the context's arena);
+   *  'weights': constant data (offset into the plan's weight blob, 64-byte aligned). */
+  location: 'arena' | 'weights';
+  offset: number;
+}
+
+/**
+ * One kernel launch. `kernel` names a kernel in native/cpu's registry; `ints` and
+ * `floats` are its parameters (layout per kernel in native/PLAN_FORMAT.md).
+ * `info` is opaque JSON kept for inspection (fused layer names, tactic, precision).
+ */
+export interface PlanLayer {
+  name: string;
+  kernel: string;
+  inputs: number[];
+  outputs: number[];
+  ints: number[];
+  floats: number[];
+  info: string;
+}
+
+export interface PlanDesc {
+  kilnVersion: string;
+  /** 32 bytes: digest of the build options. */
+  buildDigest: Uint8Array;
+  /** CPU ISA features the plan requires (e.g. [] or ['avx2','fma']). */
+  targetIsa: string[];
+  arenaBytes: number;
+  weights: Uint8Array;
+  tensors: PlanTensor[];
+  inputs: number[];
+  outputs: number[];
+  layers: PlanLayer[];
+}

@@ -1,0 +1,4 @@
+// dsl/: the fluent network builder.
+export { Network, type NetworkOptions } from './network.js';
+export { NetworkTensor, type ConvOptions, type PoolOptions, type ScaleOptions, type FullyConnectedOptions, type ShuffleOptions } from './tensor.js';
+export { resolveWeights, type WeightTensor, type WeightsArg, type WeightStore } from './weights.js';

@@ -1,0 +1,89 @@
+// Convolution and pooling: N-d sliding windows over [N, C, spatial...] tensors.
+// Spatial dims must be static; the batch dim may be symbolic.
+import { defineOp, type InferContext } from '../op-registry.js';
+import { formatType, type Dim, type TensorType } from '../shape.js';
+import { EPILOGUE_ATTRS } from './activation.js';
+import { spatialList, windowOut, type WindowParams } from './shape-rules.js';
+
+/** Resolves the window attributes of a conv or pool node for `n` spatial dims. */
+export function windowParams(attrs: InferContext['attrs'], kernel: readonly number[]): WindowParams | string {
+  const n = kernel.length;
+  const strides = spatialList(attrs.strides as number[], n, 1);
+  const padsBegin = spatialList(attrs.padsBegin as number[], n, 0);
+  const padsEnd = spatialList(attrs.padsEnd as number[], n, 0);
+  const dilations = spatialList((attrs.dilations as number[] | undefined) ?? [], n, 1);
+  if (!strides) return `'strides' needs ${n} values, got [${String(attrs.strides)}]`;
+  if (!padsBegin) return `'padsBegin' needs ${n} values, got [${String(attrs.padsBegin)}]`;
+  if (!padsEnd) return `'padsEnd' needs ${n} values, got [${String(attrs.padsEnd)}]`;
+  if (!dilations) return `'dilations' needs ${n} values, got [${String(attrs.dilations)}]`;
+  if (strides.some((s) => s < 1) || dilations.some((d) => d < 1)) return `strides and dilations must be >= 1`;
+  if ([...padsBegin, ...padsEnd].some((p) => p < 0)) return `padding must be >= 0`;
+  return { kernel: [...kernel], strides, padsBegin, padsEnd, dilations };
+}
+
+function windowOutput(ctx: InferContext, x: TensorType, channels: Dim, kernel: readonly number[]): TensorType {
+  const w = windowParams(ctx.attrs, kernel);
+  if (typeof w === 'string') return ctx.fail(w);
+  const spatial = x.shape.slice(2).map((d, i) => {
+    if (typeof d !== 'number') return ctx.fail(`spatial dim ${i + 2} of input 'x' ${formatType(x)} must be static`, { argument: 'x' });
+    const o = windowOut(d, w.kernel[i]!, w.strides[i]!, w.padsBegin[i]!, w.padsEnd[i]!, w.dilations[i]!);
+    if (Number.isNaN(o)) ctx.fail(`window ${w.kernel.join('x')} (dilation ${w.dilations.join('x')}) does not fit input 'x' ${formatType(x)} with padding [${w.padsBegin}]+[${w.padsEnd}]`, { argument: 'x', received: formatType(x) });
+    return o;
+  });
+  return { dtype: x.dtype, shape: [x.shape[0]!, channels, ...spatial] };
+}
+
+defineOp({
+  name: 'Conv',
+  group: 'conv',
+  inputs: [{ name: 'x' }, { name: 'w' }, { name: 'b', optional: true }],
+  attrs: {
+    strides: { kind: 'ints', default: [] },
+    padsBegin: { kind: 'ints', default: [] },
+    padsEnd: { kind: 'ints', default: [] },
+    dilations: { kind: 'ints', default: [] },
+    groups: { kind: 'int', default: 1 },
+    ...EPILOGUE_ATTRS,
+  },
+  infer: (ctx) => {
+    const [x, w, b] = ctx.inputs as [TensorType, TensorType, TensorType | undefined];
+    const n = x.shape.length - 2;
+    if (n < 1 || n > 3) ctx.fail(`input 'x' must be [N,C,spatial...] with 1 to 3 spatial dims, got ${formatType(x)}`, { argument: 'x', received: formatType(x) });
+    if (w.shape.length !== n + 2 || !w.shape.every((d) => typeof d === 'number')) {
+      ctx.fail(`weights 'w' must be static [Cout,Cin/groups,${'k,'.repeat(n).slice(0, -1)}], got ${formatType(w)}`, { argument: 'w', received: formatType(w) });
+    }
+    const groups = ctx.attrs.groups as number;
+    const [cout, cinPerGroup] = w.shape as number[];
+    const cin = x.shape[1]!;
+    if (groups < 1 || cout! % groups !== 0) ctx.fail(`groups ${groups} must divide the ${cout} output channels`, { argument: 'groups' });
+    if (typeof cin === 'number' && cin !== cinPerGroup! * groups) {
+      ctx.fail(`weights 'w' ${formatType(w)} expect ${cinPerGroup! * groups} input channels (groups ${groups}), input 'x' ${formatType(x)} has ${cin}`, { argument: 'w', expected: `${cinPerGroup! * groups} channels`, received: `${cin}` });
+    }
+    if (x.dtype !== w.dtype) ctx.fail(`weights 'w' dtype ${w.dtype} differs from input 'x' ${x.dtype}`, { argument: 'w' });
+    if (b && (b.shape.length !== 1 || b.shape[0] !== cout)) ctx.fail(`bias 'b' must be ${x.dtype}[${cout}], got ${formatType(b)}`, { argument: 'b', expected: `${x.dtype}[${cout}]`, received: formatType(b) });
+    return [windowOutput(ctx, x, cout!, (w.shape as number[]).slice(2))];
+  },
+});
+
+defineOp({
+  name: 'Pool',
+  group: 'pool',
+  inputs: [{ name: 'x' }],
+  attrs: {
+    mode: { kind: 'string', oneOf: ['max', 'avg'] },
+    kernel: { kind: 'ints' },
+    strides: { kind: 'ints', default: [] },
+    padsBegin: { kind: 'ints', default: [] },
+    padsEnd: { kind: 'ints', default: [] },
+    countIncludePad: { kind: 'bool', default: false },
+  },
+  infer: (ctx) => {
+    const x = ctx.inputs[0]!;
+    const kernel = ctx.attrs.kernel as number[];
+    if (x.shape.length - 2 !== kernel.length || kernel.length < 1 || kernel.length > 3) {
+      ctx.fail(`kernel ${kernel.join('x') || '[]'} needs input 'x' of rank ${kernel.length + 2} ([N,C,spatial...]), got ${formatType(x)}`, { argument: 'x', received: formatType(x) });
+    }
+    if (kernel.some((k) => k < 1)) ctx.fail(`kernel sizes must be >= 1, got [${kernel}]`, { argument: 'kernel' });
+    return [windowOutput(ctx, x, x.shape[1]!, kernel)];
+  },
+});

@@ -1,0 +1,8 @@
+// Registers every op. Import this module (src/ir/index.ts does) before using the registry.
+export * from './activation.js';
+export * from './binary.js';
+export * from './conv.js';
+import './matmul.js';
+import './normalization.js';
+export * from './movement.js';
+export * from './shape-rules.js';
