@@ -1,0 +1,35 @@
+// BuilderConfig: how a network is built (TensorRT's IBuilderConfig): optimization
+// level, passes to skip, where to dump the IR, optimization profiles, thread count
+// used for timing. Its digest goes into the plan header.
+import { createHash } from 'node:crypto';
+import { KilnError } from '../ir/index.js';
+import { OptimizationProfile } from './profile.js';
+
+export class BuilderConfig {
+  /** 0 = no optimization passes ... 5 = all. */
+  optLevel = 3;
+  /** Pass names to skip (e.g. 'FuseEpilogues'). */
+  disabledPasses: string[] = [];
+  /** Write the IR after every pass into this folder (also KILN_DUMP=dir). */
+  dumpDir: string | undefined = undefined;
+  readonly profiles: OptimizationProfile[] = [];
+
+  addOptimizationProfile(profile: OptimizationProfile): number {
+    if (!(profile instanceof OptimizationProfile)) throw new KilnError('KILN_CONFIG', 'addOptimizationProfile expects an OptimizationProfile from builder.createOptimizationProfile()');
+    if (this.profiles.length > 0) throw new KilnError('KILN_CONFIG', 'this build supports one optimization profile per engine');
+    this.profiles.push(profile);
+    return this.profiles.length - 1;
+  }
+
+  setOptLevel(level: number): this {
+    if (!Number.isInteger(level) || level < 0 || level > 5) throw new KilnError('KILN_CONFIG', `optimization level must be an integer 0..5, got ${level}`, { argument: 'optLevel', expected: '0..5', received: String(level) });
+    this.optLevel = level;
+    return this;
+  }
+
+  /** 32 bytes identifying the options that shape the plan. */
+  digest(): Uint8Array {
+    const text = JSON.stringify({ optLevel: this.optLevel, disabled: [...this.disabledPasses].sort() });
+    return new Uint8Array(createHash('sha256').update(text).digest());
+  }
+}

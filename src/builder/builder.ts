@@ -1,0 +1,65 @@
+// The Builder (TensorRT's IBuilder): network + config -> serialized plan. The path:
+// bind the profile, specialize shapes, run the pass pipeline, lower to a plan
+// description, and hand it to the native writer.
+import { Network, type NetworkOptions } from '../../dsl/index.js';
+import { lowerToPlan } from '../../codegen/index.js';
+import { buildPipeline, runPipeline } from '../../passes/index.js';
+import { KilnError, printGraph, type Graph } from '../ir/index.js';
+import { native } from '../runtime/native.js';
+import { KILN_VERSION } from '../version.js';
+import { BuilderConfig } from './builder-config.js';
+import { Logger } from './logger.js';
+import { OptimizationProfile, bindProfile } from './profile.js';
+import { specializeShapes } from './specialize.js';
+
+export interface BuildReport {
+  layersBefore: number;
+  layersAfter: number;
+  arenaBytes: number;
+  weightsBytes: number;
+  passes: { pass: string; ms: number; changed: boolean }[];
+  optimized: Graph;
+}
+
+export class Builder {
+  lastBuild: BuildReport | undefined;
+
+  constructor(readonly logger: Logger = new Logger()) {}
+
+  createNetwork(options: NetworkOptions = {}): Network {
+    return new Network(options);
+  }
+
+  createBuilderConfig(): BuilderConfig {
+    return new BuilderConfig();
+  }
+
+  createOptimizationProfile(): OptimizationProfile {
+    return new OptimizationProfile();
+  }
+
+  /** Builds the network into plan bytes for this machine's CPU. */
+  buildSerializedNetwork(network: Network | Graph, config: BuilderConfig = new BuilderConfig()): Uint8Array {
+    const graph = network instanceof Network ? network.graph : network;
+    if (!(config instanceof BuilderConfig)) throw new KilnError('KILN_CONFIG', 'buildSerializedNetwork expects a BuilderConfig from builder.createBuilderConfig()');
+    const specialized = specializeShapes(graph, bindProfile(graph, config.profiles[0]));
+    const pipeline = buildPipeline({ optLevel: config.optLevel, disable: config.disabledPasses });
+    const { graph: optimized, report } = runPipeline(specialized, pipeline, {
+      dumpDir: config.dumpDir ?? process.env.KILN_DUMP,
+      logger: (severity, message) => this.logger.log(severity, message),
+    });
+    this.logger.verbose(`optimized network:\n${printGraph(optimized)}`);
+    const { plan } = lowerToPlan(optimized, { kilnVersion: KILN_VERSION, buildDigest: config.digest() });
+    const bytes = native().serializePlan(plan);
+    this.lastBuild = {
+      layersBefore: graph.nodes.length,
+      layersAfter: optimized.nodes.length,
+      arenaBytes: plan.arenaBytes,
+      weightsBytes: plan.weights.byteLength,
+      passes: report.map((r) => ({ pass: r.pass, ms: r.ms, changed: r.changed })),
+      optimized,
+    };
+    this.logger.info(`built ${graph.nodes.length} layers -> ${optimized.nodes.length} (arena ${plan.arenaBytes} B, weights ${plan.weights.byteLength} B, plan ${bytes.byteLength} B)`);
+    return bytes;
+  }
+}

@@ -1,0 +1,14 @@
+// kiln's public API, shaped like TensorRT's object model: Logger; Builder,
+// BuilderConfig, OptimizationProfile and the DSL Network; buildSerializedNetwork ->
+// plan bytes; Runtime.deserializeEngine -> Engine -> ExecutionContext -> run.
+export { Logger, SEVERITIES, type Severity, type LogSink } from './builder/logger.js';
+export { Builder, type BuildReport } from './builder/builder.js';
+export { BuilderConfig } from './builder/builder-config.js';
+export { OptimizationProfile } from './builder/profile.js';
+export { Runtime } from './runtime/runtime.js';
+export { Engine, type IOTensorInfo, type LayerInfo } from './runtime/engine.js';
+export { ExecutionContext, type HostTensor, type OutputTensor } from './runtime/context.js';
+export { Network, NetworkTensor, type WeightTensor, type WeightsArg } from '../dsl/index.js';
+export { KilnError, ShapeError, GraphError, printGraph, formatType, type DType, type Dim, type Graph, type TypedArray } from './ir/index.js';
+export { interpret, type Tensor } from './interpret/index.js';
+export { KILN_VERSION } from './version.js';

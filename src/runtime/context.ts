@@ -1,0 +1,80 @@
+// ExecutionContext (TensorRT's IExecutionContext): owns an activation arena in the
+// native runtime; `run` executes off the event loop and resolves with the outputs.
+import { KilnError, dtypeOfArray, formatShape, type DType, type TypedArray } from '../ir/index.js';
+import type { Engine } from './engine.js';
+import { native, toKilnError, type NativeContext } from './native.js';
+
+export interface HostTensor {
+  data: TypedArray;
+  shape: readonly number[];
+  dtype?: DType;
+}
+
+export interface OutputTensor {
+  data: TypedArray;
+  shape: number[];
+  dtype: DType;
+}
+
+export class ExecutionContext {
+  private readonly handle: NativeContext;
+  private readonly shapes = new Map<string, number[]>();
+
+  /** @internal use engine.createExecutionContext */
+  constructor(readonly engine: Engine, threads: number) {
+    if (!Number.isInteger(threads) || threads < 0) throw new KilnError('KILN_CONFIG', `threads must be a non-negative integer (0 = all cores), got ${threads}`, { argument: 'threads' });
+    try {
+      this.handle = new (native().Context)(engine.handle, threads);
+    } catch (e) {
+      throw toKilnError(e);
+    }
+  }
+
+  /** Sets the shape of an input for the next runs; it must fit the engine's profile. */
+  setInputShape(name: string, dims: readonly number[]): void {
+    const info = this.engine.inputs.find((t) => t.name === name);
+    if (!info) throw new KilnError('KILN_INPUT', `setInputShape: unknown input '${name}'; the engine's inputs are: ${this.engine.inputs.map((t) => t.name).join(', ')}`, { argument: name });
+    const same = dims.length === info.shape.length && dims.every((d, i) => d === info.shape[i]);
+    if (!same) {
+      throw new KilnError('KILN_INPUT', `setInputShape: input '${name}' was built for ${info.dtype}${formatShape(info.shape)}; ${formatShape(dims)} is outside its profile`, { argument: name, expected: formatShape(info.shape), received: formatShape(dims) });
+    }
+    this.shapes.set(name, [...dims]);
+  }
+
+  getInputShape(name: string): number[] {
+    return this.shapes.get(name) ?? [...this.engine.tensorInfo(name).shape];
+  }
+
+  /**
+   * Runs the engine. Each input is a typed array (shape from setInputShape or the
+   * engine) or { data, shape }. Resolves with every output by name.
+   */
+  async run(inputs: Readonly<Record<string, TypedArray | HostTensor>>): Promise<Record<string, OutputTensor>> {
+    if (typeof inputs !== 'object' || inputs === null) throw new KilnError('KILN_INPUT', 'run expects an object mapping input names to tensors');
+    const list = Object.entries(inputs).map(([name, v]) => {
+      const t = ArrayBuffer.isView(v) ? { data: v as TypedArray, shape: this.shapes.get(name) ?? this.defaultShape(name) } : v as HostTensor;
+      if (!t || !ArrayBuffer.isView(t.data) || !Array.isArray(t.shape)) {
+        throw new KilnError('KILN_INPUT', `input '${name}': expected a typed array or { data, shape }, received ${describe(v)}`, { argument: name });
+      }
+      return { name, data: t.data, shape: [...t.shape] };
+    });
+    let outs;
+    try {
+      outs = await this.handle.run(list);
+    } catch (e) {
+      throw toKilnError(e);
+    }
+    return Object.fromEntries(outs.map((o) => [o.name, { data: o.data, shape: o.shape, dtype: o.dtype as DType }]));
+  }
+
+  private defaultShape(name: string): number[] {
+    const info = this.engine.inputs.find((t) => t.name === name);
+    return info ? [...info.shape] : [];
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (ArrayBuffer.isView(v)) return `${dtypeOfArray(v) ?? v.constructor.name} array`;
+  return typeof v === 'object' ? `an object with keys ${Object.keys(v as object).join(', ') || '(none)'}` : typeof v;
+}

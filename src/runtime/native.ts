@@ -1,0 +1,85 @@
+// Loads the native addon (built by `npm ci` through node-gyp) once, and types the
+// thin binding. All policy stays in TypeScript; all plan handling stays native.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PlanDesc } from '../../codegen/plan-desc.js';
+import { KilnError, type TypedArray } from '../ir/index.js';
+
+export interface NativeIO {
+  name: string;
+  dtype: string;
+  shape: number[];
+}
+
+export interface NativeLayer {
+  name: string;
+  kernel: string;
+  inputs: string[];
+  outputs: string[];
+  ints: number[];
+  floats: number[];
+  info: string;
+}
+
+export interface NativeEngineInfo {
+  formatVersion: number;
+  kilnVersion: string;
+  targetIsa: string[];
+  buildDigest: string;
+  arenaBytes: number;
+  weightsBytes: number;
+  inputs: NativeIO[];
+  outputs: NativeIO[];
+  layers: NativeLayer[];
+}
+
+export interface NativeTensor {
+  name: string;
+  shape: number[];
+  dtype: string;
+  data: TypedArray;
+}
+
+export interface NativeEngine {
+  info(): NativeEngineInfo;
+}
+
+export interface NativeContext {
+  run(inputs: { name: string; data: TypedArray; shape: number[] }[]): Promise<NativeTensor[]>;
+}
+
+export interface NativeBinding {
+  serializePlan(desc: PlanDesc): Uint8Array;
+  inspectPlan(bytes: Uint8Array): NativeEngineInfo;
+  Engine: new (bytes: Uint8Array) => NativeEngine;
+  Context: new (engine: NativeEngine, threads: number) => NativeContext;
+  cpuFeatures(): string[];
+  hardwareThreads(): number;
+}
+
+let binding: NativeBinding | undefined;
+
+/** Finds build/Release/kiln.node above this module (src/runtime in development, dist/ when bundled). */
+function addonPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const p = join(dir, 'build', 'Release', 'kiln.node');
+    if (existsSync(p)) return p;
+    dir = dirname(dir);
+  }
+  throw new Error('kiln native addon not found (build/Release/kiln.node); run `npm ci` (or `npx node-gyp rebuild`) in the kiln package');
+}
+
+export function native(): NativeBinding {
+  binding ??= createRequire(import.meta.url)(addonPath()) as NativeBinding;
+  return binding;
+}
+
+/** Native errors carry a `code`; give them the KilnError type users catch. */
+export function toKilnError(e: unknown): KilnError {
+  if (e instanceof KilnError) return e;
+  const err = e as { message?: string; code?: string };
+  return new KilnError(err.code ?? 'KILN_NATIVE', err.message ?? String(e));
+}

@@ -1,0 +1,22 @@
+// Runtime (TensorRT's IRuntime): plan bytes -> Engine. The native reader validates the
+// whole plan; its errors (truncated, corrupted, wrong version) arrive as KilnErrors.
+import { Logger } from '../builder/logger.js';
+import { KilnError } from '../ir/index.js';
+import { Engine } from './engine.js';
+import { native, toKilnError } from './native.js';
+
+export class Runtime {
+  constructor(readonly logger: Logger = new Logger()) {}
+
+  deserializeEngine(plan: Uint8Array): Engine {
+    if (!(plan instanceof Uint8Array)) throw new KilnError('KILN_PLAN', `deserializeEngine expects the plan as a Uint8Array, received ${typeof plan}`);
+    try {
+      const handle = new (native().Engine)(plan);
+      const engine = new Engine(handle, handle.info());
+      this.logger.info(`loaded engine: ${engine.layers.length} layers, inputs ${engine.inputs.map((t) => t.name).join(', ')}`);
+      return engine;
+    } catch (e) {
+      throw toKilnError(e);
+    }
+  }
+}
