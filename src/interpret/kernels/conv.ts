@@ -1,0 +1,59 @@
+// The Conv kernel: direct convolution, N-d (1 to 3 spatial dims), grouped, with the
+// optional bias and the fused activation epilogue. Accumulates in f64 and rounds
+// once at the output; padding taps are skipped, i.e. read as zero.
+import type { Activation } from '../../ir/index.js';
+import { activationFn } from '../activation-fns.js';
+import { defineKernel, floatInput, floatOutput, optionalFloatInput, type KernelDef } from '../kernel.js';
+import { inputCoord, window3d } from './window.js';
+
+const conv = defineKernel('Conv', (ctx) => {
+  const [x, w] = [ctx.inputs[0]!, ctx.inputs[1]!];
+  const [xs, ws, bias] = [floatInput(ctx, 0), floatInput(ctx, 1), optionalFloatInput(ctx, 2)];
+  const outShape = ctx.outputs[0]!.shape;
+  const win = window3d(ctx, x.shape, outShape, w.shape.slice(2));
+  const act = activationFn(ctx.attrs.activation as Activation, ctx.attrs.alpha as number, ctx.attrs.beta as number);
+  const groups = ctx.attrs.groups as number;
+  const [batch, cin] = [x.shape[0]!, x.shape[1]!];
+  const [cout, cinPerGroup] = [w.shape[0]!, w.shape[1]!];
+  const coutPerGroup = cout / groups;
+  const [ID, IH, IW] = win.input;
+  const [OD, OH, OW] = win.output;
+  const [KD, KH, KW] = win.kernel;
+  const out = new Float64Array(batch * cout * OD * OH * OW);
+
+  let o = 0;
+  for (let n = 0; n < batch; n++) {
+    for (let oc = 0; oc < cout; oc++) {
+      // Output channel oc sees only the input channels of its group.
+      const icBase = Math.floor(oc / coutPerGroup) * cinPerGroup;
+      for (let od = 0; od < OD; od++) {
+        for (let oh = 0; oh < OH; oh++) {
+          for (let ow = 0; ow < OW; ow++) {
+            let acc = bias ? bias[oc]! : 0;
+            for (let icg = 0; icg < cinPerGroup; icg++) {
+              const xChannel = (n * cin + icBase + icg) * ID;
+              const wChannel = (oc * cinPerGroup + icg) * KD;
+              for (let kd = 0; kd < KD; kd++) {
+                const id = inputCoord(win, 0, od, kd);
+                if (id < 0 || id >= ID) continue;
+                for (let kh = 0; kh < KH; kh++) {
+                  const ih = inputCoord(win, 1, oh, kh);
+                  if (ih < 0 || ih >= IH) continue;
+                  for (let kw = 0; kw < KW; kw++) {
+                    const iw = inputCoord(win, 2, ow, kw);
+                    if (iw < 0 || iw >= IW) continue;
+                    acc += xs[((xChannel + id) * IH + ih) * IW + iw]! * ws[((wChannel + kd) * KH + kh) * KW + kw]!;
+                  }
+                }
+              }
+            }
+            out[o++] = act(acc);
+          }
+        }
+      }
+    }
+  }
+  return [floatOutput(ctx, out)];
+});
+
+export const convKernels: readonly KernelDef[] = [conv];

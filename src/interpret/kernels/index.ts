@@ -1,0 +1,23 @@
+// Every kernel, one list per file group. Importing this module registers them all.
+import { activationKernels } from './activation.js';
+import { binaryKernels } from './binary.js';
+import { convKernels } from './conv.js';
+import { matmulKernels } from './matmul.js';
+import { movementKernels } from './movement.js';
+import { poolKernels } from './pool.js';
+import { scaleKernels } from './scale.js';
+import { softmaxKernels } from './softmax.js';
+import type { KernelDef } from '../kernel.js';
+
+export const ALL_KERNELS: readonly KernelDef[] = [
+  ...activationKernels,
+  ...binaryKernels,
+  ...scaleKernels,
+  ...convKernels,
+  ...poolKernels,
+  ...matmulKernels,
+  ...softmaxKernels,
+  ...movementKernels,
+];
+
+export { unary } from './activation.js';
