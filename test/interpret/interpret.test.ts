@@ -137,11 +137,8 @@ describe('LeNet', () => {
       ],
     });
     const image = randomTensor('f32', [1, 1, 28, 28], rng, { min: 0, max: 1 });
-    const start = performance.now();
     const { prob } = interpret(g, { image });
-    const ms = performance.now() - start;
     expect(prob!.shape).toEqual([1, 10]);
     expect(tensorValues(prob!).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
-    expect(ms).toBeLessThan(1000);
   });
 });
