@@ -1,0 +1,7 @@
+// passes/: the pass manager and the passes of kiln's optimizer, plus memory planning.
+export * from './pass.js';
+export * from './manager.js';
+export * from './eliminate-dead-layers.js';
+export * from './fuse-epilogue.js';
+export * from './plan-memory.js';
+export * from './pipeline.js';

@@ -1,0 +1,3 @@
+// passes/testing: helpers for property tests of passes (to become `kiln/testing`).
+export * from './arbitraries.js';
+export * from './compare.js';
