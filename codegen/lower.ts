@@ -36,7 +36,7 @@ function scaleDefaults(node: Node, graph: Graph): { index: number; fill: number;
 }
 
 export function lowerToPlan(graph: Graph, options: LowerOptions): Lowered {
-  const memory = planMemory(graph, { sizeOf: (v) => bytesOf(graph.types[v]!) });
+  const memory = planMemory(graph, { sizeOf: (v) => bytesOf(graph.types[v]!), inPlace: true });
   const tensors: PlanTensor[] = [];
   const index = new Map<string, number>();
   const chunks: { offset: number; data: Uint8Array }[] = [];

@@ -1,0 +1,17 @@
+// Context.run: argument parsing, the libuv worker that executes the layers
+// off the JS thread, and the conversion of outputs into typed arrays.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+
+#include "execution-context.h"
+
+namespace kiln::js {
+
+// Returns a Promise; every failure (busy context, bad inputs, kernel error)
+// rejects it, nothing throws synchronously.
+Napi::Value runAsync(Napi::Env env, const std::shared_ptr<ExecutionContext>& context, const Napi::Value& inputs);
+
+}  // namespace kiln::js

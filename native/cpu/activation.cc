@@ -1,0 +1,46 @@
+// One loop per activation with the switch hoisted out, so the simple ones
+// (relu, leakyRelu, clip) vectorize; the transcendental ones use libm.
+#include "activation.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace kiln::cpu {
+
+const char* actName(Act a) {
+  static const char* const kNames[kActCount] = {"none", "relu", "sigmoid", "tanh", "leakyRelu", "clip", "gelu", "silu"};
+  return kNames[static_cast<int>(a)];
+}
+
+void applyActivation(const Activation& act, const float* x, float* y, size_t n) {
+  const float alpha = act.alpha, beta = act.beta;
+  switch (act.kind) {
+    case Act::none:
+      if (x != y)
+        for (size_t i = 0; i < n; ++i) y[i] = x[i];
+      return;
+    case Act::relu:
+      for (size_t i = 0; i < n; ++i) y[i] = x[i] > 0.f ? x[i] : 0.f;
+      return;
+    case Act::sigmoid:
+      for (size_t i = 0; i < n; ++i) y[i] = 1.f / (1.f + std::exp(-x[i]));
+      return;
+    case Act::tanh:
+      for (size_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+      return;
+    case Act::leakyRelu:
+      for (size_t i = 0; i < n; ++i) y[i] = x[i] >= 0.f ? x[i] : x[i] * alpha;
+      return;
+    case Act::clip:
+      for (size_t i = 0; i < n; ++i) y[i] = std::min(std::max(x[i], alpha), beta);
+      return;
+    case Act::gelu:
+      for (size_t i = 0; i < n; ++i) y[i] = 0.5f * x[i] * (1.f + std::erf(x[i] * 0.70710678118654752f));
+      return;
+    case Act::silu:
+      for (size_t i = 0; i < n; ++i) y[i] = x[i] / (1.f + std::exp(-x[i]));
+      return;
+  }
+}
+
+}  // namespace kiln::cpu

@@ -1,0 +1,78 @@
+// See conv-im2col.h. Columns of one output row map to input positions spaced
+// by the stride along x, so each panel row is filled run by run: a bounds
+// check per run, a clipped (strided) copy inside it.
+#include "conv-im2col.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace kiln::cpu {
+
+Im2colTables::Im2colTables(const Window3& w, int64_t channels)
+    : inD_(w.in[0]), inH_(w.in[1]), inW_(w.in[2]), strideW_(w.stride[2]) {
+  const int64_t taps = w.kernelVolume();
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t t = 0; t < taps; ++t) {
+      const int64_t kx = t % w.kernel[2], ky = (t / w.kernel[2]) % w.kernel[1], kz = t / (w.kernel[2] * w.kernel[1]);
+      kChannel_.push_back(c * w.inVolume());
+      kz_.push_back(static_cast<int32_t>(kz * w.dilation[0]));
+      ky_.push_back(static_cast<int32_t>(ky * w.dilation[1]));
+      kx_.push_back(static_cast<int32_t>(kx * w.dilation[2]));
+    }
+  for (int64_t oz = 0; oz < w.out[0]; ++oz)
+    for (int64_t oy = 0; oy < w.out[1]; ++oy) {
+      const uint32_t rowEnd = static_cast<uint32_t>(jz_.size() + w.out[2]);
+      for (int64_t ox = 0; ox < w.out[2]; ++ox) {
+        jz_.push_back(static_cast<int32_t>(oz * w.stride[0] - w.padBegin[0]));
+        jy_.push_back(static_cast<int32_t>(oy * w.stride[1] - w.padBegin[1]));
+        jx_.push_back(static_cast<int32_t>(ox * w.stride[2] - w.padBegin[2]));
+        jRowEnd_.push_back(rowEnd);
+      }
+    }
+}
+
+void Im2colSource::pack(size_t k0, size_t kc, size_t j0, size_t nc, size_t nr, float* dst) const {
+  const Im2colTables& t = *t_;
+  const int64_t D = t.inD_, H = t.inH_, W = t.inW_, sW = t.strideW_;
+  for (size_t p = 0; p * nr < nc; ++p) {
+    const size_t jBase = j0 + p * nr;
+    const size_t cols = std::min(nr, nc - p * nr);
+    float* panel = dst + p * kc * nr;
+    for (size_t kk = 0; kk < kc; ++kk) {
+      const size_t k = k0 + kk;
+      const float* xc = x_ + t.kChannel_[k];
+      const int64_t dz = t.kz_[k], dy = t.ky_[k], dx = t.kx_[k];
+      float* row = panel + kk * nr;
+      for (size_t jj = 0; jj < cols;) {
+        const size_t j = jBase + jj;
+        const size_t run = std::min<size_t>(t.jRowEnd_[j] - j, cols - jj);
+        const int64_t iz = t.jz_[j] + dz, iy = t.jy_[j] + dy;
+        float* out = row + jj;
+        if (iz < 0 || iz >= D || iy < 0 || iy >= H) {
+          std::memset(out, 0, run * sizeof(float));
+        } else {
+          const float* src = xc + (iz * H + iy) * W;
+          const int64_t ix0 = t.jx_[j] + dx;
+          // Run positions r with 0 <= ix0 + r*sW < W are inside the image.
+          const int64_t lo = ix0 >= 0 ? 0 : (-ix0 + sW - 1) / sW;
+          const int64_t hi = std::min<int64_t>(int64_t(run), ix0 >= W ? 0 : (W - ix0 + sW - 1) / sW);
+          if (lo >= hi) {
+            std::memset(out, 0, run * sizeof(float));
+          } else {
+            std::memset(out, 0, size_t(lo) * sizeof(float));
+            if (sW == 1) {
+              std::memcpy(out + lo, src + ix0 + lo, size_t(hi - lo) * sizeof(float));
+            } else {
+              for (int64_t r = lo; r < hi; ++r) out[r] = src[ix0 + r * sW];
+            }
+            std::memset(out + hi, 0, (run - size_t(hi)) * sizeof(float));
+          }
+        }
+        jj += run;
+      }
+      if (cols < nr) std::memset(row + cols, 0, (nr - cols) * sizeof(float));
+    }
+  }
+}
+
+}  // namespace kiln::cpu

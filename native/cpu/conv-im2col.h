@@ -1,0 +1,41 @@
+// Implicit im2col for conv: B[k][j] = x[c][iz][iy][ix] of the input window
+// that output position j sees through kernel tap k (zero in the padding),
+// produced panel by panel straight into the GEMM's packing buffer. The full
+// im2col matrix (k x spatial, often many MB) is never materialized.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "sgemm.h"
+#include "window.h"
+
+namespace kiln::cpu {
+
+// Per-layer tables, built once at load: where each row k and each column j of
+// B starts in the input. Shared read-only by all runs.
+class Im2colTables {
+ public:
+  Im2colTables(const Window3& w, int64_t channels);
+
+ private:
+  friend class Im2colSource;
+  int64_t inD_, inH_, inW_, strideW_;
+  std::vector<int64_t> kChannel_;           // element offset of row k's channel
+  std::vector<int32_t> kz_, ky_, kx_;       // row k's dilated tap offset
+  std::vector<int32_t> jz_, jy_, jx_;       // column j's window origin (may be negative)
+  std::vector<uint32_t> jRowEnd_;           // first column after j's output row
+};
+
+// B of one (image, group) conv problem.
+class Im2colSource final : public PanelSource {
+ public:
+  Im2colSource(const Im2colTables& tables, const float* x) : t_(&tables), x_(x) {}
+  void pack(size_t k0, size_t kc, size_t j0, size_t nc, size_t nr, float* dst) const override;
+
+ private:
+  const Im2colTables* t_;
+  const float* x_;
+};
+
+}  // namespace kiln::cpu

@@ -1,0 +1,83 @@
+// See kernel-registry.h. The list is built on first use and checked for
+// duplicate names, so adding a kernel is one line here plus its file.
+#include "kernel-registry.h"
+
+#include <unordered_map>
+
+#include "../error.h"
+#include "../text.h"
+#include "kernels.h"
+#include "layer-check.h"
+
+namespace kiln {
+namespace {
+
+using cpu::KernelDef;
+
+std::unordered_map<std::string, KernelDef> buildRegistry() {
+  const KernelDef all[] = {
+      cpu::copyKernel(), cpu::transposeKernel(), cpu::unaryKernel(),   cpu::binaryKernel(), cpu::scaleKernel(),
+      cpu::convKernel(), cpu::poolKernel(),      cpu::gemmKernel(),    cpu::softmaxKernel(), cpu::concatKernel(),
+  };
+  std::unordered_map<std::string, KernelDef> registry;
+  for (const KernelDef& k : all)
+    if (!registry.emplace(k.name, k).second)
+      throw Error(codes::kInternal, cat("kernel registry lists ", quoted(k.name), " twice"));
+  return registry;
+}
+
+const std::unordered_map<std::string, KernelDef>& registry() {
+  static const std::unordered_map<std::string, KernelDef> r = buildRegistry();
+  return r;
+}
+
+struct ByteRange {
+  uint64_t begin, end;
+};
+
+ByteRange rangeOf(const TensorDesc& t) { return {t.offset, t.offset + tensorBytes(t)}; }
+
+// Outputs may share memory with inputs only as an exact alias, and only for
+// kernels that read each element before writing it.
+void checkOperandOverlap(const LayerDesc& layer, const KernelDef& kernel, const std::vector<TensorDesc>& tensors) {
+  for (uint32_t out : layer.outputs) {
+    const ByteRange o = rangeOf(tensors[out]);
+    for (uint32_t in : layer.inputs) {
+      if (tensors[in].location != Location::arena) continue;
+      const ByteRange i = rangeOf(tensors[in]);
+      if (!(o.begin < i.end && i.begin < o.end)) continue;
+      const bool exact = o.begin == i.begin && o.end == i.end;
+      if (exact && kernel.inPlace) continue;
+      const std::string what = cat("layer ", quoted(layer.name), ": output ", quoted(tensors[out].name));
+      if (exact)
+        throw Error(codes::kKernel, cat(what, " shares its memory with input ", quoted(tensors[in].name),
+                                        ", but kernel ", kernel.name, " cannot run in place"));
+      throw Error(codes::kKernel,
+                  cat(what, " partially overlaps input ", quoted(tensors[in].name), " in the arena"));
+    }
+  }
+}
+
+}  // namespace
+
+const cpu::KernelDef* findKernel(std::string_view name) {
+  const auto& r = registry();
+  auto it = r.find(std::string(name));
+  return it == r.end() ? nullptr : &it->second;
+}
+
+std::vector<std::unique_ptr<cpu::LayerOp>> prepareLayers(const PlanModel& plan, const uint8_t* weights) {
+  std::vector<std::unique_ptr<cpu::LayerOp>> ops;
+  ops.reserve(plan.layers.size());
+  for (const LayerDesc& layer : plan.layers) {
+    const KernelDef* kernel = findKernel(layer.kernel);
+    if (!kernel)
+      throw Error(codes::kKernel, cat("layer ", quoted(layer.name), " uses kernel ", quoted(layer.kernel),
+                                      " that this runtime does not have"));
+    checkOperandOverlap(layer, *kernel, plan.tensors);
+    ops.push_back(kernel->validate(cpu::LayerCheck(layer, plan.tensors, weights)));
+  }
+  return ops;
+}
+
+}  // namespace kiln

@@ -1,0 +1,20 @@
+// Declarations of every kernel definition; each lives in its kernel-*.cc and
+// is listed once in kernel-registry.cc.
+#pragma once
+
+#include "kernel.h"
+
+namespace kiln::cpu {
+
+KernelDef copyKernel();
+KernelDef transposeKernel();
+KernelDef unaryKernel();
+KernelDef binaryKernel();
+KernelDef scaleKernel();
+KernelDef convKernel();
+KernelDef poolKernel();
+KernelDef gemmKernel();
+KernelDef softmaxKernel();
+KernelDef concatKernel();
+
+}  // namespace kiln::cpu

@@ -1,0 +1,57 @@
+// Packing loops, specialized on which stride is 1 so the contiguous side is
+// read sequentially (row-major and transposed operands both pack fast).
+#include "sgemm-pack.h"
+
+#include <cstring>
+
+namespace kiln::cpu {
+
+void packA(const MatrixRef& a, size_t i0, size_t mc, size_t k0, size_t kc, size_t mr, float* dst) {
+  for (size_t p = 0; p * mr < mc; ++p, dst += kc * mr) {
+    const size_t row0 = i0 + p * mr;
+    const size_t rows = mc - p * mr < mr ? mc - p * mr : mr;
+    if (rows < mr) std::memset(dst, 0, kc * mr * sizeof(float));
+    if (a.colStride == 1) {
+      for (size_t i = 0; i < rows; ++i) {
+        const float* src = a.data + ptrdiff_t(row0 + i) * a.rowStride + ptrdiff_t(k0);
+        for (size_t k = 0; k < kc; ++k) dst[k * mr + i] = src[k];
+      }
+    } else if (a.rowStride == 1) {
+      for (size_t k = 0; k < kc; ++k) {
+        const float* src = a.data + ptrdiff_t(row0) + ptrdiff_t(k0 + k) * a.colStride;
+        for (size_t i = 0; i < rows; ++i) dst[k * mr + i] = src[i];
+      }
+    } else {
+      for (size_t k = 0; k < kc; ++k)
+        for (size_t i = 0; i < rows; ++i) dst[k * mr + i] = a.at(row0 + i, k0 + k);
+    }
+  }
+}
+
+void StridedPanelSource::pack(size_t k0, size_t kc, size_t j0, size_t nc, size_t nr, float* dst) const {
+  for (size_t p = 0; p * nr < nc; ++p, dst += kc * nr) {
+    const size_t col0 = j0 + p * nr;
+    const size_t cols = nc - p * nr < nr ? nc - p * nr : nr;
+    if (b_.colStride == 1) {
+      for (size_t k = 0; k < kc; ++k) {
+        const float* src = b_.data + ptrdiff_t(k0 + k) * b_.rowStride + ptrdiff_t(col0);
+        float* row = dst + k * nr;
+        std::memcpy(row, src, cols * sizeof(float));
+        if (cols < nr) std::memset(row + cols, 0, (nr - cols) * sizeof(float));
+      }
+      continue;
+    }
+    if (cols < nr) std::memset(dst, 0, kc * nr * sizeof(float));
+    if (b_.rowStride == 1) {
+      for (size_t j = 0; j < cols; ++j) {
+        const float* src = b_.data + ptrdiff_t(k0) + ptrdiff_t(col0 + j) * b_.colStride;
+        for (size_t k = 0; k < kc; ++k) dst[k * nr + j] = src[k];
+      }
+    } else {
+      for (size_t k = 0; k < kc; ++k)
+        for (size_t j = 0; j < cols; ++j) dst[k * nr + j] = b_.at(k0 + k, col0 + j);
+    }
+  }
+}
+
+}  // namespace kiln::cpu

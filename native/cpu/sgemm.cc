@@ -1,0 +1,120 @@
+// The GEMM driver: Goto/BLIS loop nest over one tile of C.
+//   for jc in tile columns, step NC:      B block = k x NC
+//     for pc in 0..k, step KC:            pack B[pc:pc+KC, jc:jc+NC] -> L2/L3
+//       for ic in tile rows, step MC:     pack A[ic:ic+MC, pc:pc+KC] -> L2
+//         for jr step NR, ir step MR:     micro-kernel on an MR x NR tile of C
+// The first KC block overwrites C, later ones accumulate; after the last one
+// the epilogue (bias, activation) runs on the tile while it is in L1.
+#include "sgemm.h"
+
+#include <algorithm>
+
+#include "../aligned-buffer.h"
+#include "epilogue.h"
+#include "sgemm-micro.h"
+#include "sgemm-pack.h"
+#include "sgemm-tiling.h"
+
+namespace kiln::cpu {
+namespace {
+
+// Packing buffers per thread, reused across layers and runs: pool workers and
+// the calling thread each keep theirs for their lifetime.
+struct PackBuffers {
+  AlignedBuffer a, b;
+};
+thread_local PackBuffers tBuffers;
+
+size_t roundUp(size_t v, size_t m) { return (v + m - 1) / m * m; }
+
+// One MR x NR tile of C, through a stack buffer when it is cut by the edge.
+inline void microTile(const MicroKernel& mk, size_t kc, const float* a, const float* b, float* c, size_t ldc,
+                      size_t rows, size_t cols, bool accumulate) {
+  if (rows == mk.mr && cols == mk.nr) {
+    mk.fn(kc, a, b, c, ldc, accumulate);
+    return;
+  }
+  alignas(64) float tmp[kMaxMr * kMaxNr];
+  if (accumulate)
+    for (size_t i = 0; i < rows; ++i)
+      for (size_t j = 0; j < cols; ++j) tmp[i * mk.nr + j] = c[i * ldc + j];
+  mk.fn(kc, a, b, tmp, mk.nr, accumulate);
+  for (size_t i = 0; i < rows; ++i)
+    for (size_t j = 0; j < cols; ++j) c[i * ldc + j] = tmp[i * mk.nr + j];
+}
+
+void runTile(const MicroKernel& mk, const GemmProblem& p, const GemmTile& t) {
+  const size_t tileN = t.n1 - t.n0;
+  const size_t ncMax = std::min(mk.nc, roundUp(tileN, mk.nr));
+  const size_t kcMax = std::min(mk.kc, p.k);
+  const size_t mcMax = std::min(mk.mc, roundUp(t.m1 - t.m0, mk.mr));
+  PackBuffers& buf = tBuffers;
+  if (!p.aPacked) buf.a.ensure(roundUp(mcMax, mk.mr) * kcMax * sizeof(float));
+  if (!p.bPacked) buf.b.ensure(ncMax * kcMax * sizeof(float));
+  float* const aBuffer = buf.a.as<float>();
+  float* const bBuffer = buf.b.as<float>();
+  // Prepacked operands: the KC block starting at pc begins at pc * (padded
+  // rows or columns), and tiles start on MR / NR boundaries.
+  const size_t mPadded = roundUp(p.m, mk.mr), nPadded = roundUp(p.n, mk.nr);
+
+  const StridedPanelSource strided(p.b);
+  const PanelSource& bSource = p.bSource ? *p.bSource : static_cast<const PanelSource&>(strided);
+  const bool hasEpilogue = !epilogueIsEmpty(p.epilogue);
+
+  for (size_t jc = t.n0; jc < t.n1; jc += mk.nc) {
+    const size_t nc = std::min(mk.nc, t.n1 - jc);
+    for (size_t pc = 0; pc < p.k; pc += mk.kc) {
+      const size_t kc = std::min(mk.kc, p.k - pc);
+      const bool accumulate = pc > 0;
+      const bool last = pc + kc == p.k;
+      const float* packedB = bBuffer;
+      if (p.bPacked) packedB = p.bPacked + pc * nPadded + jc * kc;
+      else bSource.pack(pc, kc, jc, nc, mk.nr, bBuffer);
+      for (size_t ic = t.m0; ic < t.m1; ic += mk.mc) {
+        const size_t mc = std::min(mk.mc, t.m1 - ic);
+        const float* packedA = aBuffer;
+        if (p.aPacked) packedA = p.aPacked + pc * mPadded + ic * kc;
+        else packA(p.a, ic, mc, pc, kc, mk.mr, aBuffer);
+        for (size_t jr = 0; jr < nc; jr += mk.nr) {
+          const size_t cols = std::min(mk.nr, nc - jr);
+          const float* bPanel = packedB + jr * kc;
+          for (size_t ir = 0; ir < mc; ir += mk.mr) {
+            const size_t rows = std::min(mk.mr, mc - ir);
+            float* c = p.c + (ic + ir) * p.ldc + jc + jr;
+            microTile(mk, kc, packedA + ir * kc, bPanel, c, p.ldc, rows, cols, accumulate);
+            if (last && hasEpilogue) applyEpilogue(p.epilogue, c, p.ldc, rows, cols, ic + ir, jc + jr);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+AlignedBuffer prepackA(const MatrixRef& a, size_t m, size_t k) {
+  const MicroKernel& mk = activeMicroKernel();
+  const size_t mPadded = roundUp(m, mk.mr);
+  AlignedBuffer out(mPadded * k * sizeof(float));
+  for (size_t pc = 0; pc < k; pc += mk.kc)
+    packA(a, 0, m, pc, std::min(mk.kc, k - pc), mk.mr, out.as<float>() + pc * mPadded);
+  return out;
+}
+
+AlignedBuffer prepackB(const MatrixRef& b, size_t k, size_t n) {
+  const MicroKernel& mk = activeMicroKernel();
+  const size_t nPadded = roundUp(n, mk.nr);
+  AlignedBuffer out(nPadded * k * sizeof(float));
+  const StridedPanelSource source(b);
+  for (size_t pc = 0; pc < k; pc += mk.kc)
+    source.pack(pc, std::min(mk.kc, k - pc), 0, n, mk.nr, out.as<float>() + pc * nPadded);
+  return out;
+}
+
+void sgemmBatch(ThreadPool& pool, const GemmProblem* problems, size_t count) {
+  const MicroKernel& mk = activeMicroKernel();
+  const std::vector<GemmTile> tiles = planTiles(problems, count, pool.threads(), mk.mr, mk.nr);
+  pool.parallelFor(tiles.size(), [&](size_t i) { runTile(mk, problems[tiles[i].problem], tiles[i]); });
+}
+
+}  // namespace kiln::cpu

@@ -1,0 +1,43 @@
+// Engine loading: read (plan-reader), check the CPU, copy the weights out of
+// the caller's buffer (so the engine does not depend on it), then prepare
+// every layer (kernel-registry) against that copy, prepacking constants.
+#include "engine.h"
+
+#include <cstring>
+
+#include "cpu-features.h"
+#include "cpu/kernel-registry.h"
+#include "error.h"
+#include "plan-reader.h"
+#include "text.h"
+
+namespace kiln {
+
+void checkIsaSupported(uint64_t required) {
+  const uint64_t host = hostIsaMask();
+  const uint64_t missing = required & ~host;
+  if (!missing) return;
+  const std::vector<std::string> have = isaNames(host);
+  throw Error(codes::kPlanIsa, cat("plan needs ", joined(isaNames(missing), " "), "; this machine: ",
+                                   have.empty() ? std::string("none of the features kiln knows") : joined(have, " ")));
+}
+
+PlanModel Engine::inspect(const uint8_t* bytes, size_t size) {
+  PlanModel plan = readPlan(bytes, size);
+  prepareLayers(plan);
+  return plan;
+}
+
+std::shared_ptr<const Engine> Engine::load(const uint8_t* bytes, size_t size) {
+  PlanModel plan = readPlan(bytes, size);
+  checkIsaSupported(plan.isaMask);
+  std::shared_ptr<Engine> engine(new Engine());
+  engine->weights_.reset(plan.weights.size);
+  if (plan.weights.size) std::memcpy(engine->weights_.data(), plan.weights.data, plan.weights.size);
+  plan.weights.data = engine->weights_.data();
+  engine->plan_ = std::move(plan);
+  engine->ops_ = prepareLayers(engine->plan_, engine->weights_.data());
+  return engine;
+}
+
+}  // namespace kiln

@@ -1,0 +1,48 @@
+// Engine: a loaded plan, immutable after load and shared by all contexts
+// (through shared_ptr, so a context keeps its engine alive). It owns the
+// weight blob (copied into 64-byte aligned memory) and one prepared LayerOp
+// per layer; all validation happens in load(), none at run time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aligned-buffer.h"
+#include "cpu/kernel.h"
+#include "plan-model.h"
+
+namespace kiln {
+
+class Engine {
+ public:
+  // Reads and fully validates a plan, including the CPU features it requires.
+  // Throws kiln::Error (KILN_PLAN_*, KILN_KERNEL).
+  static std::shared_ptr<const Engine> load(const uint8_t* bytes, size_t size);
+
+  // The same validation without keeping anything, except the CPU check:
+  // a plan built for another machine can still be inspected. The returned
+  // model's weights view points into `bytes`.
+  static PlanModel inspect(const uint8_t* bytes, size_t size);
+
+  const PlanModel& plan() const { return plan_; }
+  const std::vector<std::unique_ptr<cpu::LayerOp>>& ops() const { return ops_; }
+  const uint8_t* weights() const { return weights_.data(); }
+
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+ private:
+  Engine() = default;
+
+  PlanModel plan_;  // weights view points into weights_
+  AlignedBuffer weights_;
+  std::vector<std::unique_ptr<cpu::LayerOp>> ops_;
+};
+
+// Throws KILN_PLAN_ISA unless this machine has every feature in `required`.
+void checkIsaSupported(uint64_t required);
+
+}  // namespace kiln

@@ -1,0 +1,81 @@
+// See execution-context.h. Input checking lives here, not in the binding, so
+// every front end reports the same messages.
+#include "execution-context.h"
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+
+#include "error.h"
+#include "text.h"
+
+namespace kiln {
+namespace {
+
+constexpr unsigned kMaxThreads = 1024;
+
+[[noreturn]] void inputError(const std::string& message) { throw Error(codes::kInput, message); }
+
+}  // namespace
+
+ExecutionContext::ExecutionContext(std::shared_ptr<const Engine> engine, unsigned threads)
+    : engine_(std::move(engine)),
+      pool_(threads == 0 ? ThreadPool::hardwareThreads() : std::min(threads, kMaxThreads)) {
+  const PlanModel& plan = engine_->plan();
+  arena_.reset(plan.arenaBytes);
+  tensorData_.reserve(plan.tensors.size());
+  for (const TensorDesc& t : plan.tensors) {
+    // Kernels never write weights (validated at load); the cast only lets one
+    // table serve inputs and outputs alike.
+    uint8_t* base = t.location == Location::arena ? arena_.data() : const_cast<uint8_t*>(engine_->weights());
+    tensorData_.push_back(base + t.offset);
+  }
+}
+
+bool ExecutionContext::tryBegin() {
+  bool expected = false;
+  return busy_.compare_exchange_strong(expected, true, std::memory_order_acquire);
+}
+
+void ExecutionContext::end() { busy_.store(false, std::memory_order_release); }
+
+void ExecutionContext::setInputs(const std::vector<InputData>& inputs) {
+  const PlanModel& plan = engine_->plan();
+  std::vector<std::string> names;
+  std::unordered_map<std::string, uint32_t> byName;
+  for (uint32_t t : plan.inputs) {
+    names.push_back(plan.tensors[t].name);
+    byName.emplace(plan.tensors[t].name, t);
+  }
+  const std::string known = names.empty() ? std::string("(none)") : joined(names, ", ");
+
+  std::vector<const InputData*> given(plan.tensors.size(), nullptr);
+  for (const InputData& in : inputs) {
+    auto it = byName.find(in.name);
+    if (it == byName.end()) inputError(cat("unknown input ", quoted(in.name), "; the engine's inputs are: ", known));
+    if (given[it->second]) inputError(cat("input ", quoted(in.name), " is given twice"));
+    given[it->second] = &in;
+    const TensorDesc& t = plan.tensors[it->second];
+    const bool dtypeFits = std::find(in.candidates.begin(), in.candidates.end(), t.dtype) != in.candidates.end();
+    if (!dtypeFits || in.shape != t.shape)
+      inputError(cat("input ", quoted(in.name), ": expected ", typeString(t.dtype, t.shape), ", received ",
+                     typeString(dtypeFits ? std::string(dtypeName(t.dtype)) : in.arrayDtype, in.shape)));
+    if (in.elements != elementCount(t.shape))
+      inputError(cat("input ", quoted(in.name), ": shape ", listString(t.shape), " needs ", elementCount(t.shape),
+                     " elements, data has ", in.elements));
+  }
+  for (uint32_t t : plan.inputs)
+    if (!given[t]) inputError(cat("missing input ", quoted(plan.tensors[t].name), "; the engine's inputs are: ", known));
+
+  for (uint32_t t : plan.inputs) {
+    const uint64_t bytes = tensorBytes(plan.tensors[t]);
+    if (bytes) std::memcpy(tensorData_[t], given[t]->data, bytes);
+  }
+}
+
+void ExecutionContext::execute() {
+  const cpu::RunContext ctx{tensorData_.data(), &pool_};
+  for (const auto& op : engine_->ops()) op->run(ctx);
+}
+
+}  // namespace kiln

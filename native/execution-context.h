@@ -1,0 +1,75 @@
+// ExecutionContext: the mutable half of inference. Owns an arena of the
+// plan's arenaBytes (64-byte aligned) and a thread pool; runs one inference
+// at a time (tryBegin/RunLease), while several contexts of one engine may run
+// at once. Inputs are validated and copied in by setInputs, layers run by
+// execute, outputs are read from the arena afterwards.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "aligned-buffer.h"
+#include "engine.h"
+#include "thread-pool.h"
+
+namespace kiln {
+
+// One caller-supplied input, as described by the binding.
+struct InputData {
+  std::string name;
+  // dtypes the caller's array can hold (a Uint8Array may be u8 or bool) and
+  // the name to print when none fits.
+  std::vector<DType> candidates;
+  std::string arrayDtype;
+  Shape shape;
+  const uint8_t* data = nullptr;
+  uint64_t elements = 0;
+};
+
+class ExecutionContext {
+ public:
+  // threads == 0 means one per hardware thread.
+  ExecutionContext(std::shared_ptr<const Engine> engine, unsigned threads);
+
+  const Engine& engine() const { return *engine_; }
+  unsigned threads() const { return pool_.threads(); }
+
+  // Claims the context for one run; false when a run is in progress.
+  bool tryBegin();
+  void end();
+
+  // Throws KILN_INPUT unless every engine input is given exactly once with
+  // the planned dtype, shape and data length; then copies them into the arena.
+  void setInputs(const std::vector<InputData>& inputs);
+  // Runs every layer. May be called on any thread.
+  void execute();
+  // Output i of the engine (plan order), valid until the next run.
+  const uint8_t* outputData(size_t i) const { return tensorData_[engine_->plan().outputs[i]]; }
+
+ private:
+  std::shared_ptr<const Engine> engine_;
+  AlignedBuffer arena_;
+  std::vector<uint8_t*> tensorData_;  // base pointer of every plan tensor
+  ThreadPool pool_;
+  std::atomic<bool> busy_{false};
+};
+
+// Releases a context claimed with tryBegin when it goes out of scope.
+class RunLease {
+ public:
+  explicit RunLease(std::shared_ptr<ExecutionContext> ctx) : ctx_(std::move(ctx)) {}
+  ~RunLease() {
+    if (ctx_) ctx_->end();
+  }
+  RunLease(const RunLease&) = delete;
+  RunLease& operator=(const RunLease&) = delete;
+  ExecutionContext& context() const { return *ctx_; }
+
+ private:
+  std::shared_ptr<ExecutionContext> ctx_;
+};
+
+}  // namespace kiln

@@ -1,0 +1,60 @@
+// PlanModel: the in-memory form of a plan, shared by both directions.
+// The binding fills one from a JS PlanDesc and the writer serializes it; the
+// reader fills one from bytes and the engine is built from it. Either way it
+// goes through validatePlan() (plan-validate.h) before anyone trusts it.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dtype.h"
+
+namespace kiln {
+
+enum class Location : uint8_t { arena = 0, weights = 1 };
+
+struct TensorDesc {
+  std::string name;
+  DType dtype = DType::f32;
+  Shape shape;
+  Location location = Location::arena;
+  uint64_t offset = 0;
+};
+
+struct LayerDesc {
+  std::string name;
+  std::string kernel;
+  std::vector<uint32_t> inputs;   // tensor indices
+  std::vector<uint32_t> outputs;  // tensor indices
+  std::vector<int64_t> ints;
+  std::vector<double> floats;
+  std::string info;  // opaque JSON, kept for inspection only
+};
+
+// Borrowed bytes: the weight blob lives in the caller's buffer (JS Uint8Array
+// or the plan file) while a model is being written or validated.
+struct ByteView {
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+};
+
+struct PlanModel {
+  uint32_t formatVersion = 1;
+  std::string kilnVersion;
+  std::array<uint8_t, 32> buildDigest{};
+  uint64_t isaMask = 0;
+  uint64_t arenaBytes = 0;
+  ByteView weights;
+  std::vector<TensorDesc> tensors;
+  std::vector<uint32_t> inputs;
+  std::vector<uint32_t> outputs;
+  std::vector<LayerDesc> layers;
+};
+
+// Byte size of a validated tensor.
+inline uint64_t tensorBytes(const TensorDesc& t) { return elementCount(t.shape) * dtypeSize(t.dtype); }
+
+}  // namespace kiln

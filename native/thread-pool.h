@@ -1,0 +1,65 @@
+// ThreadPool: persistent worker threads for one execution context.
+// parallelFor(n, fn) runs fn(i) for i in [0, n) on the workers and the calling
+// thread, handing out indices one at a time through an atomic counter, so callers
+// pass coarse work items (GEMM tiles, channel blocks), not single elements.
+// Workers spin briefly between jobs (layers follow each other within
+// microseconds) and then sleep on a condition variable.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "function-ref.h"
+
+namespace kiln {
+
+class ThreadPool {
+ public:
+  // `threads` counts the calling thread: 1 means no workers at all.
+  explicit ThreadPool(unsigned threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  unsigned threads() const { return static_cast<unsigned>(workers_.size()) + 1; }
+
+  // Blocks until every index has run. A nested call from inside a job runs
+  // inline on its thread. The first exception thrown by fn is rethrown here.
+  void parallelFor(size_t n, FunctionRef<void(size_t)> fn);
+
+  // Splits [0, total) into about `threads() * 4` ranges of at least `grain`
+  // items and runs fn(begin, end) on each: the shape of elementwise kernels.
+  void parallelRanges(size_t total, size_t grain, FunctionRef<void(size_t, size_t)> fn);
+
+  static unsigned hardwareThreads();
+
+ private:
+  void workerLoop();
+  void drain();
+
+  std::vector<std::thread> workers_;
+  std::mutex callMutex_;  // one parallelFor at a time per pool
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  bool stop_ = false;
+  std::atomic<uint64_t> generation_{0};
+
+  // The job in flight; written under mutex_ before generation_ moves.
+  const FunctionRef<void(size_t)>* job_ = nullptr;
+  size_t jobSize_ = 0;
+  std::atomic<size_t> next_{0};
+  std::atomic<unsigned> busyWorkers_{0};
+  std::exception_ptr error_;
+  std::mutex errorMutex_;
+};
+
+}  // namespace kiln
