@@ -5,7 +5,7 @@ import {
   DTYPE_INFO, formatType, isStaticShape, normalizeAxis, staticVolume, type Graph, type Node, type TensorType,
 } from '../src/ir/index.js';
 import { planMemory, type MemoryPlan } from '../passes/index.js';
-import { chooseCpuKernel } from './cpu/kernel-table.js';
+import { chooseCpuKernel } from './cpu/index.js';
 import type { PlanDesc, PlanLayer, PlanTensor } from './plan-desc.js';
 
 export interface LowerOptions {

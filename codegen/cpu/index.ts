@@ -1,0 +1,3 @@
+// Every CPU lowering, registered on import. A new op family adds one line here.
+import './lower-core.js';
+export { chooseCpuKernel, hasCpuKernel, lowering, type KernelChoice, type LowerContext, type Lowering } from './kernel-table.js';

@@ -1,0 +1,61 @@
+// Lowerings of the core ops (SampleMNIST's set): activations, elementwise, conv, pool,
+// matmul, scale, softmax, movement.
+import { ACTIVATIONS, BINARY_OPS, normalizeAxis, windowParams, type Attrs } from '../../src/ir/index.js';
+import { ACTIVATION_CODES, BINARY_CODES, POOL_MODE_CODES, SCALE_MODE_CODES, type ActivationName } from '../plan-desc.js';
+import { lowering, type LowerContext } from './kernel-table.js';
+
+const flag = (b: unknown) => (b ? 1 : 0);
+
+function epilogue(attrs: Attrs): { code: number; floats: number[] } {
+  return { code: ACTIVATION_CODES[attrs.activation as ActivationName], floats: [attrs.alpha as number, attrs.beta as number] };
+}
+
+function window(ctx: LowerContext, kernel: readonly number[]): number[] {
+  const w = windowParams(ctx.attrs, kernel);
+  if (typeof w === 'string') throw new Error(`layer '${ctx.node.name}': ${w}`);
+  return [...w.strides, ...w.padsBegin, ...w.padsEnd, ...w.dilations];
+}
+
+lowering(Object.keys(ACTIVATIONS), ({ node, attrs }) => {
+  const act = ACTIVATIONS[node.op]!;
+  return { kernel: 'unary', ints: [ACTIVATION_CODES[act.epilogue]], floats: act.params(attrs) };
+});
+
+lowering(Object.keys(BINARY_OPS), ({ node }) => ({
+  kernel: 'binary', ints: [BINARY_CODES[BINARY_OPS[node.op as keyof typeof BINARY_OPS]]], floats: [],
+}));
+
+lowering(['Conv'], (ctx) => {
+  const w = ctx.inputs[1]!.shape.slice(2) as number[];
+  const e = epilogue(ctx.attrs);
+  const all = window(ctx, w);
+  return { kernel: 'conv', ints: [w.length, ctx.attrs.groups as number, e.code, ...all], floats: e.floats };
+});
+
+lowering(['Pool'], (ctx) => {
+  const kernel = ctx.attrs.kernel as number[];
+  const all = window(ctx, kernel);
+  const n = kernel.length;
+  return {
+    kernel: 'pool',
+    ints: [n, POOL_MODE_CODES[ctx.attrs.mode as 'max' | 'avg'], flag(ctx.attrs.countIncludePad), ...kernel, ...all.slice(0, 3 * n)],
+    floats: [],
+  };
+});
+
+lowering(['MatMul'], ({ attrs, inputs }) => {
+  const e = epilogue(attrs);
+  return { kernel: 'gemm', ints: [flag(attrs.transA), flag(attrs.transB), e.code, flag(inputs[2])], floats: e.floats };
+});
+
+lowering(['Scale'], ({ attrs, inputs }) => ({
+  kernel: 'scale',
+  ints: [SCALE_MODE_CODES[attrs.mode as keyof typeof SCALE_MODE_CODES], normalizeAxis(attrs.channelAxis as number, inputs[0]!.shape.length) ?? 0],
+  floats: [],
+}));
+
+lowering(['Softmax'], ({ attrs, inputs }) => ({ kernel: 'softmax', ints: [normalizeAxis(attrs.axis as number, inputs[0]!.shape.length)!], floats: [] }));
+lowering(['Concat'], ({ attrs, inputs }) => ({ kernel: 'concat', ints: [normalizeAxis(attrs.axis as number, inputs[0]!.shape.length)!], floats: [] }));
+lowering(['Transpose'], ({ attrs }) => ({ kernel: 'transpose', ints: [...(attrs.perm as number[])], floats: [] }));
+lowering(['Reshape'], () => ({ kernel: 'copy', ints: [], floats: [] }));
+
