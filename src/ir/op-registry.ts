@@ -5,9 +5,9 @@ import { ShapeError, type ErrorContext } from './errors.js';
 import type { AttrValue, Attrs, Node } from './graph.js';
 import { formatType, type TensorType } from './shape.js';
 
-export type OpGroup = 'activation' | 'binary' | 'scale' | 'conv' | 'pool' | 'matmul' | 'softmax' | 'movement';
+export type OpGroup = 'activation' | 'binary' | 'scale' | 'conv' | 'pool' | 'matmul' | 'softmax' | 'movement' | 'recurrent';
 
-export type AttrKind = 'int' | 'float' | 'bool' | 'string' | 'ints' | 'dims';
+export type AttrKind = 'int' | 'float' | 'bool' | 'string' | 'ints' | 'dims' | 'floats' | 'strings';
 
 export interface AttrSpec {
   kind: AttrKind;
@@ -74,6 +74,8 @@ function attrMatches(kind: AttrKind, v: AttrValue): boolean {
     case 'string': return typeof v === 'string';
     case 'ints': return Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isInteger(x));
     case 'dims': return Array.isArray(v) && v.every((x) => typeof x === 'string' || Number.isInteger(x));
+    case 'floats': return Array.isArray(v) && v.every((x) => typeof x === 'number');
+    case 'strings': return Array.isArray(v) && v.every((x) => typeof x === 'string');
   }
 }
 

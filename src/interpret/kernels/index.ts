@@ -2,9 +2,11 @@
 import { activationKernels } from './activation.js';
 import { binaryKernels } from './binary.js';
 import { convKernels } from './conv.js';
+import { deconvKernels } from './deconv.js';
 import { matmulKernels } from './matmul.js';
 import { movementKernels } from './movement.js';
 import { poolKernels } from './pool.js';
+import { recurrentKernels } from './recurrent.js';
 import { scaleKernels } from './scale.js';
 import { softmaxKernels } from './softmax.js';
 import type { KernelDef } from '../kernel.js';
@@ -14,6 +16,8 @@ export const ALL_KERNELS: readonly KernelDef[] = [
   ...binaryKernels,
   ...scaleKernels,
   ...convKernels,
+  ...deconvKernels,
+  ...recurrentKernels,
   ...poolKernels,
   ...matmulKernels,
   ...softmaxKernels,

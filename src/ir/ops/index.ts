@@ -2,6 +2,8 @@
 export * from './activation.js';
 export * from './binary.js';
 export * from './conv.js';
+export * from './deconv.js';
+export * from './recurrent.js';
 import './matmul.js';
 import './normalization.js';
 export * from './movement.js';

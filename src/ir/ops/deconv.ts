@@ -1,0 +1,73 @@
+// ConvTranspose (deconvolution), N-d over [N, C, spatial...] tensors: the adjoint of
+// Conv, each input element scattering a weighted copy of the kernel into the output.
+// Attributes mirror Conv's (and carry the same activation epilogue) plus
+// outputPadding; ONNX's output_shape and auto_pad are resolved to pads by the importer.
+import { defineOp, type InferContext } from '../op-registry.js';
+import { formatType, type TensorType } from '../shape.js';
+import { EPILOGUE_ATTRS } from './activation.js';
+import { windowParams } from './conv.js';
+import { spatialList, type WindowParams } from './shape-rules.js';
+
+export interface DeconvParams extends WindowParams {
+  outputPadding: number[];
+}
+
+/** Resolves a ConvTranspose node's window attributes for the kernel's spatial dims. */
+export function deconvParams(attrs: InferContext['attrs'], kernel: readonly number[]): DeconvParams | string {
+  const w = windowParams(attrs, kernel);
+  if (typeof w === 'string') return w;
+  const outputPadding = spatialList(attrs.outputPadding as number[], kernel.length, 0);
+  if (!outputPadding) return `'outputPadding' needs ${kernel.length} values, got [${String(attrs.outputPadding)}]`;
+  if (outputPadding.some((p) => p < 0)) return `outputPadding must be >= 0, got [${outputPadding}]`;
+  return { ...w, outputPadding };
+}
+
+/** Output extent of a transposed window along one dim; may be < 1 when the pads eat it all. */
+export function deconvOut(input: number, k: number, stride: number, pb: number, pe: number, dil: number, outPad: number): number {
+  return stride * (input - 1) + outPad + dil * (k - 1) + 1 - pb - pe;
+}
+
+defineOp({
+  name: 'ConvTranspose',
+  group: 'conv',
+  inputs: [{ name: 'x' }, { name: 'w' }, { name: 'b', optional: true }],
+  attrs: {
+    strides: { kind: 'ints', default: [] },
+    padsBegin: { kind: 'ints', default: [] },
+    padsEnd: { kind: 'ints', default: [] },
+    dilations: { kind: 'ints', default: [] },
+    outputPadding: { kind: 'ints', default: [] },
+    groups: { kind: 'int', default: 1 },
+    ...EPILOGUE_ATTRS,
+  },
+  infer: (ctx) => {
+    const [x, w, b] = ctx.inputs as [TensorType, TensorType, TensorType | undefined];
+    const n = x.shape.length - 2;
+    if (n < 1 || n > 3) ctx.fail(`input 'x' must be [N,C,spatial...] with 1 to 3 spatial dims, got ${formatType(x)}`, { argument: 'x', received: formatType(x) });
+    if (w.shape.length !== n + 2 || !w.shape.every((d) => typeof d === 'number')) {
+      ctx.fail(`weights 'w' must be static [C,Cout/groups,${'k,'.repeat(n).slice(0, -1)}], got ${formatType(w)}`, { argument: 'w', received: formatType(w) });
+    }
+    if (x.dtype !== w.dtype) ctx.fail(`weights 'w' dtype ${w.dtype} differs from input 'x' ${x.dtype}`, { argument: 'w' });
+    const groups = ctx.attrs.groups as number;
+    const [cin, coutPerGroup] = w.shape as number[];
+    if (groups < 1 || cin! % groups !== 0) ctx.fail(`groups ${groups} must divide the ${cin} input channels of weights 'w' ${formatType(w)}`, { argument: 'groups' });
+    const xc = x.shape[1]!;
+    if (typeof xc === 'number' && xc !== cin) {
+      ctx.fail(`weights 'w' ${formatType(w)} expect ${cin} input channels, input 'x' ${formatType(x)} has ${xc}`, { argument: 'w', expected: `${cin} channels`, received: `${xc}` });
+    }
+    const cout = coutPerGroup! * groups;
+    if (b && (b.shape.length !== 1 || b.shape[0] !== cout || b.dtype !== x.dtype)) {
+      ctx.fail(`bias 'b' must be ${x.dtype}[${cout}], got ${formatType(b)}`, { argument: 'b', expected: `${x.dtype}[${cout}]`, received: formatType(b) });
+    }
+    const kernel = (w.shape as number[]).slice(2);
+    const p = deconvParams(ctx.attrs, kernel);
+    if (typeof p === 'string') return ctx.fail(p);
+    const spatial = x.shape.slice(2).map((d, i) => {
+      if (typeof d !== 'number') return ctx.fail(`spatial dim ${i + 2} of input 'x' ${formatType(x)} must be static`, { argument: 'x' });
+      const o = deconvOut(d, kernel[i]!, p.strides[i]!, p.padsBegin[i]!, p.padsEnd[i]!, p.dilations[i]!, p.outputPadding[i]!);
+      if (o < 1) ctx.fail(`padding [${p.padsBegin}]+[${p.padsEnd}] leaves no output for input 'x' ${formatType(x)} and kernel ${kernel.join('x')} (stride ${p.strides.join('x')})`, { argument: 'padsBegin', received: formatType(x) });
+      return o;
+    });
+    return [{ dtype: x.dtype, shape: [x.shape[0]!, cout, ...spatial] }];
+  },
+});
