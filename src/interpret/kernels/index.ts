@@ -7,6 +7,8 @@ import { matmulKernels } from './matmul.js';
 import { movementKernels } from './movement.js';
 import { poolKernels } from './pool.js';
 import { recurrentKernels } from './recurrent.js';
+import { reduceKernels } from './reduce.js';
+import { reduceNormKernels } from './reduce-norm.js';
 import { scaleKernels } from './scale.js';
 import { softmaxKernels } from './softmax.js';
 import type { KernelDef } from '../kernel.js';
@@ -22,6 +24,8 @@ export const ALL_KERNELS: readonly KernelDef[] = [
   ...matmulKernels,
   ...softmaxKernels,
   ...movementKernels,
+  ...reduceKernels,
+  ...reduceNormKernels,
 ];
 
 export { unary } from './activation.js';

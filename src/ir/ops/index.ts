@@ -7,4 +7,6 @@ export * from './recurrent.js';
 import './matmul.js';
 import './normalization.js';
 export * from './movement.js';
+export * from './reduce.js';
+export * from './reduce-norm.js';
 export * from './shape-rules.js';
