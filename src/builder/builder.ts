@@ -3,7 +3,7 @@
 // description, and hand it to the native writer.
 import { Network, type NetworkOptions } from '../../dsl/index.js';
 import { lowerToPlan } from '../../codegen/index.js';
-import { buildPipeline, runPipeline } from '../../passes/index.js';
+import { buildPipeline, definePass, runPipeline, sequential, type MemoryPlan, type PipelineItem } from '../../passes/index.js';
 import { KilnError, printGraph, type Graph } from '../ir/index.js';
 import { native } from '../runtime/native.js';
 import { KILN_VERSION } from '../version.js';
@@ -19,6 +19,17 @@ export interface BuildReport {
   weightsBytes: number;
   passes: { pass: string; ms: number; changed: boolean }[];
   optimized: Graph;
+  /** The arena layout lowering chose (offsets, live intervals), for tools that draw it. */
+  memory: MemoryPlan;
+}
+
+/**
+ * Wraps every pass so it logs its name before it runs: a slow build then shows which
+ * pass it is in. Names and requirements stay, so `disable` and the report are unchanged.
+ */
+function withProgress(item: PipelineItem, log: (pass: string) => void): PipelineItem {
+  if (item.kind === 'sequential') return sequential(item.name, item.items.map((i) => withProgress(i, log)));
+  return definePass({ name: item.name, requires: item.requires, run: (g, ctx) => (log(item.name), item.run(g, ctx)) });
 }
 
 export class Builder {
@@ -43,13 +54,17 @@ export class Builder {
     const graph = network instanceof Network ? network.graph : network;
     if (!(config instanceof BuilderConfig)) throw new KilnError('KILN_CONFIG', 'buildSerializedNetwork expects a BuilderConfig from builder.createBuilderConfig()');
     const specialized = specializeShapes(graph, bindProfile(graph, config.profiles[0]));
-    const pipeline = buildPipeline({ optLevel: config.optLevel, disable: config.disabledPasses });
+    // Progress lines start with 'build phase:' so a CLI can show them as one status line.
+    const phase = (what: string) => this.logger.info(`build phase: ${what}`);
+    const pipeline = withProgress(buildPipeline({ optLevel: config.optLevel, disable: config.disabledPasses }), (p) => phase(`pass ${p}`));
     const { graph: optimized, report } = runPipeline(specialized, pipeline, {
       dumpDir: config.dumpDir ?? process.env.KILN_DUMP,
       logger: (severity, message) => this.logger.log(severity, message),
     });
     this.logger.verbose(`optimized network:\n${printGraph(optimized)}`);
-    const { plan } = lowerToPlan(optimized, { kilnVersion: KILN_VERSION, buildDigest: config.digest() });
+    phase('lowering');
+    const { plan, memory } = lowerToPlan(optimized, { kilnVersion: KILN_VERSION, buildDigest: config.digest() });
+    phase('serializing');
     const bytes = native().serializePlan(plan);
     this.lastBuild = {
       layersBefore: graph.nodes.length,
@@ -58,6 +73,7 @@ export class Builder {
       weightsBytes: plan.weights.byteLength,
       passes: report.map((r) => ({ pass: r.pass, ms: r.ms, changed: r.changed })),
       optimized,
+      memory,
     };
     this.logger.info(`built ${graph.nodes.length} layers -> ${optimized.nodes.length} (arena ${plan.arenaBytes} B, weights ${plan.weights.byteLength} B, plan ${bytes.byteLength} B)`);
     return bytes;

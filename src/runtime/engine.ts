@@ -16,6 +16,9 @@ export interface LayerInfo {
   op: string;
   /** The original layers this one stands for (`['conv1', 'relu1']`). */
   fused: string[];
+  /** From the layer's build info when codegen records them (absent in fp32-only plans). */
+  precision?: string;
+  tactic?: string;
   inputs: string[];
   outputs: string[];
 }
@@ -27,6 +30,10 @@ export class Engine {
   readonly arenaBytes: number;
   readonly weightsBytes: number;
   readonly kilnVersion: string;
+  readonly formatVersion: number;
+  readonly targetIsa: readonly string[];
+  /** Hex digest of the build options. */
+  readonly buildDigest: string;
 
   /** @internal use Runtime.deserializeEngine */
   constructor(readonly handle: NativeEngine, info: NativeEngineInfo) {
@@ -34,11 +41,15 @@ export class Engine {
     this.outputs = info.outputs.map((t) => ({ name: t.name, dtype: t.dtype as DType, shape: [...t.shape] }));
     this.layers = info.layers.map((l) => {
       const meta = parseInfo(l.info);
-      return { name: l.name, kernel: l.kernel, op: meta.op ?? l.kernel, fused: meta.fused ?? [l.name], inputs: l.inputs, outputs: l.outputs };
+      const extra = { ...(meta.precision === undefined ? {} : { precision: meta.precision }), ...(meta.tactic === undefined ? {} : { tactic: meta.tactic }) };
+      return { name: l.name, kernel: l.kernel, op: meta.op ?? l.kernel, fused: meta.fused ?? [l.name], ...extra, inputs: l.inputs, outputs: l.outputs };
     });
     this.arenaBytes = info.arenaBytes;
     this.weightsBytes = info.weightsBytes;
     this.kilnVersion = info.kilnVersion;
+    this.formatVersion = info.formatVersion;
+    this.targetIsa = [...info.targetIsa];
+    this.buildDigest = info.buildDigest;
   }
 
   get ioNames(): string[] {
@@ -57,10 +68,12 @@ export class Engine {
   }
 }
 
-function parseInfo(s: string): { op?: string; fused?: string[] } {
+type LayerMeta = { op?: string; fused?: string[]; precision?: string; tactic?: string };
+
+function parseInfo(s: string): LayerMeta {
   try {
     const v = JSON.parse(s) as unknown;
-    return typeof v === 'object' && v !== null ? (v as { op?: string; fused?: string[] }) : {};
+    return typeof v === 'object' && v !== null ? (v as LayerMeta) : {};
   } catch {
     return {};
   }
