@@ -112,7 +112,7 @@ function apply(graph: Graph, matches: readonly Match[]): Graph {
         }
         inputs.push(b);
         labels.push('bias');
-        fused.push(bias.add.name);
+        fused.push(...(bias.add.fused ?? [bias.add.name]));
         removed.add(bias.add.name);
         if (activation) dropValues.push(bias.add.outputs[0]!);
       }
@@ -121,7 +121,7 @@ function apply(graph: Graph, matches: readonly Match[]): Graph {
         const [alpha, beta] = ACTIVATIONS[activation.op]!.params(resolveAttrs(getOp(activation.op), activation));
         Object.assign(attrs, { activation: ACTIVATIONS[activation.op]!.epilogue, alpha, beta });
         labels.push(activation.name);
-        fused.push(activation.name);
+        fused.push(...(activation.fused ?? [activation.name]));
         removed.add(activation.name);
       }
       const last = activation ?? bias!.add;

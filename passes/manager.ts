@@ -174,3 +174,50 @@ export function formatReport(report: readonly PassReport[]): string {
     .map((r) => `${r.pass.padEnd(w)}  ${r.ms.toFixed(3).padStart(9)} ms  ${String(r.layersBefore).padStart(5)} -> ${String(r.layersAfter).padEnd(5)}${r.changed ? '' : '  (unchanged)'}`)
     .join('\n');
 }
+
+/** Where a custom pass goes: just before or just after the first pass or stage of that name. */
+export interface PassInsertion {
+  pass: PipelineItem;
+  before?: string;
+  after?: string;
+}
+
+function insertAt(pipeline: Sequential, anchor: string, items: readonly PipelineItem[], after: boolean): Sequential {
+  let done = false;
+  const visit = (seq: Sequential): Sequential => {
+    const out: PipelineItem[] = [];
+    for (const item of seq.items) {
+      const hit = !done && item.name === anchor;
+      if (hit) done = true;
+      if (hit && !after) out.push(...items);
+      out.push(item.kind === 'sequential' && !hit ? visit(item) : item);
+      if (hit && after) out.push(...items);
+    }
+    return sequential(seq.name, out);
+  };
+  const result = visit(pipeline);
+  if (!done) {
+    throw new KilnError('KILN_PASS', `cannot insert ${items.map((i) => `'${i.name}'`).join(', ')} ${after ? 'after' : 'before'} '${anchor}': no pass or stage of that name; known: ${pipelineNames(pipeline.items).join(', ')}`, { argument: after ? 'after' : 'before', received: anchor });
+  }
+  return result;
+}
+
+/** A copy of `pipeline` with `items` run just before the first pass or stage named `anchor`. */
+export function insertBefore(pipeline: Sequential, anchor: string, ...items: PipelineItem[]): Sequential {
+  return insertAt(pipeline, anchor, items, false);
+}
+
+/** A copy of `pipeline` with `items` run just after the first pass or stage named `anchor`. */
+export function insertAfter(pipeline: Sequential, anchor: string, ...items: PipelineItem[]): Sequential {
+  return insertAt(pipeline, anchor, items, true);
+}
+
+/** Applies insertions in order; each names exactly one of `before` / `after`. */
+export function applyInsertions(pipeline: Sequential, insertions: readonly PassInsertion[]): Sequential {
+  return insertions.reduce((p, ins) => {
+    if ((ins.before === undefined) === (ins.after === undefined)) {
+      throw new KilnError('KILN_PASS', `custom pass '${ins.pass.name}' needs exactly one of 'before' or 'after'`, { argument: 'insert' });
+    }
+    return ins.before !== undefined ? insertBefore(p, ins.before, ins.pass) : insertAfter(p, ins.after!, ins.pass);
+  }, pipeline);
+}

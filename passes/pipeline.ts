@@ -1,26 +1,65 @@
-// The default pipeline, read top to bottom like a table of contents: each stage,
-// the optimization level from which it runs, and why it sits where it does.
-// Level 0 runs nothing; levels 3..5 are reserved for costlier passes to come.
-import { checkDisable, pipelineNames, sequential, type Sequential } from './manager.js';
+// The default pipeline, read top to bottom like a table of contents: named stages,
+// each pass with the optimization level from which it runs and why it sits where it
+// does. Level 0 runs nothing; each level adds passes, 5 runs them all.
+import { applyInsertions, checkDisable, pipelineNames, sequential, type PassInsertion, type PipelineItem, type Sequential } from './manager.js';
 import { EliminateDeadLayers } from './eliminate-dead-layers.js';
+import { EraseIdentities } from './erase-identities.js';
+import { FoldConstants } from './fold-constants.js';
+import { FoldScaleIntoConv } from './fold-scale-into-conv.js';
 import { FuseEpilogues } from './fuse-epilogue.js';
+import { RecognizeActivations } from './recognize-activations.js';
 import type { Pass } from './pass.js';
 
-interface Stage {
+interface StagePass {
   pass: Pass;
-  /** The lowest optimization level that runs this stage. */
+  /** The lowest optimization level that runs this pass. */
   level: number;
+  /** Ops the pass may create; it runs only where the target supports them all. */
+  creates?: readonly string[];
+}
+
+interface Stage {
+  name: string;
+  passes: readonly StagePass[];
 }
 
 export const DEFAULT_STAGES: readonly Stage[] = [
-  // First drop what no output needs, so later passes neither work on dead code nor
-  // see its readers (a dead second reader would block a fusion).
-  { pass: EliminateDeadLayers, level: 1 },
-  // Fold bias adds and activations into the Conv/MatMul feeding them: one kernel
-  // instead of three, and two intermediate tensors fewer for the memory plan.
-  { pass: FuseEpilogues, level: 2 },
-  // Fusion strands constants (a [1,N] bias becomes [N]); sweep them up again.
-  { pass: EliminateDeadLayers, level: 2 },
+  {
+    name: 'simplify',
+    passes: [
+      // First drop what no output needs, so later passes neither work on dead code nor
+      // see its readers (a dead second reader would block a fusion).
+      { pass: EliminateDeadLayers, level: 1 },
+      // Compute constant subgraphs now: the constants they become are what identity
+      // erasure and scale folding look for (a reshaped weight, a computed 1).
+      { pass: FoldConstants, level: 1 },
+      // Drop layers that compute nothing, so the patterns below see through them.
+      { pass: EraseIdentities, level: 2 },
+    ],
+  },
+  {
+    name: 'fold',
+    passes: [
+      // Before scale folding: GELU's `x * 0.5` must not be folded into the Conv feeding x.
+      { pass: RecognizeActivations, level: 3, creates: ['Gelu', 'Silu'] },
+      // Affine layers next to a Conv/MatMul disappear into its weights; this must come
+      // before epilogue fusion, which puts an activation between the two.
+      { pass: FoldScaleIntoConv, level: 3 },
+    ],
+  },
+  {
+    name: 'fuse',
+    passes: [
+      // Bias adds and activations into the Conv/MatMul feeding them: one kernel instead
+      // of three, and two intermediate tensors fewer for the memory plan.
+      { pass: FuseEpilogues, level: 2 },
+    ],
+  },
+  {
+    name: 'tidy',
+    // Folding and fusion strand constants (a [1,N] bias becomes [N]); sweep them up.
+    passes: [{ pass: EliminateDeadLayers, level: 2 }],
+  },
 ];
 
 export const DEFAULT_OPT_LEVEL = 3;
@@ -28,17 +67,37 @@ export const DEFAULT_OPT_LEVEL = 3;
 export interface PipelineOptions {
   /** 0 (no passes) .. 5 (all); default 3, as TensorRT's builder optimization level. */
   optLevel?: number;
-  /** Pass names to leave out; must name passes of the default pipeline. */
+  /** Pass or stage names to leave out; must name passes or stages of the default pipeline. */
   disable?: readonly string[];
+  /** Custom passes, placed before or after a named pass or stage (see insertBefore). */
+  insert?: readonly PassInsertion[];
+  /** Whether the target can run an op; passes that create ops it cannot run are left out. */
+  supports?: (op: string) => boolean;
 }
 
 export function buildPipeline(options: PipelineOptions = {}): Sequential {
   const level = options.optLevel ?? DEFAULT_OPT_LEVEL;
   if (!Number.isInteger(level) || level < 0 || level > 5) throw new RangeError(`buildPipeline: optLevel must be an integer 0..5, got ${level}`);
   const disable = options.disable ?? [];
+  const supports = options.supports ?? (() => true);
   // Checked against every stage, not only this level's: disabling a pass that this
   // level does not run anyway is no mistake.
-  checkDisable(disable, pipelineNames(DEFAULT_STAGES.map((s) => s.pass)));
-  const passes = DEFAULT_STAGES.filter((s) => s.level <= level && !disable.includes(s.pass.name)).map((s) => s.pass);
-  return sequential(`kiln-O${level}`, passes);
+  checkDisable(disable, pipelineNames(DEFAULT_STAGES.map((s) => sequential(s.name, s.passes.map((p) => p.pass)))));
+  // Insert into the full pipeline, then leave out what this level does not run: an
+  // anchor stays valid at every level, and custom passes always run.
+  const full = sequential(`kiln-O${level}`, DEFAULT_STAGES.map((s) => sequential(s.name, s.passes.map((p) => p.pass))));
+  const insertions = options.insert ?? [];
+  const custom = new Set<PipelineItem>(insertions.map((i) => i.pass));
+  const runs = (stage: string, item: PipelineItem) => {
+    const spec = DEFAULT_STAGES.find((s) => s.name === stage)?.passes.find((p) => p.pass === item);
+    return spec !== undefined && spec.level <= level && !disable.includes(spec.pass.name) && (spec.creates ?? []).every(supports);
+  };
+  const keep = (seq: Sequential): Sequential => sequential(seq.name, seq.items.flatMap((item): PipelineItem[] => {
+    if (custom.has(item)) return [item];
+    if (item.kind === 'pass') return runs(seq.name, item) ? [item] : [];
+    if (disable.includes(item.name)) return [];
+    const inner = keep(item);
+    return inner.items.length > 0 ? [inner] : [];
+  }));
+  return keep(applyInsertions(full, insertions));
 }

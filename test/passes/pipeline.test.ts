@@ -1,29 +1,47 @@
-// The default pipeline: what each optimization level runs, disabling by name, and
-// the dead-code-then-fuse ordering that lets a fusion happen.
+// The default pipeline: named stages, what each optimization level runs, disabling
+// by name, custom passes inserted by name, and the orderings that let rewrites meet.
 import { describe, expect, it } from 'vitest';
 import { Network } from '../../dsl/index.js';
-import { buildPipeline, pipelineNames, runPipeline, type Pass } from '../../passes/index.js';
+import { edit } from '../../src/ir/index.js';
+import {
+  buildPipeline, definePass, insertAfter, insertBefore, pipelineNames, runPipeline, type PipelineItem, type Sequential,
+} from '../../passes/index.js';
 import { weights } from './helpers.js';
 
-const passNames = (p: ReturnType<typeof buildPipeline>) => p.items.map((i) => (i as Pass).name);
+/** Pass names in order, stages flattened. */
+const passNames = (p: Sequential): string[] => p.items.flatMap((i: PipelineItem) => (i.kind === 'pass' ? [i.name] : passNames(i)));
 
 describe('buildPipeline', () => {
-  it('runs nothing at level 0, dead-layer elimination at 1, fusion from 2, and defaults to 3', () => {
+  it('maps levels 0..5 to growing sets of passes, in named stages; default 3', () => {
     expect(passNames(buildPipeline({ optLevel: 0 }))).toEqual([]);
-    expect(passNames(buildPipeline({ optLevel: 1 }))).toEqual(['EliminateDeadLayers']);
-    expect(passNames(buildPipeline({ optLevel: 2 }))).toEqual(['EliminateDeadLayers', 'FuseEpilogues', 'EliminateDeadLayers']);
+    expect(passNames(buildPipeline({ optLevel: 1 }))).toEqual(['EliminateDeadLayers', 'FoldConstants']);
+    expect(passNames(buildPipeline({ optLevel: 2 }))).toEqual(['EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'FuseEpilogues', 'EliminateDeadLayers']);
+    expect(passNames(buildPipeline({ optLevel: 3 }))).toEqual([
+      'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'FoldScaleIntoConv', 'FuseEpilogues', 'EliminateDeadLayers',
+    ]);
     expect(buildPipeline().name).toBe('kiln-O3');
-    expect(passNames(buildPipeline({ optLevel: 5 }))).toEqual(passNames(buildPipeline()));
+    expect(buildPipeline().items.map((s) => s.name)).toEqual(['simplify', 'fold', 'fuse', 'tidy']);
+    for (let level = 1; level <= 5; level++) {
+      const fewer = passNames(buildPipeline({ optLevel: level - 1 }));
+      const more = passNames(buildPipeline({ optLevel: level }));
+      expect(more.length).toBeGreaterThanOrEqual(fewer.length);
+      expect(more).toEqual(expect.arrayContaining(fewer));
+    }
     expect(() => buildPipeline({ optLevel: 6 })).toThrow('optLevel must be an integer 0..5, got 6');
   });
 
-  it('leaves out disabled passes and rejects names it does not know', () => {
-    expect(passNames(buildPipeline({ disable: ['FuseEpilogues'] }))).toEqual(['EliminateDeadLayers', 'EliminateDeadLayers']);
-    expect(passNames(buildPipeline({ optLevel: 1, disable: ['FuseEpilogues'] }))).toEqual(['EliminateDeadLayers']);
+  it('leaves out disabled passes and stages, and rejects names it does not know', () => {
+    expect(passNames(buildPipeline({ disable: ['FuseEpilogues', 'fold'] }))).toEqual(['EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'EliminateDeadLayers']);
+    expect(passNames(buildPipeline({ optLevel: 1, disable: ['FuseEpilogues'] }))).toEqual(['EliminateDeadLayers', 'FoldConstants']);
     expect(() => buildPipeline({ disable: ['FuseConvActivation'] })).toThrow(
-      "cannot disable 'FuseConvActivation': no pass or stage of that name; known: EliminateDeadLayers, FuseEpilogues",
+      "cannot disable 'FuseConvActivation': no pass or stage of that name; known: ",
     );
-    expect(pipelineNames(buildPipeline())).toEqual(['kiln-O3', 'EliminateDeadLayers', 'FuseEpilogues']);
+    expect(pipelineNames(buildPipeline())).toEqual(expect.arrayContaining(['kiln-O3', 'simplify', 'fold', 'fuse', 'tidy', 'FoldScaleIntoConv']));
+  });
+
+  it('leaves out passes whose ops the target cannot run', () => {
+    expect(passNames(buildPipeline({ supports: (op) => op !== 'Gelu' }))).not.toContain('RecognizeActivations');
+    expect(passNames(buildPipeline({ supports: () => true }))).toContain('RecognizeActivations');
   });
 
   it('removes a dead reader first, so the conv and its relu can fuse', () => {
@@ -34,7 +52,52 @@ describe('buildPipeline', () => {
     const input = net.graph;
     const { graph, report } = runPipeline(input, buildPipeline());
     expect(graph.nodes.map((n) => n.name)).toEqual(['conv1 + relu1']);
-    expect(report.map((r) => [r.pass, r.changed])).toEqual([['EliminateDeadLayers', true], ['FuseEpilogues', true], ['EliminateDeadLayers', false]]);
+    expect(report.filter((r) => r.changed).map((r) => r.pass)).toEqual(['EliminateDeadLayers', 'FuseEpilogues']);
     expect(runPipeline(input, buildPipeline({ optLevel: 0 })).graph).toBe(input);
+  });
+
+  it('folds a scale, erases an identity and recognizes SiLU before fusing: conv1 + bn + silu', () => {
+    const net = new Network();
+    const x = net.input('x', 'f32', [1, 2, 5, 5]);
+    const c = x.conv({ name: 'conv1', outChannels: 2, kernel: [3, 3], weights: weights(36), bias: weights(2, 3) })
+      .scale({ name: 'bn', mode: 'channel', scale: [2, 3], shift: [0.5, -1] })
+      .mul(1, 'one');
+    net.markOutput(c.mul(c.sigmoid('sig'), 'swish'), 'y');
+    const { graph } = runPipeline(net.graph, buildPipeline());
+    expect(graph.nodes.map((n) => n.name)).toEqual(['conv1 + bn + sig + swish']);
+    expect(graph.nodes[0]!.fused).toEqual(['conv1', 'bn', 'sig', 'swish']);
+    expect(graph.nodes[0]!.attrs.activation).toBe('silu');
+  });
+});
+
+describe('custom passes inserted by name', () => {
+  const Mark = definePass({ name: 'MarkGraph', run: (g) => g });
+
+  it('goes before or after a pass or a stage, at every level', () => {
+    expect(passNames(insertBefore(buildPipeline(), 'FuseEpilogues', Mark))).toEqual([
+      'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'FoldScaleIntoConv', 'MarkGraph', 'FuseEpilogues', 'EliminateDeadLayers',
+    ]);
+    expect(passNames(insertAfter(buildPipeline({ optLevel: 1 }), 'simplify', Mark))).toEqual(['EliminateDeadLayers', 'FoldConstants', 'MarkGraph']);
+    // Through buildPipeline the anchor may be a pass this level does not run.
+    expect(passNames(buildPipeline({ optLevel: 1, insert: [{ pass: Mark, after: 'FuseEpilogues' }] }))).toEqual(['EliminateDeadLayers', 'FoldConstants', 'MarkGraph']);
+    expect(passNames(buildPipeline({ optLevel: 0, insert: [{ pass: Mark, before: 'fuse' }] }))).toEqual(['MarkGraph']);
+  });
+
+  it('runs with the pipeline, and names the anchor it cannot find', () => {
+    const seen: string[] = [];
+    const Spy = definePass({ name: 'Spy', run: (g) => { seen.push(g.nodes.map((n) => n.op).join(',')); return g; } });
+    const net = new Network();
+    net.markOutput(net.input('x', 'f32', [1, 2, 5, 5]).conv({ name: 'c', outChannels: 2, kernel: [3, 3], weights: weights(36) }).relu(), 'y');
+    runPipeline(net.graph, buildPipeline({ insert: [{ pass: Spy, before: 'FuseEpilogues' }, { pass: Spy, after: 'FuseEpilogues' }] }));
+    expect(seen).toEqual(['Conv,Relu', 'Conv']);
+    expect(() => insertBefore(buildPipeline(), 'FuseConvRelu', Mark)).toThrow("cannot insert 'MarkGraph' before 'FuseConvRelu': no pass or stage of that name; known: simplify, EliminateDeadLayers");
+    expect(() => buildPipeline({ insert: [{ pass: Mark }] })).toThrow("custom pass 'MarkGraph' needs exactly one of 'before' or 'after'");
+  });
+
+  it('a custom pass can rewrite the graph', () => {
+    const RenameLast = definePass({ name: 'RenameLast', run: (g) => edit(g, (d) => { d.nodes[d.nodes.length - 1]!.name = 'last'; }) });
+    const net = new Network();
+    net.markOutput(net.input('x', 'f32', [2]).relu('r'), 'y');
+    expect(runPipeline(net.graph, buildPipeline({ insert: [{ pass: RenameLast, after: 'tidy' }] })).graph.nodes[0]!.name).toBe('last');
   });
 });

@@ -1,0 +1,126 @@
+// RecognizeActivations: finds GELU and SiLU spelled out in primitive ops, as ONNX
+// exporters write them, and replaces each by its one-op form: one kernel instead of
+// up to five, and an activation FuseEpilogues can then fold into a Conv or MatMul.
+//
+//   SiLU:  x * Sigmoid(x)                                  -> Silu(x)
+//   GELU:  0.5 * x * (1 + Erf(x / √2))  (or x * 0.7071..)  -> Gelu(x)   (needs an Erf op)
+//
+// The product may be grouped any way ((x * 0.5) * a, x * (a * 0.5), ...) and its
+// operands may come in either order: products are flattened into a list of factors
+// first. Every value inside a match must be read only inside it; x may be read by
+// anyone. Constants are compared with a relative tolerance of 1e-6, so 0.70710677
+// (1/√2 in f32) matches.
+import { hasOp, typesEqual, type Node } from '../src/ir/index.js';
+import { definePass } from './pass.js';
+import { fusedNode, readOnlyBy, rewrite, scalarOf, type GraphIndex, type Pattern } from './rewrite.js';
+
+const near = (a: number | undefined, b: number) => a !== undefined && Math.abs(a - b) <= 1e-6 * Math.abs(b);
+
+interface Product {
+  /** The Mul layers of the product tree, root first. */
+  muls: Node[];
+  /** Non-constant factors. */
+  values: string[];
+  /** The product of the scalar constant factors. */
+  scale: number;
+}
+
+/** Flattens a tree of Muls rooted at `root`, descending into operands only this tree reads. */
+function flattenProduct(ix: GraphIndex, root: Node): Product {
+  const p: Product = { muls: [], values: [], scale: 1 };
+  const visit = (node: Node) => {
+    p.muls.push(node);
+    for (const v of node.inputs) {
+      const c = scalarOf(ix.graph, v);
+      const inner = ix.producer.get(v);
+      if (c !== undefined) p.scale *= c;
+      else if (inner?.op === 'Mul' && (ix.readers.get(v) ?? []).length === 1 && !ix.outputs.has(v)) visit(inner);
+      else p.values.push(v);
+    }
+  };
+  visit(root);
+  return p;
+}
+
+/** The layer `op` producing `v`, or undefined. */
+function producedBy(ix: GraphIndex, v: string, op: string): Node | undefined {
+  const n = ix.producer.get(v);
+  return n?.op === op ? n : undefined;
+}
+
+/** `1 + inner` (either order): the Add layer and the other operand. */
+function onePlus(ix: GraphIndex, v: string): { add: Node; inner: string } | undefined {
+  const add = producedBy(ix, v, 'Add');
+  if (!add) return undefined;
+  const [a, b] = add.inputs as [string, string];
+  if (near(scalarOf(ix.graph, a), 1)) return { add, inner: b };
+  if (near(scalarOf(ix.graph, b), 1)) return { add, inner: a };
+  return undefined;
+}
+
+/** `x / √2` or `x * (1/√2)`: the layer, when it scales `x`. */
+function overSqrt2(ix: GraphIndex, v: string, x: string): Node | undefined {
+  const n = ix.producer.get(v);
+  if (n?.op === 'Div' && n.inputs[0] === x && near(scalarOf(ix.graph, n.inputs[1]!), Math.SQRT2)) return n;
+  if (n?.op === 'Mul' && n.inputs.includes(x) && n.inputs.some((i) => near(scalarOf(ix.graph, i), Math.SQRT1_2))) return n;
+  return undefined;
+}
+
+interface Match {
+  root: Node;
+  parts: Node[];
+  x: string;
+  op: 'Gelu' | 'Silu';
+}
+
+/** Check shared by both forms: x keeps its type, and inner values are read only inside the match. */
+function accept(ix: GraphIndex, m: Match): Match | undefined {
+  const inner = m.parts.filter((n) => n !== m.root);
+  const ok = typesEqual(ix.graph.types[m.x]!, ix.graph.types[m.root.outputs[0]!]!) && inner.every((n) => readOnlyBy(ix, n.outputs[0]!, m.parts));
+  return ok ? m : undefined;
+}
+
+const silu: Pattern<Match> = {
+  name: 'RecognizeSilu',
+  match: (ix, root) => {
+    if (root.op !== 'Mul' || !hasOp('Silu')) return undefined;
+    for (const [x, s] of [root.inputs, [...root.inputs].reverse()] as [string, string][]) {
+      const sig = producedBy(ix, s, 'Sigmoid');
+      if (sig?.inputs[0] === x) return accept(ix, { root, parts: [sig, root], x, op: 'Silu' });
+    }
+    return undefined;
+  },
+  action: (ix, m) => ({ replace: new Map([[m.root.name, replacement(ix, m)]]), remove: m.parts.filter((n) => n !== m.root).map((n) => n.name) }),
+};
+
+const geluErf: Pattern<Match> = {
+  name: 'RecognizeGeluErf',
+  match: (ix, root) => {
+    if (root.op !== 'Mul' || !hasOp('Erf') || !hasOp('Gelu')) return undefined;
+    const p = flattenProduct(ix, root);
+    if (p.values.length !== 2 || !near(p.scale, 0.5)) return undefined;
+    for (const [x, a] of [p.values, [...p.values].reverse()] as [string, string][]) {
+      const one = onePlus(ix, a);
+      const erf = one && producedBy(ix, one.inner, 'Erf');
+      const scaled = erf && overSqrt2(ix, erf.inputs[0]!, x);
+      if (scaled) return accept(ix, { root, parts: [scaled, erf, one.add, ...p.muls], x, op: 'Gelu' });
+    }
+    return undefined;
+  },
+  action: silu.action,
+};
+
+/** The one-op layer, named after the layers it stands for, keeping the root's output value. */
+function replacement(ix: GraphIndex, m: Match): Node {
+  const ordered = ix.graph.nodes.filter((n) => m.parts.includes(n));
+  return fusedNode(ordered, { op: m.op, inputs: [m.x], outputs: m.root.outputs, attrs: {} }, ix.graph);
+}
+
+export const RecognizeActivations = definePass({
+  name: 'RecognizeActivations',
+  run: (graph, { logger }) => {
+    const out = rewrite(graph, [silu, geluErf] as Pattern<unknown>[]);
+    if (out !== graph) logger('verbose', `RecognizeActivations: ${graph.nodes.length} -> ${out.nodes.length} layers`);
+    return out;
+  },
+});
