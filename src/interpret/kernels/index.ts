@@ -4,6 +4,7 @@ import { binaryKernels } from './binary.js';
 import { convKernels } from './conv.js';
 import { deconvKernels } from './deconv.js';
 import { matmulKernels } from './matmul.js';
+import { layoutKernels } from './layout.js';
 import { movementKernels } from './movement.js';
 import { poolKernels } from './pool.js';
 import { recurrentKernels } from './recurrent.js';
@@ -24,6 +25,7 @@ export const ALL_KERNELS: readonly KernelDef[] = [
   ...matmulKernels,
   ...softmaxKernels,
   ...movementKernels,
+  ...layoutKernels,
   ...reduceKernels,
   ...reduceNormKernels,
 ];

@@ -7,6 +7,7 @@ export * from './recurrent.js';
 import './matmul.js';
 import './normalization.js';
 export * from './movement.js';
+export * from './layout.js';
 export * from './reduce.js';
 export * from './reduce-norm.js';
 export * from './shape-rules.js';

@@ -1,0 +1,263 @@
+// Layout ops that move or select elements without computing on them (ONNX semantics):
+// Slice, Split (several outputs), Gather, GatherElements, Expand, Tile, Pad,
+// DepthToSpace, SpaceToDepth, Trilu. Every ONNX input that is a constant in practice
+// (starts, pads, repeats, ...) is an attribute here; the ONNX importer folds them.
+// The parameter helpers (sliceParams, splitSizes, padParams) are shared by the
+// interpreter and the CPU lowering, so all three read ONNX's rules in one place.
+import { defineOp, type InferContext } from '../op-registry.js';
+import { formatType, normalizeAxis, type Dim, type Shape, type TensorType } from '../shape.js';
+import { broadcastShapes } from './shape-rules.js';
+
+const INDEX_DTYPES = ['i32', 'i64'];
+// ONNX writes "to the end" as INT64_MAX; anything this large cannot be a real extent.
+const HUGE = 2 ** 53;
+
+export interface SliceAxis {
+  /** First element read (already clamped); meaningful only when size > 0. */
+  start: number;
+  step: number;
+  size: Dim;
+}
+
+/** Per dim of the input: where the slice starts, its step and the output extent. */
+export function sliceParams(shape: Shape, attrs: { starts: readonly number[]; ends: readonly number[]; axes: readonly number[]; steps: readonly number[] }): SliceAxis[] | string {
+  const { starts, ends } = attrs;
+  const rank = shape.length;
+  const axes = attrs.axes.length ? attrs.axes : starts.map((_, i) => i);
+  const steps = attrs.steps.length ? attrs.steps : starts.map(() => 1);
+  if (ends.length !== starts.length || axes.length !== starts.length || steps.length !== starts.length) {
+    return `starts [${starts}], ends [${ends}], axes [${attrs.axes}] and steps [${attrs.steps}] must have one length (axes and steps may be empty)`;
+  }
+  const out: SliceAxis[] = shape.map((d) => ({ start: 0, step: 1, size: d }));
+  const seen = new Set<number>();
+  for (let i = 0; i < axes.length; i++) {
+    const axis = normalizeAxis(axes[i]!, rank);
+    if (axis === undefined) return `axis ${axes[i]} is out of range for rank ${rank}`;
+    if (seen.has(axis)) return `axis ${axes[i]} appears twice in axes [${axes}]`;
+    seen.add(axis);
+    const step = steps[i]!;
+    if (step === 0) return `steps[${i}] is 0`;
+    const dim = shape[axis]!;
+    if (typeof dim === 'string') {
+      // A symbolic dim survives only the whole-axis slice.
+      if (starts[i] === 0 && ends[i]! >= HUGE && step === 1) continue;
+      return `axis ${axis} has symbolic size '${dim}'; only the whole axis (start 0, end INT64_MAX, step 1) can be sliced before the profile binds it`;
+    }
+    let s = starts[i]! < 0 ? starts[i]! + dim : starts[i]!;
+    let e = ends[i]! < 0 ? ends[i]! + dim : ends[i]!;
+    if (step > 0) {
+      s = Math.min(Math.max(s, 0), dim);
+      e = Math.min(Math.max(e, 0), dim);
+    } else {
+      s = Math.min(Math.max(s, 0), dim - 1);
+      e = Math.min(Math.max(e, -1), dim - 1);
+    }
+    out[axis] = { start: s, step, size: Math.max(0, Math.ceil((e - s) / step)) };
+  }
+  return out;
+}
+
+/** Split's output extents along the axis; equal chunks (the last smaller) unless `split` lists them. */
+export function splitSizes(dim: Dim, split: readonly number[], outputs: number, numOutputs: number): number[] | string {
+  if (typeof dim === 'string') return `cannot split symbolic dim '${dim}'`;
+  if (split.length) {
+    if (split.length !== outputs) return `split [${split}] has ${split.length} sizes for ${outputs} outputs`;
+    if (split.some((s) => s < 0)) return `split [${split}] has a negative size`;
+    const sum = split.reduce((a, b) => a + b, 0);
+    if (sum !== dim) return `split [${split}] sums to ${sum}, but the axis has ${dim} elements`;
+    return [...split];
+  }
+  if (numOutputs !== 0 && numOutputs !== outputs) return `numOutputs ${numOutputs} does not match the layer's ${outputs} outputs`;
+  if (outputs < 1) return 'needs at least one output';
+  const chunk = Math.ceil(dim / outputs);
+  const last = dim - chunk * (outputs - 1);
+  if (last < 0) return `${dim} elements cannot be split into ${outputs} chunks of ${chunk} (the last would be negative)`;
+  return [...new Array<number>(outputs - 1).fill(chunk), last];
+}
+
+export const PAD_MODES = ['constant', 'reflect', 'edge', 'wrap'] as const;
+
+/** Pads per dim of the input ([begin..., end...] over `axes`, default all dims), or a message. */
+export function padParams(rank: number, pads: readonly number[], axesAttr: readonly number[]): { begin: number[]; end: number[] } | string {
+  const axes = axesAttr.length ? axesAttr : Array.from({ length: rank }, (_, i) => i);
+  if (pads.length !== 2 * axes.length) return `pads [${pads}] must have ${2 * axes.length} entries (begin and end for ${axes.length} axes)`;
+  const begin = new Array<number>(rank).fill(0);
+  const end = new Array<number>(rank).fill(0);
+  const seen = new Set<number>();
+  for (let i = 0; i < axes.length; i++) {
+    const a = normalizeAxis(axes[i]!, rank);
+    if (a === undefined) return `axis ${axes[i]} is out of range for rank ${rank}`;
+    if (seen.has(a)) return `axis ${axes[i]} appears twice in axes [${axes}]`;
+    seen.add(a);
+    begin[a] = pads[i]!;
+    end[a] = pads[i + axes.length]!;
+  }
+  return { begin, end };
+}
+
+function axisOf(ctx: InferContext, t: TensorType, argument = 'axis'): number {
+  const a = normalizeAxis(ctx.attrs[argument] as number, t.shape.length);
+  if (a === undefined) ctx.fail(`${argument} ${String(ctx.attrs[argument])} is out of range for input ${formatType(t)}`, { argument, received: String(ctx.attrs[argument]) });
+  return a!;
+}
+
+function indexDtype(ctx: InferContext, t: TensorType): void {
+  if (!INDEX_DTYPES.includes(t.dtype)) ctx.fail(`input 'indices' must be i32 or i64, got ${formatType(t)}`, { argument: 'indices', expected: 'i32|i64', received: formatType(t) });
+}
+
+defineOp({
+  name: 'Slice',
+  group: 'movement',
+  inputs: [{ name: 'x' }],
+  attrs: { starts: { kind: 'ints' }, ends: { kind: 'ints' }, axes: { kind: 'ints', default: [] }, steps: { kind: 'ints', default: [] } },
+  infer: (ctx) => {
+    const x = ctx.inputs[0]!;
+    const p = sliceParams(x.shape, ctx.attrs as never);
+    if (typeof p === 'string') ctx.fail(`${p} (input ${formatType(x)})`, { argument: 'starts', received: formatType(x) });
+    return [{ dtype: x.dtype, shape: (p as SliceAxis[]).map((a) => a.size) }];
+  },
+});
+
+defineOp({
+  name: 'Split',
+  group: 'movement',
+  inputs: [{ name: 'x' }],
+  attrs: { axis: { kind: 'int', default: 0 }, split: { kind: 'ints', default: [] }, numOutputs: { kind: 'int', default: 0 } },
+  infer: (ctx) => {
+    const x = ctx.inputs[0]!;
+    const axis = axisOf(ctx, x);
+    const sizes = splitSizes(x.shape[axis]!, ctx.attrs.split as number[], ctx.node.outputs.length, ctx.attrs.numOutputs as number);
+    if (typeof sizes === 'string') ctx.fail(`${sizes} (input ${formatType(x)}, axis ${axis})`, { argument: 'split', received: formatType(x) });
+    return (sizes as number[]).map((s) => ({ dtype: x.dtype, shape: x.shape.map((d, i) => (i === axis ? s : d)) }));
+  },
+});
+
+defineOp({
+  name: 'Gather',
+  group: 'movement',
+  inputs: [{ name: 'data' }, { name: 'indices' }],
+  attrs: { axis: { kind: 'int', default: 0 } },
+  infer: (ctx) => {
+    const [data, indices] = [ctx.inputs[0]!, ctx.inputs[1]!];
+    indexDtype(ctx, indices);
+    const axis = axisOf(ctx, data);
+    return [{ dtype: data.dtype, shape: [...data.shape.slice(0, axis), ...indices.shape, ...data.shape.slice(axis + 1)] }];
+  },
+});
+
+defineOp({
+  name: 'GatherElements',
+  group: 'movement',
+  inputs: [{ name: 'data' }, { name: 'indices' }],
+  attrs: { axis: { kind: 'int', default: 0 } },
+  infer: (ctx) => {
+    const [data, indices] = [ctx.inputs[0]!, ctx.inputs[1]!];
+    indexDtype(ctx, indices);
+    const axis = axisOf(ctx, data);
+    const fits = indices.shape.length === data.shape.length && indices.shape.every((d, i) => i === axis || typeof d !== 'number' || typeof data.shape[i] !== 'number' || d <= (data.shape[i] as number));
+    if (!fits) ctx.fail(`input 'indices' ${formatType(indices)} must have the rank of input 'data' ${formatType(data)} and no larger dims outside axis ${axis}`, { argument: 'indices', expected: `rank ${data.shape.length}`, received: formatType(indices) });
+    return [{ dtype: data.dtype, shape: indices.shape }];
+  },
+});
+
+defineOp({
+  name: 'Expand',
+  group: 'movement',
+  inputs: [{ name: 'x' }],
+  attrs: { shape: { kind: 'ints' } },
+  infer: (ctx) => {
+    const x = ctx.inputs[0]!;
+    const target = ctx.attrs.shape as number[];
+    if (target.some((d) => d < 0)) ctx.fail(`shape [${target}] has a negative dim`, { argument: 'shape', received: `[${target}]` });
+    const shape = broadcastShapes(x.shape, target);
+    if (typeof shape === 'string') ctx.fail(`cannot expand input ${formatType(x)} to [${target}]: ${shape}`, { argument: 'shape', expected: formatType(x), received: `[${target}]` });
+    return [{ dtype: x.dtype, shape: shape as Dim[] }];
+  },
+});
+
+defineOp({
+  name: 'Tile',
+  group: 'movement',
+  inputs: [{ name: 'x' }],
+  attrs: { repeats: { kind: 'ints' } },
+  infer: (ctx) => {
+    const x = ctx.inputs[0]!;
+    const r = ctx.attrs.repeats as number[];
+    if (r.length !== x.shape.length || r.some((v) => v < 0)) ctx.fail(`repeats [${r}] must hold ${x.shape.length} non-negative counts, one per dim of input ${formatType(x)}`, { argument: 'repeats', received: `[${r}]` });
+    const shape = x.shape.map((d, i) => {
+      if (typeof d === 'number') return d * r[i]!;
+      if (r[i] === 1) return d;
+      return ctx.fail(`cannot repeat symbolic dim '${d}' ${r[i]} times`, { argument: 'repeats' });
+    });
+    return [{ dtype: x.dtype, shape }];
+  },
+});
+
+defineOp({
+  name: 'Pad',
+  group: 'movement',
+  inputs: [{ name: 'x' }],
+  attrs: { pads: { kind: 'ints' }, mode: { kind: 'string', default: 'constant', oneOf: PAD_MODES }, value: { kind: 'float', default: 0 }, axes: { kind: 'ints', default: [] } },
+  infer: (ctx) => {
+    const x = ctx.inputs[0]!;
+    const p = padParams(x.shape.length, ctx.attrs.pads as number[], ctx.attrs.axes as number[]);
+    if (typeof p === 'string') ctx.fail(`${p} (input ${formatType(x)})`, { argument: 'pads', received: `[${String(ctx.attrs.pads)}]` });
+    const { begin, end } = p as { begin: number[]; end: number[] };
+    const shape = x.shape.map((d, i) => {
+      if (begin[i] === 0 && end[i] === 0) return d;
+      if (typeof d === 'string') return ctx.fail(`cannot pad symbolic dim '${d}'`, { argument: 'pads' });
+      const n = d + begin[i]! + end[i]!;
+      if (n < 0) ctx.fail(`pads ${begin[i]} and ${end[i]} crop dim ${i} of input ${formatType(x)} below zero`, { argument: 'pads' });
+      if (ctx.attrs.mode !== 'constant' && d === 0 && n > 0) ctx.fail(`mode '${String(ctx.attrs.mode)}' cannot pad the empty dim ${i} of input ${formatType(x)}`, { argument: 'mode' });
+      return n;
+    });
+    return [{ dtype: x.dtype, shape }];
+  },
+});
+
+function blockInput(ctx: InferContext): { x: TensorType; b: number; dims: number[] } {
+  const x = ctx.inputs[0]!;
+  const b = ctx.attrs.blocksize as number;
+  if (b < 1) ctx.fail(`blocksize must be >= 1, got ${b}`, { argument: 'blocksize', received: String(b) });
+  if (x.shape.length !== 4 || x.shape.slice(1).some((d) => typeof d !== 'number')) ctx.fail(`input 'x' must be [N,C,H,W] with static C, H, W, got ${formatType(x)}`, { argument: 'x', expected: '[N,C,H,W]', received: formatType(x) });
+  return { x, b, dims: x.shape.slice(1) as number[] };
+}
+
+defineOp({
+  name: 'DepthToSpace',
+  group: 'movement',
+  inputs: [{ name: 'x' }],
+  attrs: { blocksize: { kind: 'int' }, mode: { kind: 'string', default: 'DCR', oneOf: ['DCR', 'CRD'] } },
+  infer: (ctx) => {
+    const { x, b, dims: [c, h, w] } = blockInput(ctx);
+    if (c! % (b * b) !== 0) ctx.fail(`channels ${c} of input ${formatType(x)} are not divisible by blocksize^2 = ${b * b}`, { argument: 'blocksize', received: formatType(x) });
+    return [{ dtype: x.dtype, shape: [x.shape[0]!, c! / (b * b), h! * b, w! * b] }];
+  },
+});
+
+defineOp({
+  name: 'SpaceToDepth',
+  group: 'movement',
+  inputs: [{ name: 'x' }],
+  attrs: { blocksize: { kind: 'int' } },
+  infer: (ctx) => {
+    const { x, b, dims: [c, h, w] } = blockInput(ctx);
+    if (h! % b !== 0 || w! % b !== 0) ctx.fail(`spatial dims of input ${formatType(x)} are not divisible by blocksize ${b}`, { argument: 'blocksize', received: formatType(x) });
+    return [{ dtype: x.dtype, shape: [x.shape[0]!, c! * b * b, h! / b, w! / b] }];
+  },
+});
+
+defineOp({
+  name: 'Trilu',
+  group: 'movement',
+  inputs: [{ name: 'x' }],
+  attrs: { upper: { kind: 'bool', default: true }, k: { kind: 'int', default: 0 } },
+  infer: (ctx) => {
+    const x = ctx.inputs[0]!;
+    if (x.shape.length < 2) ctx.fail(`input 'x' must have rank >= 2, got ${formatType(x)}`, { argument: 'x', expected: 'rank >= 2', received: formatType(x) });
+    return [x];
+  },
+});
+
+export * from './layout-resize.js';
+export * from './layout-generators.js';
