@@ -6,6 +6,7 @@
 
 #include "binding-errors.h"
 #include "cpu-features.h"
+#include "cuda/binding-cuda.h"
 #include "text.h"
 
 namespace kiln::js {
@@ -110,6 +111,8 @@ PlanModel planFromDesc(const Napi::Value& value) {
   plan.outputs = indexList(desc.Get("outputs"), "desc.outputs");
   const Napi::Array layers = arrayArg(desc.Get("layers"), "desc.layers");
   for (uint32_t i = 0; i < layers.Length(); ++i) plan.layers.push_back(layerFromJs(layers.Get(i), cat("desc.layers[", i, "]")));
+  const Napi::Value cuda = desc.Get("cuda");
+  if (!cuda.IsUndefined()) plan.cuda = cudaSectionFromJs(cuda, "desc.cuda");
   return plan;
 }
 
@@ -121,6 +124,8 @@ Napi::Object engineInfo(Napi::Env env, const PlanModel& plan) {
   info.Set("formatVersion", Napi::Number::New(env, plan.formatVersion));
   info.Set("kilnVersion", plan.kilnVersion);
   info.Set("targetIsa", strings(env, isaNames(plan.isaMask)));
+  info.Set("target", targetName(plan));
+  info.Set("cuda", cudaSectionInfo(env, plan));
   info.Set("buildDigest", digest);
   info.Set("arenaBytes", Napi::Number::New(env, double(plan.arenaBytes)));
   info.Set("weightsBytes", Napi::Number::New(env, double(plan.weights.size)));

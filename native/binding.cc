@@ -25,6 +25,8 @@
 // cpuFeatures(): string[]         features of this CPU kiln knows   [sync]
 // hardwareThreads(): number                                         [sync]
 // gemmKernel(): string            GEMM micro-kernel in use (diagnostics) [sync]
+// context.gpuMs: number           GPU time of the last run (CUDA plans; -1 on CPU)
+// cudaDevices(), nvrtcInfo(), cudaCompile(): see cuda/binding-cuda.h
 #include <napi.h>
 
 #include <cstring>
@@ -35,6 +37,7 @@
 #include "binding-run.h"
 #include "cpu-features.h"
 #include "cpu/sgemm.h"
+#include "cuda/binding-cuda.h"
 #include "engine.h"
 #include "execution-context.h"
 #include "plan-writer.h"
@@ -73,7 +76,8 @@ class ContextWrap final : public Napi::ObjectWrap<ContextWrap> {
  public:
   static Napi::Function define(Napi::Env env) {
     return DefineClass(env, "Context", {InstanceMethod<&ContextWrap::run>("run"),
-                                        InstanceAccessor<&ContextWrap::threads>("threads")});
+                                        InstanceAccessor<&ContextWrap::threads>("threads"),
+                                        InstanceAccessor<&ContextWrap::gpuMs>("gpuMs")});
   }
 
   explicit ContextWrap(const Napi::CallbackInfo& cb) : Napi::ObjectWrap<ContextWrap>(cb) {
@@ -92,6 +96,8 @@ class ContextWrap final : public Napi::ObjectWrap<ContextWrap> {
   Napi::Value run(const Napi::CallbackInfo& cb) { return runAsync(cb.Env(), context_, cb[0]); }
 
   Napi::Value threads(const Napi::CallbackInfo& cb) { return Napi::Number::New(cb.Env(), context_->threads()); }
+
+  Napi::Value gpuMs(const Napi::CallbackInfo& cb) { return Napi::Number::New(cb.Env(), context_->gpuMs()); }
 
   std::shared_ptr<ExecutionContext> context_;
 };
@@ -137,6 +143,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("cpuFeatures", Napi::Function::New(env, cpuFeatures, "cpuFeatures"));
   exports.Set("hardwareThreads", Napi::Function::New(env, hardwareThreads, "hardwareThreads"));
   exports.Set("gemmKernel", Napi::Function::New(env, gemmKernel, "gemmKernel"));
+  addCudaExports(env, exports);
   return exports;
 }
 

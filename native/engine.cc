@@ -7,6 +7,7 @@
 
 #include "cpu-features.h"
 #include "cpu/kernel-registry.h"
+#include "cuda/cuda-engine.h"
 #include "error.h"
 #include "plan-reader.h"
 #include "text.h"
@@ -31,13 +32,23 @@ PlanModel Engine::inspect(const uint8_t* bytes, size_t size) {
 std::shared_ptr<const Engine> Engine::load(const uint8_t* bytes, size_t size) {
   PlanModel plan = readPlan(bytes, size);
   checkIsaSupported(plan.isaMask);
+  cuda::DeviceInfo device;
+  if (plan.cuda.present) device = cuda::checkTargetSupported(plan, cuda::runtimeDevice());
   std::shared_ptr<Engine> engine(new Engine());
   engine->weights_.reset(plan.weights.size);
   if (plan.weights.size) std::memcpy(engine->weights_.data(), plan.weights.data, plan.weights.size);
   plan.weights.data = engine->weights_.data();
   engine->plan_ = std::move(plan);
-  engine->ops_ = prepareLayers(engine->plan_, engine->weights_.data());
+  if (engine->plan_.cuda.present) {
+    prepareLayers(engine->plan_);  // the same per-layer checks; the GPU runs the layers
+    engine->cuda_ = std::make_unique<cuda::CudaEngine>(engine->plan_, device, engine->weights_.data());
+    engine->plan_.cuda.cubin = nullptr;  // loaded into the module; the caller's bytes may go
+  } else {
+    engine->ops_ = prepareLayers(engine->plan_, engine->weights_.data());
+  }
   return engine;
 }
+
+Engine::~Engine() = default;
 
 }  // namespace kiln

@@ -16,6 +16,10 @@
 
 namespace kiln {
 
+namespace cuda {
+class CudaEngine;
+}
+
 class Engine {
  public:
   // Reads and fully validates a plan, including the CPU features it requires.
@@ -30,9 +34,12 @@ class Engine {
   const PlanModel& plan() const { return plan_; }
   const std::vector<std::unique_ptr<cpu::LayerOp>>& ops() const { return ops_; }
   const uint8_t* weights() const { return weights_.data(); }
+  // Non-null for a CUDA plan: then ops() is empty and the GPU runs the layers.
+  const cuda::CudaEngine* cuda() const { return cuda_.get(); }
 
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
+  ~Engine();  // out of line: CudaEngine is complete only in engine.cc
 
  private:
   Engine() = default;
@@ -40,6 +47,7 @@ class Engine {
   PlanModel plan_;  // weights view points into weights_
   AlignedBuffer weights_;
   std::vector<std::unique_ptr<cpu::LayerOp>> ops_;
+  std::unique_ptr<cuda::CudaEngine> cuda_;
 };
 
 // Throws KILN_PLAN_ISA unless this machine has every feature in `required`.

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "cuda/cuda-runner.h"
 #include "error.h"
 #include "text.h"
 
@@ -22,8 +23,13 @@ ExecutionContext::ExecutionContext(std::shared_ptr<const Engine> engine, unsigne
     : engine_(std::move(engine)),
       pool_(threads == 0 ? ThreadPool::hardwareThreads() : std::min(threads, kMaxThreads)) {
   const PlanModel& plan = engine_->plan();
-  arena_.reset(plan.arenaBytes);
   tensorData_.reserve(plan.tensors.size());
+  if (engine_->cuda()) {
+    cuda_ = std::make_unique<cuda::CudaRunner>(*engine_->cuda(), plan);
+    for (size_t t = 0; t < plan.tensors.size(); ++t) tensorData_.push_back(cuda_->hostData(t));
+    return;
+  }
+  arena_.reset(plan.arenaBytes);
   for (const TensorDesc& t : plan.tensors) {
     // Kernels never write weights (validated at load); the cast only lets one
     // table serve inputs and outputs alike.
@@ -31,6 +37,10 @@ ExecutionContext::ExecutionContext(std::shared_ptr<const Engine> engine, unsigne
     tensorData_.push_back(base + t.offset);
   }
 }
+
+ExecutionContext::~ExecutionContext() = default;
+
+double ExecutionContext::gpuMs() const { return cuda_ ? cuda_->lastGpuMs() : -1.0; }
 
 bool ExecutionContext::tryBegin() {
   bool expected = false;
@@ -74,6 +84,7 @@ void ExecutionContext::setInputs(const std::vector<InputData>& inputs) {
 }
 
 void ExecutionContext::execute() {
+  if (cuda_) return cuda_->run();
   const cpu::RunContext ctx{tensorData_.data(), &pool_};
   for (const auto& op : engine_->ops()) op->run(ctx);
 }

@@ -17,6 +17,10 @@
 
 namespace kiln {
 
+namespace cuda {
+class CudaRunner;
+}
+
 // One caller-supplied input, as described by the binding.
 struct InputData {
   std::string name;
@@ -33,6 +37,7 @@ class ExecutionContext {
  public:
   // threads == 0 means one per hardware thread.
   ExecutionContext(std::shared_ptr<const Engine> engine, unsigned threads);
+  ~ExecutionContext();  // out of line: CudaRunner is complete only in the .cc
 
   const Engine& engine() const { return *engine_; }
   unsigned threads() const { return pool_.threads(); }
@@ -48,12 +53,17 @@ class ExecutionContext {
   void execute();
   // Output i of the engine (plan order), valid until the next run.
   const uint8_t* outputData(size_t i) const { return tensorData_[engine_->plan().outputs[i]]; }
+  // GPU time of the last run in milliseconds (CUDA plans); negative for CPU plans.
+  double gpuMs() const;
 
  private:
   std::shared_ptr<const Engine> engine_;
   AlignedBuffer arena_;
   std::vector<uint8_t*> tensorData_;  // base pointer of every plan tensor
   ThreadPool pool_;
+  // CUDA plans: the device arena and stream; inputs and outputs live in its
+  // pinned staging (tensorData_ points there) and the host arena stays empty.
+  std::unique_ptr<cuda::CudaRunner> cuda_;
   std::atomic<bool> busy_{false};
 };
 

@@ -30,6 +30,7 @@ inline constexpr uint32_t kTagStrings = tag('S', 'T', 'R', 'S');
 inline constexpr uint32_t kTagTensors = tag('T', 'N', 'S', 'R');
 inline constexpr uint32_t kTagGraph = tag('G', 'R', 'P', 'H');
 inline constexpr uint32_t kTagLayers = tag('L', 'Y', 'R', 'S');
+inline constexpr uint32_t kTagCuda = tag('C', 'U', 'D', 'A');  // optional: GPU plans only
 inline constexpr uint32_t kTagWeights = tag('W', 'G', 'T', 'S');
 inline constexpr uint64_t kSectionHeaderBytes = 16;  // u32 tag, u32 zero, u64 payload bytes
 

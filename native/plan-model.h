@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cuda/cuda-section.h"
 #include "dtype.h"
 
 namespace kiln {
@@ -52,6 +53,7 @@ struct PlanModel {
   std::vector<uint32_t> inputs;
   std::vector<uint32_t> outputs;
   std::vector<LayerDesc> layers;
+  cuda::CudaSection cuda;  // present only in plans built for a GPU
 };
 
 // Byte size of a validated tensor.

@@ -43,9 +43,14 @@ class Reader {
     readSection(body, layout::kTagTensors, [&](ByteCursor& c) { readTensors(c); });
     readSection(body, layout::kTagGraph, [&](ByteCursor& c) { readGraph(c); });
     readSection(body, layout::kTagLayers, [&](ByteCursor& c) { readLayers(c); });
+    if (peekTag(body) == layout::kTagCuda)
+      readSection(body, layout::kTagCuda, [&](ByteCursor& c) {
+        plan_.cuda = cuda::readCudaSection(c, [&](uint32_t i, const std::string& what) -> const std::string& { return string(i, what); });
+      });
     readSection(body, layout::kTagWeights, [&](ByteCursor& c) { readWeights(c); });
     if (body.remaining() != 0) corrupt(cat("plan has ", body.remaining(), " unexpected bytes after its last section"));
     validatePlanStructure(plan_, codes::kPlanCorrupt);
+    cuda::validateCudaSection(plan_, codes::kPlanCorrupt);
     return std::move(plan_);
   }
 
@@ -89,6 +94,13 @@ class Reader {
       corrupt(cat("plan has ", size_ - headerBytes - bodyBytes, " unexpected bytes after its body"));
     if (fnv1a64(file_ + headerBytes, bodyBytes) != checksum) corrupt("plan checksum mismatch: the file is corrupted");
     return headerBytes;
+  }
+
+  // The tag of the next section, without consuming it (0 when none is left).
+  static uint32_t peekTag(const ByteCursor& body) {
+    if (body.remaining() < 4) return 0;
+    ByteCursor copy = body;
+    return copy.u32();
   }
 
   template <typename Parse>

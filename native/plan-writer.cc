@@ -97,6 +97,7 @@ void writeLayers(ByteWriter& w, const PlanModel& plan, StringTable& strings) {
 
 std::vector<uint8_t> writePlan(const PlanModel& plan) {
   validatePlanStructure(plan, codes::kPlanInvalid);
+  cuda::validateCudaSection(plan, codes::kPlanInvalid);
   prepareLayers(plan);  // throws KILN_KERNEL for a layer no kernel accepts
 
   std::vector<uint8_t> out;
@@ -117,6 +118,8 @@ std::vector<uint8_t> writePlan(const PlanModel& plan) {
     writeIndexList(s, plan.outputs);
   });
   section(s, layout::kTagLayers, [&] { writeLayers(s, plan, strings); });
+  if (plan.cuda.present)
+    section(s, layout::kTagCuda, [&] { cuda::writeCudaSection(s, plan.cuda, [&](const std::string& x) { return strings.id(x); }); });
 
   section(w, layout::kTagStrings, [&] { strings.write(w); });
   w.bytes(staged.data(), staged.size());

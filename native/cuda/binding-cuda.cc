@@ -1,0 +1,143 @@
+// See binding-cuda.h.
+#include "binding-cuda.h"
+
+#include <cstring>
+
+#include "../binding-errors.h"
+#include "../text.h"
+#include "cuda-driver.h"
+#include "cuda-errors.h"
+#include "nvrtc.h"
+
+namespace kiln::js {
+namespace {
+
+void triple(const Napi::Value& v, const std::string& what, uint32_t out[3]) {
+  const Napi::Array a = arrayArg(v, what);
+  if (a.Length() != 3) argumentError(what, "an array of 3 integers", v);
+  for (uint32_t i = 0; i < 3; ++i) out[i] = uint32_t(integerArg(a.Get(i), cat(what, "[", i, "]"), 1, 0x7fffffff));
+}
+
+Napi::Value cudaDevices(const Napi::CallbackInfo& cb) {
+  Napi::Env env = cb.Env();
+  Napi::Object out = Napi::Object::New(env);
+  Napi::Array list = Napi::Array::New(env);
+  out.Set("devices", list);
+  std::string why;
+  const cuda::Driver* d = cuda::driver(&why);
+  out.Set("available", Napi::Boolean::New(env, d != nullptr));
+  if (!d) {
+    out.Set("reason", why);
+    return out;
+  }
+  return guarded(env, [&] {
+    int version = 0;
+    KILN_CU(d->cuDriverGetVersion(&version));
+    out.Set("driverVersion", cat(version / 1000, ".", version % 1000 / 10));
+    const int n = cuda::deviceCount();
+    for (int i = 0; i < n; ++i) {
+      const cuda::DeviceInfo info = cuda::deviceInfo(i);
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("index", Napi::Number::New(env, i));
+      o.Set("name", info.name);
+      o.Set("arch", Napi::Number::New(env, info.ccMajor * 10 + info.ccMinor));
+      o.Set("computeCapability", cat(info.ccMajor, ".", info.ccMinor));
+      o.Set("multiprocessors", Napi::Number::New(env, info.multiprocessors));
+      o.Set("totalMemory", Napi::Number::New(env, double(info.totalMemory)));
+      list.Set(uint32_t(i), o);
+    }
+    return Napi::Value(out);
+  });
+}
+
+Napi::Value nvrtcInfo(const Napi::CallbackInfo& cb) {
+  Napi::Env env = cb.Env();
+  Napi::Object out = Napi::Object::New(env);
+  std::string why;
+  const bool ok = cuda::nvrtcAvailable(&why);
+  out.Set("available", Napi::Boolean::New(env, ok));
+  if (ok) out.Set("version", cuda::nvrtcVersion());
+  else out.Set("reason", why);
+  return out;
+}
+
+Napi::Value cudaCompile(const Napi::CallbackInfo& cb) {
+  return guarded(cb.Env(), [&] {
+    const std::string source = stringArg(cb[0], "source");
+    const int arch = int(integerArg(cb[1], "arch", 30, 1000));
+    const std::string name = stringArg(cb[2], "name");
+    std::vector<std::string> options;
+    if (!cb[3].IsUndefined()) {
+      const Napi::Array a = arrayArg(cb[3], "options");
+      for (uint32_t i = 0; i < a.Length(); ++i) options.push_back(stringArg(a.Get(i), cat("options[", i, "]")));
+    }
+    const cuda::CompileResult r = cuda::compileCubin(source, name, arch, options);
+    Napi::Uint8Array cubin = Napi::Uint8Array::New(cb.Env(), r.cubin.size());
+    if (!r.cubin.empty()) std::memcpy(cubin.Data(), r.cubin.data(), r.cubin.size());
+    Napi::Object out = Napi::Object::New(cb.Env());
+    out.Set("cubin", cubin);
+    out.Set("log", r.log);
+    return Napi::Value(out);
+  });
+}
+
+}  // namespace
+
+cuda::CudaSection cudaSectionFromJs(const Napi::Value& value, const std::string& what) {
+  const Napi::Object o = objectArg(value, what);
+  cuda::CudaSection s;
+  s.present = true;
+  s.arch = uint32_t(integerArg(o.Get("arch"), what + ".arch", 0, 100000));
+  s.compiler = stringArg(o.Get("compiler"), what + ".compiler");
+  const Napi::Uint8Array cubin = bytesArg(o.Get("cubin"), what + ".cubin");
+  s.cubin = cubin.Data();
+  s.cubinBytes = cubin.ByteLength();
+  const Napi::Array launches = arrayArg(o.Get("launches"), what + ".launches");
+  for (uint32_t i = 0; i < launches.Length(); ++i) {
+    const std::string at = cat(what, ".launches[", i, "]");
+    const Napi::Object l = objectArg(launches.Get(i), at);
+    cuda::CudaLaunch x;
+    x.layer = uint32_t(integerArg(l.Get("layer"), at + ".layer", 0, UINT32_MAX));
+    x.function = stringArg(l.Get("function"), at + ".function");
+    triple(l.Get("grid"), at + ".grid", x.grid);
+    triple(l.Get("block"), at + ".block", x.block);
+    x.sharedBytes = uint32_t(integerArg(l.Get("sharedBytes"), at + ".sharedBytes", 0, UINT32_MAX));
+    const Napi::Array args = arrayArg(l.Get("args"), at + ".args");
+    for (uint32_t k = 0; k < args.Length(); ++k)
+      x.args.push_back(uint32_t(integerArg(args.Get(k), cat(at, ".args[", k, "]"), 0, UINT32_MAX)));
+    s.launches.push_back(std::move(x));
+  }
+  return s;
+}
+
+std::string targetName(const PlanModel& plan) {
+  return plan.cuda.present ? cat("cuda ", cuda::archName(plan.cuda.arch)) : std::string("cpu");
+}
+
+Napi::Value cudaSectionInfo(Napi::Env env, const PlanModel& plan) {
+  if (!plan.cuda.present) return env.Undefined();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("arch", Napi::Number::New(env, plan.cuda.arch));
+  o.Set("compiler", plan.cuda.compiler);
+  o.Set("cubinBytes", Napi::Number::New(env, double(plan.cuda.cubinBytes)));
+  Napi::Array launches = Napi::Array::New(env, plan.cuda.launches.size());
+  for (uint32_t i = 0; i < plan.cuda.launches.size(); ++i) {
+    const cuda::CudaLaunch& l = plan.cuda.launches[i];
+    Napi::Object x = Napi::Object::New(env);
+    x.Set("layer", plan.layers[l.layer].name);
+    x.Set("function", l.function);
+    x.Set("grid", cat(l.grid[0], "x", l.grid[1], "x", l.grid[2]));
+    x.Set("block", cat(l.block[0], "x", l.block[1], "x", l.block[2]));
+    launches.Set(i, x);
+  }
+  o.Set("launches", launches);
+  return o;
+}
+
+void addCudaExports(Napi::Env env, Napi::Object exports) {
+  exports.Set("cudaDevices", Napi::Function::New(env, cudaDevices, "cudaDevices"));
+  exports.Set("nvrtcInfo", Napi::Function::New(env, nvrtcInfo, "nvrtcInfo"));
+  exports.Set("cudaCompile", Napi::Function::New(env, cudaCompile, "cudaCompile"));
+}
+
+}  // namespace kiln::js

@@ -1,0 +1,102 @@
+// See cuda-runner.h. Device pointers are resolved once here (arena base or
+// weight base plus the tensor's offset), so a run only enqueues work.
+#include "cuda-runner.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "cuda-errors.h"
+
+namespace kiln::cuda {
+namespace {
+
+constexpr size_t kSlotAlign = 64;
+
+bool graphsEnabled() {
+  const char* v = std::getenv("KILN_CUDA_GRAPH");
+  return !(v && std::strcmp(v, "0") == 0);
+}
+
+}  // namespace
+
+CudaRunner::CudaRunner(const CudaEngine& engine, const PlanModel& plan) : engine_(engine), useGraph_(graphsEnabled()) {
+  engine_.context().makeCurrent();
+  arena_ = DeviceBuffer(plan.arenaBytes);
+  stream_ = createStream();
+  start_ = createEvent();
+  end_ = createEvent();
+
+  auto device = [&](uint32_t t) -> CUdeviceptr {
+    const TensorDesc& d = plan.tensors[t];
+    return (d.location == Location::arena ? arena_.get() : engine_.weights()) + d.offset;
+  };
+
+  // One pinned slot per distinct graph input or output.
+  std::vector<size_t> slot(plan.tensors.size(), SIZE_MAX);
+  size_t total = 0;
+  for (const auto* list : {&plan.inputs, &plan.outputs})
+    for (uint32_t t : *list)
+      if (slot[t] == SIZE_MAX) {
+        slot[t] = total;
+        total += (tensorBytes(plan.tensors[t]) + kSlotAlign - 1) / kSlotAlign * kSlotAlign;
+      }
+  staging_ = PinnedBuffer(total);
+  host_.assign(plan.tensors.size(), nullptr);
+  for (size_t t = 0; t < slot.size(); ++t)
+    if (slot[t] != SIZE_MAX) host_[t] = staging_.data() + slot[t];
+  for (uint32_t t : plan.inputs) uploads_.push_back({device(t), host_[t], size_t(tensorBytes(plan.tensors[t]))});
+  for (uint32_t t : plan.outputs) downloads_.push_back({device(t), host_[t], size_t(tensorBytes(plan.tensors[t]))});
+
+  for (size_t i = 0; i < plan.cuda.launches.size(); ++i) {
+    const CudaLaunch& l = plan.cuda.launches[i];
+    Launch x{engine_.function(i), {l.grid[0], l.grid[1], l.grid[2]}, {l.block[0], l.block[1], l.block[2]}, l.sharedBytes, {}, {}};
+    for (uint32_t a : l.args) x.values.push_back(device(a));
+    for (CUdeviceptr& v : x.values) x.params.push_back(&v);
+    launches_.push_back(std::move(x));  // moving keeps the vectors' buffers, so params stay valid
+  }
+}
+
+CudaRunner::~CudaRunner() { engine_.context().makeCurrentNoThrow(); }
+
+void CudaRunner::enqueue() {
+  const Driver& d = requireDriver();
+  for (const Copy& c : uploads_) KILN_CU(d.cuMemcpyHtoDAsync(c.device, c.host, c.bytes, stream_.get()));
+  for (Launch& l : launches_)
+    KILN_CU(d.cuLaunchKernel(l.function, l.grid[0], l.grid[1], l.grid[2], l.block[0], l.block[1], l.block[2],
+                             l.sharedBytes, stream_.get(), l.params.data(), nullptr));
+  for (const Copy& c : downloads_) KILN_CU(d.cuMemcpyDtoHAsync(c.host, c.device, c.bytes, stream_.get()));
+}
+
+void CudaRunner::capture() {
+  const Driver& d = requireDriver();
+  KILN_CU(d.cuStreamBeginCapture(stream_.get(), kCaptureThreadLocal));
+  CUgraph raw = nullptr;
+  try {
+    enqueue();
+  } catch (...) {
+    d.cuStreamEndCapture(stream_.get(), &raw);  // leave the stream usable
+    Graph discard(raw);
+    throw;
+  }
+  KILN_CU(d.cuStreamEndCapture(stream_.get(), &raw));
+  Graph graph(raw);
+  CUgraphExec exec = nullptr;
+  KILN_CU(d.cuGraphInstantiateWithFlags(&exec, graph.get(), 0));
+  graph_ = GraphExec(exec);
+}
+
+void CudaRunner::run() {
+  const Driver& d = requireDriver();
+  engine_.context().makeCurrent();
+  if (useGraph_ && !graph_.get()) capture();
+  KILN_CU(d.cuEventRecord(start_.get(), stream_.get()));
+  if (useGraph_) KILN_CU(d.cuGraphLaunch(graph_.get(), stream_.get()));
+  else enqueue();
+  KILN_CU(d.cuEventRecord(end_.get(), stream_.get()));
+  KILN_CU(d.cuStreamSynchronize(stream_.get()));
+  float ms = 0;
+  KILN_CU(d.cuEventElapsedTime(&ms, start_.get(), end_.get()));
+  gpuMs_ = ms;
+}
+
+}  // namespace kiln::cuda

@@ -1,0 +1,62 @@
+// CudaRunner: the GPU half of an ExecutionContext. It owns a device arena of
+// the plan's arenaBytes, a stream, pinned staging for the graph's inputs and
+// outputs (the context copies inputs straight into it and reads outputs from
+// it), and the prepared argument arrays of every launch. A run is: async H2D
+// of the inputs, every launch in plan order, async D2H of the outputs, one
+// wait; by default the whole sequence is captured once as a CUDA graph and
+// replayed (KILN_CUDA_GRAPH=0 launches one by one, for comparison).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "../plan-model.h"
+#include "cuda-engine.h"
+#include "cuda-resources.h"
+
+namespace kiln::cuda {
+
+class CudaRunner {
+ public:
+  CudaRunner(const CudaEngine& engine, const PlanModel& plan);
+  ~CudaRunner();
+  CudaRunner(const CudaRunner&) = delete;
+  CudaRunner& operator=(const CudaRunner&) = delete;
+
+  // Pinned host bytes of a graph input or output; null for other tensors.
+  uint8_t* hostData(size_t tensor) const { return host_[tensor]; }
+  // Runs the plan on the GPU and waits for it. Any thread.
+  void run();
+  // GPU time of the last run (first copy in to last copy out), from events.
+  double lastGpuMs() const { return gpuMs_; }
+  bool usesGraph() const { return useGraph_; }
+
+ private:
+  struct Copy {
+    CUdeviceptr device;
+    uint8_t* host;
+    size_t bytes;
+  };
+  struct Launch {
+    CUfunction function;
+    uint32_t grid[3], block[3], sharedBytes;
+    std::vector<CUdeviceptr> values;  // one device pointer per argument
+    std::vector<void*> params;        // &values[i], as cuLaunchKernel wants
+  };
+  void enqueue();
+  void capture();
+
+  const CudaEngine& engine_;
+  DeviceBuffer arena_;
+  PinnedBuffer staging_;
+  Stream stream_;
+  Event start_, end_;
+  std::vector<uint8_t*> host_;
+  std::vector<Copy> uploads_, downloads_;
+  std::vector<Launch> launches_;
+  bool useGraph_ = true;
+  GraphExec graph_;
+  double gpuMs_ = 0;
+};
+
+}  // namespace kiln::cuda
