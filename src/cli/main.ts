@@ -1,43 +1,66 @@
-// The `kiln` command. For now: `kiln inspect PLAN` (IO tensors and layers of a plan,
-// read by the native plan reader) and `kiln version`; build/run/bench/compare follow.
-import { readFileSync } from 'node:fs';
-import { Runtime } from '../runtime/runtime.js';
-import { formatType } from '../ir/index.js';
+// The `kiln` command, trtexec and Polygraphy for kiln: build, run, bench, inspect,
+// compare and draw models and plans. Each subcommand lives in its own cmd-*.ts and
+// declares its flags once (args.ts); this file only dispatches and turns errors into
+// one-line messages and exit codes (0 ok, 1 failure or mismatch, 2 usage error).
+import { Flags, formatHelp, parseArgs, suggest, type Command } from './args.js';
+import { benchCommand } from './cmd-bench.js';
+import { buildCommand } from './cmd-build.js';
+import { compareCommand } from './cmd-compare.js';
+import { drawCommand } from './cmd-draw.js';
+import { inspectCommand } from './cmd-inspect.js';
+import { runCommand } from './cmd-run.js';
+import { debugCommand, surgeonCommand } from './cmd-unsupported.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, oneLine } from './errors.js';
 import { KILN_VERSION } from '../version.js';
 
-const USAGE = `usage: kiln <command>
+const COMMANDS: Command[] = [buildCommand, runCommand, benchCommand, inspectCommand, compareCommand, drawCommand, debugCommand, surgeonCommand];
+
+const USAGE = `usage: kiln <command> [options]
 
 commands:
-  inspect PLAN   print a plan's IO tensors and layers (example: kiln inspect out/mnist.plan)
-  version        print kiln's version
+${COMMANDS.map((c) => `  ${c.spec.name.padEnd(9)} ${c.spec.summary}`).join('\n')}
+  version   print kiln's version
 
-exit codes: 0 ok, 1 failure, 2 usage error`;
+Run 'kiln <command> --help' for its options and an example.
+example: kiln build model.ts --save-plan model.plan && kiln bench model.plan
 
-function inspect(path: string): void {
-  const engine = new Runtime().deserializeEngine(new Uint8Array(readFileSync(path)));
-  console.log(`plan ${path} (kiln ${engine.kilnVersion}); arena ${engine.arenaBytes} B, weights ${engine.weightsBytes} B`);
-  for (const t of engine.inputs) console.log(`  input  ${t.name}: ${formatType(t)}`);
-  for (const t of engine.outputs) console.log(`  output ${t.name}: ${formatType(t)}`);
-  engine.layers.forEach((l, i) => console.log(`  [${i}] ${l.name}  (${l.kernel}; fused: ${l.fused.join(', ')})`));
-}
+exit codes: 0 ok, 1 failure or mismatch, 2 usage error (including features not supported yet)
+environment: NO_COLOR disables colour (colour is only used when stdout is a terminal)`;
 
-function main(argv: string[]): number {
-  const [cmd, ...rest] = argv;
-  if (cmd === 'version') {
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const topic = name === 'help' ? COMMANDS.find((c) => c.spec.name === rest[0]) : undefined;
+    console.log(topic ? formatHelp(topic.spec) : USAGE);
+    return name === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (name === 'version' || name === '--version') {
     console.log(KILN_VERSION);
-    return 0;
+    return EXIT_OK;
   }
-  if (cmd === 'inspect' && rest.length === 1) {
-    inspect(rest[0]!);
-    return 0;
+  const command = COMMANDS.find((c) => c.spec.name === name);
+  if (!command) {
+    const hint = suggest(name, [...COMMANDS.map((c) => c.spec.name), 'version']);
+    throw new UsageError(`unknown command '${name}'${hint ? ` (did you mean '${hint}'?)` : ''}; run kiln --help for the list`);
   }
-  console.error(cmd === undefined || cmd === '--help' || cmd === 'help' ? USAGE : `kiln: unknown or incomplete command '${argv.join(' ')}'\n\n${USAGE}`);
-  return cmd === '--help' || cmd === 'help' ? 0 : 2;
+  const parsed = parseArgs(command.spec, rest);
+  if (parsed.help) {
+    console.log(formatHelp(command.spec));
+    return EXIT_OK;
+  }
+  return command.run(new Flags(parsed), parsed.positionals);
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (e) {
-  console.error(`kiln: ${e instanceof Error ? e.message : String(e)}`);
-  process.exitCode = 1;
-}
+const argv = process.argv.slice(2);
+const where = argv[0] && !argv[0].startsWith('-') ? `kiln ${argv[0]}` : 'kiln';
+main(argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    const usage = e instanceof UsageError;
+    console.error(`${where}: ${usage ? '' : 'error: '}${oneLine(e)}`);
+    if (process.env.KILN_CLI_STACK && e instanceof Error) console.error(e.stack);
+    process.exitCode = usage ? EXIT_USAGE : EXIT_FAILURE;
+  },
+);

@@ -1,0 +1,138 @@
+// The build flags every command that compiles a MODEL accepts (build, run, bench,
+// compare, draw), trtexec's names in kebab-case. All are parsed and validated first,
+// so a typo is reported before anything slow; flags for features kiln lacks (low
+// precision, calibration, timing cache, memory pools) then stop with exit 2 and a
+// "not supported yet" that names the flag.
+import { accessSync, constants } from 'node:fs';
+import type { FlagSpec } from './args.js';
+import { Flags } from './args.js';
+import { UsageError, notSupported } from './errors.js';
+import { formatDims, parseShapes, type ShapeMap } from './shapes.js';
+
+export const SHAPE_FLAGS: FlagSpec[] = [
+  { name: 'shapes', kind: 'string', metavar: 'SPEC', help: 'input shapes for symbolic dims, name:1x3x224x224,other:... (sets min = opt = max)' },
+];
+
+export const BUILD_FLAGS: FlagSpec[] = [
+  { name: 'opt-level', kind: 'string', metavar: '0-5', help: 'builder optimization level (default 3; 0 runs no passes)' },
+  ...SHAPE_FLAGS,
+  { name: 'min-shapes', kind: 'string', metavar: 'SPEC', help: 'profile minimum shapes (static engines: must equal --opt-shapes and --max-shapes)' },
+  { name: 'opt-shapes', kind: 'string', metavar: 'SPEC', help: 'profile optimal shapes' },
+  { name: 'max-shapes', kind: 'string', metavar: 'SPEC', help: 'profile maximum shapes' },
+  { name: 'disable-pass', kind: 'list', metavar: 'PASS', help: 'leave a pass out of the pipeline (e.g. FuseEpilogues)' },
+  { name: 'dump-ir', kind: 'string', metavar: 'DIR', help: 'write the IR after every pass into DIR' },
+  { name: 'threads', kind: 'string', metavar: 'N', help: 'threads of the execution context (0 = all cores; default 0)' },
+  { name: 'verbose', kind: 'boolean', help: 'log every build message and print the optimized graph' },
+  { name: 'timing-cache', kind: 'string', metavar: 'FILE', help: 'timing cache to load and update (not supported yet)' },
+  { name: 'fp16', kind: 'boolean', help: 'allow fp16 layers (not supported yet)' },
+  { name: 'bf16', kind: 'boolean', help: 'allow bf16 layers (not supported yet)' },
+  { name: 'int8', kind: 'boolean', help: 'allow int8 layers (not supported yet)' },
+  { name: 'best', kind: 'boolean', help: 'allow every precision (not supported yet)' },
+  { name: 'layer-precisions', kind: 'string', metavar: 'SPEC', help: 'per-layer precision, layer:fp16,... (not supported yet)' },
+  { name: 'precision-constraints', kind: 'string', metavar: 'MODE', help: 'none | prefer | obey (only none, the default, is supported)' },
+  { name: 'calib', kind: 'string', metavar: 'FILE', help: 'int8 calibration cache (not supported yet)' },
+  { name: 'mem-pool', kind: 'string', metavar: 'SPEC', help: 'memory pool limits, pool:size,... e.g. workspace:64M (not supported yet)' },
+];
+
+export interface BuildOptions {
+  optLevel: number;
+  /** Per input: the one static shape (min = opt = max). */
+  shapes: ShapeMap;
+  disabledPasses: string[];
+  dumpDir: string | undefined;
+  threads: number;
+  verbose: boolean;
+}
+
+const PRECISIONS = ['fp32', 'fp16', 'bf16', 'int8', 'tf32'];
+const POOLS = ['workspace', 'arena', 'tacticSharedMem'];
+
+/** Validates every build flag, then refuses the unsupported ones. */
+export function resolveBuildOptions(flags: Flags): BuildOptions {
+  const optLevel = flags.int('opt-level', 3, 0, 5);
+  const threads = flags.int('threads', 0, 0, 4096);
+  const shapes = resolveShapes(flags);
+  validatePrecisionFlags(flags);
+  const memPool = flags.string('mem-pool');
+  if (memPool !== undefined) validateMemPool(memPool);
+  const timingCache = flags.string('timing-cache');
+  const calib = flags.string('calib');
+  if (calib !== undefined) readable('calib', calib);
+
+  // Refusals come after validation, so a malformed value is reported as such first.
+  const lowPrecision = ['fp16', 'bf16', 'int8', 'best'].find((f) => flags.bool(f));
+  const noLowP = 'drop the flag to build an fp32 engine';
+  if (lowPrecision) throw notSupported(`--${lowPrecision}`, 'low-precision kernels and the precision pass; kiln builds fp32 engines only', noLowP);
+  if (flags.has('layer-precisions')) throw notSupported('--layer-precisions', 'the precision pass; every layer runs in fp32', noLowP);
+  const constraints = flags.string('precision-constraints');
+  if (constraints !== undefined && constraints !== 'none') throw notSupported(`--precision-constraints ${constraints}`, 'the precision pass', 'use none (the default) or drop the flag');
+  if (calib !== undefined) throw notSupported('--calib', 'int8 calibration', noLowP);
+  if (timingCache !== undefined) throw notSupported('--timing-cache', 'autotuning; kiln picks one kernel per layer without timing', 'drop the flag');
+  if (memPool !== undefined) throw notSupported('--mem-pool', 'memory pool limits in the builder; the arena size is printed by build and inspect', 'drop the flag');
+  return {
+    optLevel,
+    shapes,
+    disabledPasses: flags.list('disable-pass'),
+    dumpDir: flags.string('dump-ir'),
+    threads,
+    verbose: flags.bool('verbose'),
+  };
+}
+
+/**
+ * --shapes gives one shape per input; --min/--opt/--max-shapes give a profile, which
+ * must pin one shape per input because kiln's engines are static for now.
+ */
+export function resolveShapes(flags: Flags): ShapeMap {
+  const parsed = (['shapes', 'min-shapes', 'opt-shapes', 'max-shapes'] as const)
+    .map((f) => [f, flags.string(f)] as const)
+    .filter((e): e is readonly [typeof e[0], string] => e[1] !== undefined)
+    .map(([f, text]) => [f, parseShapes(f, text)] as const);
+  const out: ShapeMap = new Map();
+  const from = new Map<string, string>();
+  for (const [flag, map] of parsed) {
+    for (const [name, dims] of map) {
+      const prev = out.get(name);
+      if (prev && formatDims(prev) !== formatDims(dims)) {
+        throw new UsageError(`input '${name}': --${from.get(name)} ${formatDims(prev)} and --${flag} ${formatDims(dims)} differ, but kiln builds static engines for now (min = opt = max); give one shape, e.g. --shapes ${name}:${formatDims(dims)}`);
+      }
+      out.set(name, dims);
+      from.set(name, flag);
+    }
+  }
+  return out;
+}
+
+function validatePrecisionFlags(flags: Flags): void {
+  const spec = flags.string('layer-precisions');
+  if (spec !== undefined) {
+    for (const item of spec.split(',')) {
+      const colon = item.lastIndexOf(':');
+      const p = item.slice(colon + 1).trim();
+      if (colon <= 0 || !PRECISIONS.includes(p)) {
+        throw new UsageError(`--layer-precisions: '${item}' is not layer:precision with precision one of ${PRECISIONS.join(', ')}; e.g. --layer-precisions conv1:fp16`);
+      }
+    }
+  }
+  const c = flags.string('precision-constraints');
+  if (c !== undefined && !['none', 'prefer', 'obey'].includes(c)) {
+    throw new UsageError(`--precision-constraints must be none, prefer or obey, got '${c}'`);
+  }
+}
+
+function validateMemPool(spec: string): void {
+  for (const item of spec.split(',')) {
+    const m = /^([A-Za-z]+):(\d+(?:\.\d+)?)([KMG]?)$/i.exec(item.trim());
+    if (!m || !POOLS.includes(m[1]!)) {
+      throw new UsageError(`--mem-pool: '${item}' is not pool:size with pool one of ${POOLS.join(', ')} and size like 64M; e.g. --mem-pool workspace:64M`);
+    }
+  }
+}
+
+function readable(flag: string, path: string): void {
+  try {
+    accessSync(path, constants.R_OK);
+  } catch {
+    throw new UsageError(`--${flag}: cannot read '${path}'; check the path`);
+  }
+}

@@ -1,0 +1,82 @@
+// `kiln build MODEL`: compiles a model into a plan (trtexec's engine build), showing
+// the phase while it works and a summary after: layers before and after fusion, the
+// passes, the precision mix, and where the bytes go (plan, weights, arena).
+import { writeFileSync } from 'node:fs';
+import type { BuildReport } from '../builder/builder.js';
+import { printGraph } from '../ir/index.js';
+import type { Command } from './args.js';
+import { BUILD_FLAGS, resolveBuildOptions } from './build-options.js';
+import { UsageError } from './errors.js';
+import { buildGraph, loadModel, sourceKind, type Built } from './model.js';
+import { Builder } from '../builder/builder.js';
+import { cliLogger } from './progress.js';
+import { color, formatBytes, formatMs, table } from './style.js';
+
+export const buildCommand: Command = {
+  spec: {
+    name: 'build',
+    positionals: ['MODEL'],
+    summary: 'Build a model (.ts/.js DSL module or .onnx) into a kiln plan for this machine.',
+    description: 'Without --save-plan the plan is built, summarized and dropped (a dry run). Engines are static for now:\nsymbolic input dims take one shape from --shapes (or equal --min/--opt/--max-shapes).',
+    flags: [
+      { name: 'save-plan', kind: 'string', metavar: 'FILE', help: 'write the plan to FILE' },
+      ...BUILD_FLAGS,
+    ],
+    examples: [
+      'kiln build model.ts --save-plan out/model.plan',
+      'kiln build lenet.onnx --shapes input:1x1x28x28 --opt-level 2 --save-plan lenet.plan',
+    ],
+  },
+
+  async run(flags, [path]) {
+    const options = resolveBuildOptions(flags);
+    const kind = sourceKind(path!);
+    if (kind === 'plan') throw new UsageError(`'${path}' is already a plan; kiln build takes a MODEL (.ts/.js or .onnx); inspect the plan with kiln inspect ${path}`);
+    const { logger, done } = cliLogger({ verbose: options.verbose, phases: true });
+    let built: Built;
+    try {
+      const model = await loadModel(path!, kind, new Builder(logger));
+      built = buildGraph(model.graph, options, logger);
+    } finally {
+      done();
+    }
+    const save = flags.string('save-plan');
+    if (save !== undefined) writeFileSync(save, built.plan);
+    if (options.verbose) {
+      console.log(`optimized graph:\n${printGraph(built.report.optimized)}\n`);
+      const rows = built.report.passes.map((p) => [p.pass, formatMs(p.ms), p.changed ? 'yes' : 'no']);
+      console.log(`${table(['pass', 'ms', 'changed'], rows, ['l', 'r', 'l'])}\n`);
+    }
+    console.log(summary(path!, save, built));
+    return 0;
+  },
+};
+
+/** Layers per precision, by the dtype each layer writes. */
+export function precisionMix(report: BuildReport): Map<string, number> {
+  const mix = new Map<string, number>();
+  for (const n of report.optimized.nodes) {
+    const d = report.optimized.types[n.outputs[0]!]?.dtype ?? '?';
+    mix.set(d, (mix.get(d) ?? 0) + 1);
+  }
+  return mix;
+}
+
+function summary(path: string, save: string | undefined, built: Built): string {
+  const r = built.report;
+  const fused = r.optimized.nodes.filter((n) => (n.fused?.length ?? 1) > 1);
+  const mix = [...precisionMix(r)].map(([d, n]) => `${d}: ${n} layer${n === 1 ? '' : 's'}`).join(', ');
+  const changed = r.passes.filter((p) => p.changed).map((p) => p.pass);
+  const passMs = r.passes.reduce((a, p) => a + p.ms, 0);
+  const passes = r.passes.length === 0 ? 'none (opt level 0)' : `${r.passes.length} in ${formatMs(passMs)} ms; changed the graph: ${changed.join(', ') || 'none'} (--verbose for each)`;
+  const m = r.memory;
+  return [
+    `${color.bold('built')} ${path} in ${formatMs(built.ms)} ms${save ? ` -> ${save}` : ' (not saved; add --save-plan FILE)'}`,
+    `  layers     ${r.layersBefore} -> ${r.layersAfter} after optimization${fused.length ? ` (${fused.length} fused: ${fused.map((n) => `'${n.name}'`).join(', ')})` : ''}`,
+    `  passes     ${passes}`,
+    `  precision  ${mix || 'no layers'}`,
+    `  plan       ${formatBytes(built.plan.byteLength)} (${built.plan.byteLength} B)`,
+    `  weights    ${formatBytes(r.weightsBytes)}`,
+    `  arena      ${formatBytes(r.arenaBytes)} per execution context (live peak ${formatBytes(m.lowerBound)}, ${formatBytes(m.noReuseBytes)} without reuse)`,
+  ].join('\n');
+}

@@ -1,0 +1,1 @@
+export const drawCommand = { spec: { name: 'draw', positionals: [], summary: 'x', flags: [], examples: [] }, run: async () => 0 };

@@ -1,0 +1,149 @@
+// What a command is pointed at: a MODEL (a .ts/.js DSL module, or .onnx) that the
+// CLI builds in memory, or a PLAN that was built before. Kinds are told by extension,
+// and by the plan's magic bytes for any other name. A DSL module exports a default
+// function `(builder) => Network` (may be async) or a `network` export (a Network, a
+// Graph, or such a function).
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Builder, type BuildReport } from '../builder/builder.js';
+import type { BuilderConfig } from '../builder/builder-config.js';
+import type { Logger } from '../builder/logger.js';
+import { formatType, type Graph } from '../ir/index.js';
+import type { Engine } from '../runtime/engine.js';
+import { Runtime } from '../runtime/runtime.js';
+import type { BuildOptions } from './build-options.js';
+import { UsageError, notSupported } from './errors.js';
+import { formatDims } from './shapes.js';
+
+export type SourceKind = 'plan' | 'onnx' | 'dsl';
+
+const DSL_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'];
+const PLAN_MAGIC = 'KILNPLAN';
+
+export function sourceKind(path: string): SourceKind {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.onnx') return 'onnx';
+  if (DSL_EXTENSIONS.includes(ext)) return 'dsl';
+  const head = Buffer.alloc(PLAN_MAGIC.length);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (head.toString('latin1') === PLAN_MAGIC) return 'plan';
+  throw new UsageError(`cannot tell what '${path}' is: expected a kiln plan (starts with ${PLAN_MAGIC}), an .onnx model or a .ts/.js DSL module`);
+}
+
+export interface LoadedModel {
+  kind: 'onnx' | 'dsl';
+  path: string;
+  graph: Graph;
+}
+
+export async function loadModel(path: string, kind: 'onnx' | 'dsl', builder: Builder): Promise<LoadedModel> {
+  if (kind === 'onnx') {
+    throw notSupported(`ONNX model '${path}'`, 'the ONNX importer (src/onnx), which is being written', 'define the network with the DSL in a .ts/.js module for now');
+  }
+  const mod = await importModule(path);
+  return { kind, path, graph: await graphFromModule(mod, path, builder) };
+}
+
+async function importModule(path: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(resolve(path)).href;
+  try {
+    return (await import(url)) as Record<string, unknown>;
+  } catch (e) {
+    // Under plain node (the bundled bin), .ts modules need tsx's loader; register it
+    // on demand. The name is a variable so the bundler leaves tsx out of dist/cli.js.
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw new Error(`loading DSL module '${path}' failed: ${(e as Error).message}`);
+    const tsxApi = 'tsx/esm/api';
+    let api: { register: () => unknown };
+    try {
+      api = (await import(tsxApi)) as typeof api;
+    } catch {
+      throw new UsageError(`loading TypeScript module '${path}' needs tsx; install it (npm i -D tsx) or compile the module to .js`);
+    }
+    api.register();
+    return (await import(url)) as Record<string, unknown>;
+  }
+}
+
+function isGraph(x: unknown): x is Graph {
+  const g = x as Graph;
+  return typeof g === 'object' && g !== null && Array.isArray(g.nodes) && Array.isArray(g.inputs) && Array.isArray(g.outputs) && typeof g.types === 'object';
+}
+
+/** Duck-typed, so a Network from another copy of kiln (dist vs src) works too. */
+async function graphFromModule(mod: Record<string, unknown>, path: string, builder: Builder): Promise<Graph> {
+  let value: unknown = mod.default ?? mod.network;
+  if (value === undefined) throw new UsageError(`DSL module '${path}' exports neither a default function (builder) => Network nor a 'network'; add \`export default (builder) => network\``);
+  if (typeof value === 'function') value = await (value as (b: Builder) => unknown)(builder);
+  if (isGraph(value)) return value;
+  const graph = (value as { graph?: unknown } | null)?.graph;
+  if (isGraph(graph)) return graph;
+  throw new UsageError(`DSL module '${path}' gave ${value === null ? 'null' : typeof value}, not a Network or Graph; return the Network you built`);
+}
+
+export interface Built {
+  plan: Uint8Array;
+  report: BuildReport;
+  ms: number;
+  config: BuilderConfig;
+}
+
+/** Builds a graph with the CLI's options; shape problems are usage errors naming --shapes. */
+export function buildGraph(graph: Graph, options: BuildOptions, logger: Logger): Built {
+  checkShapes(graph, options);
+  const builder = new Builder(logger);
+  const config = builder.createBuilderConfig().setOptLevel(options.optLevel);
+  config.disabledPasses = [...options.disabledPasses];
+  config.dumpDir = options.dumpDir;
+  if (options.shapes.size > 0) {
+    const profile = builder.createOptimizationProfile();
+    for (const [name, dims] of options.shapes) profile.setDimensions(name, dims, dims, dims);
+    config.addOptimizationProfile(profile);
+  }
+  const t0 = performance.now();
+  const plan = builder.buildSerializedNetwork(graph, config);
+  return { plan, report: builder.lastBuild!, ms: performance.now() - t0, config };
+}
+
+function checkShapes(graph: Graph, options: BuildOptions): void {
+  for (const name of options.shapes.keys()) {
+    if (!graph.inputs.includes(name)) throw new UsageError(`--shapes names '${name}', but the model's inputs are: ${graph.inputs.join(', ')}`);
+  }
+  for (const name of graph.inputs) {
+    const t = graph.types[name]!;
+    if (t.shape.some((d) => typeof d === 'string') && !options.shapes.has(name)) {
+      const example = t.shape.map((d) => (typeof d === 'string' ? 1 : d));
+      throw new UsageError(`input '${name}' has dynamic shape ${formatType(t)}; give its shape, e.g. --shapes ${name}:${formatDims(example)}`);
+    }
+  }
+}
+
+/** A command's target, ready to run: the plan bytes and engine, plus the model and build when built here. */
+export interface Target {
+  kind: SourceKind;
+  path: string;
+  plan: Uint8Array;
+  engine: Engine;
+  model?: LoadedModel;
+  built?: Built;
+}
+
+const BUILD_ONLY_FLAGS = ['opt-level', 'min-shapes', 'opt-shapes', 'max-shapes', 'disable-pass', 'dump-ir'];
+
+export async function loadTarget(path: string, options: BuildOptions, logger: Logger, given: (flag: string) => boolean): Promise<Target> {
+  const kind = sourceKind(path);
+  if (kind === 'plan') {
+    const flag = BUILD_ONLY_FLAGS.find(given);
+    if (flag) throw new UsageError(`--${flag} applies when building a MODEL, but '${path}' is a plan that is already built; rebuild it with kiln build`);
+    const plan = new Uint8Array(readFileSync(path));
+    return { kind, path, plan, engine: new Runtime(logger).deserializeEngine(plan) };
+  }
+  const model = await loadModel(path, kind, new Builder(logger));
+  const built = buildGraph(model.graph, options, logger);
+  return { kind, path, plan: built.plan, engine: new Runtime(logger).deserializeEngine(built.plan), model, built };
+}
