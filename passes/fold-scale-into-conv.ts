@@ -80,7 +80,7 @@ const after: Pattern<AfterMatch> = {
     const constants: Record<string, ConstantTensor> = {};
     const wName = putConstant(ix, root, w, wType.dtype, shape, scaled, constants);
     const inputs = [x, wName];
-    if (b || newBias.some((v) => v !== 0)) inputs.push(putConstant(ix, root, b ?? `${root.name}.bias`, wType.dtype, [affine.s.length], newBias, constants));
+    if (b || newBias.some((v) => v !== 0)) inputs.push(putConstant(ix, root, b || `${root.name}.bias`, wType.dtype, [affine.s.length], newBias, constants));
     const end = chain[chain.length - 1]!;
     const node = fusedNode([root, ...chain], { op: root.op, inputs, outputs: [end.outputs[0]!], attrs: root.attrs }, g);
     return { replace: new Map([[end.name, node]]), remove: [root.name, ...chain.slice(0, -1).map((n) => n.name)], constants };
@@ -136,7 +136,7 @@ const before: Pattern<BeforeMatch> = {
     });
     const constants: Record<string, ConstantTensor> = {};
     const inputs = [scale.op === 'Scale' ? scale.inputs[0]! : scale.inputs.find((v) => !(v in g.constants))!, putConstant(ix, conv, w, wType.dtype, shape, scaled, constants)];
-    if (b || newBias.some((v) => v !== 0)) inputs.push(putConstant(ix, conv, b ?? `${conv.name}.bias`, wType.dtype, [cout], newBias, constants));
+    if (b || newBias.some((v) => v !== 0)) inputs.push(putConstant(ix, conv, b || `${conv.name}.bias`, wType.dtype, [cout], newBias, constants));
     const node = fusedNode([scale, conv], { op: 'Conv', inputs, outputs: conv.outputs, attrs: conv.attrs }, g);
     return { replace: new Map([[conv.name, node]]), remove: [scale.name], constants };
   },

@@ -6,14 +6,27 @@
 // picked (a conv on a matrix) becomes a Relu, so every spec builds.
 import fc from 'fast-check';
 import { Network, type NetworkTensor } from '../../dsl/index.js';
-import { printGraph, type Graph } from '../../src/ir/index.js';
-import { mulberry32, randomTensor, type Tensor } from '../../src/interpret/index.js';
+import { edit, printGraph, type Graph } from '../../src/ir/index.js';
+import { mulberry32, randomTensor, readFloats, writeFloats, type Tensor } from '../../src/interpret/index.js';
+import { PATTERN_BUILDERS, STEP_COST } from './patterns.js';
+import { CORE_BUILDERS, one, type OpBuilder, type Step as StepOf } from './steps.js';
 
-export const ARB_OPS = [
+/** Single DSL ops. */
+export const CORE_OPS = [
   'relu', 'conv', 'maxPool', 'avgPool', 'fullyConnected', 'sigmoid', 'tanh', 'leakyRelu', 'clip', 'gelu', 'silu',
   'add', 'mul', 'softmax', 'reshape', 'transpose', 'concat',
 ] as const;
-export type ArbOp = (typeof ARB_OPS)[number];
+/** Subgraphs that optimization passes rewrite, and near misses they must leave alone. */
+export const PATTERN_OPS = ['scale', 'affine', 'identity', 'transposePair', 'reshapeChain', 'silu2', 'constExpr', 'convThenScale', 'scaleThenConv'] as const;
+/** The default mix: every core op and every pattern built from core ops. */
+export const ARB_OPS = [...CORE_OPS, ...PATTERN_OPS] as const;
+/** Patterns that need ops beyond the DSL's (GELU's Erf): opt in where the backend has them. */
+export const EXTRA_OPS = ['geluErf'] as const;
+export type ArbOp = (typeof ARB_OPS)[number] | (typeof EXTRA_OPS)[number];
+
+const BUILDERS: Record<ArbOp, OpBuilder> = { ...CORE_BUILDERS, ...PATTERN_BUILDERS };
+
+export type FloatDType = 'f32' | 'f16' | 'bf16';
 
 export interface NetworkArbitraryOptions {
   minLayers?: number;
@@ -21,24 +34,19 @@ export interface NetworkArbitraryOptions {
   ops?: readonly ArbOp[];
   /** Largest element count of any tensor, to keep the interpreter fast. */
   maxVolume?: number;
+  /** Element types to draw networks in (default f32 only); f16/bf16 networks round every constant. */
+  dtypes?: readonly FloatDType[];
+  /** Input shapes to draw from (default: [1-2,1-3,3-6,3-6] images and [1-3,1-8] matrices). */
+  inputShapes?: fc.Arbitrary<number[]>;
 }
 
-export interface Step {
-  op: ArbOp;
-  /** Picks the operand: even extends the latest tensor, odd picks any made so far. */
-  a: number;
-  /** Picks a second operand (add, mul, concat). */
-  b: number;
-  /** Op parameters, read modulo what each op allows. */
-  p: readonly number[];
-  seed: number;
-  /** Also mark this step's result as a network output. */
-  output: boolean;
-}
+export type Step = StepOf & { op: ArbOp };
 
 export interface NetworkSpec {
   inputs: readonly (readonly number[])[];
   steps: readonly Step[];
+  /** Absent means f32. */
+  dtype?: FloatDType;
 }
 
 export interface RandomNetwork {
@@ -48,128 +56,6 @@ export interface RandomNetwork {
   inputs: Record<string, Tensor>;
   [fc.toStringMethod](): string;
 }
-
-/** n weights in [-1, 1) from a seed: a step carries its seed, not its weights, so specs stay small and shrinkable. */
-function values(n: number, seed: number): Float32Array {
-  return randomTensor('f32', [n], mulberry32(seed)).data as Float32Array;
-}
-
-const vol = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-
-interface Built {
-  t: NetworkTensor;
-  layers: number;
-}
-
-type OpBuilder = (x: NetworkTensor, step: Step, pool: readonly NetworkTensor[], net: Network, maxVolume: number) => Built | undefined;
-
-const shapeOf = (t: NetworkTensor) => t.shape as number[];
-const one = (t: NetworkTensor): Built => ({ t, layers: 1 });
-
-function conv(x: NetworkTensor, { p, b, seed }: Step, _pool: readonly NetworkTensor[], _net: Network, maxVolume: number): Built | undefined {
-  const s = shapeOf(x);
-  if (s.length !== 4) return undefined;
-  const [n, c, h, w] = s as [number, number, number, number];
-  const pad = p[2]! % 2;
-  let k = 1 + (p[1]! % 3);
-  if (h + 2 * pad < k || w + 2 * pad < k) k = 1;
-  const stride = 1 + (p[3]! % 2);
-  const ho = Math.floor((h + 2 * pad - k) / stride) + 1;
-  const wo = Math.floor((w + 2 * pad - k) / stride) + 1;
-  let out = 1 + (p[0]! % 4);
-  if (n * out * ho * wo > maxVolume) out = 1;
-  if (n * out * ho * wo > maxVolume) return undefined;
-  const groups = c % 2 === 0 && out % 2 === 0 && b % 3 === 0 ? 2 : 1;
-  const weights = values(out * (c / groups) * k * k, seed);
-  const bias = b % 4 !== 0 ? values(out, seed + 1) : undefined;
-  return one(x.conv({ outChannels: out, kernel: [k, k], weights, bias, padding: [pad, pad], strides: [stride, stride], groups }));
-}
-
-function pool(mode: 'max' | 'avg'): OpBuilder {
-  return (x, { p }) => {
-    const s = shapeOf(x);
-    if (s.length !== 4) return undefined;
-    const k = Math.min(1 + (p[0]! % 2), s[2]!, s[3]!);
-    return one(mode === 'max' ? x.maxPool({ kernel: [k, k] }) : x.avgPool({ kernel: [k, k] }));
-  };
-}
-
-function fullyConnected(x: NetworkTensor, { p, b, seed }: Step): Built | undefined {
-  const s = shapeOf(x);
-  if (s.length < 2) return undefined;
-  const outputs = 1 + (p[0]! % 6);
-  const inner = vol(s) / s[0]!;
-  const bias = b % 4 !== 0 ? values(outputs, seed + 1) : undefined;
-  const t = x.fullyConnected({ outputs, weights: values(outputs * inner, seed), bias });
-  return { t, layers: 1 + (s.length > 2 ? 1 : 0) + (bias ? 1 : 0) };
-}
-
-/** add/mul with a same-shaped tensor, a broadcast constant, or a scalar; sometimes operands swapped. */
-function binary(op: 'add' | 'mul'): OpBuilder {
-  return (x, { b, p, seed }, made, net) => {
-    const s = shapeOf(x);
-    let other: NetworkTensor | number;
-    const peer = made.find((t, i) => i >= b % made.length && t !== x && t.shape.join() === x.shape.join());
-    if (b % 3 === 0 && peer) other = peer;
-    else if (b % 3 === 2) other = Math.round((values(1, seed)[0]! + 1.5) * 100) / 100;
-    else {
-      const dims = s.map((d, j) => ((p[0]! >> j) & 1 ? 1 : d)).slice(p[1]! % s.length);
-      const shape = dims.length > 0 ? dims : [1];
-      other = net.constant(`${op}.operand`, values(vol(shape), seed), shape);
-    }
-    if (typeof other !== 'number' && p[2]! % 2 === 1) [x, other] = [other, x];
-    return one(x[op](other));
-  };
-}
-
-function reshape(x: NetworkTensor, { p }: Step): Built | undefined {
-  const s = shapeOf(x);
-  const last = s[s.length - 1]!;
-  const f = [2, 3, 5].find((d) => last % d === 0 && last > d);
-  const choices: number[][] = [[0, -1], [1, vol(s)]];
-  if (s.length < 4 && f) choices.push([...s.slice(0, -1), f, last / f]);
-  if (s.length >= 3) choices.push([s[0]!, s[1]!, -1]);
-  return one(x.reshape(choices[p[0]! % choices.length]!));
-}
-
-function transpose(x: NetworkTensor, { seed }: Step): Built {
-  const perm = shapeOf(x).map((_, i) => i);
-  const rnd = mulberry32(seed);
-  for (let i = perm.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [perm[i], perm[j]] = [perm[j]!, perm[i]!];
-  }
-  return one(x.transpose(perm));
-}
-
-function concat(x: NetworkTensor, { b, p }: Step, made: readonly NetworkTensor[], net: Network, maxVolume: number): Built | undefined {
-  const s = shapeOf(x);
-  const axis = p[0]! % s.length;
-  const fits = (t: NetworkTensor) => t.shape.length === s.length && t.shape.every((d, j) => j === axis || d === s[j]);
-  const other = made.find((t, i) => i >= b % made.length && fits(t)) ?? x;
-  if (vol(s) + vol(shapeOf(other)) > maxVolume) return undefined;
-  return one(net.concat(p[1]! % 2 ? [other, x] : [x, other], { axis }));
-}
-
-const BUILDERS: Record<ArbOp, OpBuilder> = {
-  relu: (x) => one(x.relu()),
-  sigmoid: (x) => one(x.sigmoid()),
-  tanh: (x) => one(x.tanh()),
-  gelu: (x) => one(x.gelu()),
-  silu: (x) => one(x.silu()),
-  leakyRelu: (x, { p }) => one(x.leakyRelu([0.01, 0.1, 0.3][p[0]! % 3]!)),
-  clip: (x, { p }) => one(x.clip(-0.5 - (p[0]! % 3) * 0.25, 0.25 + (p[1]! % 3) * 0.25)),
-  conv,
-  maxPool: pool('max'),
-  avgPool: pool('avg'),
-  fullyConnected,
-  add: binary('add'),
-  mul: binary('mul'),
-  softmax: (x, { p }) => one(x.softmax((p[0]! % (2 * x.shape.length)) - x.shape.length)),
-  reshape,
-  transpose,
-  concat,
-};
 
 /** Builds the network a spec describes; deterministic, so a printed spec replays a failure. */
 export function buildRandomNetwork(spec: NetworkSpec, options: NetworkArbitraryOptions = {}): RandomNetwork {
@@ -183,18 +69,19 @@ export function buildRandomNetwork(spec: NetworkSpec, options: NetworkArbitraryO
     if (layers >= maxLayers) break;
     // Half the steps extend the latest tensor, so chains (conv -> relu) are common, as in real networks.
     const x = made[step.a % 2 === 0 ? made.length - 1 : step.a % made.length]!;
-    // fullyConnected may add 3 layers; near the budget a step degrades to one Relu.
-    const built = (layers + 3 <= maxLayers ? BUILDERS[step.op](x, step, made, net, maxVolume) : undefined) ?? one(x.relu());
+    // A step that might pass the layer budget degrades to one Relu.
+    const built = (layers + (STEP_COST[step.op] ?? 1) <= maxLayers ? BUILDERS[step.op](x, step, made, net, maxVolume) : undefined) ?? one(x.relu());
     layers += built.layers;
     made.push(built.t);
     if (step.output) outputs.add(built.t.name);
   }
   outputs.add(made[made.length - 1]!.name);
   for (const t of made) if (outputs.has(t.name)) net.markOutput(t);
-  const graph = net.graph;
+  const dtype = spec.dtype ?? 'f32';
+  const graph = castGraph(net.graph, dtype);
   const inputs: Record<string, Tensor> = {};
   spec.inputs.forEach((shape, i) => {
-    inputs[`in${i}`] = randomTensor('f32', shape, mulberry32(7919 * (i + 1)));
+    inputs[`in${i}`] = randomTensor(dtype, shape, mulberry32(7919 * (i + 1)));
   });
   return {
     spec,
@@ -204,12 +91,25 @@ export function buildRandomNetwork(spec: NetworkSpec, options: NetworkArbitraryO
   };
 }
 
+/** The same network in another float type: every f32 value retyped, every f32 constant rounded. */
+export function castGraph(graph: Graph, dtype: FloatDType): Graph {
+  if (dtype === 'f32') return graph;
+  return edit(graph, (g) => {
+    for (const t of Object.values(g.types)) if (t.dtype === 'f32') t.dtype = dtype;
+    for (const c of Object.values(g.constants)) {
+      if (c.type.dtype !== 'f32') continue;
+      const data = writeFloats(dtype, readFloats({ dtype: 'f32', shape: [c.data.length], data: c.data as Float32Array }));
+      Object.assign(c, { type: { dtype, shape: c.type.shape }, data });
+    }
+  });
+}
+
 const inputShape = fc.oneof(
   fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 3, max: 6 }), fc.integer({ min: 3, max: 6 })),
   fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 8 })),
 );
 
-/** Specs with `minLayers`..`maxLayers` steps (each step adds one to three layers). */
+/** Specs with `minLayers`..`maxLayers` steps (each step adds one to five layers). */
 export function networkSpecArbitrary(options: NetworkArbitraryOptions = {}): fc.Arbitrary<NetworkSpec> {
   const ops = options.ops ?? ARB_OPS;
   const nat = fc.nat({ max: 1000 });
@@ -221,10 +121,14 @@ export function networkSpecArbitrary(options: NetworkArbitraryOptions = {}): fc.
     seed: fc.nat(),
     output: fc.nat({ max: 3 }).map((v) => v === 3),
   });
-  return fc.record({
-    inputs: fc.array(inputShape, { minLength: 1, maxLength: 2 }),
+  const base = {
+    inputs: fc.array(options.inputShapes ?? inputShape, { minLength: 1, maxLength: 2 }),
     steps: fc.array(step, { minLength: options.minLayers ?? 2, maxLength: options.maxLayers ?? 30, size: 'medium' }),
-  });
+  };
+  const dtypes = options.dtypes ?? ['f32'];
+  // An f32-only spec carries no dtype, so specs printed before dtypes existed still replay.
+  if (dtypes.length === 1 && dtypes[0] === 'f32') return fc.record(base);
+  return fc.record({ ...base, dtype: fc.constantFrom(...dtypes) });
 }
 
 export function networkArbitrary(options: NetworkArbitraryOptions = {}): fc.Arbitrary<RandomNetwork> {

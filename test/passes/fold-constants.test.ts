@@ -24,7 +24,7 @@ describe('FoldConstants', () => {
     expect(out.nodes.map((n) => n.name)).toEqual(['sum']);
     // The folded value keeps the name of the layer output it replaces, so readers stay wired.
     expect(Object.keys(out.constants)).toEqual(['m']);
-    expect(Array.from(out.constants.m!.data)).toEqual([2, 6, 10, 0, 0, 0]);
+    expect(Array.from(out.constants.m!.data as Float32Array)).toEqual([2, 6, 10, 0, 0, 0]);
     expectSameOutputs(input, out);
     verify(out);
   });

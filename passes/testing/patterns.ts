@@ -1,0 +1,128 @@
+// Pattern steps for the random-network generator: small subgraphs that optimization
+// passes look for (a Scale after a Conv, a Mul by 1, Transposes that cancel, Reshape
+// chains, SiLU and GELU spelled out, constant expressions), with near misses mixed
+// in (a shifted scale before a padded Conv, a constant that varies along a spatial
+// axis) so property tests exercise both the rewrite and the check that refuses it.
+import type { Network, NetworkTensor } from '../../dsl/index.js';
+import { mulberry32 } from '../../src/interpret/index.js';
+import { CORE_BUILDERS, one, shapeOf, values, vol, type Built, type OpBuilder, type Step } from './steps.js';
+
+const fill = (n: number, v: number) => new Float32Array(n).fill(v);
+
+/** The axis per-channel patterns use: channels of [N,C,...], columns of a matrix. */
+const channelAxis = (rank: number) => (rank >= 3 ? 1 : rank - 1);
+
+/** A constant that broadcasts per channel (or uniformly, or, for p % 5 == 4, along another axis). */
+function channelConstant(net: Network, x: NetworkTensor, p: number, seed: number, offset = 0): NetworkTensor {
+  const s = shapeOf(x);
+  const axis = channelAxis(s.length);
+  const shapes = [[1], s.map((d, i) => (i === axis ? d : 1)), s.slice(axis).map((d, i) => (i === 0 ? d : 1)), s.map((d, i) => (i === s.length - 1 && i !== axis ? d : 1))];
+  const shape = shapes[p % shapes.length]!;
+  return net.constant('affine.operand', values(vol(shape), seed).map((v) => v + offset), shape.length > 0 ? shape : [1]);
+}
+
+function scale(x: NetworkTensor, { p, seed }: Step): Built {
+  const s = shapeOf(x);
+  const axis = channelAxis(s.length);
+  const mode = p[0]! % 3 === 0 ? 'uniform' : 'channel';
+  const n = mode === 'uniform' ? 1 : s[axis]!;
+  const identity = p[1]! % 4 === 0;
+  return one(x.scale({
+    mode,
+    channelAxis: axis,
+    scale: identity ? fill(n, 1) : values(n, seed),
+    shift: p[2]! % 2 === 0 ? undefined : identity ? fill(n, 0) : values(n, seed + 1),
+    power: p[3]! % 5 === 0 ? fill(n, 1) : undefined,
+  }));
+}
+
+function affine(x: NetworkTensor, { p, b, seed }: Step, _m: readonly NetworkTensor[], net: Network): Built {
+  const op = (['mul', 'add', 'sub', 'div'] as const)[p[0]! % 4]!;
+  // Divisors kept away from zero: values in [0.5, 2.5).
+  const c = channelConstant(net, x, p[1]!, seed, op === 'div' ? 1.5 : 0);
+  return one(op !== 'div' && b % 2 === 1 ? c[op](x) : x[op](c));
+}
+
+function identity(x: NetworkTensor, { p }: Step, _m: readonly NetworkTensor[], net: Network): Built {
+  const s = shapeOf(x);
+  const bcast = s.map((d, i) => ((p[1]! >> i) & 1 ? 1 : d)).slice(p[2]! % s.length);
+  const zeros = () => net.constant('zeros', fill(Math.max(1, vol(bcast)), 0), bcast.length > 0 ? bcast : [1]);
+  const choices = [
+    () => x.mul(1), () => x.add(zeros()), () => zeros().add(x), () => x.sub(0), () => x.div(1),
+    () => x.reshape(s), () => x.reshape([...s.slice(0, -1).map(() => 0), -1]),
+    () => x.transpose(s.map((_, i) => i)), () => x.scale({ mode: 'uniform' }),
+  ];
+  return one(choices[p[0]! % choices.length]!());
+}
+
+function permutation(rank: number, seed: number): number[] {
+  const perm = Array.from({ length: rank }, (_, i) => i);
+  const rnd = mulberry32(seed);
+  for (let i = perm.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+  }
+  return perm;
+}
+
+/** Two transposes: inverse permutations (they cancel) or any two (they compose). */
+function transposePair(x: NetworkTensor, { p, seed }: Step): Built {
+  const first = permutation(x.shape.length, seed);
+  const inverse = first.map((_, i) => first.indexOf(i));
+  const second = p[0]! % 2 === 0 ? inverse : permutation(x.shape.length, seed + 1);
+  return { t: x.transpose(first).transpose(second), layers: 2 };
+}
+
+function reshapeChain(x: NetworkTensor, { p }: Step): Built {
+  const s = shapeOf(x);
+  const flat = p[0]! % 2 === 0 ? [vol(s)] : [s[0]!, -1];
+  const back = p[1]! % 3 === 0 ? [1, vol(s)] : s;
+  return { t: x.reshape(flat).reshape(back), layers: 2 };
+}
+
+function silu(x: NetworkTensor, { p }: Step): Built {
+  const s = x.sigmoid();
+  return { t: p[0]! % 2 === 0 ? x.mul(s) : s.mul(x), layers: 2 };
+}
+
+/** 0.5 * x * (1 + erf(x / √2)) in one of the groupings exporters write; needs an Erf op. */
+function geluErf(x: NetworkTensor, { p }: Step, _m: readonly NetworkTensor[], net: Network): Built {
+  const scaled = p[0]! % 2 === 0 ? x.div(Math.SQRT2) : x.mul(Math.SQRT1_2);
+  const onePlus = net.addLayer('Erf', undefined, [scaled], {}).add(1);
+  const t = p[1]! % 2 === 0 ? x.mul(onePlus).mul(0.5) : x.mul(0.5).mul(onePlus);
+  return { t, layers: 5 };
+}
+
+/** A chain of layers on constants only, added to x: what constant folding computes at build time. */
+function constExpr(x: NetworkTensor, { p, seed }: Step, _m: readonly NetworkTensor[], net: Network): Built {
+  const s = shapeOf(x);
+  const last = s[s.length - 1]!;
+  const c = net.constant('const.operand', values(last, seed), [last]);
+  const expr = p[0]! % 2 === 0 ? c.tanh().mul(c).relu() : c.reshape([last, 1]).transpose([1, 0]).relu();
+  return { t: x.add(expr), layers: 4 };
+}
+
+/** A Conv followed by a scale or affine layer (the Conv + BatchNorm shape). */
+function convThenScale(x: NetworkTensor, step: Step, made: readonly NetworkTensor[], net: Network, maxVolume: number): Built | undefined {
+  const conv = CORE_BUILDERS.conv(x, step, made, net, maxVolume);
+  if (!conv) return undefined;
+  const then = step.b % 2 === 0 ? scale(conv.t, step) : affine(conv.t, step, made, net);
+  return { t: then.t, layers: conv.layers + 1 };
+}
+
+/** A scale or affine layer feeding a Conv (padded or not: a shift makes padding illegal to fold). */
+function scaleThenConv(x: NetworkTensor, step: Step, made: readonly NetworkTensor[], net: Network, maxVolume: number): Built | undefined {
+  if (x.shape.length !== 4) return undefined;
+  const pre = step.b % 2 === 0 ? scale(x, step) : affine(x, step, made, net);
+  const conv = CORE_BUILDERS.conv(pre.t, step, made, net, maxVolume);
+  return conv && { t: conv.t, layers: conv.layers + 1 };
+}
+
+export const PATTERN_BUILDERS = {
+  scale, affine, identity, transposePair, reshapeChain, silu2: silu, constExpr, convThenScale, scaleThenConv, geluErf,
+} satisfies Record<string, OpBuilder>;
+
+/** The most layers each step may add, so the generator stays within its layer budget. */
+export const STEP_COST: Readonly<Record<string, number>> = {
+  fullyConnected: 3, transposePair: 2, reshapeChain: 2, silu2: 2, geluErf: 5, constExpr: 4, convThenScale: 2, scaleThenConv: 2,
+};
