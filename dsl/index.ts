@@ -2,3 +2,4 @@
 export { Network, type NetworkOptions } from './network.js';
 export { NetworkTensor, type ConvOptions, type PoolOptions, type ScaleOptions, type FullyConnectedOptions, type ShuffleOptions } from './tensor.js';
 export { resolveWeights, type WeightTensor, type WeightsArg, type WeightStore } from './weights.js';
+import './elementwise.js';

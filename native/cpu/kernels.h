@@ -16,5 +16,10 @@ KernelDef poolKernel();
 KernelDef gemmKernel();
 KernelDef softmaxKernel();
 KernelDef concatKernel();
+KernelDef mathKernel();
+KernelDef compareKernel();
+KernelDef whereKernel();
+KernelDef preluKernel();
+KernelDef castKernel();
 
 }  // namespace kiln::cpu

@@ -5,7 +5,7 @@ import { ShapeError, type ErrorContext } from './errors.js';
 import type { AttrValue, Attrs, Node } from './graph.js';
 import { formatType, type TensorType } from './shape.js';
 
-export type OpGroup = 'activation' | 'binary' | 'scale' | 'conv' | 'pool' | 'matmul' | 'softmax' | 'movement' | 'recurrent' | 'reduce' | 'normalization';
+export type OpGroup = 'activation' | 'binary' | 'scale' | 'conv' | 'pool' | 'matmul' | 'softmax' | 'movement' | 'recurrent' | 'reduce' | 'normalization' | 'elementwise';
 
 export type AttrKind = 'int' | 'float' | 'bool' | 'string' | 'ints' | 'dims' | 'floats' | 'strings';
 

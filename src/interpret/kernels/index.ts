@@ -3,6 +3,7 @@ import { activationKernels } from './activation.js';
 import { binaryKernels } from './binary.js';
 import { convKernels } from './conv.js';
 import { deconvKernels } from './deconv.js';
+import { elementwiseKernels } from './elementwise.js';
 import { matmulKernels } from './matmul.js';
 import { layoutKernels } from './layout.js';
 import { movementKernels } from './movement.js';
@@ -17,6 +18,7 @@ import type { KernelDef } from '../kernel.js';
 export const ALL_KERNELS: readonly KernelDef[] = [
   ...activationKernels,
   ...binaryKernels,
+  ...elementwiseKernels,
   ...scaleKernels,
   ...convKernels,
   ...deconvKernels,

@@ -4,6 +4,7 @@ export * from './binary.js';
 export * from './conv.js';
 export * from './deconv.js';
 export * from './recurrent.js';
+export * from './elementwise.js';
 import './matmul.js';
 import './normalization.js';
 export * from './movement.js';

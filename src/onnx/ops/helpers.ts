@@ -1,0 +1,98 @@
+// Helpers the op importers share: axes, constants of a dtype, reshapes with symbolic
+// dims, the known-value fast path for elementwise ops, and the ONNX inputs that older
+// opsets gave as attributes.
+import { normalizeAxis, type DType, type Dim, type TypedArray } from '../../ir/index.js';
+import { tensor } from '../../interpret/index.js';
+import type { NodeContext } from '../import/context.js';
+import { isPlainSymbol } from '../import/dim-math.js';
+import { castElem, Known } from '../import/known.js';
+import { mapBroadcast, type Elems } from '../import/known-ops.js';
+
+export function axisOf(ctx: NodeContext, axis: number, rank: number, what = 'axis'): number {
+  const a = normalizeAxis(axis, rank);
+  if (a === undefined) ctx.fail(`${what} ${axis} is out of range for rank ${rank}`);
+  return a;
+}
+
+/** An IR constant of a kiln dtype from plain numbers. */
+export function constOf(ctx: NodeContext, hint: string, dtype: DType, shape: number[], values: readonly number[]): string {
+  const t = tensor(dtype, shape, values);
+  return ctx.constant(hint, { dtype, shape }, t.data as TypedArray);
+}
+
+/** A scalar of the dtype of IR value `like`, broadcastable against anything. */
+export function scalarLike(ctx: NodeContext, like: string, v: number, hint = 'scalar'): string {
+  return constOf(ctx, hint, ctx.typeOf(like).dtype, [], [v]);
+}
+
+/** The known elements of input i, if all of it is known and listable. */
+export function elemsOf(ctx: NodeContext, i: number): Elems | undefined {
+  const k = ctx.known(i);
+  const elems = k?.elems();
+  return k && elems ? { shape: [...k.shape], elems } : undefined;
+}
+
+/** Evaluates an elementwise op on known inputs at import; false when some input is unknown. */
+export function knownElementwise(ctx: NodeContext, outType: number, fn: (...xs: Dim[]) => Dim | undefined): boolean {
+  const inputs: Elems[] = [];
+  for (let i = 0; i < ctx.inputCount; i++) {
+    const e = elemsOf(ctx, i);
+    if (!e) return false;
+    inputs.push(e);
+  }
+  const r = mapBroadcast(inputs, fn);
+  if (!r) return false;
+  ctx.setKnown(0, Known.fromElems(outType, r.shape, r.elems.map((v) => castElem(v, outType))));
+  return true;
+}
+
+/** Ints from input i (newer opsets) or from an attribute (older ones); undefined when neither is given. */
+export function intsInputOrAttr(ctx: NodeContext, i: number, attr: string, inputSince: number): number[] | undefined {
+  if (ctx.opset >= inputSince) return ctx.has(i) ? ctx.ints(i, attr) : undefined;
+  return ctx.attrs.ints(attr);
+}
+
+function product(dims: readonly Dim[]): Dim {
+  const symbols = dims.filter((d) => typeof d === 'string');
+  const n = (dims.filter((d) => typeof d === 'number') as number[]).reduce((a, b) => a * b, 1);
+  if (symbols.length === 0) return n;
+  if (symbols.length === 1 && n === 1) return symbols[0]!;
+  return `(${[...symbols, ...(n === 1 ? [] : [n])].join('*')})`;
+}
+
+/**
+ * A Reshape target kiln's IR accepts: numbers and plain dim names stay; one expression
+ * (`(batch*seq)`) becomes -1. Undefined when two expressions would need inferring.
+ */
+export function irReshapeTarget(target: readonly Dim[]): Dim[] | undefined {
+  const exprs = target.filter((d) => typeof d === 'string' && !isPlainSymbol(d)).length;
+  const inferred = target.filter((d) => d === -1).length;
+  if (exprs + inferred > 1) return undefined;
+  return target.map((d) => (typeof d === 'string' && !isPlainSymbol(d) ? -1 : d));
+}
+
+/** Emits a Reshape of `x` to `shape` (symbolic dims allowed); unsupported when the IR cannot express it. */
+export function reshape(ctx: NodeContext, x: string, shape: readonly Dim[], out?: number | string): string {
+  const target = irReshapeTarget(shape);
+  if (!target) ctx.unsupported('shape unsupported', `reshape to [${shape.join(',')}] needs more than one inferred dim`);
+  return ctx.emit('Reshape', [x], { shape: target }, out);
+}
+
+/** [prod(dims before axis), prod(dims from axis)] with symbolic dims folded into expressions. */
+export function flattenShape(shape: readonly Dim[], axis: number): Dim[] {
+  return [product(shape.slice(0, axis)), product(shape.slice(axis))];
+}
+
+/** A dtype-checked float input: activations and normalizations are float-only in ONNX and kiln. */
+export function requireFloat(ctx: NodeContext, i: number): void {
+  const { dtype } = ctx.type(i);
+  if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'bf16') ctx.unsupported('dtype unsupported', `input ${i} '${ctx.inputName(i)}' is ${dtype}; ${ctx.opType} needs a float tensor`);
+}
+
+/** Per-spatial-dim list attribute, defaulting to `fill`. */
+export function spatialAttr(ctx: NodeContext, name: string, n: number, fill: number): number[] {
+  const v = ctx.attrs.ints(name, []);
+  if (v.length === 0) return new Array<number>(n).fill(fill);
+  if (v.length !== n) ctx.fail(`attribute '${name}' has ${v.length} values for ${n} spatial dims`);
+  return v;
+}

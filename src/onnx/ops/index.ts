@@ -1,0 +1,12 @@
+// Registers every ONNX op importer, one file per family. A new family adds one line.
+import './activation.js';
+import './conv.js';
+import './elementwise.js';
+import './layout.js';
+import './matmul.js';
+import './movement.js';
+import './normalization.js';
+import './recurrent.js';
+import './reduce.js';
+import './resize.js';
+import './shape.js';
