@@ -92,7 +92,8 @@ export function checkPass(pass: Pass | ((g: Graph) => Graph), options: CheckPass
       report.layersBefore += net.graph.nodes.length;
       report.layersAfter += after.nodes.length;
     }),
-    { numRuns: options.numRuns ?? 100, seed: options.seed, path: options.path },
+    // The error goes into the report, so the message alone says what broke and shows the graph after the pass.
+    { numRuns: options.numRuns ?? 100, seed: options.seed, path: options.path, includeErrorInReport: true },
   );
   return report;
 }

@@ -3,6 +3,7 @@
 // used for timing. Its digest goes into the plan header.
 import { createHash } from 'node:crypto';
 import { KilnError } from '../ir/index.js';
+import type { PassInsertion, PipelineItem } from '../../passes/index.js';
 import { OptimizationProfile } from './profile.js';
 
 export class BuilderConfig {
@@ -13,6 +14,8 @@ export class BuilderConfig {
   /** Write the IR after every pass into this folder (also KILN_DUMP=dir). */
   dumpDir: string | undefined = undefined;
   readonly profiles: OptimizationProfile[] = [];
+  /** Custom passes, each run just before or after a named pass or stage of the pipeline. */
+  readonly customPasses: PassInsertion[] = [];
 
   addOptimizationProfile(profile: OptimizationProfile): number {
     if (!(profile instanceof OptimizationProfile)) throw new KilnError('KILN_CONFIG', 'addOptimizationProfile expects an OptimizationProfile from builder.createOptimizationProfile()');
@@ -27,9 +30,16 @@ export class BuilderConfig {
     return this;
   }
 
+  /** Runs `pass` (from definePass) just before or after the named pass or stage: `addPass(p, { before: 'FuseEpilogues' })`. */
+  addPass(pass: PipelineItem, where: { before: string } | { after: string }): this {
+    this.customPasses.push({ pass, ...where });
+    return this;
+  }
+
   /** 32 bytes identifying the options that shape the plan. */
   digest(): Uint8Array {
-    const text = JSON.stringify({ optLevel: this.optLevel, disabled: [...this.disabledPasses].sort() });
+    const custom = this.customPasses.map((c) => `${c.pass.name}${c.before !== undefined ? `<${c.before}` : `>${c.after}`}`);
+    const text = JSON.stringify({ optLevel: this.optLevel, disabled: [...this.disabledPasses].sort(), ...(custom.length > 0 ? { custom } : {}) });
     return new Uint8Array(createHash('sha256').update(text).digest());
   }
 }

@@ -2,7 +2,7 @@
 // bind the profile, specialize shapes, run the pass pipeline, lower to a plan
 // description, and hand it to the native writer.
 import { Network, type NetworkOptions } from '../../dsl/index.js';
-import { lowerToPlan } from '../../codegen/index.js';
+import { hasCpuKernel, lowerToPlan } from '../../codegen/index.js';
 import { buildPipeline, definePass, runPipeline, sequential, type MemoryPlan, type PipelineItem } from '../../passes/index.js';
 import { KilnError, printGraph, type Graph } from '../ir/index.js';
 import { native } from '../runtime/native.js';
@@ -56,7 +56,7 @@ export class Builder {
     const specialized = specializeShapes(graph, bindProfile(graph, config.profiles[0]));
     // Progress lines start with 'build phase:' so a CLI can show them as one status line.
     const phase = (what: string) => this.logger.info(`build phase: ${what}`);
-    const pipeline = withProgress(buildPipeline({ optLevel: config.optLevel, disable: config.disabledPasses }), (p) => phase(`pass ${p}`));
+    const pipeline = withProgress(buildPipeline({ optLevel: config.optLevel, disable: config.disabledPasses, insert: config.customPasses, supports: hasCpuKernel }), (p) => phase(`pass ${p}`));
     const { graph: optimized, report } = runPipeline(specialized, pipeline, {
       dumpDir: config.dumpDir ?? process.env.KILN_DUMP,
       logger: (severity, message) => this.logger.log(severity, message),
