@@ -97,6 +97,14 @@ export class Network {
 
   /** @internal Records a layer; returns its output. Inference errors name the layer. */
   addLayer(op: string, name: string | undefined, inputs: readonly (NetworkTensor | string | undefined)[], attrs: Record<string, AttrValue>): NetworkTensor {
+    return this.addMultiOutputLayer(op, name, inputs, attrs)[0]!;
+  }
+
+  /**
+   * @internal Records a layer with every output its op infers (RNN's Y and Y_h, ...).
+   * Output 0 takes the layer's name, output k the name `layer.suffixes[k]` (or `layer.k`).
+   */
+  addMultiOutputLayer(op: string, name: string | undefined, inputs: readonly (NetworkTensor | string | undefined)[], attrs: Record<string, AttrValue>, suffixes: readonly string[] = []): NetworkTensor[] {
     const layer = this.layerName(name, op);
     const ins = inputs.map((t, i) => {
       if (t === undefined) return '';
@@ -105,12 +113,13 @@ export class Network {
       return t.name;
     });
     const node: Node = { name: layer, op, inputs: ins, outputs: [layer], attrs };
-    const [type] = inferNode(node, ins.map((i) => (i === '' ? undefined : this.types[i])));
-    this.claimValue(layer, `layer '${layer}'`);
+    const types = inferNode(node, ins.map((i) => (i === '' ? undefined : this.types[i])));
+    const outputs = types.map((_, k) => (k === 0 ? layer : `${layer}.${suffixes[k] ?? k}`));
+    for (const o of outputs) this.claimValue(o, `layer '${layer}'`);
     this.layerNames.add(layer);
-    this.nodes.push({ ...node, inputs: ins, outputs: [layer], attrs: { ...attrs } });
-    this.types[layer] = type!;
-    return new NetworkTensor(this, layer);
+    this.nodes.push({ ...node, inputs: ins, outputs, attrs: { ...attrs } });
+    outputs.forEach((o, k) => (this.types[o] = types[k]!));
+    return outputs.map((o) => new NetworkTensor(this, o));
   }
 
   /** @internal Resolves a weight argument for a layer and records it as a constant. */

@@ -18,6 +18,7 @@ std::unordered_map<std::string, KernelDef> buildRegistry() {
   const KernelDef all[] = {
       cpu::copyKernel(), cpu::transposeKernel(), cpu::unaryKernel(),   cpu::binaryKernel(), cpu::scaleKernel(),
       cpu::convKernel(), cpu::poolKernel(),      cpu::gemmKernel(),    cpu::softmaxKernel(), cpu::concatKernel(),
+      cpu::deconvKernel(), cpu::rnnKernel(), cpu::gruKernel(), cpu::lstmKernel(),
       cpu::mathKernel(), cpu::compareKernel(), cpu::whereKernel(), cpu::preluKernel(), cpu::castKernel(),
   };
   std::unordered_map<std::string, KernelDef> registry;

@@ -17,7 +17,8 @@ const SCALAR: Record<RnnActivation['name'], (x: number, a: number, b: number) =>
   HardSigmoid: (x, a, b) => Math.max(0, Math.min(1, a * x + b)),
   Elu: (x, a) => (x >= 0 ? x : a * (Math.exp(x) - 1)),
   Softsign: (x) => x / (1 + Math.abs(x)),
-  Softplus: (x) => Math.log(1 + Math.exp(x)),
+  // log(1 + e^x), written so that large x neither overflows nor loses the x.
+  Softplus: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))),
 };
 
 type Fn = (x: number) => number;
@@ -106,8 +107,11 @@ function recurrent(op: RecurrentOp) {
           h = hn;
           y.set(h, yIdx(t, d, b));
         }
-        yh.set(h, sIdx(d, b));
-        yc.set(c, sIdx(d, b));
+        // A sequence of length 0 has no last step: its Y_h and Y_c are zero (as ONNX Runtime gives).
+        if (lens[b]! > 0) {
+          yh.set(h, sIdx(d, b));
+          yc.set(c, sIdx(d, b));
+        }
       }
     }
     const outs = [floatOutput(ctx, y, 0), floatOutput(ctx, yh, 1)];
