@@ -76,6 +76,7 @@
         'native/cpu/kernel-deconv.cc',
         'native/cpu/kernel-gemm.cc',
         'native/cpu/kernel-math.cc',
+        'native/cpu/kernel-mod.cc',
         'native/cpu/kernel-pool.cc',
         'native/cpu/kernel-prelu.cc',
         'native/cpu/kernel-registry.cc',

@@ -1,6 +1,6 @@
 // Fluent methods of the elementwise family, added to NetworkTensor by module
 // augmentation so this family never edits tensor.ts: unary math (x.sqrt()),
-// activations with parameters (x.elu(1)), PReLU, comparisons and logic (a.less(b)),
+// activations with parameters (x.elu(1)), PReLU, comparisons and logic (a.less(b)), Mod,
 // Where (cond.where(x, y)) and Cast (x.cast('i64')). A number operand becomes a
 // scalar constant of the other operand's dtype.
 import { KilnError, formatType, type DType } from '../src/ir/index.js';
@@ -54,6 +54,10 @@ declare module './tensor.js' {
     or(other: NetworkTensor, name?: string): NetworkTensor;
     xor(other: NetworkTensor, name?: string): NetworkTensor;
     not(name?: string): NetworkTensor;
+    /** Remainder with the divisor's sign (Python's %) on integers, with the dividend's (C's fmod) on floats. */
+    mod(other: Operand, name?: string): NetworkTensor;
+    /** Remainder with the dividend's sign (C's fmod), on any numeric dtype. */
+    fmod(other: Operand, name?: string): NetworkTensor;
     /** On a bool tensor: this ? x : y, all three broadcast. */
     where(x: Operand, y: Operand, name?: string): NetworkTensor;
     cast(to: DType, name?: string): NetworkTensor;
@@ -107,6 +111,15 @@ for (const [method, op] of Object.entries(COMPARE_METHODS)) {
     const layer = this.network.layerName(name, op);
     const b = typeof other === 'number' ? scalar(this, other, layer, 'b') : other;
     return this.network.addLayer(op, layer, [this, b], {});
+  });
+}
+
+for (const method of ['mod', 'fmod']) {
+  define(method, function (this: NetworkTensor, other: Operand, name?: string) {
+    const layer = this.network.layerName(name, 'Mod');
+    const b = typeof other === 'number' ? scalar(this, other, layer, 'b') : other;
+    const fmod = method === 'fmod' || ['f32', 'f16', 'bf16'].includes(this.type.dtype) ? 1 : 0;
+    return this.network.addLayer('Mod', layer, [this, b], { fmod });
   });
 }
 

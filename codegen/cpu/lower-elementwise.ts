@@ -1,7 +1,7 @@
 // Lowerings of the elementwise family onto native kernels: unary math and Not
-// onto `math`, comparisons and logic onto `compare`, then `prelu`, `where` and
-// `cast`. The op codes live here, next to the only code that emits them, and
-// are documented with the kernels in native/PLAN_FORMAT.md.
+// onto `math`, comparisons and logic onto `compare`, then `mod`, `prelu`,
+// `where` and `cast`. The op codes live here, next to the only code that emits
+// them, and are documented with the kernels in native/PLAN_FORMAT.md.
 import { COMPARE_OPS, MATH_OPS, type CompareOp, type MathOp } from '../../src/ir/index.js';
 import { lowering } from './kernel-table.js';
 
@@ -31,5 +31,6 @@ lowering([...Object.keys(MATH_OPS), 'Not'], ({ node, attrs }) => ({
 
 lowering(Object.keys(COMPARE_OPS), ({ node }) => ({ kernel: 'compare', ints: [COMPARE_CODES[node.op as CompareOp]], floats: [] }));
 lowering(['PRelu'], () => ({ kernel: 'prelu', ints: [], floats: [] }));
+lowering(['Mod'], ({ attrs }) => ({ kernel: 'mod', ints: [attrs.fmod as number], floats: [] }));
 lowering(['Where'], () => ({ kernel: 'where', ints: [], floats: [] }));
 lowering(['Cast'], () => ({ kernel: 'cast', ints: [], floats: [] }));

@@ -25,5 +25,6 @@ KernelDef compareKernel();
 KernelDef whereKernel();
 KernelDef preluKernel();
 KernelDef castKernel();
+KernelDef modKernel();
 
 }  // namespace kiln::cpu

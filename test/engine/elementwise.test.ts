@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { Network, type NetworkTensor } from '../../src/index.js';
 import { COMPARE_OPS, MATH_OPS, type DType } from '../../src/ir/index.js';
-import { interpret, mulberry32, randomInt, randomTensor, tensor, type Rng, type Tensor } from '../../src/interpret/index.js';
+import { interpret, mulberry32, randomInt, randomTensor, readFloats, tensor, type Rng, type Tensor } from '../../src/interpret/index.js';
 import { PlanBuilder, kiln } from '../native/plan-fixtures.js';
 import { buildPlan, expectClose, runPlan } from './helpers.js';
 
@@ -99,7 +99,7 @@ describe('compare kernel', () => {
   for (const op of Object.keys(COMPARE_OPS)) {
     it(`${op} with broadcasting on every dtype it takes`, async () => {
       const rng = mulberry32(op.length * 13);
-      const dtypes = (COMPARE_OPS[op as keyof typeof COMPARE_OPS] as readonly DType[]).filter((d) => d !== 'f16' && d !== 'bf16');
+      const dtypes = COMPARE_OPS[op as keyof typeof COMPARE_OPS] as readonly DType[];
       for (const dtype of dtypes) {
         const rank = randomInt(rng, 1, 4);
         const a = pickDims(rng, rank);
@@ -111,8 +111,7 @@ describe('compare kernel', () => {
         const range = dtype === 'bool' ? {} : dtype === 'u8' ? { min: 0, max: 3 } : { min: -2, max: 2 };
         const inputs = Object.fromEntries(['a', 'b'].map((n) => {
           const t = randomTensor(dtype, net.graph.types[n]!.shape as number[], rng, range);
-          if (dtype === 'f32') t.data.forEach((v, i) => ((t.data as Float32Array)[i] = Math.round(v as number)));
-          return [n, t];
+          return [n, dtype === 'f32' || dtype === 'f16' || dtype === 'bf16' ? tensor(dtype, t.shape, Array.from(readFloats(t), Math.round)) : t];
         }));
         await check(net, inputs, `${op} ${dtype} ${JSON.stringify([a, b])}`);
       }
@@ -126,6 +125,24 @@ describe('compare kernel', () => {
     net.markOutput(a.lessOrEqual(b), 'le');
     await check(net, { a: tensor('f32', [3], [NaN, 1, NaN]), b: tensor('f32', [3], [NaN, NaN, 2]) }, 'NaN');
   });
+});
+
+describe('mod kernel', () => {
+  for (const dtype of ['f32', 'i8', 'u8', 'i32', 'i64'] as const) {
+    it(`${dtype} with broadcasting, both signs conventions`, async () => {
+      const rng = mulberry32(dtype.length * 17 + dtype.charCodeAt(1));
+      for (const fmod of dtype === 'f32' ? [1] : [0, 1]) {
+        const a = pickDims(rng, randomInt(rng, 1, 4));
+        const b = broadcastable(rng, a);
+        const net = new Network();
+        net.markOutput(net.addLayer('Mod', 'mod', [net.input('a', dtype, a), net.input('b', dtype, b)], { fmod }), 'y');
+        const ta = randomTensor(dtype, a, rng, dtype === 'f32' ? { min: -9, max: 9 } : {});
+        const tb = randomTensor(dtype, b, rng, dtype === 'u8' ? { min: 1, max: 255 } : dtype === 'f32' ? { min: 0.5, max: 4 } : { min: 1, max: 9 });
+        if (dtype !== 'u8') tb.data.forEach((v, i) => { if (rng() < 0.5) tb.data[i] = (typeof v === 'bigint' ? -v : -(v as number)) as never; });
+        await check(net, { a: ta, b: tb }, `mod ${dtype} fmod ${fmod} ${JSON.stringify([a, b])}`);
+      }
+    });
+  }
 });
 
 describe('where kernel', () => {
@@ -238,6 +255,13 @@ describe('DSL', () => {
     expect(mask.where(ids, -1).toString()).toBe('where_5: i64[batch,5]');
     expect(net.input('x', 'f32', [2, 3, 4]).prelu([0.1, 0.2, 0.3]).type.shape).toEqual([2, 3, 4]);
     expect(ids.cast('f16').type).toEqual({ dtype: 'f16', shape: ['batch', 5] });
+    const fmodOf = (t: NetworkTensor) => {
+      net.markOutput(t);
+      return net.graph.nodes.find((n) => n.outputs.includes(t.name))!.attrs.fmod;
+    };
+    expect(fmodOf(ids.mod(3))).toBe(0);
+    expect(fmodOf(ids.fmod(3))).toBe(1);
+    expect(fmodOf(net.input('f', 'f32', [2]).mod(1.5))).toBe(1);
   });
   it('errors name the layer, the argument and the types', () => {
     const net = new Network();
@@ -270,9 +294,9 @@ describe('kernel checks at load', () => {
     const c = new PlanBuilder();
     const [p, q] = [c.input('p', [4], 'f16'), c.input('q', [4], 'f16')];
     const r = c.tensor('r', [4], 'bool');
-    c.layer('compare', [p, q], [r], [1], [], 'lt');
+    c.layer('compare', [p, q], [r], [5], [], 'lt');
     c.output(r);
-    expect(codeOf(() => kiln().serializePlan(c.desc()))?.message).toBe("layer 'lt': kernel compare supports f32, i8, u8, i32, i64 and bool for this op; input 'p' f16[4]");
+    expect(codeOf(() => kiln().serializePlan(c.desc()))?.message).toBe("layer 'lt': kernel compare supports bool for and/or/xor; input 'p' f16[4]");
 
     const d = new PlanBuilder();
     const [cd, xd, yd] = [d.input('c', [3], 'bool'), d.input('x', [2, 1]), d.input('y', [3])];

@@ -127,6 +127,26 @@ describe('comparisons and logic', () => {
   });
 });
 
+describe('Mod', () => {
+  const i32 = (v: number[]) => tensor('i32', [v.length], v);
+  it('fmod 0 takes the divisor sign, fmod 1 the dividend sign (ONNX test_mod_mixed_sign)', () => {
+    const a = i32([-4, 7, 5, 4, -7, 8]);
+    const b = i32([2, -3, 8, -2, 3, 5]);
+    expectTensor(runOp('Mod', [a, b]), 'i32', [6], [0, -2, 5, 0, 2, 3]);
+    expectTensor(runOp('Mod', [a, b], { fmod: 1 }), 'i32', [6], [0, 1, 5, 0, -1, 3]);
+    expectTensor(runOp('Mod', [f32([-4.3, 7.2, 5.0, 4.3, -7.2, 8.0]), f32([2.1, -3.4, 8.0, -2.1, 3.4, 5.0])], { fmod: 1 }), 'f32', [6], [-0.1, 0.4, 5, 0.1, -0.4, 3], 5);
+  });
+  it('broadcasts, works on i64 and u8, and fails on a zero divisor', () => {
+    const big = runOp('Mod', [tensor('i64', [2], [-(2n ** 62n) - 1n, 7n]), tensor('i64', [1], [10n])]);
+    expect(Array.from(big.data as BigInt64Array)).toEqual([5n, 7n]);
+    expectTensor(runOp('Mod', [tensor('u8', [2, 1], [250, 7]), tensor('u8', [2], [7, 3])]), 'u8', [2, 2], [5, 1, 0, 1]);
+    expect(thrown(() => runOp('Mod', [i32([1]), i32([0])])).message).toBe("layer 'y' (Mod): integer Mod of 1 by 0 has no result (division by zero)");
+  });
+  it('refuses fmod 0 on floats, as ONNX does', () => {
+    expect(thrown(() => runOp('Mod', [f32([1]), f32([2])])).message).toBe("layer 'y' (Mod): Mod on f32[1] needs fmod 1 (ONNX defines the integer remainder only for integers)");
+  });
+});
+
 describe('Where', () => {
   it('broadcasts cond, x and y together', () => {
     const cond = tensor('bool', [2, 1], [1, 0]);
@@ -196,7 +216,7 @@ describe('registry', () => {
   it('every elementwise op has exactly one kernel and the tables list them all', () => {
     const ops = opsInGroup('elementwise').map((d) => d.name);
     expect(ops.filter((op) => !getKernel(op))).toEqual([]);
-    expect(ops.sort()).toEqual([...Object.keys(MATH_OPS), ...Object.keys(COMPARE_OPS), 'Not', 'PRelu', 'Where', 'Cast'].sort());
+    expect(ops.sort()).toEqual([...Object.keys(MATH_OPS), ...Object.keys(COMPARE_OPS), 'Not', 'Mod', 'PRelu', 'Where', 'Cast'].sort());
     expect(getOp('Selu').attrs.alpha!.default).toBe(1.67326319217681884765625);
   });
 });

@@ -88,6 +88,27 @@ function compareKernel(op: CompareOp): KernelDef {
   });
 }
 
+/** Remainder of truncating division, then (fmod 0) moved to the divisor's sign. */
+const modKernel = defineKernel('Mod', (ctx) => {
+  const [ta, tb] = [ctx.inputs[0]!, ctx.inputs[1]!];
+  const { dtype, shape } = ctx.outputs[0]!;
+  const [ia, ib] = [broadcastIndexMap(ta.shape, shape), broadcastIndexMap(tb.shape, shape)];
+  const python = ctx.attrs.fmod === 0;
+  if (isFloatDType(dtype)) {
+    const [va, vb] = [readFloats(ta), readFloats(tb)];
+    return [floatOutput(ctx, Array.from(ia, (_, i) => va[ia[i]!]! % vb[ib[i]!]!))];
+  }
+  const [va, vb] = [ta.data as ArrayLike<number | bigint>, tb.data as ArrayLike<number | bigint>];
+  const out = allocate(dtype, ia.length);
+  for (let i = 0; i < out.length; i++) {
+    const [x, y] = [va[ia[i]!]!, vb[ib[i]!]!];
+    if (y === 0 || y === 0n) ctx.fail(`integer Mod of ${x} by ${y} has no result (division by zero)`);
+    const r = typeof x === 'bigint' ? x % (y as bigint) : x % (y as number);
+    out[i] = python && r !== 0 && r !== 0n && (r < 0) !== (y < 0) ? (typeof r === 'bigint' ? r + (y as bigint) : r + (y as number)) : r;
+  }
+  return [{ dtype, shape: [...shape], data: out }];
+});
+
 const notKernel = defineKernel('Not', (ctx) => {
   const x = ctx.inputs[0]!;
   return [{ dtype: 'bool', shape: [...x.shape], data: (x.data as Uint8Array).map((v) => (v ? 0 : 1)) }];
@@ -188,6 +209,7 @@ export const elementwiseKernels: readonly KernelDef[] = [
   ...(Object.keys(MATH_OPS) as MathOp[]).map(mathKernel),
   ...(Object.keys(COMPARE_OPS) as CompareOp[]).map(compareKernel),
   notKernel,
+  modKernel,
   preluKernel,
   whereKernel,
   castKernel,

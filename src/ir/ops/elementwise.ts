@@ -130,6 +130,26 @@ for (const [name, dtypes] of Object.entries(COMPARE_OPS)) {
   });
 }
 
+/**
+ * ONNX Mod: with fmod 0 the remainder takes the divisor's sign (Python's %), on
+ * integers only; with fmod 1 it takes the dividend's (C's fmod).
+ */
+defineOp({
+  name: 'Mod',
+  group: 'elementwise',
+  inputs: [{ name: 'a' }, { name: 'b' }],
+  attrs: { fmod: { kind: 'int', default: 0 } },
+  infer: (ctx) => {
+    const [a, b] = [ctx.inputs[0]!, ctx.inputs[1]!];
+    requireDType(ctx, 'a', a, [...FLOATS, ...INTS]);
+    sameDType(ctx, ['a', 'b'], [a, b]);
+    const fmod = ctx.attrs.fmod as number;
+    if (fmod !== 0 && fmod !== 1) ctx.fail(`attribute 'fmod' must be 0 or 1, got ${fmod}`, { argument: 'fmod', expected: '0|1', received: String(fmod) });
+    if (fmod === 0 && FLOATS.includes(a.dtype)) ctx.fail(`Mod on ${formatType(a)} needs fmod 1 (ONNX defines the integer remainder only for integers)`, { argument: 'fmod', expected: '1', received: '0' });
+    return [{ dtype: a.dtype, shape: broadcastAll(ctx, [a, b]) }];
+  },
+});
+
 /** out = cond ? x : y, all three broadcast together. */
 defineOp({
   name: 'Where',
