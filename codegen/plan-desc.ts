@@ -46,6 +46,26 @@ export interface PlanLayer {
   info: string;
 }
 
+/** One kernel launch of a CUDA plan: its layer, function and geometry; `args` are
+ *  plan tensor indices (operands of that layer) passed as device pointers. */
+export interface PlanCudaLaunch {
+  layer: number;
+  function: string;
+  grid: [number, number, number];
+  block: [number, number, number];
+  sharedBytes: number;
+  args: number[];
+}
+
+/** The CUDA target section: absent for CPU plans (native/PLAN_FORMAT.md). */
+export interface PlanCudaTarget {
+  /** Compute capability as 10 * major + minor: 90 for sm_90. */
+  arch: number;
+  compiler: string;
+  cubin: Uint8Array;
+  launches: PlanCudaLaunch[];
+}
+
 export interface PlanDesc {
   kilnVersion: string;
   /** 32 bytes: digest of the build options. */
@@ -58,4 +78,6 @@ export interface PlanDesc {
   inputs: number[];
   outputs: number[];
   layers: PlanLayer[];
+  /** Present when the plan runs on a GPU: the layers above, as launches of one cubin. */
+  cuda?: PlanCudaTarget;
 }

@@ -14,6 +14,14 @@ export class BuilderConfig {
   /** Write the IR after every pass into this folder (also KILN_DUMP=dir). */
   dumpDir: string | undefined = undefined;
   readonly profiles: OptimizationProfile[] = [];
+  /** Where the plan runs: this machine's CPU, or a CUDA GPU (kernels generated and compiled to a cubin). */
+  target: 'cpu' | 'cuda' = 'cpu';
+  /** CUDA: the GPU whose architecture the plan is built for (its index). */
+  device = 0;
+  /** CUDA: build for this architecture ('sm_90') instead of the device's, e.g. on a machine without a GPU. */
+  cudaArch: string | undefined = undefined;
+  /** CUDA: NVRTC (through the driver's toolkit), nvcc, or whichever is there (NVRTC first). */
+  cudaCompiler: 'auto' | 'nvrtc' | 'nvcc' = 'auto';
   /** Custom passes, each run just before or after a named pass or stage of the pipeline. */
   readonly customPasses: PassInsertion[] = [];
 
@@ -40,6 +48,8 @@ export class BuilderConfig {
   digest(): Uint8Array {
     const custom = this.customPasses.map((c) => `${c.pass.name}${c.before !== undefined ? `<${c.before}` : `>${c.after}`}`);
     const text = JSON.stringify({ optLevel: this.optLevel, disabled: [...this.disabledPasses].sort(), ...(custom.length > 0 ? { custom } : {}) });
-    return new Uint8Array(createHash('sha256').update(text).digest());
+    // CPU plans keep the digest they always had; a CUDA plan adds its target.
+    const target = this.target === 'cuda' ? JSON.stringify({ target: 'cuda', device: this.device, arch: this.cudaArch ?? null }) : '';
+    return new Uint8Array(createHash('sha256').update(text + target).digest());
   }
 }

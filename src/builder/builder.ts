@@ -2,6 +2,7 @@
 // bind the profile, specialize shapes, run the pass pipeline, lower to a plan
 // description, and hand it to the native writer.
 import { Network, type NetworkOptions } from '../../dsl/index.js';
+import { buildCudaTarget } from '../../codegen/cuda/index.js';
 import { hasCpuKernel, lowerToPlan } from '../../codegen/index.js';
 import { buildPipeline, definePass, runPipeline, sequential, type MemoryPlan, type PipelineItem } from '../../passes/index.js';
 import { KilnError, printGraph, type Graph } from '../ir/index.js';
@@ -49,7 +50,7 @@ export class Builder {
     return new OptimizationProfile();
   }
 
-  /** Builds the network into plan bytes for this machine's CPU. */
+  /** Builds the network into plan bytes for the config's target: this machine's CPU, or a CUDA GPU. */
   buildSerializedNetwork(network: Network | Graph, config: BuilderConfig = new BuilderConfig()): Uint8Array {
     const graph = network instanceof Network ? network.graph : network;
     if (!(config instanceof BuilderConfig)) throw new KilnError('KILN_CONFIG', 'buildSerializedNetwork expects a BuilderConfig from builder.createBuilderConfig()');
@@ -64,6 +65,10 @@ export class Builder {
     this.logger.verbose(`optimized network:\n${printGraph(optimized)}`);
     phase('lowering');
     const { plan, memory } = lowerToPlan(optimized, { kilnVersion: KILN_VERSION, buildDigest: config.digest() });
+    if (config.target === 'cuda') {
+      phase('CUDA code generation and compilation');
+      plan.cuda = buildCudaTarget(plan, native(), { device: config.device, arch: config.cudaArch, compiler: config.cudaCompiler });
+    }
     phase('serializing');
     const bytes = native().serializePlan(plan);
     this.lastBuild = {

@@ -41,6 +41,12 @@ export class ExecutionContext {
     this.shapes.set(name, [...dims]);
   }
 
+  /** GPU time of the last run in milliseconds (CUDA plans: first copy in to last copy out); undefined on the CPU. */
+  get lastGpuMs(): number | undefined {
+    const ms = this.handle.gpuMs;
+    return ms >= 0 ? ms : undefined;
+  }
+
   getInputShape(name: string): number[] {
     return this.shapes.get(name) ?? [...this.engine.tensorInfo(name).shape];
   }

@@ -30,6 +30,8 @@ export class Engine {
   readonly arenaBytes: number;
   readonly weightsBytes: number;
   readonly kilnVersion: string;
+  /** 'cpu', or 'cuda sm_90' for a plan that runs on a GPU. */
+  readonly target: string;
   readonly formatVersion: number;
   readonly targetIsa: readonly string[];
   /** Hex digest of the build options. */
@@ -47,6 +49,7 @@ export class Engine {
     this.arenaBytes = info.arenaBytes;
     this.weightsBytes = info.weightsBytes;
     this.kilnVersion = info.kilnVersion;
+    this.target = info.target;
     this.formatVersion = info.formatVersion;
     this.targetIsa = [...info.targetIsa];
     this.buildDigest = info.buildDigest;
@@ -62,9 +65,10 @@ export class Engine {
     return t;
   }
 
-  /** A context with its own activation arena; `threads` defaults to the machine's cores. */
+  /** A context with its own activation arena (and, on a GPU, its own stream); `threads`
+   *  defaults to the machine's cores for CPU plans and to 1 for GPU plans, which need none. */
   createExecutionContext(options: { threads?: number } = {}): ExecutionContext {
-    return new ExecutionContext(this, options.threads ?? 0);
+    return new ExecutionContext(this, options.threads ?? (this.target === 'cpu' ? 0 : 1));
   }
 }
 

@@ -27,6 +27,9 @@ export interface NativeEngineInfo {
   formatVersion: number;
   kilnVersion: string;
   targetIsa: string[];
+  /** 'cpu' or 'cuda sm_90'. */
+  target: string;
+  cuda?: { arch: number; compiler: string; cubinBytes: number; launches: { layer: string; function: string; grid: string; block: string }[] };
   buildDigest: string;
   arenaBytes: number;
   weightsBytes: number;
@@ -48,6 +51,18 @@ export interface NativeEngine {
 
 export interface NativeContext {
   run(inputs: { name: string; data: TypedArray; shape: number[] }[]): Promise<NativeTensor[]>;
+  /** GPU time of the last run in ms (CUDA plans); -1 for CPU plans. */
+  readonly gpuMs: number;
+}
+
+export interface CudaDeviceInfo {
+  index: number;
+  name: string;
+  /** 10 * major + minor: 90 for sm_90. */
+  arch: number;
+  computeCapability: string;
+  multiprocessors: number;
+  totalMemory: number;
 }
 
 export interface NativeBinding {
@@ -57,6 +72,10 @@ export interface NativeBinding {
   Context: new (engine: NativeEngine, threads: number) => NativeContext;
   cpuFeatures(): string[];
   hardwareThreads(): number;
+  /** Never throws: without a driver, available is false and reason says why. */
+  cudaDevices(): { available: boolean; reason?: string; driverVersion?: string; devices: CudaDeviceInfo[] };
+  nvrtcInfo(): { available: boolean; reason?: string; version?: string };
+  cudaCompile(source: string, arch: number, name: string, options?: string[]): { cubin: Uint8Array; log: string };
 }
 
 let binding: NativeBinding | undefined;

@@ -8,6 +8,11 @@ import { native, toKilnError } from './native.js';
 export class Runtime {
   constructor(readonly logger: Logger = new Logger()) {}
 
+  /** The CUDA GPUs this machine has ({ available: false, reason } without a driver). */
+  static cudaDevices(): ReturnType<ReturnType<typeof native>['cudaDevices']> {
+    return native().cudaDevices();
+  }
+
   deserializeEngine(plan: Uint8Array): Engine {
     if (!(plan instanceof Uint8Array)) throw new KilnError('KILN_PLAN', `deserializeEngine expects the plan as a Uint8Array, received ${typeof plan}`);
     try {

@@ -1,0 +1,56 @@
+// Building the CUDA section of a plan: pick the architecture (the chosen GPU's, or
+// an explicit one for cross-compiling), emit the module, compile it with NVRTC or
+// nvcc, and return the section the native writer stores. The native functions come
+// in as a parameter so codegen keeps no dependency on the runtime.
+import { KilnError } from '../../src/ir/index.js';
+import type { PlanCudaTarget, PlanDesc } from '../plan-desc.js';
+import { findNvcc, nvccCompiler, type CudaCompiler } from './compile.js';
+import { emitCuda } from './emit.js';
+
+export interface CudaNative {
+  cudaDevices(): { available: boolean; reason?: string; devices: { index: number; name: string; arch: number; multiprocessors: number }[] };
+  nvrtcInfo(): { available: boolean; reason?: string; version?: string };
+  cudaCompile(source: string, arch: number, name: string): { cubin: Uint8Array; log: string };
+}
+
+export interface CudaBuildOptions {
+  device: number;
+  /** 'sm_90' or 90: build for this architecture instead of the device's. */
+  arch?: string | number;
+  compiler: 'auto' | 'nvrtc' | 'nvcc';
+}
+
+export function parseArch(arch: string | number): number {
+  const n = typeof arch === 'number' ? arch : Number(/^(?:sm_)?(\d+)a?$/.exec(arch.trim())?.[1]);
+  if (!Number.isInteger(n) || n < 30 || n > 1000) throw new KilnError('KILN_CONFIG', `cudaArch must look like 'sm_90' (or 90), got '${arch}'`, { argument: 'cudaArch' });
+  return n;
+}
+
+function chooseCompiler(native: CudaNative, want: CudaBuildOptions['compiler']): CudaCompiler {
+  const nvrtc = native.nvrtcInfo();
+  if (want !== 'nvcc' && nvrtc.available) {
+    return { name: `nvrtc ${nvrtc.version ?? ''}`.trim(), compile: (s, arch, label) => native.cudaCompile(s, arch, label).cubin };
+  }
+  const nvcc = want !== 'nvrtc' ? findNvcc() : undefined;
+  if (nvcc) return nvccCompiler(nvcc);
+  throw new KilnError('KILN_CONFIG', `target 'cuda' needs a CUDA compiler: ${nvrtc.reason ?? 'NVRTC unavailable'}${want === 'nvrtc' ? '' : ', and no nvcc on PATH'}`);
+}
+
+export function buildCudaTarget(plan: PlanDesc, native: CudaNative, options: CudaBuildOptions): PlanCudaTarget {
+  let arch = options.arch === undefined ? undefined : parseArch(options.arch);
+  let multiprocessors: number | undefined;
+  const devices = native.cudaDevices();
+  const device = devices.devices.find((d) => d.index === options.device);
+  if (device && (arch === undefined || arch === device.arch)) multiprocessors = device.multiprocessors;
+  if (arch === undefined) {
+    if (!device) {
+      const here = devices.available ? `${devices.devices.length} GPU(s), none with index ${options.device}` : devices.reason;
+      throw new KilnError('KILN_CONFIG', `target 'cuda' builds for GPU ${options.device}, but this machine has ${here}; set config.cudaArch (e.g. 'sm_90') to build for a GPU elsewhere`, { argument: 'device' });
+    }
+    arch = device.arch;
+  }
+  const program = emitCuda(plan, { multiprocessors });
+  const compiler = chooseCompiler(native, options.compiler);
+  const cubin = compiler.compile(program.source, arch, 'kiln-plan.cu');
+  return { arch, compiler: compiler.name, cubin, launches: program.launches };
+}

@@ -1,0 +1,56 @@
+// The CUDA backend's kernel table: for each plan kernel (the names of
+// native/PLAN_FORMAT.md, the same layers the CPU runs), a template that renders
+// CUDA C++ for that one layer with every shape baked in, and says how to launch
+// it. Families register from their own files (kernels/*.ts), as codegen/cpu does.
+import type { PlanDesc, PlanLayer, PlanTensor } from '../plan-desc.js';
+
+export interface KernelCtx {
+  plan: PlanDesc;
+  layer: PlanLayer;
+  /** Layer index in the plan; names the generated functions. */
+  index: number;
+  /** Base name for this layer's functions: kiln_<index>_<kernel>. */
+  name: string;
+  ins: PlanTensor[];
+  outs: PlanTensor[];
+  /** Number of multiprocessors to size grids for (tile choice). */
+  multiprocessors: number;
+}
+
+export interface EmittedKernel {
+  function: string;
+  source: string;
+  grid: [number, number, number];
+  block: [number, number, number];
+  sharedBytes: number;
+  /** Plan tensor indices, passed as device pointers in this order. */
+  args: number[];
+}
+
+export type KernelTemplate = (ctx: KernelCtx) => EmittedKernel[];
+
+const table = new Map<string, KernelTemplate>();
+
+export function cudaTemplate(kernels: readonly string[], fn: KernelTemplate): void {
+  for (const k of kernels) {
+    if (table.has(k)) throw new Error(`plan kernel '${k}' has two CUDA templates`);
+    table.set(k, fn);
+  }
+}
+
+export function findTemplate(kernel: string): KernelTemplate | undefined {
+  return table.get(kernel);
+}
+
+export function cudaKernelNames(): string[] {
+  return [...table.keys()].sort();
+}
+
+/** Errors from templates name the layer, as the CPU kernels' checks do. */
+export function unsupported(ctx: KernelCtx, what: string): never {
+  throw new Error(`layer '${ctx.layer.name}' (${ctx.layer.kernel}): the CUDA backend ${what}`);
+}
+
+export function requireF32(ctx: KernelCtx, tensors: PlanTensor[]): void {
+  for (const t of tensors) if (t.dtype !== 'f32') unsupported(ctx, `supports f32 only for kernel ${ctx.layer.kernel}, got ${t.dtype} tensor '${t.name}'`);
+}
