@@ -84,7 +84,13 @@ defineImporter('ConvTranspose', {
       pads = { padsBegin: [], padsEnd: [] };
       input.forEach((d, i) => {
         const total = strides[i]! * (d - 1) + outputPadding[i]! + (kernel[i]! - 1) * dilations[i]! + 1 - outputShape![i]!;
-        if (total < 0) ctx.badAttr('output_shape', outputShape, `needs negative padding (${total}) on spatial dim ${i}`);
+        // A negative total: the output reaches past the last tap; ONNX's reference grows it at the end, i.e. output padding.
+        if (total < 0) {
+          outputPadding[i] = outputPadding[i]! - total;
+          pads.padsBegin.push(0);
+          pads.padsEnd.push(0);
+          return;
+        }
         const half = Math.floor(total / 2);
         pads.padsBegin.push(autoPad === 'SAME_UPPER' ? half : total - half);
         pads.padsEnd.push(autoPad === 'SAME_UPPER' ? total - half : half);
