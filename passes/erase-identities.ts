@@ -5,6 +5,7 @@
 //   Scale(x; scale 1, shift 0, power 1)   Mul(x, 1) / Add(x, 0) / Sub(x, 0) / Div(x, 1) / Pow(x, 1)
 //   Reshape(x) to x's own shape           Transpose(x) by the identity permutation
 //   Reshape(Reshape(x)) -> Reshape(x)     Transpose(Transpose(x)) -> Transpose(x), composed
+//   Transpose(x) that keeps the order of x's non-1 dims -> Reshape(x): no data moves
 //   Cast(x) to x's dtype, Identity(x), Dropout(x)   (where the registry has those ops)
 //
 // A constant operand may broadcast, but only when the result keeps x's type: x[1,4] +
@@ -103,10 +104,28 @@ const transposeChain: Pattern<{ node: Node; inner: Node }> = {
   },
 };
 
+/**
+ * A Transpose moving only size-1 dims ([1,16,256] by [1,0,2]) leaves the bytes in
+ * place: it is a Reshape, which memory planning can alias and which merges with the
+ * Reshapes around it. Symbolic dims count as non-1, so this holds for any binding.
+ */
+const transposeAsReshape: Pattern<Node> = {
+  name: 'TransposeAsReshape',
+  match: (ix, node) => {
+    if (node.op !== 'Transpose') return undefined;
+    const shape = ix.graph.types[node.inputs[0]!]!.shape;
+    const moved = (node.attrs.perm as number[]).filter((p) => shape[p] !== 1);
+    return moved.every((p, i) => i === 0 || moved[i - 1]! < p) && !(node.attrs.perm as number[]).every((p, i) => p === i) ? node : undefined;
+  },
+  action: (ix, node) => ({
+    replace: new Map([[node.name, { name: node.name, op: 'Reshape', inputs: node.inputs, outputs: node.outputs, attrs: { shape: [...ix.graph.types[node.outputs[0]!]!.shape] }, ...(node.fused ? { fused: node.fused } : {}) }]]),
+  }),
+};
+
 export const EraseIdentities = definePass({
   name: 'EraseIdentities',
   run: (graph, { logger }) => {
-    const out = rewrite(graph, [identity, reshapeChain, transposeChain] as Pattern<unknown>[]);
+    const out = rewrite(graph, [identity, transposeChain, transposeAsReshape, reshapeChain] as Pattern<unknown>[]);
     if (out !== graph) logger('verbose', `EraseIdentities: ${graph.nodes.length} -> ${out.nodes.length} layers`);
     return out;
   },

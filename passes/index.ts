@@ -11,3 +11,4 @@ export * from './recognize-activations.js';
 export * from './fuse-epilogue.js';
 export * from './plan-memory.js';
 export * from './pipeline.js';
+export * from './memory-report.js';

@@ -12,9 +12,10 @@
 //         exactly the output's type) read element j before writing element j;
 //     and only when neither value is a graph input or output (the caller owns those
 //     buffers) and both have the same size. Such pairs join one buffer.
-//  3. Assignment, greedy by size (TFLite's GreedyBySize): buffers sorted by size,
-//     largest first; each goes to the lowest aligned offset that does not overlap a
-//     buffer already placed whose live interval overlaps its own.
+//  3. Assignment, greedy (TFLite's GreedyBySize and relatives): buffers taken in some
+//     order, each put at the lowest aligned offset that does not overlap a buffer
+//     already placed whose live interval overlaps its own. No single order is best
+//     on every graph, so a few are tried and the smallest arena kept.
 import { DTYPE_INFO, getOp, typesEqual, type Graph, type TensorType } from '../src/ir/index.js';
 
 export interface LiveInterval {
@@ -54,11 +55,11 @@ export const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
 
 const overlaps = (a: LiveInterval, b: LiveInterval) => a.first <= b.last && b.first <= a.last;
 
-/** Step 3: offsets for buffers (ids unique), greedy by size. */
-export function assignOffsets(buffers: readonly Buffer[], alignment: number): Map<string, number> {
-  const order = [...buffers].sort((a, b) => b.size - a.size || a.first - b.first || (a.id < b.id ? -1 : 1));
+/** Greedy placement in one order: each buffer at the lowest offset free over its whole interval. */
+function placeInOrder(order: readonly Buffer[], alignment: number): { offsets: Map<string, number>; end: number } {
   const placed: (Buffer & { offset: number })[] = [];
   const offsets = new Map<string, number>();
+  let end = 0;
   for (const buf of order) {
     const blocking = placed.filter((p) => p.size > 0 && overlaps(p, buf)).sort((a, b) => a.offset - b.offset);
     let offset = 0;
@@ -68,8 +69,29 @@ export function assignOffsets(buffers: readonly Buffer[], alignment: number): Ma
     }
     placed.push({ ...buf, offset });
     offsets.set(buf.id, offset);
+    end = Math.max(end, offset + buf.size);
   }
-  return offsets;
+  return { offsets, end };
+}
+
+const byId = (a: Buffer, b: Buffer) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** The orders tried: largest first (TFLite's GreedyBySize), then by start, by lifetime, and by size x lifetime. */
+const ORDERS: readonly ((a: Buffer, b: Buffer) => number)[] = [
+  (a, b) => b.size - a.size || a.first - b.first || byId(a, b),
+  (a, b) => a.first - b.first || b.size - a.size || byId(a, b),
+  (a, b) => b.last - b.first - (a.last - a.first) || b.size - a.size || byId(a, b),
+  (a, b) => b.size * (b.last - b.first + 1) - a.size * (a.last - a.first + 1) || byId(a, b),
+];
+
+/** Step 3: offsets for buffers (ids unique): the smallest arena of a few greedy orders (the first wins ties). */
+export function assignOffsets(buffers: readonly Buffer[], alignment: number): Map<string, number> {
+  let best: { offsets: Map<string, number>; end: number } | undefined;
+  for (const order of ORDERS) {
+    const r = placeInOrder([...buffers].sort(order), alignment);
+    if (!best || r.end < best.end) best = r;
+  }
+  return best!.offsets;
 }
 
 /** Step 1: live intervals of every planned value. */

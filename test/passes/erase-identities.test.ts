@@ -58,6 +58,21 @@ describe('EraseIdentities', () => {
     expectSameOutputs(compose, out);
   });
 
+  it('turns a Transpose that moves only size-1 dims into a Reshape, which then merges', () => {
+    const net = new Network();
+    const x = net.input('x', 'f32', [16, 256]);
+    net.markOutput(x.relu('a').reshape([16, 1, 256], 'r').transpose([1, 0, 2], 't').tanh('out'), 'y');
+    const expected = new Network();
+    expected.markOutput(expected.input('x', 'f32', [16, 256]).relu('a').reshape([1, 16, 256], 't').tanh('out'), 'y');
+    const out = applyPass(EraseIdentities, net.graph);
+    expectGraph(out, expected.graph);
+    expect(out.nodes.map((n) => n.name)).toEqual(['a', 't', 'out']);
+    expectSameOutputs(net.graph, out);
+    const moves = new Network();
+    moves.markOutput(moves.input('x', 'f32', [2, 1, 3]).transpose([2, 1, 0], 't'), 'y');
+    expectUnchanged(EraseIdentities, moves.graph);
+  });
+
   it('keeps the inner layer of a merge when someone else reads it', () => {
     const net = new Network();
     const t1 = net.input('x', 'f32', [2, 3]).transpose([1, 0], 't1');

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Network } from '../../dsl/index.js';
 import { getOp, type Graph } from '../../src/ir/index.js';
-import { alignUp, assignOffsets, peakLiveBytes, planMemory, staticSizeOf, type Buffer, type MemoryPlan } from '../../passes/index.js';
+import { alignUp, assignOffsets, formatMemoryReport, memoryReport, peakLiveBytes, planMemory, staticSizeOf, type Buffer, type MemoryPlan } from '../../passes/index.js';
 import { networkArbitrary } from '../../passes/testing/index.js';
 
 const bytes = (v: string, t: Parameters<typeof staticSizeOf>[1]) => staticSizeOf(v, t);
@@ -126,5 +126,23 @@ describe('planMemory', () => {
     fc.assert(fc.property(networkArbitrary(), fc.boolean(), fc.constantFrom(1, 64), (net, inPlace, alignment) => {
       checkPlan(net.graph, planMemory(net.graph, { sizeOf: staticSizeOf, inPlace, alignment }), alignment);
     }), { numRuns: 200 });
+  });
+});
+
+describe('memoryReport', () => {
+  it('reports arena, lower bound and no-reuse size, and their ratios', () => {
+    const g = chain((net, a) => net.markOutput(a.relu('b').relu('c')));
+    const r = memoryReport(g, { inPlace: false });
+    expect(r).toMatchObject({ arenaBytes: 128, lowerBound: 128, noReuseBytes: 256, arenaOverBound: 1, noReuseOverArena: 2, values: 4, inPlace: 0 });
+    expect(formatMemoryReport(r)).toBe('arena 128 B = 1.00x lower bound 128 B; no reuse 256 B (2.00x arena); 0 of 4 values in place');
+    expect(memoryReport(g).inPlace).toBe(1);
+  });
+
+  it('on random networks the arena is within 5% of the lower bound for nearly all, and never far', () => {
+    // The bound (peak live bytes) is not always reachable: placement is a packing problem.
+    const ratios = fc.sample(networkArbitrary(), { numRuns: 300, seed: 5 }).map((n) => memoryReport(n.graph, { alignment: 1 }).arenaOverBound);
+    expect(ratios.every((r) => r >= 1)).toBe(true);
+    expect(ratios.filter((r) => r > 1.05).length).toBeLessThan(ratios.length * 0.06);
+    expect(Math.max(...ratios)).toBeLessThanOrEqual(1.3);
   });
 });
