@@ -3,13 +3,14 @@
 // pipeline, the time it takes, and the memory plan of the result: arena / lower bound
 // (kiln aims at <= 1.05) and no-reuse / arena. `npm run bench` calls benchPasses();
 // `npx tsx test/bench/passes-bench.ts` prints the table. Nothing here asserts a number.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { buildPipeline, formatBytes, memoryReport, runPipeline } from '../../passes/index.js';
 import { specializeShapes } from '../../src/builder/specialize.js';
-import { readSafetensors } from '../../src/io/index.js';
+import { loadSafetensors } from '../../src/io/index.js';
+import type { WeightTensor } from '../../src/index.js';
 import type { Graph } from '../../src/ir/index.js';
 import { importOnnx } from '../../src/onnx/index.js';
 import { defineMnistNetwork } from '../../samples/mnist/network.js';
@@ -42,7 +43,8 @@ export interface BenchPassesOptions {
 
 function lenet(): Graph {
   const file = join(root, 'samples', 'mnist', 'lenet-fashion.safetensors');
-  const weights = readSafetensors(readFileSync(file));
+  // The sample loads its weights the same way: io tensors are the DSL's weight tensors.
+  const weights = loadSafetensors(file) as unknown as Map<string, WeightTensor>;
   return defineMnistNetwork(weights).graph;
 }
 
