@@ -16,6 +16,7 @@ KernelDef poolKernel();
 KernelDef gemmKernel();
 KernelDef softmaxKernel();
 KernelDef concatKernel();
+KernelDef reduceKernel(); KernelDef argmaxKernel(); KernelDef hardmaxKernel(); KernelDef topkKernel(); KernelDef cumsumKernel(); KernelDef logSoftmaxKernel(); KernelDef layerNormKernel(); KernelDef instanceNormKernel(); KernelDef batchNormKernel();  // reduce family
 KernelDef deconvKernel();
 KernelDef rnnKernel();
 KernelDef gruKernel();

@@ -121,6 +121,12 @@ describe('ArgMax and ArgMin', () => {
     expect(ints(runOp('ArgMin', [x], { axis: -1, keepDims: false }))).toEqual([0, 1]);
     expect(ints(runOp('ArgMin', [tensor('f32', [4], [3, 1, 5, 1])], { selectLastIndex: true }))).toEqual([3]);
   });
+  it('NaN counts as the extreme (numpy)', () => {
+    const n = tensor('f32', [4], [1, NaN, 5, NaN]);
+    expect(ints(runOp('ArgMax', [n]))).toEqual([1]);
+    expect(ints(runOp('ArgMin', [n]))).toEqual([1]);
+    expect(ints(runOp('ArgMax', [n], { selectLastIndex: true }))).toEqual([3]);
+  });
   it('default axis 0, integer inputs', () => {
     const r = runOp('ArgMax', [tensor('i32', [2, 3], [1, 8, 3, 4, 5, 3])]);
     expect(r.shape).toEqual([1, 3]);
@@ -145,6 +151,12 @@ describe('TopK', () => {
     expect(v.shape).toEqual([2, 2]);
     expect(tensorValues(v)).toEqual([2, 0, 5, 1]);
     expect(tensorValues(i)).toEqual([1, 2, 0, 0]);
+  });
+  it('NaN ranks above every number', () => {
+    const { v, i } = run(tensor('f32', [4], [1, NaN, 3, 2]), { k: 2 });
+    expectTensor(v, 'f32', [2], [NaN, 3]);
+    expect(tensorValues(i)).toEqual([1, 2]);
+    expect(tensorValues(run(tensor('f32', [4], [1, NaN, 3, 2]), { k: 3, largest: false }).i)).toEqual([0, 3, 2]);
   });
   it('refuses k beyond the axis', () => {
     const e = thrown(() => inferNode({ name: 't', op: 'TopK', inputs: ['x'], outputs: ['v', 'i'], attrs: { k: 5 } }, [{ dtype: 'f32', shape: [2, 4] }]));

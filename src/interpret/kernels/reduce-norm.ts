@@ -91,13 +91,18 @@ const logSoftmax = defineKernel('LogSoftmax', (ctx) => {
   return [floatOutput(ctx, out)];
 });
 
-// One 1 per slice, at the first maximum.
+// One 1 per slice, at the first maximum (a NaN counts as the maximum, as in ArgMax).
 const hardmax = defineKernel('Hardmax', (ctx) => {
   const xs = floatInput(ctx, 0);
   const out = new Float64Array(xs.length);
   alongAxis(ctx.inputs[0]!.shape, ctx.attrs.axis as number, (at, len) => {
     let best = 0;
-    for (let k = 1; k < len; k++) if (xs[at(k)]! > xs[at(best)]!) best = k;
+    for (let k = 1; k < len; k++) {
+      const v = xs[at(k)]!;
+      const b = xs[at(best)]!;
+      if (Number.isNaN(b)) break;
+      if (v > b || Number.isNaN(v)) best = k;
+    }
     if (len > 0) out[at(best)] = 1;
   });
   return [floatOutput(ctx, out)];

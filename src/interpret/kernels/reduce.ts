@@ -85,6 +85,11 @@ const reduce = defineKernel('Reduce', (ctx) => {
   return [intTensor(x.dtype, out.shape, gather(x.shape, axes, bigints(x)).map(intMode(mode, INT_BITS[x.dtype]!)))];
 });
 
+type Key = number | bigint;
+const isNaN = (k: Key) => typeof k === 'number' && Number.isNaN(k);
+/** -1, 0, 1 for a below, equal to, above b, with NaN above every number (TopK's order). */
+const compareKeys = (a: Key, b: Key) => (isNaN(a) || isNaN(b) ? Number(isNaN(a)) - Number(isNaN(b)) : a < b ? -1 : a > b ? 1 : 0);
+
 /** Comparable keys of any numeric tensor: f64 for floats (f16 bits decoded), BigInt for integers. */
 function keysOf(t: Tensor): number[] | bigint[] {
   return isFloatDType(t.dtype) ? Array.from(readFloats(t)) : bigints(t);
@@ -102,7 +107,9 @@ function argReduce(op: 'ArgMax' | 'ArgMin'): KernelDef {
     const { outer, len, inner } = axisView(x.shape, axis);
     const keys = keysOf(x);
     const last = ctx.attrs.selectLastIndex as boolean;
-    const better = op === 'ArgMax' ? (a: number | bigint, b: number | bigint) => a > b : (a: number | bigint, b: number | bigint) => a < b;
+    // NaN is the extreme either way (numpy's argmax/argmin); among equals the first wins, or the last.
+    const beats = op === 'ArgMax' ? (a: Key, b: Key) => a > b : (a: Key, b: Key) => a < b;
+    const take = (v: Key, b: Key) => (isNaN(v) ? last || !isNaN(b) : !isNaN(b) && (beats(v, b) || (last && v === b)));
     const data = new BigInt64Array(outer * inner);
     for (let o = 0; o < outer; o++) {
       for (let i = 0; i < inner; i++) {
@@ -110,7 +117,7 @@ function argReduce(op: 'ArgMax' | 'ArgMin'): KernelDef {
         for (let k = 1; k < len; k++) {
           const v = keys[(o * len + k) * inner + i]!;
           const b = keys[(o * len + best) * inner + i]!;
-          if (better(v, b) || (last && v === b)) best = k;
+          if (take(v, b)) best = k;
         }
         data[o * inner + i] = BigInt(best);
       }
@@ -119,8 +126,9 @@ function argReduce(op: 'ArgMax' | 'ArgMin'): KernelDef {
   });
 }
 
-// Ties keep the lower index first (ONNX); sorted = false may return any order, and
-// returning the sorted one is a valid choice that keeps tests deterministic.
+// Ties keep the lower index first (ONNX) and NaN ranks above every number; sorted =
+// false may return any order, and the sorted one is a valid choice that keeps tests
+// deterministic.
 const topK = defineKernel('TopK', (ctx) => {
   const x = ctx.inputs[0]!;
   const axis = normalizeAxis(ctx.attrs.axis as number, x.shape.length)!;
@@ -133,11 +141,7 @@ const topK = defineKernel('TopK', (ctx) => {
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const at = (j: number) => (o * len + j) * inner + i;
-      const order = Array.from({ length: len }, (_, j) => j).sort((p, q) => {
-        const a = keys[at(p)]!;
-        const b = keys[at(q)]!;
-        return a === b ? p - q : (a < b ? -1 : 1) * sign;
-      });
+      const order = Array.from({ length: len }, (_, j) => j).sort((p, q) => compareKeys(keys[at(p)]!, keys[at(q)]!) * sign || p - q);
       for (let j = 0; j < k; j++) {
         values[(o * k + j) * inner + i] = x.data[at(order[j]!)]! as never;
         indices[(o * k + j) * inner + i] = BigInt(order[j]!);
