@@ -58,5 +58,7 @@ function findCycle(nodes: readonly NodeProto[], producer: Map<string, number>, s
   }
   const start = seen.get(i) ?? 0;
   const loop = path.slice(start).reverse();
-  return [...loop, loop[0]!];
+  const first = loop.indexOf(Math.min(...loop));
+  const rotated = [...loop.slice(first), ...loop.slice(0, first)];
+  return [...rotated, rotated[0]!];
 }

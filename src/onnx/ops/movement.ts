@@ -30,12 +30,17 @@ function resolveTarget(ctx: NodeContext, input: readonly Dim[], target: readonly
   });
   if (allowZero && out.includes(0) && out.includes(-1)) ctx.fail(`shape [${target.join(',')}] has both 0 (allowzero) and -1`);
   const inferred = out.indexOf(-1);
-  if (inferred >= 0 && input.every((d) => typeof d === 'number') && out.every((d, i) => i === inferred || typeof d === 'number')) {
-    const total = (input as number[]).reduce((a, b) => a * b, 1);
-    const rest = (out as number[]).reduce((a, b, i) => (i === inferred ? a : a * b), 1);
-    if (rest === 0 || total % rest !== 0) ctx.fail(`cannot reshape [${input.join(',')}] to [${target.join(',')}]`);
-    out[inferred] = total / rest;
-  }
+  if (inferred < 0) return out;
+  // -1 takes what the other dims leave: a number, or the one symbol the target drops.
+  const symbols = (dims: readonly Dim[]) => dims.filter((d): d is string => typeof d === 'string');
+  const product = (dims: readonly Dim[]) => (dims.filter((d) => typeof d === 'number') as number[]).reduce((a, b) => a * b, 1);
+  const rest = out.filter((_, i) => i !== inferred);
+  const dropped = symbols(input).filter((s) => !rest.includes(s));
+  const extra = symbols(rest).filter((s) => !input.includes(s));
+  const ratio = product(input) / product(rest);
+  if (extra.length > 0 || !Number.isInteger(ratio)) return out;
+  if (dropped.length === 0) out[inferred] = ratio;
+  else if (dropped.length === 1 && ratio === 1) out[inferred] = dropped[0]!;
   return out;
 }
 

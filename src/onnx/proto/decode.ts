@@ -33,8 +33,17 @@ export function readSource(src: Uint8Array | string, label?: string): Source {
   return { bytes, file: src, baseDir: slash >= 0 ? src.slice(0, slash) || '/' : '.' };
 }
 
+/** A text file (JSON, a script, an HTML error page) starts with printable characters; protobuf never does. */
+function textPrefix(bytes: Uint8Array): string | undefined {
+  const head = bytes.subarray(0, 24);
+  const printable = head.every((b) => (b >= 0x20 && b < 0x7f) || b === 0x09 || b === 0x0a || b === 0x0d);
+  return printable ? new TextDecoder().decode(head).replace(/\s+/g, ' ') : undefined;
+}
+
 function decodeOrThrow<T>(type: typeof ModelProtoType, source: Source, what: string): T {
   if (source.bytes.byteLength === 0) throw new OnnxError(`the file is empty; expected ${what}`, { file: source.file });
+  const text = textPrefix(source.bytes);
+  if (text !== undefined) throw new OnnxError(`not ${what}: the file is text ('${text}...'), ONNX files are binary protobuf`, { file: source.file });
   try {
     return type.decode(source.bytes) as unknown as T;
   } catch (e) {
