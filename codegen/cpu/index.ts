@@ -1,5 +1,6 @@
 // Every CPU lowering, registered on import. A new op family adds one line here.
 import './lower-core.js';
+import './lower-layout.js';
 import './lower-reduce.js';
 import './lower-recurrent.js';
 import './lower-elementwise.js';

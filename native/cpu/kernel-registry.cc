@@ -21,6 +21,7 @@ std::unordered_map<std::string, KernelDef> buildRegistry() {
       cpu::deconvKernel(), cpu::rnnKernel(), cpu::gruKernel(), cpu::lstmKernel(),
       cpu::reduceKernel(), cpu::argmaxKernel(), cpu::hardmaxKernel(), cpu::topkKernel(), cpu::cumsumKernel(), cpu::logSoftmaxKernel(), cpu::layerNormKernel(), cpu::instanceNormKernel(), cpu::batchNormKernel(),
       cpu::mathKernel(), cpu::compareKernel(), cpu::whereKernel(), cpu::preluKernel(), cpu::castKernel(), cpu::modKernel(),
+      cpu::sliceKernel(), cpu::splitKernel(), cpu::tileKernel(), cpu::expandKernel(), cpu::depthToSpaceKernel(), cpu::spaceToDepthKernel(), cpu::gatherKernel(), cpu::gatherElementsKernel(), cpu::padKernel(), cpu::resizeKernel(), cpu::triluKernel(), cpu::fillKernel(), cpu::rangeKernel(), cpu::shapeKernel(),
   };
   std::unordered_map<std::string, KernelDef> registry;
   for (const KernelDef& k : all)

@@ -57,22 +57,25 @@ export function sliceParams(shape: Shape, attrs: { starts: readonly number[]; en
   return out;
 }
 
-/** Split's output extents along the axis; equal chunks (the last smaller) unless `split` lists them. */
+/**
+ * Split's output extents along the axis: `split` when given, else `numOutputs` (or,
+ * when that is 0, `outputs`: the layer's output count) equal chunks, the last smaller.
+ */
 export function splitSizes(dim: Dim, split: readonly number[], outputs: number, numOutputs: number): number[] | string {
   if (typeof dim === 'string') return `cannot split symbolic dim '${dim}'`;
   if (split.length) {
-    if (split.length !== outputs) return `split [${split}] has ${split.length} sizes for ${outputs} outputs`;
+    if (numOutputs !== 0 && split.length !== numOutputs) return `split [${split}] has ${split.length} sizes, but numOutputs is ${numOutputs}`;
     if (split.some((s) => s < 0)) return `split [${split}] has a negative size`;
     const sum = split.reduce((a, b) => a + b, 0);
     if (sum !== dim) return `split [${split}] sums to ${sum}, but the axis has ${dim} elements`;
     return [...split];
   }
-  if (numOutputs !== 0 && numOutputs !== outputs) return `numOutputs ${numOutputs} does not match the layer's ${outputs} outputs`;
-  if (outputs < 1) return 'needs at least one output';
-  const chunk = Math.ceil(dim / outputs);
-  const last = dim - chunk * (outputs - 1);
-  if (last < 0) return `${dim} elements cannot be split into ${outputs} chunks of ${chunk} (the last would be negative)`;
-  return [...new Array<number>(outputs - 1).fill(chunk), last];
+  const n = numOutputs || outputs;
+  if (n < 1) return 'needs at least one output';
+  const chunk = Math.ceil(dim / n);
+  const last = dim - chunk * (n - 1);
+  if (last < 0) return `${dim} elements cannot be split into ${n} chunks of ${chunk} (the last would be negative)`;
+  return [...new Array<number>(n - 1).fill(chunk), last];
 }
 
 export const PAD_MODES = ['constant', 'reflect', 'edge', 'wrap'] as const;

@@ -1,0 +1,234 @@
+// resize: ONNX Resize (no antialias, no tf_crop_and_resize). ints: [mode
+// (0 nearest, 1 linear, 2 cubic), coordinate mode (0 half_pixel,
+// 1 half_pixel_symmetric, 2 pytorch_half_pixel, 3 align_corners,
+// 4 asymmetric, 5 tf_half_pixel_for_nn), nearest mode (0 round_prefer_floor,
+// 1 round_prefer_ceil, 2 floor, 3 ceil), excludeOutside]; floats: [cubicA,
+// scales[rank]]. Output extents come from the output tensor.
+// Every dim is interpolated separately: at load each output coordinate of
+// each dim gets its taps (input index, weight), exactly as the interpreter
+// derives them. nearest copies elements of any dtype through index tables;
+// linear and cubic compute in f32 and interpolate the last two dims (every
+// other dim must map output to input one to one, as NCHW images do).
+#include <cmath>
+#include <cstring>
+#include <memory>
+
+#include "kernels.h"
+#include "layer-check.h"
+#include "layout-view.h"
+
+namespace kiln::cpu {
+namespace {
+
+struct Taps {
+  int count = 1;               // taps per output coordinate
+  std::vector<int64_t> index;  // [out][count], clamped into the input
+  std::vector<float> weight;   // [out][count]
+};
+
+double originalCoordinate(double x, double in, double out, double scale, int64_t mode) {
+  const double length = scale * in;  // before floor, as the ONNX reference measures it
+  switch (mode) {
+    case 1: return (in / 2) * (1 - out / length) + (x + 0.5) / scale - 0.5;
+    case 2: return length > 1 ? (x + 0.5) / scale - 0.5 : 0;
+    case 3: return length == 1 ? 0 : x * (in - 1) / (length - 1);
+    case 4: return x / scale;
+    case 5: return (x + 0.5) / scale;
+    default: return (x + 0.5) / scale - 0.5;
+  }
+}
+
+Taps dimTaps(int64_t in, int64_t out, double scale, const std::vector<int64_t>& ints, double a) {
+  const int64_t mode = ints[0], nearest = ints[2];
+  Taps t;
+  t.count = mode == 0 ? 1 : mode == 1 ? 2 : 4;
+  auto clampIndex = [in](int64_t i) { return i < 0 ? 0 : i >= in ? in - 1 : i; };
+  for (int64_t x = 0; x < out; ++x) {
+    const double orig = originalCoordinate(double(x), double(in), double(out), scale, ints[1]);
+    // The left neighbour is preferred: ratio lies in (0, 1].
+    const int64_t left = static_cast<int64_t>(std::ceil(orig)) - 1;
+    const double r = orig - double(left);
+    if (mode == 0) {
+      const bool right = r == 1 || nearest == 3 || (nearest == 0 && r > 0.5) || (nearest == 1 && r >= 0.5);
+      t.index.push_back(clampIndex(right ? left + 1 : left));
+      t.weight.push_back(1);
+      continue;
+    }
+    double w[4];
+    int64_t first = left;
+    if (mode == 1) {
+      w[0] = 1 - r, w[1] = r;
+    } else {
+      auto far = [a](double s) { return ((a * s - 5 * a) * s + 8 * a) * s - 4 * a; };
+      auto near = [a](double s) { return ((a + 2) * s - (a + 3)) * s * s + 1; };
+      w[0] = far(r + 1), w[1] = near(r), w[2] = near(1 - r), w[3] = far(2 - r);
+      first = left - 1;
+    }
+    double sum = 0;
+    for (int k = 0; k < t.count; ++k) {
+      if (ints[3] && (first + k < 0 || first + k >= in)) w[k] = 0;
+      sum += w[k];
+    }
+    for (int k = 0; k < t.count; ++k) {
+      t.index.push_back(clampIndex(first + k));
+      t.weight.push_back(static_cast<float>(ints[3] ? w[k] / sum : w[k]));
+    }
+  }
+  return t;
+}
+
+// The input coordinate output coordinate i reads when it is a plain lookup:
+// its taps, merged by (clamped) index, put all the weight on one index. A
+// dim of size 1 always is; -1 when the coordinate really interpolates.
+int64_t singleTap(const Taps& t, int64_t i) {
+  int64_t found = -1;
+  double weight = 0;
+  for (int k = 0; k < t.count; ++k) {
+    const float w = t.weight[i * t.count + k];
+    const int64_t j = t.index[i * t.count + k];
+    if (w == 0) continue;
+    if (found >= 0 && j != found) return -1;
+    found = j;
+    weight += w;
+  }
+  return std::fabs(weight - 1) < 1e-6 ? found : -1;
+}
+
+class ResizeOp final : public LayerOp {
+ public:
+  ResizeOp(uint32_t x, uint32_t y, size_t elemSize, Shape in, Shape out, std::vector<Taps> taps, bool interpolate)
+      : x_(x), y_(y), elemSize_(elemSize), in_(std::move(in)), out_(std::move(out)), taps_(std::move(taps)),
+        interpolate_(interpolate), xs_(denseStrides(in_)) {}
+
+  void run(const RunContext& ctx) const override {
+    if (interpolate_) return runInterpolate(ctx);
+    switch (elemSize_) {
+      case 1: return runNearest<uint8_t>(ctx);
+      case 2: return runNearest<uint16_t>(ctx);
+      case 4: return runNearest<uint32_t>(ctx);
+      default: return runNearest<uint64_t>(ctx);
+    }
+  }
+
+ private:
+  // Element offset in x of output row `row` (all dims but the last `keep`).
+  int64_t rowSource(uint64_t row, size_t dims) const {
+    int64_t src = 0;
+    for (size_t d = dims; d-- > 0;) {
+      src += taps_[d].index[row % static_cast<uint64_t>(out_[d]) * taps_[d].count] * xs_[d];
+      row /= static_cast<uint64_t>(out_[d]);
+    }
+    return src;
+  }
+
+  template <typename T>
+  void runNearest(const RunContext& ctx) const {
+    const T* x = ctx.data<const T>(x_);
+    T* y = ctx.data<T>(y_);
+    const size_t last = out_.size() - 1;
+    const int64_t width = out_[last];
+    const int64_t* cols = taps_[last].index.data();
+    uint64_t rows = 1;
+    for (size_t d = 0; d < last; ++d) rows *= static_cast<uint64_t>(out_[d]);
+    const size_t grain = width >= 4096 ? 1 : static_cast<size_t>(4096 / width);
+    ctx.pool->parallelRanges(rows, grain, [&](size_t b, size_t e) {
+      int64_t previous = -1;
+      for (size_t row = b; row < e; ++row) {
+        T* out = y + row * static_cast<uint64_t>(width);
+        const int64_t src = rowSource(row, last);
+        // Upsampling repeats source rows: copy the row just written.
+        if (src == previous) {
+          std::memcpy(out, out - width, static_cast<size_t>(width) * sizeof(T));
+          continue;
+        }
+        previous = src;
+        for (int64_t i = 0; i < width; ++i) out[i] = x[src + cols[i]];
+      }
+    });
+  }
+
+  void runInterpolate(const RunContext& ctx) const {
+    const float* x = ctx.data<const float>(x_);
+    float* y = ctx.data<float>(y_);
+    const size_t rank = out_.size();
+    const bool flat = rank == 1;  // a rank-1 resize has no row dim
+    const Taps& th = taps_[flat ? 0 : rank - 2];
+    const Taps& tw = taps_[rank - 1];
+    const int64_t outH = flat ? 1 : out_[rank - 2], outW = out_[rank - 1], inW = in_[rank - 1];
+    const size_t planeDims = flat ? 0 : rank - 2;
+    uint64_t planes = 1;
+    for (size_t d = 0; d < planeDims; ++d) planes *= static_cast<uint64_t>(out_[d]);
+    const size_t grain = outW >= 1024 ? 1 : static_cast<size_t>(1024 / outW);
+    ctx.pool->parallelRanges(planes * static_cast<uint64_t>(outH), grain, [&](size_t b, size_t e) {
+      for (size_t item = b; item < e; ++item) {
+        const int64_t oy = flat ? 0 : static_cast<int64_t>(item % static_cast<uint64_t>(outH));
+        const float* plane = x + rowSource(item / static_cast<uint64_t>(outH), planeDims);
+        float* out = y + item * static_cast<uint64_t>(outW);
+        for (int64_t ox = 0; ox < outW; ++ox) {
+          float s = 0;
+          for (int ky = 0; ky < (flat ? 1 : th.count); ++ky) {
+            const float wy = flat ? 1.f : th.weight[oy * th.count + ky];
+            const float* row = plane + (flat ? 0 : th.index[oy * th.count + ky] * inW);
+            float r = 0;
+            for (int kx = 0; kx < tw.count; ++kx) r += tw.weight[ox * tw.count + kx] * row[tw.index[ox * tw.count + kx]];
+            s += wy * r;
+          }
+          out[ox] = s;
+        }
+      }
+    });
+  }
+
+  uint32_t x_, y_;
+  size_t elemSize_;
+  Shape in_, out_;
+  std::vector<Taps> taps_;
+  bool interpolate_;
+  std::vector<int64_t> xs_;
+};
+
+std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
+  c.inputs(1, 1);
+  c.outputs(1);
+  const TensorDesc &x = c.input(0), &y = c.output(0);
+  const size_t rank = x.shape.size();
+  c.intCount(4, "[mode, coordinateMode, nearestMode, excludeOutside]");
+  c.floatCount(1 + rank, "[cubicA, scales[rank]]");
+  if (x.dtype != y.dtype || y.shape.size() != rank || rank == 0)
+    c.fail(cat("kernel resize keeps dtype and rank (>= 1); input ", LayerCheck::describe(x), ", output ",
+               LayerCheck::describe(y)));
+  const int64_t mode = c.intIn(0, 0, 2, "mode");
+  c.intIn(1, 0, 5, "coordinate mode");
+  c.intIn(2, 0, 3, "nearest mode");
+  c.intIn(3, 0, 1, "excludeOutside");
+  if (mode != 0 && x.dtype != DType::f32)
+    c.fail(cat("kernel resize interpolates (linear, cubic) f32 only; input ", LayerCheck::describe(x)));
+  std::vector<Taps> taps;
+  for (size_t d = 0; d < rank; ++d) {
+    const double scale = c.floats()[1 + d];
+    if (!(scale > 0) || !std::isfinite(scale)) c.fail(cat("scales[", d, "] must be positive and finite, got ", scale));
+    taps.push_back(dimTaps(x.shape[d], y.shape[d], scale, c.ints(), c.floats()[0]));
+  }
+  // Dims before the interpolated pair become plain lookups (nearest's only tap).
+  const size_t lookups = mode == 0 ? rank : rank < 2 ? 0 : rank - 2;
+  for (size_t d = 0; mode != 0 && d < lookups; ++d) {
+    Taps plain;
+    for (int64_t i = 0; i < y.shape[d]; ++i) {
+      const int64_t j = singleTap(taps[d], i);
+      if (j < 0)
+        c.fail(cat("kernel resize interpolates only the last two dims; dim ", d, " (", x.shape[d], " -> ", y.shape[d],
+                   ", scale ", c.floats()[1 + d], ") of input ", LayerCheck::describe(x), " would need interpolation"));
+      plain.index.push_back(j);
+      plain.weight.push_back(1);
+    }
+    taps[d] = std::move(plain);
+  }
+  return std::make_unique<ResizeOp>(c.inputId(0), c.outputId(0), dtypeSize(x.dtype), x.shape, y.shape, std::move(taps),
+                                    mode != 0);
+}
+
+}  // namespace
+
+KernelDef resizeKernel() { return {"resize", false, validate}; }
+
+}  // namespace kiln::cpu
