@@ -11,4 +11,5 @@ export { ExecutionContext, type HostTensor, type OutputTensor } from './runtime/
 export { Network, NetworkTensor, type WeightTensor, type WeightsArg } from '../dsl/index.js';
 export { KilnError, ShapeError, GraphError, printGraph, formatType, type DType, type Dim, type Graph, type TypedArray } from './ir/index.js';
 export { interpret, type Tensor } from './interpret/index.js';
+export { importOnnx, checkOnnx, formatSupportReport, supportedOnnxOps, decodeTensorFile, OnnxError, OnnxUnsupportedError, type OnnxImport, type ImportOptions, type SupportReport, type UnsupportedNode } from './onnx/index.js';
 export { KILN_VERSION } from './version.js';
