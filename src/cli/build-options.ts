@@ -23,6 +23,7 @@ export const BUILD_FLAGS: FlagSpec[] = [
   { name: 'dump-ir', kind: 'string', metavar: 'DIR', help: 'write the IR after every pass into DIR' },
   { name: 'threads', kind: 'string', metavar: 'N', help: 'threads of the execution context (0 = all cores; default 0)' },
   { name: 'verbose', kind: 'boolean', help: 'log every build message and print the optimized graph' },
+  { name: 'support-report', kind: 'boolean', help: "for .onnx: print the importer's support report (ops, unsupported nodes)" },
   { name: 'timing-cache', kind: 'string', metavar: 'FILE', help: 'timing cache to load and update (not supported yet)' },
   { name: 'fp16', kind: 'boolean', help: 'allow fp16 layers (not supported yet)' },
   { name: 'bf16', kind: 'boolean', help: 'allow bf16 layers (not supported yet)' },
@@ -42,6 +43,7 @@ export interface BuildOptions {
   dumpDir: string | undefined;
   threads: number;
   verbose: boolean;
+  supportReport: boolean;
 }
 
 const PRECISIONS = ['fp32', 'fp16', 'bf16', 'int8', 'tf32'];
@@ -76,6 +78,7 @@ export function resolveBuildOptions(flags: Flags): BuildOptions {
     dumpDir: flags.string('dump-ir'),
     threads,
     verbose: flags.bool('verbose'),
+    supportReport: flags.bool('support-report'),
   };
 }
 

@@ -7,7 +7,7 @@ import { printGraph } from '../ir/index.js';
 import type { Command } from './args.js';
 import { BUILD_FLAGS, resolveBuildOptions } from './build-options.js';
 import { UsageError } from './errors.js';
-import { buildGraph, loadModel, sourceKind, type Built } from './model.js';
+import { buildGraph, loadModel, sourceKind, type Built, type LoadedModel } from './model.js';
 import { Builder } from '../builder/builder.js';
 import { cliLogger } from './progress.js';
 import { color, formatBytes, formatMs, table } from './style.js';
@@ -34,8 +34,9 @@ export const buildCommand: Command = {
     if (kind === 'plan') throw new UsageError(`'${path}' is already a plan; kiln build takes a MODEL (.ts/.js or .onnx); inspect the plan with kiln inspect ${path}`);
     const { logger, done } = cliLogger({ verbose: options.verbose, phases: true });
     let built: Built;
+    let model: LoadedModel;
     try {
-      const model = await loadModel(path!, kind, new Builder(logger));
+      model = await loadModel(path!, kind, new Builder(logger), options);
       built = buildGraph(model.graph, options, logger);
     } finally {
       done();
@@ -47,7 +48,7 @@ export const buildCommand: Command = {
       const rows = built.report.passes.map((p) => [p.pass, formatMs(p.ms), p.changed ? 'yes' : 'no']);
       console.log(`${table(['pass', 'ms', 'changed'], rows, ['l', 'r', 'l'])}\n`);
     }
-    console.log(summary(path!, save, built));
+    console.log(summary(path!, save, built, model));
     return 0;
   },
 };
@@ -62,7 +63,7 @@ export function precisionMix(report: BuildReport): Map<string, number> {
   return mix;
 }
 
-function summary(path: string, save: string | undefined, built: Built): string {
+function summary(path: string, save: string | undefined, built: Built, model: LoadedModel): string {
   const r = built.report;
   const fused = r.optimized.nodes.filter((n) => (n.fused?.length ?? 1) > 1);
   const mix = [...precisionMix(r)].map(([d, n]) => `${d}: ${n} layer${n === 1 ? '' : 's'}`).join(', ');
@@ -70,9 +71,11 @@ function summary(path: string, save: string | undefined, built: Built): string {
   const passMs = r.passes.reduce((a, p) => a + p.ms, 0);
   const passes = r.passes.length === 0 ? 'none (opt level 0)' : `${r.passes.length} in ${formatMs(passMs)} ms; changed the graph: ${changed.join(', ') || 'none'} (--verbose for each)`;
   const m = r.memory;
+  const onnx = model.onnx;
   return [
     `${color.bold('built')} ${path} in ${formatMs(built.ms)} ms${save ? ` -> ${save}` : ' (not saved; add --save-plan FILE)'}`,
-    `  layers     ${r.layersBefore} -> ${r.layersAfter} after optimization${fused.length ? ` (${fused.length} fused: ${fused.map((n) => `'${n.name}'`).join(', ')})` : ''}`,
+    ...(onnx ? [`  onnx       opset ${onnx.opset}, ${onnx.nodes} nodes -> ${onnx.layers} layers at import (${onnx.folded} folded; --support-report for ops)`] : []),
+    `  layers     ${r.layersBefore} -> ${r.layersAfter} after optimization${fused.length ? ` (${fused.length} fused: ${fused.slice(0, 3).map((n) => `'${n.name}'`).join(', ')}${fused.length > 3 ? `, ${fused.length - 3} more (kiln inspect lists all)` : ''})` : ''}`,
     `  passes     ${passes}`,
     `  precision  ${mix || 'no layers'}`,
     `  plan       ${formatBytes(built.plan.byteLength)} (${built.plan.byteLength} B)`,

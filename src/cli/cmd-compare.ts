@@ -101,7 +101,7 @@ async function compareIntermediates(
 ): Promise<number> {
   const { graph, marked, skipped } = markAll(optimized, original);
   // Level 0 runs no passes: the second plan lowers the same fused layers as the first.
-  const built = buildGraph(graph, { optLevel: 0, shapes: new Map(), disabledPasses: [], dumpDir: undefined, threads, verbose: false }, logger);
+  const built = buildGraph(graph, { optLevel: 0, shapes: new Map(), disabledPasses: [], dumpDir: undefined, threads, verbose: false, supportReport: false }, logger);
   const engine = new Runtime(logger).deserializeEngine(built.plan);
   const outs = await engine.createExecutionContext({ threads }).run(feed);
   const producer = new Map(optimized.nodes.flatMap((n) => n.outputs.map((o) => [o, n.name] as const)));

@@ -10,10 +10,12 @@ import { Builder, type BuildReport } from '../builder/builder.js';
 import type { BuilderConfig } from '../builder/builder-config.js';
 import type { Logger } from '../builder/logger.js';
 import { formatType, type Graph } from '../ir/index.js';
+import { OnnxUnsupportedError, formatSupportReport, importOnnx, type SupportReport } from '../onnx/index.js';
+import { decodeModel, readSource } from '../onnx/proto/decode.js';
 import type { Engine } from '../runtime/engine.js';
 import { Runtime } from '../runtime/runtime.js';
 import type { BuildOptions } from './build-options.js';
-import { UsageError, notSupported } from './errors.js';
+import { UsageError } from './errors.js';
 import { formatDims } from './shapes.js';
 
 export type SourceKind = 'plan' | 'onnx' | 'dsl';
@@ -40,14 +42,68 @@ export interface LoadedModel {
   kind: 'onnx' | 'dsl';
   path: string;
   graph: Graph;
+  /** The importer's support report, for .onnx models. */
+  onnx?: SupportReport;
 }
 
-export async function loadModel(path: string, kind: 'onnx' | 'dsl', builder: Builder): Promise<LoadedModel> {
+/**
+ * `options.shapes` (from --shapes) fixes an ONNX model's symbolic dims at import, so
+ * shape arithmetic on them folds; `options.supportReport` prints the importer's report.
+ */
+export async function loadModel(path: string, kind: 'onnx' | 'dsl', builder: Builder, options: Pick<BuildOptions, 'shapes' | 'supportReport'>): Promise<LoadedModel> {
   if (kind === 'onnx') {
-    throw notSupported(`ONNX model '${path}'`, 'the ONNX importer (src/onnx), which is being written', 'define the network with the DSL in a .ts/.js module for now');
+    try {
+      const model = loadOnnx(path, options.shapes);
+      if (options.supportReport) console.log(`${formatSupportReport(model.onnx!)}\n`);
+      return model;
+    } catch (e) {
+      if (e instanceof UnsupportedModelError && options.supportReport) console.log(formatSupportReport(e.report));
+      throw e;
+    }
   }
   const mod = await importModule(path);
   return { kind, path, graph: await graphFromModule(mod, path, builder) };
+}
+
+function loadOnnx(path: string, shapes: ReadonlyMap<string, readonly number[]>): LoadedModel {
+  const bytes = new Uint8Array(readFileSync(path));
+  try {
+    const imported = importOnnx(bytes, { file: path, dims: symbolBinding(bytes, path, shapes) });
+    return { kind: 'onnx', path, graph: imported.graph, onnx: imported.report };
+  } catch (e) {
+    if (!(e instanceof OnnxUnsupportedError)) throw e;
+    throw new UnsupportedModelError(e.report);
+  }
+}
+
+/** The model has nodes kiln cannot import; the message is one line, the report rides along. */
+export class UnsupportedModelError extends Error {
+  constructor(readonly report: SupportReport) {
+    const ops = [...new Set(report.unsupported.map((u) => u.opType))];
+    const n = report.unsupported.length;
+    super(`${report.file}: ${n} unsupported node${n === 1 ? '' : 's'} (${ops.join(', ')}; first: node ${report.unsupported[0]?.index ?? '?'} '${report.unsupported[0]?.name ?? ''}', ${report.unsupported[0]?.reason ?? ''}); add --support-report for the table`);
+    this.name = 'UnsupportedModelError';
+  }
+}
+
+/**
+ * { batch: 4 } from --shapes input:4x3x224x224 for an input declared [batch,3,224,224],
+ * read from the model's declared inputs before importing: binding the dims at import
+ * lets shape arithmetic fold (attention reshapes need seq * batch as a number).
+ */
+function symbolBinding(bytes: Uint8Array, path: string, shapes: ReadonlyMap<string, readonly number[]>): Record<string, number> {
+  const dims: Record<string, number> = {};
+  if (shapes.size === 0) return dims;
+  const inputs = decodeModel(readSource(bytes, path)).graph?.input ?? [];
+  for (const input of inputs) {
+    const given = shapes.get(input.name);
+    const declared = input.type?.tensor_type?.shape?.dim;
+    if (!given || !declared || declared.length !== given.length) continue;
+    declared.forEach((d, i) => {
+      if (d.value === 'dim_param' && d.dim_param) dims[d.dim_param] = given[i]!;
+    });
+  }
+  return dims;
 }
 
 async function importModule(path: string): Promise<Record<string, unknown>> {
@@ -143,7 +199,7 @@ export async function loadTarget(path: string, options: BuildOptions, logger: Lo
     const plan = new Uint8Array(readFileSync(path));
     return { kind, path, plan, engine: new Runtime(logger).deserializeEngine(plan) };
   }
-  const model = await loadModel(path, kind, new Builder(logger));
+  const model = await loadModel(path, kind, new Builder(logger), options);
   const built = buildGraph(model.graph, options, logger);
   return { kind, path, plan: built.plan, engine: new Runtime(logger).deserializeEngine(built.plan), model, built };
 }
