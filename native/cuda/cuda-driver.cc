@@ -84,7 +84,11 @@ const Loaded& loaded() {
   static std::once_flag once;
   std::call_once(once, [] {
     // Never unloaded: handles from it may live until the process exits.
-    void* lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+    // The loader's search first; then where container runtimes mount the driver.
+    void* lib = nullptr;
+    for (const char* name : {"libcuda.so.1", "/usr/local/nvidia/lib64/libcuda.so.1", "/usr/lib/x86_64-linux-gnu/libcuda.so.1",
+                             "/usr/lib64/libcuda.so.1", "/usr/lib/wsl/lib/libcuda.so.1"})
+      if ((lib = dlopen(name, RTLD_NOW | RTLD_LOCAL))) break;
     if (!lib) {
       state.whyNot = "no CUDA driver (libcuda.so.1 not found)";
       return;

@@ -1,0 +1,103 @@
+// CI-safe tests of the CUDA code generator: fragments of the renderer (literals,
+// activations, broadcast index math), determinism, the refusals, and, when nvcc is
+// on PATH, that every kernel emitted for SampleMNIST and the kernel networks
+// compiles to an sm_90 cubin. Nothing here needs a GPU.
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ACTIVATION_CODES } from '../../codegen/plan-desc.js';
+import { emitCuda, findNvcc, nvccCompiler, parseArch } from '../../codegen/cuda/index.js';
+import { activation, broadcastStrides, f32, gatherIndex } from '../../codegen/cuda/render.js';
+import { native } from '../../src/runtime/native.js';
+import { defineMnistNetwork } from '../../samples/mnist/network.js';
+import { mnistAssets } from './gpu-checks.js';
+import { lowerNetwork } from './helpers.js';
+import { kernelNets } from './kernel-nets.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const mnistPlan = () => lowerNetwork(defineMnistNetwork(mnistAssets(root).weights, 2));
+const nvcc = findNvcc();
+
+describe('CUDA renderer fragments', () => {
+  it('prints float literals that round-trip through float32, and the special values as bit patterns', () => {
+    expect(f32(1)).toBe('1.00000000f');
+    expect(f32(0.1)).toBe('0.100000001f');
+    expect(f32(-2.5e-8)).toBe('-2.50000003e-8f');
+    expect(f32(-Infinity)).toBe('__int_as_float(0xff800000)');
+    expect(f32(NaN)).toBe('__int_as_float(0x7fc00000)');
+  });
+
+  it('renders activations as the CPU kernels compute them', () => {
+    expect(activation(ACTIVATION_CODES.none, 'v', 0, 0)).toBe('');
+    expect(activation(ACTIVATION_CODES.relu, 'v', 0, 0)).toBe('v = v > 0.f ? v : 0.f;');
+    expect(activation(ACTIVATION_CODES.leakyRelu, 'v', 0.5, 0)).toBe('v = v >= 0.f ? v : v * 0.500000000f;');
+    expect(activation(ACTIVATION_CODES.clip, 'v', -1, 1)).toBe('v = v < -1.00000000f ? -1.00000000f : v; v = 1.00000000f < v ? 1.00000000f : v;');
+    expect(() => activation(99, 'v', 0, 0)).toThrow('unknown activation code 99');
+  });
+
+  it('computes broadcast strides aligned from the right and skips dims no operand uses', () => {
+    expect(broadcastStrides([4], [2, 3, 4])).toEqual([0, 0, 1]);
+    expect(broadcastStrides([2, 1, 4], [2, 3, 4])).toEqual([4, 0, 1]);
+    const code = gatherIndex('i', [2, 3, 4], [{ name: 'ib', strides: [0, 0, 1] }], 'int');
+    expect(code).toBe(['int ib = 0;', 'int r_ = i;', '{ const int c_ = (r_ % 4); ib += c_ * 1; r_ /= 4; }', 'r_ /= 3;', '{ const int c_ = r_; }'].join('\n'));
+  });
+
+  it('parses architectures and refuses nonsense', () => {
+    expect(parseArch('sm_90')).toBe(90);
+    expect(parseArch('sm_90a')).toBe(90);
+    expect(parseArch(86)).toBe(86);
+    expect(() => parseArch('volta')).toThrow("cudaArch must look like 'sm_90' (or 90), got 'volta'");
+  });
+});
+
+describe('CUDA emission', () => {
+  it('emits one kernel per SampleMNIST layer, none for the aliased flatten, with constant shapes', () => {
+    const program = emitCuda(mnistPlan());
+    const plan = mnistPlan();
+    expect(program.launches.map((l) => plan.layers[l.layer]!.kernel)).toEqual(plan.layers.map((l) => l.kernel).filter((k) => k !== 'copy'));
+    expect(program.source).toContain('extern "C" __global__ void __launch_bounds__(256) kiln_0_conv(');
+    expect(program.source).toMatch(/implicit GEMM M=20 N=1152 K=25/);
+    for (const l of program.launches) for (const a of l.args) expect(plan.layers[l.layer]!.inputs.concat(plan.layers[l.layer]!.outputs)).toContain(a);
+  });
+
+  it('is deterministic: the same plan gives the same source', () => {
+    expect(emitCuda(mnistPlan()).source).toBe(emitCuda(mnistPlan()).source);
+  });
+
+  it('names the layer when a kernel has no CUDA template', () => {
+    const plan = mnistPlan();
+    plan.layers[1] = { ...plan.layers[1]!, kernel: 'fancy' };
+    expect(() => emitCuda(plan)).toThrow("layer 'pool1' (fancy): the CUDA backend has no kernel 'fancy'");
+  });
+
+  it('refuses 3-D pooling with the layer named', () => {
+    const plan = mnistPlan();
+    const pool = plan.layers.find((l) => l.kernel === 'pool')!;
+    pool.ints = [3, ...pool.ints.slice(1)];
+    expect(() => emitCuda(plan)).toThrow(/layer 'pool1' \(pool\): the CUDA backend has no 3-D pooling kernel yet/);
+  });
+});
+
+describe.skipIf(!nvcc)('nvcc compiles every emitted kernel for sm_90', () => {
+  it.each([['mnist', () => mnistPlan()], ...kernelNets().map((k) => [k.name, () => lowerNetwork(k.net)] as const)])('%s', (_, plan) => {
+    const cubin = nvccCompiler(nvcc!).compile(emitCuda(plan()).source, 90, 'test.cu');
+    expect(String.fromCharCode(...cubin.subarray(1, 4))).toBe('ELF');
+  }, 120_000);
+
+  it('a plan built for sm_90 without a GPU round-trips through inspect and is refused here with both sides named', () => {
+    const plan = mnistPlan();
+    const program = emitCuda(plan);
+    plan.cuda = { arch: 90, compiler: 'nvcc', cubin: nvccCompiler(nvcc!).compile(program.source, 90, 'test.cu'), launches: program.launches };
+    const bytes = native().serializePlan(plan);
+    const info = native().inspectPlan(bytes);
+    expect(info.target).toBe('cuda sm_90');
+    expect(info.cuda!.launches.length).toBe(program.launches.length);
+    if (native().cudaDevices().available) return;
+    expect(() => new (native().Engine)(bytes)).toThrow(/^plan built for sm_90 by kiln .*; this machine: no CUDA driver \(libcuda.so.1 not found\)$/);
+  }, 120_000);
+});
+
+describe.skipIf(nvcc)('nvcc', () => {
+  it.skip('is not on PATH: the sm_90 compile checks are skipped', () => {});
+});

@@ -1,0 +1,38 @@
+// The generated CUDA kernels, run on the CPU by the emulator (emulator/: g++ with a
+// thread per CUDA thread), against the interpreter: every kernel template and
+// tactic on the kernel networks, and SampleMNIST. Catches index and logic errors in
+// CI without a GPU; timing and memory-model questions stay with run.test.ts.
+import { describe, expect, it } from 'vitest';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { emitCuda } from '../../codegen/cuda/index.js';
+import { interpret, type Tensor } from '../../src/interpret/index.js';
+import type { Network } from '../../src/index.js';
+import { INPUT, OUTPUT, defineMnistNetwork } from '../../samples/mnist/network.js';
+import { emulatePlan, hasGxx } from './emulate.js';
+import { mnistAssets, pixels } from './gpu-checks.js';
+import { compareF32, lowerNetwork } from './helpers.js';
+import { kernelNets } from './kernel-nets.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function emulateAndCompare(net: Network, inputs: Record<string, Tensor>, rtol = 1e-4): void {
+  const plan = lowerNetwork(net);
+  const given = new Map(plan.inputs.map((t) => [t, new Uint8Array((inputs[plan.tensors[t]!.name]!.data as Float32Array).slice().buffer)]));
+  const outs = emulatePlan(plan, emitCuda(plan), given);
+  const expected = interpret(net.graph, inputs);
+  plan.outputs.forEach((t, i) => {
+    const name = plan.tensors[t]!.name;
+    expect(compareF32(new Float32Array(outs[i]!.buffer), expected[name]!.data as Float32Array, rtol), `output '${name}'`).toBeUndefined();
+  });
+}
+
+describe.skipIf(!hasGxx())('CUDA kernels under the CPU emulator equal the interpreter', () => {
+  it.each(kernelNets().map((k) => [k.name, k] as const))('%s', (_, k) => emulateAndCompare(k.net, k.inputs), 120_000);
+
+  it('SampleMNIST, batch 2', () => {
+    const a = mnistAssets(root);
+    emulateAndCompare(defineMnistNetwork(a.weights, 2), { [INPUT]: { dtype: 'f32', shape: [2, 1, 28, 28], data: pixels(a.images, 0, 2) } }, 1e-3);
+    expect(OUTPUT).toBe('prob');
+  }, 120_000);
+});

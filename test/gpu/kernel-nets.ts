@@ -1,0 +1,77 @@
+// Small networks that, between them, reach every CUDA kernel template and tactic:
+// broadcasting binaries, every activation, scale modes, transpose, concat, softmax
+// on contiguous and strided axes, max/avg pooling with padding, 1-D and 2-D conv
+// with groups/strides/dilation, batched and skinny gemm. Used by the emulator suite
+// (CI), the GPU suite, and the device check script alike.
+import { Network } from '../../src/index.js';
+import { mulberry32, randomTensor, type Tensor } from '../../src/interpret/index.js';
+
+export interface KernelNet {
+  name: string;
+  net: Network;
+  inputs: Record<string, Tensor>;
+}
+
+function weights(seed: number, n: number): Float32Array {
+  const rng = mulberry32(seed);
+  return Float32Array.from({ length: n }, () => rng() * 2 - 1);
+}
+
+function input(net: Network, name: string, shape: number[], seed: number) {
+  return { t: net.input(name, 'f32', shape), tensor: randomTensor('f32', shape, mulberry32(seed), { min: -2, max: 2 }) };
+}
+
+function pointwise(): KernelNet {
+  const net = new Network({ name: 'pointwise' });
+  const a = input(net, 'a', [2, 3, 4], 1), b = input(net, 'b', [4], 2), c = input(net, 'c', [2, 1, 4], 3), d = input(net, 'd', [3, 1], 4);
+  const s = a.t.add(b.t, 'add').mul(c.t, 'mul').sub(d.t, 'sub').max(a.t, 'max').min(c.t.sigmoid('sig'), 'min').div(2.5, 'div');
+  const acts = [s.tanh('tanh'), s.leakyRelu(0.1, 'leaky'), s.clip(-0.3, 0.4, 'clip'), s.gelu('gelu'), s.silu('silu'), s.relu('relu')];
+  const sum = acts.reduce((x, y, i) => x.add(y, `sum${i}`));
+  const scaled = sum.scale({ name: 'chscale', mode: 'channel', channelAxis: 1, scale: weights(5, 3), shift: weights(6, 3) })
+    .scale({ name: 'elscale', mode: 'elementwise', scale: weights(7, 24), shift: weights(8, 24), power: new Float32Array(24).fill(2) });
+  net.markOutput(scaled, 'y');
+  return { name: 'pointwise', net, inputs: { a: a.tensor, b: b.tensor, c: c.tensor, d: d.tensor } };
+}
+
+function movement(): KernelNet {
+  const net = new Network({ name: 'movement' });
+  const x = input(net, 'x', [2, 5, 3], 11), z = input(net, 'z', [2, 3, 3], 12);
+  const t = x.t.transpose([0, 2, 1], 'transpose');  // [2,3,5]
+  const cat = net.concat([t, z.t.relu('zr'), t.sigmoid('ts')], { axis: 2, name: 'concat' }); // [2,3,13]
+  net.markOutput(cat.softmax(1, 'softmax_strided'), 'strided');
+  net.markOutput(cat.reshape([6, 13], 'flat').softmax(-1, 'softmax_rows'), 'rows');
+  return { name: 'movement', net, inputs: { x: x.tensor, z: z.tensor } };
+}
+
+function convPool(): KernelNet {
+  const net = new Network({ name: 'convpool' });
+  const x = input(net, 'x', [2, 4, 9, 8], 21);
+  const c = x.t.conv({ name: 'conv_g', outChannels: 6, kernel: [3, 3], groups: 2, strides: [2, 1], padding: [1, 2], dilations: [1, 2], weights: weights(22, 6 * 2 * 9), bias: weights(23, 6) }).relu('crelu');
+  const p = c.avgPool({ name: 'avg', kernel: [3, 3], strides: [2, 2], padding: [1, 1] });
+  const q = c.avgPool({ name: 'avg_incl', kernel: [2, 3], strides: [1, 2], padding: [1, 1], countIncludePad: true });
+  const m = c.maxPool({ name: 'maxp', kernel: [3, 2], strides: [1, 1], padding: [1, 0] });
+  const big = x.t.conv({ name: 'conv_wide', outChannels: 40, kernel: [1, 1], weights: weights(24, 160) });
+  net.markOutput(p, 'avg');
+  net.markOutput(q, 'avg_incl');
+  net.markOutput(m, 'max');
+  net.markOutput(big, 'wide');
+  const s = input(net, 's', [3, 6, 20], 25);
+  const c1 = s.t.conv({ name: 'conv1d', outChannels: 4, kernel: [3], strides: [2], padding: [2], dilations: [2], weights: weights(26, 4 * 6 * 3), bias: weights(27, 4) });
+  net.markOutput(c1.maxPool({ name: 'pool1d', kernel: [2], strides: [2] }), 'seq');
+  return { name: 'convpool', net, inputs: { x: x.tensor, s: s.tensor } };
+}
+
+function gemms(): KernelNet {
+  const net = new Network({ name: 'gemms' });
+  const a = input(net, 'a', [3, 1, 20, 37], 31), b = input(net, 'b', [2, 37, 45], 32);
+  net.markOutput(a.t.matmul(b.t, { name: 'bmm' }).gelu('g'), 'batched');
+  const at = input(net, 'at', [70, 33], 33), bt = input(net, 'bt', [65, 70], 34);
+  net.markOutput(at.t.matmul(bt.t, { name: 'tmm', transA: true, transB: true }), 'transposed');
+  const v = input(net, 'v', [5, 50], 35);
+  net.markOutput(v.t.fullyConnected({ name: 'fc', outputs: 33, weights: weights(36, 33 * 50), bias: weights(37, 33) }).relu('fcrelu'), 'skinny');
+  return { name: 'gemms', net, inputs: { a: a.tensor, b: b.tensor, at: at.tensor, bt: bt.tensor, v: v.tensor } };
+}
+
+export function kernelNets(): KernelNet[] {
+  return [pointwise(), movement(), convPool(), gemms()];
+}
