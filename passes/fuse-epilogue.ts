@@ -1,4 +1,4 @@
-// FuseEpilogues: folds a bias Add and an activation into the Conv or MatMul that
+// FuseEpilogues: folds a bias Add and an activation into the Conv, ConvTranspose or MatMul that
 // feeds them, so codegen emits one kernel with a fused epilogue instead of up to
 // three kernels and two intermediate tensors.
 //
@@ -73,7 +73,7 @@ function select(graph: Graph): Match[] {
   const ix: Index = { graph, readers: consumers(graph), outputs: new Set(graph.outputs) };
   const matches: Match[] = [];
   for (const root of graph.nodes) {
-    if (root.op !== 'Conv' && root.op !== 'MatMul') continue;
+    if (root.op !== 'Conv' && root.op !== 'ConvTranspose' && root.op !== 'MatMul') continue;
     const bias = matchBias(ix, root);
     const tail = bias ? bias.add.outputs[0]! : root.outputs[0]!;
     const activation = matchActivation(ix, root, tail);

@@ -3,9 +3,9 @@
 // weights (prepacked at load) and weights fed as inputs, and the run-time check of
 // sequence lengths.
 import { describe, expect, it } from 'vitest';
-import { Network, type NetworkTensor } from '../../src/index.js';
+import { Builder, Network, type NetworkTensor } from '../../src/index.js';
 import { mulberry32, randomInt, randomTensor, tensor, type Rng, type Tensor } from '../../src/interpret/index.js';
-import { buildPlan, checkAgainstInterpreter, randomInputs, runPlan } from './helpers.js';
+import { buildPlan, checkAgainstInterpreter, quiet, randomInputs, runPlan } from './helpers.js';
 
 const weights = (rng: Rng, shape: number[], scale = 0.5) => randomTensor('f32', shape, rng, { min: -scale, max: scale });
 
@@ -38,6 +38,17 @@ describe('deconv', () => {
       const what = `deconv case ${k} ${JSON.stringify({ shape, kernel, strides, padsBegin, padsEnd, dilations, outputPadding, groups })}`;
       await checkAgainstInterpreter(net, randomInputs(net, rng), what, k % 2 ? 0 : 3);
     }
+  });
+
+  it('fuses a following activation into the deconv epilogue', async () => {
+    const rng = mulberry32(2);
+    const net = new Network();
+    const y = net.input('x', 'f32', [1, 3, 4, 4]).deconv({ name: 'up', outChannels: 5, kernel: [3, 3], strides: [2, 2], padding: [1, 1], weights: weights(rng, [3, 5, 3, 3]), bias: weights(rng, [5]) });
+    net.markOutput(y.leakyRelu(0.2, 'act'), 'y');
+    const builder = new Builder(quiet);
+    builder.buildSerializedNetwork(net, builder.createBuilderConfig().setOptLevel(3));
+    expect(builder.lastBuild!.optimized.nodes.map((n) => [n.op, n.attrs.activation])).toEqual([['ConvTranspose', 'leakyRelu']]);
+    await checkAgainstInterpreter(net, randomInputs(net, rng), 'deconv + leakyRelu', 3);
   });
 
   it('1x1 stride-1 (a plain GEMM), large channel counts, weights as an input', async () => {
@@ -142,6 +153,19 @@ describe('rnn, gru, lstm', () => {
       }
     });
   }
+
+  it('stacked: a bidirectional LSTM feeds a GRU; only the last state is read', async () => {
+    const rng = mulberry32(3);
+    const [S, B, I, H] = [7, 3, 5, 6];
+    const net = new Network();
+    const x = net.input('x', 'f32', [S, B, I]);
+    const l1 = x.lstm({ name: 'l1', hiddenSize: H, direction: 'bidirectional', weights: weights(rng, [2, 4 * H, I]), recurrence: weights(rng, [2, 4 * H, H]), bias: weights(rng, [2, 8 * H]) });
+    const seq = l1.y.transpose([0, 2, 1, 3]).reshape([S, B, 2 * H]);
+    const l2 = seq.gru({ name: 'l2', hiddenSize: H, weights: weights(rng, [1, 3 * H, 2 * H]), recurrence: weights(rng, [1, 3 * H, H]) });
+    net.markOutput(l2.yH, 'h');
+    await checkAgainstInterpreter(net, randomInputs(net, rng), 'stacked lstm -> gru', 0);
+    await checkAgainstInterpreter(net, randomInputs(net, rng), 'stacked lstm -> gru', 3);
+  });
 
   it('refuses sequence lengths outside 0..seq at run time, naming the layer', async () => {
     const rng = mulberry32(1);
