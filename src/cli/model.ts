@@ -122,7 +122,8 @@ async function importModule(path: string): Promise<Record<string, unknown>> {
       throw new UsageError(`loading TypeScript module '${path}' needs tsx; install it (npm i -D tsx) or compile the module to .js`);
     }
     api.register();
-    return (await import(url)) as Record<string, unknown>;
+    // A new URL: Node caches the failed load of the first one.
+    return (await import(`${url}?tsx`)) as Record<string, unknown>;
   }
 }
 
