@@ -9,7 +9,8 @@
 //  Before: y = Conv(x * s[c] + t[c]; W, b)         => Conv(x; W[o,c] * s[c], b[o] + Σ_{c,k} W[o,c,k] t[c])
 //          Legal only when t = 0 or the Conv has no padding: the Conv pads the *scaled*
 //          tensor with zeros, which the folded Conv would see as x = 0, i.e. t, not 0.
-//          Also the Scale's output must be read by this Conv alone, as its data input.
+//          The Scale's output must be read only by Convs, as their data input; each
+//          of them takes the fold.
 //
 // A bias add straight after a bias-less MatMul is left to FuseEpilogues, so that
 // layer keeps the `fc1 + bias` name it has always had.
@@ -98,47 +99,53 @@ function putConstant(ix: GraphIndex, root: Node, name: string, dtype: DType, sha
 
 interface BeforeMatch {
   scale: Node;
-  conv: Node;
+  x: string;
+  convs: Node[];
   affine: Affine;
 }
 
+const isPadded = (conv: Node) => [conv.attrs.padsBegin, conv.attrs.padsEnd].some((p) => ((p as number[] | undefined) ?? []).some((v) => v !== 0));
+
+/** Every reader must be a Conv taking the scaled tensor as its data input, and may take the fold. */
 const before: Pattern<BeforeMatch> = {
   name: 'FoldAffineBefore',
   match: (ix, scale) => {
     const g = ix.graph;
-    const conv = soleReader(ix, scale.outputs[0]!);
-    if (conv?.op !== 'Conv' || conv.inputs[0] !== scale.outputs[0] || !isFloatConstant(g, conv.inputs[1]!)) return undefined;
-    if (conv.inputs[2] && !(conv.inputs[2] in g.constants)) return undefined;
+    const out = scale.outputs[0]!;
+    const convs = [...(ix.readers.get(out) ?? [])];
+    if (convs.length === 0 || ix.outputs.has(out)) return undefined;
+    const fits = (c: Node) => c.op === 'Conv' && c.inputs[0] === out && c.inputs[1] !== out && isFloatConstant(g, c.inputs[1]!) && (!c.inputs[2] || isFloatConstant(g, c.inputs[2]));
+    if (!convs.every(fits)) return undefined;
     const x = scale.op === 'Scale' ? scale.inputs[0]! : scale.inputs.find((v) => !(v in g.constants));
-    const channels = g.types[scale.outputs[0]!]!.shape[1];
+    const channels = g.types[out]!.shape[1];
     if (x === undefined || typeof channels !== 'number') return undefined;
     const affine = affineOf(g, scale, x, 1, channels);
-    if (!affine) return undefined;
-    const padded = [conv.attrs.padsBegin, conv.attrs.padsEnd].some((p) => ((p as number[] | undefined) ?? []).some((v) => v !== 0));
-    return padded && affine.t.some((v) => v !== 0) ? undefined : { scale, conv, affine };
+    if (!affine || (affine.t.some((v) => v !== 0) && convs.some(isPadded))) return undefined;
+    return { scale, x, convs, affine };
   },
-  action: (ix, { scale, conv, affine }): Action => {
+  action: (ix, { scale, x, convs, affine }): Action => {
     const g = ix.graph;
-    const [, w, b] = conv.inputs as [string, string, string | undefined];
-    const wType = g.types[w]!;
-    const shape = wType.shape as number[];
-    const [cout, cinPerGroup] = shape as [number, number];
-    const k = volume(shape.slice(2))!;
-    const coutPerGroup = cout / ((conv.attrs.groups as number | undefined) ?? 1);
-    const W = constantFloats(g, w)!;
-    const bias = b ? constantFloats(g, b)! : new Float64Array(cout);
-    const newBias = Float64Array.from(bias);
-    const scaled = W.map((v, i) => {
-      const o = Math.floor(i / (cinPerGroup * k));
-      const c = Math.floor(o / coutPerGroup) * cinPerGroup + (Math.floor(i / k) % cinPerGroup);
-      newBias[o] = newBias[o]! + v * affine.t[c]!;
-      return v * affine.s[c]!;
-    });
     const constants: Record<string, ConstantTensor> = {};
-    const inputs = [scale.op === 'Scale' ? scale.inputs[0]! : scale.inputs.find((v) => !(v in g.constants))!, putConstant(ix, conv, w, wType.dtype, shape, scaled, constants)];
-    if (b || newBias.some((v) => v !== 0)) inputs.push(putConstant(ix, conv, b || `${conv.name}.bias`, wType.dtype, [cout], newBias, constants));
-    const node = fusedNode([scale, conv], { op: 'Conv', inputs, outputs: conv.outputs, attrs: conv.attrs }, g);
-    return { replace: new Map([[conv.name, node]]), remove: [scale.name], constants };
+    const replace = new Map<string, Node>();
+    for (const conv of convs) {
+      const [, w, b] = conv.inputs as [string, string, string | undefined];
+      const wType = g.types[w]!;
+      const shape = wType.shape as number[];
+      const [cout, cinPerGroup] = shape as [number, number];
+      const k = volume(shape.slice(2))!;
+      const coutPerGroup = cout / ((conv.attrs.groups as number | undefined) ?? 1);
+      const newBias = b ? Float64Array.from(constantFloats(g, b)!) : new Float64Array(cout);
+      const scaled = constantFloats(g, w)!.map((v, i) => {
+        const o = Math.floor(i / (cinPerGroup * k));
+        const c = Math.floor(o / coutPerGroup) * cinPerGroup + (Math.floor(i / k) % cinPerGroup);
+        newBias[o] = newBias[o]! + v * affine.t[c]!;
+        return v * affine.s[c]!;
+      });
+      const inputs = [x, putConstant(ix, conv, w, wType.dtype, shape, scaled, constants)];
+      if (b || newBias.some((v) => v !== 0)) inputs.push(putConstant(ix, conv, b || `${conv.name}.bias`, wType.dtype, [cout], newBias, constants));
+      replace.set(conv.name, fusedNode([scale, conv], { op: 'Conv', inputs, outputs: conv.outputs, attrs: conv.attrs }, g));
+    }
+    return { replace, remove: [scale.name], constants };
   },
 };
 

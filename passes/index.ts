@@ -9,6 +9,7 @@ export * from './erase-identities.js';
 export * from './fold-scale-into-conv.js';
 export * from './recognize-activations.js';
 export * from './fuse-epilogue.js';
+export * from './fuse-siblings.js';
 export * from './plan-memory.js';
 export * from './pipeline.js';
 export * from './memory-report.js';

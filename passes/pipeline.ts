@@ -7,6 +7,7 @@ import { EraseIdentities } from './erase-identities.js';
 import { FoldConstants } from './fold-constants.js';
 import { FoldScaleIntoConv } from './fold-scale-into-conv.js';
 import { FuseEpilogues } from './fuse-epilogue.js';
+import { FuseSiblings } from './fuse-siblings.js';
 import { RecognizeActivations } from './recognize-activations.js';
 import type { Pass } from './pass.js';
 
@@ -53,6 +54,9 @@ export const DEFAULT_STAGES: readonly Stage[] = [
       // Bias adds and activations into the Conv/MatMul feeding them: one kernel instead
       // of three, and two intermediate tensors fewer for the memory plan.
       { pass: FuseEpilogues, level: 2 },
+      // After epilogues, so siblings that end in the same activation merge with it;
+      // one wide GEMM then reads the shared input once. Needs the target's Split.
+      { pass: FuseSiblings, level: 4, creates: ['Split'] },
     ],
   },
   {

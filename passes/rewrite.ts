@@ -6,7 +6,8 @@
 // same graph object when nothing matched.
 //
 // Design note, in steps (what `applyAction` does in one immer edit):
-//  1. Add the action's constants (a folded weight, a composed bias).
+//  1. Add the action's constants (a folded weight, a composed bias) and the types of
+//     values its new layers define.
 //  2. Put each replacement node where the layer it replaces stood; the caller picks
 //     the last layer of a pattern, so everything the new node reads is defined earlier.
 //  3. Remove the layers the action names, and the types of values nobody defines now.
@@ -17,7 +18,7 @@
 import { castDraft } from 'immer';
 import {
   consumers, edit, freshName, producers, typesEqual,
-  type ConstantTensor, type Graph, type Node,
+  type ConstantTensor, type Graph, type Node, type TensorType,
 } from '../src/ir/index.js';
 import { isFloatDType, readFloats } from '../src/interpret/index.js';
 import { PassError } from './pass.js';
@@ -34,12 +35,14 @@ export function indexGraph(graph: Graph): GraphIndex {
 }
 
 export interface Action {
-  /** Layer name -> the node that takes its place (and position). */
-  readonly replace?: ReadonlyMap<string, Node>;
+  /** Layer name -> the node (or nodes, in order) that take its place and position. */
+  readonly replace?: ReadonlyMap<string, Node | readonly Node[]>;
   readonly remove?: readonly string[];
   /** Value -> the value its readers read instead (the removed layer computed the same). */
   readonly forward?: ReadonlyMap<string, string>;
   readonly constants?: Readonly<Record<string, ConstantTensor>>;
+  /** Types of values the new layers define (a layer output a replacement keeps needs none). */
+  readonly types?: Readonly<Record<string, TensorType>>;
 }
 
 export interface Pattern<M> {
@@ -95,18 +98,18 @@ export function freshIn(graph: Graph, base: string, extra: ReadonlySet<string> =
   return freshName((n) => n in graph.types || layers.has(n) || extra.has(n), base);
 }
 
-/** `conv1 + scale1`: the name and `fused` list of a layer standing for several. */
-export function fusedNode(parts: readonly Node[], node: Omit<Node, 'name' | 'fused'>, graph: Graph): Node {
+/** `conv1 + scale1` (or `conv1 || conv2` side by side): the name and `fused` list of a layer standing for several. */
+export function fusedNode(parts: readonly Node[], node: Omit<Node, 'name' | 'fused'>, graph: Graph, separator = ' + '): Node {
   const fused = parts.flatMap((p) => p.fused ?? [p.name]);
   const taken = new Set(graph.nodes.map((n) => n.name));
   for (const p of parts) taken.delete(p.name);
-  return { ...node, name: freshName(taken, parts.map((p) => p.name).join(' + ')), fused };
+  return { ...node, name: freshName(taken, parts.map((p) => p.name).join(separator)), fused };
 }
 
 /** Steps 1-5 of the design note. */
 export function applyAction(graph: Graph, action: Action): Graph {
   const removed = new Set(action.remove ?? []);
-  const replace = action.replace ?? new Map<string, Node>();
+  const replace = action.replace ?? new Map<string, Node | readonly Node[]>();
   const forward = action.forward ?? new Map<string, string>();
   const touched = graph.nodes.filter((n) => removed.has(n.name) || replace.has(n.name));
   const outputs = new Set(graph.outputs);
@@ -129,14 +132,17 @@ export function applyAction(graph: Graph, action: Action): Graph {
       g.constants[name] = castDraft(c);
       g.types[name] = castDraft(c.type);
     }
+    for (const [name, t] of Object.entries(action.types ?? {})) g.types[name] = castDraft(t);
     const nodes: Node[] = [];
     for (const n of graph.nodes) {
       if (removed.has(n.name)) continue;
-      const node = replace.get(n.name) ?? n;
-      const inputs = node.inputs.map((i) => (i === '' ? i : resolve(i)));
-      const outs = node.outputs.map((o) => rename.get(o) ?? o);
-      const same = node === n && inputs.every((v, i) => v === n.inputs[i]) && outs.every((v, i) => v === n.outputs[i]);
-      nodes.push(same ? n : { ...node, inputs, outputs: outs });
+      const put = replace.get(n.name) ?? n;
+      for (const node of Array.isArray(put) ? (put as readonly Node[]) : [put as Node]) {
+        const inputs = node.inputs.map((i) => (i === '' ? i : resolve(i)));
+        const outs = node.outputs.map((o) => rename.get(o) ?? o);
+        const same = node === n && inputs.every((v, i) => v === n.inputs[i]) && outs.every((v, i) => v === n.outputs[i]);
+        nodes.push(same ? n : { ...node, inputs, outputs: outs });
+      }
     }
     const defined = new Set([...g.inputs, ...Object.keys(g.constants), ...nodes.flatMap((n) => n.outputs)]);
     for (const n of touched) for (const o of n.outputs) if (!defined.has(o)) delete g.types[o];

@@ -2,7 +2,7 @@
 // passes look for (a Scale after a Conv, a Mul by 1, Transposes that cancel, Reshape
 // chains, SiLU and GELU spelled out, constant expressions), with near misses mixed
 // in (a shifted scale before a padded Conv, a constant that varies along a spatial
-// axis) so property tests exercise both the rewrite and the check that refuses it.
+// axis), plus sibling layers for horizontal fusion, so property tests exercise both the rewrite and the check that refuses it.
 import type { Network, NetworkTensor } from '../../dsl/index.js';
 import { mulberry32 } from '../../src/interpret/index.js';
 import { CORE_BUILDERS, one, shapeOf, values, vol, type Built, type OpBuilder, type Step } from './steps.js';
@@ -118,11 +118,21 @@ function scaleThenConv(x: NetworkTensor, step: Step, made: readonly NetworkTenso
   return conv && { t: conv.t, layers: conv.layers + 1 };
 }
 
+/** Two Convs (or fully connected layers) of one input and one shape, concatenated: horizontal fusion's pattern. */
+function siblings(x: NetworkTensor, step: Step, made: readonly NetworkTensor[], net: Network, maxVolume: number): Built | undefined {
+  const build = x.shape.length === 4 ? CORE_BUILDERS.conv : x.shape.length === 2 ? CORE_BUILDERS.fullyConnected : undefined;
+  // b = 1 keeps groups 1 and adds a bias; the second member has a bias only sometimes.
+  const first = build?.(x, { ...step, b: 1 }, made, net, maxVolume);
+  const second = build?.(x, { ...step, b: step.b % 2 === 0 ? 4 : 5, seed: step.seed + 7, p: [step.p[0]! + 1, ...step.p.slice(1)] }, made, net, maxVolume);
+  if (!first || !second) return undefined;
+  return { t: net.concat([first.t, second.t], { axis: 1 }), layers: first.layers + second.layers + 1 };
+}
+
 export const PATTERN_BUILDERS = {
-  scale, affine, identity, transposePair, reshapeChain, silu2: silu, constExpr, convThenScale, scaleThenConv, geluErf,
+  scale, affine, identity, transposePair, reshapeChain, silu2: silu, constExpr, convThenScale, scaleThenConv, siblings, geluErf,
 } satisfies Record<string, OpBuilder>;
 
 /** The most layers each step may add, so the generator stays within its layer budget. */
 export const STEP_COST: Readonly<Record<string, number>> = {
-  fullyConnected: 3, transposePair: 2, reshapeChain: 2, silu2: 2, geluErf: 5, constExpr: 4, convThenScale: 2, scaleThenConv: 2,
+  fullyConnected: 3, siblings: 5, transposePair: 2, reshapeChain: 2, silu2: 2, geluErf: 5, constExpr: 4, convThenScale: 2, scaleThenConv: 2,
 };

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hasOp, type Graph } from '../../src/ir/index.js';
 import {
-  EliminateDeadLayers, EraseIdentities, FoldConstants, FoldScaleIntoConv, FuseEpilogues, RecognizeActivations,
+  EliminateDeadLayers, EraseIdentities, FoldConstants, FoldScaleIntoConv, FuseEpilogues, FuseSiblings, RecognizeActivations,
   applyPass, buildPipeline, runPipeline, type Pass,
 } from '../../passes/index.js';
 import { ARB_OPS, EXTRA_OPS, buildRandomNetwork, checkPass, checkPassOn, networkArbitrary, type ArbOp } from '../../passes/testing/index.js';
@@ -16,7 +16,7 @@ const RUNS = Number(process.env.KILN_PROPERTY_RUNS ?? 150);
 // Erf lands with the elementwise ops; until then GELU's erf form cannot be drawn.
 const OPS: readonly ArbOp[] = [...ARB_OPS, ...EXTRA_OPS.filter(() => hasOp('Erf'))];
 
-const PASSES: readonly Pass[] = [EliminateDeadLayers, FoldConstants, EraseIdentities, RecognizeActivations, FoldScaleIntoConv, FuseEpilogues];
+const PASSES: readonly Pass[] = [EliminateDeadLayers, FoldConstants, EraseIdentities, RecognizeActivations, FoldScaleIntoConv, FuseEpilogues, FuseSiblings];
 const pipeline = (level: number) => Object.defineProperty((g: Graph) => runPipeline(g, buildPipeline({ optLevel: level })).graph, 'name', { value: `kiln-O${level}` });
 
 describe('passes preserve what the network computes (checkPass)', () => {
@@ -26,7 +26,7 @@ describe('passes preserve what the network computes (checkPass)', () => {
     });
   }
 
-  for (const level of [1, 2, 3, 5]) {
+  for (const level of [1, 2, 3, 4, 5]) {
     it(`the whole pipeline at level ${level}`, () => {
       checkPass(pipeline(level), { numRuns: RUNS, ops: OPS });
     });

@@ -72,6 +72,22 @@ describe('FoldScaleIntoConv', () => {
     expectSameOutputs(net.graph, out);
   });
 
+  it('folds a scale read by several Convs into each of them, even when they share weights', () => {
+    const net = new Network({ weights: { w: { dtype: 'f32', shape: [2, 2, 3, 3], data: W } } });
+    const s = net.input('x', 'f32', [1, 2, 5, 5]).scale({ name: 'norm', mode: 'channel', scale: [2, 3], shift: [1, -1] });
+    net.markOutput(s.conv({ name: 'c1', outChannels: 2, kernel: [3, 3], weights: 'w' }), 'a');
+    net.markOutput(s.conv({ name: 'c2', outChannels: 2, kernel: [3, 3], weights: 'w', bias: B }), 'b');
+    const out = applyPass(FoldScaleIntoConv, net.graph);
+    expect(out.nodes.map((n) => [n.name, n.inputs[0], n.inputs[1]])).toEqual([['norm + c1', 'x', 'w.folded'], ['norm + c2', 'x', 'w.folded_1']]);
+    expect(Object.keys(out.constants)).not.toContain('w');
+    expectSameOutputs(net.graph, out);
+    const padded = new Network();
+    const p = padded.input('x', 'f32', [1, 2, 5, 5]).add(1, 'shift');
+    padded.markOutput(p.conv({ name: 'c1', outChannels: 2, kernel: [3, 3], weights: W }), 'a');
+    padded.markOutput(p.conv({ name: 'c2', outChannels: 2, kernel: [3, 3], weights: W, padding: [1, 1] }), 'b');
+    expectUnchanged(FoldScaleIntoConv, padded.graph);
+  });
+
   it('folds a shift-free scale before a padded Conv (zero padding stays zero)', () => {
     const net = new Network();
     const x = net.input('x', 'f32', [1, 2, 5, 5]);

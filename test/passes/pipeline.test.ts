@@ -19,6 +19,9 @@ describe('buildPipeline', () => {
     expect(passNames(buildPipeline({ optLevel: 3 }))).toEqual([
       'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'FoldScaleIntoConv', 'FuseEpilogues', 'EliminateDeadLayers',
     ]);
+    expect(passNames(buildPipeline({ optLevel: 4 }))).toEqual([
+      'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'FoldScaleIntoConv', 'FuseEpilogues', 'FuseSiblings', 'EliminateDeadLayers',
+    ]);
     expect(buildPipeline().name).toBe('kiln-O3');
     expect(buildPipeline().items.map((s) => s.name)).toEqual(['simplify', 'fold', 'fuse', 'tidy']);
     for (let level = 1; level <= 5; level++) {
@@ -41,6 +44,7 @@ describe('buildPipeline', () => {
 
   it('leaves out passes whose ops the target cannot run', () => {
     expect(passNames(buildPipeline({ supports: (op) => op !== 'Gelu' }))).not.toContain('RecognizeActivations');
+    expect(passNames(buildPipeline({ optLevel: 5, supports: (op) => op !== 'Split' }))).not.toContain('FuseSiblings');
     expect(passNames(buildPipeline({ supports: () => true }))).toContain('RecognizeActivations');
   });
 
