@@ -57,7 +57,7 @@ function drawGraphOf(layers: readonly LayerLike[], inputs: readonly { name: stri
       `outputs: ${l.outputs.map((o) => `${o} ${typeOf(o) ?? ''}`).join(', ')}`,
       weights.length ? `weights: ${weights.map((w) => `${w} ${typeOf(w) ?? ''}`).join(', ')}` : '',
     ].filter(Boolean).join('\n');
-    nodes.push({ id, kind: 'layer', label: l.name, detail: l.kernel ? `${l.op} · ${l.kernel}` : l.op, precision: l.precision, fused: [...l.fused], tooltip: tip });
+    nodes.push({ id, kind: 'layer', label: shortLabel(l.name, l.fused), detail: l.kernel ? `${l.op} · ${l.kernel}` : l.op, precision: l.precision, fused: [...l.fused], tooltip: tip });
     for (const v of l.inputs) {
       const from = producer.get(v);
       if (from) edges.push({ from, to: id, tensor: v });
@@ -71,6 +71,15 @@ function drawGraphOf(layers: readonly LayerLike[], inputs: readonly { name: stri
     if (from) edges.push({ from, to: id, tensor: t.name });
   }
   return { nodes, edges };
+}
+
+const MAX_LABEL = 36;
+
+/** ONNX names are long paths whose tail says most (`.../conv.0.0/Conv`); the full name stays in the tooltip. */
+function shortLabel(name: string, fused: readonly string[]): string {
+  if (name.length <= MAX_LABEL) return name;
+  const tail = (s: string, n: number) => (s.length <= n ? s : `…${s.slice(s.length - n + 1)}`);
+  return fused.length > 1 ? `${tail(fused[0]!, MAX_LABEL - 8)} + ${fused.length - 1} more` : tail(name, MAX_LABEL);
 }
 
 export function drawGraphFromNetwork(g: Graph): DrawGraph {

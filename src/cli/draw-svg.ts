@@ -30,7 +30,7 @@ export function graphSvg(g: DrawGraph, layout: Layout, id: string): string {
     const rx = n.kind === 'layer' ? 6 : p.h / 2;
     const fill = colorOf(n.precision);
     parts.push(
-      `<g class="node node-${n.kind}" data-name="${esc(n.label)}" data-fused="${esc(n.fused.join('|'))}" data-precision="${esc(n.precision)}" transform="translate(${p.x.toFixed(1)},${p.y.toFixed(1)})">` +
+      `<g class="node node-${n.kind}" data-name="${esc(n.id.replace(/^(layer|in|out):/, ''))}" data-fused="${esc(n.fused.join('|'))}" data-precision="${esc(n.precision)}" transform="translate(${p.x.toFixed(1)},${p.y.toFixed(1)})">` +
       `<title>${esc(n.tooltip)}</title>` +
       `<rect width="${p.w}" height="${p.h}" rx="${rx}" fill="${fill}"/>` +
       `<text x="${p.w / 2}" y="17" class="label">${esc(n.label)}</text>` +
