@@ -5,6 +5,9 @@
 // hardSigmoid alpha, beta; ignored by the others).
 #include <cmath>
 #include <limits>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "elementwise-types.h"
 #include "kernels.h"
@@ -26,28 +29,68 @@ constexpr const char* kNames[] = {
 static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(Fn::count), "one name per code");
 
 inline float softplus(float x) { return x > 0.f ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
-inline float hardSigmoid(float x, float alpha, float beta) { return std::fmin(1.f, std::fmax(0.f, alpha * x + beta)); }
+
+// Clamps to [0, 1] with selects (NaN passes through, as in the interpreter);
+// fmin/fmax would be library calls that block vectorization.
+inline float clamp01(float v) {
+  const float lo = v < 0.f ? 0.f : v;
+  return lo > 1.f ? 1.f : lo;
+}
+inline float hardSigmoid(float x, float alpha, float beta) { return clamp01(alpha * x + beta); }
+
+// Round half to even without SSE4.1's roundps: adding and subtracting 2^23
+// rounds |v| < 2^23 to an integer in the default rounding mode (larger values
+// are integers already, so they add 0). The sign is v's, which gives -0 where
+// IEEE wants it (round(-0.4)).
+inline float roundEven(float v) {
+  const float a = std::fabs(v), c = a < 8388608.f ? 8388608.f : 0.f;
+  return std::copysign((a + c) - c, v);
+}
+
+// x * clamp01(x/6 + 1/2) in two passes over a small block: GCC will not
+// vectorize a multiply behind the clamp's selects, but does each pass alone.
+void hardSwish(const float* x, float* y, size_t n) {
+  constexpr size_t kBlock = 256;
+  float gate[kBlock];
+  for (size_t b = 0; b < n; b += kBlock) {
+    const size_t m = n - b < kBlock ? n - b : kBlock;
+    for (size_t i = 0; i < m; ++i) gate[i] = clamp01(x[b + i] * (1.f / 6.f) + 0.5f);
+    for (size_t i = 0; i < m; ++i) y[b + i] = x[b + i] * gate[i];
+  }
+}
 
 template <typename F>
 void map(const float* x, float* y, size_t n, F f) {
   for (size_t i = 0; i < n; ++i) y[i] = f(x[i]);
 }
 
+// sqrtf sets errno for negative inputs, which keeps it out of vector code; the
+// SSE instruction gives the same results (NaN below zero) four at a time.
+void sqrtMap(const float* x, float* y, size_t n) {
+  size_t i = 0;
+#if defined(__SSE2__)
+  for (; i + 4 <= n; i += 4) _mm_storeu_ps(y + i, _mm_sqrt_ps(_mm_loadu_ps(x + i)));
+#endif
+  for (; i < n; ++i) y[i] = std::sqrt(x[i]);
+}
+
 // The switch runs once per range, so each loop is a plain map the compiler can vectorize.
 void floatMath(Fn fn, float alpha, float beta, const float* x, float* y, size_t n) {
   switch (fn) {
-    case Fn::sqrt: return map(x, y, n, [](float v) { return std::sqrt(v); });
+    case Fn::sqrt: return sqrtMap(x, y, n);
     case Fn::exp: return map(x, y, n, [](float v) { return std::exp(v); });
     case Fn::log: return map(x, y, n, [](float v) { return std::log(v); });
     case Fn::erf: return map(x, y, n, [](float v) { return std::erf(v); });
     case Fn::reciprocal: return map(x, y, n, [](float v) { return 1.f / v; });
     case Fn::neg: return map(x, y, n, [](float v) { return -v; });
     case Fn::abs: return map(x, y, n, [](float v) { return std::fabs(v); });
-    case Fn::sign: return map(x, y, n, [](float v) { return v > 0.f ? 1.f : v < 0.f ? -1.f : v; });
+    case Fn::sign: return map(x, y, n, [](float v) {
+      const float neg = v < 0.f ? -1.f : v;
+      return v > 0.f ? 1.f : neg;
+    });
     case Fn::floor: return map(x, y, n, [](float v) { return std::floor(v); });
     case Fn::ceil: return map(x, y, n, [](float v) { return std::ceil(v); });
-    // nearbyint rounds in the default mode, to nearest with halves to even, as ONNX asks.
-    case Fn::round: return map(x, y, n, [](float v) { return std::nearbyint(v); });
+    case Fn::round: return map(x, y, n, roundEven);
     case Fn::sin: return map(x, y, n, [](float v) { return std::sin(v); });
     case Fn::cos: return map(x, y, n, [](float v) { return std::cos(v); });
     case Fn::tan: return map(x, y, n, [](float v) { return std::tan(v); });
@@ -63,7 +106,7 @@ void floatMath(Fn fn, float alpha, float beta, const float* x, float* y, size_t 
     case Fn::elu: return map(x, y, n, [=](float v) { return v < 0.f ? alpha * std::expm1(v) : v; });
     case Fn::selu: return map(x, y, n, [=](float v) { return v > 0.f ? beta * v : beta * alpha * std::expm1(v); });
     case Fn::hardSigmoid: return map(x, y, n, [=](float v) { return hardSigmoid(v, alpha, beta); });
-    case Fn::hardSwish: return map(x, y, n, [](float v) { return v * hardSigmoid(v, 1.f / 6.f, 0.5f); });
+    case Fn::hardSwish: return hardSwish(x, y, n);
     case Fn::softplus: return map(x, y, n, [](float v) { return softplus(v); });
     case Fn::softsign: return map(x, y, n, [](float v) { return v / (1.f + std::fabs(v)); });
     case Fn::mish: return map(x, y, n, [](float v) { return v * std::tanh(softplus(v)); });

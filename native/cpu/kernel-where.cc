@@ -11,12 +11,19 @@ namespace {
 
 template <typename T>
 void select(const uint8_t* c, const T* x, const T* y, const LoopOffsets& step, T* out, size_t n) {
+  // Both values are loaded unconditionally, so the select needs no branch and vectorizes.
   if (step[0] && step[1] && step[2]) {
-    for (size_t i = 0; i < n; ++i) out[i] = c[i] ? x[i] : y[i];
+    for (size_t i = 0; i < n; ++i) {
+      const T xv = x[i], yv = y[i];
+      out[i] = c[i] ? xv : yv;
+    }
     return;
   }
   const int64_t sc = step[0], sx = step[1], sy = step[2];
-  for (size_t i = 0; i < n; ++i) out[i] = c[i * sc] ? x[i * sx] : y[i * sy];
+  for (size_t i = 0; i < n; ++i) {
+    const T xv = x[i * sx], yv = y[i * sy];
+    out[i] = c[i * sc] ? xv : yv;
+  }
 }
 
 class WhereOp final : public LayerOp {

@@ -68,6 +68,17 @@ describe('math kernel', () => {
     });
   }
 
+  it('Round, Floor, Ceil and Sign exactly at the edges (halves, -0, NaN, infinities, 2^23 and past)', async () => {
+    const edges = [0.5, -0.5, 1.5, -1.5, 2.5, -2.5, -0.4, -0, 0, NaN, Infinity, -Infinity, 8388607.5, 8388609, -8388609, 16777218, 1e30, -1e-30, 0.49999997];
+    for (const op of ['Round', 'Floor', 'Ceil', 'Sign', 'Abs', 'Neg']) {
+      await check(unaryNet('f32', [edges.length], (t) => t.network.addLayer(op, 'op', [t], {})), { x: tensor('f32', [edges.length], edges) }, `${op} edges`, true);
+    }
+    const near = [NaN, Infinity, -Infinity, -0, -3, 3, -1e-30];
+    for (const f of [(t: NetworkTensor) => t.hardSwish(), (t: NetworkTensor) => t.hardSigmoid(), (t: NetworkTensor) => t.prelu(0.25), (t: NetworkTensor) => t.sqrt()]) {
+      await check(unaryNet('f32', [near.length], f), { x: tensor('f32', [near.length], near) }, 'NaN and infinities', true);
+    }
+  });
+
   it('Elu, Selu and HardSigmoid pass their attributes', async () => {
     const rng = mulberry32(3);
     const shape = [3, 17];
