@@ -3,10 +3,9 @@
 // on PATH, that every kernel emitted for SampleMNIST and the kernel networks
 // compiles to an sm_90 cubin. Nothing here needs a GPU.
 import { describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ACTIVATION_CODES } from '../../codegen/plan-desc.js';
+import { ACTIVATION_CODES, type PlanDesc } from '../../codegen/plan-desc.js';
 import { emitCuda, findNvcc, nvccCompiler, parseArch } from '../../codegen/cuda/index.js';
 import { activation, broadcastStrides, f32, gatherIndex } from '../../codegen/cuda/render.js';
 import { native } from '../../src/runtime/native.js';
@@ -80,7 +79,8 @@ describe('CUDA emission', () => {
 });
 
 describe.skipIf(!nvcc)('nvcc compiles every emitted kernel for sm_90', () => {
-  it.each([['mnist', () => mnistPlan()], ...kernelNets().map((k) => [k.name, () => lowerNetwork(k.net)] as const)])('%s', (_, plan) => {
+  const cases: [string, () => PlanDesc][] = [['mnist', mnistPlan], ...kernelNets().map((k): [string, () => PlanDesc] => [k.name, () => lowerNetwork(k.net)])];
+  it.each(cases)('%s', (_, plan) => {
     const cubin = nvccCompiler(nvcc!).compile(emitCuda(plan()).source, 90, 'test.cu');
     expect(String.fromCharCode(...cubin.subarray(1, 4))).toBe('ELF');
   }, 120_000);

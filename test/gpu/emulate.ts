@@ -37,7 +37,7 @@ export function emulatePlan(plan: PlanDesc, program: CudaProgram, inputs: Map<nu
     const table = program.launches.map((l) => `  [](const unsigned* g, const unsigned* b, void** p) { emuLaunch(g, b, [=] { call(${l.function}, p); }); },`);
     writeFileSync(join(dir, 'table.inc'), `static void (*const kLaunches[])(const unsigned*, const unsigned*, void**) = {\n${table.join('\n')}\n  nullptr};\n`);
     const exe = join(dir, 'harness');
-    execFileSync('g++', ['-std=c++20', '-O1', '-pthread', '-w', `-I${here}`, `-I${dir}`, '-o', exe, join(here, 'harness.cc')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync('g++', ['-std=c++20', '-O0', '-pthread', '-w', `-I${here}`, `-I${dir}`, '-o', exe, join(here, 'harness.cc')], { stdio: ['ignore', 'pipe', 'pipe'] });
     const job = new Job();
     job.u64(plan.arenaBytes);
     job.u64(plan.weights.byteLength);
