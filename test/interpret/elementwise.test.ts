@@ -213,10 +213,10 @@ describe('Cast', () => {
 });
 
 describe('registry', () => {
-  it('every elementwise op has exactly one kernel and the tables list them all', () => {
+  it('every elementwise op has a kernel and the family registers every op of its tables', () => {
     const ops = opsInGroup('elementwise').map((d) => d.name);
     expect(ops.filter((op) => !getKernel(op))).toEqual([]);
-    expect(ops.sort()).toEqual([...Object.keys(MATH_OPS), ...Object.keys(COMPARE_OPS), 'Not', 'Mod', 'PRelu', 'Where', 'Cast'].sort());
+    expect(ops).toEqual(expect.arrayContaining([...Object.keys(MATH_OPS), ...Object.keys(COMPARE_OPS), 'Not', 'Mod', 'PRelu', 'Where', 'Cast']));
     expect(getOp('Selu').attrs.alpha!.default).toBe(1.67326319217681884765625);
   });
 });
