@@ -66,7 +66,7 @@ export function modelOps(file: string): string[] {
 }
 
 // Capability messages of the builder and the native runtime (no kernel, dtype, empty tensors).
-const UNSUPPORTED_BUILD = /no kernel for op|kernel \w+ supports|every dim must be >= 1|not supported|unsupported/i;
+const UNSUPPORTED_BUILD = /no kernel for op|kernel .{0,40}supports|every dim must be >= 1|not supported|unsupported/i;
 const UNSUPPORTED_IMPORT = /opset \d+ is (older|newer)|imports no opset/;
 
 class Unsupported extends Error {}

@@ -5,7 +5,7 @@
 import type { AttrValue, Dim, TensorType, TypedArray } from '../../ir/index.js';
 import { OnnxError } from '../errors.js';
 import { kilnDType, onnxCodeOf, onnxDTypeName } from '../proto/dtypes.js';
-import type { NodeProto } from '../proto/messages.js';
+import type { GraphProto, NodeProto } from '../proto/messages.js';
 import type { TensorSource } from '../proto/tensor-data.js';
 import type { UnsupportedReason } from '../report.js';
 import { Attributes } from './attributes.js';
@@ -39,6 +39,8 @@ export interface ImportState {
   values: Map<string, ValueInfo>;
   graph: GraphBuilder;
   source: TensorSource;
+  /** Imports a subgraph's nodes into this graph (an If whose branch is known); throws Unsupported naming the first bad node. */
+  importSubgraph(graph: GraphProto, label: string): void;
 }
 
 export class NodeContext {
@@ -166,6 +168,14 @@ export class NodeContext {
   /** Output k is input i, unchanged (Identity, inference-mode Dropout). */
   alias(k: number, i: number): void {
     this.bound[k] = { ...this.info(i) };
+  }
+
+  /** Output k is the ONNX value `name` (a subgraph's output). */
+  aliasValue(k: number, name: string): void {
+    const v = this.state.values.get(name);
+    if (!v) this.fail(`value '${name}' is not defined`);
+    if (v.poisoned) throw new Poisoned();
+    this.bound[k] = { ...v };
   }
 
   /** Type of an IR value the importer emitted. */

@@ -124,7 +124,7 @@ export function importOnnx(src: Uint8Array | string, options: ImportOptions = {}
     values.set(name, v);
   }
   const reserved = new Set<string>([...graph.input.map((i) => i.name), ...values.keys(), ...graph.node.flatMap((n) => n.output)]);
-  const state: ImportState = { file, opset, values, graph: new GraphBuilder(reserved), source };
+  const state: ImportState = { file, opset, values, graph: new GraphBuilder(reserved), source, importSubgraph: () => undefined };
   const run: Run = { state, unsupported: [], inputs: [] };
   addInputs(run, graph, options.dims ?? {});
   for (const s of graph.sparse_initializer) {
@@ -132,6 +132,14 @@ export function importOnnx(src: Uint8Array | string, options: ImportOptions = {}
     values.set(name, { dataType: 0, shape: [], poisoned: true });
     run.unsupported.push({ name, opType: '(sparse initializer)', domain: '', opset, reason: 'input unsupported', detail: `sparse initializer '${name}'` });
   }
+
+  state.importSubgraph = (sub, label) => {
+    const local: Run = { ...run, unsupported: [] };
+    for (const [name, v] of initializerValues(sub, source)) values.set(name, v);
+    for (const i of topoSort(sub.node, new Set(values.keys()), file)) importNode(local, new NodeContext(state, sub.node[i]!, i));
+    const [first, ...more] = local.unsupported;
+    if (first) throw new Unsupported(first.reason, `${label} node ${first.index} '${first.name}' (${first.opType}): ${first.detail}${more.length ? ` (and ${more.length} more)` : ''}`);
+  };
 
   const order = topoSort(graph.node, new Set(values.keys()), file);
   const ops: Record<string, number> = {};

@@ -5,6 +5,18 @@
 import { OnnxError } from '../errors.js';
 import type { NodeProto } from '../proto/messages.js';
 
+/** Outer-scope values a node's subgraphs read (If/Loop/Scan bodies name them directly, not as inputs). */
+function implicitInputs(node: NodeProto): string[] {
+  const out: string[] = [];
+  for (const a of node.attribute) {
+    for (const g of [...(a.g ? [a.g] : []), ...a.graphs]) {
+      const local = new Set([...g.input.map((i) => i.name), ...g.initializer.map((t) => t.name), ...g.node.flatMap((n) => n.output)]);
+      for (const n of g.node) for (const name of [...n.input, ...implicitInputs(n)]) if (name !== '' && !local.has(name)) out.push(name);
+    }
+  }
+  return out;
+}
+
 /** Node indices in a valid evaluation order. `defined` holds graph inputs and initializers. */
 export function topoSort(nodes: readonly NodeProto[], defined: ReadonlySet<string>, file: string): number[] {
   const label = (i: number) => ({ file, nodeIndex: i, nodeName: nodes[i]!.name, opType: nodes[i]!.op_type });
@@ -21,7 +33,7 @@ export function topoSort(nodes: readonly NodeProto[], defined: ReadonlySet<strin
   const waiting = nodes.map(() => 0);
   const readers = nodes.map(() => [] as number[]);
   nodes.forEach((n, i) => {
-    for (const name of new Set(n.input)) {
+    for (const name of new Set([...n.input, ...implicitInputs(n)])) {
       if (name === '' || defined.has(name)) continue;
       const p = producer.get(name);
       if (p === undefined) throw new OnnxError(`input '${name}' names no graph input, initializer or node output`, label(i));

@@ -32,13 +32,17 @@ defineImporter('Clip', {
 defineImporter('Clip', {
   sinceVersion: 11,
   import: (ctx) => {
-    const bound = (i: number, what: string, fallback: number) => {
+    const known = (i: number, fallback: number) => {
       if (!ctx.has(i)) return fallback;
-      const v = ctx.ints(i, what);
-      if (v.length !== 1) ctx.fail(`${what} must be a scalar, has ${v.length} elements`);
-      return v[0]!;
+      const v = ctx.known(i)?.numbers();
+      if (v && v.length !== 1) ctx.fail(`input ${i} must be a scalar, has ${v.length} elements`);
+      return v?.[0];
     };
-    clip(ctx, bound(1, 'min', -Infinity), bound(2, 'max', Infinity));
+    const [min, max] = [known(1, -Infinity), known(2, Infinity)];
+    if (min !== undefined && max !== undefined) return clip(ctx, min, max);
+    // Bounds computed at run time: Max then Min layers read them as tensors.
+    const lower = ctx.has(1) ? ctx.emit('Max', [ctx.value(0), ctx.value(1)], {}, ctx.has(2) ? 'lower' : 0) : ctx.value(0);
+    if (ctx.has(2)) ctx.emit('Min', [lower, ctx.value(2)], {}, 0);
   },
 });
 

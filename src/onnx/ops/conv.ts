@@ -3,7 +3,7 @@
 // pads here, computed from the static spatial dims, so the IR only knows pads.
 import type { NodeContext } from '../import/context.js';
 import { defineImporter } from '../import/registry.js';
-import { spatialAttr } from './helpers.js';
+import { scalarLike, spatialAttr } from './helpers.js';
 
 interface Pads { padsBegin: number[]; padsEnd: number[] }
 
@@ -103,8 +103,10 @@ defineImporter('ConvTranspose', {
   },
 });
 
-function importPool(ctx: NodeContext, mode: 'max' | 'avg'): void {
-  if (ctx.outputCount > 1 && ctx.node.output[1]) ctx.unsupported('output unsupported', 'MaxPool Indices output');
+interface PoolAttrs extends Pads { kernel: number[]; strides: number[] }
+
+/** Kernel, strides and explicit pads of a pooling node; ceil_mode becomes extra end padding. */
+function poolAttrs(ctx: NodeContext, countIncludePad: boolean): PoolAttrs {
   const input = staticSpatial(ctx);
   const n = input.length;
   const kernel = kernelOf(ctx, undefined, n);
@@ -112,7 +114,6 @@ function importPool(ctx: NodeContext, mode: 'max' | 'avg'): void {
   const dilations = spatialAttr(ctx, 'dilations', n, 1);
   if (dilations.some((d) => d !== 1)) ctx.badAttr('dilations', dilations, 'is not supported by kiln pooling');
   const pads = windowPads(ctx, input, kernel, strides, dilations);
-  const countIncludePad = ctx.attrs.int('count_include_pad', 0) !== 0;
   if (ctx.attrs.int('ceil_mode', 0) !== 0) {
     input.forEach((d, i) => {
       const span = d + pads.padsBegin[i]! + pads.padsEnd[i]! - kernel[i]!;
@@ -121,12 +122,34 @@ function importPool(ctx: NodeContext, mode: 'max' | 'avg'): void {
       if ((out - 1) * strides[i]! >= d + pads.padsBegin[i]!) out--;
       const extra = (out - 1) * strides[i]! + kernel[i]! - (d + pads.padsBegin[i]! + pads.padsEnd[i]!);
       if (extra <= 0) return;
-      if (mode === 'avg' && countIncludePad) ctx.badAttr('ceil_mode', 1, 'with count_include_pad = 1 is not supported');
+      if (countIncludePad) ctx.badAttr('ceil_mode', 1, 'with padding counted (count_include_pad = 1, LpPool) is not supported');
       pads.padsEnd[i]! += extra;
     });
   }
-  ctx.emit('Pool', [ctx.value(0)], { mode, kernel, strides, ...pads, countIncludePad }, 0);
+  return { kernel, strides, ...pads };
 }
+
+function importPool(ctx: NodeContext, mode: 'max' | 'avg'): void {
+  if (ctx.outputCount > 1 && ctx.node.output[1]) ctx.unsupported('output unsupported', 'MaxPool Indices output');
+  const countIncludePad = mode === 'avg' && ctx.attrs.int('count_include_pad', 0) !== 0;
+  ctx.emit('Pool', [ctx.value(0)], { mode, ...poolAttrs(ctx, countIncludePad), countIncludePad }, 0);
+}
+
+/** (sum over the window of |x|^p)^(1/p): an average pool counting the zero padding, times the window size. */
+defineImporter('LpPool', {
+  import: (ctx) => {
+    const p = ctx.attrs.int('p', 2);
+    const attrs = poolAttrs(ctx, true);
+    const x = ctx.value(0);
+    const abs = ctx.emit('Abs', [x], {}, 'abs');
+    const powered = p === 1 ? abs : p === 2 ? ctx.emit('Mul', [abs, abs], {}, 'square') : ctx.emit('Pow', [abs, scalarLike(ctx, x, p, 'p')], {}, 'pow');
+    const mean = ctx.emit('Pool', [powered], { mode: 'avg', ...attrs, countIncludePad: true }, 'mean');
+    const sum = ctx.emit('Mul', [mean, scalarLike(ctx, x, attrs.kernel.reduce((a, b) => a * b, 1), 'window')], {}, 'sum');
+    if (p === 1) return ctx.output(0, sum);
+    if (p === 2) return void ctx.emit('Sqrt', [sum], {}, 0);
+    ctx.emit('Pow', [sum, scalarLike(ctx, x, 1 / p, 'inv_p')], {}, 0);
+  },
+});
 
 defineImporter('MaxPool', {
   import: (ctx) => {

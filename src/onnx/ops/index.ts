@@ -1,7 +1,9 @@
 // Registers every ONNX op importer, one file per family. A new family adds one line.
 import './activation.js';
+import './control.js';
 import './conv.js';
 import './elementwise.js';
+import './encoding.js';
 import './layout.js';
 import './matmul.js';
 import './movement.js';

@@ -30,11 +30,29 @@ defineImporter('InstanceNormalization', {
   import: (ctx) => void ctx.emit('InstanceNormalization', [0, 1, 2].map((i) => ctx.value(i)), { epsilon: ctx.attrs.float('epsilon', 1e-5) }, 0),
 });
 
+/** The axes axis..rank-1 that LayerNormalization-style ops normalize over. */
+function trailingAxes(ctx: NodeContext, axisAttr: number): number[] {
+  const rank = ctx.rank(0);
+  const axis = axisOf(ctx, axisAttr, rank);
+  return Array.from({ length: rank - axis }, (_, i) => axis + i);
+}
+
 defineImporter('LayerNormalization', {
   sinceVersion: 17,
   import: (ctx) => {
-    const inputs = [ctx.value(0), ctx.value(1), ...(ctx.has(2) ? [ctx.value(2)] : [])];
-    ctx.emit('LayerNormalization', inputs, { axis: ctx.attrs.int('axis', -1), epsilon: ctx.attrs.float('epsilon', 1e-5) }, 0);
+    const axis = ctx.attrs.int('axis', -1);
+    const epsilon = ctx.attrs.float('epsilon', 1e-5);
+    const x = ctx.value(0);
+    ctx.emit('LayerNormalization', [x, ctx.value(1), ...(ctx.has(2) ? [ctx.value(2)] : [])], { axis, epsilon }, 0);
+    // Mean and InvStdDev (training outputs) only when the model reads them.
+    if (!ctx.node.output[1] && !ctx.node.output[2]) return;
+    const axes = trailingAxes(ctx, axis);
+    const mean = ctx.emit('Reduce', [x], { mode: 'mean', axes, keepDims: true }, ctx.node.output[1] ? 1 : 'mean');
+    if (!ctx.node.output[2]) return;
+    const d = ctx.emit('Sub', [x, mean], {}, 'centered');
+    const variance = ctx.emit('Reduce', [ctx.emit('Mul', [d, d], {}, 'square')], { mode: 'mean', axes, keepDims: true }, 'variance');
+    const std = ctx.emit('Sqrt', [ctx.emit('Add', [variance, scalarLike(ctx, x, epsilon, 'eps')], {}, 'plus_eps')], {}, 'std');
+    ctx.emit('Reciprocal', [std], {}, 2);
   },
 });
 
@@ -44,12 +62,56 @@ defineImporter('RMSNormalization', {
   import: (ctx) => {
     requireFloat(ctx, 0);
     const x = ctx.value(0);
-    const rank = ctx.rank(0);
-    const axis = axisOf(ctx, ctx.attrs.int('axis', -1), rank);
-    const axes = Array.from({ length: rank - axis }, (_, i) => axis + i);
+    const axes = trailingAxes(ctx, ctx.attrs.int('axis', -1));
     const ms = ctx.emit('Reduce', [ctx.emit('Mul', [x, x], {}, 'square')], { mode: 'mean', axes, keepDims: true }, 'mean_square');
     const rms = ctx.emit('Sqrt', [ctx.emit('Add', [ms, scalarLike(ctx, x, ctx.attrs.float('epsilon', 1e-5), 'eps')], {}, 'plus_eps')], {}, 'rms');
     ctx.emit('Mul', [ctx.emit('Div', [x, rms], {}, 'normalized'), ctx.value(1)], {}, 0);
+  },
+});
+
+/** y = x / ||x||_p along one axis (p = 1 or 2). */
+defineImporter('LpNormalization', {
+  import: (ctx) => {
+    const p = ctx.attrs.int('p', 2);
+    if (p !== 1 && p !== 2) ctx.badAttr('p', p);
+    const x = ctx.value(0);
+    const norm = ctx.emit('Reduce', [x], { mode: p === 1 ? 'l1' : 'l2', axes: [ctx.attrs.int('axis', -1)], keepDims: true }, 'norm');
+    // A zero norm means an all-zero slice, which stays zero (ONNX's reference), not 0/0.
+    const zero = ctx.emit('Equal', [norm, scalarLike(ctx, x, 0, 'zero')], {}, 'is_zero');
+    const safe = ctx.emit('Where', [zero, scalarLike(ctx, x, 1, 'one'), norm], {}, 'safe_norm');
+    ctx.emit('Div', [x, safe], {}, 0);
+  },
+});
+
+/**
+ * Normalizes each of num_groups channel groups over the group's channels and spatial
+ * dims, then applies a per-channel (opset 21) or per-group (opset 18) scale and bias.
+ */
+defineImporter('GroupNormalization', {
+  sinceVersion: 18,
+  import: (ctx) => {
+    requireFloat(ctx, 0);
+    const shape = ctx.shape(0);
+    const groups = ctx.attrs.int('num_groups') ?? ctx.fail("attribute 'num_groups' is required");
+    if (shape.length < 3) ctx.fail(`input must be [N,C,spatial...], got rank ${shape.length}`);
+    const x = ctx.value(0);
+    const grouped = reshape(ctx, x, [shape[0]!, groups, -1], 'grouped');
+    const mean = ctx.emit('Reduce', [grouped], { mode: 'mean', axes: [2], keepDims: true }, 'mean');
+    const d = ctx.emit('Sub', [grouped, mean], {}, 'centered');
+    const variance = ctx.emit('Reduce', [ctx.emit('Mul', [d, d], {}, 'square')], { mode: 'mean', axes: [2], keepDims: true }, 'variance');
+    const eps = scalarLike(ctx, x, ctx.attrs.float('epsilon', 1e-5), 'eps');
+    let y = ctx.emit('Div', [d, ctx.emit('Sqrt', [ctx.emit('Add', [variance, eps], {}, 'plus_eps')], {}, 'std')], {}, 'normalized');
+    const ones = new Array<number>(shape.length - 2).fill(1);
+    const perChannel = ctx.opset >= 21;
+    if (!perChannel) {
+      const param = (i: number, tag: string) => reshape(ctx, ctx.value(i), [groups, 1], tag);
+      y = ctx.emit('Add', [ctx.emit('Mul', [y, param(1, 'scale_g')], {}, 'scaled'), param(2, 'bias_g')], {}, 'shifted');
+    }
+    y = reshape(ctx, y, shape, perChannel ? 'restored' : 0);
+    if (!perChannel) return;
+    const c = shape[1]!;
+    const param = (i: number, tag: string) => reshape(ctx, ctx.value(i), [c, ...ones], tag);
+    ctx.emit('Add', [ctx.emit('Mul', [y, param(1, 'scale_c')], {}, 'scaled'), param(2, 'bias_c')], {}, 0);
   },
 });
 

@@ -108,8 +108,9 @@ defineImporter('CastLike', { import: (ctx) => importCast(ctx, ctx.dataType(1)) }
 
 defineImporter('Identity', { import: (ctx) => ctx.alias(0, 0) });
 
-function importDropout(ctx: NodeContext, ratio: number, training: boolean): void {
-  if (training && ratio !== 0) ctx.badAttr('training_mode', 1, 'is not supported (inference only)');
+/** Inference Dropout is the identity; its mask (when asked for) is all true. */
+function importDropout(ctx: NodeContext, training: boolean, ratio: () => number): void {
+  if (training && ratio() !== 0) ctx.badAttr('training_mode', 1, 'is not supported (inference only)');
   ctx.alias(0, 0);
   if (ctx.outputCount > 1 && ctx.node.output[1]) {
     const shape = ctx.shape(0);
@@ -120,13 +121,12 @@ function importDropout(ctx: NodeContext, ratio: number, training: boolean): void
 }
 
 defineImporter('Dropout', {
-  import: (ctx) => importDropout(ctx, ctx.attrs.float('ratio', 0.5), ctx.opset < 7 && ctx.attrs.int('is_test', 0) === 0),
+  import: (ctx) => importDropout(ctx, ctx.opset < 7 && ctx.attrs.int('is_test', 0) === 0, () => ctx.attrs.float('ratio', 0.5)),
 });
 defineImporter('Dropout', {
   sinceVersion: 12,
   import: (ctx) => {
-    const ratio = ctx.has(1) ? ctx.dims(1, 'ratio')[0] as number : 0.5;
     const training = ctx.has(2) ? ctx.ints(2, 'training_mode')[0] !== 0 : false;
-    importDropout(ctx, ratio, training);
+    importDropout(ctx, training, () => (ctx.has(1) ? ctx.ints(1, 'ratio')[0]! : 0.5));
   },
 });
