@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { Network } from '../../src/index.js';
 import { interpret, tensor } from '../../src/interpret/index.js';
 import { canonicalForm, type Graph } from '../../src/ir/index.js';
-import { importOnnx } from '../../src/onnx/index.js';
-import { DT, floatTensor, int64Tensor, io, model, node, type ModelSpec } from './onnx-builder.js';
+import { checkOnnx, importOnnx } from '../../src/onnx/index.js';
+import { DT, floatTensor, graphProto, int64Tensor, io, model, node, type ModelSpec } from './onnx-builder.js';
 
 const imported = (spec: ModelSpec) => importOnnx(model(spec), { file: 'model.onnx' }).graph;
 
@@ -179,5 +179,26 @@ describe('ONNX importers: opset-dependent forms', () => {
   it('Identity and inference Dropout alias their input; an aliased output gets its own copy layer', () => {
     const g = imported({ nodes: [node('Dropout', ['x'], ['d'], { ratio: 0.3 }), node('Identity', ['d'], ['y'])], ...io4, opset: 11 });
     expect(g.nodes.map((n) => [n.op, n.inputs, n.outputs])).toEqual([['Reshape', ['x'], ['y']]]);
+  });
+});
+
+describe('ONNX importers: control flow', () => {
+  const branch = (op: string, out: string) => graphProto({ nodes: [node(op, ['x'], [out])], inputs: [], outputs: [io(out, DT.FLOAT, [2, 3])] });
+  const ifModel = (cond: object[]) => model({
+    nodes: [...cond, node('If', ['cond'], ['y'], { then_branch: { graph: branch('Relu', 't') }, else_branch: { graph: branch('Sigmoid', 'e') } }, 'if')],
+    inputs: [io('x', DT.FLOAT, [2, 3]), io('c', DT.BOOL, [])], outputs: [io('y', DT.FLOAT, [2, 3])],
+    initializers: [int64Tensor('two', [], [2])],
+  });
+
+  it('inlines the branch an If takes when its condition is known at import', () => {
+    // rank(x) == 2, known from the shape: the then-branch (Relu) runs.
+    const g = importOnnx(ifModel([node('Shape', ['x'], ['s']), node('Size', ['s'], ['rank']), node('Equal', ['rank', 'two'], ['cond'])]), { file: 'if.onnx' });
+    expect(g.graph.nodes.map((n) => n.op)).toEqual(['Relu', 'Reshape']);
+    expect(g.report.unsupported).toEqual([]);
+  });
+
+  it('reports an If whose condition is a run-time value', () => {
+    const r = checkOnnx(ifModel([node('Identity', ['c'], ['cond'])]), { file: 'if.onnx' });
+    expect(r.unsupported.map((u) => [u.index, u.opType, u.reason, u.detail])).toEqual([[1, 'If', 'data-dependent shape', "the condition (input 0 'cond') is computed at run time"]]);
   });
 });
