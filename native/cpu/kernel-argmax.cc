@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "kernel-reduce-rows.h"
 #include "kernels.h"
 #include "layer-check.h"
 
@@ -31,6 +32,24 @@ inline bool take(T v, T best) {
 // Best index along the axis for n inner positions starting at x (stride inner).
 template <typename T, bool Min, bool Last>
 void scan(const T* x, uint64_t len, uint64_t inner, uint64_t n, int64_t* idx) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (inner == 1) {
+      // A contiguous row: the extreme with the vectorized primitive (NaN wins there
+      // too), then the first (or last) position holding it.
+      const float m = Min ? rows::min(x, len) : rows::max(x, len);
+      const bool nan = m != m;
+      int64_t at = 0;
+      for (uint64_t k = 0; k < len; ++k) {
+        const uint64_t a = Last ? len - 1 - k : k;
+        if (nan ? x[a] != x[a] : x[a] == m) {
+          at = int64_t(a);
+          break;
+        }
+      }
+      *idx = at;
+      return;
+    }
+  }
   if (inner == 1) {
     T best = x[0];
     int64_t at = 0;

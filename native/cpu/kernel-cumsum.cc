@@ -20,6 +20,18 @@ using Acc = std::conditional_t<std::is_floating_point_v<T>, double, uint64_t>;
 
 template <typename T>
 void scanBlock(const T* x, T* y, uint64_t len, uint64_t inner, uint64_t n, bool exclusive, bool reverse) {
+  if (inner == 1) {
+    // One contiguous row: a plain running sum, read before write (so y may be x).
+    Acc<T> acc = 0;
+    const int64_t step = reverse ? -1 : 1;
+    int64_t a = reverse ? int64_t(len) - 1 : 0;
+    for (uint64_t s = 0; s < len; ++s, a += step) {
+      const Acc<T> v = Acc<T>(x[a]);
+      y[a] = T(exclusive ? acc : acc + v);
+      acc += v;
+    }
+    return;
+  }
   Acc<T> acc[kBlock] = {};
   for (uint64_t s = 0; s < len; ++s) {
     const uint64_t a = reverse ? len - 1 - s : s;

@@ -89,7 +89,7 @@ void reduceTraverse(const ReducePlan& p, const Op& op, const typename Op::T* x, 
   using S = typename Op::S;
   const uint64_t R = p.redOffsets.size(), L = p.inner;
   const uint64_t total = p.units * p.count * (p.innerReduced ? 1 : L);
-  constexpr uint64_t kCol = 512;  // columns of a rows item
+  constexpr uint64_t kCol = 4096;  // columns of a rows item: long contiguous reads, accumulators in L1/L2
   const uint64_t blocks = p.innerReduced ? 1 : (L + kCol - 1) / kCol;
   const uint64_t base = p.units * blocks, want = uint64_t(pool->threads()) * 4;
   // Chunks of the reduction range, each of at least 16K elements.

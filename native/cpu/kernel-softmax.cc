@@ -1,12 +1,14 @@
 // softmax along one axis, f32, numerically stable (the max is subtracted
-// before exp). x is viewed as [outer, axis, inner]; with inner > 1 the axis
-// is strided, so a block of inner positions is processed together to keep
-// reads contiguous.
+// before exp). x is viewed as [outer, axis, inner]; contiguous rows (inner = 1,
+// attention's last axis) use the vectorized row primitive of the reduce
+// family; with inner > 1 the axis is strided, so a block of inner positions is
+// processed together to keep reads contiguous.
 // ints: [axis] (0 <= axis < rank). floats: none.
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
+#include "kernel-reduce-rows.h"
 #include "kernels.h"
 #include "layer-check.h"
 
@@ -31,7 +33,10 @@ class SoftmaxOp final : public LayerOp {
         const uint64_t o = item / blocks, i0 = (item % blocks) * kBlock;
         const uint64_t n = std::min(kBlock, inner_ - i0);
         const uint64_t base = o * axis_ * inner_ + i0;
-        block(x + base, y + base, n);
+        if (inner_ == 1)
+          rows::softmax(x + base, y + base, axis_);
+        else
+          block(x + base, y + base, n);
       }
     });
   }
