@@ -98,11 +98,18 @@ class RecurrentOp final : public LayerOp {
     if (std::any_of(lens.begin(), lens.end(), [&](int64_t l) { return l < S; }))
       std::memset(y, 0, size_t(S * D * B * H) * sizeof(float));
 
-    // 3. The recurrence.
-    const size_t grain = size_t(std::max<int64_t>(1, 32768 / std::max<int64_t>(GH, 1)));
+    // 3. The recurrence. The gate pass is split into (direction, batch row,
+    // unit range) items: few rows (small batches) still spread over threads.
+    const int64_t rows = D * B, threads = int64_t(ctx.pool->threads());
+    const int64_t width = rows >= 4 * threads ? H : std::min(H, std::max<int64_t>(64, (rows * H + 4 * threads - 1) / (4 * threads)));
+    const int64_t chunks = (H + width - 1) / width;
+    const size_t grain = size_t(std::max<int64_t>(1, 16384 / (width * c_.gates)));
     auto eachRow = [&](auto&& fn) {
-      ctx.pool->parallelRanges(size_t(D * B), grain, [&](size_t begin, size_t end) {
-        for (size_t i = begin; i < end; ++i) fn(int64_t(i) / B, int64_t(i) % B);
+      ctx.pool->parallelRanges(size_t(rows * chunks), grain, [&](size_t begin, size_t end) {
+        for (size_t i = begin; i < end; ++i) {
+          const int64_t row = int64_t(i) / chunks, j0 = (int64_t(i) % chunks) * width;
+          fn(row / B, row % B, j0, std::min(width, H - j0));
+        }
       });
     };
     for (int64_t s = 0; s < steps; ++s) {
@@ -113,26 +120,26 @@ class RecurrentOp final : public LayerOp {
         return xw + d * S * B * GH + (c_.batchFirst ? bi * S + t : t * B + bi) * GH;
       };
       if (c_.splitRecurrence()) {
-        eachRow([&](int64_t d, int64_t bi) {
-          if (s < lens[size_t(bi)]) gruCellResetPhase(c_, d, xwRow(d, bi), gates + (d * B + bi) * GH, h + (d * B + bi) * H, rh + (d * B + bi) * H);
+        eachRow([&](int64_t d, int64_t bi, int64_t j0, int64_t n) {
+          if (s < lens[size_t(bi)])
+            gruCellResetPhase(c_, d, j0, n, xwRow(d, bi), gates + (d * B + bi) * GH, h + (d * B + bi) * H, rh + (d * B + bi) * H);
         });
         recurrenceGemm(ctx, r, rh, gates, true);
       }
-      eachRow([&](int64_t d, int64_t bi) {
+      eachRow([&](int64_t d, int64_t bi, int64_t j0, int64_t n) {
         if (s >= lens[size_t(bi)]) return;
         float* g = gates + (d * B + bi) * GH;
         float* hs = h + (d * B + bi) * H;
         const float* xr = xwRow(d, bi);
         switch (c_.cell) {
-          case RnnCell::rnn: rnnCellStep(c_, d, xr, g, hs); break;
-          case RnnCell::lstm: lstmCellStep(c_, d, xr, g, peep ? peep + d * 3 * H : nullptr, hs, cell + (d * B + bi) * H); break;
+          case RnnCell::rnn: rnnCellStep(c_, d, j0, n, xr, g, hs); break;
+          case RnnCell::lstm: lstmCellStep(c_, d, j0, n, xr, g, peep ? peep + d * 3 * H : nullptr, hs, cell + (d * B + bi) * H); break;
           case RnnCell::gru:
-            if (c_.linearBeforeReset) gruCellStepLinear(c_, d, xr, g, b ? rbh + d * H : nullptr, hs);
-            else gruCellUpdatePhase(c_, d, xr, g, hs);
+            if (c_.linearBeforeReset) gruCellStepLinear(c_, d, j0, n, xr, g, b ? rbh + d * H : nullptr, hs);
+            else gruCellUpdatePhase(c_, d, j0, n, xr, g, hs);
             break;
         }
-        const int64_t t = timeOf(d, bi);
-        std::memcpy(y + yRow(t, d, bi), hs, size_t(H) * sizeof(float));
+        std::memcpy(y + yRow(timeOf(d, bi), d, bi) + j0, hs + j0, size_t(n) * sizeof(float));
       });
     }
 

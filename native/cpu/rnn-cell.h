@@ -1,7 +1,10 @@
 // The per-step gate math of the rnn / gru / lstm kernels, for one (direction,
-// batch row): the GEMMs have already put H_{t-1} * R^T into `gates`, and the
-// whole-sequence input projection X_t * W^T + bias is in `xw`; these fuse the
-// sum, the activations and the state update in one pass over the row.
+// batch row) and a range of hidden units [j0, j0 + n): the GEMMs have already
+// put H_{t-1} * R^T into `gates`, and the whole-sequence input projection
+// X_t * W^T + bias is in `xw`; these fuse the sum, the activations and the
+// state update in one pass. Every pointer is the start of its whole row (gates
+// and xw: G*H, h / cell / rh: H, peep: 3H, rbh: H). Units are independent, so
+// threads may take different ranges of one row.
 // Gate order is ONNX's: GRU z r h, LSTM i o f c, peepholes i o f.
 #pragma once
 
@@ -34,17 +37,20 @@ struct RnnConfig {
 };
 
 // RNN: h = f(xw + gates).
-void rnnCellStep(const RnnConfig& c, int64_t d, const float* xw, float* gates, float* h);
+void rnnCellStep(const RnnConfig& c, int64_t d, int64_t j0, int64_t n, const float* xw, float* gates, float* h);
 
 // LSTM: updates c and h; `peep` is the direction's [3H] peepholes or null.
-void lstmCellStep(const RnnConfig& c, int64_t d, const float* xw, float* gates, const float* peep, float* h, float* cell);
+void lstmCellStep(const RnnConfig& c, int64_t d, int64_t j0, int64_t n, const float* xw, float* gates, const float* peep,
+                  float* h, float* cell);
 
 // GRU with linearBeforeReset: h gate = g(xw_h + r * (gates_h + rbh)); rbh may be null.
-void gruCellStepLinear(const RnnConfig& c, int64_t d, const float* xw, float* gates, const float* rbh, float* h);
+void gruCellStepLinear(const RnnConfig& c, int64_t d, int64_t j0, int64_t n, const float* xw, float* gates, const float* rbh,
+                       float* h);
 
 // GRU without it, in two phases around the second GEMM: first z and r
 // (left in gates) and rh = r * h; then, with rh * Rh^T in gates_h, the state.
-void gruCellResetPhase(const RnnConfig& c, int64_t d, const float* xw, float* gates, const float* h, float* rh);
-void gruCellUpdatePhase(const RnnConfig& c, int64_t d, const float* xw, float* gates, float* h);
+void gruCellResetPhase(const RnnConfig& c, int64_t d, int64_t j0, int64_t n, const float* xw, float* gates, const float* h,
+                       float* rh);
+void gruCellUpdatePhase(const RnnConfig& c, int64_t d, int64_t j0, int64_t n, const float* xw, float* gates, float* h);
 
 }  // namespace kiln::cpu
