@@ -59,7 +59,7 @@ KILN_INLINE V load(const float* p) {
   return v;
 }
 template <typename V>
-KILN_INLINE void store(float* p, V v) {
+KILN_INLINE void store(float* p, const V& v) {
   std::memcpy(p, &v, sizeof v);
 }
 template <typename V>
@@ -69,7 +69,7 @@ KILN_INLINE V splat(float f) {
 
 // expApprox on a vector (I: the matching int vector), lane for lane the same math.
 template <typename V, typename I>
-KILN_INLINE V expv(V x) {
+KILN_INLINE V expv(const V& x) {
   V xc = x < -87.0f ? splat<V>(-87.0f) : x;
   xc = xc > 88.0f ? splat<V>(88.0f) : xc;
   const V t = xc * 1.44269504088896341f + 12582912.0f;
@@ -88,7 +88,7 @@ KILN_INLINE V expv(V x) {
 }
 
 template <Pre P, typename V, typename I>
-KILN_INLINE V preVec(V v, float shift) {
+KILN_INLINE V preVec(const V& v, float shift) {
   switch (P) {
     case Pre::none: return v;
     case Pre::abs: return (V)((I)v & 0x7fffffff);
@@ -238,27 +238,22 @@ KILN_CLONES void accProd(double* acc, const float* x, size_t n) {
   for (size_t i = 0; i < n; ++i) acc[i] *= double(x[i]);
 }
 
-KILN_CLONES void accMax(float* acc, const float* x, size_t n) {
+namespace {
+template <bool Greater>
+KILN_INLINE void accExtreme(float* acc, const float* x, size_t n) {
   size_t i = 0;
 #if KILN_VEC
   for (; i + 8 <= n; i += 8) {
     const vf8 v = load<vf8>(x + i), a = load<vf8>(acc + i);
-    store(acc + i, ((v > a) | (v != v)) ? v : a);
+    store(acc + i, ((Greater ? v > a : v < a) | (v != v)) ? v : a);
   }
 #endif
-  for (; i < n; ++i) acc[i] = greaterOrNan(x[i], acc[i]) ? x[i] : acc[i];
+  for (; i < n; ++i) acc[i] = (Greater ? greaterOrNan(x[i], acc[i]) : lessOrNan(x[i], acc[i])) ? x[i] : acc[i];
 }
+}  // namespace
 
-KILN_CLONES void accMin(float* acc, const float* x, size_t n) {
-  size_t i = 0;
-#if KILN_VEC
-  for (; i + 8 <= n; i += 8) {
-    const vf8 v = load<vf8>(x + i), a = load<vf8>(acc + i);
-    store(acc + i, ((v < a) | (v != v)) ? v : a);
-  }
-#endif
-  for (; i < n; ++i) acc[i] = lessOrNan(x[i], acc[i]) ? x[i] : acc[i];
-}
+KILN_CLONES void accMax(float* acc, const float* x, size_t n) { accExtreme<true>(acc, x, n); }
+KILN_CLONES void accMin(float* acc, const float* x, size_t n) { accExtreme<false>(acc, x, n); }
 
 KILN_CLONES void moments(const float* x, size_t n, float eps, float* mean, float* invStd) {
   const float m = static_cast<float>(sumAny(x, n, Pre::none, 0) / double(n));

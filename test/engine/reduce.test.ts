@@ -134,6 +134,16 @@ describe('topK', () => {
       await checkExact(net, { x }, `topK ${dtype} ${shape} axis ${axis} k ${kk}`);
     }
   });
+
+  it('one output of two in use: the other still gets its own place in the plan', async () => {
+    const rng = mulberry32(78);
+    for (const keep of ['values', 'indices'] as const) {
+      const net = new Network();
+      const r = net.input('x', 'f32', [5, 9]).topK(4, { largest: false });
+      net.markOutput(keep === 'values' ? r.values.relu() : r.indices, 'y');
+      await checkExact(net, { x: randomTensor('f32', [5, 9], rng) }, `topK ${keep} only`);
+    }
+  });
 });
 
 describe('cumSum', () => {
