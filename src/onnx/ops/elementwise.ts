@@ -47,9 +47,11 @@ defineImporter('Pow', {
 
 defineImporter('Mod', {
   import: (ctx) => {
-    if (ctx.attrs.int('fmod', 0) === 0 && knownBinary(ctx, 'Mod', ctx.dataType(0))) return;
-    if (ctx.attrs.int('fmod', 0) === 1 && knownElementwise(ctx, ctx.dataType(0), (a, b) => (typeof a === 'number' && typeof b === 'number' ? a % b : undefined))) return;
-    ctx.unsupported('op unknown', 'kiln has no Mod layer (only Mod of values known at import)');
+    const fmod = ctx.attrs.int('fmod', 0);
+    const known = fmod === 0
+      ? knownBinary(ctx, 'Mod', ctx.dataType(0))
+      : knownElementwise(ctx, ctx.dataType(0), (a, b) => (typeof a === 'number' && typeof b === 'number' ? a % b : undefined));
+    if (!known) ctx.emit('Mod', [ctx.value(0), ctx.value(1)], { fmod }, 0);
   },
 });
 

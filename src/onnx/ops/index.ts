@@ -1,5 +1,6 @@
 // Registers every ONNX op importer, one file per family. A new family adds one line.
 import './activation.js';
+import './attention.js';
 import './control.js';
 import './conv.js';
 import './elementwise.js';
