@@ -54,6 +54,11 @@ export function getOp(name: string): OpDef {
   return def;
 }
 
+/** Every registered op, in registration order. */
+export function allOps(): OpDef[] {
+  return [...registry.values()];
+}
+
 export function hasOp(name: string): boolean {
   return registry.has(name);
 }
