@@ -18,13 +18,19 @@ export interface CudaLaunchDesc {
 export interface CudaProgram {
   source: string;
   launches: CudaLaunchDesc[];
-  /** Each kernel's own text (with the prelude), for tests and per-kernel compiles. */
+  /** The tactic each launch renders (undefined: the template has only one). */
+  launchTactics: (string | undefined)[];
+  /** Each kernel's own text, for tests and per-kernel compiles. */
   kernels: { layer: string; function: string; source: string }[];
 }
 
 export interface EmitOptions {
   /** Multiprocessors of the target GPU, for tile choice (132 on an H100 SXM). */
   multiprocessors?: number;
+  /** The tactic of each layer (by layer index); absent ones follow the template's rule. */
+  tactics?: readonly (string | undefined)[];
+  /** Emit every tactic of every layer, each under its own name: the module autotuning times. */
+  allTactics?: boolean;
 }
 
 export const PRELUDE = [
@@ -34,22 +40,29 @@ export const PRELUDE = [
 
 export function emitCuda(plan: PlanDesc, options: EmitOptions = {}): CudaProgram {
   const launches: CudaLaunchDesc[] = [];
+  const launchTactics: (string | undefined)[] = [];
   const kernels: CudaProgram['kernels'] = [];
   plan.layers.forEach((layer, index) => {
     const template = findTemplate(layer.kernel);
     if (!template) throw new Error(`layer '${layer.name}' (${layer.kernel}): the CUDA backend has no kernel '${layer.kernel}'`);
-    const name = `kiln_${index}_${layer.kernel}`;
-    const emitted: EmittedKernel[] = template({
-      plan, layer, index, name,
+    const base = {
+      plan, layer, index, name: `kiln_${index}_${layer.kernel}`,
       ins: layer.inputs.map((t) => plan.tensors[t]!),
       outs: layer.outputs.map((t) => plan.tensors[t]!),
       multiprocessors: options.multiprocessors ?? 132,
-    });
-    for (const k of emitted) {
-      kernels.push({ layer: layer.name, function: k.function, source: `// layer '${layer.name}' (${layer.kernel})\n${k.source}` });
-      launches.push({ layer: index, function: k.function, grid: k.grid, block: k.block, sharedBytes: k.sharedBytes, args: k.args });
+    };
+    const choices = options.allTactics && template.tactics ? template.tactics(base) : [options.tactics?.[index]];
+    for (const tactic of choices) {
+      // Tuning modules hold every tactic at once, so each gets its own function names.
+      const name = options.allTactics && tactic !== undefined ? `${base.name}_${tactic}` : base.name;
+      const emitted: EmittedKernel[] = template.render({ ...base, name, tactic });
+      for (const k of emitted) {
+        kernels.push({ layer: layer.name, function: k.function, source: `// layer '${layer.name}' (${layer.kernel})${tactic ? `, tactic ${tactic}` : ''}\n${k.source}` });
+        launches.push({ layer: index, function: k.function, grid: k.grid, block: k.block, sharedBytes: k.sharedBytes, args: k.args });
+        launchTactics.push(tactic);
+      }
     }
   });
   const source = `${PRELUDE}\n\n${kernels.map((k) => k.source).join('\n\n')}\n`;
-  return { source, launches, kernels };
+  return { source, launches, launchTactics, kernels };
 }

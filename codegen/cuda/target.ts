@@ -1,7 +1,9 @@
 // Building the CUDA section of a plan: pick the architecture (the chosen GPU's, or
-// an explicit one for cross-compiling), emit the module, compile it with NVRTC or
-// nvcc, and return the section the native writer stores. The native functions come
-// in as a parameter so codegen keeps no dependency on the runtime.
+// an explicit one for cross-compiling), optionally autotune (emit every tactic of
+// every layer into one module, time each launch on the GPU with CUDA events, keep
+// the fastest per layer), emit the final module, compile it with NVRTC or nvcc, and
+// return the section the native writer stores. The native functions come in as a
+// parameter so codegen keeps no dependency on the runtime.
 import { KilnError } from '../../src/ir/index.js';
 import type { PlanCudaTarget, PlanDesc } from '../plan-desc.js';
 import { findNvcc, nvccCompiler, type CudaCompiler } from './compile.js';
@@ -11,6 +13,8 @@ export interface CudaNative {
   cudaDevices(): { available: boolean; reason?: string; devices: { index: number; name: string; arch: number; multiprocessors: number }[] };
   nvrtcInfo(): { available: boolean; reason?: string; version?: string };
   cudaCompile(source: string, arch: number, name: string): { cubin: Uint8Array; log: string };
+  serializePlan(desc: PlanDesc): Uint8Array;
+  cudaTimeLaunches(plan: Uint8Array, repeats: number): number[];
 }
 
 export interface CudaBuildOptions {
@@ -18,6 +22,35 @@ export interface CudaBuildOptions {
   /** 'sm_90' or 90: build for this architecture instead of the device's. */
   arch?: string | number;
   compiler: 'auto' | 'nvrtc' | 'nvcc';
+  /** Time every tactic on the GPU and keep the fastest (needs the GPU of `arch`). */
+  autotune?: boolean;
+  log?: (message: string) => void;
+}
+
+const TUNING_REPEATS = 10;
+
+/** Times every tactic of every layer in one module; returns each layer's fastest (ties: the rule's). */
+function autotune(plan: PlanDesc, native: CudaNative, compiler: CudaCompiler, arch: number, multiprocessors: number | undefined, log: (m: string) => void): (string | undefined)[] {
+  const tuning = emitCuda(plan, { multiprocessors, allTactics: true });
+  const cubin = compiler.compile(tuning.source, arch, 'kiln-tuning.cu');
+  const times = native.cudaTimeLaunches(native.serializePlan({ ...plan, cuda: { arch, compiler: compiler.name, cubin, launches: tuning.launches } }), TUNING_REPEATS);
+  const perLayer = new Map<number, Map<string, number>>();
+  tuning.launches.forEach((l, i) => {
+    const tactic = tuning.launchTactics[i];
+    if (tactic === undefined) return;
+    const m = perLayer.get(l.layer) ?? new Map<string, number>();
+    m.set(tactic, (m.get(tactic) ?? 0) + times[i]!);
+    perLayer.set(l.layer, m);
+  });
+  const chosen: (string | undefined)[] = plan.layers.map(() => undefined);
+  for (const [layer, m] of perLayer) {
+    const [best] = [...m].reduce((a, b) => (b[1] < a[1] ? b : a));
+    chosen[layer] = best;
+    log(`autotune layer '${plan.layers[layer]!.name}': ${[...m].map(([t, ms]) => `${t} ${(ms * 1000).toFixed(1)} us`).join(', ')} -> ${best}`);
+    const info = JSON.parse(plan.layers[layer]!.info || '{}') as Record<string, unknown>;
+    plan.layers[layer]!.info = JSON.stringify({ ...info, tactic: best, tacticUs: +(m.get(best!)! * 1000).toFixed(2) });
+  }
+  return chosen;
 }
 
 export function parseArch(arch: string | number): number {
@@ -49,8 +82,10 @@ export function buildCudaTarget(plan: PlanDesc, native: CudaNative, options: Cud
     }
     arch = device.arch;
   }
-  const program = emitCuda(plan, { multiprocessors });
   const compiler = chooseCompiler(native, options.compiler);
+  const canTime = device !== undefined && arch === device.arch;
+  const tactics = options.autotune && canTime ? autotune(plan, native, compiler, arch, multiprocessors, options.log ?? (() => {})) : undefined;
+  const program = emitCuda(plan, { multiprocessors, tactics });
   const cubin = compiler.compile(program.source, arch, 'kiln-plan.cu');
   return { arch, compiler: compiler.name, cubin, launches: program.launches };
 }

@@ -15,6 +15,8 @@ export interface KernelCtx {
   outs: PlanTensor[];
   /** Number of multiprocessors to size grids for (tile choice). */
   multiprocessors: number;
+  /** One of the template's tactics (autotuning), or undefined for its own rule. */
+  tactic?: string;
 }
 
 export interface EmittedKernel {
@@ -29,16 +31,22 @@ export interface EmittedKernel {
 
 export type KernelTemplate = (ctx: KernelCtx) => EmittedKernel[];
 
-const table = new Map<string, KernelTemplate>();
+export interface TemplateEntry {
+  render: KernelTemplate;
+  /** The alternatives the builder may time for this layer (first: the rule's choice). */
+  tactics?: (ctx: KernelCtx) => string[];
+}
 
-export function cudaTemplate(kernels: readonly string[], fn: KernelTemplate): void {
+const table = new Map<string, TemplateEntry>();
+
+export function cudaTemplate(kernels: readonly string[], render: KernelTemplate, tactics?: TemplateEntry['tactics']): void {
   for (const k of kernels) {
     if (table.has(k)) throw new Error(`plan kernel '${k}' has two CUDA templates`);
-    table.set(k, fn);
+    table.set(k, { render, tactics });
   }
 }
 
-export function findTemplate(kernel: string): KernelTemplate | undefined {
+export function findTemplate(kernel: string): TemplateEntry | undefined {
   return table.get(kernel);
 }
 

@@ -6,7 +6,9 @@
 #include "../binding-errors.h"
 #include "../text.h"
 #include "cuda-driver.h"
+#include "../engine.h"
 #include "cuda-errors.h"
+#include "cuda-runner.h"
 #include "nvrtc.h"
 
 namespace kiln::js {
@@ -81,6 +83,20 @@ Napi::Value cudaCompile(const Napi::CallbackInfo& cb) {
   });
 }
 
+Napi::Value cudaTimeLaunches(const Napi::CallbackInfo& cb) {
+  return guarded(cb.Env(), [&] {
+    const Napi::Uint8Array bytes = bytesArg(cb[0], "plan");
+    const int repeats = int(integerArg(cb[1], "repeats", 1, 100000));
+    const std::shared_ptr<const Engine> engine = Engine::load(bytes.Data(), bytes.ByteLength());
+    if (!engine->cuda()) throw Error(codes::kPlanTarget, "cudaTimeLaunches needs a plan built for a CUDA GPU; this one is for the CPU");
+    cuda::CudaRunner runner(*engine->cuda(), engine->plan());
+    const std::vector<double> ms = runner.profileLaunches(repeats);
+    Napi::Array out = Napi::Array::New(cb.Env(), ms.size());
+    for (uint32_t i = 0; i < ms.size(); ++i) out.Set(i, Napi::Number::New(cb.Env(), ms[i]));
+    return Napi::Value(out);
+  });
+}
+
 }  // namespace
 
 cuda::CudaSection cudaSectionFromJs(const Napi::Value& value, const std::string& what) {
@@ -138,6 +154,7 @@ void addCudaExports(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaDevices", Napi::Function::New(env, cudaDevices, "cudaDevices"));
   exports.Set("nvrtcInfo", Napi::Function::New(env, nvrtcInfo, "nvrtcInfo"));
   exports.Set("cudaCompile", Napi::Function::New(env, cudaCompile, "cudaCompile"));
+  exports.Set("cudaTimeLaunches", Napi::Function::New(env, cudaTimeLaunches, "cudaTimeLaunches"));
 }
 
 }  // namespace kiln::js

@@ -5,6 +5,10 @@
 //   Never throws: a machine without a driver answers available: false with the
 //   reason ("no CUDA driver (libcuda.so.1 not found)").
 // nvrtcInfo(): {available, reason?, version?}                              [sync]
+// cudaTimeLaunches(plan: Uint8Array, repeats: number): number[]          [sync]
+//   Loads a CUDA plan, runs it `repeats` times launch by launch, and returns
+//   each launch's mean GPU milliseconds (autotuning). Throws KILN_PLAN_*,
+//   KILN_CUDA.
 // cudaCompile(source: string, arch: number, name: string, options?: string[])
 //   : {cubin: Uint8Array, log: string}                                     [sync]
 //   NVRTC for sm_<arch>. Throws KILN_CUDA (no NVRTC), KILN_CUDA_COMPILE (with

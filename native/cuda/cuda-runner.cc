@@ -61,10 +61,38 @@ CudaRunner::~CudaRunner() { engine_.context().makeCurrentNoThrow(); }
 void CudaRunner::enqueue() {
   const Driver& d = requireDriver();
   for (const Copy& c : uploads_) KILN_CU(d.cuMemcpyHtoDAsync(c.device, c.host, c.bytes, stream_.get()));
-  for (Launch& l : launches_)
-    KILN_CU(d.cuLaunchKernel(l.function, l.grid[0], l.grid[1], l.grid[2], l.block[0], l.block[1], l.block[2],
-                             l.sharedBytes, stream_.get(), l.params.data(), nullptr));
+  for (Launch& l : launches_) launch(l);
   for (const Copy& c : downloads_) KILN_CU(d.cuMemcpyDtoHAsync(c.host, c.device, c.bytes, stream_.get()));
+}
+
+void CudaRunner::launch(Launch& l) {
+  KILN_CU(requireDriver().cuLaunchKernel(l.function, l.grid[0], l.grid[1], l.grid[2], l.block[0], l.block[1], l.block[2],
+                                         l.sharedBytes, stream_.get(), l.params.data(), nullptr));
+}
+
+std::vector<double> CudaRunner::profileLaunches(int repeats) {
+  const Driver& d = requireDriver();
+  engine_.context().makeCurrent();
+  std::vector<Event> marks;
+  for (size_t i = 0; i <= launches_.size(); ++i) marks.push_back(createEvent());
+  enqueue();  // warm up: first-touch of memory and of the module's code
+  KILN_CU(d.cuStreamSynchronize(stream_.get()));
+  std::vector<double> total(launches_.size(), 0.0);
+  for (int r = 0; r < repeats; ++r) {
+    for (size_t i = 0; i < launches_.size(); ++i) {
+      KILN_CU(d.cuEventRecord(marks[i].get(), stream_.get()));
+      launch(launches_[i]);
+    }
+    KILN_CU(d.cuEventRecord(marks.back().get(), stream_.get()));
+    KILN_CU(d.cuStreamSynchronize(stream_.get()));
+    for (size_t i = 0; i < launches_.size(); ++i) {
+      float ms = 0;
+      KILN_CU(d.cuEventElapsedTime(&ms, marks[i].get(), marks[i + 1].get()));
+      total[i] += ms;
+    }
+  }
+  for (double& t : total) t /= repeats > 0 ? repeats : 1;
+  return total;
 }
 
 void CudaRunner::capture() {

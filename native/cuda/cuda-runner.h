@@ -30,6 +30,10 @@ class CudaRunner {
   // GPU time of the last run (first copy in to last copy out), from events.
   double lastGpuMs() const { return gpuMs_; }
   bool usesGraph() const { return useGraph_; }
+  // Mean GPU time of each launch over `repeats` runs, from an event before
+  // each launch (no graph): what the builder's autotuning compares. Inputs are
+  // whatever the staging holds; kernel time does not depend on the values.
+  std::vector<double> profileLaunches(int repeats);
 
  private:
   struct Copy {
@@ -44,6 +48,7 @@ class CudaRunner {
     std::vector<void*> params;        // &values[i], as cuLaunchKernel wants
   };
   void enqueue();
+  void launch(Launch& l);
   void capture();
 
   const CudaEngine& engine_;

@@ -22,6 +22,8 @@ export class BuilderConfig {
   cudaArch: string | undefined = undefined;
   /** CUDA: NVRTC (through the driver's toolkit), nvcc, or whichever is there (NVRTC first). */
   cudaCompiler: 'auto' | 'nvrtc' | 'nvcc' = 'auto';
+  /** CUDA: time every kernel tactic on the GPU and keep the fastest; default: at optLevel >= 3 when building for this machine's GPU. */
+  cudaAutotune: boolean | undefined = undefined;
   /** Custom passes, each run just before or after a named pass or stage of the pipeline. */
   readonly customPasses: PassInsertion[] = [];
 

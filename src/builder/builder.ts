@@ -67,7 +67,12 @@ export class Builder {
     const { plan, memory } = lowerToPlan(optimized, { kilnVersion: KILN_VERSION, buildDigest: config.digest() });
     if (config.target === 'cuda') {
       phase('CUDA code generation and compilation');
-      plan.cuda = buildCudaTarget(plan, native(), { device: config.device, arch: config.cudaArch, compiler: config.cudaCompiler });
+      // Level 3 and up time every tactic on the GPU; lower levels take each template's rule (deterministic plans).
+      const autotune = config.cudaAutotune ?? config.optLevel >= 3;
+      plan.cuda = buildCudaTarget(plan, native(), {
+        device: config.device, arch: config.cudaArch, compiler: config.cudaCompiler,
+        autotune, log: (m) => this.logger.info(m),
+      });
     }
     phase('serializing');
     const bytes = native().serializePlan(plan);

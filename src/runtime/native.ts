@@ -76,6 +76,8 @@ export interface NativeBinding {
   cudaDevices(): { available: boolean; reason?: string; driverVersion?: string; devices: CudaDeviceInfo[] };
   nvrtcInfo(): { available: boolean; reason?: string; version?: string };
   cudaCompile(source: string, arch: number, name: string, options?: string[]): { cubin: Uint8Array; log: string };
+  /** Mean GPU ms of each launch of a CUDA plan, launched one by one `repeats` times (autotuning). */
+  cudaTimeLaunches(plan: Uint8Array, repeats: number): number[];
 }
 
 let binding: NativeBinding | undefined;

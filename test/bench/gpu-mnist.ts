@@ -6,9 +6,10 @@
 // Usage: node gpu-mnist.mjs [repoRoot]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Builder, Runtime } from '../../src/index.js';
+import { Builder, Logger, Runtime } from '../../src/index.js';
+import { native } from '../../src/runtime/native.js';
 import { INPUT, defineMnistNetwork } from '../../samples/mnist/network.js';
-import { buildCuda, checkKernelNets, checkMnist, checkTargetRefusal, gpuUnavailable, mnistAssets, pixels } from '../gpu/gpu-checks.js';
+import { buildCuda, checkKernelNets, checkMnist, checkTactics, checkTargetRefusal, gpuUnavailable, mnistAssets, pixels } from '../gpu/gpu-checks.js';
 import { quiet } from '../gpu/helpers.js';
 
 const root = process.argv[2] ?? process.cwd();
@@ -35,35 +36,53 @@ async function time(plan: Uint8Array, batch: number, runs: number, graph: boolea
 
 async function main(): Promise<number> {
   const why = gpuUnavailable();
-  const report: Record<string, unknown> = { devices: Runtime.cudaDevices(), nvrtc: (await import('../../src/runtime/native.js')).native().nvrtcInfo() };
+  const report: Record<string, unknown> = { devices: Runtime.cudaDevices(), nvrtc: native().nvrtcInfo() };
   console.log(JSON.stringify(report, null, 1));
   if (why) {
     console.log(`no GPU: ${why}`);
     return 1;
   }
-  const checks = [...await checkKernelNets(), ...await checkMnist(root), checkTargetRefusal(root, 'sm_80')];
+  const checks = [...await checkKernelNets(), ...await checkTactics(), ...await checkMnist(root), checkTargetRefusal(root, 'sm_80')];
   for (const c of checks) console.log(`${c.ok ? 'PASS' : 'FAIL'} ${c.name}: ${c.detail}`);
   report.checks = checks;
 
   const a = mnistAssets(root);
   const timings: unknown[] = [];
+  const profiles: unknown[] = [];
+  // Autotuning's own report: every tactic's time per layer, from the builder's log.
+  const tuneLog: string[] = [];
+  const tuneLogger = new Logger('info', (_severity, message) => { if (message.startsWith('autotune')) tuneLog.push(message); });
   for (const batch of [1, 256]) {
     const net = defineMnistNetwork(a.weights, batch);
     let t0 = performance.now();
-    const gpuPlan = buildCuda(net);
+    const rulePlan = buildCuda(net, { autotune: false });
+    const ruleBuildMs = performance.now() - t0;
+    t0 = performance.now();
+    const gpuPlan = buildCuda(net, { autotune: true, logger: tuneLogger });
     const buildMs = performance.now() - t0;
     t0 = performance.now();
     const cpuPlan = new Builder(quiet).buildSerializedNetwork(net);
     const cpuBuildMs = performance.now() - t0;
     const runs = batch === 1 ? 1000 : 200;
     const rows = [
-      { engine: 'kiln cuda graph', buildMs, ...(await time(gpuPlan, batch, runs, true)) },
-      { engine: 'kiln cuda launches', buildMs, ...(await time(gpuPlan, batch, runs, false)) },
+      { engine: 'kiln cuda graph (autotuned)', buildMs, ...(await time(gpuPlan, batch, runs, true)) },
+      { engine: 'kiln cuda launches (autotuned)', buildMs, ...(await time(gpuPlan, batch, runs, false)) },
+      { engine: 'kiln cuda graph (rule tiles)', buildMs: ruleBuildMs, ...(await time(rulePlan, batch, runs, true)) },
       { engine: 'kiln cpu', buildMs: cpuBuildMs, ...(await time(cpuPlan, batch, batch === 1 ? 500 : 30, false)) },
     ];
     for (const r of rows) console.log(JSON.stringify(r));
     timings.push(...rows);
+    for (const [kind, plan] of [['autotuned', gpuPlan], ['rule', rulePlan]] as const) {
+      const info = native().inspectPlan(plan);
+      const ms = native().cudaTimeLaunches(plan, 50);
+      const layers = info.cuda!.launches.map((l, i) => ({ layer: l.layer, function: l.function, grid: l.grid, block: l.block, us: +(ms[i]! * 1000).toFixed(2) }));
+      console.log(`per-launch GPU time, batch ${batch}, ${kind}: ${layers.map((l) => `${l.layer} ${l.us} us`).join(' | ')}`);
+      profiles.push({ batch, kind, layers });
+    }
   }
+  for (const l of tuneLog) console.log(l);
+  report.autotune = tuneLog;
+  report.profiles = profiles;
   report.timings = timings;
   const out = process.env.OUT ?? join(root, 'bench-results');
   mkdirSync(out, { recursive: true });

@@ -12,14 +12,14 @@ import { INPUT, OUTPUT, defineMnistNetwork } from '../../samples/mnist/network.j
 import { emulatePlan, hasGxx } from './emulate.js';
 import { mnistAssets, pixels } from './gpu-checks.js';
 import { compareF32, lowerNetwork } from './helpers.js';
-import { kernelNets } from './kernel-nets.js';
+import { kernelNets, tacticNet } from './kernel-nets.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-function emulateAndCompare(net: Network, inputs: Record<string, Tensor>, rtol = 1e-4): void {
+function emulateAndCompare(net: Network, inputs: Record<string, Tensor>, rtol = 1e-4, tactic?: string): void {
   const plan = lowerNetwork(net);
   const given = new Map(plan.inputs.map((t) => [t, new Uint8Array((inputs[plan.tensors[t]!.name]!.data as Float32Array).slice().buffer)]));
-  const outs = emulatePlan(plan, emitCuda(plan), given);
+  const outs = emulatePlan(plan, emitCuda(plan, { tactics: plan.layers.map(() => tactic) }), given);
   const expected = interpret(net.graph, inputs);
   plan.outputs.forEach((t, i) => {
     const name = plan.tensors[t]!.name;
@@ -29,6 +29,12 @@ function emulateAndCompare(net: Network, inputs: Record<string, Tensor>, rtol = 
 
 describe.skipIf(!hasGxx())('CUDA kernels under the CPU emulator equal the interpreter', () => {
   it.each(kernelNets().map((k) => [k.name, k] as const))('%s', (_, k) => emulateAndCompare(k.net, k.inputs), 120_000);
+
+  // The rule picks short, small and skinny above; the larger tiles are forced here.
+  it.each(['square', 'wide', 'tall'])('conv and gemm with the %s tile', (tactic) => {
+    const k = tacticNet();
+    emulateAndCompare(k.net, k.inputs, 1e-4, tactic);
+  }, 120_000);
 
   it('SampleMNIST, batch 2', () => {
     const a = mnistAssets(root);

@@ -3,12 +3,15 @@
 // every kernel network and SampleMNIST built for 'cuda', run on the device and
 // compared with the interpreter and PyTorch. No test framework in here.
 import { join } from 'node:path';
-import { Builder, Runtime, type Network, type WeightTensor } from '../../src/index.js';
+import { Builder, Runtime, type Logger, type Network, type WeightTensor } from '../../src/index.js';
 import { interpret, type Tensor } from '../../src/interpret/index.js';
 import { loadNpy, loadSafetensors } from '../../src/io/index.js';
 import { INPUT, OUTPUT, defineMnistNetwork } from '../../samples/mnist/network.js';
-import { compareF32, quiet } from './helpers.js';
-import { kernelNets } from './kernel-nets.js';
+import { emitCuda } from '../../codegen/cuda/index.js';
+import { TILE_NAMES } from '../../codegen/cuda/kernels/gemm-tile.js';
+import { native } from '../../src/runtime/native.js';
+import { compareF32, lowerNetwork, quiet } from './helpers.js';
+import { kernelNets, tacticNet, type KernelNet } from './kernel-nets.js';
 
 export interface CheckResult {
   name: string;
@@ -24,12 +27,13 @@ export function gpuUnavailable(): string | undefined {
   return undefined;
 }
 
-export function buildCuda(net: Network, options: { arch?: string; compiler?: 'auto' | 'nvrtc' | 'nvcc' } = {}): Uint8Array {
-  const builder = new Builder(quiet);
+export function buildCuda(net: Network, options: { arch?: string; compiler?: 'auto' | 'nvrtc' | 'nvcc'; autotune?: boolean; logger?: Logger } = {}): Uint8Array {
+  const builder = new Builder(options.logger ?? quiet);
   const config = builder.createBuilderConfig();
   config.target = 'cuda';
   config.cudaArch = options.arch;
   config.cudaCompiler = options.compiler ?? 'auto';
+  config.cudaAutotune = options.autotune;
   return builder.buildSerializedNetwork(net, config);
 }
 
@@ -46,6 +50,28 @@ export async function checkKernelNets(): Promise<CheckResult[]> {
     for (const name of k.net.graph.outputs) {
       const bad = compareF32(out[name]!.data as Float32Array, expected[name]!.data as Float32Array);
       results.push({ name: `${k.name}.${name}`, ok: !bad, detail: bad ?? 'matches the interpreter' });
+    }
+  }
+  return results;
+}
+
+/** Every gemm/conv tactic forced in turn (autotuning may pick any of them). */
+export async function checkTactics(): Promise<CheckResult[]> {
+  const n = native();
+  const arch = n.cudaDevices().devices[0]!.arch;
+  const results: CheckResult[] = [];
+  const nets: KernelNet[] = [tacticNet(), kernelNets().find((k) => k.name === 'gemms')!];
+  for (const k of nets) {
+    const expected = interpret(k.net.graph, k.inputs);
+    for (const tactic of ['skinny', ...TILE_NAMES]) {
+      const plan = lowerNetwork(k.net);
+      const program = emitCuda(plan, { tactics: plan.layers.map(() => tactic) });
+      plan.cuda = { arch, compiler: 'nvrtc', cubin: n.cudaCompile(program.source, arch, `${k.name}-${tactic}.cu`).cubin, launches: program.launches };
+      const out = await runEngine(n.serializePlan(plan), k.inputs);
+      for (const name of k.net.graph.outputs) {
+        const bad = compareF32(out[name]!.data as Float32Array, expected[name]!.data as Float32Array);
+        results.push({ name: `${k.name}.${name} with tactic ${tactic}`, ok: !bad, detail: bad ?? 'matches the interpreter' });
+      }
     }
   }
   return results;

@@ -5,8 +5,15 @@
 // ever exists. Groups run on blockIdx.z. 1-D runs as 2-D with height 1.
 import { CUDA_DIALECT as D } from '../dialect.js';
 import { activation, indexType, numel, renderKernel } from '../render.js';
-import { cudaTemplate, requireF32, unsupported } from '../template.js';
-import { chooseTile, renderTile, tileSharedBytes, tileThreads } from './gemm-tile.js';
+import { cudaTemplate, requireF32, unsupported, type KernelCtx } from '../template.js';
+import { renderTile, tileOf, tileSharedBytes, tileTactics, tileThreads } from './gemm-tile.js';
+
+/** M, N and groups of the implicit GEMM, for the tactic list. */
+function gemmShape(ctx: KernelCtx): [number, number, number] {
+  const ns = ctx.layer.ints[0]!, G = ctx.layer.ints[1]!;
+  const y = ctx.outs[0]!;
+  return [y.shape[1]! / G, y.shape[0]! * numel(y.shape.slice(2, 2 + ns)), G];
+}
 
 cudaTemplate(['conv'], (ctx) => {
   requireF32(ctx, [...ctx.ins, ...ctx.outs]);
@@ -37,7 +44,7 @@ cudaTemplate(['conv'], (ctx) => {
     `  return (h >= 0 && h < ${H} && w >= 0 && w < ${W}) ? xg[(b * ${C} + ci) * ${H * W} + h * ${W} + w] : 0.f;`,
     '}',
   ].join('\n');
-  const t = chooseTile(M, N, G, ctx.multiprocessors);
+  const t = tileOf(ctx.tactic, M, N, G, ctx.multiprocessors);
   const body = renderTile(t, {
     I, M, N, K,
     setup: `const int g = ${D.block.z};\nconst float* wg = w + (${I})g * ${MG * K};\nconst float* xg = x + (${I})g * ${CG * H * W};`,
@@ -59,4 +66,4 @@ cudaTemplate(['conv'], (ctx) => {
     sharedBytes: 0,
     args: [...ctx.layer.inputs, ...ctx.layer.outputs],
   }];
-});
+}, (ctx) => tileTactics(...gemmShape(ctx), ctx.multiprocessors));

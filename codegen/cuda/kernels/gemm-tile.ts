@@ -19,6 +19,9 @@ export interface TileShape {
 
 export const TILES = {
   square: { bm: 64, bn: 64, bk: 16, tm: 4, tn: 4 },
+  /** Bigger register tiles for large problems: more FMAs per shared load. */
+  wide: { bm: 64, bn: 128, bk: 16, tm: 4, tn: 8 },
+  tall: { bm: 128, bn: 64, bk: 16, tm: 8, tn: 4 },
   /** Few output rows (LeNet's 20 and 50 channels): less waste along M. */
   short: { bm: 32, bn: 64, bk: 16, tm: 2, tn: 4 },
   /** Small problems: more, smaller blocks to fill the multiprocessors. */
@@ -28,11 +31,24 @@ export const TILES = {
 export const tileThreads = (t: TileShape) => (t.bm / t.tm) * (t.bn / t.tn);
 export const tileSharedBytes = (t: TileShape) => 4 * t.bk * (t.bm + 1 + t.bn + 1);
 
-/** Picks a tile: `short` for M <= 32, `small` when `square` would leave SMs idle. */
-export function chooseTile(m: number, n: number, batch: number, multiprocessors: number): TileShape {
-  if (m <= 32) return TILES.short;
+export type TileName = keyof typeof TILES;
+export const TILE_NAMES = Object.keys(TILES) as TileName[];
+
+/** The rule without timing: `short` for M <= 32, `small` when `square` would leave SMs idle. */
+export function chooseTileName(m: number, n: number, batch: number, multiprocessors: number): TileName {
+  if (m <= 32) return 'short';
   const blocks = Math.ceil(m / 64) * Math.ceil(n / 64) * batch;
-  return blocks < 2 * multiprocessors ? TILES.small : TILES.square;
+  return blocks < 2 * multiprocessors ? 'small' : 'square';
+}
+
+/** The rule's tile first, then the others: the candidates autotuning times. */
+export function tileTactics(m: number, n: number, batch: number, multiprocessors: number): string[] {
+  const first = chooseTileName(m, n, batch, multiprocessors);
+  return [first, ...TILE_NAMES.filter((t) => t !== first)];
+}
+
+export function tileOf(tactic: string | undefined, m: number, n: number, batch: number, multiprocessors: number): TileShape {
+  return TILES[(tactic as TileName | undefined) ?? chooseTileName(m, n, batch, multiprocessors)] ?? TILES[chooseTileName(m, n, batch, multiprocessors)];
 }
 
 export interface TileCode {

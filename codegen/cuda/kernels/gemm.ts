@@ -6,7 +6,7 @@
 import { CUDA_DIALECT as D } from '../dialect.js';
 import { activation, broadcastStrides, gatherIndex, indexType, numel, renderKernel } from '../render.js';
 import { cudaTemplate, requireF32, unsupported, type KernelCtx } from '../template.js';
-import { chooseTile, renderTile, tileSharedBytes, tileThreads } from './gemm-tile.js';
+import { renderTile, tileOf, tileSharedBytes, tileTactics, tileThreads } from './gemm-tile.js';
 
 const SKINNY_ROWS = 8;
 const SKINNY_WARPS = 8;
@@ -88,11 +88,12 @@ cudaTemplate(['gemm'], (ctx) => {
   const p = parts(ctx);
   const params = [{ name: 'a', type: 'float' }, { name: 'b', type: 'float' }, ...(ctx.ins.length === 3 ? [{ name: 'bias', type: 'float' }] : []), { name: 'y', type: 'float', out: true }];
   const args = [...ctx.layer.inputs, ...ctx.layer.outputs];
-  if (p.M <= SKINNY_ROWS) {
+  // Skinny keeps M accumulators per lane, so it exists only for M <= 8.
+  if (p.M <= SKINNY_ROWS && (ctx.tactic === 'skinny' || ctx.tactic === undefined)) {
     const s = skinny(p);
     return [{ function: ctx.name, source: renderKernel(ctx.name, params, s.threads, true, s.body), grid: s.grid, block: [s.threads, 1, 1], sharedBytes: 0, args }];
   }
-  const t = chooseTile(p.M, p.N, p.batch, ctx.multiprocessors);
+  const t = tileOf(ctx.tactic, p.M, p.N, p.batch, ctx.multiprocessors);
   const body = renderTile(t, {
     I: p.I, M: p.M, N: p.N, K: p.K, setup: p.setup,
     loadA: p.loadA, aOrder: p.transA ? 'm' : 'k', loadB: p.loadB, bOrder: p.transB ? 'k' : 'n', store: p.store,
@@ -105,4 +106,8 @@ cudaTemplate(['gemm'], (ctx) => {
     sharedBytes: 0,
     args,
   }];
+}, (ctx) => {
+  const p = parts(ctx);
+  const tiles = tileTactics(p.M, p.N, p.batch, ctx.multiprocessors);
+  return p.M <= SKINNY_ROWS ? ['skinny', ...tiles] : tiles;
 });
