@@ -9,6 +9,7 @@ import './layout.js';
 import './matmul.js';
 import './movement.js';
 import './normalization.js';
+import './quantize.js';
 import './recurrent.js';
 import './reduce.js';
 import './resize.js';
