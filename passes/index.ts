@@ -10,6 +10,7 @@ export * from './fold-scale-into-conv.js';
 export * from './recognize-activations.js';
 export * from './fuse-epilogue.js';
 export * from './fuse-siblings.js';
+export * from './fuse-pointwise.js';
 export * from './plan-memory.js';
 export * from './pipeline.js';
 export * from './memory-report.js';

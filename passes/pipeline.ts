@@ -8,6 +8,7 @@ import { FoldConstants } from './fold-constants.js';
 import { FoldScaleIntoConv } from './fold-scale-into-conv.js';
 import { FuseEpilogues } from './fuse-epilogue.js';
 import { FuseSiblings } from './fuse-siblings.js';
+import { FusePointwise } from './fuse-pointwise.js';
 import { RecognizeActivations } from './recognize-activations.js';
 import type { Pass } from './pass.js';
 
@@ -57,6 +58,9 @@ export const DEFAULT_STAGES: readonly Stage[] = [
       // After epilogues, so siblings that end in the same activation merge with it;
       // one wide GEMM then reads the shared input once. Needs the target's Split.
       { pass: FuseSiblings, level: 4, creates: ['Split'] },
+      // Last: whatever elementwise layers no Conv/MatMul absorbed fuse into one
+      // Pointwise kernel per chain. Needs the target's Pointwise kernel.
+      { pass: FusePointwise, level: 5, creates: ['Pointwise'] },
     ],
   },
   {

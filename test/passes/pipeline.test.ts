@@ -22,6 +22,9 @@ describe('buildPipeline', () => {
     expect(passNames(buildPipeline({ optLevel: 4 }))).toEqual([
       'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'FoldScaleIntoConv', 'FuseEpilogues', 'FuseSiblings', 'EliminateDeadLayers',
     ]);
+    expect(passNames(buildPipeline({ optLevel: 5 }))).toEqual([
+      'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'FoldScaleIntoConv', 'FuseEpilogues', 'FuseSiblings', 'FusePointwise', 'EliminateDeadLayers',
+    ]);
     expect(buildPipeline().name).toBe('kiln-O3');
     expect(buildPipeline().items.map((s) => s.name)).toEqual(['simplify', 'fold', 'fuse', 'tidy']);
     for (let level = 1; level <= 5; level++) {

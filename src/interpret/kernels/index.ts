@@ -4,6 +4,7 @@ import { binaryKernels } from './binary.js';
 import { convKernels } from './conv.js';
 import { deconvKernels } from './deconv.js';
 import { elementwiseKernels } from './elementwise.js';
+import { fusedKernels } from './fused.js';
 import { matmulKernels } from './matmul.js';
 import { layoutKernels } from './layout.js';
 import { movementKernels } from './movement.js';
@@ -19,6 +20,7 @@ export const ALL_KERNELS: readonly KernelDef[] = [
   ...activationKernels,
   ...binaryKernels,
   ...elementwiseKernels,
+  ...fusedKernels,
   ...scaleKernels,
   ...convKernels,
   ...deconvKernels,

@@ -5,6 +5,7 @@ export * from './conv.js';
 export * from './deconv.js';
 export * from './recurrent.js';
 export * from './elementwise.js';
+export * from './fused.js';
 import './matmul.js';
 import './normalization.js';
 export * from './movement.js';
