@@ -96,8 +96,8 @@ export class NodeContext {
     return e;
   }
 
-  /** The known numeric elements of input i. */
-  ints(i: number, what: string): number[] {
+  /** The known numeric elements of input i (axes, pads, bounds, ...). */
+  numbers(i: number, what: string): number[] {
     const e = this.dims(i, what);
     if (e.some((d) => typeof d === 'string')) this.unsupported('data-dependent shape', `${what} (input ${i} '${this.inputName(i)}') depends on symbolic dims [${e.join(',')}]`);
     return e as number[];

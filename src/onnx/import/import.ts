@@ -6,7 +6,7 @@
 import { KilnError, ShapeError, type Graph } from '../../ir/index.js';
 import { OnnxError } from '../errors.js';
 import '../ops/index.js';
-import { onnxDTypeName } from '../proto/dtypes.js';
+import { kilnDType, onnxDTypeName } from '../proto/dtypes.js';
 import { decodeModel, readSource } from '../proto/decode.js';
 import { toNumber, type GraphProto, type ModelProto } from '../proto/messages.js';
 import { TensorDecodeError } from '../proto/tensor-data.js';
@@ -61,7 +61,7 @@ function addInputs(run: Run, graph: GraphProto, dims: Readonly<Record<string, nu
     try {
       const t = tensorTypeOf(vi.name, vi.type, () => `unk_${unknown++}`, dims);
       values.set(vi.name, { ...t, ir: vi.name });
-      g.addInput(vi.name, { dtype: tensorDType(t.dataType), shape: t.shape });
+      g.addInput(vi.name, { dtype: kilnDType(t.dataType)!, shape: t.shape });
       run.inputs.push({ name: vi.name, type: onnxDTypeName(t.dataType), shape: t.shape });
     } catch (e) {
       if (!(e instanceof Unsupported)) throw e;
@@ -71,11 +71,7 @@ function addInputs(run: Run, graph: GraphProto, dims: Readonly<Record<string, nu
   }
 }
 
-function tensorDType(code: number) {
-  return ({ 1: 'f32', 2: 'u8', 3: 'i8', 6: 'i32', 7: 'i64', 9: 'bool', 10: 'f16', 16: 'bf16' } as const)[code as 1]!;
-}
-
-/** Runs one node's importer; returns whether it was supported. */
+/** Runs one node's importer; an unsupported node is recorded and its outputs poisoned. */
 function importNode(run: Run, ctx: NodeContext): void {
   const { node, index } = ctx;
   const entry = (r: Unsupported): UnsupportedNode => ({

@@ -21,10 +21,10 @@ defineImporter('EyeLike', {
 
 defineImporter('OneHot', {
   import: (ctx) => {
-    const depth = ctx.ints(1, 'depth');
+    const depth = ctx.numbers(1, 'depth');
     if (depth.length !== 1) ctx.fail(`depth must hold one value, has ${depth.length}`);
     const n = Math.trunc(depth[0]!);
-    const values = ctx.ints(2, 'values');
+    const values = ctx.numbers(2, 'values');
     if (values.length !== 2) ctx.fail(`values must be [off, on], has ${values.length} elements`);
     const valueType = kilnDType(ctx.dataType(2)) ?? ctx.unsupported('dtype unsupported', `values are ${onnxDTypeName(ctx.dataType(2))}`);
     const shape = ctx.shape(0);

@@ -48,7 +48,7 @@ export function knownElementwise(ctx: NodeContext, outType: number, fn: (...xs: 
 
 /** Ints from input i (newer opsets) or from an attribute (older ones); undefined when neither is given. */
 export function intsInputOrAttr(ctx: NodeContext, i: number, attr: string, inputSince: number): number[] | undefined {
-  if (ctx.opset >= inputSince) return ctx.has(i) ? ctx.ints(i, attr) : undefined;
+  if (ctx.opset >= inputSince) return ctx.has(i) ? ctx.numbers(i, attr) : undefined;
   return ctx.attrs.ints(attr);
 }
 

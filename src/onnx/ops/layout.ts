@@ -44,8 +44,8 @@ defineImporter('Slice', {
 defineImporter('Slice', {
   sinceVersion: 10,
   import: (ctx) => {
-    const axes = ctx.has(3) ? ctx.ints(3, 'axes') : undefined;
-    const steps = ctx.has(4) ? ctx.ints(4, 'steps') : undefined;
+    const axes = ctx.has(3) ? ctx.numbers(3, 'axes') : undefined;
+    const steps = ctx.has(4) ? ctx.numbers(4, 'steps') : undefined;
     importSlice(ctx, ctx.dims(1, 'starts'), ctx.dims(2, 'ends'), axes, steps);
   },
 });
@@ -97,7 +97,7 @@ defineImporter('Expand', {
 });
 
 defineImporter('Tile', {
-  import: (ctx) => void ctx.emit('Tile', [ctx.value(0)], { repeats: ctx.ints(1, 'repeats') }, 0),
+  import: (ctx) => void ctx.emit('Tile', [ctx.value(0)], { repeats: ctx.numbers(1, 'repeats') }, 0),
 });
 
 function importPad(ctx: NodeContext, pads: number[], mode: string, value: number, axes: number[]): void {
@@ -112,9 +112,9 @@ defineImporter('Pad', {
 defineImporter('Pad', {
   sinceVersion: 11,
   import: (ctx) => {
-    const value = ctx.has(2) ? ctx.ints(2, 'constant_value')[0] ?? 0 : 0;
-    const axes = ctx.has(3) ? ctx.ints(3, 'axes') : [];
-    importPad(ctx, ctx.ints(1, 'pads'), ctx.attrs.string('mode', 'constant'), value, axes);
+    const value = ctx.has(2) ? ctx.numbers(2, 'constant_value')[0] ?? 0 : 0;
+    const axes = ctx.has(3) ? ctx.numbers(3, 'axes') : [];
+    importPad(ctx, ctx.numbers(1, 'pads'), ctx.attrs.string('mode', 'constant'), value, axes);
   },
 });
 
@@ -131,7 +131,7 @@ defineImporter('SpaceToDepth', {
 
 defineImporter('Trilu', {
   import: (ctx) => {
-    const k = ctx.has(1) ? ctx.ints(1, 'k')[0]! : 0;
+    const k = ctx.has(1) ? ctx.numbers(1, 'k')[0]! : 0;
     ctx.emit('Trilu', [ctx.value(0)], { upper: ctx.attrs.int('upper', 1) !== 0, k }, 0);
   },
 });

@@ -37,7 +37,7 @@ defineImporter('TopK', { import: (ctx) => importTopK(ctx, ctx.attrs.int('k') ?? 
 defineImporter('TopK', {
   sinceVersion: 10,
   import: (ctx) => {
-    const k = ctx.ints(1, 'K');
+    const k = ctx.numbers(1, 'K');
     if (k.length !== 1) ctx.fail(`K must hold one value, has ${k.length}`);
     importTopK(ctx, k[0]!);
   },
@@ -45,7 +45,7 @@ defineImporter('TopK', {
 
 defineImporter('CumSum', {
   import: (ctx) => {
-    const axis = ctx.ints(1, 'axis');
+    const axis = ctx.numbers(1, 'axis');
     if (axis.length !== 1) ctx.fail(`axis must be a scalar, has ${axis.length} values`);
     const attrs = { axis: axis[0]!, exclusive: ctx.attrs.int('exclusive', 0) !== 0, reverse: ctx.attrs.int('reverse', 0) !== 0 };
     ctx.emit('CumSum', [ctx.value(0)], attrs, 0);

@@ -25,8 +25,8 @@ defineImporter('Upsample', {
   sinceVersion: 7,
   import: (ctx) => importLegacy(ctx, ctx.attrs.floats('scales') ?? ctx.fail("attribute 'scales' is required")),
 });
-defineImporter('Upsample', { sinceVersion: 9, import: (ctx) => importLegacy(ctx, ctx.ints(1, 'scales')) });
-defineImporter('Resize', { sinceVersion: 10, import: (ctx) => importLegacy(ctx, ctx.ints(1, 'scales')) });
+defineImporter('Upsample', { sinceVersion: 9, import: (ctx) => importLegacy(ctx, ctx.numbers(1, 'scales')) });
+defineImporter('Resize', { sinceVersion: 10, import: (ctx) => importLegacy(ctx, ctx.numbers(1, 'scales')) });
 
 defineImporter('Resize', {
   sinceVersion: 11,
@@ -38,7 +38,7 @@ defineImporter('Resize', {
     const nearest = ctx.attrs.string('nearest_mode', 'round_prefer_floor');
     if (!(NEAREST_MODES as readonly string[]).includes(nearest)) ctx.badAttr('nearest_mode', nearest);
     if (ctx.attrs.int('antialias', 0) !== 0) ctx.badAttr('antialias', 1);
-    const given = (i: number, what: string) => (ctx.has(i) ? ctx.ints(i, what) : []);
+    const given = (i: number, what: string) => (ctx.has(i) ? ctx.numbers(i, what) : []);
     const policy = ctx.attrs.string('keep_aspect_ratio_policy', 'stretch');
     emitResize(ctx, {
       mode,

@@ -64,7 +64,7 @@ function fillValue(ctx: NodeContext): { dataType: number; value: number | bigint
 
 defineImporter('ConstantOfShape', {
   import: (ctx) => {
-    const shape = ctx.ints(0, 'shape');
+    const shape = ctx.numbers(0, 'shape');
     const { dataType, value } = fillValue(ctx);
     const info = ONNX_DTYPES[dataType];
     if (!info?.array) return ctx.unsupported('dtype unsupported', `value is ${onnxDTypeName(dataType)}`);
@@ -77,7 +77,7 @@ defineImporter('ConstantOfShape', {
 defineImporter('Range', {
   import: (ctx) => {
     const [start, limit, delta] = [0, 1, 2].map((i) => {
-      const v = ctx.ints(i, ['start', 'limit', 'delta'][i]!);
+      const v = ctx.numbers(i, ['start', 'limit', 'delta'][i]!);
       if (v.length !== 1) ctx.fail(`input ${i} must be a scalar`);
       return v[0]!;
     });
@@ -126,7 +126,7 @@ defineImporter('Dropout', {
 defineImporter('Dropout', {
   sinceVersion: 12,
   import: (ctx) => {
-    const training = ctx.has(2) ? ctx.ints(2, 'training_mode')[0] !== 0 : false;
-    importDropout(ctx, training, () => (ctx.has(1) ? ctx.ints(1, 'ratio')[0]! : 0.5));
+    const training = ctx.has(2) ? ctx.numbers(2, 'training_mode')[0] !== 0 : false;
+    importDropout(ctx, training, () => (ctx.has(1) ? ctx.numbers(1, 'ratio')[0]! : 0.5));
   },
 });
