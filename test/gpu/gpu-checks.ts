@@ -63,7 +63,7 @@ export async function checkTactics(): Promise<CheckResult[]> {
   const nets: KernelNet[] = [tacticNet(), kernelNets().find((k) => k.name === 'gemms')!];
   for (const k of nets) {
     const expected = interpret(k.net.graph, k.inputs);
-    for (const tactic of ['skinny', ...TILE_NAMES]) {
+    for (const tactic of ['skinny', 'dot', 'direct', ...TILE_NAMES]) {
       const plan = lowerNetwork(k.net);
       const program = emitCuda(plan, { tactics: plan.layers.map(() => tactic) });
       plan.cuda = { arch, compiler: 'nvrtc', cubin: n.cudaCompile(program.source, arch, `${k.name}-${tactic}.cu`).cubin, launches: program.launches };

@@ -72,11 +72,12 @@ function gemms(): KernelNet {
   return { name: 'gemms', net, inputs: { a: a.tensor, b: b.tensor, at: at.tensor, bt: bt.tensor, v: v.tensor } };
 }
 
-/** A conv and two gemms small enough to emulate once per forced tile tactic. */
+/** Two convs and two gemms small enough to emulate once per forced tactic. */
 export function tacticNet(): KernelNet {
   const net = new Network({ name: 'tactics' });
   const x = input(net, 'x', [2, 4, 7, 6], 41), a = input(net, 'a', [2, 1, 70, 19], 42), b = input(net, 'b', [3, 75, 19], 43);
   net.markOutput(x.t.conv({ name: 'tconv', outChannels: 70, kernel: [3, 2], groups: 2, padding: [1, 0], dilations: [2, 1], weights: weights(44, 70 * 2 * 6), bias: weights(45, 70) }), 'conv');
+  net.markOutput(x.t.conv({ name: 'tconv2', outChannels: 6, kernel: [3, 2], groups: 2, strides: [2, 1], padding: [1, 1], weights: weights(47, 6 * 2 * 6), bias: weights(48, 6) }).tanh('ttanh'), 'conv2');
   net.markOutput(a.t.matmul(b.t, { name: 'tmm', transB: true }).silu('tsilu'), 'mm');
   const c = input(net, 'c', [2, 1, 19, 70], 46);
   net.markOutput(c.t.matmul(b.t, { name: 'tmmT', transA: true, transB: true }), 'mmT');

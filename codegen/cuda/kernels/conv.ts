@@ -3,10 +3,18 @@
 // times the im2col matrix of the input, whose elements a small device function
 // gathers straight from the image while the tile is staged, so no im2col buffer
 // ever exists. Groups run on blockIdx.z. 1-D runs as 2-D with height 1.
+// A second tactic, "direct", fits small filters with few output channels (LeNet's
+// first layer: 25 taps, 20 channels): a thread per output position keeps every
+// channel's sum in registers and reads the group's weights from shared memory, so
+// each input tap is gathered once for all channels and no tile is padded.
 import { CUDA_DIALECT as D } from '../dialect.js';
 import { activation, indexType, numel, renderKernel } from '../render.js';
 import { cudaTemplate, requireF32, unsupported, type KernelCtx } from '../template.js';
 import { renderTile, tileOf, tileSharedBytes, tileTactics, tileThreads } from './gemm-tile.js';
+
+const DIRECT_THREADS = 256;
+/** Direct conv keeps M sums in registers and M x K weights in shared memory. */
+const directFits = (m: number, k: number) => m <= 32 && k <= 256;
 
 /** M, N and groups of the implicit GEMM, for the tactic list. */
 function gemmShape(ctx: KernelCtx): [number, number, number] {
@@ -44,20 +52,55 @@ cudaTemplate(['conv'], (ctx) => {
     `  return (h >= 0 && h < ${H} && w >= 0 && w < ${W}) ? xg[(b * ${C} + ci) * ${H * W} + h * ${W} + w] : 0.f;`,
     '}',
   ].join('\n');
+  const params = [{ name: 'x', type: 'float' }, { name: 'w', type: 'float' }, ...(hasBias ? [{ name: 'bias', type: 'float' }] : []), { name: 'y', type: 'float', out: true }];
+  const epilogue = (co: string) => [
+    hasBias ? `v += bias[${co}];` : '',
+    activation(act, 'v', alpha, beta),
+    `y[(b * ${CO} + ${co}) * ${OH * OW} + p] = v;`,
+  ].filter(Boolean).join('\n');
+  if (ctx.tactic === 'direct' && directFits(M, K)) {
+    const body = [
+      `${D.shared} float ws[${M * K}];`,
+      `const int g = ${D.block.z};`,
+      `for (int e = ${D.thread}; e < ${M * K}; e += ${DIRECT_THREADS}) ws[e] = w[(${I})g * ${M * K} + e];`,
+      D.barrier,
+      `const ${I} n = (${I})${D.block.x} * ${DIRECT_THREADS} + ${D.thread};`,
+      `if (n >= ${N}) return;`,
+      `const float* xg = x + (${I})g * ${CG * H * W};`,
+      `float acc[${M}];`,
+      `${D.unroll}`,
+      `for (int c = 0; c < ${M}; ++c) acc[c] = 0.f;`,
+      K <= 64 ? `${D.unroll}` : '',
+      `for (int k = 0; k < ${K}; ++k) {`,
+      `  const float xv = ${gather}(xg, k, n);`,
+      `  ${D.unroll}`,
+      `  for (int c = 0; c < ${M}; ++c) acc[c] = fmaf(ws[c * ${K} + k], xv, acc[c]);`,
+      '}',
+      `const ${I} b = n / ${OH * OW}, p = n % ${OH * OW};`,
+      `${D.unroll}`,
+      `for (int c = 0; c < ${M}; ++c) {`,
+      '  float v = acc[c];',
+      `  const ${I} co = (${I})g * ${MG} + c;`,
+      `  ${epilogue('co').replace(/\n/g, '\n  ')}`,
+      '}',
+    ].filter(Boolean).join('\n');
+    return [{
+      function: ctx.name,
+      source: `${helper}\n\n// direct conv: ${M} channels x ${K} taps per thread\n${renderKernel(ctx.name, params, DIRECT_THREADS, true, body)}`,
+      grid: [Math.ceil(N / DIRECT_THREADS), 1, G],
+      block: [DIRECT_THREADS, 1, 1],
+      sharedBytes: 0,
+      args: [...ctx.layer.inputs, ...ctx.layer.outputs],
+    }];
+  }
   const t = tileOf(ctx.tactic, M, N, G, ctx.multiprocessors);
   const body = renderTile(t, {
     I, M, N, K,
     setup: `const int g = ${D.block.z};\nconst float* wg = w + (${I})g * ${MG * K};\nconst float* xg = x + (${I})g * ${CG * H * W};`,
     loadA: `wg[m * ${K} + k]`, aOrder: 'k',
     loadB: `${gather}(xg, k, n)`, bOrder: 'n',
-    store: [
-      `const ${I} co = (${I})g * ${MG} + m, b = n / ${OH * OW}, p = n % ${OH * OW};`,
-      hasBias ? 'v += bias[co];' : '',
-      activation(act, 'v', alpha, beta),
-      `y[(b * ${CO} + co) * ${OH * OW} + p] = v;`,
-    ].filter(Boolean).join('\n'),
+    store: `const ${I} co = (${I})g * ${MG} + m, b = n / ${OH * OW}, p = n % ${OH * OW};\n${epilogue('co')}`,
   });
-  const params = [{ name: 'x', type: 'float' }, { name: 'w', type: 'float' }, ...(hasBias ? [{ name: 'bias', type: 'float' }] : []), { name: 'y', type: 'float', out: true }];
   return [{
     function: ctx.name,
     source: `${helper}\n\n// implicit GEMM M=${M} N=${N} K=${K} x ${G} groups; tile ${t.bm}x${t.bn}x${t.bk}, ${t.tm}x${t.tn} per thread (${tileSharedBytes(t)} B shared)\n${renderKernel(ctx.name, params, tileThreads(t), true, body)}`,
@@ -66,4 +109,8 @@ cudaTemplate(['conv'], (ctx) => {
     sharedBytes: 0,
     args: [...ctx.layer.inputs, ...ctx.layer.outputs],
   }];
-}, (ctx) => tileTactics(...gemmShape(ctx), ctx.multiprocessors));
+}, (ctx) => {
+  const [m, n, g] = gemmShape(ctx);
+  const w = ctx.ins[1]!;
+  return [...tileTactics(m, n, g, ctx.multiprocessors), ...(directFits(m, numel(w.shape.slice(1))) ? ['direct'] : [])];
+});

@@ -1,8 +1,10 @@
 // gemm (matmul): y[..., M, N] = act(op(a) op(b) + bias), leading dims broadcast
-// numpy-style, one batch entry per blockIdx.z. Two tactics: the shared-memory tile
-// (gemm-tile.ts) and, for M <= 8 (fully connected layers at small batch), a
-// "skinny" kernel with one warp per output column that streams the weights once
-// with coalesced K-contiguous reads and reduces with shuffles.
+// numpy-style, one batch entry per blockIdx.z. Tactics: the shared-memory tiles
+// (gemm-tile.ts); for M <= 8 (fully connected layers at small batch) "skinny", one
+// warp per output column streaming the weights once with coalesced K-contiguous
+// reads; and, when both operands are K-contiguous (a row-major, b transposed, as
+// in fully connected layers), "dot", one warp per output element, which keeps
+// every SM busy when M x N is small but K is long (a classifier head at batch 256).
 import { CUDA_DIALECT as D } from '../dialect.js';
 import { activation, broadcastStrides, gatherIndex, indexType, numel, renderKernel } from '../render.js';
 import { cudaTemplate, requireF32, unsupported, type KernelCtx } from '../template.js';
@@ -83,6 +85,24 @@ function skinny(p: GemmParts): { body: string; threads: number; grid: [number, n
   return { body, threads: 32 * SKINNY_WARPS, grid: [Math.ceil(p.N / SKINNY_WARPS), 1, p.batch] };
 }
 
+function dot(p: GemmParts): { body: string; threads: number; grid: [number, number, number] } {
+  const body = [
+    `const int lane = ${D.thread} & 31;`,
+    `const ${p.I} w = (${p.I})${D.block.x} * ${SKINNY_WARPS} + (${D.thread} >> 5);`,
+    `if (w >= ${p.M * p.N}) return;  // whole warps leave together`,
+    `const ${p.I} m = w / ${p.N}, n = w % ${p.N};`,
+    p.setup,
+    'float acc = 0.f;',
+    `for (${p.I} k = lane; k < ${p.K}; k += 32) acc = fmaf(${p.loadA}, ${p.loadB}, acc);`,
+    `${D.unroll}`,
+    `for (int o = 16; o > 0; o >>= 1) acc += ${D.shuffleXor('acc', 'o')};`,
+    'if (lane != 0) return;',
+    'float v = acc;',
+    p.store,
+  ].join('\n');
+  return { body, threads: 32 * SKINNY_WARPS, grid: [Math.ceil((p.M * p.N) / SKINNY_WARPS), 1, p.batch] };
+}
+
 cudaTemplate(['gemm'], (ctx) => {
   requireF32(ctx, [...ctx.ins, ...ctx.outs]);
   const p = parts(ctx);
@@ -91,6 +111,10 @@ cudaTemplate(['gemm'], (ctx) => {
   // Skinny keeps M accumulators per lane, so it exists only for M <= 8.
   if (p.M <= SKINNY_ROWS && (ctx.tactic === 'skinny' || ctx.tactic === undefined)) {
     const s = skinny(p);
+    return [{ function: ctx.name, source: renderKernel(ctx.name, params, s.threads, true, s.body), grid: s.grid, block: [s.threads, 1, 1], sharedBytes: 0, args }];
+  }
+  if (ctx.tactic === 'dot' && !p.transA && p.transB) {
+    const s = dot(p);
     return [{ function: ctx.name, source: renderKernel(ctx.name, params, s.threads, true, s.body), grid: s.grid, block: [s.threads, 1, 1], sharedBytes: 0, args }];
   }
   const t = tileOf(ctx.tactic, p.M, p.N, p.batch, ctx.multiprocessors);
@@ -109,5 +133,5 @@ cudaTemplate(['gemm'], (ctx) => {
 }, (ctx) => {
   const p = parts(ctx);
   const tiles = tileTactics(p.M, p.N, p.batch, ctx.multiprocessors);
-  return p.M <= SKINNY_ROWS ? ['skinny', ...tiles] : tiles;
+  return [...(p.M <= SKINNY_ROWS ? ['skinny'] : []), ...tiles, ...(!p.transA && p.transB ? ['dot'] : [])];
 });
