@@ -75,19 +75,25 @@ class GatherElementsOp final : public LayerOp {
       : s_(std::move(s)), dims_(std::move(dims)), dataStrides_(std::move(dataStrides)), axis_(axis) {}
 
   void run(const RunContext& ctx) const override {
-    switch (s_.elemSize) {
-      case 1: return runAs<uint8_t>(ctx);
-      case 2: return runAs<uint16_t>(ctx);
-      case 4: return runAs<uint32_t>(ctx);
-      default: return runAs<uint64_t>(ctx);
-    }
+    if (s_.wide) return runIndexed<int64_t>(ctx);
+    return runIndexed<int32_t>(ctx);
   }
 
  private:
-  template <typename T>
+  template <typename I>
+  void runIndexed(const RunContext& ctx) const {
+    switch (s_.elemSize) {
+      case 1: return runAs<uint8_t, I>(ctx);
+      case 2: return runAs<uint16_t, I>(ctx);
+      case 4: return runAs<uint32_t, I>(ctx);
+      default: return runAs<uint64_t, I>(ctx);
+    }
+  }
+
+  template <typename T, typename I>
   void runAs(const RunContext& ctx) const {
     const T* data = ctx.data<const T>(s_.data);
-    const uint8_t* indices = ctx.data<const uint8_t>(s_.indices);
+    const I* indices = ctx.data<const I>(s_.indices);
     T* y = ctx.data<T>(s_.y);
     const size_t last = dims_.size() - 1;
     const int64_t inner = dims_[last];
@@ -108,7 +114,9 @@ class GatherElementsOp final : public LayerOp {
         const uint64_t first = row * static_cast<uint64_t>(inner);
         const int64_t step = axis_ == last ? 0 : dataStrides_[last];
         for (int64_t i = 0; i < inner; ++i) {
-          const int64_t k = checkedIndex(readIndex(indices, s_.wide, first + i), s_.axisDim, first + i, s_.layer, s_.where);
+          int64_t k = indices[first + i];
+          if (k < 0) k += s_.axisDim;
+          if (k < 0 || k >= s_.axisDim) checkedIndex(indices[first + i], s_.axisDim, first + i, s_.layer, s_.where);
           y[first + i] = data[base + i * step + k * axisStride];
         }
       }

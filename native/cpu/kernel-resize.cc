@@ -9,6 +9,7 @@
 // derives them. nearest copies elements of any dtype through index tables;
 // linear and cubic compute in f32 and interpolate the last two dims (every
 // other dim must map output to input one to one, as NCHW images do).
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -94,11 +95,36 @@ int64_t singleTap(const Taps& t, int64_t i) {
   return std::fabs(weight - 1) < 1e-6 ? found : -1;
 }
 
+// Horizontal interpolation of one input row: out[x] = sum_k w[k][x] * row[idx[k][x]].
+template <int K>
+void interpolateRow(float* out, const float* row, const int32_t* idx, const float* w, int64_t n) {
+  for (int64_t x = 0; x < n; ++x) {
+    float s = 0;
+    for (int k = 0; k < K; ++k) s += w[k * n + x] * row[idx[k * n + x]];
+    out[x] = s;
+  }
+}
+
 class ResizeOp final : public LayerOp {
  public:
   ResizeOp(uint32_t x, uint32_t y, size_t elemSize, Shape in, Shape out, std::vector<Taps> taps, bool interpolate)
       : x_(x), y_(y), elemSize_(elemSize), in_(std::move(in)), out_(std::move(out)), taps_(std::move(taps)),
-        interpolate_(interpolate), xs_(denseStrides(in_)) {}
+        interpolate_(interpolate), xs_(denseStrides(in_)) {
+    if (!interpolate_) return;
+    // The last dim's taps, tap-major, so a row interpolation streams them.
+    const Taps& t = taps_.back();
+    const int64_t n = out_.back();
+    hIndex_.resize(t.count * n);
+    hWeight_.resize(t.count * n);
+    for (int64_t x = 0; x < n; ++x)
+      for (int k = 0; k < t.count; ++k) {
+        hIndex_[k * n + x] = static_cast<int32_t>(t.index[x * t.count + k]);
+        hWeight_[k * n + x] = t.weight[x * t.count + k];
+      }
+    // A rank-1 resize has one (virtual) row of weight 1.
+    if (out_.size() == 1) rowTaps_.index = {0}, rowTaps_.weight = {1};
+    else rowTaps_ = taps_[out_.size() - 2];
+  }
 
   void run(const RunContext& ctx) const override {
     if (interpolate_) return runInterpolate(ctx);
@@ -111,7 +137,7 @@ class ResizeOp final : public LayerOp {
   }
 
  private:
-  // Element offset in x of output row `row` (all dims but the last `keep`).
+  // Element offset in x of output row `row` over the first `dims` dims, all plain lookups.
   int64_t rowSource(uint64_t row, size_t dims) const {
     int64_t src = 0;
     for (size_t d = dims; d-- > 0;) {
@@ -147,34 +173,60 @@ class ResizeOp final : public LayerOp {
     });
   }
 
+  // Separable: input rows are interpolated along the last dim once into a
+  // small cache (consecutive output rows share them when upsampling), then
+  // each output row is a weighted sum of cached rows.
   void runInterpolate(const RunContext& ctx) const {
     const float* x = ctx.data<const float>(x_);
     float* y = ctx.data<float>(y_);
     const size_t rank = out_.size();
-    const bool flat = rank == 1;  // a rank-1 resize has no row dim
-    const Taps& th = taps_[flat ? 0 : rank - 2];
-    const Taps& tw = taps_[rank - 1];
+    const bool flat = rank == 1;
     const int64_t outH = flat ? 1 : out_[rank - 2], outW = out_[rank - 1], inW = in_[rank - 1];
+    const int64_t inH = flat ? 1 : in_[rank - 2];
     const size_t planeDims = flat ? 0 : rank - 2;
     uint64_t planes = 1;
     for (size_t d = 0; d < planeDims; ++d) planes *= static_cast<uint64_t>(out_[d]);
+    const int hCount = taps_.back().count, vCount = flat ? 1 : rowTaps_.count;
+    constexpr int kSlots = 4;
     const size_t grain = outW >= 1024 ? 1 : static_cast<size_t>(1024 / outW);
     ctx.pool->parallelRanges(planes * static_cast<uint64_t>(outH), grain, [&](size_t b, size_t e) {
+      std::vector<float> cache(kSlots * static_cast<size_t>(outW));
+      int64_t keys[kSlots] = {-1, -1, -1, -1};
       for (size_t item = b; item < e; ++item) {
-        const int64_t oy = flat ? 0 : static_cast<int64_t>(item % static_cast<uint64_t>(outH));
-        const float* plane = x + rowSource(item / static_cast<uint64_t>(outH), planeDims);
-        float* out = y + item * static_cast<uint64_t>(outW);
-        for (int64_t ox = 0; ox < outW; ++ox) {
-          float s = 0;
-          for (int ky = 0; ky < (flat ? 1 : th.count); ++ky) {
-            const float wy = flat ? 1.f : th.weight[oy * th.count + ky];
-            const float* row = plane + (flat ? 0 : th.index[oy * th.count + ky] * inW);
-            float r = 0;
-            for (int kx = 0; kx < tw.count; ++kx) r += tw.weight[ox * tw.count + kx] * row[tw.index[ox * tw.count + kx]];
-            s += wy * r;
+        const uint64_t plane = item / static_cast<uint64_t>(outH);
+        const int64_t oy = static_cast<int64_t>(item % static_cast<uint64_t>(outH));
+        const float* source = x + rowSource(plane, planeDims);
+        const float* rows[kSlots];
+        float weights[kSlots];
+        int n = 0;
+        bool taken[kSlots] = {false, false, false, false};
+        for (int k = 0; k < vCount; ++k) {
+          const float w = rowTaps_.weight[oy * vCount + k];
+          if (w == 0) continue;
+          const int64_t iy = rowTaps_.index[oy * vCount + k], key = static_cast<int64_t>(plane) * inH + iy;
+          int slot = 0;
+          while (slot < kSlots && keys[slot] != key) ++slot;
+          if (slot == kSlots) {
+            slot = 0;
+            while (taken[slot]) ++slot;  // at most vCount <= kSlots rows are in use
+            keys[slot] = key;
+            const float* row = source + iy * inW;
+            float* h = cache.data() + slot * outW;
+            if (hCount == 2) interpolateRow<2>(h, row, hIndex_.data(), hWeight_.data(), outW);
+            else interpolateRow<4>(h, row, hIndex_.data(), hWeight_.data(), outW);
           }
-          out[ox] = s;
+          taken[slot] = true;
+          rows[n] = cache.data() + slot * outW;
+          weights[n++] = w;
         }
+        float* out = y + item * static_cast<uint64_t>(outW);
+        if (n == 0) {  // every weight zero (excludeOutside with nothing inside)
+          std::fill(out, out + outW, 0.f);
+          continue;
+        }
+        for (int64_t ox = 0; ox < outW; ++ox) out[ox] = weights[0] * rows[0][ox];
+        for (int k = 1; k < n; ++k)
+          for (int64_t ox = 0; ox < outW; ++ox) out[ox] += weights[k] * rows[k][ox];
       }
     });
   }
@@ -185,6 +237,9 @@ class ResizeOp final : public LayerOp {
   std::vector<Taps> taps_;
   bool interpolate_;
   std::vector<int64_t> xs_;
+  std::vector<int32_t> hIndex_;
+  std::vector<float> hWeight_;
+  Taps rowTaps_;
 };
 
 std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
@@ -203,6 +258,8 @@ std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
   c.intIn(3, 0, 1, "excludeOutside");
   if (mode != 0 && x.dtype != DType::f32)
     c.fail(cat("kernel resize interpolates (linear, cubic) f32 only; input ", LayerCheck::describe(x)));
+  if (mode != 0 && x.shape.back() >= (int64_t(1) << 31))
+    c.fail(cat("kernel resize interpolates rows of fewer than 2^31 elements; input ", LayerCheck::describe(x)));
   std::vector<Taps> taps;
   for (size_t d = 0; d < rank; ++d) {
     const double scale = c.floats()[1 + d];

@@ -61,6 +61,7 @@ describe('slice and split', () => {
   it('slice of a large tensor runs on every thread', async () => {
     const { net, x } = inputOf(mulberry32(1), 'f32', [64, 3, 97, 33]);
     net.markOutput(x.slice({ starts: [1, 90, 2], ends: [3, 1, 33], axes: [1, 2, 3], steps: [1, -3, 5] }), 'y');
+    net.markOutput(x.slice({ starts: [-1, 0], ends: [-1000, 1000], axes: [-1, 0], steps: [-1, 1] }), 'reversed');
     await check(net, randomInputs(net, mulberry32(2)), 'large slice');
   });
   it('split: several outputs, as horizontal fusion splits a merged conv', async () => {
@@ -232,6 +233,7 @@ describe('resize', () => {
     const { net, x } = inputOf(mulberry32(3), 'f32', [1, 16, 40, 56]);
     net.markOutput(x.resize({ scales: [1, 1, 2, 2], mode: 'linear' }), 'l');
     net.markOutput(x.resize({ scales: [1, 1, 2, 2] }), 'n');
+    net.markOutput(x.resize({ scales: [1, 1, 0.75, 1.5], mode: 'cubic' }), 'c');
     await check(net, randomInputs(net, mulberry32(4)), 'resize 2x', { rtol: 1e-4 });
   });
 });
