@@ -3,6 +3,8 @@
 // on every r: the output's row-major order is exactly that nesting.
 // expand: y = x broadcast (numpy rules, ranks aligned from the right) to y's
 // shape, any dtype. ints: none. The view has stride 0 on broadcast dims.
+// depthToSpace / spaceToDepth: the 6-d transposes of ONNX's definitions as
+// views (layouts in PLAN_FORMAT.md). All four are layout-view copies.
 #include <algorithm>
 #include <memory>
 
