@@ -11,6 +11,8 @@ export * from './recognize-activations.js';
 export * from './fuse-epilogue.js';
 export * from './fuse-siblings.js';
 export * from './fuse-pointwise.js';
+export * from './precision.js';
+export * from './assign-precision.js';
 export * from './plan-memory.js';
 export * from './pipeline.js';
 export * from './memory-report.js';

@@ -1,7 +1,9 @@
 // The default pipeline, read top to bottom like a table of contents: named stages,
 // each pass with the optimization level from which it runs and why it sits where it
 // does. Level 0 runs nothing; each level adds passes, 5 runs them all.
-import { applyInsertions, checkDisable, pipelineNames, sequential, type PassInsertion, type PipelineItem, type Sequential } from './manager.js';
+import { applyInsertions, checkDisable, insertBefore, pipelineNames, sequential, type PassInsertion, type PipelineItem, type Sequential } from './manager.js';
+import { assignPrecision } from './assign-precision.js';
+import type { PrecisionOptions } from './precision.js';
 import { EliminateDeadLayers } from './eliminate-dead-layers.js';
 import { EraseIdentities } from './erase-identities.js';
 import { FoldConstants } from './fold-constants.js';
@@ -81,6 +83,8 @@ export interface PipelineOptions {
   insert?: readonly PassInsertion[];
   /** Whether the target can run an op; passes that create ops it cannot run are left out. */
   supports?: (op: string) => boolean;
+  /** Lower precisions allowed (and per-layer constraints): adds a 'precision' stage before 'tidy'. */
+  precision?: PrecisionOptions;
 }
 
 export function buildPipeline(options: PipelineOptions = {}): Sequential {
@@ -90,7 +94,7 @@ export function buildPipeline(options: PipelineOptions = {}): Sequential {
   const supports = options.supports ?? (() => true);
   // Checked against every stage, not only this level's: disabling a pass that this
   // level does not run anyway is no mistake.
-  checkDisable(disable, pipelineNames(DEFAULT_STAGES.map((s) => sequential(s.name, s.passes.map((p) => p.pass)))));
+  checkDisable(disable, [...pipelineNames(DEFAULT_STAGES.map((s) => sequential(s.name, s.passes.map((p) => p.pass)))), 'precision', 'AssignPrecision']);
   // Insert into the full pipeline, then leave out what this level does not run: an
   // anchor stays valid at every level, and custom passes always run.
   const full = sequential(`kiln-O${level}`, DEFAULT_STAGES.map((s) => sequential(s.name, s.passes.map((p) => p.pass))));
@@ -102,10 +106,14 @@ export function buildPipeline(options: PipelineOptions = {}): Sequential {
   };
   const keep = (seq: Sequential): Sequential => sequential(seq.name, seq.items.flatMap((item): PipelineItem[] => {
     if (custom.has(item)) return [item];
-    if (item.kind === 'pass') return runs(seq.name, item) ? [item] : [];
     if (disable.includes(item.name)) return [];
+    if (item.kind === 'pass') return runs(seq.name, item) || seq.name === 'precision' ? [item] : [];
     const inner = keep(item);
     return inner.items.length > 0 ? [inner] : [];
   }));
-  return keep(applyInsertions(full, insertions));
+  // Precision comes from the build's config, not its level: after fusion, so each
+  // fused layer gets one dtype and the casts sit between fused layers.
+  const low = options.precision?.allowed.some((p) => p !== 'fp32');
+  const withPrecision = !low ? full : insertBefore(full, 'tidy', sequential('precision', [assignPrecision(options.precision!)]));
+  return keep(applyInsertions(withPrecision, insertions));
 }
