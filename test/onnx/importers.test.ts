@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { Network } from '../../src/index.js';
 import { interpret, tensor } from '../../src/interpret/index.js';
 import { canonicalForm, type Graph } from '../../src/ir/index.js';
-import { checkOnnx, importOnnx } from '../../src/onnx/index.js';
+import { checkOnnx, importOnnx, supportedOnnxOps } from '../../src/onnx/index.js';
+import { defineImporter } from '../../src/onnx/import/registry.js';
 import { DT, floatTensor, graphProto, int64Tensor, io, model, node, type ModelSpec } from './onnx-builder.js';
 
 const imported = (spec: ModelSpec) => importOnnx(model(spec), { file: 'model.onnx' }).graph;
@@ -200,5 +201,23 @@ describe('ONNX importers: control flow', () => {
   it('reports an If whose condition is a run-time value', () => {
     const r = checkOnnx(ifModel([node('Identity', ['c'], ['cond'])]), { file: 'if.onnx' });
     expect(r.unsupported.map((u) => [u.index, u.opType, u.reason, u.detail])).toEqual([[1, 'If', 'data-dependent shape', "the condition (input 0 'cond') is computed at run time"]]);
+  });
+});
+
+describe('ONNX importers: registry and graph edges', () => {
+  it('rejects a second importer for the same op and opset', () => {
+    expect(() => defineImporter('Relu', { import: () => undefined })).toThrow('ONNX importer for Relu (since opset 1) is registered twice');
+    expect(supportedOnnxOps()).toContain('Conv');
+  });
+
+  it('a graph input that also has an initializer is a constant, not an engine input', () => {
+    const r = importOnnx(model({
+      nodes: [node('Add', ['x', 'bias'], ['y'], {}, 'add')],
+      inputs: [io('x', DT.FLOAT, [2]), io('bias', DT.FLOAT, [2])], outputs: [io('y', DT.FLOAT, [2])],
+      initializers: [floatTensor('bias', [2], [1, 2])],
+    }));
+    expect(r.graph.inputs).toEqual(['x']);
+    expect(r.inputs.map((i) => i.name)).toEqual(['x']);
+    expect(Object.keys(r.graph.constants)).toEqual(['bias']);
   });
 });
