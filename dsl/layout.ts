@@ -44,6 +44,8 @@ export interface ResizeOptions {
   keepAspectRatioPolicy?: 'stretch' | 'not_larger' | 'not_smaller';
   cubicCoeffA?: number;
   excludeOutside?: boolean;
+  /** linear/cubic: widen the filter when downsampling (as PIL and torchvision do). */
+  antialias?: boolean;
   name?: string;
 }
 
@@ -131,7 +133,7 @@ define('pad', function (this: NetworkTensor, pads: readonly number[], o: PadOpti
   return this.network.addLayer('Pad', o.name, [this], { pads: [...pads], ...present(o, ['mode', 'value', 'axes']) });
 });
 
-const RESIZE_KEYS = ['scales', 'sizes', 'axes', 'mode', 'coordinateTransformationMode', 'nearestMode', 'keepAspectRatioPolicy', 'cubicCoeffA', 'excludeOutside'];
+const RESIZE_KEYS = ['scales', 'sizes', 'axes', 'mode', 'coordinateTransformationMode', 'nearestMode', 'keepAspectRatioPolicy', 'cubicCoeffA', 'excludeOutside', 'antialias'];
 define('resize', function (this: NetworkTensor, o: ResizeOptions) {
   return this.network.addLayer('Resize', o.name, [this], present(o, RESIZE_KEYS));
 });

@@ -52,7 +52,7 @@ lowering(['Resize'], (ctx) => {
     kernel: 'resize',
     ints: [
       code(RESIZE_MODE_CODES, attrs.mode), code(COORDINATE_MODE_CODES, attrs.coordinateTransformationMode),
-      code(NEAREST_MODE_CODES, attrs.nearestMode), attrs.excludeOutside ? 1 : 0,
+      code(NEAREST_MODE_CODES, attrs.nearestMode), attrs.excludeOutside ? 1 : 0, attrs.antialias ? 1 : 0,
     ],
     floats: [attrs.cubicCoeffA as number, ...p.map((a) => a.scale)],
   };

@@ -1,9 +1,9 @@
-// resize: ONNX Resize (no antialias, no tf_crop_and_resize). ints: [mode
-// (0 nearest, 1 linear, 2 cubic), coordinate mode (0 half_pixel,
-// 1 half_pixel_symmetric, 2 pytorch_half_pixel, 3 align_corners,
-// 4 asymmetric, 5 tf_half_pixel_for_nn), nearest mode (0 round_prefer_floor,
-// 1 round_prefer_ceil, 2 floor, 3 ceil), excludeOutside]; floats: [cubicA,
-// scales[rank]]. Output extents come from the output tensor.
+// resize: ONNX Resize (no tf_crop_and_resize). ints: [mode (0 nearest,
+// 1 linear, 2 cubic), coordinate mode (0 half_pixel, 1 half_pixel_symmetric,
+// 2 pytorch_half_pixel, 3 align_corners, 4 asymmetric, 5 tf_half_pixel_for_nn),
+// nearest mode (0 round_prefer_floor, 1 round_prefer_ceil, 2 floor, 3 ceil),
+// excludeOutside, antialias]; floats: [cubicA, scales[rank]]. Output extents
+// come from the output tensor.
 // Every dim is interpolated separately: at load each output coordinate of
 // each dim gets its taps (input index, weight), exactly as the interpreter
 // derives them. nearest copies elements of any dtype through index tables;
@@ -39,11 +39,24 @@ double originalCoordinate(double x, double in, double out, double scale, int64_t
   }
 }
 
+double cubic(double t, double a) {
+  const double d = std::fabs(t);
+  if (d <= 1) return ((a + 2) * d - (a + 3)) * d * d + 1;
+  if (d < 2) return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a;
+  return 0;
+}
+
+// ints: [mode, coordinateMode, nearestMode, excludeOutside, antialias].
 Taps dimTaps(int64_t in, int64_t out, double scale, const std::vector<int64_t>& ints, double a) {
   const int64_t mode = ints[0], nearest = ints[2];
+  const bool exclude = ints[3] != 0, antialias = ints[4] != 0;
+  // Taps run from left + first; antialias stretches the filter by 1/scale when downsampling.
+  const double s = antialias ? std::min(scale, 1.0) : 1.0;
+  const int64_t first = mode == 0 ? 0 : static_cast<int64_t>(std::floor((mode == 1 ? -1 : -2) / s)) + 1;
   Taps t;
-  t.count = mode == 0 ? 1 : mode == 1 ? 2 : 4;
+  t.count = mode == 0 ? 1 : static_cast<int>(2 - 2 * first);
   auto clampIndex = [in](int64_t i) { return i < 0 ? 0 : i >= in ? in - 1 : i; };
+  std::vector<double> w(t.count);
   for (int64_t x = 0; x < out; ++x) {
     const double orig = originalCoordinate(double(x), double(in), double(out), scale, ints[1]);
     // The left neighbour is preferred: ratio lies in (0, 1].
@@ -55,24 +68,26 @@ Taps dimTaps(int64_t in, int64_t out, double scale, const std::vector<int64_t>& 
       t.weight.push_back(1);
       continue;
     }
-    double w[4];
-    int64_t first = left;
-    if (mode == 1) {
-      w[0] = 1 - r, w[1] = r;
-    } else {
-      auto far = [a](double s) { return ((a * s - 5 * a) * s + 8 * a) * s - 4 * a; };
-      auto near = [a](double s) { return ((a + 2) * s - (a + 3)) * s * s + 1; };
-      w[0] = far(r + 1), w[1] = near(r), w[2] = near(1 - r), w[3] = far(2 - r);
-      first = left - 1;
-    }
     double sum = 0;
     for (int k = 0; k < t.count; ++k) {
-      if (ints[3] && (first + k < 0 || first + k >= in)) w[k] = 0;
+      const double d = (double(first + k) - r) * s;
+      w[k] = mode == 1 ? std::max(0.0, 1 - std::fabs(d)) : cubic(d, a);
       sum += w[k];
     }
+    if (antialias)
+      for (double& v : w) v /= sum;
+    if (exclude) {
+      sum = 0;
+      for (int k = 0; k < t.count; ++k) {
+        const int64_t i = left + first + k;
+        if (i < 0 || i >= in) w[k] = 0;
+        sum += w[k];
+      }
+      for (double& v : w) v /= sum;
+    }
     for (int k = 0; k < t.count; ++k) {
-      t.index.push_back(clampIndex(first + k));
-      t.weight.push_back(static_cast<float>(ints[3] ? w[k] / sum : w[k]));
+      t.index.push_back(clampIndex(left + first + k));
+      t.weight.push_back(static_cast<float>(w[k]));
     }
   }
   return t;
@@ -103,6 +118,15 @@ void interpolateRow(float* out, const float* row, const int32_t* idx, const floa
     for (int k = 0; k < K; ++k) s += w[k * n + x] * row[idx[k * n + x]];
     out[x] = s;
   }
+}
+
+// The same for any tap count (antialiased downsampling), tap by tap.
+void interpolateRow(float* out, const float* row, const int32_t* idx, const float* w, int64_t n, int count) {
+  if (count == 2) return interpolateRow<2>(out, row, idx, w, n);
+  if (count == 4) return interpolateRow<4>(out, row, idx, w, n);
+  std::fill(out, out + n, 0.f);
+  for (int k = 0; k < count; ++k)
+    for (int64_t x = 0; x < n; ++x) out[x] += w[k * n + x] * row[idx[k * n + x]];
 }
 
 class ResizeOp final : public LayerOp {
@@ -187,19 +211,21 @@ class ResizeOp final : public LayerOp {
     uint64_t planes = 1;
     for (size_t d = 0; d < planeDims; ++d) planes *= static_cast<uint64_t>(out_[d]);
     const int hCount = taps_.back().count, vCount = flat ? 1 : rowTaps_.count;
-    constexpr int kSlots = 4;
+    // One cached row per vertical tap is enough: an output row never needs more.
+    const int kSlots = std::max(vCount, 4);
     const size_t grain = outW >= 1024 ? 1 : static_cast<size_t>(1024 / outW);
     ctx.pool->parallelRanges(planes * static_cast<uint64_t>(outH), grain, [&](size_t b, size_t e) {
       std::vector<float> cache(kSlots * static_cast<size_t>(outW));
-      int64_t keys[kSlots] = {-1, -1, -1, -1};
+      std::vector<int64_t> keys(kSlots, -1);
+      std::vector<const float*> rows(kSlots);
+      std::vector<float> weights(kSlots);
+      std::vector<char> taken(kSlots);
       for (size_t item = b; item < e; ++item) {
         const uint64_t plane = item / static_cast<uint64_t>(outH);
         const int64_t oy = static_cast<int64_t>(item % static_cast<uint64_t>(outH));
         const float* source = x + rowSource(plane, planeDims);
-        const float* rows[kSlots];
-        float weights[kSlots];
         int n = 0;
-        bool taken[kSlots] = {false, false, false, false};
+        std::fill(taken.begin(), taken.end(), 0);
         for (int k = 0; k < vCount; ++k) {
           const float w = rowTaps_.weight[oy * vCount + k];
           if (w == 0) continue;
@@ -212,10 +238,9 @@ class ResizeOp final : public LayerOp {
             keys[slot] = key;
             const float* row = source + iy * inW;
             float* h = cache.data() + slot * outW;
-            if (hCount == 2) interpolateRow<2>(h, row, hIndex_.data(), hWeight_.data(), outW);
-            else interpolateRow<4>(h, row, hIndex_.data(), hWeight_.data(), outW);
+            interpolateRow(h, row, hIndex_.data(), hWeight_.data(), outW, hCount);
           }
-          taken[slot] = true;
+          taken[slot] = 1;
           rows[n] = cache.data() + slot * outW;
           weights[n++] = w;
         }
@@ -247,7 +272,7 @@ std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
   c.outputs(1);
   const TensorDesc &x = c.input(0), &y = c.output(0);
   const size_t rank = x.shape.size();
-  c.intCount(4, "[mode, coordinateMode, nearestMode, excludeOutside]");
+  c.intCount(5, "[mode, coordinateMode, nearestMode, excludeOutside, antialias]");
   c.floatCount(1 + rank, "[cubicA, scales[rank]]");
   if (x.dtype != y.dtype || y.shape.size() != rank || rank == 0)
     c.fail(cat("kernel resize keeps dtype and rank (>= 1); input ", LayerCheck::describe(x), ", output ",
@@ -256,6 +281,7 @@ std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
   c.intIn(1, 0, 5, "coordinate mode");
   c.intIn(2, 0, 3, "nearest mode");
   c.intIn(3, 0, 1, "excludeOutside");
+  if (c.intIn(4, 0, 1, "antialias") == 1 && mode == 0) c.fail("kernel resize: antialias applies to linear and cubic, not nearest");
   if (mode != 0 && x.dtype != DType::f32)
     c.fail(cat("kernel resize interpolates (linear, cubic) f32 only; input ", LayerCheck::describe(x)));
   if (mode != 0 && x.shape.back() >= (int64_t(1) << 31))
@@ -264,6 +290,9 @@ std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
   for (size_t d = 0; d < rank; ++d) {
     const double scale = c.floats()[1 + d];
     if (!(scale > 0) || !std::isfinite(scale)) c.fail(cat("scales[", d, "] must be positive and finite, got ", scale));
+    // The antialias filter spans about 4/scale taps; the bound keeps the count an int.
+    if (c.ints()[4] && scale < 1.0 / (1 << 20))
+      c.fail(cat("kernel resize: antialias needs scales of at least 2^-20, scales[", d, "] is ", scale));
     taps.push_back(dimTaps(x.shape[d], y.shape[d], scale, c.ints(), c.floats()[0]));
   }
   // Dims before the interpolated pair become plain lookups (nearest's only tap).

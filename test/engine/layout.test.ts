@@ -222,10 +222,10 @@ describe('resize', () => {
       const opts = rng() < 0.5
         ? { sizes: sizes.slice(rank - spatial), axes: Array.from({ length: spatial }, (_, i) => rank - spatial + i) }
         : { scales: shape.map((d, i) => {
-          const s = pick(rng, [0.6, 1, 1.7, 2, 3]);
+          const s = pick(rng, [0.3, 0.6, 1, 1.7, 2, 3]);
           return i < rank - spatial || Math.floor(d * s) < 1 ? 1 : s;
         }) };
-      net.markOutput(x.resize({ ...opts, mode, coordinateTransformationMode: pick(rng, COORDS.slice(0, 5)), excludeOutside: rng() < 0.3, cubicCoeffA: pick(rng, [-0.75, -0.5]) }), 'y');
+      net.markOutput(x.resize({ ...opts, mode, coordinateTransformationMode: pick(rng, COORDS.slice(0, 5)), excludeOutside: rng() < 0.3, antialias: rng() < 0.4, cubicCoeffA: pick(rng, [-0.75, -0.5]) }), 'y');
       await check(net, randomInputs(net, rng), `resize ${mode} ${JSON.stringify(shape)} ${JSON.stringify(opts)}`, { rtol: 1e-4 });
     }
   });
@@ -277,7 +277,7 @@ describe('load-time checks of the layout kernels', () => {
     expect(refuse((p) => {
       const x = p.input('x', [1, 3, 4, 4]);
       const y = p.tensor('y', [1, 6, 8, 8]);
-      p.layer('resize', [x], [y], [1, 0, 0, 0], [-0.75, 1, 2, 2, 2], 'r');
+      p.layer('resize', [x], [y], [1, 0, 0, 0, 0], [-0.75, 1, 2, 2, 2], 'r');
       p.output(y);
     })).toMatchObject({ message: "layer 'r': kernel resize interpolates only the last two dims; dim 1 (3 -> 6, scale 2) of input 'x' f32[1,3,4,4] would need interpolation" });
     expect(refuse((p) => {

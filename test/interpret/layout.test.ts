@@ -148,6 +148,13 @@ describe('Resize', () => {
     expectTensor(runOp('Resize', [c], { scales: [1.5, 1.5], mode: 'cubic' }), 'f32', [4, 4], new Array(16).fill(5), 5);
     expectTensor(runOp('Resize', [c], { scales: [0.7, 2], mode: 'cubic', excludeOutside: true, cubicCoeffA: -0.5 }), 'f32', [2, 6], new Array(12).fill(5), 5);
   });
+  it('antialias widens the filter when downsampling', () => {
+    const v = tensor('f32', [4], [1, 2, 3, 4]);
+    // Scale 0.5: four taps at weights 1/8, 3/8, 3/8, 1/8 around each output's centre.
+    expectTensor(runOp('Resize', [v], { scales: [0.5], mode: 'linear', antialias: true }), 'f32', [2], [1.625, 3.375]);
+    expectTensor(runOp('Resize', [v], { scales: [0.5], mode: 'linear' }), 'f32', [2], [1.5, 3.5]);
+    expect(thrown(() => runOp('Resize', [v], { scales: [0.5], antialias: true })).message).toBe("layer 'y' (Resize): antialias applies to linear and cubic modes, not nearest");
+  });
   it('keepAspectRatioPolicy scales every resized axis alike', () => {
     const z = tensor('f32', [2, 4], iota(8));
     expect(runOp('Resize', [z], { sizes: [4, 4], keepAspectRatioPolicy: 'not_larger' }).shape).toEqual([2, 4]);

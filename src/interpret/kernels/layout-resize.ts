@@ -1,7 +1,8 @@
 // Resize, as the ONNX reference computes it: every dim is interpolated separately, so
 // each output coordinate of a dim is a short list of taps (input index, weight) and an
 // output element is the sum over the product of its dims' taps. nearest has one tap of
-// weight 1 (and so copies any dtype exactly), linear two, cubic four.
+// weight 1 (and so copies any dtype exactly), linear two, cubic four (more with
+// antialias when downsampling).
 import { resizeParams, type Attrs, type ResizeAxis } from '../../ir/index.js';
 import { product } from '../indexing.js';
 import { defineKernel, floatOutput, type KernelDef } from '../kernel.js';
@@ -35,10 +36,29 @@ export function originalCoordinate(x: number, inSize: number, outSize: number, s
   }
 }
 
-function cubicWeights(r: number, a: number): number[] {
-  const far = (t: number) => ((a * t - 5 * a) * t + 8 * a) * t - 4 * a; // |t| in [1, 2)
-  const near = (t: number) => ((a + 2) * t - (a + 3)) * t * t + 1; // |t| in [0, 1]
-  return [far(r + 1), near(r), near(1 - r), far(2 - r)];
+/** The cubic kernel of coefficient a at distance t. */
+function cubic(t: number, a: number): number {
+  const d = Math.abs(t);
+  if (d <= 1) return ((a + 2) * d - (a + 3)) * d * d + 1;
+  if (d < 2) return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a;
+  return 0;
+}
+
+/**
+ * Weights of the taps left + first + k for a ratio in (0, 1]. Without antialias:
+ * linear [1-r, r] from left, cubic's four from left-1. With it, the filter is
+ * stretched by 1/scale when downsampling and normalized, as the ONNX reference does.
+ */
+function filterTaps(mode: string, r: number, scale: number, a: number, antialias: boolean): { first: number; weight: number[] } {
+  const s = antialias ? Math.min(scale, 1) : 1;
+  const first = Math.floor((mode === 'linear' ? -1 : -2) / s) + 1;
+  const weight = Array.from({ length: 2 - 2 * first }, (_, k) => {
+    const t = (first + k - r) * s;
+    return mode === 'linear' ? Math.max(0, 1 - Math.abs(t)) : cubic(t, a);
+  });
+  if (!antialias) return { first, weight };
+  const sum = weight.reduce((p, q) => p + q, 0);
+  return { first, weight: weight.map((w) => w / sum) };
 }
 
 /** The taps of every output coordinate of one dim. */
@@ -56,9 +76,9 @@ export function resizeTaps(inSize: number, outSize: number, scale: number, attrs
       taps.push({ index: [clamp(right ? left + 1 : left)], weight: [1] });
       continue;
     }
-    const first = attrs.mode === 'linear' ? left : left - 1;
-    let weight = attrs.mode === 'linear' ? [1 - ratio, ratio] : cubicWeights(ratio, attrs.cubicCoeffA as number);
-    const raw = weight.map((_, k) => first + k);
+    const f = filterTaps(attrs.mode as string, ratio, scale, attrs.cubicCoeffA as number, attrs.antialias as boolean);
+    let weight = f.weight;
+    const raw = weight.map((_, k) => left + f.first + k);
     if (attrs.excludeOutside) {
       weight = weight.map((w, k) => (raw[k]! >= 0 && raw[k]! < inSize ? w : 0));
       const sum = weight.reduce((p, q) => p + q, 0);

@@ -1,4 +1,4 @@
-// Resize (ONNX opset 18/19 semantics without tf_crop_and_resize and antialias): nearest,
+// Resize (ONNX opset 18/19 semantics without tf_crop_and_resize): nearest,
 // linear or cubic interpolation of any dims, given per-axis scales or target sizes.
 // resizeParams turns the attributes into, per dim, the output extent and the scale the
 // coordinate transform uses; the interpreter and the CPU lowering both read it.
@@ -83,11 +83,14 @@ defineOp({
     keepAspectRatioPolicy: { kind: 'string', default: 'stretch', oneOf: ASPECT_POLICIES },
     cubicCoeffA: { kind: 'float', default: -0.75 },
     excludeOutside: { kind: 'bool', default: false },
+    /** linear/cubic: widen the filter by 1/scale when downsampling (ONNX opset 18). */
+    antialias: { kind: 'bool', default: false },
   },
   infer: ({ inputs, attrs, fail }) => {
     const x = inputs[0]!;
     const p = resizeParams(x.shape, attrs);
     if (typeof p === 'string') fail(`${p} (input ${formatType(x)})`, { argument: 'scales', received: formatType(x) });
+    if (attrs.antialias && attrs.mode === 'nearest') fail(`antialias applies to linear and cubic modes, not nearest`, { argument: 'antialias' });
     if (attrs.mode !== 'nearest' && x.dtype !== 'f32' && x.dtype !== 'f16' && x.dtype !== 'bf16') {
       fail(`mode '${String(attrs.mode)}' interpolates floats; input 'x' is ${formatType(x)}`, { argument: 'x', expected: 'f32|f16|bf16', received: formatType(x) });
     }
