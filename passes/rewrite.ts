@@ -5,7 +5,7 @@
 // matches, so a pass built on it is idempotent by construction and returns the very
 // same graph object when nothing matched.
 //
-// Design note, in steps (what `applyAction` does in one immer edit):
+// Design note, in steps (what `applyAction` does, sharing every untouched node and constant):
 //  1. Add the action's constants (a folded weight, a composed bias) and the types of
 //     values its new layers define.
 //  2. Put each replacement node where the layer it replaces stood; the caller picks
@@ -15,9 +15,8 @@
 //     name is part of the interface, so instead `to` (a layer output, checked by
 //     `canForward`) is renamed to `from` everywhere.
 //  5. Drop constants that only the removed or replaced layers read.
-import { castDraft } from 'immer';
 import {
-  consumers, edit, freshName, producers, typesEqual,
+  consumers, freshName, makeGraph, producers, typesEqual,
   type ConstantTensor, type Graph, type Node, type TensorType,
 } from '../src/ir/index.js';
 import { isFloatDType, readFloats } from '../src/interpret/index.js';
@@ -71,8 +70,12 @@ export function constantFloats(graph: Graph, value: string): Float64Array | unde
 
 /** True when `value` is a float constant whose every element equals `x`. */
 export function isSplat(graph: Graph, value: string, x: number): boolean {
-  const v = constantFloats(graph, value);
-  return v !== undefined && v.length > 0 && v.every((e) => e === x);
+  const c = graph.constants[value];
+  if (!c || !isFloatDType(c.type.dtype) || c.data.length === 0) return false;
+  // Decodes only the first element before giving up: most weights are no splat, and
+  // matchers ask this of every large weight on every rewrite step.
+  const first = readFloats({ dtype: c.type.dtype, shape: [1], data: c.data.subarray(0, 1) })[0];
+  return first === x && constantFloats(graph, value)!.every((e) => e === x);
 }
 
 /** The single number a float constant of one element holds. */
@@ -127,38 +130,41 @@ export function applyAction(graph: Graph, action: Action): Graph {
     const w = follow(v);
     return rename.get(w) ?? w;
   };
-  return edit(graph, (g) => {
-    for (const [name, c] of Object.entries(action.constants ?? {})) {
-      g.constants[name] = castDraft(c);
-      g.types[name] = castDraft(c.type);
+  // Plain copies of the two records, not an immer draft: drafting a graph's constants
+  // costs more than the whole rewrite on a model with hundreds of weights.
+  const types: Record<string, TensorType> = { ...graph.types };
+  const constants: Record<string, ConstantTensor> = { ...graph.constants };
+  for (const [name, c] of Object.entries(action.constants ?? {})) {
+    constants[name] = c;
+    types[name] = c.type;
+  }
+  Object.assign(types, action.types ?? {});
+  const nodes: Node[] = [];
+  for (const n of graph.nodes) {
+    if (removed.has(n.name)) continue;
+    const put = replace.get(n.name) ?? n;
+    for (const node of Array.isArray(put) ? (put as readonly Node[]) : [put as Node]) {
+      const inputs = node.inputs.map((i) => (i === '' ? i : resolve(i)));
+      const outs = node.outputs.map((o) => rename.get(o) ?? o);
+      const same = node === n && inputs.every((v, i) => v === n.inputs[i]) && outs.every((v, i) => v === n.outputs[i]);
+      nodes.push(same ? n : { ...node, inputs, outputs: outs });
     }
-    for (const [name, t] of Object.entries(action.types ?? {})) g.types[name] = castDraft(t);
-    const nodes: Node[] = [];
-    for (const n of graph.nodes) {
-      if (removed.has(n.name)) continue;
-      const put = replace.get(n.name) ?? n;
-      for (const node of Array.isArray(put) ? (put as readonly Node[]) : [put as Node]) {
-        const inputs = node.inputs.map((i) => (i === '' ? i : resolve(i)));
-        const outs = node.outputs.map((o) => rename.get(o) ?? o);
-        const same = node === n && inputs.every((v, i) => v === n.inputs[i]) && outs.every((v, i) => v === n.outputs[i]);
-        nodes.push(same ? n : { ...node, inputs, outputs: outs });
-      }
+  }
+  const defined = new Set([...graph.inputs, ...Object.keys(constants), ...nodes.flatMap((n) => n.outputs)]);
+  for (const n of touched) for (const o of n.outputs) if (!defined.has(o)) delete types[o];
+  for (const [source, output] of rename) {
+    types[output] = types[source]!;
+    delete types[source];
+  }
+  const read = new Set(nodes.flatMap((n) => n.inputs));
+  for (const v of new Set(touched.flatMap((n) => n.inputs))) {
+    if (v in constants && !read.has(v) && !outputs.has(v)) {
+      delete constants[v];
+      delete types[v];
     }
-    const defined = new Set([...g.inputs, ...Object.keys(g.constants), ...nodes.flatMap((n) => n.outputs)]);
-    for (const n of touched) for (const o of n.outputs) if (!defined.has(o)) delete g.types[o];
-    for (const [source, output] of rename) {
-      g.types[output] = g.types[source]!;
-      delete g.types[source];
-    }
-    const read = new Set(nodes.flatMap((n) => n.inputs));
-    for (const v of new Set(touched.flatMap((n) => n.inputs))) {
-      if (v in g.constants && !read.has(v) && !outputs.has(v)) {
-        delete g.constants[v];
-        delete g.types[v];
-      }
-    }
-    g.nodes = castDraft(nodes);
-  });
+  }
+  const unchanged = nodes.length === graph.nodes.length && nodes.every((n, i) => n === graph.nodes[i]) && Object.keys(action.constants ?? {}).length === 0 && Object.keys(action.types ?? {}).length === 0;
+  return unchanged ? graph : makeGraph({ ...graph, nodes, types, constants });
 }
 
 /** Applies the first match of any pattern, again and again, until none matches. */
