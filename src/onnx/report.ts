@@ -25,6 +25,8 @@ export interface UnsupportedNode {
   detail: string;
   attribute?: string;
   value?: string;
+  /** For 'data-dependent shape': the ONNX value known only at run time (a graph input can be fixed with ImportOptions.shapeValues). */
+  tensor?: string;
 }
 
 export interface SupportReport {

@@ -1,16 +1,18 @@
 // One ONNX backend conformance case, end to end: import model.onnx, build it with the
-// Builder, run every test_data_set_N and compare every output with ONNX's tolerance
-// (rtol 1e-3, atol 1e-7 for floats; exact for integers and bools). A case fails only on
-// a wrong answer or a crash; an unsupported node or a missing kernel/dtype makes it
-// 'unsupported', with the reason. Shared by the runner (npm run conformance) and vitest.
+// Builder, run every test_data_set_N and compare every output with ONNX's tolerance.
+// A case fails only on a wrong answer or a crash; an unsupported node or a missing
+// kernel/dtype makes it 'unsupported', with the reason. Node tests often feed what real
+// models keep constant (axes, pads, K) as graph inputs; those are fixed at import from
+// the test data, as TensorRT's profile shape values fix shape-tensor inputs, and the
+// case records which. Shared by the runner (npm run conformance) and vitest.
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Builder, Logger, Runtime, type Graph } from '../../src/index.js';
-import { importOnnx, OnnxUnsupportedError, decodeTensorFile, type DecodedTensor } from '../../src/onnx/index.js';
+import type { Graph } from '../../src/index.js';
+import { importOnnx, OnnxUnsupportedError, type DecodedTensor, type SupportReport } from '../../src/onnx/index.js';
 import { decodeModel, readSource } from '../../src/onnx/proto/decode.js';
 import type { GraphProto } from '../../src/onnx/proto/messages.js';
-import { compareOutput } from './compare.js';
+import { build, byName, CaseUnsupported, dataSets, readTensors, realInputs, runDataSet, symbolBinding } from './case-data.js';
 
 export const FOLDERS = ['node', 'pytorch-operator', 'pytorch-converted', 'simple'] as const;
 export type Status = 'pass' | 'fail' | 'unsupported';
@@ -26,6 +28,8 @@ export interface CaseResult {
   ops: string[];
   status: Status;
   reason?: string;
+  /** Graph inputs whose values were fixed at import (shape values), if any. */
+  shapeValues?: string[];
   ms: number;
 }
 
@@ -66,73 +70,30 @@ export function modelOps(file: string): string[] {
   }
 }
 
-// Capability messages of the builder and the native runtime (no kernel, dtype, empty tensors).
-const UNSUPPORTED_BUILD = /no kernel for op|kernel .{0,40}supports|every dim must be >= 1|not supported|unsupported/i;
 const UNSUPPORTED_IMPORT = /opset \d+ is (older|newer)|imports no opset/;
+/** Largest graph input fixed at import as a shape value. */
+const MAX_SHAPE_VALUES = 64;
 
-class Unsupported extends Error {}
+const describeReport = (r: SupportReport) => r.unsupported.map((u) => `${u.opType}: ${u.reason} (${u.detail})`).join('; ');
 
-function dataSets(dir: string): string[] {
-  return readdirSync(dir).filter((d) => d.startsWith('test_data_set_')).sort().map((d) => join(dir, d));
-}
-
-function readTensors(dir: string, prefix: 'input' | 'output'): DecodedTensor[] {
-  const files = readdirSync(dir).filter((f) => f.startsWith(`${prefix}_`) && f.endsWith('.pb'));
-  files.sort((a, b) => Number(a.slice(prefix.length + 1, -3)) - Number(b.slice(prefix.length + 1, -3)));
-  return files.map((f) => decodeTensorFile(join(dir, f)));
-}
-
-/** Matches tensors to names: by their own name when it is one of `names`, else by position. */
-function byName<T extends { name: string }>(tensors: readonly T[], names: readonly string[]): Map<string, T> {
-  const out = new Map<string, T>();
-  tensors.forEach((t, k) => out.set(names.includes(t.name) ? t.name : names[k]!, t));
-  return out;
-}
-
-const quiet = new Logger('error');
-
-function build(graph: Graph, inputs: Map<string, DecodedTensor>): Uint8Array {
-  const builder = new Builder(quiet);
-  const config = builder.createBuilderConfig();
-  const symbolic = graph.inputs.filter((n) => graph.types[n]!.shape.some((d) => typeof d === 'string'));
-  if (symbolic.length) {
-    const profile = builder.createOptimizationProfile();
-    for (const n of symbolic) {
-      const dims = inputs.get(n)?.dims ?? [];
-      profile.setDimensions(n, dims, dims, dims);
+/**
+ * Imports the model for one data set. When every unsupported node only lacks a small
+ * graph input's value, those inputs are fixed from the data and the import retried.
+ */
+function importFor(file: string, proto: GraphProto, inputs: ReadonlyMap<string, DecodedTensor>, fixed: string[]): Graph {
+  const dims = symbolBinding(proto, inputs);
+  for (;;) {
+    const shapeValues = Object.fromEntries(fixed.map((n) => [n, inputs.get(n)!.data as ArrayLike<number>]));
+    try {
+      return importOnnx(file, { dims, shapeValues }).graph;
+    } catch (e) {
+      if (!(e instanceof OnnxUnsupportedError)) throw e;
+      const wanted = e.report.unsupported.map((u) => u.tensor);
+      const bindable = (t: string | undefined) => t !== undefined && inputs.has(t) && !fixed.includes(t) && inputs.get(t)!.data.length <= MAX_SHAPE_VALUES;
+      if (!wanted.every(bindable)) throw new CaseUnsupported(describeReport(e.report));
+      fixed.push(...new Set(wanted as string[]));
     }
-    config.addOptimizationProfile(profile);
   }
-  try {
-    return builder.buildSerializedNetwork(graph, config);
-  } catch (e) {
-    const m = (e as Error).message;
-    throw UNSUPPORTED_BUILD.test(m) ? new Unsupported(`build: ${m}`) : e;
-  }
-}
-
-async function runDataSet(graph: Graph, plan: Uint8Array, inputs: Map<string, DecodedTensor>, expected: Map<string, DecodedTensor>, set: string): Promise<string | undefined> {
-  let outs;
-  try {
-    const ctx = new Runtime(quiet).deserializeEngine(plan).createExecutionContext({ threads: 1 });
-    const feeds = Object.fromEntries(graph.inputs.map((n) => {
-      const t = inputs.get(n);
-      if (!t) throw new Error(`${set}: no data for input '${n}'`);
-      return [n, { data: t.data as never, shape: t.dims, dtype: graph.types[n]!.dtype }];
-    }));
-    outs = await ctx.run(feeds);
-  } catch (e) {
-    const m = (e as Error).message;
-    if (UNSUPPORTED_BUILD.test(m)) throw new Unsupported(`run: ${m}`);
-    throw e;
-  }
-  for (const [name, want] of expected) {
-    const got = outs[name];
-    if (!got) return `${set}: output '${name}' missing`;
-    const why = compareOutput(got, want);
-    if (why) return `${set}: output '${name}': ${why}`;
-  }
-  return undefined;
 }
 
 /** Runs one case; never throws. */
@@ -143,65 +104,47 @@ export async function runCase(ref: CaseRef, knownOps: readonly string[] = []): P
   try {
     proto = decodeModel(readSource(file)).graph;
   } catch {
-    proto = undefined; // importOnnx below reports why
+    proto = undefined; // importOnnx reports why
   }
   const ops = proto ? [...new Set(proto.node.map((n) => n.op_type))] : [];
+  const fixed: string[] = [];
   const base = { folder: ref.folder, name: ref.name, op: caseOp(ref.name, ops, knownOps), ops };
-  const done = (status: Status, reason?: string): CaseResult => ({ ...base, status, ...(reason ? { reason } : {}), ms: Math.round(performance.now() - start) });
+  const done = (status: Status, reason?: string): CaseResult => ({
+    ...base, status, ...(reason ? { reason } : {}), ...(fixed.length ? { shapeValues: fixed } : {}), ms: Math.round(performance.now() - start),
+  });
   try {
+    if (!proto) importOnnx(file); // throws the decoding error
     const sets = dataSets(ref.dir);
     if (sets.length === 0) return done('unsupported', 'no test data');
-    // Sequence and optional inputs are not TensorProtos; the import reports them, so read leniently first.
-    let first: DecodedTensor[] | undefined;
-    try {
-      first = readTensors(sets[0]!, 'input');
-    } catch {
-      first = undefined;
-    }
-    let imported;
-    try {
-      imported = importOnnx(file, { dims: first && proto ? symbolBinding(proto, first) : {} });
-    } catch (e) {
-      if (e instanceof OnnxUnsupportedError) return done('unsupported', e.report.unsupported.map((u) => `${u.opType}: ${u.reason} (${u.detail})`).join('; '));
-      if (UNSUPPORTED_IMPORT.test((e as Error).message)) return done('unsupported', (e as Error).message);
-      throw e;
-    }
-    if (!first) {
+    const graphs = new Map<string, Graph>();
+    const plans = new Map<Graph, Map<string, Uint8Array>>();
+    for (const set of sets) {
+      let raw: DecodedTensor[];
       try {
-        first = readTensors(sets[0]!, 'input');
+        raw = readTensors(set, 'input');
       } catch (e) {
+        // Sequence and optional inputs are no TensorProtos: let the import say what the model needs.
+        importFor(file, proto!, new Map(), []);
         return done('unsupported', `test data: ${(e as Error).message}`);
       }
-    }
-    const { graph } = imported;
-    const plans = new Map<string, Uint8Array>();
-    for (const set of sets) {
-      const inputs = byName(set === sets[0] ? first : readTensors(set, 'input'), graph.inputs);
+      const inputs = byName(raw, realInputs(proto!));
+      const key = JSON.stringify([symbolBinding(proto!, inputs), fixed.map((n) => Array.from(inputs.get(n)!.data as ArrayLike<number>, String))]);
+      const graph = graphs.get(key) ?? importFor(file, proto!, inputs, fixed);
+      graphs.set(key, graph);
       const expected = byName(readTensors(set, 'output'), graph.outputs);
-      const key = graph.inputs.map((n) => inputs.get(n)?.dims.join('x')).join(';');
-      const plan = plans.get(key) ?? build(graph, inputs);
-      plans.set(key, plan);
+      const byShape = plans.get(graph) ?? new Map<string, Uint8Array>();
+      plans.set(graph, byShape);
+      const shapeKey = graph.inputs.map((n) => inputs.get(n)?.dims.join('x')).join(';');
+      const plan = byShape.get(shapeKey) ?? build(graph, inputs);
+      byShape.set(shapeKey, plan);
       const why = await runDataSet(graph, plan, inputs, expected, set.slice(set.lastIndexOf('/') + 1));
       if (why) return done('fail', why);
     }
     return done('pass');
   } catch (e) {
-    if (e instanceof Unsupported) return done('unsupported', e.message);
+    if (e instanceof CaseUnsupported) return done('unsupported', e.message);
+    if (e instanceof OnnxUnsupportedError) return done('unsupported', describeReport(e.report));
+    if (UNSUPPORTED_IMPORT.test((e as Error).message)) return done('unsupported', (e as Error).message);
     return done('fail', `crash: ${(e as Error).message ?? String(e)}`.slice(0, 2000));
   }
-}
-
-/** Binds each symbolic input dim to the size the test data gives it (engines are static). */
-function symbolBinding(g: GraphProto, inputs: readonly DecodedTensor[]): Record<string, number> {
-  const init = new Set(g.initializer.map((t) => t.name));
-  const real = g.input.filter((i) => !init.has(i.name));
-  const dims: Record<string, number> = {};
-  const named = byName(inputs, real.map((i) => i.name));
-  for (const vi of real) {
-    const data = named.get(vi.name);
-    vi.type?.tensor_type?.shape?.dim.forEach((d, k) => {
-      if (d.value === 'dim_param' && data && k < data.dims.length) dims[d.dim_param] = data.dims[k]!;
-    });
-  }
-  return dims;
 }

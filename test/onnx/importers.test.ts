@@ -221,3 +221,21 @@ describe('ONNX importers: registry and graph edges', () => {
     expect(Object.keys(r.graph.constants)).toEqual(['bias']);
   });
 });
+
+describe('ONNX importers: shape values fixed at import', () => {
+  const reshapeModel = model({
+    nodes: [node('Reshape', ['x', 'shape'], ['y'], {}, 'reshape')],
+    inputs: [io('x', DT.FLOAT, [4, 8]), io('shape', DT.INT64, [2])], outputs: [io('y', DT.FLOAT, [2, 16])],
+  });
+
+  it('names the run-time input a data-dependent node needs, and takes its value from shapeValues', () => {
+    expect(checkOnnx(reshapeModel).unsupported[0]).toMatchObject({ reason: 'data-dependent shape', tensor: 'shape' });
+    const r = importOnnx(reshapeModel, { shapeValues: { shape: [2, -1] } });
+    expect(r.graph.inputs).toEqual(['x']);
+    expect(r.graph.nodes.map((n) => [n.op, n.attrs.shape])).toEqual([['Reshape', [2, 16]]]);
+  });
+
+  it('rejects shape values that do not fit the input', () => {
+    expect(() => importOnnx(reshapeModel, { file: 'm.onnx', shapeValues: { shape: [32] } })).toThrow("m.onnx: shapeValues for input 'shape' hold 1 values; the input is int64[2]");
+  });
+});

@@ -31,7 +31,7 @@ describe('ONNX support report', () => {
       { index: 1, name: 'fancy', opType: 'FancyOp', domain: '', opset: 19, reason: 'op unknown', detail: 'kiln has no importer for FancyOp at opset 19' },
       { index: 2, name: 'resize', opType: 'Resize', domain: '', opset: 19, reason: 'attribute value unsupported', detail: 'antialias = 1 is not supported', attribute: 'antialias', value: '1' },
       { index: 3, name: 'to_double', opType: 'Cast', domain: '', opset: 19, reason: 'dtype unsupported', detail: 'cast to double', attribute: 'to', value: 'double' },
-      { index: 4, name: 'reshape', opType: 'Reshape', domain: '', opset: 19, reason: 'data-dependent shape', detail: "shape (input 1 'shape') is computed at run time" },
+      { index: 4, name: 'reshape', opType: 'Reshape', domain: '', opset: 19, reason: 'data-dependent shape', detail: "shape (input 1 'shape') is computed at run time", tensor: 'shape' },
       { index: 5, name: 'ms', opType: 'FusedGemm', domain: 'com.microsoft', opset: 19, reason: 'op unknown', detail: "domain 'com.microsoft' is not supported" },
     ]);
     // 'after_fancy' only reads an unsupported node's output: its producer is the one reported.

@@ -25,7 +25,14 @@ export interface ValueInfo {
 }
 
 export class Unsupported extends Error {
-  constructor(readonly reason: UnsupportedReason, readonly detail: string, readonly attribute?: string, readonly value?: string) {
+  constructor(
+    readonly reason: UnsupportedReason,
+    readonly detail: string,
+    readonly attribute?: string,
+    readonly value?: string,
+    /** For 'data-dependent shape': the ONNX value known only at run time. */
+    readonly tensor?: string,
+  ) {
     super(`${reason}: ${detail}`);
   }
 }
@@ -92,7 +99,7 @@ export class NodeContext {
   /** The known elements of input i (numbers or symbolic dims); unsupported when computed at run time. */
   dims(i: number, what: string): Dim[] {
     const e = this.known(i)?.elems();
-    if (!e) this.unsupported('data-dependent shape', `${what} (input ${i} '${this.inputName(i)}') is computed at run time`);
+    if (!e) throw new Unsupported('data-dependent shape', `${what} (input ${i} '${this.inputName(i)}') is computed at run time`, undefined, undefined, this.inputName(i));
     return e;
   }
 

@@ -3,7 +3,7 @@
 // nodes, run one importer per node (shape computations evaluate at import, constant
 // subgraphs fold), collect every unsupported node rather than stopping at the first,
 // then name the outputs and verify the graph.
-import { KilnError, ShapeError, type Graph } from '../../ir/index.js';
+import { KilnError, ShapeError, type Dim, type Graph } from '../../ir/index.js';
 import { OnnxError } from '../errors.js';
 import '../ops/index.js';
 import { kilnDType, onnxDTypeName } from '../proto/dtypes.js';
@@ -14,6 +14,7 @@ import type { SupportReport, UnsupportedNode } from '../report.js';
 import { NodeContext, Poisoned, Unsupported, type ImportState, type ValueInfo } from './context.js';
 import { GraphBuilder } from './graph-builder.js';
 import { initializerValues, tensorTypeOf, type IOTensor } from './graph-io.js';
+import { Known, T } from './known.js';
 import { finishOutputs } from './outputs.js';
 import { findImporter } from './registry.js';
 import { topoSort } from './topo-sort.js';
@@ -28,6 +29,12 @@ export interface ImportOptions {
   file?: string;
   /** Fixes symbolic dims at import (e.g. { batch: 1 }), so shape arithmetic on them folds. */
   dims?: Readonly<Record<string, number>>;
+  /**
+   * Fixes the values of graph inputs at import, as TensorRT's profile shape values fix
+   * shape-tensor inputs (axes, pads, a target shape): each becomes a constant and leaves
+   * the engine's inputs. Numbers are values; a Uint16Array for f16/bf16 holds bits.
+   */
+  shapeValues?: Readonly<Record<string, ArrayLike<number | bigint>>>;
 }
 
 export interface OnnxImport {
@@ -53,13 +60,18 @@ interface Run {
   inputs: IOTensor[];
 }
 
-function addInputs(run: Run, graph: GraphProto, dims: Readonly<Record<string, number>>): void {
-  const { values, graph: g } = run.state;
+function addInputs(run: Run, graph: GraphProto, options: ImportOptions): void {
+  const { values, graph: g, file } = run.state;
   let unknown = 0;
   for (const vi of graph.input) {
     if (values.has(vi.name)) continue; // an initializer with a default value: a constant
     try {
-      const t = tensorTypeOf(vi.name, vi.type, () => `unk_${unknown++}`, dims);
+      const t = tensorTypeOf(vi.name, vi.type, () => `unk_${unknown++}`, options.dims ?? {});
+      const fixed = options.shapeValues?.[vi.name];
+      if (fixed !== undefined) {
+        values.set(vi.name, { ...t, known: fixedValue(vi.name, t, fixed, file) });
+        continue;
+      }
       values.set(vi.name, { ...t, ir: vi.name });
       g.addInput(vi.name, { dtype: kilnDType(t.dataType)!, shape: t.shape });
       run.inputs.push({ name: vi.name, type: onnxDTypeName(t.dataType), shape: t.shape });
@@ -71,12 +83,20 @@ function addInputs(run: Run, graph: GraphProto, dims: Readonly<Record<string, nu
   }
 }
 
+function fixedValue(name: string, t: { dataType: number; shape: Dim[] }, fixed: ArrayLike<number | bigint>, file: string): Known {
+  const n = t.shape.reduce<number>((a, d) => a * (typeof d === 'number' ? d : NaN), 1);
+  if (fixed.length !== n) throw new OnnxError(`shapeValues for input '${name}' hold ${fixed.length} values; the input is ${onnxDTypeName(t.dataType)}[${t.shape.join(',')}]`, { file });
+  // A Uint16Array for an f16/bf16 input holds bit patterns, as kiln stores those dtypes.
+  if (fixed instanceof Uint16Array && (t.dataType === T.FLOAT16 || t.dataType === T.BFLOAT16)) return Known.fromArray(t.dataType, t.shape as number[], fixed);
+  return Known.fromElems(t.dataType, t.shape as number[], Array.from(fixed, Number));
+}
+
 /** Runs one node's importer; an unsupported node is recorded and its outputs poisoned. */
 function importNode(run: Run, ctx: NodeContext): void {
   const { node, index } = ctx;
   const entry = (r: Unsupported): UnsupportedNode => ({
     index, name: node.name, opType: node.op_type, domain: node.domain, opset: run.state.opset,
-    reason: r.reason, detail: r.detail, attribute: r.attribute, value: r.value,
+    reason: r.reason, detail: r.detail, attribute: r.attribute, value: r.value, ...(r.tensor ? { tensor: r.tensor } : {}),
   });
   const poison = () => node.output.forEach((o) => o && run.state.values.set(o, { dataType: 0, shape: [], poisoned: true }));
   const foreign = node.domain !== '' && node.domain !== 'ai.onnx';
@@ -122,7 +142,7 @@ export function importOnnx(src: Uint8Array | string, options: ImportOptions = {}
   const reserved = new Set<string>([...graph.input.map((i) => i.name), ...values.keys(), ...graph.node.flatMap((n) => n.output)]);
   const state: ImportState = { file, opset, values, graph: new GraphBuilder(reserved), source, importSubgraph: () => undefined };
   const run: Run = { state, unsupported: [], inputs: [] };
-  addInputs(run, graph, options.dims ?? {});
+  addInputs(run, graph, options);
   for (const s of graph.sparse_initializer) {
     const name = s.values?.name ?? '';
     values.set(name, { dataType: 0, shape: [], poisoned: true });
