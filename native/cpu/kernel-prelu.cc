@@ -22,19 +22,19 @@ class PReluOp final : public LayerOp {
       const float* xs = x + off[0];  // x has the output's shape: its step is always 1
       const float* s = slope + off[1];
       float* ys = y + i;
-      // x < 0 ? s*x : x as (x with negatives zeroed) + s * (x with the rest zeroed):
-      // selects against a constant vectorize, a select guarding a multiply does not.
-      // NaN stays NaN through the first term.
+      // x < 0 ? s*x : x as x times a selected factor: a select between values
+      // vectorizes where a select guarding a multiply does not, and unlike a sum of
+      // the two halves it keeps -0 (ONNX: -0 >= 0, so -0 passes through) and NaN.
       if (step[1]) {
         for (size_t k = 0; k < n; ++k) {
-          const float v = xs[k], pos = v < 0.f ? 0.f : v, neg = v < 0.f ? v : 0.f;
-          ys[k] = pos + s[k] * neg;
+          const float v = xs[k];
+          ys[k] = v * (v < 0.f ? s[k] : 1.f);
         }
       } else {
         const float sv = *s;
         for (size_t k = 0; k < n; ++k) {
-          const float v = xs[k], pos = v < 0.f ? 0.f : v, neg = v < 0.f ? v : 0.f;
-          ys[k] = pos + sv * neg;
+          const float v = xs[k];
+          ys[k] = v * (v < 0.f ? sv : 1.f);
         }
       }
     });
