@@ -6,6 +6,7 @@ import './conv.js';
 import './elementwise.js';
 import './encoding.js';
 import './layout.js';
+import './loss.js';
 import './matmul.js';
 import './movement.js';
 import './normalization.js';
