@@ -33,6 +33,8 @@ ArrayKind arrayKind(napi_typedarray_type t) {
   }
 }
 
+}  // namespace
+
 std::vector<InputData> parseInputs(const Napi::Value& value) {
   const Napi::Array list = arrayArg(value, "inputs");
   std::vector<InputData> inputs(list.Length());
@@ -55,6 +57,8 @@ std::vector<InputData> parseInputs(const Napi::Value& value) {
   }
   return inputs;
 }
+
+namespace {
 
 template <typename T>
 Napi::Value typedCopy(Napi::Env env, napi_typedarray_type type, const uint8_t* data, uint64_t bytes) {

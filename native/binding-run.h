@@ -14,4 +14,8 @@ namespace kiln::js {
 // rejects it, nothing throws synchronously.
 Napi::Value runAsync(Napi::Env env, const std::shared_ptr<ExecutionContext>& context, const Napi::Value& inputs);
 
+// run()'s inputs argument ({name, data, shape}[]) as the context takes them;
+// throws KILN_ARGUMENT naming the bad field. Shared with profile().
+std::vector<InputData> parseInputs(const Napi::Value& value);
+
 }  // namespace kiln::js

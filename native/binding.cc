@@ -22,6 +22,8 @@
 //   resolves with the outputs in plan order. Rejects (never throws) with
 //   KILN_ARGUMENT, KILN_INPUT, KILN_BUSY (a run already in flight on this
 //   context) or KILN_KERNEL.
+// context.profile(inputs, options?), timeLayers(desc, options?): per-layer
+//   timing (profiles, autotuning); see binding-profile.h
 // cpuFeatures(): string[]         features of this CPU kiln knows   [sync]
 // hardwareThreads(): number                                         [sync]
 // gemmKernel(): string            GEMM micro-kernel in use (diagnostics) [sync]
@@ -34,6 +36,7 @@
 
 #include "binding-errors.h"
 #include "binding-plan.h"
+#include "binding-profile.h"
 #include "binding-run.h"
 #include "cpu-features.h"
 #include "cpu/sgemm.h"
@@ -76,6 +79,7 @@ class ContextWrap final : public Napi::ObjectWrap<ContextWrap> {
  public:
   static Napi::Function define(Napi::Env env) {
     return DefineClass(env, "Context", {InstanceMethod<&ContextWrap::run>("run"),
+                                        InstanceMethod<&ContextWrap::profile>("profile"),
                                         InstanceAccessor<&ContextWrap::threads>("threads"),
                                         InstanceAccessor<&ContextWrap::gpuMs>("gpuMs")});
   }
@@ -94,6 +98,8 @@ class ContextWrap final : public Napi::ObjectWrap<ContextWrap> {
 
  private:
   Napi::Value run(const Napi::CallbackInfo& cb) { return runAsync(cb.Env(), context_, cb[0]); }
+
+  Napi::Value profile(const Napi::CallbackInfo& cb) { return profileAsync(cb.Env(), context_, cb[0], cb[1]); }
 
   Napi::Value threads(const Napi::CallbackInfo& cb) { return Napi::Number::New(cb.Env(), context_->threads()); }
 
@@ -143,6 +149,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("cpuFeatures", Napi::Function::New(env, cpuFeatures, "cpuFeatures"));
   exports.Set("hardwareThreads", Napi::Function::New(env, hardwareThreads, "hardwareThreads"));
   exports.Set("gemmKernel", Napi::Function::New(env, gemmKernel, "gemmKernel"));
+  exports.Set("timeLayers", Napi::Function::New(env, timeLayers, "timeLayers"));
   addCudaExports(env, exports);
   return exports;
 }

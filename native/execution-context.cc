@@ -89,4 +89,9 @@ void ExecutionContext::execute() {
   for (const auto& op : engine_->ops()) op->run(ctx);
 }
 
+void ExecutionContext::executeLayer(size_t i) {
+  const cpu::RunContext ctx{tensorData_.data(), &pool_};
+  engine_->ops()[i]->run(ctx);
+}
+
 }  // namespace kiln

@@ -51,6 +51,8 @@ class ExecutionContext {
   void setInputs(const std::vector<InputData>& inputs);
   // Runs every layer. May be called on any thread.
   void execute();
+  // Runs layer i alone (CPU plans): the per-layer profiler times each one.
+  void executeLayer(size_t i);
   // Output i of the engine (plan order), valid until the next run.
   const uint8_t* outputData(size_t i) const { return tensorData_[engine_->plan().outputs[i]]; }
   // GPU time of the last run in milliseconds (CUDA plans); negative for CPU plans.

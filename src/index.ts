@@ -7,7 +7,7 @@ export { BuilderConfig } from './builder/builder-config.js';
 export { OptimizationProfile } from './builder/profile.js';
 export { Runtime } from './runtime/runtime.js';
 export { Engine, type IOTensorInfo, type LayerInfo } from './runtime/engine.js';
-export { ExecutionContext, type HostTensor, type OutputTensor } from './runtime/context.js';
+export { ExecutionContext, type HostTensor, type LayerProfile, type LayerTiming, type OutputTensor } from './runtime/context.js';
 export { Network, NetworkTensor, type WeightTensor, type WeightsArg } from '../dsl/index.js';
 export { KilnError, ShapeError, GraphError, printGraph, formatType, type DType, type Dim, type Graph, type TypedArray } from './ir/index.js';
 export { interpret, type Tensor } from './interpret/index.js';

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { KilnError } from '../ir/index.js';
 import type { PassInsertion, PipelineItem } from '../../passes/index.js';
 import { OptimizationProfile } from './profile.js';
+import { TimingCache } from './timing-cache.js';
 
 export class BuilderConfig {
   /** 0 = no optimization passes ... 5 = all. */
@@ -26,6 +27,21 @@ export class BuilderConfig {
   cudaAutotune: boolean | undefined = undefined;
   /** Custom passes, each run just before or after a named pass or stage of the pipeline. */
   readonly customPasses: PassInsertion[] = [];
+  /** CPU autotuning: where tactic timings are looked up and recorded (unset: one cache shared by this process's builds). */
+  timingCache: TimingCache | undefined = undefined;
+  /** CPU autotuning: threads each tactic is timed with (0 = all cores); match the contexts that will run the plan. */
+  tuningThreads = 0;
+
+  /** A timing cache, empty or read from bytes a cache's serialize() (or a saved file) produced. */
+  createTimingCache(bytes?: Uint8Array): TimingCache {
+    return bytes === undefined || bytes.byteLength === 0 ? new TimingCache() : TimingCache.deserialize(bytes);
+  }
+
+  setTimingCache(cache: TimingCache): this {
+    if (!(cache instanceof TimingCache)) throw new KilnError('KILN_CONFIG', 'setTimingCache expects a TimingCache from config.createTimingCache()');
+    this.timingCache = cache;
+    return this;
+  }
 
   addOptimizationProfile(profile: OptimizationProfile): number {
     if (!(profile instanceof OptimizationProfile)) throw new KilnError('KILN_CONFIG', 'addOptimizationProfile expects an OptimizationProfile from builder.createOptimizationProfile()');

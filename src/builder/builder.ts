@@ -10,8 +10,10 @@ import { native } from '../runtime/native.js';
 import { KILN_VERSION } from '../version.js';
 import { BuilderConfig } from './builder-config.js';
 import { Logger } from './logger.js';
+import { autotunePlan, type AutotuneReport } from './autotune.js';
 import { OptimizationProfile, bindProfile } from './profile.js';
 import { specializeShapes } from './specialize.js';
+import { processTimingCache } from './timing-cache.js';
 
 export interface BuildReport {
   layersBefore: number;
@@ -22,6 +24,8 @@ export interface BuildReport {
   optimized: Graph;
   /** The arena layout lowering chose (offsets, live intervals), for tools that draw it. */
   memory: MemoryPlan;
+  /** CPU tactic selection: layers with a choice, how many came from the timing cache, how many were timed. */
+  autotune?: AutotuneReport;
 }
 
 /**
@@ -65,6 +69,13 @@ export class Builder {
     this.logger.verbose(`optimized network:\n${printGraph(optimized)}`);
     phase('lowering');
     const { plan, memory } = lowerToPlan(optimized, { kilnVersion: KILN_VERSION, buildDigest: config.digest() });
+    let autotune: AutotuneReport | undefined;
+    if (config.target === 'cpu') {
+      autotune = autotunePlan(plan, {
+        optLevel: config.optLevel, cache: config.timingCache ?? processTimingCache, threads: config.tuningThreads,
+        progress: (k, n, name) => phase(`autotuning layer ${k} of ${n} '${name}'`), log: (m) => this.logger.verbose(m),
+      });
+    }
     if (config.target === 'cuda') {
       phase('CUDA code generation and compilation');
       // Level 3 and up time every tactic on the GPU; lower levels take each template's rule (deterministic plans).
@@ -84,6 +95,7 @@ export class Builder {
       passes: report.map((r) => ({ pass: r.pass, ms: r.ms, changed: r.changed })),
       optimized,
       memory,
+      ...(autotune ? { autotune } : {}),
     };
     this.logger.info(`built ${graph.nodes.length} layers -> ${optimized.nodes.length} (arena ${plan.arenaBytes} B, weights ${plan.weights.byteLength} B, plan ${bytes.byteLength} B)`);
     return bytes;

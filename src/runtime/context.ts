@@ -16,6 +16,25 @@ export interface OutputTensor {
   dtype: DType;
 }
 
+/** One layer of a profile: its time (median and mean over iterations) and share of the total. */
+export interface LayerTiming {
+  name: string;
+  kernel: string;
+  op: string;
+  fused: string[];
+  tactic?: string;
+  medianMs: number;
+  meanMs: number;
+  percent: number;
+}
+
+export interface LayerProfile {
+  layers: LayerTiming[];
+  /** Median over iterations of one run's summed layer times. */
+  totalMs: number;
+  iterations: number;
+}
+
 export class ExecutionContext {
   private readonly handle: NativeContext;
   private readonly shapes = new Map<string, number[]>();
@@ -56,14 +75,7 @@ export class ExecutionContext {
    * engine) or { data, shape }. Resolves with every output by name.
    */
   async run(inputs: Readonly<Record<string, TypedArray | HostTensor>>): Promise<Record<string, OutputTensor>> {
-    if (typeof inputs !== 'object' || inputs === null) throw new KilnError('KILN_INPUT', 'run expects an object mapping input names to tensors');
-    const list = Object.entries(inputs).map(([name, v]) => {
-      const t = ArrayBuffer.isView(v) ? { data: v as TypedArray, shape: this.shapes.get(name) ?? this.defaultShape(name) } : v as HostTensor;
-      if (!t || !ArrayBuffer.isView(t.data) || !Array.isArray(t.shape)) {
-        throw new KilnError('KILN_INPUT', `input '${name}': expected a typed array or { data, shape }, received ${describe(v)}`, { argument: name });
-      }
-      return { name, data: t.data, shape: [...t.shape] };
-    });
+    const list = this.inputList(inputs, 'run');
     let outs;
     try {
       outs = await this.handle.run(list);
@@ -71,6 +83,39 @@ export class ExecutionContext {
       throw toKilnError(e);
     }
     return Object.fromEntries(outs.map((o) => [o.name, { data: o.data, shape: o.shape, dtype: o.dtype as DType }]));
+  }
+
+  /**
+   * Per-layer timing (CPU plans): runs the layers one at a time `iterations` times
+   * (default 20) on these inputs, with a clock around each; medians in ms. Layers
+   * carry their op, fused names and tactic from the engine's layer info.
+   */
+  async profile(inputs: Readonly<Record<string, TypedArray | HostTensor>>, options: { iterations?: number; warmup?: number } = {}): Promise<LayerProfile> {
+    const list = this.inputList(inputs, 'profile');
+    let p;
+    try {
+      p = await this.handle.profile(list, options);
+    } catch (e) {
+      throw toKilnError(e);
+    }
+    const layers = p.layers.map((l, i) => {
+      const info = this.engine.layers[i]!;
+      return { name: l.name, kernel: l.kernel, op: info.op, fused: info.fused, ...(info.tactic === undefined ? {} : { tactic: info.tactic }), medianMs: l.medianMs, meanMs: l.meanMs, percent: 0 };
+    });
+    const total = layers.reduce((s, l) => s + l.medianMs, 0);
+    for (const l of layers) l.percent = total > 0 ? (100 * l.medianMs) / total : 0;
+    return { layers, totalMs: p.runMs, iterations: p.iterations };
+  }
+
+  private inputList(inputs: Readonly<Record<string, TypedArray | HostTensor>>, what: string): { name: string; data: TypedArray; shape: number[] }[] {
+    if (typeof inputs !== 'object' || inputs === null) throw new KilnError('KILN_INPUT', `${what} expects an object mapping input names to tensors`);
+    return Object.entries(inputs).map(([name, v]) => {
+      const t = ArrayBuffer.isView(v) ? { data: v as TypedArray, shape: this.shapes.get(name) ?? this.defaultShape(name) } : v as HostTensor;
+      if (!t || !ArrayBuffer.isView(t.data) || !Array.isArray(t.shape)) {
+        throw new KilnError('KILN_INPUT', `input '${name}': expected a typed array or { data, shape }, received ${describe(v)}`, { argument: name });
+      }
+      return { name, data: t.data, shape: [...t.shape] };
+    });
   }
 
   private defaultShape(name: string): number[] {

@@ -53,6 +53,24 @@ export interface NativeContext {
   run(inputs: { name: string; data: TypedArray; shape: number[] }[]): Promise<NativeTensor[]>;
   /** GPU time of the last run in ms (CUDA plans); -1 for CPU plans. */
   readonly gpuMs: number;
+  /** Runs the layers one by one with a clock around each (CPU plans). */
+  profile(inputs: { name: string; data: TypedArray; shape: number[] }[], options?: { iterations?: number; warmup?: number }): Promise<NativeProfile>;
+}
+
+export interface NativeProfile {
+  layers: { name: string; kernel: string; medianMs: number; meanMs: number }[];
+  /** Median over iterations of the summed layer times. */
+  runMs: number;
+  iterations: number;
+}
+
+export interface TimeLayersOptions {
+  threads?: number;
+  warmup?: number;
+  minIterations?: number;
+  maxIterations?: number;
+  /** After minIterations, more runs while the estimated total stays under this. */
+  budgetMs?: number;
 }
 
 export interface CudaDeviceInfo {
@@ -71,6 +89,10 @@ export interface NativeBinding {
   Engine: new (bytes: Uint8Array) => NativeEngine;
   Context: new (engine: NativeEngine, threads: number) => NativeContext;
   cpuFeatures(): string[];
+  /** Loads the plan, fills its inputs with a fixed pattern and times every layer round-robin (autotuning). */
+  timeLayers(desc: PlanDesc, options?: TimeLayersOptions): { medianMs: number[]; iterations: number };
+  /** The GEMM micro-kernel in use ('avx2-6x16'...). */
+  gemmKernel(): string;
   hardwareThreads(): number;
   /** Never throws: without a driver, available is false and reason says why. */
   cudaDevices(): { available: boolean; reason?: string; driverVersion?: string; devices: CudaDeviceInfo[] };

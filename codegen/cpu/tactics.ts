@@ -1,0 +1,76 @@
+// CPU tactics: the kernels of the native library that can run one plan layer,
+// each a kernel name plus parameters (the plan records which one won; its name
+// goes into the layer's info). Lowering (lower-core.ts) picks the general
+// kernel; this table lists the alternatives with the same parameters, in order
+// of preference, so the first valid one is the build's choice when nothing is
+// timed (optimization level 0) and the autotuner (src/builder/autotune.ts)
+// times the others. Validity here mirrors each kernel's native validate().
+import type { PlanLayer, PlanTensor } from '../plan-desc.js';
+
+export interface Tactic {
+  /** Stable name, recorded in the layer info and the timing cache. */
+  name: string;
+  kernel: string;
+  ints: number[];
+  floats: number[];
+}
+
+interface ConvShape {
+  nSpatial: number;
+  groups: number;
+  channels: number;
+  outChannels: number;
+  kernel: number[];
+  strides: number[];
+  pads: number[];
+  dilations: number[];
+}
+
+function convShape(layer: PlanLayer, tensors: readonly PlanTensor[]): ConvShape {
+  const [n, groups] = layer.ints as [number, number];
+  const x = tensors[layer.inputs[0]!]!, w = tensors[layer.inputs[1]!]!, y = tensors[layer.outputs[0]!]!;
+  return {
+    nSpatial: n, groups, channels: x.shape[1]!, outChannels: y.shape[1]!, kernel: w.shape.slice(2),
+    strides: layer.ints.slice(3, 3 + n), pads: layer.ints.slice(3 + n, 3 + 3 * n), dilations: layer.ints.slice(3 + 3 * n, 3 + 4 * n),
+  };
+}
+
+const same = (layer: PlanLayer, name: string, kernel: string): Tactic => ({ name, kernel, ints: layer.ints, floats: layer.floats });
+const all = (xs: readonly number[], v: number) => xs.every((x) => x === v);
+
+function convTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[] {
+  const c = convShape(layer, tensors);
+  const pointwise = all(c.kernel, 1) && all(c.strides, 1) && all(c.pads, 0);
+  const gemm = same(layer, pointwise ? 'gemm-1x1' : 'im2col-gemm', 'conv');
+  const depthwise = c.groups === c.channels && c.groups > 1 && c.nSpatial <= 2 && c.kernel.reduce((a, b) => a * b, 1) <= 4096;
+  if (depthwise) return [same(layer, 'depthwise', 'convDepthwise'), gemm];
+  return [gemm];
+}
+
+function gemmTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[] {
+  const blocked = same(layer, 'gemm-blocked', 'gemm');
+  const [transA] = layer.ints as [number];
+  const a = tensors[layer.inputs[0]!]!, b = tensors[layer.inputs[1]!]!;
+  if (transA !== 0 || b.location !== 'weights' || b.shape.length !== 2) return [blocked];
+  const k = a.shape[a.shape.length - 1]!;
+  const rows = a.shape.reduce((p, d) => p * d, 1) / k;
+  // The GEMV path streams the weights once per 4 rows: worth timing only for few rows.
+  if (rows > 64) return [blocked];
+  const gemv = same(layer, 'gemv', 'gemv');
+  return rows <= 4 ? [gemv, blocked] : [blocked, gemv];
+}
+
+function poolTactics(layer: PlanLayer): Tactic[] {
+  const generic = same(layer, 'pool-nd', 'pool');
+  return layer.ints[0]! <= 2 ? [same(layer, 'pool-2d', 'pool2d'), generic] : [generic];
+}
+
+/** The candidate tactics of a layer, best guess first; a single one means nothing to choose. */
+export function cpuTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[] {
+  switch (layer.kernel) {
+    case 'conv': return convTactics(layer, tensors);
+    case 'gemm': return gemmTactics(layer, tensors);
+    case 'pool': return poolTactics(layer);
+    default: return [same(layer, layer.kernel, layer.kernel)];
+  }
+}

@@ -1,0 +1,40 @@
+// The parameters every conv tactic shares (conv, convDepthwise, convDirect,
+// convWinograd): one layout of ints and floats, one validation, so a plan can
+// switch a layer's tactic by changing only its kernel name.
+// inputs: x [N, C, in...], w [Cout, C/groups, k...], optional b [Cout].
+// ints: [nSpatial, groups, activationCode, strides[n], padsBegin[n],
+//        padsEnd[n], dilations[n]]. floats: [alpha, beta] of the activation.
+#pragma once
+
+#include <cstdint>
+
+#include "activation.h"
+#include "layer-check.h"
+#include "window.h"
+
+namespace kiln::cpu {
+
+struct ConvDims {
+  int64_t batch, channels, outChannels, groups;
+  Window3 win;
+  int64_t nSpatial;
+  int64_t groupChannels() const { return channels / groups; }
+  int64_t groupOut() const { return outChannels / groups; }
+  int64_t reduction() const { return groupChannels() * win.kernelVolume(); }
+};
+
+struct ConvLayer {
+  ConvDims d;
+  Activation act;
+  uint32_t x, w, y;
+  int64_t b;  // bias tensor, -1 when absent
+};
+
+// Throws KILN_KERNEL naming the layer (and its kernel) when the layer is not a
+// well-formed convolution.
+ConvLayer readConvLayer(const LayerCheck& c);
+
+// True when every spatial dim has kernel 1, stride 1 and no padding.
+bool isPointwise(const Window3& w);
+
+}  // namespace kiln::cpu

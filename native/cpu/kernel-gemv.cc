@@ -1,0 +1,105 @@
+// gemv: the gemm tactic for few rows against constant weights (fully
+// connected layers at batch 1..4, where the 6x16 GEMM tile would multiply
+// mostly zero padding). The weights are packed once at load into 16-column
+// panels that run the whole of K, and each panel is streamed once per group
+// of up to 4 rows, so the layer costs one pass over the weights.
+// Parameters are gemm's: ints [transA, transB, activationCode, hasBias],
+// floats [alpha, beta]; needs transA 0 and a constant b without batch dims.
+#include <algorithm>
+#include <memory>
+
+#include "../aligned-buffer.h"
+#include "epilogue.h"
+#include "kernels.h"
+#include "layer-check.h"
+#include "vec-kernels.h"
+
+namespace kiln::cpu {
+namespace {
+
+constexpr size_t kPanel = 16;
+
+class GemvOp final : public LayerOp {
+ public:
+  GemvOp(const LayerCheck& c, size_t rows, size_t n, size_t k, bool transB, Activation act)
+      : a_(c.inputId(0)), bias_(c.inputCount() == 3 ? int64_t(c.inputId(2)) : -1), y_(c.outputId(0)), rows_(rows),
+        n_(n), k_(k), act_(act) {
+    // Validation without weights (serialize, inspect) has nothing to pack.
+    const float* b = c.constantF32(1);
+    if (!b) return;
+    const size_t panels = (n + kPanel - 1) / kPanel;
+    packed_.reset(panels * k * kPanel * sizeof(float));
+    float* dst = packed_.as<float>();
+    for (size_t p = 0; p < panels; ++p)
+      for (size_t kk = 0; kk < k; ++kk)
+        for (size_t j = 0; j < kPanel; ++j) {
+          const size_t col = p * kPanel + j;
+          *dst++ = col >= n ? 0.f : transB ? b[col * k + kk] : b[kk * n + col];
+        }
+  }
+
+  void run(const RunContext& ctx) const override {
+    const float* a = ctx.data<const float>(a_);
+    const float* bias = bias_ >= 0 ? ctx.data<const float>(uint32_t(bias_)) : nullptr;
+    float* y = ctx.data<float>(y_);
+    const size_t panels = (n_ + kPanel - 1) / kPanel;
+    const Epilogue ep{bias, false, act_};
+    const bool hasEpilogue = !epilogueIsEmpty(ep);
+    // Enough panels per task that a thread streams a few KB of weights.
+    const size_t grain = std::max<size_t>(1, 4096 / std::max<size_t>(k_, 1));
+    ctx.pool->parallelRanges(panels, grain, [&](size_t p0, size_t p1) {
+      alignas(64) float tile[4 * kPanel];
+      for (size_t p = p0; p < p1; ++p) {
+        const size_t col = p * kPanel, cols = std::min(kPanel, n_ - col);
+        const float* panel = packed_.as<const float>() + p * k_ * kPanel;
+        for (size_t r = 0; r < rows_; r += 4) {
+          const size_t rows = std::min<size_t>(4, rows_ - r);
+          vecKernels().gemvPanel(long(rows), long(k_), a + r * k_, long(k_), panel, tile);
+          if (hasEpilogue) applyEpilogue(ep, tile, kPanel, rows, cols, r, col);
+          for (size_t i = 0; i < rows; ++i) std::copy(tile + i * kPanel, tile + i * kPanel + cols, y + (r + i) * n_ + col);
+        }
+      }
+    });
+  }
+
+ private:
+  uint32_t a_;
+  int64_t bias_;
+  uint32_t y_;
+  size_t rows_, n_, k_;
+  Activation act_;
+  AlignedBuffer packed_;
+};
+
+std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
+  c.intCount(4, "[transA, transB, activationCode, hasBias]");
+  c.floatCount(2, "[alpha, beta]");
+  const bool transA = c.intIn(0, 0, 1, "transA") == 1;
+  const bool transB = c.intIn(1, 0, 1, "transB") == 1;
+  const bool hasBias = c.intIn(3, 0, 1, "hasBias") == 1;
+  c.inputs(hasBias ? 3 : 2, hasBias ? 3 : 2);
+  c.outputs(1);
+  c.allF32();
+  const Activation act = c.activation(2);
+  const TensorDesc &a = c.input(0), &b = c.input(1), &y = c.output(0);
+  if (transA || b.location != Location::weights || b.shape.size() != 2 || a.shape.size() < 2)
+    c.fail(cat("kernel gemv needs transA 0, a of rank >= 2 and constant 2-D weights b, got a ", LayerCheck::describe(a),
+               " (transA ", transA, ") and b ", LayerCheck::describe(b)));
+  const int64_t K = a.shape.back();
+  const int64_t Kb = transB ? b.shape[1] : b.shape[0], N = transB ? b.shape[0] : b.shape[1];
+  if (K != Kb) c.fail(cat("kernel gemv: inner dims differ: a has K=", K, ", b ", LayerCheck::describe(b), " has K=", Kb));
+  Shape expect(a.shape.begin(), a.shape.end() - 1);
+  expect.push_back(N);
+  if (y.shape != expect)
+    c.fail(cat("kernel gemv expects output ", typeString(DType::f32, expect), ", got ", LayerCheck::describe(y)));
+  if (hasBias && elementCount(c.input(2).shape) != uint64_t(N))
+    c.fail(cat("kernel gemv expects a bias of ", N, " elements, got ", LayerCheck::describe(c.input(2))));
+  const uint64_t rows = elementCount(a.shape) / uint64_t(K > 0 ? K : 1);
+  return std::make_unique<GemvOp>(c, size_t(rows), size_t(N), size_t(K), transB, act);
+}
+
+}  // namespace
+
+KernelDef gemvKernel() { return {"gemv", false, validate}; }
+
+}  // namespace kiln::cpu

@@ -1,0 +1,36 @@
+// The vector routines of vec-kernels.inc, picked once per process for this
+// CPU: the AVX2+FMA build when cpuid allows, else the portable one.
+// KILN_VEC_KERNELS=generic (or KILN_GEMM_KERNEL=generic) forces the portable
+// build, so tests can check both on one machine.
+#pragma once
+
+#include <cstddef>
+
+namespace kiln::cpu {
+
+struct VecKernels {
+  const char* isa;
+  void (*dwPlane)(const float* x, long rowStride, long sh, const float* w, const long* tap, long taps, float bias,
+                  float lo, float hi, int clamp, float* y, long oh, long ow);
+  void (*maxInto)(float* acc, const float* row, long n);
+  void (*addInto)(float* acc, const float* row, long n);
+  void (*poolRow)(const float* t, long phaseLen, long s, long k, int isMax, float* out, long ow);
+  void (*gemvPanel)(long rows, long K, const float* a, long lda, const float* panel, float* out);
+};
+
+const VecKernels& vecKernels();
+
+}  // namespace kiln::cpu
+
+#define KILN_VEC_DECLARE(isa)                                                                                        \
+  extern "C" {                                                                                                       \
+  void kiln_vec_##isa##_dw_plane(const float*, long, long, const float*, const long*, long, float, float, float, int, \
+                                 float*, long, long);                                                                \
+  void kiln_vec_##isa##_max_into(float*, const float*, long);                                                        \
+  void kiln_vec_##isa##_add_into(float*, const float*, long);                                                        \
+  void kiln_vec_##isa##_pool_row(const float*, long, long, long, int, float*, long);                                 \
+  void kiln_vec_##isa##_gemv_panel(long, long, const float*, long, const float*, float*);                            \
+  }
+KILN_VEC_DECLARE(generic)
+KILN_VEC_DECLARE(avx2)
+#undef KILN_VEC_DECLARE

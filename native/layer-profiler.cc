@@ -1,0 +1,96 @@
+// See layer-profiler.h. Times are medians: the builder runs on shared
+// machines where a single descheduling would otherwise pick the wrong tactic.
+#include "layer-profiler.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "error.h"
+
+namespace kiln {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double msSince(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  const size_t mid = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + ptrdiff_t(mid), v.end());
+  return v[mid];
+}
+
+}  // namespace
+
+LayerProfile profileLayers(ExecutionContext& context, const ProfileOptions& options) {
+  if (context.engine().cuda())
+    throw Error(codes::kArgument, "per-layer profiling is for CPU plans; a CUDA plan reports gpuMs per run");
+  const size_t layers = context.engine().ops().size();
+  for (unsigned w = 0; w < options.warmup; ++w) context.execute();
+
+  std::vector<std::vector<double>> samples(layers);
+  std::vector<double> runs;
+  const auto start = Clock::now();
+  const unsigned minIter = std::max(1u, options.minIterations);
+  const unsigned maxIter = std::max(minIter, options.maxIterations);
+  for (unsigned it = 0; it < maxIter; ++it) {
+    if (it >= minIter && msSince(start) * double(it + 1) / double(it) > options.budgetMs) break;
+    double sum = 0;
+    for (size_t i = 0; i < layers; ++i) {
+      const auto t0 = Clock::now();
+      context.executeLayer(i);
+      const double ms = msSince(t0);
+      samples[i].push_back(ms);
+      sum += ms;
+    }
+    runs.push_back(sum);
+  }
+
+  LayerProfile out;
+  out.iterations = unsigned(runs.size());
+  for (const auto& s : samples) {
+    out.medianMs.push_back(median(s));
+    double total = 0;
+    for (double v : s) total += v;
+    out.meanMs.push_back(s.empty() ? 0 : total / double(s.size()));
+  }
+  out.runMedianMs = median(runs);
+  return out;
+}
+
+void fillSyntheticInputs(ExecutionContext& context) {
+  const PlanModel& plan = context.engine().plan();
+  std::vector<std::vector<uint8_t>> buffers;
+  std::vector<InputData> inputs;
+  buffers.reserve(plan.inputs.size());
+  for (uint32_t t : plan.inputs) {
+    const TensorDesc& desc = plan.tensors[t];
+    const uint64_t n = elementCount(desc.shape);
+    buffers.emplace_back(size_t(tensorBytes(desc)), uint8_t(0));
+    if (desc.dtype == DType::f32) {
+      // A small linear congruential sequence: no denormals, no NaNs, no zeros
+      // that would make a timing unrepresentative.
+      uint32_t state = 0x9e3779b9u ^ t;
+      for (uint64_t i = 0; i < n; ++i) {
+        state = state * 1664525u + 1013904223u;
+        const float v = float(int32_t(state >> 8) - (1 << 23)) / float(1 << 23);
+        std::memcpy(buffers.back().data() + i * 4, &v, 4);
+      }
+    }
+    InputData in;
+    in.name = desc.name;
+    in.candidates = {desc.dtype};
+    in.arrayDtype = dtypeName(desc.dtype);
+    in.shape = desc.shape;
+    in.data = buffers.back().data();
+    in.elements = n;
+    inputs.push_back(std::move(in));
+  }
+  context.setInputs(inputs);
+}
+
+}  // namespace kiln

@@ -1,0 +1,37 @@
+// Per-layer timing of a CPU execution context: the profile `kiln bench
+// --dump-profile` prints, and the measurement the builder's autotuner takes
+// (each candidate tactic is one layer of a small plan, so timing layers
+// round-robin compares tactics under the same machine load).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "execution-context.h"
+
+namespace kiln {
+
+struct ProfileOptions {
+  unsigned warmup = 1;         // untimed full runs first (caches, packing buffers)
+  unsigned minIterations = 3;  // timed runs, at least
+  unsigned maxIterations = 1000;
+  double budgetMs = 0;  // then more runs while the estimated time stays under this
+};
+
+struct LayerProfile {
+  std::vector<double> medianMs;  // per layer, plan order
+  std::vector<double> meanMs;
+  double runMedianMs = 0;  // median of the per-run sum over layers
+  unsigned iterations = 0;
+};
+
+// Runs the context's layers one by one with a steady clock around each, on
+// the inputs already in its arena. Throws KILN_ARGUMENT for CUDA plans.
+LayerProfile profileLayers(ExecutionContext& context, const ProfileOptions& options);
+
+// Writes a deterministic pattern into every input of the plan (f32 in
+// [-1, 1], other dtypes zero, a valid index for gathers), for timing runs
+// that have no user data.
+void fillSyntheticInputs(ExecutionContext& context);
+
+}  // namespace kiln
