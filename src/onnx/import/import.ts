@@ -47,6 +47,9 @@ export interface OnnxImport {
 
 function defaultOpset(model: ModelProto, file: string): number {
   const entry = model.opset_import.find((o) => o.domain === '' || o.domain === 'ai.onnx');
+  // A model of other domains only (ai.onnx.ml, training) needs none; its nodes are reported by domain.
+  const usesDefault = model.graph!.node.some((n) => n.domain === '' || n.domain === 'ai.onnx');
+  if (!entry && !usesDefault) return MAX_OPSET;
   if (!entry) throw new OnnxError('the model imports no opset of the default ONNX domain', { file });
   const v = toNumber(entry.version);
   if (v < MIN_OPSET) throw new OnnxError(`opset ${v} is older than the oldest kiln reads (${MIN_OPSET}); convert the model with onnx.version_converter`, { file });

@@ -144,3 +144,28 @@ function importSoftmaxLike(ctx: NodeContext, op: string): void {
 for (const op of ['Softmax', 'LogSoftmax', 'Hardmax']) {
   defineImporter(op, { import: (ctx) => importSoftmaxLike(ctx, op) });
 }
+
+/**
+ * LRN: y = x / (bias + alpha/size * sum of x^2 over `size` neighbouring channels)^beta.
+ * The channel-window sum is an average pool (padding counted) over [N,1,C,rest] times size.
+ */
+defineImporter('LRN', {
+  import: (ctx) => {
+    requireFloat(ctx, 0);
+    const size = ctx.attrs.int('size') ?? ctx.fail("attribute 'size' is required");
+    const shape = ctx.shape(0);
+    if (shape.length < 3 || shape.slice(1).some((d) => typeof d !== 'number')) ctx.unsupported('shape unsupported', `LRN needs [N,C,spatial...] with static C and spatial dims, got [${shape.join(',')}]`);
+    const [n, c, ...spatial] = shape;
+    const rest = (spatial as number[]).reduce((a, b) => a * b, 1);
+    const x = ctx.value(0);
+    const sq = reshape(ctx, ctx.emit('Mul', [x, x], {}, 'square'), [n!, 1, c!, rest], 'square_4d');
+    const before = Math.floor((size - 1) / 2);
+    const pooled = ctx.emit('Pool', [sq], { mode: 'avg', kernel: [size, 1], padsBegin: [before, 0], padsEnd: [size - 1 - before, 0], countIncludePad: true }, 'window_mean');
+    const sum = reshape(ctx, pooled, shape, 'window_mean_nd');
+    const alpha = ctx.attrs.float('alpha', 1e-4);
+    const scaled = ctx.emit('Mul', [sum, scalarLike(ctx, x, alpha, 'alpha')], {}, 'scaled');
+    const base = ctx.emit('Add', [scaled, scalarLike(ctx, x, ctx.attrs.float('bias', 1), 'bias')], {}, 'base');
+    const denom = ctx.emit('Pow', [base, scalarLike(ctx, x, ctx.attrs.float('beta', 0.75), 'beta')], {}, 'denominator');
+    ctx.emit('Div', [x, denom], {}, 0);
+  },
+});
