@@ -1,7 +1,7 @@
 // See layout-view.h. Units (the innermost dim, or the innermost two when
-// rows are short) are handed out to the pool in ranges; within a range the
-// source offset is advanced like an odometer, so no unit pays for a division
-// per dim.
+// rows are short), cut into pieces when large, are handed out to the pool in
+// ranges; within a range the source offset is advanced like an odometer, so
+// no unit pays for a division per dim.
 #include "layout-view.h"
 
 #include <algorithm>
@@ -21,6 +21,15 @@ void fillAs(T* dst, T value, uint64_t n) {
 // bookkeeping per element.
 template <typename T>
 void copyUnit(T* dst, const T* src, int64_t n2, int64_t s2, int64_t n1, int64_t s1) {
+  if (s2 == 1 && n1 <= 16 && n1 > 1) {
+    // Interleaving n1 contiguous source runs (depthToSpace): read each run in
+    // order and scatter it with stride n1, which keeps the reads vectorized.
+    for (int64_t b = 0; b < n1; ++b) {
+      const T* run = src + b * s1;
+      for (int64_t a = 0; a < n2; ++a) dst[a * n1 + b] = run[a];
+    }
+    return;
+  }
   for (int64_t a = 0; a < n2; ++a, dst += n1) {
     const T* row = src + a * s2;
     if (s1 == 1) {
@@ -111,20 +120,36 @@ void copyView(const StridedView& view, size_t elemSize, const uint8_t* src, uint
   const int64_t n2 = pair ? view.dims[rank - 2] : 1, s2 = pair ? view.strides[rank - 2] : 0;
   uint64_t units = 1;
   for (size_t i = 0; i < outer; ++i) units *= static_cast<uint64_t>(view.dims[i]);
-  // About 64 KiB of output per task: large enough to amortize the hand-out.
-  const uint64_t unitBytes = static_cast<uint64_t>(n1 * n2) * elemSize;
-  const size_t grain = unitBytes >= (1 << 16) ? 1 : static_cast<size_t>((1 << 16) / unitBytes);
-  pool->parallelRanges(units, grain, [&](size_t begin, size_t end) {
+  // A unit larger than 64 KiB is cut into pieces (of rows when paired, of its
+  // one row otherwise), so a view that merged into a few huge rows still
+  // spreads over the threads; small units are grouped to about 64 KiB a task.
+  constexpr uint64_t kTarget = 1 << 16;
+  const uint64_t rowBytes = static_cast<uint64_t>(n1) * elemSize;
+  const int64_t pieceLen = pair ? std::max<int64_t>(1, static_cast<int64_t>(kTarget / rowBytes))
+                                : std::max<int64_t>(1, static_cast<int64_t>(kTarget / elemSize));
+  const int64_t span = pair ? n2 : n1;
+  const uint64_t pieces = static_cast<uint64_t>((span + pieceLen - 1) / pieceLen);
+  const uint64_t unitBytes = static_cast<uint64_t>(n2) * rowBytes;
+  const uint64_t pieceBytes = std::min<uint64_t>(unitBytes, static_cast<uint64_t>(pieceLen) * (pair ? rowBytes : elemSize));
+  const size_t grain = pieceBytes >= kTarget ? 1 : static_cast<size_t>(kTarget / pieceBytes);
+  pool->parallelRanges(units * pieces, grain, [&](size_t begin, size_t end) {
     std::vector<int64_t> idx(outer, 0);
     int64_t off = view.offset;
-    uint64_t rest = begin;
+    uint64_t unit = begin / pieces, piece = begin % pieces, rest = unit;
     for (size_t i = outer; i-- > 0;) {
       idx[i] = static_cast<int64_t>(rest % static_cast<uint64_t>(view.dims[i]));
       rest /= static_cast<uint64_t>(view.dims[i]);
       off += idx[i] * view.strides[i];
     }
-    for (size_t unit = begin; unit < end; ++unit) {
-      copyUnitBytes(dst + unit * unitBytes, src + off * static_cast<int64_t>(elemSize), n2, s2, n1, s1, elemSize);
+    for (size_t item = begin; item < end; ++item) {
+      const int64_t from = static_cast<int64_t>(piece) * pieceLen, len = std::min(pieceLen, span - from);
+      uint8_t* out = dst + unit * unitBytes + static_cast<uint64_t>(from) * (pair ? rowBytes : elemSize);
+      const int64_t at = off + from * (pair ? s2 : s1);
+      if (pair) copyUnitBytes(out, src + at * static_cast<int64_t>(elemSize), len, s2, n1, s1, elemSize);
+      else copyUnitBytes(out, src + at * static_cast<int64_t>(elemSize), 1, 0, len, s1, elemSize);
+      if (++piece < pieces) continue;
+      piece = 0;
+      ++unit;
       for (size_t i = outer; i-- > 0;) {
         off += view.strides[i];
         if (++idx[i] < view.dims[i]) break;

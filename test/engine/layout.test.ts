@@ -64,6 +64,15 @@ describe('slice and split', () => {
     net.markOutput(x.slice({ starts: [-1, 0], ends: [-1000, 1000], axes: [-1, 0], steps: [-1, 1] }), 'reversed');
     await check(net, randomInputs(net, mulberry32(2)), 'large slice');
   });
+  it('views that merge into one long row still split across threads', async () => {
+    const net = new Network();
+    const v = net.input('v', 'i32', [200003]);
+    net.markOutput(v.slice({ starts: [1], ends: [200003], steps: [3] }), 'strided');
+    net.markOutput(v.slice({ starts: [-1], ends: [-300000], steps: [-1] }), 'reversed');
+    net.markOutput(v.unsqueeze([1]).tile([1, 2]), 'pairs');
+    net.markOutput(v.slice({ starts: [7], ends: [200000] }), 'contiguous');
+    await check(net, randomInputs(net, mulberry32(9)), 'long rows');
+  });
   it('split: several outputs, as horizontal fusion splits a merged conv', async () => {
     const rng = mulberry32(7);
     for (let k = 0; k < 10; k++) {
