@@ -89,7 +89,8 @@ export function autotunePlan(plan: PlanDesc, options: AutotuneOptions): Autotune
   return report;
 }
 
-function applyTactic(layer: PlanLayer, tactic: Tactic): void {
+/** Switches a layer to a tactic: kernel, parameters, and the tactic's name in its info. */
+export function applyTactic(layer: PlanLayer, tactic: Tactic): void {
   layer.kernel = tactic.kernel;
   layer.ints = [...tactic.ints];
   layer.floats = [...tactic.floats];

@@ -1,0 +1,99 @@
+// Every CPU tactic against the reference interpreter, on random shapes chosen to leave
+// remainders in every blocking dimension: output widths that are not multiples of the
+// 16-wide vector blocks, row counts that are not multiples of the GEMV's 4 rows,
+// column counts that are not multiples of its 16-column panels, odd K, strides,
+// padding, dilation, channel multipliers and fused activations.
+import { describe, expect, it } from 'vitest';
+import { Network } from '../../dsl/index.js';
+import { checkTactics, shapeRng } from './harness.js';
+
+const R = shapeRng(2024);
+
+function fuse(t: ReturnType<Network['input']>, act: string) {
+  if (act === 'relu') return t.relu();
+  if (act === 'clip') return t.clip(-0.25, 0.5);
+  if (act === 'sigmoid') return t.sigmoid();
+  return t;
+}
+
+describe('depthwise conv tactic', () => {
+  it('matches the interpreter on random 2-D depthwise convs', async () => {
+    const seen = new Set<string>();
+    for (let trial = 0; trial < 24; trial++) {
+      const c = R.int(1, 6), mult = R.pick([1, 1, 2]);
+      const k = [R.int(1, 5), R.int(1, 5)], dil = [R.int(1, 2), R.int(1, 2)], strides = [R.int(1, 3), R.int(1, 3)];
+      const pads = [R.int(0, 2), R.int(0, 2), R.int(0, 2), R.int(0, 2)];
+      const h = R.int(k[0]! * dil[0]!, 20), w = R.int(k[1]! * dil[1]!, 45);
+      const net = new Network();
+      const x = net.input('x', 'f32', [R.int(1, 2), c, h, w]);
+      const y = x.conv({
+        outChannels: c * mult, kernel: k, groups: c, weights: R.floats(c * mult * k[0]! * k[1]!), bias: R.chance(0.7) ? R.floats(c * mult) : undefined,
+        strides, dilations: dil, padsBegin: [pads[0]!, pads[1]!], padsEnd: [pads[2]!, pads[3]!],
+      });
+      net.markOutput(fuse(y, R.pick(['none', 'relu', 'clip', 'sigmoid'])), 'y');
+      for (const t of await checkTactics(net, `depthwise trial ${trial}`, trial)) seen.add(t);
+    }
+    expect([...seen].sort()).toEqual(['depthwise', 'im2col-gemm']);
+  });
+
+  it('handles 1-D depthwise convs and 3x3 layers of MobileNet shape', async () => {
+    const net = new Network();
+    const x = net.input('x', 'f32', [1, 3, 37]);
+    net.markOutput(x.conv({ outChannels: 3, kernel: [3], groups: 3, weights: R.floats(9), padding: [1], strides: [2] }), 'y');
+    await checkTactics(net, '1-D depthwise');
+    const mobile = new Network();
+    const m = mobile.input('x', 'f32', [1, 8, 19, 23]);
+    mobile.markOutput(m.conv({ outChannels: 8, kernel: [3, 3], groups: 8, weights: R.floats(72), bias: R.floats(8), padding: [1, 1], strides: [2, 2] }).clip(0, 6), 'y');
+    await checkTactics(mobile, 'mobilenet-like depthwise');
+  });
+});
+
+describe('pooling tactic', () => {
+  it('matches the interpreter for random max and average pools in 1 and 2 dims', async () => {
+    const seen = new Set<string>();
+    for (let trial = 0; trial < 30; trial++) {
+      const twoD = R.chance(0.8);
+      const k = twoD ? [R.int(1, 4), R.int(1, 4)] : [R.int(1, 5)];
+      const strides = k.map(() => R.int(1, 3));
+      const padsBegin = k.map((kk) => R.int(0, kk - 1)), padsEnd = k.map((kk) => R.int(0, kk - 1));
+      const spatial = k.map((kk) => R.int(kk, 23));
+      const net = new Network();
+      const x = net.input('x', 'f32', [R.int(1, 2), R.int(1, 5), ...spatial]);
+      const o = { kernel: k, strides, padsBegin, padsEnd, countIncludePad: R.chance(0.5) };
+      net.markOutput(R.chance(0.5) ? x.maxPool(o) : x.avgPool(o), 'y');
+      for (const t of await checkTactics(net, `pool trial ${trial} ${JSON.stringify(o)}`, trial)) seen.add(t);
+    }
+    expect([...seen].sort()).toEqual(['pool-2d', 'pool-nd']);
+  });
+
+  it('handles global average pooling', async () => {
+    const net = new Network();
+    const x = net.input('x', 'f32', [2, 5, 7, 9]);
+    net.markOutput(x.avgPool({ kernel: [7, 9] }), 'y');
+    await checkTactics(net, 'global average pool');
+  });
+});
+
+describe('GEMV tactic', () => {
+  it('matches the interpreter for fully connected layers with few rows', async () => {
+    const seen = new Set<string>();
+    for (let trial = 0; trial < 20; trial++) {
+      const rows = R.int(1, 9), k = R.int(1, 150) * 2 + 1, n = R.pick([1, 7, 15, 16, 17, 33, 50]);
+      const net = new Network();
+      const x = net.input('x', 'f32', [rows, k]);
+      const y = x.fullyConnected({ outputs: n, weights: R.floats(n * k), bias: R.chance(0.6) ? R.floats(n) : undefined });
+      net.markOutput(fuse(y, R.pick(['none', 'relu', 'sigmoid'])), 'y');
+      for (const t of await checkTactics(net, `fc trial ${trial} rows ${rows} k ${k} n ${n}`, trial)) seen.add(t);
+    }
+    expect([...seen].sort()).toEqual(['gemm-blocked', 'gemv']);
+  });
+
+  it('handles matmuls with batch dims against constant weights', async () => {
+    const net = new Network();
+    const x = net.input('x', 'f32', [2, 3, 19]);
+    const w = net.constant('w', R.floats(19 * 21), [19, 21]);
+    net.markOutput(x.matmul(w), 'y');
+    const seen = await checkTactics(net, 'batched matmul');
+    expect(seen).toContain('gemv');
+  });
+});
