@@ -14,4 +14,5 @@ import './quantize.js';
 import './recurrent.js';
 import './reduce.js';
 import './resize.js';
+import './rotary.js';
 import './shape.js';

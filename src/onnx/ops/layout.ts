@@ -54,7 +54,22 @@ defineImporter('Split', {
   import: (ctx) => {
     const split = intsInputOrAttr(ctx, 1, 'split', 13) ?? [];
     const numOutputs = ctx.opset >= 18 ? ctx.attrs.int('num_outputs', 0) : 0;
-    ctx.emitMulti('Split', [ctx.value(0)], { axis: ctx.attrs.int('axis', 0), split, numOutputs }, ctx.outputCount);
+    const shape = ctx.shape(0);
+    const axis = axisOf(ctx, ctx.attrs.int('axis', 0), shape.length);
+    if (!split.includes(0) || shape.some((d) => typeof d !== 'number')) {
+      return void ctx.emitMulti('Split', [ctx.value(0)], { axis, split, numOutputs }, ctx.outputCount);
+    }
+    // Empty parts (function bodies split off a zero-length remainder) become empty constants, the rest slices.
+    let offset = 0;
+    split.forEach((size, k) => {
+      if (size === 0) {
+        const empty = (shape as number[]).map((d, i) => (i === axis ? 0 : d));
+        ctx.setKnown(k, Known.fromElems(ctx.dataType(0), empty, []));
+      } else {
+        ctx.emit('Slice', [ctx.value(0)], { starts: [offset], ends: [offset + size], axes: [axis], steps: [1] }, k);
+      }
+      offset += size;
+    });
   },
 });
 
