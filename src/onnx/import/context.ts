@@ -172,9 +172,9 @@ export class NodeContext {
     this.bound[k] = { dataType: known.dataType, shape: [...known.shape], known };
   }
 
-  /** Output k is input i, unchanged (Identity, inference-mode Dropout). */
+  /** Output k is input i, unchanged (Identity, inference-mode Dropout); both share one record, so a constant materializes once. */
   alias(k: number, i: number): void {
-    this.bound[k] = { ...this.info(i) };
+    this.bound[k] = this.info(i);
   }
 
   /** Output k is the ONNX value `name` (a subgraph's output). */
@@ -182,7 +182,7 @@ export class NodeContext {
     const v = this.state.values.get(name);
     if (!v) this.fail(`value '${name}' is not defined`);
     if (v.poisoned) throw new Poisoned();
-    this.bound[k] = { ...v };
+    this.bound[k] = v;
   }
 
   /** Type of an IR value the importer emitted. */
