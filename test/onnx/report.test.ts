@@ -9,7 +9,7 @@ const spec = {
   nodes: [
     node('Relu', ['x'], ['r'], {}, 'relu'),
     node('FancyOp', ['r'], ['a'], {}, 'fancy'),
-    node('Resize', ['r', '', 'scales'], ['b'], { mode: 'linear', antialias: 1 }, 'resize'),
+    node('Resize', ['r', '', 'scales'], ['b'], { mode: 'area' }, 'resize'),
     node('Cast', ['r'], ['c'], { to: DT.DOUBLE }, 'to_double'),
     node('Reshape', ['r', 'shape'], ['d'], {}, 'reshape'),
     node('FusedGemm', ['r'], ['e'], {}, 'ms'),
@@ -29,7 +29,7 @@ describe('ONNX support report', () => {
     expect(report).toMatchObject({ file: 'model.onnx', opset: 19, nodes: 7 });
     expect(report.unsupported).toEqual([
       { index: 1, name: 'fancy', opType: 'FancyOp', domain: '', opset: 19, reason: 'op unknown', detail: 'kiln has no importer for FancyOp at opset 19' },
-      { index: 2, name: 'resize', opType: 'Resize', domain: '', opset: 19, reason: 'attribute value unsupported', detail: 'antialias = 1 is not supported', attribute: 'antialias', value: '1' },
+      { index: 2, name: 'resize', opType: 'Resize', domain: '', opset: 19, reason: 'attribute value unsupported', detail: "mode = 'area' is not supported", attribute: 'mode', value: "'area'" },
       { index: 3, name: 'to_double', opType: 'Cast', domain: '', opset: 19, reason: 'dtype unsupported', detail: 'cast to double', attribute: 'to', value: 'double' },
       { index: 4, name: 'reshape', opType: 'Reshape', domain: '', opset: 19, reason: 'data-dependent shape', detail: "shape (input 1 'shape') is computed at run time", tensor: 'shape' },
       { index: 5, name: 'ms', opType: 'FusedGemm', domain: 'com.microsoft', opset: 19, reason: 'op unknown', detail: "domain 'com.microsoft' is not supported" },
@@ -44,7 +44,7 @@ describe('ONNX support report', () => {
       'model.onnx: opset 19, 7 nodes (7 op types): 5 unsupported nodes',
       '  node  name       op                       reason                       detail',
       '  1     fancy      FancyOp                  op unknown                   kiln has no importer for FancyOp at opset 19',
-      '  2     resize     Resize                   attribute value unsupported  antialias = 1 is not supported',
+      "  2     resize     Resize                   attribute value unsupported  mode = 'area' is not supported",
       '  3     to_double  Cast                     dtype unsupported            cast to double',
       "  4     reshape    Reshape                  data-dependent shape         shape (input 1 'shape') is computed at run time",
       "  5     ms         com.microsoft.FusedGemm  op unknown                   domain 'com.microsoft' is not supported",

@@ -1,6 +1,6 @@
 // Resize and its predecessor Upsample. Opset 10's Resize and Upsample scale with
 // asymmetric coordinates and floor for nearest (as ONNX Runtime reads them); opset 11
-// added roi/sizes and the coordinate modes; opset 18 axes and the aspect-ratio policy.
+// added roi/sizes and the coordinate modes; opset 18 axes, antialias and the aspect-ratio policy.
 // Scales and sizes must be known at import.
 import { COORDINATE_MODES, NEAREST_MODES } from '../../ir/index.js';
 import type { NodeContext } from '../import/context.js';
@@ -37,7 +37,8 @@ defineImporter('Resize', {
     if (!(COORDINATE_MODES as readonly string[]).includes(coord)) ctx.badAttr('coordinate_transformation_mode', coord);
     const nearest = ctx.attrs.string('nearest_mode', 'round_prefer_floor');
     if (!(NEAREST_MODES as readonly string[]).includes(nearest)) ctx.badAttr('nearest_mode', nearest);
-    if (ctx.attrs.int('antialias', 0) !== 0) ctx.badAttr('antialias', 1);
+    // ONNX ignores antialias for nearest; the IR rejects the combination, so drop it there.
+    const antialias = ctx.attrs.int('antialias', 0) !== 0 && mode !== 'nearest';
     const given = (i: number, what: string) => (ctx.has(i) ? ctx.numbers(i, what) : []);
     const policy = ctx.attrs.string('keep_aspect_ratio_policy', 'stretch');
     emitResize(ctx, {
@@ -50,6 +51,7 @@ defineImporter('Resize', {
       keepAspectRatioPolicy: policy,
       cubicCoeffA: ctx.attrs.float('cubic_coeff_a', -0.75),
       excludeOutside: ctx.attrs.int('exclude_outside', 0) !== 0,
+      antialias,
     });
   },
 });
