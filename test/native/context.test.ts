@@ -2,8 +2,8 @@
 // (reject, never throw), one run at a time per context, concurrent contexts,
 // the event loop staying free during a run, and output typed-array classes.
 import { describe, expect, it } from 'vitest';
-import { PlanBuilder, expectClose, kiln, rng } from './plan-fixtures';
-import { matmul } from './references';
+import { PlanBuilder, expectClose, kiln, rng } from './plan-fixtures.js';
+import { matmul } from './references.js';
 
 const k = kiln();
 
@@ -115,7 +115,7 @@ describe('execution', () => {
     const contexts = inputs.map(() => new k.Context(engine, 1));
     const results = await Promise.all(contexts.map((c: any, i: number) => c.run([{ name: 'a', data: inputs[i], shape: [200, 200] }])));
     results.forEach(([y]: any, i: number) => {
-      const ref = matmul(inputs[i], [200, 200], wData, [200, 200], false, false, null, { code: 0, alpha: 0, beta: 0 });
+      const ref = matmul(inputs[i]!, [200, 200], wData, [200, 200], false, false, null, { code: 0, alpha: 0, beta: 0 });
       expectClose(y.data, ref.out, 2e-4, `context ${i}`);
     });
   });

@@ -2,8 +2,8 @@
 // addon loads (each test file runs in its own process), so machines with AVX2
 // still test the fallback that other CPUs run.
 import { describe, expect, it } from 'vitest';
-import { PlanBuilder, expectClose, kiln, numel, rng, runPlan } from './plan-fixtures';
-import { conv, matmul } from './references';
+import { PlanBuilder, expectClose, kiln, numel, rng, runPlan } from './plan-fixtures.js';
+import { conv, matmul } from './references.js';
 
 process.env.KILN_GEMM_KERNEL = 'generic';
 const R = rng(42);

@@ -2,21 +2,21 @@
 // activation; im2col and pointwise paths) and pool (max/avg, padding,
 // countIncludePad) against the JS references.
 import { describe, expect, it } from 'vitest';
-import { PlanBuilder, expectClose, kiln, numel, rng, runPlan } from './plan-fixtures';
-import { conv, pool, type ConvParams } from './references';
+import { PlanBuilder, expectClose, kiln, numel, rng, runPlan } from './plan-fixtures.js';
+import { conv, pool, type ConvParams } from './references.js';
 
 const R = rng(7);
 
 async function checkConv(xs: number[], ws: number[], p: ConvParams, bias: boolean, act: number, threads = 2) {
   const n = xs.length - 2;
   const x = R.floats(numel(xs)), w = R.floats(numel(ws));
-  const b = bias ? R.floats(ws[0]) : null;
+  const b = bias ? R.floats(ws[0]!) : null;
   const actP = { code: act, alpha: 0.2, beta: 1.5 };
   const ref = conv(x, xs, w, ws, b, p, actP);
   const plan = new PlanBuilder();
   const xi = plan.input('x', xs);
   const ins = [xi, plan.weight('w', ws, w)];
-  if (b) ins.push(plan.weight('b', [ws[0]], b));
+  if (b) ins.push(plan.weight('b', [ws[0]!], b));
   const yi = plan.tensor('y', ref.shape);
   plan.layer('conv', ins, [yi], [n, p.groups, act, ...p.strides, ...p.padsBegin, ...p.padsEnd, ...p.dilations], [0.2, 1.5]);
   plan.output(yi);
@@ -28,11 +28,11 @@ async function checkConv(xs: number[], ws: number[], p: ConvParams, bias: boolea
 describe('conv', () => {
   it('matches the reference for random 2-D convs', async () => {
     for (let trial = 0; trial < 30; trial++) {
-      const groups = [1, 1, 2, 3][R.int(0, 3)];
+      const groups = [1, 1, 2, 3][R.int(0, 3)]!;
       const cg = R.int(1, 4), og = R.int(1, 5);
       const k = [R.int(1, 4), R.int(1, 4)];
       const dil = [R.int(1, 2), R.int(1, 2)];
-      const ins = [R.int(k[0] * dil[0], 14), R.int(k[1] * dil[1], 14)];
+      const ins = [R.int(k[0]! * dil[0]!, 14), R.int(k[1]! * dil[1]!, 14)];
       const p: ConvParams = {
         groups, strides: [R.int(1, 3), R.int(1, 3)], padsBegin: [R.int(0, 2), R.int(0, 2)],
         padsEnd: [R.int(0, 2), R.int(0, 2)], dilations: dil,
@@ -77,7 +77,7 @@ describe('conv', () => {
     plan.layer('conv', [xi, wi], [yi], [2, 1, 0, 1, 1, 0, 0, 0, 0, 1, 1], [0, 0], 'c');
     plan.output(yi);
     expect(() => kiln().serializePlan(plan.desc())).toThrow(/layer 'c': kernel conv expects output f32\[1,2,6,6\]/);
-    plan.layers[0].ints = [2, 1, 0];
+    plan.layers[0]!.ints = [2, 1, 0];
     expect(() => kiln().serializePlan(plan.desc())).toThrow(/layer 'c': kernel conv expects 11 ints/);
   });
 });

@@ -1,9 +1,9 @@
 // Elementwise and data-movement kernels (unary, binary, scale, softmax, copy,
 // transpose, concat) against the JS references, on random shapes.
 import { describe, expect, it } from 'vitest';
-import { ACTIVATION_CODES, BINARY_CODES, SCALE_MODE_CODES } from '../../codegen/plan-desc';
-import { PlanBuilder, expectClose, kiln, numel, rng, runPlan } from './plan-fixtures';
-import { activate, binary, softmax, transpose } from './references';
+import { ACTIVATION_CODES, BINARY_CODES, SCALE_MODE_CODES } from '../../codegen/plan-desc.js';
+import { PlanBuilder, expectClose, kiln, numel, rng, runPlan } from './plan-fixtures.js';
+import { activate, binary, softmax, transpose } from './references.js';
 
 const R = rng(1234);
 
@@ -30,7 +30,7 @@ describe('unary', () => {
   it('runs in place when input and output share their bytes', async () => {
     const b = new PlanBuilder();
     const xi = b.input('x', [100]);
-    const yi = b.tensorAt('y', [100], b.tensors[xi].offset);
+    const yi = b.tensorAt('y', [100], b.tensors[xi]!.offset);
     b.layer('unary', [xi], [yi], [ACTIVATION_CODES.relu], [0, 0]);
     b.output(yi);
     const x = R.floats(100);
@@ -78,18 +78,18 @@ describe('scale', () => {
       const axis = R.int(0, shape.length - 1);
       const count = mode === SCALE_MODE_CODES.uniform ? 1 : mode === SCALE_MODE_CODES.channel ? shape[axis] : numel(shape);
       const sizes = [count, R.next() < 0.5 ? 1 : count, trial % 2 ? count : 1];
-      const shift = R.floats(sizes[0]), scale = R.floats(sizes[1]);
-      const power = trial % 4 === 0 ? Float32Array.from({ length: sizes[2] }, () => 1) : Float32Array.from({ length: sizes[2] }, () => R.int(1, 3));
+      const shift = R.floats(sizes[0]!), scale = R.floats(sizes[1]!);
+      const power = trial % 4 === 0 ? Float32Array.from({ length: sizes[2]! }, () => 1) : Float32Array.from({ length: sizes[2]! }, () => R.int(1, 3));
       const x = R.floats(numel(shape), 0.1, 2);
       const inner = numel(shape.slice(axis + 1));
       const expected = Array.from(x, (v, i) => {
-        const c = mode === 0 ? 0 : mode === 1 ? Math.floor(i / inner) % shape[axis] : i;
-        const pick = (arr: Float32Array) => arr[arr.length === 1 ? 0 : c];
+        const c = mode === 0 ? 0 : mode === 1 ? Math.floor(i / inner) % shape[axis]! : i;
+        const pick = (arr: Float32Array) => arr[arr.length === 1 ? 0 : c]!;
         return Math.pow(v * pick(scale) + pick(shift), pick(power));
       });
       const b = new PlanBuilder();
       const xi = b.input('x', shape);
-      const ti = b.weight('shift', [sizes[0]], shift), si = b.weight('scale', [sizes[1]], scale), pi = b.weight('power', [sizes[2]], power);
+      const ti = b.weight('shift', [sizes[0]!], shift), si = b.weight('scale', [sizes[1]!], scale), pi = b.weight('power', [sizes[2]!], power);
       const yi = b.tensor('y', shape);
       b.layer('scale', [xi, ti, si, pi], [yi], [mode, axis]);
       b.output(yi);
@@ -134,7 +134,7 @@ describe('copy, transpose, concat', () => {
       const rank = R.int(1, 5);
       const shape = randomShape(rank, 7);
       const perm = [...Array(rank).keys()].sort(() => R.next() - 0.5);
-      const [dtype, Ctor] = dtypes[trial % dtypes.length];
+      const [dtype, Ctor] = dtypes[trial % dtypes.length]!;
       const x: any = new (Ctor as any)(numel(shape));
       for (let i = 0; i < x.length; i++) x[i] = dtype === 'i64' ? BigInt(i * 3 - 7) : (i * 7) % 251;
       const ref = transpose(x, shape, perm, (n) => new (Ctor as any)(n));
@@ -159,22 +159,22 @@ describe('copy, transpose, concat', () => {
         return s;
       });
       const outShape = [...base];
-      outShape[axis] = parts.reduce((a, s) => a + s[axis], 0);
+      outShape[axis] = parts.reduce((a, s) => a + s[axis]!, 0);
       const datas = parts.map((s) => Int32Array.from({ length: numel(s) }, () => R.int(-1000, 1000)));
       const b = new PlanBuilder();
       const ins = parts.map((s, i) => b.input(`x${i}`, s, 'i32'));
       const yi = b.tensor('y', outShape, 'i32');
       b.layer('concat', ins, [yi], [axis]);
       b.output(yi);
-      const feed = Object.fromEntries(parts.map((s, i) => [`x${i}`, { data: datas[i], shape: s }]));
+      const feed = Object.fromEntries(parts.map((s, i) => [`x${i}`, { data: datas[i]!, shape: s }]));
       const out = await runPlan(b.desc(), feed);
       // Reference: walk output coordinates and pick the source part.
       const outer = numel(outShape.slice(0, axis)), inner = numel(outShape.slice(axis + 1));
       const expected: number[] = [];
       for (let o = 0; o < outer; o++)
         parts.forEach((s, i) => {
-          const chunk = s[axis] * inner;
-          expected.push(...datas[i].subarray(o * chunk, (o + 1) * chunk));
+          const chunk = s[axis]! * inner;
+          expected.push(...datas[i]!.subarray(o * chunk, (o + 1) * chunk));
         });
       expect(out.y.data).toBeInstanceOf(Int32Array);
       expect(Array.from(out.y.data)).toEqual(expected);

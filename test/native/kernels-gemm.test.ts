@@ -2,8 +2,8 @@
 // (remainders in every blocking dimension), transposes, bias, activations,
 // broadcast batch dims, and sizes that cross the MC/KC cache blocks.
 import { describe, expect, it } from 'vitest';
-import { PlanBuilder, expectClose, kiln, numel, rng, runPlan } from './plan-fixtures';
-import { matmul } from './references';
+import { PlanBuilder, expectClose, kiln, numel, rng, runPlan } from './plan-fixtures.js';
+import { matmul } from './references.js';
 
 const R = rng(99);
 
@@ -19,7 +19,7 @@ interface GemmCase {
 
 async function checkGemm(c: GemmCase, threads: number) {
   const a = R.floats(numel(c.as)), bv = R.floats(numel(c.bs));
-  const N = c.transB ? c.bs[c.bs.length - 2] : c.bs[c.bs.length - 1];
+  const N = c.transB ? c.bs[c.bs.length - 2]! : c.bs[c.bs.length - 1]!;
   const bias = c.bias ? R.floats(N) : null;
   const act = { code: c.act, alpha: 0.1, beta: 2 };
   const ref = matmul(a, c.as, bv, c.bs, c.transA, c.transB, bias, act);

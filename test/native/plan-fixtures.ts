@@ -2,7 +2,7 @@
 // arena tensors and a 64-byte aligned weight blob, a seeded random source,
 // and helpers to run a plan and compare float results.
 import { createRequire } from 'node:module';
-import type { PlanDesc, PlanDType, PlanLayer, PlanTensor } from '../../codegen/plan-desc';
+import type { PlanDesc, PlanDType, PlanLayer, PlanTensor } from '../../codegen/plan-desc.js';
 
 export type TypedArray = Float32Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Uint16Array;
 
@@ -123,7 +123,7 @@ export async function runPlan(desc: PlanDesc, feed: Feed, threads = 2): Promise<
 export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-4, label = '') {
   if (actual.length !== expected.length) throw new Error(`${label}: length ${actual.length} != ${expected.length}`);
   for (let i = 0; i < expected.length; i++) {
-    const e = expected[i], a = actual[i];
+    const e = expected[i]!, a = actual[i]!;
     const ok = Number.isNaN(e) ? Number.isNaN(a) : Math.abs(a - e) <= tol * Math.max(1, Math.abs(e)) || a === e;
     if (!ok) throw new Error(`${label}: element ${i}: got ${a}, expected ${e}`);
   }
@@ -132,7 +132,7 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
 /** Row-major strides of a shape. */
 export function strides(shape: readonly number[]): number[] {
   const s = new Array(shape.length).fill(1);
-  for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1] * shape[i + 1];
+  for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1] * shape[i + 1]!;
   return s;
 }
 
@@ -140,8 +140,8 @@ export function strides(shape: readonly number[]): number[] {
 export function unravel(index: number, shape: readonly number[]): number[] {
   const c = new Array(shape.length);
   for (let i = shape.length - 1; i >= 0; i--) {
-    c[i] = index % shape[i];
-    index = Math.floor(index / shape[i]);
+    c[i] = index % shape[i]!;
+    index = Math.floor(index / shape[i]!);
   }
   return c;
 }

@@ -2,7 +2,7 @@
 // documented layout (header fields, 64-byte aligned weights), and refusal of
 // every kind of damaged or lying file with a clear error and no crash.
 import { describe, expect, it } from 'vitest';
-import { PlanBuilder, fixChecksum, kiln, rng, runPlan } from './plan-fixtures';
+import { PlanBuilder, fixChecksum, kiln, rng, runPlan } from './plan-fixtures.js';
 
 /** x[2,3] -> gemm with weights [3,4] + bias -> relu -> y[2,4] (a plan with a bit of everything). */
 function smallPlan() {
@@ -55,7 +55,7 @@ describe('plan round trip', () => {
     expect(Array.from(out[0].data)).toEqual(Array.from(direct.y.data));
     // relu(x @ w + bias) by hand for row 0.
     const w = (i: number, j: number) => (i * 4 + j - 5) / 7;
-    const row0 = [0, 1, 2, 3].map((j) => Math.max(0, 1 * w(0, j) - 2 * w(1, j) + 3 * w(2, j) + [0.5, -0.25, 0, 1][j]));
+    const row0 = [0, 1, 2, 3].map((j) => Math.max(0, 1 * w(0, j) - 2 * w(1, j) + 3 * w(2, j) + [0.5, -0.25, 0, 1][j]!));
     row0.forEach((v, j) => expect(out[0].data[j]).toBeCloseTo(v, 5));
   });
 
@@ -72,7 +72,7 @@ describe('plan round trip', () => {
     expect(v.getUint32(72, true)).toBe('0.1.0-test'.length);
     const s = sections(plan);
     expect(Object.keys(s)).toEqual(['STRS', 'TNSR', 'GRPH', 'LYRS', 'WGTS']);
-    const [wAt] = s.WGTS;
+    const [wAt] = s.WGTS!;
     const blobBytes = Number(v.getBigUint64(wAt, true));
     const blobStart = Math.ceil((wAt + 8) / 64) * 64;
     expect(blobBytes).toBe(desc.weights.length);
@@ -123,7 +123,7 @@ describe('damaged plans', () => {
     const headerBytes = new DataView(good.buffer).getUint32(12, true);
     for (let at = headerBytes; at < good.length; at += 7) {
       const bad = good.slice();
-      bad[at] ^= 0x10;
+      bad[at]! ^= 0x10;
       const e = codeOf(() => new k.Engine(bad));
       expect(e).toEqual({ code: 'KILN_PLAN_CORRUPT', message: 'plan checksum mismatch: the file is corrupted' });
     }
@@ -148,20 +148,20 @@ describe('damaged plans', () => {
       fn(new DataView(bad.buffer));
       return codeOf(() => new k.Engine(fixChecksum(bad)));
     };
-    const [tAt] = s.TNSR; // u32 count, then per tensor: name, dtype, location, rank, u64 offset, dims
+    const [tAt] = s.TNSR!; // u32 count, then per tensor: name, dtype, location, rank, u64 offset, dims
     const firstTensor = tAt + 4;
     expect(patch((v) => v.setBigUint64(firstTensor + 16, 1n << 40n, true)).message).toMatch(
       /^tensor 'x' \(f32\[2,3\], 24 bytes\) at arena offset 1099511627776 ends at .*, past the end of the arena/);
     expect(patch((v) => v.setUint32(firstTensor + 4, 99, true)).message).toBe("plan tensor 0 'x' has unknown dtype code 99");
     expect(patch((v) => v.setUint32(firstTensor, 9999, true)).message).toMatch(/tensor 0 name refers to string 9999/);
     expect(patch((v) => v.setUint32(tAt, 1000, true)).message).toMatch(/^plan is truncated: the tensor table claims 1000 entries/);
-    const [lAt, lLen] = s.LYRS; // u32 count, then name, kernel, info, nIn, nOut, nInts, nFloats, operands
+    const [lAt, lLen] = s.LYRS!; // u32 count, then name, kernel, info, nIn, nOut, nInts, nFloats, operands
     expect(patch((v) => v.setUint32(lAt + 4 + 28, 77, true)).message).toBe(
       "layer 'fc1' input refers to tensor 77 but the plan has 5 tensors");
     expect(patch((v) => v.setUint32(lAt + 4 + 12, 1000, true)).message).toMatch(
       /^plan is truncated: layer 0 'fc1' needs \d+ bytes at offset \d+, section 'LYRS' ends at offset \d+$/);
     expect(lLen).toBeGreaterThan(0);
-    const [gAt] = s.GRPH;
+    const [gAt] = s.GRPH!;
     expect(patch((v) => v.setBigUint64(gAt, 8n, true)).code).toBe('KILN_PLAN_CORRUPT');
   });
 
@@ -190,13 +190,13 @@ describe('invalid descs and plans', () => {
 
   it('validates tensor ranges when serializing', () => {
     const b = smallPlan();
-    b.tensors[3].offset = 4096;
+    b.tensors[3]!.offset = 4096;
     expect(codeOf(() => k.serializePlan(b.desc()))).toEqual({
       code: 'KILN_PLAN_INVALID',
       message: `tensor 'h' (f32[2,4], 32 bytes) at arena offset 4096 ends at 4128, past the end of the arena (${b.desc().arenaBytes} bytes)`,
     });
     const c = smallPlan();
-    c.tensors[1].offset = 1024;
+    c.tensors[1]!.offset = 1024;
     expect(codeOf(() => k.serializePlan(c.desc())).message).toMatch(/^tensor 'w' .* past the end of the weight blob/);
   });
 
@@ -218,7 +218,7 @@ describe('invalid descs and plans', () => {
 
   it('refuses unknown kernels and broken data flow', () => {
     const b = smallPlan();
-    b.layers[1].kernel = 'foo';
+    b.layers[1]!.kernel = 'foo';
     expect(codeOf(() => k.serializePlan(b.desc()))).toEqual({
       code: 'KILN_KERNEL', message: "layer 'relu1' uses kernel 'foo' that this runtime does not have",
     });
@@ -226,8 +226,8 @@ describe('invalid descs and plans', () => {
     c.layers.reverse();
     expect(codeOf(() => k.serializePlan(c.desc())).message).toBe("layer 'relu1' reads tensor 'h' before any layer writes it");
     const d = smallPlan();
-    d.tensors[4].offset = d.tensors[0].offset; // y overwrites x ... and h is read after
-    d.layers.push({ ...d.layers[0], name: 'fc2', outputs: [3] });
+    d.tensors[4]!.offset = d.tensors[0]!.offset; // y overwrites x ... and h is read after
+    d.layers.push({ ...d.layers[0]!, name: 'fc2', outputs: [3] });
     expect(codeOf(() => k.serializePlan(d.desc())).message).toBe("layer 'fc2' reads tensor 'x' after layer 'relu1' overwrote its memory");
   });
 
