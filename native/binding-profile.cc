@@ -2,7 +2,11 @@
 // profile sees exactly the checks and copies a run does.
 #include "binding-profile.h"
 
+#include <atomic>
+#include <chrono>
+
 #include "binding-errors.h"
+#include "cpu/vec-kernels.h"
 #include "binding-plan.h"
 #include "binding-run.h"
 #include "layer-profiler.h"
@@ -116,6 +120,30 @@ Napi::Value timeLayers(const Napi::CallbackInfo& cb) {
     for (uint32_t i = 0; i < profile.medianMs.size(); ++i) times.Set(i, profile.medianMs[i]);
     out.Set("medianMs", times);
     out.Set("iterations", profile.iterations);
+    return Napi::Value(out);
+  });
+}
+
+Napi::Value fmaPeak(const Napi::CallbackInfo& cb) {
+  return guarded(cb.Env(), [&] {
+    const unsigned threads =
+        cb[0].IsUndefined() ? ThreadPool::hardwareThreads() : unsigned(integerArg(cb[0], "threads", 1, 1024));
+    ThreadPool pool(threads);
+    constexpr long kIters = 1 << 19;  // ~100 MFLOP per thread per round
+    std::atomic<float> sink{0.f};
+    double best = 1e300;
+    for (int round = 0; round < 15; ++round) {
+      const auto t0 = std::chrono::steady_clock::now();
+      pool.parallelFor(threads, [&](size_t i) {
+        sink.store(cpu::vecKernels().fmaLoop(kIters, 1.f + float(round * 16 + int(i)) * 1e-3f), std::memory_order_relaxed);
+      });
+      best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    Napi::Object out = Napi::Object::New(cb.Env());
+    out.Set("gflops", double(threads) * double(kIters) * 192.0 / best / 1e9);
+    out.Set("threads", threads);
+    out.Set("isa", cpu::vecKernels().isa);
+    out.Set("sink", double(sink.load()));
     return Napi::Value(out);
   });
 }

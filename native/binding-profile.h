@@ -27,4 +27,9 @@ Napi::Value profileAsync(Napi::Env env, const std::shared_ptr<ExecutionContext>&
 
 Napi::Value timeLayers(const Napi::CallbackInfo& cb);
 
+// fmaPeak(threads?): { gflops, threads, isa }                                 [sync]
+//   The best of 15 rounds of independent FMA chains on `threads` threads
+//   (default: all): the machine's peak for the GEMM benchmark's fractions.
+Napi::Value fmaPeak(const Napi::CallbackInfo& cb);
+
 }  // namespace kiln::js

@@ -3,6 +3,7 @@
 // memory and the caller may reuse its buffers as soon as run() returns.
 #include "binding-run.h"
 
+#include <cstdlib>
 #include <cstring>
 
 #include "binding-errors.h"
@@ -81,6 +82,36 @@ Napi::Value outputArray(Napi::Env env, DType dtype, const uint8_t* data, uint64_
   return typedCopy<uint8_t>(env, napi_uint8_array, data, bytes);
 }
 
+// Every output of the engine as {name, shape, dtype, data}, copied out of the arena.
+Napi::Array outputsOf(Napi::Env env, const ExecutionContext& context) {
+  const PlanModel& plan = context.engine().plan();
+  Napi::Array outputs = Napi::Array::New(env, plan.outputs.size());
+  for (uint32_t i = 0; i < plan.outputs.size(); ++i) {
+    const TensorDesc& t = plan.tensors[plan.outputs[i]];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", t.name);
+    Napi::Array shape = Napi::Array::New(env, t.shape.size());
+    for (uint32_t d = 0; d < t.shape.size(); ++d) shape.Set(d, Napi::Number::New(env, double(t.shape[d])));
+    o.Set("shape", shape);
+    o.Set("dtype", dtypeName(t.dtype));
+    o.Set("data", outputArray(env, t.dtype, context.outputData(i), tensorBytes(t)));
+    outputs.Set(i, o);
+  }
+  return outputs;
+}
+
+// A run whose previous execution took less than this runs on the calling
+// thread: the hop to a libuv worker and back costs about as much (far more on
+// a loaded machine), and blocking the loop that briefly is ordinary JS work.
+// KILN_RUN_INLINE_US overrides it (0: always on a worker).
+double inlineRunMicros() {
+  static const double limit = [] {
+    const char* v = std::getenv("KILN_RUN_INLINE_US");
+    return v ? std::atof(v) : 250.0;
+  }();
+  return limit;
+}
+
 class RunWorker final : public Napi::AsyncWorker {
  public:
   RunWorker(Napi::Env env, Napi::Promise::Deferred deferred, std::unique_ptr<RunLease> lease)
@@ -99,20 +130,7 @@ class RunWorker final : public Napi::AsyncWorker {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
     try {
-      const Engine& engine = lease_->context().engine();
-      const PlanModel& plan = engine.plan();
-      Napi::Array outputs = Napi::Array::New(env, plan.outputs.size());
-      for (uint32_t i = 0; i < plan.outputs.size(); ++i) {
-        const TensorDesc& t = plan.tensors[plan.outputs[i]];
-        Napi::Object o = Napi::Object::New(env);
-        o.Set("name", t.name);
-        Napi::Array shape = Napi::Array::New(env, t.shape.size());
-        for (uint32_t d = 0; d < t.shape.size(); ++d) shape.Set(d, Napi::Number::New(env, double(t.shape[d])));
-        o.Set("shape", shape);
-        o.Set("dtype", dtypeName(t.dtype));
-        o.Set("data", outputArray(env, t.dtype, lease_->context().outputData(i), tensorBytes(t)));
-        outputs.Set(i, o);
-      }
+      Napi::Array outputs = outputsOf(env, lease_->context());
       lease_.reset();  // the context is free before any continuation runs
       deferred_.Resolve(outputs);
     } catch (...) {
@@ -143,6 +161,14 @@ Napi::Value runAsync(Napi::Env env, const std::shared_ptr<ExecutionContext>& con
       throw Error(codes::kBusy, "this context is already running an inference; await it or use another context");
     auto lease = std::make_unique<RunLease>(context);
     context->setInputs(parseInputs(inputs));
+    const double last = context->lastExecuteMicros();
+    if (last > 0 && last < inlineRunMicros() && !context->engine().cuda()) {
+      context->execute();
+      Napi::Array outputs = outputsOf(env, *context);
+      lease.reset();
+      deferred.Resolve(outputs);
+      return deferred.Promise();
+    }
     (new RunWorker(env, deferred, std::move(lease)))->Queue();  // deletes itself when done
   } catch (...) {
     deferred.Reject(toJsError(env, std::current_exception()).Value());

@@ -150,6 +150,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("hardwareThreads", Napi::Function::New(env, hardwareThreads, "hardwareThreads"));
   exports.Set("gemmKernel", Napi::Function::New(env, gemmKernel, "gemmKernel"));
   exports.Set("timeLayers", Napi::Function::New(env, timeLayers, "timeLayers"));
+  exports.Set("fmaPeak", Napi::Function::New(env, fmaPeak, "fmaPeak"));
   addCudaExports(env, exports);
   return exports;
 }

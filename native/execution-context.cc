@@ -3,6 +3,7 @@
 #include "execution-context.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <unordered_map>
 
@@ -84,9 +85,15 @@ void ExecutionContext::setInputs(const std::vector<InputData>& inputs) {
 }
 
 void ExecutionContext::execute() {
-  if (cuda_) return cuda_->run();
-  const cpu::RunContext ctx{tensorData_.data(), &pool_};
-  for (const auto& op : engine_->ops()) op->run(ctx);
+  const auto start = std::chrono::steady_clock::now();
+  if (cuda_) {
+    cuda_->run();
+  } else {
+    const cpu::RunContext ctx{tensorData_.data(), &pool_};
+    for (const auto& op : engine_->ops()) op->run(ctx);
+  }
+  lastExecuteMicros_.store(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count(),
+                           std::memory_order_relaxed);
 }
 
 void ExecutionContext::executeLayer(size_t i) {

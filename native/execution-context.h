@@ -53,6 +53,9 @@ class ExecutionContext {
   void execute();
   // Runs layer i alone (CPU plans): the per-layer profiler times each one.
   void executeLayer(size_t i);
+  // Wall time of the last execute() in microseconds, 0 before the first: the
+  // binding runs plans this short on the calling thread.
+  double lastExecuteMicros() const { return lastExecuteMicros_.load(std::memory_order_relaxed); }
   // Output i of the engine (plan order), valid until the next run.
   const uint8_t* outputData(size_t i) const { return tensorData_[engine_->plan().outputs[i]]; }
   // GPU time of the last run in milliseconds (CUDA plans); negative for CPU plans.
@@ -67,6 +70,7 @@ class ExecutionContext {
   // pinned staging (tensorData_ points there) and the host arena stays empty.
   std::unique_ptr<cuda::CudaRunner> cuda_;
   std::atomic<bool> busy_{false};
+  std::atomic<double> lastExecuteMicros_{0};
 };
 
 // Releases a context claimed with tryBegin when it goes out of scope.

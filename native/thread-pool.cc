@@ -22,6 +22,10 @@ thread_local bool tInsideJob = false;
 // saves a futex round trip per layer, sleeping after it frees the core.
 constexpr auto kSpinTime = std::chrono::microseconds(50);
 
+// next_ packs the job generation (high 32 bits) and the next index (low 32).
+constexpr uint64_t kIndexMask = 0xffffffffull;
+uint64_t jobTag(uint64_t generation) { return (generation & kIndexMask) << 32; }
+
 template <typename Ready>
 bool spinUntil(Ready ready) {
   auto start = std::chrono::steady_clock::now();
@@ -65,18 +69,37 @@ ThreadPool::~ThreadPool() {
   for (auto& w : workers_) w.join();
 }
 
-void ThreadPool::drain() {
-  bool wasInside = tInsideJob;
+void ThreadPool::drain(uint64_t generation) {
+  const uint64_t tag = jobTag(generation);
+  const bool wasInside = tInsideJob;
   tInsideJob = true;
   for (;;) {
-    size_t i = next_.fetch_add(1, std::memory_order_relaxed);
-    if (i >= jobSize_) break;
+    uint64_t v = next_.load(std::memory_order_acquire);
+    if ((v & ~kIndexMask) != tag) break;
+    const size_t n = jobSize_.load(std::memory_order_acquire);
+    const uint64_t i = v & kIndexMask;
+    if (i >= n) break;
+    // A claim succeeds only while this job is open, so job_ below is its own.
+    if (!next_.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel)) continue;
     try {
-      (*job_)(i);
+      (*job_.load(std::memory_order_acquire))(size_t(i));
     } catch (...) {
-      std::lock_guard<std::mutex> lock(errorMutex_);
-      if (!error_) error_ = std::current_exception();
-      next_.store(jobSize_, std::memory_order_relaxed);  // stop handing out work
+      {
+        std::lock_guard<std::mutex> lock(errorMutex_);
+        if (!error_) error_ = std::current_exception();
+      }
+      // Stop handing out work: unclaimed items count as finished.
+      uint64_t w = next_.load(std::memory_order_acquire);
+      while ((w & ~kIndexMask) == tag && (w & kIndexMask) < n) {
+        if (next_.compare_exchange_weak(w, tag | n, std::memory_order_acq_rel)) {
+          finished_.fetch_add(size_t(n - (w & kIndexMask)), std::memory_order_acq_rel);
+          break;
+        }
+      }
+    }
+    if (finished_.fetch_add(1, std::memory_order_acq_rel) + 1 == n) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_.notify_all();
     }
   }
   tInsideJob = wasInside;
@@ -92,11 +115,7 @@ void ThreadPool::workerLoop() {
       if (stop_) return;
     }
     seen = generation_.load(std::memory_order_acquire);
-    drain();
-    if (busyWorkers_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      done_.notify_one();
-    }
+    drain(seen);
   }
 }
 
@@ -106,23 +125,32 @@ void ThreadPool::parallelFor(size_t n, FunctionRef<void(size_t)> fn) {
     for (size_t i = 0; i < n; ++i) fn(i);
     return;
   }
+  if (n >= kIndexMask) {  // the claim word holds 32-bit indices
+    for (size_t base = 0; base < n; base += kIndexMask - 1)
+      parallelFor(std::min<size_t>(kIndexMask - 1, n - base), [&](size_t i) { fn(base + i); });
+    return;
+  }
   std::lock_guard<std::mutex> call(callMutex_);
+  uint64_t generation;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    job_ = &fn;
-    jobSize_ = n;
-    next_.store(0, std::memory_order_relaxed);
+    generation = generation_.load(std::memory_order_relaxed) + 1;
     error_ = nullptr;
-    busyWorkers_.store(static_cast<unsigned>(workers_.size()), std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_release);
+    job_.store(&fn, std::memory_order_relaxed);
+    jobSize_.store(n, std::memory_order_relaxed);
+    finished_.store(0, std::memory_order_relaxed);
+    next_.store(jobTag(generation), std::memory_order_release);
+    generation_.store(generation, std::memory_order_release);
   }
   wake_.notify_all();
-  drain();
-  if (!spinUntil([&] { return busyWorkers_.load(std::memory_order_acquire) == 0; })) {
+  drain(generation);
+  // Done when every item is, whether or not each worker has woken up yet.
+  if (!spinUntil([&] { return finished_.load(std::memory_order_acquire) == n; })) {
     std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [&] { return busyWorkers_.load(std::memory_order_acquire) == 0; });
+    done_.wait(lock, [&] { return finished_.load(std::memory_order_acquire) == n; });
   }
-  job_ = nullptr;
+  // Closed before the next job's fields change, so a late claim of this one fails.
+  next_.store(jobTag(generation) | kIndexMask, std::memory_order_release);
   if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
 }
 

@@ -3,7 +3,11 @@
 // thread, handing out indices one at a time through an atomic counter, so callers
 // pass coarse work items (GEMM tiles, channel blocks), not single elements.
 // Workers spin briefly between jobs (layers follow each other within
-// microseconds) and then sleep on a condition variable.
+// microseconds) and then sleep on a condition variable. A job is done when
+// its items are done: the caller never waits for a worker that has not yet
+// woken up (on a loaded machine that wait is a scheduler time slice), so
+// workers claim items through one word that tags the index with the job's
+// generation, and a late worker finds the job closed and does nothing.
 #pragma once
 
 #include <atomic>
@@ -42,7 +46,8 @@ class ThreadPool {
 
  private:
   void workerLoop();
-  void drain();
+  // Claims and runs items of job `generation` until none is left.
+  void drain(uint64_t generation);
 
   std::vector<std::thread> workers_;
   std::mutex callMutex_;  // one parallelFor at a time per pool
@@ -53,11 +58,13 @@ class ThreadPool {
   bool stop_ = false;
   std::atomic<uint64_t> generation_{0};
 
-  // The job in flight; written under mutex_ before generation_ moves.
-  const FunctionRef<void(size_t)>* job_ = nullptr;
-  size_t jobSize_ = 0;
-  std::atomic<size_t> next_{0};
-  std::atomic<unsigned> busyWorkers_{0};
+  // The job in flight. An item is claimed by moving next_ = (generation << 32)
+  // | index forward with a CAS; a successful claim proves the job is still
+  // open, so job_ and jobSize_ (written before next_ opens it) are its own.
+  std::atomic<const FunctionRef<void(size_t)>*> job_{nullptr};
+  std::atomic<size_t> jobSize_{0};
+  std::atomic<uint64_t> next_{0};
+  std::atomic<size_t> finished_{0};
   std::exception_ptr error_;
   std::mutex errorMutex_;
 };

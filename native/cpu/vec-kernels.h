@@ -16,6 +16,7 @@ struct VecKernels {
   void (*addInto)(float* acc, const float* row, long n);
   void (*poolRow)(const float* t, long phaseLen, long s, long k, int isMax, float* out, long ow);
   void (*gemvPanel)(long rows, long K, const float* a, long lda, const float* panel, float* out);
+  float (*fmaLoop)(long iters, float seed);  // 192 flops per iteration (benchmarks)
 };
 
 const VecKernels& vecKernels();
@@ -30,6 +31,7 @@ const VecKernels& vecKernels();
   void kiln_vec_##isa##_add_into(float*, const float*, long);                                                        \
   void kiln_vec_##isa##_pool_row(const float*, long, long, long, int, float*, long);                                 \
   void kiln_vec_##isa##_gemv_panel(long, long, const float*, long, const float*, float*);                            \
+  float kiln_vec_##isa##_fma_loop(long, float);                                                                       \
   }
 KILN_VEC_DECLARE(generic)
 KILN_VEC_DECLARE(avx2)

@@ -93,6 +93,8 @@ export interface NativeBinding {
   timeLayers(desc: PlanDesc, options?: TimeLayersOptions): { medianMs: number[]; iterations: number };
   /** The GEMM micro-kernel in use ('avx2-6x16'...). */
   gemmKernel(): string;
+  /** Peak multiply-add rate of independent FMA chains on `threads` threads (benchmarks). */
+  fmaPeak(threads?: number): { gflops: number; threads: number; isa: string };
   hardwareThreads(): number;
   /** Never throws: without a driver, available is false and reason says why. */
   cudaDevices(): { available: boolean; reason?: string; driverVersion?: string; devices: CudaDeviceInfo[] };
