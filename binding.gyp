@@ -99,6 +99,7 @@
         'native/cpu/kernel-norm.cc',
         'native/cpu/kernel-mod.cc',
         'native/cpu/kernel-pad.cc',
+        'native/cpu/kernel-pointwise.cc',
         'native/cpu/kernel-pool.cc',
         'native/cpu/kernel-pool-2d.cc',
         'native/cpu/kernel-reduce.cc',

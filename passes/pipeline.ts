@@ -61,8 +61,9 @@ export const DEFAULT_STAGES: readonly Stage[] = [
       // one wide GEMM then reads the shared input once. Needs the target's Split.
       { pass: FuseSiblings, level: 4, creates: ['Split'] },
       // Last: whatever elementwise layers no Conv/MatMul absorbed fuse into one
-      // Pointwise kernel per chain. Needs the target's Pointwise kernel.
-      { pass: FusePointwise, level: 5, creates: ['Pointwise'] },
+      // Pointwise kernel per chain (TensorRT fuses pointwise chains by default, so
+      // level 3). Needs the target's Pointwise kernel.
+      { pass: FusePointwise, level: 3, creates: ['Pointwise'] },
     ],
   },
   {

@@ -158,4 +158,9 @@ std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
 
 KernelDef binaryKernel() { return {"binary", true, validate}; }
 
+// The f32 loops, for the pointwise kernel's programs (kernels.h); sa/sb are 0 or 1.
+void binaryF32(int64_t code, const float* a, int64_t sa, const float* b, int64_t sb, float* y, size_t n) {
+  dispatch(static_cast<BinOp>(code), a, sa, b, sb, y, n);
+}
+
 }  // namespace kiln::cpu

@@ -206,4 +206,10 @@ std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
 
 KernelDef mathKernel() { return {"math", true, validate}; }
 
+// The f32 maps, for the pointwise kernel's programs (kernels.h): one implementation,
+// so a fused chain rounds exactly as the separate layers did. Codes below `not`.
+void mathF32(int64_t code, float alpha, float beta, const float* x, float* y, size_t n) {
+  floatMath(static_cast<Fn>(code), alpha, beta, x, y, n);
+}
+
 }  // namespace kiln::cpu

@@ -29,5 +29,11 @@ KernelDef whereKernel();
 KernelDef preluKernel();
 KernelDef castKernel();
 KernelDef modKernel();
+KernelDef pointwiseKernel();
+
+// Shared f32 loops (y may equal an operand), so the pointwise kernel computes as the
+// layers it fuses: math codes 0..28 (kernel-math.cc), binary codes 0..6 (kernel-binary.cc).
+void mathF32(int64_t code, float alpha, float beta, const float* x, float* y, size_t n);
+void binaryF32(int64_t code, const float* a, int64_t sa, const float* b, int64_t sb, float* y, size_t n);
 
 }  // namespace kiln::cpu
