@@ -4,5 +4,6 @@ import './lower-layout.js';
 import './lower-reduce.js';
 import './lower-recurrent.js';
 import './lower-elementwise.js';
+import './lower-quant.js';
 import './lower-fused.js';
 export { chooseCpuKernel, hasCpuKernel, lowering, type KernelChoice, type LowerContext, type Lowering } from './kernel-table.js';

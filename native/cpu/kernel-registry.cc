@@ -22,6 +22,7 @@ std::unordered_map<std::string, KernelDef> buildRegistry() {
       cpu::convDepthwiseKernel(), cpu::pool2dKernel(), cpu::gemvKernel(),
       cpu::reduceKernel(), cpu::argmaxKernel(), cpu::hardmaxKernel(), cpu::topkKernel(), cpu::cumsumKernel(), cpu::logSoftmaxKernel(), cpu::layerNormKernel(), cpu::instanceNormKernel(), cpu::batchNormKernel(),
       cpu::mathKernel(), cpu::compareKernel(), cpu::whereKernel(), cpu::preluKernel(), cpu::castKernel(), cpu::modKernel(),
+      cpu::quantizeKernel(), cpu::dequantizeKernel(), cpu::qconvKernel(), cpu::qgemmKernel(),
       cpu::pointwiseKernel(),
       cpu::sliceKernel(), cpu::splitKernel(), cpu::tileKernel(), cpu::expandKernel(), cpu::depthToSpaceKernel(), cpu::spaceToDepthKernel(), cpu::gatherKernel(), cpu::gatherElementsKernel(), cpu::padKernel(), cpu::resizeKernel(), cpu::triluKernel(), cpu::fillKernel(), cpu::rangeKernel(), cpu::shapeKernel(),
   };

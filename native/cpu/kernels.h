@@ -29,6 +29,7 @@ KernelDef whereKernel();
 KernelDef preluKernel();
 KernelDef castKernel();
 KernelDef modKernel();
+KernelDef quantizeKernel(); KernelDef dequantizeKernel(); KernelDef qconvKernel(); KernelDef qgemmKernel();  // int8 (kernel-qconv.cc, int8-quantize.cc)
 KernelDef pointwiseKernel();
 
 // Shared f32 loops (y may equal an operand), so the pointwise kernel computes as the

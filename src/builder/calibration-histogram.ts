@@ -25,13 +25,14 @@ export class AbsHistogram {
     if (batchMax > 0 && this.range === 0) this.range = batchMax;
     while (batchMax > this.range) this.grow();
     if (this.range === 0) {
-      this.bins[0] += values.length;
+      this.bins[0] = this.bins[0]! + values.length;
       return;
     }
     const perBin = HISTOGRAM_BINS / this.range;
     for (let i = 0; i < values.length; i++) {
       const b = Math.floor(Math.abs(values[i]!) * perBin);
-      this.bins[b >= HISTOGRAM_BINS ? HISTOGRAM_BINS - 1 : b]++;
+      const at = b >= HISTOGRAM_BINS ? HISTOGRAM_BINS - 1 : b;
+      this.bins[at] = this.bins[at]! + 1;
     }
   }
 
@@ -80,7 +81,7 @@ export function entropyAmax(h: AbsHistogram): number {
     let tail = 0;
     for (let j = i; j < HISTOGRAM_BINS; j++) tail += bins[j]!;
     for (let j = 0; j < i; j++) p[j] = bins[j]!;
-    p[i - 1] += tail;
+    p[i - 1] = p[i - 1]! + tail;
     // Level k covers bins [k*i/128, (k+1)*i/128): integer edges, so every bin belongs to one level.
     for (let k = 0; k < QUANT_LEVELS; k++) {
       const start = Math.floor((k * i) / QUANT_LEVELS);

@@ -14,6 +14,7 @@ import { reduceKernels } from './reduce.js';
 import { reduceNormKernels } from './reduce-norm.js';
 import { scaleKernels } from './scale.js';
 import { softmaxKernels } from './softmax.js';
+import { quantKernels } from './quant.js';
 import type { KernelDef } from '../kernel.js';
 
 export const ALL_KERNELS: readonly KernelDef[] = [
@@ -32,6 +33,7 @@ export const ALL_KERNELS: readonly KernelDef[] = [
   ...layoutKernels,
   ...reduceKernels,
   ...reduceNormKernels,
+  ...quantKernels,
 ];
 
 export { unary } from './activation.js';

@@ -12,4 +12,5 @@ export * from './movement.js';
 export * from './layout.js';
 export * from './reduce.js';
 export * from './reduce-norm.js';
+import './quant.js';
 export * from './shape-rules.js';

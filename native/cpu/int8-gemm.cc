@@ -1,0 +1,28 @@
+// The portable int8 dot rows and the ISA dispatch: AVX2 only after the host
+// mask (cpuid + OS state) says it is there.
+#include "int8-gemm.h"
+
+#include "../cpu-features.h"
+
+namespace kiln::cpu {
+
+void int8DotRowsGeneric(const int16_t* x, size_t kp, const int16_t* w, size_t n, int32_t* out) {
+  for (size_t j = 0; j < n; ++j) {
+    const int16_t* wj = w + j * kp;
+    int32_t s = 0;
+    for (size_t k = 0; k < kp; ++k) s += int32_t(x[k]) * int32_t(wj[k]);
+    out[j] = s;
+  }
+}
+
+Int8DotRowsFn int8DotRows() {
+  static const Int8DotRowsFn fn = [] {
+#if defined(__x86_64__) || defined(_M_X64)
+    if (hostIsaMask() & isa::kAvx2) return &int8DotRowsAvx2;
+#endif
+    return &int8DotRowsGeneric;
+  }();
+  return fn;
+}
+
+}  // namespace kiln::cpu

@@ -1,0 +1,88 @@
+// The int8 kernels (quantize, dequantize, qconv, qgemm) against the interpreter's
+// exact integer simulation: random shapes with K not a multiple of 16 and channel
+// counts not a multiple of 4 (the AVX2 remainders), padding, strides, dilation,
+// activations, f32 and requantized i8 outputs. i8 results must match exactly; f32
+// results within an ulp or two (FMA contraction in the epilogue).
+import { describe, expect, it } from 'vitest';
+import { interpret, mulberry32, randomInt, randomTensor, tensor, type Rng, type Tensor } from '../../src/interpret/index.js';
+import type { Graph } from '../../src/ir/index.js';
+import { GraphDraft } from '../../passes/quantize-graph.js';
+import { buildPlan, expectClose, runPlan } from '../engine/helpers.js';
+
+const i8Weights = (rng: Rng, shape: number[]) => Int8Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => randomInt(rng, -127, 127));
+const f32 = (rng: Rng, n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => lo + (hi - lo) * rng());
+
+function expectSame(actual: Tensor, expected: Tensor, what: string): void {
+  expect(actual.dtype, what).toBe(expected.dtype);
+  const [a, e] = [Array.from(actual.data as Int8Array), Array.from(expected.data as Int8Array)];
+  const bad = e.findIndex((v, i) => v !== a[i]);
+  if (bad >= 0) expect.fail(`${what}: element ${bad} is ${a[bad]}, the interpreter gives ${e[bad]}`);
+}
+
+async function check(d: GraphDraft, inputs: Record<string, Tensor>, what: string): Promise<void> {
+  const net: Graph = d.graph();
+  const expected = interpret(net, inputs);
+  for (const level of [0, 3]) {
+    const actual = await runPlan(buildPlan(net, level), inputs);
+    for (const name of net.outputs) {
+      const e = expected[name]!;
+      if (e.dtype === 'f32') expectClose(actual[name]!, e, `${what} O${level} '${name}'`, 1e-6, 1e-6);
+      else expectSame(actual[name]!, e, `${what} O${level} '${name}'`);
+    }
+  }
+}
+
+function quantized(d: GraphDraft, x: string, scale: number, name = 'q'): string {
+  return d.node('QuantizeLinear', name, [x, d.constant(`${name}.scale`, 'f32', [1], Float32Array.of(scale))], {});
+}
+
+describe('int8 kernels against the interpreter', () => {
+  it('quantize / dequantize: per tensor i8, per axis u8 with zero points, saturation and ties', async () => {
+    const net = new GraphDraft();
+    const x = net.input('x', { dtype: 'f32', shape: [2, 3, 5] });
+    const q = quantized(net, x, 0.5);
+    net.outputs.push(q, net.node('DequantizeLinear', 'dq', [q, net.constant('dq.scale', 'f32', [1], Float32Array.of(0.5))], {}));
+    const zp = net.constant('zp', 'u8', [3], Uint8Array.from([0, 128, 255]));
+    const qu = net.node('QuantizeLinear', 'qu', [x, net.constant('qu.scale', 'f32', [3], Float32Array.of(0.1, 0.25, 1)), zp], { axis: 1 });
+    net.outputs.push(qu, net.node('DequantizeLinear', 'dqu', [qu, net.constant('dqu.scale', 'f32', [3], Float32Array.of(0.1, 0.25, 1)), zp], { axis: 1 }));
+    // Ties (x.25 / 0.5 = .5) round to even; +-100 saturate.
+    const values = [0.25, 0.75, -0.25, -0.75, 1.25, 100, -100, 0, 3.3, -7.7, ...Array.from(f32(mulberry32(1), 20, -40, 40))];
+    await check(net, { x: tensor('f32', [2, 3, 5], values) }, 'qdq');
+    const q0 = interpret(net.graph(), { x: tensor('f32', [2, 3, 5], values) }).q!.data as Int8Array;
+    expect(Array.from(q0.slice(0, 7))).toEqual([0, 2, 0, -2, 2, 127, -128]);
+  });
+
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
+    it(`qconv, random case ${seed}`, async () => {
+      const rng = mulberry32(seed);
+      const [cin, cout, kh, kw] = [randomInt(rng, 1, 6), randomInt(rng, 1, 11), randomInt(rng, 1, 5), randomInt(rng, 1, 5)];
+      const [h, w] = [kh + randomInt(rng, 0, 9), kw + randomInt(rng, 0, 9)];
+      const pads = [randomInt(rng, 0, 2), randomInt(rng, 0, 2), randomInt(rng, 0, 2), randomInt(rng, 0, 2)];
+      const attrs = {
+        strides: [randomInt(rng, 1, 2), randomInt(rng, 1, 2)], padsBegin: pads.slice(0, 2), padsEnd: pads.slice(2), dilations: [1, randomInt(rng, 1, 2)],
+        xScale: 0.05, outScale: seed % 2 ? 0.3 : 0, activation: seed % 3 ? 'relu' : 'none',
+      };
+      if ((w + pads[1]! + pads[3]! - (kw - 1) * attrs.dilations[1]! - 1) < 0) attrs.dilations = [1, 1];
+      const net = new GraphDraft();
+      const x = quantized(net, net.input('x', { dtype: 'f32', shape: [2, cin, h, w] }), 0.05);
+      const wq = net.constant('w', 'i8', [cout, cin, kh, kw], i8Weights(rng, [cout, cin, kh, kw]));
+      const ws = net.constant('ws', 'f32', [cout], f32(rng, cout, 0.001, 0.01));
+      const b = net.constant('b', 'f32', [cout], f32(rng, cout, -1, 1));
+      net.outputs.push(net.node('QConv', 'qconv', [x, wq, ws, ...(seed % 4 ? [b] : [])], attrs));
+      await check(net, { x: randomTensor('f32', [2, cin, h, w], rng, { min: -8, max: 8 }) }, `qconv ${seed}`);
+    });
+  }
+
+  for (const seed of [1, 2, 3, 4]) {
+    it(`qgemm, random case ${seed}`, async () => {
+      const rng = mulberry32(100 + seed);
+      const [m, k, n] = [randomInt(rng, 1, 4), randomInt(rng, 1, 300), randomInt(rng, 1, 140)];
+      const net = new GraphDraft();
+      const x = quantized(net, net.input('x', { dtype: 'f32', shape: [m, k] }), 0.02);
+      const attrs = { xScale: 0.02, outScale: seed % 2 ? 0.5 : 0, activation: seed < 3 ? 'relu' : 'none' };
+      const inputs = [x, net.constant('w', 'i8', [n, k], i8Weights(rng, [n, k])), net.constant('ws', 'f32', [n], f32(rng, n, 0.001, 0.01)), net.constant('b', 'f32', [n], f32(rng, n, -1, 1))];
+      net.outputs.push(net.node('QGemm', 'fc', inputs, attrs));
+      await check(net, { x: randomTensor('f32', [m, k], rng, { min: -3, max: 3 }) }, `qgemm ${seed}`);
+    });
+  }
+});
