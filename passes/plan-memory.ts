@@ -10,6 +10,11 @@
 //       - Reshape: the output is the same bytes (a pure alias);
 //       - pointwise layers (activation ops, Scale, and binary ops for an input with
 //         exactly the output's type) read element j before writing element j;
+//       - the elementwise group (math, compare, Where, PRelu, Mod, Cast, Pointwise)
+//         for an input of the output's shape and byte size, and softmax and
+//         normalization layers for x: their CPU kernels declare in-place support
+//         (KernelDef::inPlace in native/cpu/kernel-*.cc), which the loader checks;
+//         Hardmax's kernel does not, so it never runs in place;
 //     and only when neither value is a graph input or output (the caller owns those
 //     buffers) and both have the same size. Such pairs join one buffer.
 //  3. Assignment, greedy (TFLite's GreedyBySize and relatives): buffers taken in some
@@ -113,6 +118,8 @@ export function liveIntervals(graph: Graph): Map<string, LiveInterval> {
   return intervals;
 }
 
+const shapesEqual = (a: TensorType['shape'], b: TensorType['shape']) => a.length === b.length && a.every((d, i) => d === b[i]);
+
 /** Step 2: the input a layer's output may overwrite, if any. */
 function inPlaceSource(graph: Graph, step: number, intervals: Map<string, LiveInterval>, sizes: Map<string, number>, io: Set<string>): string | undefined {
   const node = graph.nodes[step]!;
@@ -124,6 +131,10 @@ function inPlaceSource(graph: Graph, step: number, intervals: Map<string, LiveIn
   if (node.op === 'Reshape') candidates = [node.inputs[0]!];
   else if (group === 'activation' || group === 'scale') candidates = [node.inputs[0]!].filter(sameType);
   else if (group === 'binary') candidates = node.inputs.filter(sameType);
+  // Equal shapes and (checked below) equal byte sizes: one element width, so element j
+  // of the input sits where element j of the output goes, whatever the dtypes.
+  else if (group === 'elementwise') candidates = node.inputs.filter((v) => shapesEqual(graph.types[v]!.shape, graph.types[out]!.shape));
+  else if ((group === 'softmax' && node.op !== 'Hardmax') || group === 'normalization') candidates = [node.inputs[0]!].filter(sameType);
   return candidates.find((v) => intervals.has(v) && !io.has(v) && intervals.get(v)!.last === step && sizes.get(v) === sizes.get(out));
 }
 

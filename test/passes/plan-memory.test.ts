@@ -41,7 +41,8 @@ function checkPlan(graph: Graph, plan: MemoryPlan, alignment: number): void {
     const node = graph.nodes[step]!;
     expect(plan.intervals.get(src)!.last).toBe(step);
     expect(node.inputs).toContain(src);
-    expect(node.op === 'Reshape' || ['activation', 'binary', 'scale'].includes(getOp(node.op).group)).toBe(true);
+    // The groups whose CPU kernels declare in-place support; Hardmax's does not.
+    expect(node.op === 'Reshape' || (node.op !== 'Hardmax' && ['activation', 'binary', 'scale', 'elementwise', 'softmax', 'normalization'].includes(getOp(node.op).group))).toBe(true);
     expect(io.has(out) || io.has(src)).toBe(false);
     expect(plan.offsets.get(out)).toBe(plan.offsets.get(src));
   }
@@ -50,6 +51,15 @@ function checkPlan(graph: Graph, plan: MemoryPlan, alignment: number): void {
 }
 
 describe('planMemory', () => {
+  it('runs elementwise, softmax and Pointwise layers in place, never Hardmax', () => {
+    const g = chain((net, a) => net.markOutput(net.addLayer('Exp', 'e', [a.softmax(1, 's')], {}).relu('r')));
+    const plan = planMemory(g, { sizeOf: bytes, inPlace: true });
+    expect(Object.fromEntries(plan.aliasOf)).toEqual({ s: 'a', e: 's' });
+    const h = chain((net, a) => net.markOutput(net.addLayer('Hardmax', 'h', [a], { axis: 1 }).relu('r')));
+    expect(planMemory(h, { sizeOf: bytes, inPlace: true }).aliasOf.has('h')).toBe(false);
+    checkPlan(g, plan, 64);
+  });
+
   it('reuses the bytes of dead values', () => {
     const g = chain((net, a) => net.markOutput(a.relu('b').relu('c')));
     const plan = planMemory(g, { sizeOf: bytes });
