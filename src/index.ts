@@ -5,6 +5,7 @@ export { Logger, SEVERITIES, type Severity, type LogSink } from './builder/logge
 export { Builder, type BuildReport } from './builder/builder.js';
 export { BuilderConfig } from './builder/builder-config.js';
 export { OptimizationProfile } from './builder/profile.js';
+export { ArrayCalibrator, calibrate, readCalibrationText, writeCalibrationText, type Int8Calibrator, type CalibrationAlgorithm } from './builder/calibrator.js';
 export { Runtime } from './runtime/runtime.js';
 export { Engine, type IOTensorInfo, type LayerInfo } from './runtime/engine.js';
 export { ExecutionContext, type HostTensor, type LayerProfile, type LayerTiming, type OutputTensor } from './runtime/context.js';
@@ -13,3 +14,7 @@ export { KilnError, ShapeError, GraphError, printGraph, formatType, type DType, 
 export { interpret, type Tensor } from './interpret/index.js';
 export { importOnnx, checkOnnx, formatSupportReport, supportedOnnxOps, decodeTensorFile, OnnxError, OnnxUnsupportedError, type OnnxImport, type ImportOptions, type SupportReport, type UnsupportedNode } from './onnx/index.js';
 export { KILN_VERSION } from './version.js';
+// Custom passes and pipelines (README: writing a pass), from the package root.
+export { definePass, applyPass, type Pass, type PassSpec, type PassContext } from '../passes/pass.js';
+export { sequential, runPipeline, insertBefore, insertAfter, type Sequential, type PipelineItem, type PassReport, type RunOptions, type PipelineResult, type PassInsertion } from '../passes/manager.js';
+export { buildPipeline, DEFAULT_OPT_LEVEL, type PipelineOptions } from '../passes/pipeline.js';
