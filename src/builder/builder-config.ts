@@ -6,6 +6,7 @@ import { KilnError } from '../ir/index.js';
 import type { PassInsertion, PipelineItem } from '../../passes/index.js';
 import { OptimizationProfile } from './profile.js';
 import { TimingCache } from './timing-cache.js';
+import type { Int8Calibrator } from './calibrator.js';
 
 export class BuilderConfig {
   /** 0 = no optimization passes ... 5 = all. */
@@ -31,6 +32,19 @@ export class BuilderConfig {
   timingCache: TimingCache | undefined = undefined;
   /** CPU autotuning: threads each tactic is timed with (0 = all cores); match the contexts that will run the plan. */
   tuningThreads = 0;
+  /** INT8: quantize conv / fully connected layers with constant weights (needs `calibrator`); see setFlag('int8'). */
+  int8 = false;
+  /** INT8: where activation scales come from (batches, or its calibration cache). */
+  calibrator: Int8Calibrator | undefined = undefined;
+  /** Per-layer precision constraints, first match wins: 'conv1:fp32,*:int8' (like trtexec --layerPrecisions). */
+  layerPrecisions = '';
+
+  /** TensorRT's BuilderFlag: 'int8' allows int8 layers (fp16/bf16 are not built yet and are refused). */
+  setFlag(flag: 'int8' | 'fp16' | 'bf16'): this {
+    if (flag !== 'int8') throw new KilnError('KILN_CONFIG', `precision flag '${flag}' is not supported yet; 'int8' is`, { argument: 'flag', expected: 'int8', received: flag });
+    this.int8 = true;
+    return this;
+  }
 
   /** A timing cache, empty or read from bytes a cache's serialize() (or a saved file) produced. */
   createTimingCache(bytes?: Uint8Array): TimingCache {
@@ -65,7 +79,7 @@ export class BuilderConfig {
   /** 32 bytes identifying the options that shape the plan. */
   digest(): Uint8Array {
     const custom = this.customPasses.map((c) => `${c.pass.name}${c.before !== undefined ? `<${c.before}` : `>${c.after}`}`);
-    const text = JSON.stringify({ optLevel: this.optLevel, disabled: [...this.disabledPasses].sort(), ...(custom.length > 0 ? { custom } : {}) });
+    const text = JSON.stringify({ optLevel: this.optLevel, disabled: [...this.disabledPasses].sort(), ...(custom.length > 0 ? { custom } : {}), ...(this.int8 ? { int8: this.layerPrecisions } : {}) });
     // CPU plans keep the digest they always had; a CUDA plan adds its target.
     const target = this.target === 'cuda' ? JSON.stringify({ target: 'cuda', device: this.device, arch: this.cudaArch ?? null }) : '';
     return new Uint8Array(createHash('sha256').update(text + target).digest());

@@ -14,6 +14,8 @@ import { autotunePlan, type AutotuneReport } from './autotune.js';
 import { OptimizationProfile, bindProfile } from './profile.js';
 import { specializeShapes } from './specialize.js';
 import { processTimingCache } from './timing-cache.js';
+import { calibrate } from './calibrator.js';
+import { parseLayerPrecisions, quantizeGraph } from '../../passes/quantize.js';
 
 export interface BuildReport {
   layersBefore: number;
@@ -54,6 +56,16 @@ export class Builder {
     return new OptimizationProfile();
   }
 
+  /** INT8: calibrate on the network as written (its tensor names survive the passes), then rewrite the optimized graph. */
+  private quantize(graph: Graph, optimized: Graph, config: BuilderConfig): Graph {
+    if (!config.calibrator) throw new KilnError('KILN_CONFIG', 'int8 needs config.calibrator (an Int8Calibrator with batches or a calibration cache)', { argument: 'calibrator' });
+    this.logger.info('build phase: int8 calibration');
+    const scales = calibrate(graph, config.calibrator);
+    const quantized = quantizeGraph(optimized, { scales, precisionOf: config.layerPrecisions ? parseLayerPrecisions(config.layerPrecisions) : undefined });
+    this.logger.info(`int8: ${quantized.nodes.filter((n) => n.op === 'QConv' || n.op === 'QGemm').length} layers quantized`);
+    return quantized;
+  }
+
   /** Builds the network into plan bytes for the config's target: this machine's CPU, or a CUDA GPU. */
   buildSerializedNetwork(network: Network | Graph, config: BuilderConfig = new BuilderConfig()): Uint8Array {
     const graph = network instanceof Network ? network.graph : network;
@@ -62,10 +74,11 @@ export class Builder {
     // Progress lines start with 'build phase:' so a CLI can show them as one status line.
     const phase = (what: string) => this.logger.info(`build phase: ${what}`);
     const pipeline = withProgress(buildPipeline({ optLevel: config.optLevel, disable: config.disabledPasses, insert: config.customPasses, supports: hasCpuKernel }), (p) => phase(`pass ${p}`));
-    const { graph: optimized, report } = runPipeline(specialized, pipeline, {
+    const { graph: piped, report } = runPipeline(specialized, pipeline, {
       dumpDir: config.dumpDir ?? process.env.KILN_DUMP,
       logger: (severity, message) => this.logger.log(severity, message),
     });
+    const optimized = config.int8 ? this.quantize(graph, piped, config) : piped;
     this.logger.verbose(`optimized network:\n${printGraph(optimized)}`);
     phase('lowering');
     const { plan, memory } = lowerToPlan(optimized, { kilnVersion: KILN_VERSION, buildDigest: config.digest() });
