@@ -93,6 +93,7 @@
         'native/cpu/kernel-fill.cc',
         'native/cpu/kernel-gather.cc',
         'native/cpu/kernel-gemm.cc',
+        'native/cpu/kernel-gemm-rows.cc',
         'native/cpu/kernel-gemv.cc',
         'native/cpu/kernel-log-softmax.cc',
         'native/cpu/kernel-math.cc',

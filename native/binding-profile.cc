@@ -29,12 +29,13 @@ Napi::Object optionsObject(const Napi::Value& v, const std::string& what) {
 class ProfileWorker final : public Napi::AsyncWorker {
  public:
   ProfileWorker(Napi::Env env, Napi::Promise::Deferred deferred, std::unique_ptr<RunLease> lease,
-                ProfileOptions options)
-      : Napi::AsyncWorker(env, "kiln.profile"), deferred_(deferred), lease_(std::move(lease)), options_(options) {}
+                OwnedInputs inputs, ProfileOptions options)
+      : Napi::AsyncWorker(env, "kiln.profile"), deferred_(deferred), lease_(std::move(lease)),
+        inputs_(std::move(inputs)), options_(options) {}
 
   void Execute() override {
     try {
-      profile_ = profileLayers(lease_->context(), options_);
+      profile_ = profileLayers(lease_->context(), inputs_, options_);
     } catch (...) {
       error_ = std::current_exception();
       SetError("kiln profile failed");
@@ -72,6 +73,7 @@ class ProfileWorker final : public Napi::AsyncWorker {
  private:
   Napi::Promise::Deferred deferred_;
   std::unique_ptr<RunLease> lease_;
+  OwnedInputs inputs_;
   ProfileOptions options_;
   LayerProfile profile_;
   std::exception_ptr error_;
@@ -92,8 +94,11 @@ Napi::Value profileAsync(Napi::Env env, const std::shared_ptr<ExecutionContext>&
     if (!context->tryBegin())
       throw Error(codes::kBusy, "this context is already running an inference; await it or use another context");
     auto lease = std::make_unique<RunLease>(context);
-    context->setInputs(parseInputs(inputs));
-    (new ProfileWorker(env, deferred, std::move(lease), p))->Queue();
+    // Checked here, so bad inputs reject before any work is queued; copied,
+    // because every profiled run needs them again.
+    OwnedInputs owned = copyInputs(parseInputs(inputs));
+    context->setInputs(owned.inputs);
+    (new ProfileWorker(env, deferred, std::move(lease), std::move(owned), p))->Queue();
   } catch (...) {
     deferred.Reject(toJsError(env, std::current_exception()).Value());
   }
@@ -113,8 +118,7 @@ Napi::Value timeLayers(const Napi::CallbackInfo& cb) {
     const std::vector<uint8_t> bytes = writePlan(planFromDesc(cb[0]));
     auto engine = Engine::load(bytes.data(), bytes.size());
     auto context = std::make_shared<ExecutionContext>(engine, threads);
-    fillSyntheticInputs(*context);
-    const LayerProfile profile = profileLayers(*context, p);
+    const LayerProfile profile = profileLayers(*context, syntheticInputs(engine->plan()), p);
     Napi::Object out = Napi::Object::New(cb.Env());
     Napi::Array times = Napi::Array::New(cb.Env(), profile.medianMs.size());
     for (uint32_t i = 0; i < profile.medianMs.size(); ++i) times.Set(i, profile.medianMs[i]);

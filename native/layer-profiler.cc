@@ -26,11 +26,14 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
-LayerProfile profileLayers(ExecutionContext& context, const ProfileOptions& options) {
+LayerProfile profileLayers(ExecutionContext& context, const OwnedInputs& inputs, const ProfileOptions& options) {
   if (context.engine().cuda())
     throw Error(codes::kArgument, "per-layer profiling is for CPU plans; a CUDA plan reports gpuMs per run");
   const size_t layers = context.engine().ops().size();
-  for (unsigned w = 0; w < options.warmup; ++w) context.execute();
+  for (unsigned w = 0; w < options.warmup; ++w) {
+    context.setInputs(inputs.inputs);
+    context.execute();
+  }
 
   std::vector<std::vector<double>> samples(layers);
   std::vector<double> runs;
@@ -39,6 +42,7 @@ LayerProfile profileLayers(ExecutionContext& context, const ProfileOptions& opti
   const unsigned maxIter = std::max(minIter, options.maxIterations);
   for (unsigned it = 0; it < maxIter; ++it) {
     if (it >= minIter && msSince(start) * double(it + 1) / double(it) > options.budgetMs) break;
+    context.setInputs(inputs.inputs);
     double sum = 0;
     for (size_t i = 0; i < layers; ++i) {
       const auto t0 = Clock::now();
@@ -62,15 +66,25 @@ LayerProfile profileLayers(ExecutionContext& context, const ProfileOptions& opti
   return out;
 }
 
-void fillSyntheticInputs(ExecutionContext& context) {
-  const PlanModel& plan = context.engine().plan();
-  std::vector<std::vector<uint8_t>> buffers;
-  std::vector<InputData> inputs;
-  buffers.reserve(plan.inputs.size());
+OwnedInputs copyInputs(const std::vector<InputData>& inputs) {
+  OwnedInputs out;
+  out.buffers.reserve(inputs.size());
+  for (const InputData& in : inputs) {
+    const size_t bytes = size_t(in.elements) * (in.candidates.empty() ? 1 : dtypeSize(in.candidates[0]));
+    out.buffers.emplace_back(in.data, in.data + bytes);
+    out.inputs.push_back(in);
+    out.inputs.back().data = out.buffers.back().data();
+  }
+  return out;
+}
+
+OwnedInputs syntheticInputs(const PlanModel& plan) {
+  OwnedInputs out;
+  out.buffers.reserve(plan.inputs.size());
   for (uint32_t t : plan.inputs) {
     const TensorDesc& desc = plan.tensors[t];
     const uint64_t n = elementCount(desc.shape);
-    buffers.emplace_back(size_t(tensorBytes(desc)), uint8_t(0));
+    out.buffers.emplace_back(size_t(tensorBytes(desc)), uint8_t(0));
     if (desc.dtype == DType::f32) {
       // A small linear congruential sequence: no denormals, no NaNs, no zeros
       // that would make a timing unrepresentative.
@@ -78,7 +92,7 @@ void fillSyntheticInputs(ExecutionContext& context) {
       for (uint64_t i = 0; i < n; ++i) {
         state = state * 1664525u + 1013904223u;
         const float v = float(int32_t(state >> 8) - (1 << 23)) / float(1 << 23);
-        std::memcpy(buffers.back().data() + i * 4, &v, 4);
+        std::memcpy(out.buffers.back().data() + i * 4, &v, 4);
       }
     }
     InputData in;
@@ -86,11 +100,11 @@ void fillSyntheticInputs(ExecutionContext& context) {
     in.candidates = {desc.dtype};
     in.arrayDtype = dtypeName(desc.dtype);
     in.shape = desc.shape;
-    in.data = buffers.back().data();
+    in.data = out.buffers.back().data();
     in.elements = n;
-    inputs.push_back(std::move(in));
+    out.inputs.push_back(std::move(in));
   }
-  context.setInputs(inputs);
+  return out;
 }
 
 }  // namespace kiln

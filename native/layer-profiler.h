@@ -25,13 +25,22 @@ struct LayerProfile {
   unsigned iterations = 0;
 };
 
-// Runs the context's layers one by one with a steady clock around each, on
-// the inputs already in its arena. Throws KILN_ARGUMENT for CUDA plans.
-LayerProfile profileLayers(ExecutionContext& context, const ProfileOptions& options);
+// Inputs that own their bytes, so a profile can restore them before every
+// run: the memory plan may reuse an input's bytes once its last reader ran.
+struct OwnedInputs {
+  std::vector<std::vector<uint8_t>> buffers;
+  std::vector<InputData> inputs;  // data points into buffers
+};
 
-// Writes a deterministic pattern into every input of the plan (f32 in
-// [-1, 1], other dtypes zero, a valid index for gathers), for timing runs
-// that have no user data.
-void fillSyntheticInputs(ExecutionContext& context);
+OwnedInputs copyInputs(const std::vector<InputData>& inputs);
+
+// A deterministic pattern for every input of the plan (f32 in [-1, 1], other
+// dtypes zero, a valid index for gathers), for timing runs without user data.
+OwnedInputs syntheticInputs(const PlanModel& plan);
+
+// Runs the context's layers one by one with a steady clock around each,
+// setting `inputs` (untimed) before every run. Throws KILN_ARGUMENT for CUDA
+// plans, KILN_INPUT when the inputs do not fit.
+LayerProfile profileLayers(ExecutionContext& context, const OwnedInputs& inputs, const ProfileOptions& options);
 
 }  // namespace kiln

@@ -51,13 +51,20 @@ function gemmTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[]
   const blocked = same(layer, 'gemm-blocked', 'gemm');
   const [transA] = layer.ints as [number];
   const a = tensors[layer.inputs[0]!]!, b = tensors[layer.inputs[1]!]!;
-  if (transA !== 0 || b.location !== 'weights' || b.shape.length !== 2) return [blocked];
+  if (transA !== 0 || b.shape.length !== 2) return [blocked];
   const k = a.shape[a.shape.length - 1]!;
   const rows = a.shape.reduce((p, d) => p * d, 1) / k;
-  // The GEMV path streams the weights once per 4 rows: worth timing only for few rows.
-  if (rows > 64) return [blocked];
-  const gemv = same(layer, 'gemv', 'gemv');
-  return rows <= 4 ? [gemv, blocked] : [blocked, gemv];
+  const out: Tactic[] = [];
+  // A batch of a against one b is just more rows: one GEMM instead of one per entry.
+  if (a.shape.length > 2 && rows > a.shape[a.shape.length - 2]!) out.push(same(layer, 'gemm-rows', 'gemmRows'));
+  out.push(blocked);
+  // The GEMV path streams constant weights once per 4 rows: worth timing only for few rows.
+  if (b.location === 'weights' && rows <= 64) {
+    const gemv = same(layer, 'gemv', 'gemv');
+    if (rows <= 4) out.unshift(gemv);
+    else out.push(gemv);
+  }
+  return out;
 }
 
 function poolTactics(layer: PlanLayer): Tactic[] {

@@ -1,7 +1,7 @@
 // The build flags every command that compiles a MODEL accepts (build, run, bench,
 // compare, draw), trtexec's names in kebab-case. All are parsed and validated first,
 // so a typo is reported before anything slow; flags for features kiln lacks (low
-// precision, calibration, timing cache, memory pools) then stop with exit 2 and a
+// precision, calibration, memory pools) then stop with exit 2 and a
 // "not supported yet" that names the flag.
 import { accessSync, constants } from 'node:fs';
 import type { FlagSpec } from './args.js';
@@ -24,7 +24,7 @@ export const BUILD_FLAGS: FlagSpec[] = [
   { name: 'threads', kind: 'string', metavar: 'N', help: 'threads of the execution context (0 = all cores; default 0)' },
   { name: 'verbose', kind: 'boolean', help: 'log every build message and print the optimized graph' },
   { name: 'support-report', kind: 'boolean', help: "for .onnx: print the importer's support report (ops, unsupported nodes)" },
-  { name: 'timing-cache', kind: 'string', metavar: 'FILE', help: 'timing cache to load and update (not supported yet)' },
+  { name: 'timing-cache', kind: 'string', metavar: 'FILE', help: "autotuning's timing cache: read if it exists, new timings written back" },
   { name: 'fp16', kind: 'boolean', help: 'allow fp16 layers (not supported yet)' },
   { name: 'bf16', kind: 'boolean', help: 'allow bf16 layers (not supported yet)' },
   { name: 'int8', kind: 'boolean', help: 'allow int8 layers (not supported yet)' },
@@ -44,6 +44,8 @@ export interface BuildOptions {
   threads: number;
   verbose: boolean;
   supportReport: boolean;
+  /** --timing-cache: the file tactic timings are read from and saved to. */
+  timingCache?: string;
 }
 
 const PRECISIONS = ['fp32', 'fp16', 'bf16', 'int8', 'tf32'];
@@ -69,7 +71,6 @@ export function resolveBuildOptions(flags: Flags): BuildOptions {
   const constraints = flags.string('precision-constraints');
   if (constraints !== undefined && constraints !== 'none') throw notSupported(`--precision-constraints ${constraints}`, 'the precision pass', 'use none (the default) or drop the flag');
   if (calib !== undefined) throw notSupported('--calib', 'int8 calibration', noLowP);
-  if (timingCache !== undefined) throw notSupported('--timing-cache', 'autotuning; kiln picks one kernel per layer without timing', 'drop the flag');
   if (memPool !== undefined) throw notSupported('--mem-pool', 'memory pool limits in the builder; the arena size is printed by build and inspect', 'drop the flag');
   return {
     optLevel,
@@ -79,6 +80,7 @@ export function resolveBuildOptions(flags: Flags): BuildOptions {
     threads,
     verbose: flags.bool('verbose'),
     supportReport: flags.bool('support-report'),
+    ...(timingCache === undefined ? {} : { timingCache }),
   };
 }
 

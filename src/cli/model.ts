@@ -8,6 +8,7 @@ import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Builder, type BuildReport } from '../builder/builder.js';
 import type { BuilderConfig } from '../builder/builder-config.js';
+import { TimingCache } from '../builder/timing-cache.js';
 import type { Logger } from '../builder/logger.js';
 import { formatType, type Graph } from '../ir/index.js';
 import { OnnxUnsupportedError, formatSupportReport, importOnnx, type SupportReport } from '../onnx/index.js';
@@ -162,8 +163,11 @@ export function buildGraph(graph: Graph, options: BuildOptions, logger: Logger):
     for (const [name, dims] of options.shapes) profile.setDimensions(name, dims, dims, dims);
     config.addOptimizationProfile(profile);
   }
+  const cache = options.timingCache === undefined ? undefined : TimingCache.load(options.timingCache);
+  if (cache) config.setTimingCache(cache);
   const t0 = performance.now();
   const plan = builder.buildSerializedNetwork(graph, config);
+  if (cache) cache.save(options.timingCache!);
   return { plan, report: builder.lastBuild!, ms: performance.now() - t0, config };
 }
 

@@ -61,7 +61,6 @@ describe.concurrent('kiln usage', () => {
     ['--best', [], /--best is not supported yet/],
     ['--layer-precisions', ['fc1:fp16'], /--layer-precisions is not supported yet \(needs the precision pass/],
     ['--precision-constraints', ['obey'], /--precision-constraints obey is not supported yet/],
-    ['--timing-cache', ['cache.bin'], /--timing-cache is not supported yet \(needs autotuning/],
     ['--mem-pool', ['workspace:64M'], /--mem-pool is not supported yet/],
     ['--calib', [MLP], /--calib is not supported yet \(needs int8 calibration\)/],
   ])('%s is accepted, validated, and refused as not supported yet (exit 2)', async (flag, value, message) => {

@@ -94,6 +94,19 @@ describe('GEMV tactic', () => {
     const w = net.constant('w', R.floats(19 * 21), [19, 21]);
     net.markOutput(x.matmul(w), 'y');
     const seen = await checkTactics(net, 'batched matmul');
-    expect(seen).toContain('gemv');
+    expect([...seen].sort()).toEqual(['gemm-blocked', 'gemm-rows', 'gemv']);
+  });
+
+  it('folds the batch of a into rows against a shared b, constant or not', async () => {
+    for (let trial = 0; trial < 8; trial++) {
+      const batch = [R.int(1, 9), R.int(1, 3)], m = R.int(1, 7), k = R.int(1, 40), n = R.int(1, 40);
+      const net = new Network();
+      const x = net.input('x', 'f32', [...batch, m, k]);
+      const transB = R.chance(0.5);
+      const w = R.chance(0.5) ? net.constant('w', R.floats(k * n), transB ? [n, k] : [k, n]) : net.input('w', 'f32', transB ? [n, k] : [k, n]);
+      net.markOutput(x.matmul(w, { transB }), 'y');
+      const seen = await checkTactics(net, `gemm rows trial ${trial}`, trial);
+      if (batch[0]! * batch[1]! > 1) expect(seen).toContain('gemm-rows');
+    }
   });
 });

@@ -1,0 +1,86 @@
+// gemmRows: the gemm tactic for a batched a against one shared 2-D b, as in
+// transformer projections written [seq, batch, d] x [d, n]: the generic
+// kernel runs one GEMM per batch entry (M = 1 each, padded to the 6-row
+// micro-tile), while the batch of a contiguous a is just more rows. Here the
+// whole layer is one GEMM with M = every row of a, and a constant b is
+// packed once at load.
+// Parameters are gemm's: ints [transA, transB, activationCode, hasBias],
+// floats [alpha, beta]; needs transA 0 and b of rank 2.
+#include <memory>
+
+#include "kernels.h"
+#include "layer-check.h"
+#include "sgemm.h"
+
+namespace kiln::cpu {
+namespace {
+
+class GemmRowsOp final : public LayerOp {
+ public:
+  GemmRowsOp(const LayerCheck& c, size_t rows, size_t n, size_t k, bool transB, Activation act)
+      : a_(c.inputId(0)), b_(c.inputId(1)), bias_(c.inputCount() == 3 ? int64_t(c.inputId(2)) : -1),
+        y_(c.outputId(0)), rows_(rows), n_(n), k_(k), transB_(transB), act_(act) {
+    if (const float* b = c.constantF32(1)) packedB_ = prepackB(bRef(b), k, n);
+  }
+
+  void run(const RunContext& ctx) const override {
+    GemmProblem p;
+    p.m = rows_;
+    p.n = n_;
+    p.k = k_;
+    p.a = {ctx.data<const float>(a_), ptrdiff_t(k_), 1};
+    p.b = bRef(ctx.data<const float>(b_));
+    if (packedB_.size()) p.bPacked = packedB_.as<const float>();
+    p.c = ctx.data<float>(y_);
+    p.ldc = n_;
+    p.epilogue = {bias_ >= 0 ? ctx.data<const float>(uint32_t(bias_)) : nullptr, false, act_};
+    sgemmBatch(*ctx.pool, &p, 1);
+  }
+
+ private:
+  MatrixRef bRef(const float* b) const {
+    return transB_ ? MatrixRef{b, 1, ptrdiff_t(k_)} : MatrixRef{b, ptrdiff_t(n_), 1};
+  }
+
+  uint32_t a_, b_;
+  int64_t bias_;
+  uint32_t y_;
+  size_t rows_, n_, k_;
+  bool transB_;
+  Activation act_;
+  AlignedBuffer packedB_;  // empty unless b is a constant
+};
+
+std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
+  c.intCount(4, "[transA, transB, activationCode, hasBias]");
+  c.floatCount(2, "[alpha, beta]");
+  const bool transA = c.intIn(0, 0, 1, "transA") == 1;
+  const bool transB = c.intIn(1, 0, 1, "transB") == 1;
+  const bool hasBias = c.intIn(3, 0, 1, "hasBias") == 1;
+  c.inputs(hasBias ? 3 : 2, hasBias ? 3 : 2);
+  c.outputs(1);
+  c.allF32();
+  const Activation act = c.activation(2);
+  const TensorDesc &a = c.input(0), &b = c.input(1), &y = c.output(0);
+  if (transA || b.shape.size() != 2 || a.shape.size() < 2)
+    c.fail(cat("kernel gemmRows needs transA 0, a of rank >= 2 and b of rank 2, got a ", LayerCheck::describe(a),
+               " (transA ", transA, ") and b ", LayerCheck::describe(b)));
+  const int64_t K = a.shape.back();
+  const int64_t Kb = transB ? b.shape[1] : b.shape[0], N = transB ? b.shape[0] : b.shape[1];
+  if (K != Kb)
+    c.fail(cat("kernel gemmRows: inner dims differ: a has K=", K, ", b ", LayerCheck::describe(b), " has K=", Kb));
+  Shape expect(a.shape.begin(), a.shape.end() - 1);
+  expect.push_back(N);
+  if (y.shape != expect)
+    c.fail(cat("kernel gemmRows expects output ", typeString(DType::f32, expect), ", got ", LayerCheck::describe(y)));
+  if (hasBias && elementCount(c.input(2).shape) != uint64_t(N))
+    c.fail(cat("kernel gemmRows expects a bias of ", N, " elements, got ", LayerCheck::describe(c.input(2))));
+  const uint64_t rows = elementCount(a.shape) / uint64_t(K);
+  return std::make_unique<GemmRowsOp>(c, size_t(rows), size_t(N), size_t(K), transB, act);
+}
+
+}  // namespace
+
+KernelDef gemmRowsKernel() { return {"gemmRows", false, validate}; }
+
+}  // namespace kiln::cpu
