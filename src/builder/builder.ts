@@ -2,7 +2,7 @@
 // bind the profile, specialize shapes, run the pass pipeline, lower to a plan
 // description, and hand it to the native writer.
 import { Network, type NetworkOptions } from '../../dsl/index.js';
-import { buildCudaTarget } from '../../codegen/cuda/index.js';
+import { buildCudaTarget, cudaKernelNames } from '../../codegen/cuda/index.js';
 import { hasCpuKernel, lowerToPlan } from '../../codegen/index.js';
 import { buildPipeline, definePass, runPipeline, sequential, type MemoryPlan, type PipelineItem } from '../../passes/index.js';
 import { KilnError, printGraph, type Graph } from '../ir/index.js';
@@ -39,6 +39,20 @@ function withProgress(item: PipelineItem, log: (pass: string) => void): Pipeline
   return definePass({ name: item.name, requires: item.requires, run: (g, ctx) => (log(item.name), item.run(g, ctx)) });
 }
 
+/**
+ * Which ops the target can run, so passes only introduce layers the backend has kernels
+ * for. Passes introduce few new ops (Pointwise, Split); for CUDA each must also have a
+ * template for the plan kernel it lowers to, which other ops need not check here since
+ * the network already had them.
+ */
+const PASS_INTRODUCED_KERNELS: Readonly<Record<string, string>> = { Pointwise: 'pointwise', Split: 'split' };
+
+function supportsOp(target: BuilderConfig['target']): (op: string) => boolean {
+  if (target !== 'cuda') return hasCpuKernel;
+  const cuda = new Set(cudaKernelNames());
+  return (op) => hasCpuKernel(op) && (!(op in PASS_INTRODUCED_KERNELS) || cuda.has(PASS_INTRODUCED_KERNELS[op]!));
+}
+
 export class Builder {
   lastBuild: BuildReport | undefined;
 
@@ -73,7 +87,7 @@ export class Builder {
     const specialized = specializeShapes(graph, bindProfile(graph, config.profiles[0]));
     // Progress lines start with 'build phase:' so a CLI can show them as one status line.
     const phase = (what: string) => this.logger.info(`build phase: ${what}`);
-    const pipeline = withProgress(buildPipeline({ optLevel: config.optLevel, disable: config.disabledPasses, insert: config.customPasses, supports: hasCpuKernel }), (p) => phase(`pass ${p}`));
+    const pipeline = withProgress(buildPipeline({ optLevel: config.optLevel, disable: config.disabledPasses, insert: config.customPasses, supports: supportsOp(config.target) }), (p) => phase(`pass ${p}`));
     const { graph: piped, report } = runPipeline(specialized, pipeline, {
       dumpDir: config.dumpDir ?? process.env.KILN_DUMP,
       logger: (severity, message) => this.logger.log(severity, message),

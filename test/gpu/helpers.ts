@@ -1,6 +1,7 @@
 // Shared by the GPU suites: lower a network to the plan description the builder
 // would serialize, and compare float outputs with a tolerance and a useful message.
 import { lowerToPlan, type PlanDesc } from '../../codegen/index.js';
+import { cudaKernelNames } from '../../codegen/cuda/index.js';
 import { Builder, Logger, type Network } from '../../src/index.js';
 import { KILN_VERSION } from '../../src/version.js';
 import type { Tensor } from '../../src/interpret/index.js';
@@ -11,6 +12,9 @@ export const quiet = new Logger('error');
 export function lowerNetwork(net: Network, optLevel = 3): PlanDesc {
   const builder = new Builder(quiet);
   const config = builder.createBuilderConfig().setOptLevel(optLevel);
+  // Built for the CPU (no GPU here), so leave out what a CUDA build leaves out too:
+  // passes that introduce layers without a CUDA template (see supportsOp in the builder).
+  config.disabledPasses = cudaKernelNames().includes('pointwise') ? [] : ['FusePointwise'];
   builder.buildSerializedNetwork(net, config);
   return lowerToPlan(builder.lastBuild!.optimized, { kilnVersion: KILN_VERSION, buildDigest: config.digest() }).plan;
 }
