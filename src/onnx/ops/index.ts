@@ -4,6 +4,7 @@ import './attention.js';
 import './control.js';
 import './conv.js';
 import './elementwise.js';
+import './einsum.js';
 import './encoding.js';
 import './layout.js';
 import './loss.js';
