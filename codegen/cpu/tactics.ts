@@ -44,6 +44,9 @@ function convTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[]
   const gemm = same(layer, pointwise ? 'gemm-1x1' : 'im2col-gemm', 'conv');
   const depthwise = c.groups === c.channels && c.groups > 1 && c.nSpatial <= 2 && c.kernel.reduce((a, b) => a * b, 1) <= 4096;
   if (depthwise) return [same(layer, 'depthwise', 'convDepthwise'), gemm];
+  const winograd = c.nSpatial === 2 && c.groups === 1 && all(c.kernel, 3) && all(c.strides, 1) && all(c.dilations, 1)
+    && tensors[layer.inputs[1]!]!.location === 'weights';
+  if (winograd) return [gemm, same(layer, 'winograd-2x2', 'convWinograd')];
   return [gemm];
 }
 

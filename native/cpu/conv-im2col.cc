@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "copy-small.h"
+
 namespace kiln::cpu {
 
 Im2colTables::Im2colTables(const Window3& w, int64_t channels)
@@ -49,7 +51,7 @@ void Im2colSource::pack(size_t k0, size_t kc, size_t j0, size_t nc, size_t nr, f
         const int64_t iz = t.jz_[j] + dz, iy = t.jy_[j] + dy;
         float* out = row + jj;
         if (iz < 0 || iz >= D || iy < 0 || iy >= H) {
-          std::memset(out, 0, run * sizeof(float));
+          zeroFloats(out, run);
         } else {
           const float* src = xc + (iz * H + iy) * W;
           const int64_t ix0 = t.jx_[j] + dx;
@@ -57,20 +59,20 @@ void Im2colSource::pack(size_t k0, size_t kc, size_t j0, size_t nc, size_t nr, f
           const int64_t lo = ix0 >= 0 ? 0 : (-ix0 + sW - 1) / sW;
           const int64_t hi = std::min<int64_t>(int64_t(run), ix0 >= W ? 0 : (W - ix0 + sW - 1) / sW);
           if (lo >= hi) {
-            std::memset(out, 0, run * sizeof(float));
+            zeroFloats(out, run);
           } else {
-            std::memset(out, 0, size_t(lo) * sizeof(float));
+            zeroFloats(out, size_t(lo));
             if (sW == 1) {
-              std::memcpy(out + lo, src + ix0 + lo, size_t(hi - lo) * sizeof(float));
+              copyFloats(out + lo, src + ix0 + lo, size_t(hi - lo));
             } else {
               for (int64_t r = lo; r < hi; ++r) out[r] = src[ix0 + r * sW];
             }
-            std::memset(out + hi, 0, (run - size_t(hi)) * sizeof(float));
+            zeroFloats(out + hi, run - size_t(hi));
           }
         }
         jj += run;
       }
-      if (cols < nr) std::memset(row + cols, 0, (nr - cols) * sizeof(float));
+      if (cols < nr) zeroFloats(row + cols, nr - cols);
     }
   }
 }

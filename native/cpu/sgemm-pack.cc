@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "copy-small.h"
+
 namespace kiln::cpu {
 
 void packA(const MatrixRef& a, size_t i0, size_t mc, size_t k0, size_t kc, size_t mr, float* dst) {
@@ -36,8 +38,8 @@ void StridedPanelSource::pack(size_t k0, size_t kc, size_t j0, size_t nc, size_t
       for (size_t k = 0; k < kc; ++k) {
         const float* src = b_.data + ptrdiff_t(k0 + k) * b_.rowStride + ptrdiff_t(col0);
         float* row = dst + k * nr;
-        std::memcpy(row, src, cols * sizeof(float));
-        if (cols < nr) std::memset(row + cols, 0, (nr - cols) * sizeof(float));
+        copyFloats(row, src, cols);
+        if (cols < nr) zeroFloats(row + cols, nr - cols);
       }
       continue;
     }

@@ -12,7 +12,8 @@ namespace {
 #define KILN_VEC_TABLE(isa)                                                                                \
   VecKernels {                                                                                             \
 #isa, kiln_vec_##isa##_dw_plane, kiln_vec_##isa##_max_into, kiln_vec_##isa##_add_into,                     \
-        kiln_vec_##isa##_pool_row, kiln_vec_##isa##_gemv_panel, kiln_vec_##isa##_fma_loop                  \
+        kiln_vec_##isa##_pool_row, kiln_vec_##isa##_gemv_panel, kiln_vec_##isa##_fma_loop,                 \
+        kiln_vec_##isa##_wino_input, kiln_vec_##isa##_wino_output                                          \
   }
 
 bool forcedGeneric() {

@@ -17,6 +17,8 @@ struct VecKernels {
   void (*poolRow)(const float* t, long phaseLen, long s, long k, int isMax, float* out, long ow);
   void (*gemvPanel)(long rows, long K, const float* a, long lda, const float* panel, float* out);
   float (*fmaLoop)(long iters, float seed);  // 192 flops per iteration (benchmarks)
+  void (*winoInput)(const float* const* even, const float* const* odd, long n, float* out, long stride);
+  void (*winoOutput)(const float* m, long stride, long n, float bias, float* row0, float* row1);
 };
 
 const VecKernels& vecKernels();
@@ -32,6 +34,8 @@ const VecKernels& vecKernels();
   void kiln_vec_##isa##_pool_row(const float*, long, long, long, int, float*, long);                                 \
   void kiln_vec_##isa##_gemv_panel(long, long, const float*, long, const float*, float*);                            \
   float kiln_vec_##isa##_fma_loop(long, float);                                                                       \
+  void kiln_vec_##isa##_wino_input(const float* const*, const float* const*, long, float*, long);                     \
+  void kiln_vec_##isa##_wino_output(const float*, long, long, float, float*, float*);                                 \
   }
 KILN_VEC_DECLARE(generic)
 KILN_VEC_DECLARE(avx2)

@@ -110,3 +110,28 @@ describe('GEMV tactic', () => {
     }
   });
 });
+
+describe('Winograd F(2x2, 3x3) tactic', () => {
+  it('matches the interpreter on random 3x3 convs: odd sizes, all paddings, batches, activations', async () => {
+    const seen = new Set<string>();
+    for (let trial = 0; trial < 16; trial++) {
+      const c = R.int(1, 9), co = R.int(1, 13);
+      const pads = [R.int(0, 2), R.int(0, 2), R.int(0, 2), R.int(0, 2)];
+      const h = R.int(Math.max(1, 3 - pads[0]! - pads[2]!), 19), w = R.int(Math.max(1, 3 - pads[1]! - pads[3]!), 37);
+      const net = new Network();
+      const x = net.input('x', 'f32', [R.int(1, 3), c, h, w]);
+      const y = x.conv({ outChannels: co, kernel: [3, 3], weights: R.floats(co * c * 9), bias: R.chance(0.7) ? R.floats(co) : undefined,
+        padsBegin: [pads[0]!, pads[1]!], padsEnd: [pads[2]!, pads[3]!] });
+      net.markOutput(fuse(y, R.pick(['none', 'relu', 'clip', 'sigmoid'])), 'y');
+      for (const t of await checkTactics(net, `winograd trial ${trial} x ${JSON.stringify(x.shape)} pads ${pads}`, trial, 3e-4)) seen.add(t);
+    }
+    expect([...seen].sort()).toEqual(['im2col-gemm', 'winograd-2x2']);
+  });
+
+  it('handles ResNet-like layers: many channels, K past the GEMM block', async () => {
+    const net = new Network();
+    const x = net.input('x', 'f32', [2, 300, 9, 10]);
+    net.markOutput(x.conv({ outChannels: 20, kernel: [3, 3], weights: R.floats(20 * 300 * 9), bias: R.floats(20), padding: [1, 1] }).relu(), 'y');
+    await checkTactics(net, 'wide winograd', 5, 5e-4);
+  });
+});
