@@ -15,6 +15,40 @@
     c##i##1 = _mm256_fmadd_ps(ai, b1, c##i##1);         \
   }
 
+#define KILN_ROW_ACC(i)                                               \
+  {                                                                   \
+    c##i##0 = _mm256_add_ps(c##i##0, _mm256_loadu_ps(c + (i) * ldc));     \
+    c##i##1 = _mm256_add_ps(c##i##1, _mm256_loadu_ps(c + (i) * ldc + 8)); \
+  }
+
+#define KILN_ROW_BIAS(i)                                  \
+  {                                                       \
+    const __m256 bi = _mm256_broadcast_ss(rowBias + (i)); \
+    c##i##0 = _mm256_add_ps(c##i##0, bi);                 \
+    c##i##1 = _mm256_add_ps(c##i##1, bi);                 \
+  }
+
+#define KILN_ROW_COLBIAS(i)               \
+  {                                       \
+    c##i##0 = _mm256_add_ps(c##i##0, b0); \
+    c##i##1 = _mm256_add_ps(c##i##1, b1); \
+  }
+
+// Operand order picks the NaN result (maxps/minps return the second operand
+// when either is NaN): relu (x > 0 ? x : 0) maps NaN to 0, clip
+// (std::min(std::max(x, lo), hi)) keeps it, as the portable activations do.
+#define KILN_ROW_RELU(i)                              \
+  {                                                   \
+    c##i##0 = _mm256_max_ps(c##i##0, vlo);            \
+    c##i##1 = _mm256_max_ps(c##i##1, vlo);            \
+  }
+
+#define KILN_ROW_CLIP(i)                                           \
+  {                                                                \
+    c##i##0 = _mm256_min_ps(vhi, _mm256_max_ps(vlo, c##i##0));     \
+    c##i##1 = _mm256_min_ps(vhi, _mm256_max_ps(vlo, c##i##1));     \
+  }
+
 #define KILN_ROW_STORE(i)                                                  \
   {                                                                        \
     float* ci = c + (i) * ldc;                                             \
@@ -26,8 +60,14 @@
     _mm256_storeu_ps(ci + 8, c##i##1);                                     \
   }
 
-extern "C" void kiln_sgemm_avx2_6x16(size_t kc, const float* a, const float* b, float* c, size_t ldc,
-                                     bool accumulate) {
+// Both entry points share one body; the epilogue variant adds bias (per row
+// or per column of the tile) and applies relu (clamp 1, with lo = 0) or clip
+// (clamp 2) in registers before the store: for small K a second pass over
+// the tile costs as much as the multiply-adds.
+template <bool kEpilogue>
+static inline __attribute__((always_inline)) void kernel6x16(size_t kc, const float* a, const float* b, float* c,
+                                                             size_t ldc, bool accumulate, const float* rowBias,
+                                                             const float* colBias, float lo, float hi, int clamp) {
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   for (size_t i = 0; i < 6; ++i) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
@@ -46,10 +86,65 @@ extern "C" void kiln_sgemm_avx2_6x16(size_t kc, const float* a, const float* b, 
     b += 16;
   }
 
+  if (kEpilogue) {
+    if (accumulate) {
+      KILN_ROW_ACC(0)
+      KILN_ROW_ACC(1)
+      KILN_ROW_ACC(2)
+      KILN_ROW_ACC(3)
+      KILN_ROW_ACC(4)
+      KILN_ROW_ACC(5)
+    }
+    if (rowBias) {
+      KILN_ROW_BIAS(0)
+      KILN_ROW_BIAS(1)
+      KILN_ROW_BIAS(2)
+      KILN_ROW_BIAS(3)
+      KILN_ROW_BIAS(4)
+      KILN_ROW_BIAS(5)
+    }
+    if (colBias) {
+      const __m256 b0 = _mm256_loadu_ps(colBias), b1 = _mm256_loadu_ps(colBias + 8);
+      KILN_ROW_COLBIAS(0)
+      KILN_ROW_COLBIAS(1)
+      KILN_ROW_COLBIAS(2)
+      KILN_ROW_COLBIAS(3)
+      KILN_ROW_COLBIAS(4)
+      KILN_ROW_COLBIAS(5)
+    }
+    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    if (clamp == 1) {
+      KILN_ROW_RELU(0)
+      KILN_ROW_RELU(1)
+      KILN_ROW_RELU(2)
+      KILN_ROW_RELU(3)
+      KILN_ROW_RELU(4)
+      KILN_ROW_RELU(5)
+    } else if (clamp == 2) {
+      KILN_ROW_CLIP(0)
+      KILN_ROW_CLIP(1)
+      KILN_ROW_CLIP(2)
+      KILN_ROW_CLIP(3)
+      KILN_ROW_CLIP(4)
+      KILN_ROW_CLIP(5)
+    }
+    accumulate = false;
+  }
   KILN_ROW_STORE(0)
   KILN_ROW_STORE(1)
   KILN_ROW_STORE(2)
   KILN_ROW_STORE(3)
   KILN_ROW_STORE(4)
   KILN_ROW_STORE(5)
+}
+
+extern "C" void kiln_sgemm_avx2_6x16(size_t kc, const float* a, const float* b, float* c, size_t ldc,
+                                     bool accumulate) {
+  kernel6x16<false>(kc, a, b, c, ldc, accumulate, nullptr, nullptr, 0.f, 0.f, 0);
+}
+
+extern "C" void kiln_sgemm_avx2_6x16_epilogue(size_t kc, const float* a, const float* b, float* c, size_t ldc,
+                                              bool accumulate, const float* rowBias, const float* colBias, float lo,
+                                              float hi, int clamp) {
+  kernel6x16<true>(kc, a, b, c, ldc, accumulate, rowBias, colBias, lo, hi, clamp);
 }

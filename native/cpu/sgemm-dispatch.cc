@@ -15,7 +15,7 @@ namespace {
 // A in L2; nc bounds the packed B block, which streams from L2/L3.
 constexpr MicroKernel kGeneric{"generic-4x8", kiln_sgemm_generic_4x8, 4, 8, 128, 256, 2048};
 #ifdef KILN_HAVE_AVX2
-constexpr MicroKernel kAvx2{"avx2-6x16", kiln_sgemm_avx2_6x16, 6, 16, 120, 256, 3072};
+constexpr MicroKernel kAvx2{"avx2-6x16", kiln_sgemm_avx2_6x16, 6, 16, 120, 256, 3072, kiln_sgemm_avx2_6x16_epilogue};
 #endif
 #ifdef KILN_HAVE_AVX512
 constexpr MicroKernel kAvx512{"avx512-12x32", kiln_sgemm_avx512_12x32, 12, 32, 144, 256, 3072};

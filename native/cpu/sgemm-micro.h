@@ -11,12 +11,18 @@
 namespace kiln::cpu {
 
 using MicroKernelFn = void (*)(size_t kc, const float* a, const float* b, float* c, size_t ldc, bool accumulate);
+// The same with the epilogue fused before the store: bias per row (rowBias,
+// MR values) or per column (colBias, NR values), then clamp 1 = relu
+// (max with lo), 2 = clip to [lo, hi], 0 = none.
+using MicroKernelEpilogueFn = void (*)(size_t kc, const float* a, const float* b, float* c, size_t ldc, bool accumulate,
+                                       const float* rowBias, const float* colBias, float lo, float hi, int clamp);
 
 struct MicroKernel {
   const char* name;
   MicroKernelFn fn;
   size_t mr, nr;  // register tile
   size_t mc, kc, nc;  // cache blocks: A block mc x kc stays in L2, B panel kc x nr in L1
+  MicroKernelEpilogueFn withEpilogue = nullptr;  // null: the driver applies the epilogue after the store
 };
 
 // Largest register tile of any variant: edge tiles go through a stack buffer of this size.
@@ -33,5 +39,7 @@ const MicroKernel& activeMicroKernel();
 extern "C" {
 void kiln_sgemm_generic_4x8(size_t kc, const float* a, const float* b, float* c, size_t ldc, bool accumulate);
 void kiln_sgemm_avx2_6x16(size_t kc, const float* a, const float* b, float* c, size_t ldc, bool accumulate);
+void kiln_sgemm_avx2_6x16_epilogue(size_t kc, const float* a, const float* b, float* c, size_t ldc, bool accumulate,
+                                   const float* rowBias, const float* colBias, float lo, float hi, int clamp);
 void kiln_sgemm_avx512_12x32(size_t kc, const float* a, const float* b, float* c, size_t ldc, bool accumulate);
 }

@@ -60,6 +60,11 @@ void runTile(const MicroKernel& mk, const GemmProblem& p, const GemmTile& t) {
   const StridedPanelSource strided(p.b);
   const PanelSource& bSource = p.bSource ? *p.bSource : static_cast<const PanelSource&>(strided);
   const bool hasEpilogue = !epilogueIsEmpty(p.epilogue);
+  // Bias with none, relu or clip fits the micro-kernel's fused epilogue.
+  const Act act = p.epilogue.act.kind;
+  const bool fusable = mk.withEpilogue && (act == Act::none || act == Act::relu || act == Act::clip);
+  const int clamp = act == Act::relu ? 1 : act == Act::clip ? 2 : 0;
+  const float lo = act == Act::clip ? p.epilogue.act.alpha : 0.f, hi = p.epilogue.act.beta;
 
   for (size_t jc = t.n0; jc < t.n1; jc += mk.nc) {
     const size_t nc = std::min(mk.nc, t.n1 - jc);
@@ -81,6 +86,14 @@ void runTile(const MicroKernel& mk, const GemmProblem& p, const GemmTile& t) {
           for (size_t ir = 0; ir < mc; ir += mk.mr) {
             const size_t rows = std::min(mk.mr, mc - ir);
             float* c = p.c + (ic + ir) * p.ldc + jc + jr;
+            if (last && hasEpilogue && fusable && rows == mk.mr && cols == mk.nr) {
+              const float* bias = p.epilogue.bias;
+              const bool perRow = p.epilogue.biasPerRow;
+              mk.withEpilogue(kc, packedA + ir * kc, bPanel, c, p.ldc, accumulate,
+                              bias && perRow ? bias + ic + ir : nullptr, bias && !perRow ? bias + jc + jr : nullptr,
+                              lo, hi, clamp);
+              continue;
+            }
             microTile(mk, kc, packedA + ir * kc, bPanel, c, p.ldc, rows, cols, accumulate);
             if (last && hasEpilogue) applyEpilogue(p.epilogue, c, p.ldc, rows, cols, ic + ir, jc + jr);
           }

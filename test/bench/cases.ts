@@ -3,6 +3,10 @@
 // level, so tactics are autotuned on this machine), opens an onnxruntime-node session
 // on the same file with the same thread count, checks that both agree, and times them
 // interleaved (kiln, ort, kiln, ort...) so machine load hits both alike; medians.
+// ORT's intra-op workers spin-wait between runs by default, which in an interleaved
+// loop takes a core from whichever runtime runs next (kiln measured 1.6x slower on
+// MobileNetV2 next to them than alone); the bench turns ORT's spinning off, as one
+// would on any host that shares its cores, unless KILN_BENCH_ORT_SPIN=1.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -112,7 +116,11 @@ function modelCase(model: Model, batch: number): BenchCase {
       const { plan } = buildModel(model, batch, threads, cache);
       const engine = new Runtime(new Logger('error')).deserializeEngine(plan);
       const ctx = engine.createExecutionContext({ threads });
-      const session = await ort.InferenceSession.create(model.file, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' });
+      const spin = process.env.KILN_BENCH_ORT_SPIN === '1' ? '1' : '0';
+      const session = await ort.InferenceSession.create(model.file, {
+        intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential',
+        extra: { session: { intra_op: { allow_spinning: spin } } },
+      });
       const f = feeds(engine.inputs, batch * 7919 + 1);
       const kilnOut = await ctx.run(f.kiln);
       const ortOut = await session.run(f.ort);
