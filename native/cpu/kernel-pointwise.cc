@@ -180,8 +180,8 @@ std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
   const TensorDesc& y = c.output(0);
   for (size_t i = 0; i < c.inputCount(); ++i)
     if (c.input(i).dtype != DType::f32)
-      c.fail(cat("kernel pointwise computes in f32; input ", i, " is ", LayerCheck::describe(c.input(i))));
-  if (y.dtype != DType::f32) c.fail(cat("kernel pointwise computes in f32; output is ", LayerCheck::describe(y)));
+      c.fail(cat("kernel pointwise supports f32 only; input ", i, " is ", LayerCheck::describe(c.input(i))));
+  if (y.dtype != DType::f32) c.fail(cat("kernel pointwise supports f32 only; output is ", LayerCheck::describe(y)));
   Program p;
   p.steps = decodeSteps(c, c.inputCount());
   Shape shape = c.input(0).shape;

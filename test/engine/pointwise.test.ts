@@ -91,7 +91,7 @@ describe('native pointwise kernel', () => {
   it('refuses a program in f16, naming the layer', () => {
     const net = new Network();
     net.markOutput(net.input('x', 'f16', [4]).relu('r').sigmoid('s'), 'y');
-    expect(() => buildPlan(net.graph, 3)).toThrow(/layer 'r \+ s'.*kernel pointwise computes in f32; input 0 is 'x' f16\[4\]/);
+    expect(() => buildPlan(net.graph, 3)).toThrow(/layer 'r \+ s'.*kernel pointwise supports f32 only; input 0 is 'x' f16\[4\]/);
   });
 });
 
