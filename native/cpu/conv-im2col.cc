@@ -7,15 +7,21 @@
 #include <cstring>
 
 #include "copy-small.h"
+#include "phase-split.h"
 
 namespace kiln::cpu {
 
 Im2colTables::Im2colTables(const Window3& w, int64_t channels)
-    : inD_(w.in[0]), inH_(w.in[1]), inW_(w.in[2]), strideW_(w.stride[2]) {
+    : inD_(w.in[0]), inH_(w.in[1]), inW_(w.in[2]), strideW_(w.stride[2]), channels_(channels), padLeft_(w.padBegin[2]) {
+  // Positions of the last window plus one of slack, per phase.
+  phaseLen_ = ((w.out[2] - 1) * w.stride[2] + (w.kernel[2] - 1) * w.dilation[2]) / w.stride[2] + 2;
+  rowStride_ = strideW_ * phaseLen_;
   const int64_t taps = w.kernelVolume();
   for (int64_t c = 0; c < channels; ++c)
     for (int64_t t = 0; t < taps; ++t) {
       const int64_t kx = t % w.kernel[2], ky = (t / w.kernel[2]) % w.kernel[1], kz = t / (w.kernel[2] * w.kernel[1]);
+      const int64_t dx = kx * w.dilation[2];
+      kSplit_.push_back(c * inD_ * inH_ * rowStride_ + (dx % strideW_) * phaseLen_ + dx / strideW_);
       kChannel_.push_back(c * w.inVolume());
       kz_.push_back(static_cast<int32_t>(kz * w.dilation[0]));
       ky_.push_back(static_cast<int32_t>(ky * w.dilation[1]));
@@ -28,13 +34,46 @@ Im2colTables::Im2colTables(const Window3& w, int64_t channels)
         jz_.push_back(static_cast<int32_t>(oz * w.stride[0] - w.padBegin[0]));
         jy_.push_back(static_cast<int32_t>(oy * w.stride[1] - w.padBegin[1]));
         jx_.push_back(static_cast<int32_t>(ox * w.stride[2] - w.padBegin[2]));
+        jOx_.push_back(static_cast<int32_t>(ox));
         jRowEnd_.push_back(rowEnd);
       }
     }
 }
 
+void Im2colTables::splitChannel(const float* x, int64_t c, float* dst) const {
+  const float* plane = x + c * inD_ * inH_ * inW_;
+  float* out = dst + c * inD_ * inH_ * rowStride_;
+  for (int64_t r = 0; r < inD_ * inH_; ++r)
+    phaseSplitRow(plane + r * inW_, inW_, padLeft_, strideW_, phaseLen_, 0.f, out + r * rowStride_);
+}
+
+// Split layout: the padding is in the rows, so every in-range row is one copy.
+void Im2colSource::packSplit(size_t k0, size_t kc, size_t j0, size_t nc, size_t nr, float* dst) const {
+  const Im2colTables& t = *t_;
+  for (size_t p = 0; p * nr < nc; ++p) {
+    const size_t jBase = j0 + p * nr;
+    const size_t cols = std::min(nr, nc - p * nr);
+    float* panel = dst + p * kc * nr;
+    for (size_t kk = 0; kk < kc; ++kk) {
+      const size_t k = k0 + kk;
+      const float* xk = x_ + t.kSplit_[k];
+      float* row = panel + kk * nr;
+      for (size_t jj = 0; jj < cols;) {
+        const size_t j = jBase + jj;
+        const size_t run = std::min<size_t>(t.jRowEnd_[j] - j, cols - jj);
+        const int64_t iz = t.jz_[j] + t.kz_[k], iy = t.jy_[j] + t.ky_[k];
+        if (iz < 0 || iz >= t.inD_ || iy < 0 || iy >= t.inH_) zeroFloats(row + jj, run);
+        else copyFloats(row + jj, xk + (iz * t.inH_ + iy) * t.rowStride_ + t.jOx_[j], run);
+        jj += run;
+      }
+      if (cols < nr) zeroFloats(row + cols, nr - cols);
+    }
+  }
+}
+
 void Im2colSource::pack(size_t k0, size_t kc, size_t j0, size_t nc, size_t nr, float* dst) const {
   const Im2colTables& t = *t_;
+  if (t.split()) return packSplit(k0, kc, j0, nc, nr, dst);
   const int64_t D = t.inD_, H = t.inH_, W = t.inW_, sW = t.strideW_;
   for (size_t p = 0; p * nr < nc; ++p) {
     const size_t jBase = j0 + p * nr;

@@ -14,6 +14,9 @@
 namespace kiln::cpu {
 namespace {
 
+// The calling thread's split copy of a strided conv's input (grown, never shrunk).
+thread_local AlignedBuffer tSplit;
+
 class ConvOp final : public LayerOp {
  public:
   ConvOp(const LayerCheck& c, const ConvLayer& L)
@@ -37,6 +40,21 @@ class ConvOp final : public LayerOp {
     const int64_t cg = d_.groupChannels(), og = d_.groupOut();
     const size_t count = size_t(d_.batch * d_.groups);
 
+    // Strided convs read a stride-phase split copy of the input (conv-im2col.h),
+    // made here for every (image, group) in the calling thread's scratch.
+    const bool split = tables_ && tables_->split();
+    float* splitInput = nullptr;
+    if (split) {
+      const size_t each = tables_->splitFloats();
+      tSplit.ensure(count * each * sizeof(float));
+      splitInput = tSplit.as<float>();
+      ctx.pool->parallelFor(count * size_t(cg), [&](size_t i) {
+        const size_t problem = i / size_t(cg);
+        const int64_t n = int64_t(problem) / d_.groups, g = int64_t(problem) % d_.groups;
+        tables_->splitChannel(x + (n * d_.channels + g * cg) * inVol, int64_t(i % size_t(cg)),
+                              splitInput + problem * each);
+      });
+    }
     std::vector<Im2colSource> sources;
     if (tables_) sources.reserve(count);
     std::vector<GemmProblem> problems(count);
@@ -50,7 +68,7 @@ class ConvOp final : public LayerOp {
         p.a = {w + g * og * K, K, 1};
         if (!packedW_.empty()) p.aPacked = packedW_[size_t(g)].as<float>();
         if (tables_) {
-          sources.emplace_back(*tables_, xg);
+          sources.emplace_back(*tables_, split ? splitInput + size_t(n * d_.groups + g) * tables_->splitFloats() : xg);
           p.bSource = &sources.back();
         } else {
           p.b = {xg, inVol, 1};

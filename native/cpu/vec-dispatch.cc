@@ -13,7 +13,7 @@ namespace {
   VecKernels {                                                                                             \
 #isa, kiln_vec_##isa##_dw_plane, kiln_vec_##isa##_max_into, kiln_vec_##isa##_add_into,                     \
         kiln_vec_##isa##_pool_row, kiln_vec_##isa##_gemv_panel, kiln_vec_##isa##_fma_loop,                 \
-        kiln_vec_##isa##_wino_input, kiln_vec_##isa##_wino_output                                          \
+        kiln_vec_##isa##_wino_input, kiln_vec_##isa##_wino_output, kiln_vec_##isa##_deinterleave2           \
   }
 
 bool forcedGeneric() {

@@ -19,6 +19,7 @@ struct VecKernels {
   float (*fmaLoop)(long iters, float seed);  // 192 flops per iteration (benchmarks)
   void (*winoInput)(const float* const* even, const float* const* odd, long n, float* out, long stride);
   void (*winoOutput)(const float* m, long stride, long n, float bias, float* row0, float* row1);
+  void (*deinterleave2)(const float* src, long n, float* even, float* odd);
 };
 
 const VecKernels& vecKernels();
@@ -36,6 +37,7 @@ const VecKernels& vecKernels();
   float kiln_vec_##isa##_fma_loop(long, float);                                                                       \
   void kiln_vec_##isa##_wino_input(const float* const*, const float* const*, long, float*, long);                     \
   void kiln_vec_##isa##_wino_output(const float*, long, long, float, float*, float*);                                 \
+  void kiln_vec_##isa##_deinterleave2(const float*, long, float*, float*);                                            \
   }
 KILN_VEC_DECLARE(generic)
 KILN_VEC_DECLARE(avx2)
