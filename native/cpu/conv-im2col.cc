@@ -56,10 +56,10 @@ void Im2colSource::packSplit(size_t k0, size_t kc, size_t j0, size_t nc, size_t 
     float* panel = dst + p * kc * nr;
     for (size_t kk = 0; kk < kc; ++kk) {
       const size_t k = k0 + kk;
-      const float* xk = x_ + t.kSplit_[k];
       float* row = panel + kk * nr;
       for (size_t jj = 0; jj < cols;) {
-        const size_t j = jBase + jj;
+        const size_t n = (jBase + jj) / imageCols_, j = jBase + jj - n * imageCols_;
+        const float* xk = x_ + ptrdiff_t(n) * imageStride_ + t.kSplit_[k];
         const size_t run = std::min<size_t>(t.jRowEnd_[j] - j, cols - jj);
         const int64_t iz = t.jz_[j] + t.kz_[k], iy = t.jy_[j] + t.ky_[k];
         if (iz < 0 || iz >= t.inD_ || iy < 0 || iy >= t.inH_) zeroFloats(row + jj, run);
@@ -81,11 +81,11 @@ void Im2colSource::pack(size_t k0, size_t kc, size_t j0, size_t nc, size_t nr, f
     float* panel = dst + p * kc * nr;
     for (size_t kk = 0; kk < kc; ++kk) {
       const size_t k = k0 + kk;
-      const float* xc = x_ + t.kChannel_[k];
       const int64_t dz = t.kz_[k], dy = t.ky_[k], dx = t.kx_[k];
       float* row = panel + kk * nr;
       for (size_t jj = 0; jj < cols;) {
-        const size_t j = jBase + jj;
+        const size_t n = (jBase + jj) / imageCols_, j = jBase + jj - n * imageCols_;
+        const float* xc = x_ + ptrdiff_t(n) * imageStride_ + t.kChannel_[k];
         const size_t run = std::min<size_t>(t.jRowEnd_[j] - j, cols - jj);
         const int64_t iz = t.jz_[j] + dz, iy = t.jy_[j] + dy;
         float* out = row + jj;

@@ -39,11 +39,13 @@ class Im2colTables {
   std::vector<uint32_t> jRowEnd_;           // first column after j's output row
 };
 
-// B of one (image, group) conv problem; x is the input, or its split layout
-// when the tables split().
+// B of one conv group over `images` images side by side (columns of image n
+// follow those of image n-1); image n's input is at x + n * imageStride: the
+// input, or its split layout when the tables split().
 class Im2colSource final : public PanelSource {
  public:
-  Im2colSource(const Im2colTables& tables, const float* x) : t_(&tables), x_(x) {}
+  Im2colSource(const Im2colTables& tables, const float* x, ptrdiff_t imageStride = 0)
+      : t_(&tables), x_(x), imageStride_(imageStride), imageCols_(tables.jz_.size()) {}
   void pack(size_t k0, size_t kc, size_t j0, size_t nc, size_t nr, float* dst) const override;
 
  private:
@@ -51,6 +53,8 @@ class Im2colSource final : public PanelSource {
 
   const Im2colTables* t_;
   const float* x_;
+  ptrdiff_t imageStride_;
+  size_t imageCols_;
 };
 
 }  // namespace kiln::cpu

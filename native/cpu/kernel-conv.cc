@@ -9,6 +9,7 @@
 #include "conv-params.h"
 #include "kernels.h"
 #include "layer-check.h"
+#include "sgemm-pack.h"
 #include "sgemm.h"
 
 namespace kiln::cpu {
@@ -55,28 +56,38 @@ class ConvOp final : public LayerOp {
                               splitInput + problem * each);
       });
     }
+    // One GEMM per group with every image's outputs side by side as columns:
+    // small feature maps (7x7, 13x13, LeNet's 8x8) give full-width panels
+    // and one packing of the weights per tile instead of one per image.
     std::vector<Im2colSource> sources;
-    if (tables_) sources.reserve(count);
-    std::vector<GemmProblem> problems(count);
-    for (int64_t n = 0; n < d_.batch; ++n)
-      for (int64_t g = 0; g < d_.groups; ++g) {
-        GemmProblem& p = problems[size_t(n * d_.groups + g)];
-        const float* xg = x + (n * d_.channels + g * cg) * inVol;
-        p.m = size_t(og);
-        p.n = size_t(outVol);
-        p.k = size_t(K);
-        p.a = {w + g * og * K, K, 1};
-        if (!packedW_.empty()) p.aPacked = packedW_[size_t(g)].as<float>();
-        if (tables_) {
-          sources.emplace_back(*tables_, split ? splitInput + size_t(n * d_.groups + g) * tables_->splitFloats() : xg);
-          p.bSource = &sources.back();
-        } else {
-          p.b = {xg, inVol, 1};
-        }
-        p.c = y + (n * d_.outChannels + g * og) * outVol;
-        p.ldc = size_t(outVol);
-        p.epilogue = {bias ? bias + g * og : nullptr, true, act_};
+    std::vector<BlockedColumnsSource> pointwise;
+    sources.reserve(size_t(d_.groups));
+    pointwise.reserve(size_t(d_.groups));
+    std::vector<GemmProblem> problems(size_t(d_.groups));
+    const size_t each = split ? tables_->splitFloats() : 0;
+    for (int64_t g = 0; g < d_.groups; ++g) {
+      GemmProblem& p = problems[size_t(g)];
+      p.m = size_t(og);
+      p.n = size_t(outVol * d_.batch);
+      p.k = size_t(K);
+      p.a = {w + g * og * K, K, 1};
+      if (!packedW_.empty()) p.aPacked = packedW_[size_t(g)].as<float>();
+      if (split) {
+        sources.emplace_back(*tables_, splitInput + size_t(g) * each, ptrdiff_t(size_t(d_.groups) * each));
+        p.bSource = &sources.back();
+      } else if (tables_) {
+        sources.emplace_back(*tables_, x + g * cg * inVol, d_.channels * inVol);
+        p.bSource = &sources.back();
+      } else {
+        pointwise.emplace_back(x + g * cg * inVol, inVol, size_t(outVol), d_.channels * inVol);
+        p.bSource = &pointwise.back();
       }
+      p.c = y + g * og * outVol;
+      p.ldc = size_t(outVol);
+      p.cBlockCols = size_t(outVol);
+      p.cBlockStride = d_.outChannels * outVol;
+      p.epilogue = {bias ? bias + g * og : nullptr, true, act_};
+    }
     sgemmBatch(*ctx.pool, problems.data(), problems.size());
   }
 

@@ -2,6 +2,7 @@
 // read sequentially (row-major and transposed operands both pack fast).
 #include "sgemm-pack.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "copy-small.h"
@@ -52,6 +53,23 @@ void StridedPanelSource::pack(size_t k0, size_t kc, size_t j0, size_t nc, size_t
     } else {
       for (size_t k = 0; k < kc; ++k)
         for (size_t j = 0; j < cols; ++j) dst[k * nr + j] = b_.at(k0 + k, col0 + j);
+    }
+  }
+}
+
+void BlockedColumnsSource::pack(size_t k0, size_t kc, size_t j0, size_t nc, size_t nr, float* dst) const {
+  for (size_t p = 0; p * nr < nc; ++p, dst += kc * nr) {
+    const size_t col0 = j0 + p * nr;
+    const size_t cols = nc - p * nr < nr ? nc - p * nr : nr;
+    for (size_t k = 0; k < kc; ++k) {
+      float* row = dst + k * nr;
+      for (size_t jj = 0; jj < cols;) {
+        const size_t block = (col0 + jj) / blockCols_, within = col0 + jj - block * blockCols_;
+        const size_t run = std::min(cols - jj, blockCols_ - within);
+        copyFloats(row + jj, data_ + ptrdiff_t(block) * blockStride_ + ptrdiff_t(k0 + k) * rowStride_ + ptrdiff_t(within), run);
+        jj += run;
+      }
+      if (cols < nr) zeroFloats(row + cols, nr - cols);
     }
   }
 }

@@ -23,4 +23,19 @@ class StridedPanelSource final : public PanelSource {
   MatrixRef b_;
 };
 
+// B whose columns come in blocks (a 1x1 conv over several images): column j
+// of row k is at data + (j / blockCols) * blockStride + k * rowStride + j % blockCols.
+class BlockedColumnsSource final : public PanelSource {
+ public:
+  BlockedColumnsSource(const float* data, ptrdiff_t rowStride, size_t blockCols, ptrdiff_t blockStride)
+      : data_(data), rowStride_(rowStride), blockCols_(blockCols), blockStride_(blockStride) {}
+  void pack(size_t k0, size_t kc, size_t j0, size_t nc, size_t nr, float* dst) const override;
+
+ private:
+  const float* data_;
+  ptrdiff_t rowStride_;
+  size_t blockCols_;
+  ptrdiff_t blockStride_;
+};
+
 }  // namespace kiln::cpu

@@ -27,6 +27,9 @@ thread_local PackBuffers tBuffers;
 
 size_t roundUp(size_t v, size_t m) { return (v + m - 1) / m * m; }
 
+// Floats of packed B kept in L2 per KC block when A is prepacked (192 KiB).
+constexpr size_t kL2BlockFloats = 48 * 1024;
+
 // One MR x NR tile of C, through a stack buffer when it is cut by the edge.
 inline void microTile(const MicroKernel& mk, size_t kc, const float* a, const float* b, float* c, size_t ldc,
                       size_t rows, size_t cols, bool accumulate) {
@@ -43,9 +46,44 @@ inline void microTile(const MicroKernel& mk, size_t kc, const float* a, const fl
     for (size_t j = 0; j < cols; ++j) c[i * ldc + j] = tmp[i * mk.nr + j];
 }
 
+// Where element (row, col) of a problem's C lives (see GemmProblem::cBlockCols).
+inline float* cAt(const GemmProblem& p, size_t row, size_t col) {
+  if (!p.cBlockCols) return p.c + row * p.ldc + col;
+  return p.c + ptrdiff_t(col / p.cBlockCols) * p.cBlockStride + ptrdiff_t(row * p.ldc + col % p.cBlockCols);
+}
+
+// A tile whose columns cross a block boundary of C: through a stack tile,
+// gathered when accumulating, with the epilogue applied before the scatter.
+void scatteredTile(const MicroKernel& mk, const GemmProblem& p, size_t kc, const float* a, const float* b, size_t row0,
+                   size_t col0, size_t rows, size_t cols, bool accumulate, bool epilogue) {
+  alignas(64) float tmp[kMaxMr * kMaxNr];
+  if (accumulate)
+    for (size_t j = 0; j < cols; ++j) {
+      const float* c = cAt(p, row0, col0 + j);
+      for (size_t i = 0; i < rows; ++i) tmp[i * mk.nr + j] = c[i * p.ldc];
+    }
+  mk.fn(kc, a, b, tmp, mk.nr, accumulate);
+  if (epilogue) applyEpilogue(p.epilogue, tmp, mk.nr, rows, cols, row0, col0);
+  for (size_t j = 0; j < cols; ++j) {
+    float* c = cAt(p, row0, col0 + j);
+    for (size_t i = 0; i < rows; ++i) c[i * p.ldc] = tmp[i * mk.nr + j];
+  }
+}
+
+// Columns of B packed per KC block. With A packed at load (conv weights) a
+// narrow block costs nothing extra, and one that stays in L2 between its
+// packing and its last use is read back cheaply; otherwise the kernel's NC
+// amortizes packing A over more columns.
+size_t ncFor(const MicroKernel& mk, const GemmProblem& p) {
+  if (!p.aPacked) return mk.nc;
+  const size_t kc = std::min(mk.kc, p.k);
+  return std::min(mk.nc, std::max(mk.nr, (kL2BlockFloats / std::max<size_t>(kc, 1)) / mk.nr * mk.nr));
+}
+
 void runTile(const MicroKernel& mk, const GemmProblem& p, const GemmTile& t) {
   const size_t tileN = t.n1 - t.n0;
-  const size_t ncMax = std::min(mk.nc, roundUp(tileN, mk.nr));
+  const size_t ncBlock = ncFor(mk, p);
+  const size_t ncMax = std::min(ncBlock, roundUp(tileN, mk.nr));
   const size_t kcMax = std::min(mk.kc, p.k);
   const size_t mcMax = std::min(mk.mc, roundUp(t.m1 - t.m0, mk.mr));
   PackBuffers& buf = tBuffers;
@@ -66,8 +104,8 @@ void runTile(const MicroKernel& mk, const GemmProblem& p, const GemmTile& t) {
   const int clamp = act == Act::relu ? 1 : act == Act::clip ? 2 : 0;
   const float lo = act == Act::clip ? p.epilogue.act.alpha : 0.f, hi = p.epilogue.act.beta;
 
-  for (size_t jc = t.n0; jc < t.n1; jc += mk.nc) {
-    const size_t nc = std::min(mk.nc, t.n1 - jc);
+  for (size_t jc = t.n0; jc < t.n1; jc += ncBlock) {
+    const size_t nc = std::min(ncBlock, t.n1 - jc);
     for (size_t pc = 0; pc < p.k; pc += mk.kc) {
       const size_t kc = std::min(mk.kc, p.k - pc);
       const bool accumulate = pc > 0;
@@ -83,9 +121,16 @@ void runTile(const MicroKernel& mk, const GemmProblem& p, const GemmTile& t) {
         for (size_t jr = 0; jr < nc; jr += mk.nr) {
           const size_t cols = std::min(mk.nr, nc - jr);
           const float* bPanel = packedB + jr * kc;
+          const size_t col = jc + jr;
+          const bool oneBlock = !p.cBlockCols || col % p.cBlockCols + cols <= p.cBlockCols;
           for (size_t ir = 0; ir < mc; ir += mk.mr) {
             const size_t rows = std::min(mk.mr, mc - ir);
-            float* c = p.c + (ic + ir) * p.ldc + jc + jr;
+            if (!oneBlock) {
+              scatteredTile(mk, p, kc, packedA + ir * kc, bPanel, ic + ir, col, rows, cols, accumulate,
+                            last && hasEpilogue);
+              continue;
+            }
+            float* c = cAt(p, ic + ir, col);
             if (last && hasEpilogue && fusable && rows == mk.mr && cols == mk.nr) {
               const float* bias = p.epilogue.bias;
               const bool perRow = p.epilogue.biasPerRow;

@@ -54,6 +54,11 @@ struct GemmProblem {
   const float* bPacked = nullptr;
   float* c = nullptr;
   size_t ldc = 0;
+  // Columns in blocks (a conv over several images, one block per image): when
+  // cBlockCols > 0, column j of C lives at c + (j / cBlockCols) * cBlockStride
+  // + j % cBlockCols, rows ldc apart within a block.
+  size_t cBlockCols = 0;
+  ptrdiff_t cBlockStride = 0;
   Epilogue epilogue;
 };
 

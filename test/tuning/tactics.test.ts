@@ -5,7 +5,7 @@
 // padding, dilation, channel multipliers and fused activations.
 import { describe, expect, it } from 'vitest';
 import { Network } from '../../dsl/index.js';
-import { checkTactics, shapeRng } from './harness.js';
+import { checkPlan, checkTactics, shapeRng } from './harness.js';
 
 const R = shapeRng(2024);
 
@@ -133,5 +133,22 @@ describe('Winograd F(2x2, 3x3) tactic', () => {
     const x = net.input('x', 'f32', [2, 300, 9, 10]);
     net.markOutput(x.conv({ outChannels: 20, kernel: [3, 3], weights: R.floats(20 * 300 * 9), bias: R.floats(20), padding: [1, 1] }).relu(), 'y');
     await checkTactics(net, 'wide winograd', 5, 5e-4);
+  });
+});
+
+describe('conv GEMM over a batch (images side by side as columns)', () => {
+  it('matches the interpreter: tiles crossing image boundaries, K past the block, strides, groups, 1x1 and larger', async () => {
+    for (let trial = 0; trial < 14; trial++) {
+      const groups = R.pick([1, 1, 2]);
+      const cg = R.int(1, 70), og = R.int(1, 9);
+      const k = R.pick([[1, 1], [3, 3], [5, 5], [2, 3]]);
+      const strides = k[0] === 1 && R.chance(0.5) ? [1, 1] : [R.int(1, 2), R.int(1, 2)];
+      const pad = k[0] === 1 ? [0, 0] : [R.int(0, 1), R.int(0, 1)];
+      const net = new Network();
+      const x = net.input('x', 'f32', [R.int(2, 5), cg * groups, R.int(k[0]!, 11), R.int(k[1]!, 13)]);
+      const y = x.conv({ outChannels: og * groups, kernel: k, groups, strides, padding: pad, weights: R.floats(og * groups * cg * k[0]! * k[1]!), bias: R.floats(og * groups) });
+      net.markOutput(fuse(y, R.pick(['none', 'relu', 'clip', 'sigmoid'])), 'y');
+      await checkPlan(net, `batched conv trial ${trial} ${JSON.stringify({ shape: x.shape, k, strides, groups })}`, trial, 3e-4);
+    }
   });
 });
