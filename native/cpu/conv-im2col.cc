@@ -54,17 +54,22 @@ void Im2colSource::packSplit(size_t k0, size_t kc, size_t j0, size_t nc, size_t 
     const size_t jBase = j0 + p * nr;
     const size_t cols = std::min(nr, nc - p * nr);
     float* panel = dst + p * kc * nr;
+    // The panel's first column as (image, column within the image); later runs
+    // step through without dividing (runs are often 8 columns or fewer).
+    const size_t n0 = jBase / imageCols_, j0Local = jBase - n0 * imageCols_;
     for (size_t kk = 0; kk < kc; ++kk) {
       const size_t k = k0 + kk;
       float* row = panel + kk * nr;
+      size_t n = n0, j = j0Local;
       for (size_t jj = 0; jj < cols;) {
-        const size_t n = (jBase + jj) / imageCols_, j = jBase + jj - n * imageCols_;
         const float* xk = x_ + ptrdiff_t(n) * imageStride_ + t.kSplit_[k];
         const size_t run = std::min<size_t>(t.jRowEnd_[j] - j, cols - jj);
         const int64_t iz = t.jz_[j] + t.kz_[k], iy = t.jy_[j] + t.ky_[k];
         if (iz < 0 || iz >= t.inD_ || iy < 0 || iy >= t.inH_) zeroFloats(row + jj, run);
         else copyFloats(row + jj, xk + (iz * t.inH_ + iy) * t.rowStride_ + t.jOx_[j], run);
         jj += run;
+        j += run;
+        if (j == imageCols_) j = 0, ++n;
       }
       if (cols < nr) zeroFloats(row + cols, nr - cols);
     }
@@ -79,12 +84,13 @@ void Im2colSource::pack(size_t k0, size_t kc, size_t j0, size_t nc, size_t nr, f
     const size_t jBase = j0 + p * nr;
     const size_t cols = std::min(nr, nc - p * nr);
     float* panel = dst + p * kc * nr;
+    const size_t n0 = jBase / imageCols_, j0Local = jBase - n0 * imageCols_;
     for (size_t kk = 0; kk < kc; ++kk) {
       const size_t k = k0 + kk;
       const int64_t dz = t.kz_[k], dy = t.ky_[k], dx = t.kx_[k];
       float* row = panel + kk * nr;
+      size_t n = n0, j = j0Local;
       for (size_t jj = 0; jj < cols;) {
-        const size_t n = (jBase + jj) / imageCols_, j = jBase + jj - n * imageCols_;
         const float* xc = x_ + ptrdiff_t(n) * imageStride_ + t.kChannel_[k];
         const size_t run = std::min<size_t>(t.jRowEnd_[j] - j, cols - jj);
         const int64_t iz = t.jz_[j] + dz, iy = t.jy_[j] + dy;
@@ -110,6 +116,8 @@ void Im2colSource::pack(size_t k0, size_t kc, size_t j0, size_t nc, size_t nr, f
           }
         }
         jj += run;
+        j += run;
+        if (j == imageCols_) j = 0, ++n;
       }
       if (cols < nr) zeroFloats(row + cols, nr - cols);
     }
