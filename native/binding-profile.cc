@@ -120,9 +120,14 @@ Napi::Value timeLayers(const Napi::CallbackInfo& cb) {
     auto context = std::make_shared<ExecutionContext>(engine, threads);
     const LayerProfile profile = profileLayers(*context, syntheticInputs(engine->plan()), p);
     Napi::Object out = Napi::Object::New(cb.Env());
-    Napi::Array times = Napi::Array::New(cb.Env(), profile.medianMs.size());
-    for (uint32_t i = 0; i < profile.medianMs.size(); ++i) times.Set(i, profile.medianMs[i]);
-    out.Set("medianMs", times);
+    Napi::Array medians = Napi::Array::New(cb.Env(), profile.medianMs.size());
+    Napi::Array mins = Napi::Array::New(cb.Env(), profile.minMs.size());
+    for (uint32_t i = 0; i < profile.medianMs.size(); ++i) {
+      medians.Set(i, profile.medianMs[i]);
+      mins.Set(i, profile.minMs[i]);
+    }
+    out.Set("medianMs", medians);
+    out.Set("minMs", mins);
     out.Set("iterations", profile.iterations);
     return Napi::Value(out);
   });

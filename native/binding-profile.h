@@ -8,9 +8,9 @@
 //   one `iterations` times (default 20) with a clock around each. Rejects
 //   with KILN_ARGUMENT (bad options, CUDA plan), KILN_INPUT, KILN_BUSY.
 // timeLayers(desc: PlanDesc, options?: {threads?, warmup?, minIterations?,
-//            maxIterations?, budgetMs?}): { medianMs: number[], iterations }  [sync]
+//            maxIterations?, budgetMs?}): { medianMs, minMs: number[], iterations }  [sync]
 //   Serializes and loads the plan, fills its inputs with a fixed pattern,
-//   and times every layer round-robin (median per layer). Blocks the caller:
+//   and times every layer round-robin (median and best per layer). Blocks the caller:
 //   the builder is synchronous. Throws like serializePlan, or KILN_ARGUMENT.
 #pragma once
 

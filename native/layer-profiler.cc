@@ -85,6 +85,7 @@ LayerProfile profileLayers(ExecutionContext& context, const OwnedInputs& inputs,
     double total = 0;
     for (double v : s) total += v;
     out.meanMs.push_back(s.empty() ? 0 : total / double(s.size()));
+    out.minMs.push_back(s.empty() ? 0 : *std::min_element(s.begin(), s.end()));
   }
   out.runMedianMs = median(runs);
   return out;

@@ -21,6 +21,7 @@ struct ProfileOptions {
 struct LayerProfile {
   std::vector<double> medianMs;  // per layer, plan order
   std::vector<double> meanMs;
+  std::vector<double> minMs;  // the best run: what tactic selection compares (load only ever adds time)
   double runMedianMs = 0;  // median of the per-run sum over layers
   unsigned iterations = 0;
 };

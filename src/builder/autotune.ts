@@ -4,7 +4,7 @@
 // shapes and weights, through the native timeLayers (all candidates of a layer in one
 // small plan, run round-robin so machine load hits them alike), and keep the fastest.
 // Effort follows the optimization level: 0 takes the first valid tactic and times
-// nothing; higher levels time longer for steadier medians.
+// nothing; higher levels run each candidate more times (its best run counts).
 import { cpus } from 'node:os';
 import { cpuTactics, type Tactic } from '../../codegen/cpu/tactics.js';
 import type { PlanDesc, PlanLayer, PlanTensor } from '../../codegen/plan-desc.js';
@@ -34,7 +34,7 @@ export interface AutotuneReport {
 const EFFORT: Record<number, TimeLayersOptions> = {
   1: { warmup: 1, minIterations: 2, maxIterations: 10, budgetMs: 4 },
   2: { warmup: 1, minIterations: 3, maxIterations: 20, budgetMs: 8 },
-  3: { warmup: 1, minIterations: 3, maxIterations: 50, budgetMs: 20 },
+  3: { warmup: 1, minIterations: 5, maxIterations: 50, budgetMs: 20 },
   4: { warmup: 2, minIterations: 5, maxIterations: 200, budgetMs: 60 },
   5: { warmup: 2, minIterations: 7, maxIterations: 400, budgetMs: 120 },
 };
@@ -103,11 +103,16 @@ export function applyTactic(layer: PlanLayer, tactic: Tactic): void {
   layer.info = JSON.stringify({ ...info, tactic: tactic.name });
 }
 
-/** Median ms of each candidate, all run as layers of one plan on the layer's real operands. */
+/**
+ * Best-of-runs ms of each candidate, all run round-robin as layers of one plan on the
+ * layer's real operands. The minimum, not the median: on a shared machine a worker
+ * thread descheduled while it holds a work item adds a time slice to that run, and
+ * a few such runs once made a median choose a tactic ten times slower.
+ */
 function timeCandidates(plan: PlanDesc, layer: PlanLayer, candidates: Tactic[], options: AutotuneOptions): number[] {
   const desc = timingPlan(plan, layer, candidates);
   const effort = EFFORT[Math.min(5, Math.max(1, options.optLevel))]!;
-  return native().timeLayers(desc, { ...effort, threads: options.threads }).medianMs;
+  return native().timeLayers(desc, { ...effort, threads: options.threads }).minMs;
 }
 
 const ALIGN = 64;

@@ -10,9 +10,9 @@ import { KilnError } from '../ir/index.js';
 export interface TimingEntry {
   /** The fastest tactic's name (codegen/cpu/tactics.ts). */
   tactic: string;
-  /** Its median time in ms when measured. */
+  /** Its best time in ms when measured. */
   ms: number;
-  /** Every candidate's median ms, for inspection. */
+  /** Every candidate's best ms, for inspection. */
   candidates: Record<string, number>;
 }
 

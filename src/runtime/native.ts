@@ -90,7 +90,7 @@ export interface NativeBinding {
   Context: new (engine: NativeEngine, threads: number) => NativeContext;
   cpuFeatures(): string[];
   /** Loads the plan, fills its inputs with a fixed pattern and times every layer round-robin (autotuning). */
-  timeLayers(desc: PlanDesc, options?: TimeLayersOptions): { medianMs: number[]; iterations: number };
+  timeLayers(desc: PlanDesc, options?: TimeLayersOptions): { medianMs: number[]; minMs: number[]; iterations: number };
   /** The GEMM micro-kernel in use ('avx2-6x16'...). */
   gemmKernel(): string;
   /** Peak multiply-add rate of independent FMA chains on `threads` threads (benchmarks). */
