@@ -137,7 +137,8 @@ void ThreadPool::parallelFor(size_t n, FunctionRef<void(size_t)> fn) {
     generation = generation_.load(std::memory_order_relaxed) + 1;
     error_ = nullptr;
     job_.store(&fn, std::memory_order_relaxed);
-    jobSize_.store(n, std::memory_order_relaxed);
+    // Release: a worker that reads this size also sees the previous job closed.
+    jobSize_.store(n, std::memory_order_release);
     finished_.store(0, std::memory_order_relaxed);
     next_.store(jobTag(generation), std::memory_order_release);
     generation_.store(generation, std::memory_order_release);
