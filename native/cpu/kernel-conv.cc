@@ -1,6 +1,6 @@
-// conv: N-d convolution (1, 2 or 3 spatial dims), f32, as GEMM per (image,
-// group): Y[Cout/g x spatial] = W[Cout/g x (C/g * taps)] * im2col(X), with
-// bias and activation fused in the GEMM epilogue. 1x1 stride-1 unpadded
+// conv: N-d convolution (1, 2 or 3 spatial dims), f32, as one GEMM per group
+// over the whole batch: Y[Cout/g x (N * spatial)] = W[Cout/g x (C/g * taps)] *
+// im2col(X), with bias and activation fused in the GEMM epilogue. 1x1 stride-1 unpadded
 // convs skip im2col: the input already is B. The general tactic: valid for
 // every conv; the others (conv-params.h) share its parameters.
 #include <memory>
