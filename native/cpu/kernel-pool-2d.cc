@@ -1,7 +1,7 @@
 // pool2d: the pooling tactic for 1 or 2 spatial dims (every CNN's max and
 // average pools), with pool's parameters and results (kernel-pool.cc). Per
 // output row the window's input rows are first reduced vertically into one
-// row (a vectorized max or sum), which is then padded and split by stride
+// row (a vectorized max or sum in one pass), which is then padded and split by stride
 // phase so each horizontal tap is a contiguous vector pass; the portable
 // kernel's scalar window loops cost ~10x more.
 // ints: [nSpatial, modeCode (max 0, avg 1), countIncludePad (0/1),
@@ -58,8 +58,7 @@ class Pool2dOp final : public LayerOp {
     for (int64_t oy = 0; oy < w.out[1]; ++oy) {
       const int64_t y0 = oy * w.stride[1] - w.padBegin[1];
       const int64_t ya = std::max<int64_t>(y0, 0), yb = std::min(y0 + w.kernel[1], w.in[1]);
-      std::memcpy(vert, x + ya * W, size_t(W) * sizeof(float));
-      for (int64_t iy = ya + 1; iy < yb; ++iy) (max_ ? vk.maxInto : vk.addInto)(vert, x + iy * W, long(W));
+      vk.reduceRows(x + ya * W, long(W), long(yb - ya), long(W), max_ ? 1 : 0, vert);
       phaseSplitRow(vert, W, left, sw, phaseLen_, fill, split);
       float* yrow = y + oy * w.out[2];
       vk.poolRow(split, long(phaseLen_), long(sw), long(w.kernel[2]), max_ ? 1 : 0, yrow, long(w.out[2]));

@@ -11,7 +11,7 @@ namespace {
 
 #define KILN_VEC_TABLE(isa)                                                                                \
   VecKernels {                                                                                             \
-#isa, kiln_vec_##isa##_dw_plane, kiln_vec_##isa##_max_into, kiln_vec_##isa##_add_into,                     \
+#isa, kiln_vec_##isa##_dw_plane, kiln_vec_##isa##_reduce_rows,                     \
         kiln_vec_##isa##_pool_row, kiln_vec_##isa##_gemv_panel, kiln_vec_##isa##_fma_loop,                 \
         kiln_vec_##isa##_wino_input, kiln_vec_##isa##_wino_output, kiln_vec_##isa##_deinterleave2           \
   }

@@ -12,8 +12,7 @@ struct VecKernels {
   const char* isa;
   void (*dwPlane)(const float* x, long rowStride, long sh, const float* w, const long* tap, long taps, float bias,
                   float lo, float hi, int clamp, float* y, long oh, long ow);
-  void (*maxInto)(float* acc, const float* row, long n);
-  void (*addInto)(float* acc, const float* row, long n);
+  void (*reduceRows)(const float* x, long stride, long rows, long n, int isMax, float* out);
   void (*poolRow)(const float* t, long phaseLen, long s, long k, int isMax, float* out, long ow);
   void (*gemvPanel)(long rows, long K, const float* a, long lda, const float* panel, float* out);
   float (*fmaLoop)(long iters, float seed);  // 192 flops per iteration (benchmarks)
@@ -30,8 +29,7 @@ const VecKernels& vecKernels();
   extern "C" {                                                                                                       \
   void kiln_vec_##isa##_dw_plane(const float*, long, long, const float*, const long*, long, float, float, float, int, \
                                  float*, long, long);                                                                \
-  void kiln_vec_##isa##_max_into(float*, const float*, long);                                                        \
-  void kiln_vec_##isa##_add_into(float*, const float*, long);                                                        \
+  void kiln_vec_##isa##_reduce_rows(const float*, long, long, long, int, float*);                                    \
   void kiln_vec_##isa##_pool_row(const float*, long, long, long, int, float*, long);                                 \
   void kiln_vec_##isa##_gemv_panel(long, long, const float*, long, const float*, float*);                            \
   float kiln_vec_##isa##_fma_loop(long, float);                                                                       \
