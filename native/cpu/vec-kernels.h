@@ -11,7 +11,7 @@ namespace kiln::cpu {
 struct VecKernels {
   const char* isa;
   void (*dwPlane)(const float* x, long rowStride, long sh, const float* w, const long* tap, long taps, float bias,
-                  float lo, float hi, int clamp, float* y, long oh, long ow);
+                  float lo, float hi, int clamp, float* y, long ldy, long oh, long ow);
   void (*reduceRows)(const float* x, long stride, long rows, long n, int isMax, float* out);
   void (*poolRow)(const float* t, long phaseLen, long s, long k, int isMax, float* out, long ow);
   void (*gemvPanel)(long rows, long K, const float* a, long lda, const float* panel, float* out);
@@ -28,7 +28,7 @@ const VecKernels& vecKernels();
 #define KILN_VEC_DECLARE(isa)                                                                                        \
   extern "C" {                                                                                                       \
   void kiln_vec_##isa##_dw_plane(const float*, long, long, const float*, const long*, long, float, float, float, int, \
-                                 float*, long, long);                                                                \
+                                 float*, long, long, long);                                                           \
   void kiln_vec_##isa##_reduce_rows(const float*, long, long, long, int, float*);                                    \
   void kiln_vec_##isa##_pool_row(const float*, long, long, long, int, float*, long);                                 \
   void kiln_vec_##isa##_gemv_panel(long, long, const float*, long, const float*, float*);                            \
