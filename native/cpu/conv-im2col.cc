@@ -47,77 +47,72 @@ void Im2colTables::splitChannel(const float* x, int64_t c, float* dst) const {
     phaseSplitRow(plane + r * inW_, inW_, padLeft_, strideW_, phaseLen_, 0.f, out + r * rowStride_);
 }
 
+size_t Im2colSource::panelRuns(size_t jBase, size_t cols, bool split, Run* runs) const {
+  const Im2colTables& t = *t_;
+  size_t n = jBase / imageCols_, j = jBase - n * imageCols_, count = 0;
+  for (size_t jj = 0; jj < cols;) {
+    const size_t len = std::min<size_t>(t.jRowEnd_[j] - j, cols - jj);
+    runs[count++] = {uint32_t(jj), uint32_t(len), t.jz_[j], t.jy_[j], split ? t.jOx_[j] : t.jx_[j],
+                     x_ + ptrdiff_t(n) * imageStride_};
+    jj += len;
+    j += len;
+    if (j == imageCols_) j = 0, ++n;
+  }
+  return count;
+}
+
 // Split layout: the padding is in the rows, so every in-range row is one copy.
 void Im2colSource::packSplit(size_t k0, size_t kc, size_t j0, size_t nc, size_t nr, float* dst) const {
   const Im2colTables& t = *t_;
+  Run runs[kMaxPanelCols];
   for (size_t p = 0; p * nr < nc; ++p) {
-    const size_t jBase = j0 + p * nr;
     const size_t cols = std::min(nr, nc - p * nr);
     float* panel = dst + p * kc * nr;
-    // The panel's first column as (image, column within the image); later runs
-    // step through without dividing (runs are often 8 columns or fewer).
-    const size_t n0 = jBase / imageCols_, j0Local = jBase - n0 * imageCols_;
+    const size_t count = panelRuns(j0 + p * nr, cols, true, runs);
     for (size_t kk = 0; kk < kc; ++kk) {
       const size_t k = k0 + kk;
       float* row = panel + kk * nr;
-      size_t n = n0, j = j0Local;
-      for (size_t jj = 0; jj < cols;) {
-        const float* xk = x_ + ptrdiff_t(n) * imageStride_ + t.kSplit_[k];
-        const size_t run = std::min<size_t>(t.jRowEnd_[j] - j, cols - jj);
-        const int64_t iz = t.jz_[j] + t.kz_[k], iy = t.jy_[j] + t.ky_[k];
-        if (iz < 0 || iz >= t.inD_ || iy < 0 || iy >= t.inH_) zeroFloats(row + jj, run);
-        else copyFloats(row + jj, xk + (iz * t.inH_ + iy) * t.rowStride_ + t.jOx_[j], run);
-        jj += run;
-        j += run;
-        if (j == imageCols_) j = 0, ++n;
+      for (size_t r = 0; r < count; ++r) {
+        const Run& run = runs[r];
+        const int64_t iz = run.z + t.kz_[k], iy = run.y + t.ky_[k];
+        if (iz < 0 || iz >= t.inD_ || iy < 0 || iy >= t.inH_) zeroFloats(row + run.col, run.len);
+        else copyFloats(row + run.col, run.image + t.kSplit_[k] + (iz * t.inH_ + iy) * t.rowStride_ + run.x, run.len);
       }
       if (cols < nr) zeroFloats(row + cols, nr - cols);
     }
   }
 }
 
+// Unstrided windows (strided ones take the split path): each run is a copy
+// clipped to the image, zeros in the padding.
 void Im2colSource::pack(size_t k0, size_t kc, size_t j0, size_t nc, size_t nr, float* dst) const {
   const Im2colTables& t = *t_;
   if (t.split()) return packSplit(k0, kc, j0, nc, nr, dst);
-  const int64_t D = t.inD_, H = t.inH_, W = t.inW_, sW = t.strideW_;
+  const int64_t D = t.inD_, H = t.inH_, W = t.inW_;
+  Run runs[kMaxPanelCols];
   for (size_t p = 0; p * nr < nc; ++p) {
-    const size_t jBase = j0 + p * nr;
     const size_t cols = std::min(nr, nc - p * nr);
     float* panel = dst + p * kc * nr;
-    const size_t n0 = jBase / imageCols_, j0Local = jBase - n0 * imageCols_;
+    const size_t count = panelRuns(j0 + p * nr, cols, false, runs);
     for (size_t kk = 0; kk < kc; ++kk) {
       const size_t k = k0 + kk;
       const int64_t dz = t.kz_[k], dy = t.ky_[k], dx = t.kx_[k];
+      const int64_t channel = t.kChannel_[k];
       float* row = panel + kk * nr;
-      size_t n = n0, j = j0Local;
-      for (size_t jj = 0; jj < cols;) {
-        const float* xc = x_ + ptrdiff_t(n) * imageStride_ + t.kChannel_[k];
-        const size_t run = std::min<size_t>(t.jRowEnd_[j] - j, cols - jj);
-        const int64_t iz = t.jz_[j] + dz, iy = t.jy_[j] + dy;
-        float* out = row + jj;
-        if (iz < 0 || iz >= D || iy < 0 || iy >= H) {
-          zeroFloats(out, run);
-        } else {
-          const float* src = xc + (iz * H + iy) * W;
-          const int64_t ix0 = t.jx_[j] + dx;
-          // Run positions r with 0 <= ix0 + r*sW < W are inside the image.
-          const int64_t lo = ix0 >= 0 ? 0 : (-ix0 + sW - 1) / sW;
-          const int64_t hi = std::min<int64_t>(int64_t(run), ix0 >= W ? 0 : (W - ix0 + sW - 1) / sW);
-          if (lo >= hi) {
-            zeroFloats(out, run);
-          } else {
-            zeroFloats(out, size_t(lo));
-            if (sW == 1) {
-              copyFloats(out + lo, src + ix0 + lo, size_t(hi - lo));
-            } else {
-              for (int64_t r = lo; r < hi; ++r) out[r] = src[ix0 + r * sW];
-            }
-            zeroFloats(out + hi, run - size_t(hi));
-          }
+      for (size_t r = 0; r < count; ++r) {
+        const Run& run = runs[r];
+        const int64_t iz = run.z + dz, iy = run.y + dy;
+        float* out = row + run.col;
+        const int64_t ix0 = run.x + dx;
+        // Positions c with 0 <= ix0 + c < W are inside the image.
+        const int64_t lo = std::max<int64_t>(0, -ix0), hi = std::min<int64_t>(run.len, W - ix0);
+        if (iz < 0 || iz >= D || iy < 0 || iy >= H || lo >= hi) {
+          zeroFloats(out, run.len);
+          continue;
         }
-        jj += run;
-        j += run;
-        if (j == imageCols_) j = 0, ++n;
+        zeroFloats(out, size_t(lo));
+        copyFloats(out + lo, run.image + channel + (iz * H + iy) * W + ix0 + lo, size_t(hi - lo));
+        zeroFloats(out + hi, run.len - size_t(hi));
       }
       if (cols < nr) zeroFloats(row + cols, nr - cols);
     }

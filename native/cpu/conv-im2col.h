@@ -49,7 +49,18 @@ class Im2colSource final : public PanelSource {
   void pack(size_t k0, size_t kc, size_t j0, size_t nc, size_t nr, float* dst) const override;
 
  private:
+  // One run of a panel: consecutive columns of one output row of one image.
+  // A panel's runs are the same for every row k of B, so they are found once.
+  struct Run {
+    uint32_t col, len;
+    int32_t z, y, x;  // the first column's window origin (x: output x in the split layout)
+    const float* image;
+  };
+  static constexpr size_t kMaxPanelCols = 64;  // >= every micro-kernel's NR
+
   void packSplit(size_t k0, size_t kc, size_t j0, size_t nc, size_t nr, float* dst) const;
+  // The runs of the cols-column panel starting at global column jBase; returns how many.
+  size_t panelRuns(size_t jBase, size_t cols, bool split, Run* runs) const;
 
   const Im2colTables* t_;
   const float* x_;
