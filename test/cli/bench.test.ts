@@ -1,6 +1,6 @@
 // kiln bench: the performance summary (trtexec's fields), the JSON export with every
-// latency and consistent statistics, and --dump-profile, which lists the layers and
-// says that per-layer timing needs native support.
+// latency and consistent statistics, and --dump-profile, which times every layer and
+// prints its median time, share and tactic.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -35,8 +35,10 @@ describe.concurrent('kiln bench', () => {
     expect(b.walltimeMs).toBeGreaterThanOrEqual(sum);
     expect(b.throughputQps).toBeCloseTo(40 / (b.walltimeMs / 1000), 6);
     expect(b.build).toMatchObject({ layersBefore: 6, layersAfter: 3 });
-    expect(b.profile.available).toBe(false);
     expect(b.profile.layers.map((x: { name: string }) => x.name)).toEqual(['fc1 + bias + relu1', 'fc2 + bias', 'prob']);
+    expect(b.profile.iterations).toBe(20);
+    for (const l of b.profile.layers) expect(l.medianMs).toBeGreaterThan(0);
+    expect(b.profile.layers.reduce((a: number, l: { percent: number }) => a + l.percent, 0)).toBeCloseTo(100, 0);
   });
 
   it('--duration keeps timing for that long; warm-up may be a time', async () => {
@@ -49,11 +51,10 @@ describe.concurrent('kiln bench', () => {
     expect(b.iterations).toBe(b.timesMs.length);
   });
 
-  it('--dump-profile lists the layers and says per-layer timing needs native support', async () => {
+  it('--dump-profile prints each layer with its median time, share and tactic', async () => {
     const r = await kiln(['bench', MLP, '--shapes', 'x:1x48', '--iterations', '3', '--warmup', '0', '--dump-profile']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^=== Profile ===$/m);
-    expect(r.stdout).toMatch(/^note: per-layer timing needs native support/m);
-    expect(r.stdout).toMatch(/^0 +fc1 \+ bias \+ relu1 +MatMul +(gemm|gemv) +fc1, fc1\.bias_add, relu1$/m);
+    expect(r.stdout).toMatch(/^=== Profile === \(median of 20 profiled runs; layers sum to \d+\.\d+ ms\)$/m);
+    expect(r.stdout).toMatch(/^0 +fc1 \+ bias \+ relu1 +MatMul +(gemm|gemv) +\S+ +\d+\.\d+ +\d+\.\d +fc1, fc1\.bias_add, relu1$/m);
   });
 });
