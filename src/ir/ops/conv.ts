@@ -1,6 +1,6 @@
 // Convolution and pooling: N-d sliding windows over [N, C, spatial...] tensors.
 // Spatial dims must be static; the batch dim may be symbolic.
-import { defineOp, type InferContext } from '../op-registry.js';
+import { defineOp, type AttrSpec, type InferContext } from '../op-registry.js';
 import { formatType, type Dim, type TensorType } from '../shape.js';
 import { EPILOGUE_ATTRS } from './activation.js';
 import { spatialList, windowOut, type WindowParams } from './shape-rules.js';
@@ -33,25 +33,35 @@ function windowOutput(ctx: InferContext, x: TensorType, channels: Dim, kernel: r
   return { dtype: x.dtype, shape: [x.shape[0]!, channels, ...spatial] };
 }
 
+/** The window attributes Conv and ConvTranspose share (empty = all 1 / all 0). */
+export const WINDOW_ATTRS = {
+  strides: { kind: 'ints', default: [] },
+  padsBegin: { kind: 'ints', default: [] },
+  padsEnd: { kind: 'ints', default: [] },
+  dilations: { kind: 'ints', default: [] },
+} as const satisfies Record<string, AttrSpec>;
+
+/**
+ * The operands of a conv-like layer: x of rank 3 to 5 and static weights of the same
+ * rank; `layout` names the weights' two leading dims in the message.
+ */
+export function convOperands(ctx: InferContext, layout: string): [TensorType, TensorType, TensorType | undefined] {
+  const [x, w, b] = ctx.inputs as [TensorType, TensorType, TensorType | undefined];
+  const n = x.shape.length - 2;
+  if (n < 1 || n > 3) ctx.fail(`input 'x' must be [N,C,spatial...] with 1 to 3 spatial dims, got ${formatType(x)}`, { argument: 'x', received: formatType(x) });
+  if (w.shape.length !== n + 2 || !w.shape.every((d) => typeof d === 'number')) {
+    ctx.fail(`weights 'w' must be static [${layout},${'k,'.repeat(n).slice(0, -1)}], got ${formatType(w)}`, { argument: 'w', received: formatType(w) });
+  }
+  return [x, w, b];
+}
+
 defineOp({
   name: 'Conv',
   group: 'conv',
   inputs: [{ name: 'x' }, { name: 'w' }, { name: 'b', optional: true }],
-  attrs: {
-    strides: { kind: 'ints', default: [] },
-    padsBegin: { kind: 'ints', default: [] },
-    padsEnd: { kind: 'ints', default: [] },
-    dilations: { kind: 'ints', default: [] },
-    groups: { kind: 'int', default: 1 },
-    ...EPILOGUE_ATTRS,
-  },
+  attrs: { ...WINDOW_ATTRS, groups: { kind: 'int', default: 1 }, ...EPILOGUE_ATTRS },
   infer: (ctx) => {
-    const [x, w, b] = ctx.inputs as [TensorType, TensorType, TensorType | undefined];
-    const n = x.shape.length - 2;
-    if (n < 1 || n > 3) ctx.fail(`input 'x' must be [N,C,spatial...] with 1 to 3 spatial dims, got ${formatType(x)}`, { argument: 'x', received: formatType(x) });
-    if (w.shape.length !== n + 2 || !w.shape.every((d) => typeof d === 'number')) {
-      ctx.fail(`weights 'w' must be static [Cout,Cin/groups,${'k,'.repeat(n).slice(0, -1)}], got ${formatType(w)}`, { argument: 'w', received: formatType(w) });
-    }
+    const [x, w, b] = convOperands(ctx, 'Cout,Cin/groups');
     const groups = ctx.attrs.groups as number;
     const [cout, cinPerGroup] = w.shape as number[];
     const cin = x.shape[1]!;

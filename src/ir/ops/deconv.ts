@@ -3,9 +3,9 @@
 // Attributes mirror Conv's (and carry the same activation epilogue) plus
 // outputPadding; ONNX's output_shape and auto_pad are resolved to pads by the importer.
 import { defineOp, type InferContext } from '../op-registry.js';
-import { formatType, type TensorType } from '../shape.js';
+import { formatType } from '../shape.js';
 import { EPILOGUE_ATTRS } from './activation.js';
-import { windowParams } from './conv.js';
+import { WINDOW_ATTRS, convOperands, windowParams } from './conv.js';
 import { spatialList, type WindowParams } from './shape-rules.js';
 
 export interface DeconvParams extends WindowParams {
@@ -31,22 +31,9 @@ defineOp({
   name: 'ConvTranspose',
   group: 'conv',
   inputs: [{ name: 'x' }, { name: 'w' }, { name: 'b', optional: true }],
-  attrs: {
-    strides: { kind: 'ints', default: [] },
-    padsBegin: { kind: 'ints', default: [] },
-    padsEnd: { kind: 'ints', default: [] },
-    dilations: { kind: 'ints', default: [] },
-    outputPadding: { kind: 'ints', default: [] },
-    groups: { kind: 'int', default: 1 },
-    ...EPILOGUE_ATTRS,
-  },
+  attrs: { ...WINDOW_ATTRS, outputPadding: { kind: 'ints', default: [] }, groups: { kind: 'int', default: 1 }, ...EPILOGUE_ATTRS },
   infer: (ctx) => {
-    const [x, w, b] = ctx.inputs as [TensorType, TensorType, TensorType | undefined];
-    const n = x.shape.length - 2;
-    if (n < 1 || n > 3) ctx.fail(`input 'x' must be [N,C,spatial...] with 1 to 3 spatial dims, got ${formatType(x)}`, { argument: 'x', received: formatType(x) });
-    if (w.shape.length !== n + 2 || !w.shape.every((d) => typeof d === 'number')) {
-      ctx.fail(`weights 'w' must be static [C,Cout/groups,${'k,'.repeat(n).slice(0, -1)}], got ${formatType(w)}`, { argument: 'w', received: formatType(w) });
-    }
+    const [x, w, b] = convOperands(ctx, 'C,Cout/groups');
     if (x.dtype !== w.dtype) ctx.fail(`weights 'w' dtype ${w.dtype} differs from input 'x' ${x.dtype}`, { argument: 'w' });
     const groups = ctx.attrs.groups as number;
     const [cin, coutPerGroup] = w.shape as number[];
