@@ -20,15 +20,15 @@ thread_local AlignedBuffer tSplit;
 
 class ConvOp final : public LayerOp {
  public:
-  ConvOp(const LayerCheck& c, const ConvLayer& L)
-      : x_(L.x), w_(L.w), b_(L.b), y_(L.y), d_(L.d), act_(L.act) {
+  ConvOp(const LayerCheck& c, const ConvLayer& L, MicroTile tile)
+      : x_(L.x), w_(L.w), b_(L.b), y_(L.y), d_(L.d), act_(L.act), tile_(tile) {
     const ConvDims& d = L.d;
     if (!isPointwise(d.win)) tables_ = std::make_unique<Im2colTables>(d.win, d.groupChannels());
     // Constant weights are packed once here instead of on every run.
     if (const float* weights = c.constantF32(1)) {
       const int64_t K = d.reduction(), og = d.groupOut();
       for (int64_t g = 0; g < d.groups; ++g)
-        packedW_.push_back(prepackA({weights + g * og * K, K, 1}, size_t(og), size_t(K)));
+        packedW_.push_back(prepackA({weights + g * og * K, K, 1}, size_t(og), size_t(K), tile_));
     }
   }
 
@@ -87,6 +87,7 @@ class ConvOp final : public LayerOp {
       p.cBlockCols = size_t(outVol);
       p.cBlockStride = d_.outChannels * outVol;
       p.epilogue = {bias ? bias + g * og : nullptr, true, act_};
+      p.tile = tile_;
     }
     sgemmBatch(*ctx.pool, problems.data(), problems.size());
   }
@@ -97,14 +98,23 @@ class ConvOp final : public LayerOp {
   uint32_t y_;
   ConvDims d_;
   Activation act_;
+  MicroTile tile_;
   std::unique_ptr<Im2colTables> tables_;  // null for pointwise convs
   std::vector<AlignedBuffer> packedW_;     // per group; empty unless w is a constant
 };
 
-std::unique_ptr<LayerOp> validate(const LayerCheck& c) { return std::make_unique<ConvOp>(c, readConvLayer(c)); }
+std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
+  return std::make_unique<ConvOp>(c, readConvLayer(c), MicroTile::standard);
+}
+
+// convWide: the same on the wide 4x24 register tile (MicroTile::wide).
+std::unique_ptr<LayerOp> validateWide(const LayerCheck& c) {
+  return std::make_unique<ConvOp>(c, readConvLayer(c), MicroTile::wide);
+}
 
 }  // namespace
 
 KernelDef convKernel() { return {"conv", false, validate}; }
+KernelDef convWideKernel() { return {"convWide", false, validateWide}; }
 
 }  // namespace kiln::cpu

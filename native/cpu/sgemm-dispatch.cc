@@ -16,6 +16,7 @@ namespace {
 constexpr MicroKernel kGeneric{"generic-4x8", kiln_sgemm_generic_4x8, 4, 8, 128, 256, 2048};
 #ifdef KILN_HAVE_AVX2
 constexpr MicroKernel kAvx2{"avx2-6x16", kiln_sgemm_avx2_6x16, 6, 16, 120, 256, 3072, kiln_sgemm_avx2_6x16_epilogue};
+constexpr MicroKernel kAvx2Wide{"avx2-4x24", kiln_sgemm_avx2_4x24, 4, 24, 128, 256, 3072, kiln_sgemm_avx2_4x24_epilogue};
 #endif
 #ifdef KILN_HAVE_AVX512
 constexpr MicroKernel kAvx512{"avx512-12x32", kiln_sgemm_avx512_12x32, 12, 32, 144, 256, 3072};
@@ -50,6 +51,14 @@ const MicroKernel& pick() {
 const MicroKernel& activeMicroKernel() {
   static const MicroKernel& kernel = pick();
   return kernel;
+}
+
+const MicroKernel& microKernelFor(int tile) {
+#ifdef KILN_HAVE_AVX2
+  if (tile == 1 && activeMicroKernel().fn == kiln_sgemm_avx2_6x16) return kAvx2Wide;
+#endif
+  (void)tile;
+  return activeMicroKernel();
 }
 
 const char* sgemmKernelName() { return activeMicroKernel().name; }

@@ -33,6 +33,10 @@ inline constexpr size_t kMaxNr = 32;
 // environment forces a variant (ignored when the CPU cannot run it).
 const MicroKernel& activeMicroKernel();
 
+// The kernel for a tile shape (sgemm.h's MicroTile): the wide 4x24 tile where
+// the active kernel is AVX2's, else the active kernel itself.
+const MicroKernel& microKernelFor(int tile);
+
 }  // namespace kiln::cpu
 
 // Implemented in the per-ISA translation units.
@@ -40,6 +44,9 @@ extern "C" {
 void kiln_sgemm_generic_4x8(size_t kc, const float* a, const float* b, float* c, size_t ldc, bool accumulate);
 void kiln_sgemm_avx2_6x16(size_t kc, const float* a, const float* b, float* c, size_t ldc, bool accumulate);
 void kiln_sgemm_avx2_6x16_epilogue(size_t kc, const float* a, const float* b, float* c, size_t ldc, bool accumulate,
+                                   const float* rowBias, const float* colBias, float lo, float hi, int clamp);
+void kiln_sgemm_avx2_4x24(size_t kc, const float* a, const float* b, float* c, size_t ldc, bool accumulate);
+void kiln_sgemm_avx2_4x24_epilogue(size_t kc, const float* a, const float* b, float* c, size_t ldc, bool accumulate,
                                    const float* rowBias, const float* colBias, float lo, float hi, int clamp);
 void kiln_sgemm_avx512_12x32(size_t kc, const float* a, const float* b, float* c, size_t ldc, bool accumulate);
 }

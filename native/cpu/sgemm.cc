@@ -150,8 +150,8 @@ void runTile(const MicroKernel& mk, const GemmProblem& p, const GemmTile& t) {
 
 }  // namespace
 
-AlignedBuffer prepackA(const MatrixRef& a, size_t m, size_t k) {
-  const MicroKernel& mk = activeMicroKernel();
+AlignedBuffer prepackA(const MatrixRef& a, size_t m, size_t k, MicroTile tile) {
+  const MicroKernel& mk = microKernelFor(int(tile));
   const size_t mPadded = roundUp(m, mk.mr);
   AlignedBuffer out(mPadded * k * sizeof(float));
   for (size_t pc = 0; pc < k; pc += mk.kc)
@@ -159,8 +159,8 @@ AlignedBuffer prepackA(const MatrixRef& a, size_t m, size_t k) {
   return out;
 }
 
-AlignedBuffer prepackB(const MatrixRef& b, size_t k, size_t n) {
-  const MicroKernel& mk = activeMicroKernel();
+AlignedBuffer prepackB(const MatrixRef& b, size_t k, size_t n, MicroTile tile) {
+  const MicroKernel& mk = microKernelFor(int(tile));
   const size_t nPadded = roundUp(n, mk.nr);
   AlignedBuffer out(nPadded * k * sizeof(float));
   const StridedPanelSource source(b);
@@ -170,7 +170,8 @@ AlignedBuffer prepackB(const MatrixRef& b, size_t k, size_t n) {
 }
 
 void sgemmBatch(ThreadPool& pool, const GemmProblem* problems, size_t count) {
-  const MicroKernel& mk = activeMicroKernel();
+  if (count == 0) return;
+  const MicroKernel& mk = microKernelFor(int(problems[0].tile));
   const std::vector<GemmTile> tiles = planTiles(problems, count, pool.threads(), mk.mr, mk.nr);
   pool.parallelFor(tiles.size(), [&](size_t i) { runTile(mk, problems[tiles[i].problem], tiles[i]); });
 }

@@ -36,6 +36,12 @@ class PanelSource {
   virtual void pack(size_t k0, size_t kc, size_t j0, size_t nc, size_t nr, float* dst) const = 0;
 };
 
+// The register tile a GEMM runs on: the CPU's standard one (AVX2 6x16), or
+// the wide 4x24 (AVX2 only; elsewhere the same as standard), a tactic for row
+// counts that are multiples of 4 but not of 6. Prepacked operands are laid
+// out for one tile and must run on it.
+enum class MicroTile : int { standard = 0, wide = 1 };
+
 struct Epilogue {
   const float* bias = nullptr;  // none when null
   bool biasPerRow = false;      // conv: one bias per output channel (row of C)
@@ -60,12 +66,13 @@ struct GemmProblem {
   size_t cBlockCols = 0;
   ptrdiff_t cBlockStride = 0;
   Epilogue epilogue;
+  MicroTile tile = MicroTile::standard;  // every problem of one sgemmBatch call has the same
 };
 
 // Packs a whole constant operand (m x k of A, or k x n of B) in the layout of
 // the active micro-kernel: per KC block of k, every MR (NR) panel in order.
-AlignedBuffer prepackA(const MatrixRef& a, size_t m, size_t k);
-AlignedBuffer prepackB(const MatrixRef& b, size_t k, size_t n);
+AlignedBuffer prepackA(const MatrixRef& a, size_t m, size_t k, MicroTile tile = MicroTile::standard);
+AlignedBuffer prepackB(const MatrixRef& b, size_t k, size_t n, MicroTile tile = MicroTile::standard);
 
 // Runs every problem (they must not write overlapping C) on the pool's threads.
 void sgemmBatch(ThreadPool& pool, const GemmProblem* problems, size_t count);

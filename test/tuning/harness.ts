@@ -69,21 +69,6 @@ export async function checkTactics(network: Network, label: string, seed = 1, to
   return seen;
 }
 
-/** Runs the plan as lowered (every layer on its first tactic) against the interpreter. */
-export async function checkPlan(network: Network, label: string, seed = 1, tol = 1e-4): Promise<void> {
-  const inputs = randomInputs(network, seed);
-  const expected = interpret(network.graph, inputs);
-  const plan = lowerNetwork(network);
-  for (const l of plan.layers) {
-    const first = cpuTactics(l, plan.tensors)[0]!;
-    applyTactic(l, first);
-  }
-  for (const threads of [1, 2]) {
-    const out = await runDesc(plan, inputs, threads);
-    for (const [name, t] of Object.entries(expected)) close(out[name]!, t.data as Float32Array, tol, `${label}: ${threads} threads, output '${name}'`);
-  }
-}
-
 /** Deterministic uniform integers and floats for shape generation. */
 export function shapeRng(seed: number) {
   const r = mulberry32(seed);

@@ -5,7 +5,7 @@
 // padding, dilation, channel multipliers and fused activations.
 import { describe, expect, it } from 'vitest';
 import { Network } from '../../dsl/index.js';
-import { checkPlan, checkTactics, shapeRng } from './harness.js';
+import { checkTactics, shapeRng } from './harness.js';
 
 const R = shapeRng(2024);
 
@@ -33,7 +33,7 @@ describe('depthwise conv tactic', () => {
       net.markOutput(fuse(y, R.pick(['none', 'relu', 'clip', 'sigmoid'])), 'y');
       for (const t of await checkTactics(net, `depthwise trial ${trial}`, trial)) seen.add(t);
     }
-    expect([...seen].sort()).toEqual(['depthwise', 'im2col-gemm']);
+    expect([...seen].sort()).toEqual(['depthwise', 'im2col-gemm', 'im2col-gemm-4x24']);
   });
 
   it('handles 1-D depthwise convs and 3x3 layers of MobileNet shape', async () => {
@@ -125,7 +125,7 @@ describe('Winograd F(2x2, 3x3) tactic', () => {
       net.markOutput(fuse(y, R.pick(['none', 'relu', 'clip', 'sigmoid'])), 'y');
       for (const t of await checkTactics(net, `winograd trial ${trial} x ${JSON.stringify(x.shape)} pads ${pads}`, trial, 3e-4)) seen.add(t);
     }
-    expect([...seen].sort()).toEqual(['im2col-gemm', 'winograd-2x2']);
+    expect([...seen].sort()).toEqual(['im2col-gemm', 'im2col-gemm-4x24', 'winograd-2x2']);
   });
 
   it('handles ResNet-like layers: many channels, K past the GEMM block', async () => {
@@ -137,7 +137,7 @@ describe('Winograd F(2x2, 3x3) tactic', () => {
 });
 
 describe('conv GEMM over a batch (images side by side as columns)', () => {
-  it('matches the interpreter: tiles crossing image boundaries, K past the block, strides, groups, 1x1 and larger', async () => {
+  it('matches the interpreter on both register tiles: tiles crossing image boundaries, K past the block, strides, groups, 1x1 and larger', async () => {
     for (let trial = 0; trial < 14; trial++) {
       const groups = R.pick([1, 1, 2]);
       const cg = R.int(1, 70), og = R.int(1, 9);
@@ -148,7 +148,8 @@ describe('conv GEMM over a batch (images side by side as columns)', () => {
       const x = net.input('x', 'f32', [R.int(2, 5), cg * groups, R.int(k[0]!, 11), R.int(k[1]!, 13)]);
       const y = x.conv({ outChannels: og * groups, kernel: k, groups, strides, padding: pad, weights: R.floats(og * groups * cg * k[0]! * k[1]!), bias: R.floats(og * groups) });
       net.markOutput(fuse(y, R.pick(['none', 'relu', 'clip', 'sigmoid'])), 'y');
-      await checkPlan(net, `batched conv trial ${trial} ${JSON.stringify({ shape: x.shape, k, strides, groups })}`, trial, 3e-4);
+      const seen = await checkTactics(net, `batched conv trial ${trial} ${JSON.stringify({ shape: x.shape, k, strides, groups })}`, trial, 3e-4);
+      expect(seen.some((t) => t.endsWith('-4x24'))).toBe(true);
     }
   });
 });
