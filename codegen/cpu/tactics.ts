@@ -49,7 +49,7 @@ function convTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[]
   const wide = [same(layer, `${gemm.name}-4x24`, 'convWide')];
   const winograd = c.nSpatial === 2 && c.groups === 1 && all(c.kernel, 3) && all(c.strides, 1) && all(c.dilations, 1)
     && tensors[layer.inputs[1]!]!.location === 'weights';
-  if (winograd) return [gemm, ...wide, same(layer, 'winograd-2x2', 'convWinograd')];
+  if (winograd) return [gemm, ...wide, same(layer, 'winograd-2x2', 'convWinograd'), same(layer, 'winograd-2x2-4x24', 'convWinogradWide')];
   return [gemm, ...wide];
 }
 

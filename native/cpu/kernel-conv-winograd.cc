@@ -35,7 +35,7 @@ constexpr int64_t kSlack = 16;  // floats readable past a tile row (8-tile vecto
 
 class WinogradOp final : public LayerOp {
  public:
-  WinogradOp(const LayerCheck& c, const ConvLayer& L) : L_(L) {
+  WinogradOp(const LayerCheck& c, const ConvLayer& L, MicroTile tile) : L_(L), tile_(tile) {
     const Window3& w = L.d.win;
     tilesH_ = (w.out[1] + 1) / 2;
     tilesW_ = (w.out[2] + 1) / 2;
@@ -47,7 +47,7 @@ class WinogradOp final : public LayerOp {
     for (int64_t o = 0; o < co; ++o)
       for (int64_t i = 0; i < ci; ++i) transformFilter(g + (o * ci + i) * 9, &u[size_t(o * ci + i)], co * ci);
     for (int xi = 0; xi < 16; ++xi)
-      packedU_.push_back(prepackA({u.data() + xi * co * ci, ci, 1}, size_t(co), size_t(ci)));
+      packedU_.push_back(prepackA({u.data() + xi * co * ci, ci, 1}, size_t(co), size_t(ci), tile_));
   }
 
   void run(const RunContext& ctx) const override {
@@ -73,6 +73,7 @@ class WinogradOp final : public LayerOp {
       g.b = {v + xi * all * d.channels, all, 1};
       g.c = m + xi * all * d.outChannels;
       g.ldc = size_t(all);
+      g.tile = tile_;
     }
     sgemmBatch(*ctx.pool, problems.data(), problems.size());
 
@@ -144,23 +145,29 @@ class WinogradOp final : public LayerOp {
   }
 
   ConvLayer L_;
+  MicroTile tile_;
   int64_t tilesH_ = 0, tilesW_ = 0, phaseLen_ = 0;
   std::vector<AlignedBuffer> packedU_;  // per transform element xi
 };
 
-std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
+std::unique_ptr<LayerOp> validateOn(const LayerCheck& c, MicroTile tile) {
   const ConvLayer L = readConvLayer(c);
   const Window3& w = L.d.win;
   const bool fits = L.d.nSpatial == 2 && L.d.groups == 1 && w.kernel[1] == 3 && w.kernel[2] == 3 &&
                     w.stride[1] == 1 && w.stride[2] == 1 && w.dilation[1] == 1 && w.dilation[2] == 1;
   if (!fits)
-    c.fail("kernel convWinograd needs a 2-D 3x3 convolution with stride 1, dilation 1 and groups 1");
-  if (c.input(1).location != Location::weights) c.fail("kernel convWinograd needs constant weights");
-  return std::make_unique<WinogradOp>(c, L);
+    c.fail(cat("kernel ", c.layer().kernel, " needs a 2-D 3x3 convolution with stride 1, dilation 1 and groups 1"));
+  if (c.input(1).location != Location::weights) c.fail(cat("kernel ", c.layer().kernel, " needs constant weights"));
+  return std::make_unique<WinogradOp>(c, L, tile);
 }
+
+std::unique_ptr<LayerOp> validate(const LayerCheck& c) { return validateOn(c, MicroTile::standard); }
+// convWinogradWide: the 16 GEMMs on the 4x24 register tile (see convWide).
+std::unique_ptr<LayerOp> validateWide(const LayerCheck& c) { return validateOn(c, MicroTile::wide); }
 
 }  // namespace
 
 KernelDef convWinogradKernel() { return {"convWinograd", false, validate}; }
+KernelDef convWinogradWideKernel() { return {"convWinogradWide", false, validateWide}; }
 
 }  // namespace kiln::cpu
