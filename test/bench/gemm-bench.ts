@@ -12,6 +12,8 @@ export interface GemmShape {
   m: number;
   n: number;
   k: number;
+  /** 'gemv': the fully connected tactic, a the input and b the constant weights. */
+  kernel?: 'gemm' | 'gemv';
 }
 
 export interface GemmRow extends GemmShape {
@@ -31,9 +33,24 @@ export const GEMM_SHAPES: GemmShape[] = [
   { name: 'resnet18 layer3 3x3', m: 256, n: 14 * 14, k: 256 * 9 },
   { name: 'resnet18 layer4 3x3', m: 512, n: 7 * 7, k: 512 * 9 },
   { name: 'resnet18 fc', m: 1, n: 1000, k: 512 },
+  { name: 'resnet18 fc (gemv)', m: 1, n: 1000, k: 512, kernel: 'gemv' },
 ];
 
+function gemvPlan(s: GemmShape): PlanDesc {
+  const aBytes = Math.ceil((s.m * s.k * 4) / 64) * 64;
+  const a: PlanTensor = { name: 'a', dtype: 'f32', shape: [s.m, s.k], location: 'arena', offset: 0 };
+  const b: PlanTensor = { name: 'b', dtype: 'f32', shape: [s.k, s.n], location: 'weights', offset: 0 };
+  const y: PlanTensor = { name: 'y', dtype: 'f32', shape: [s.m, s.n], location: 'arena', offset: aBytes };
+  const weights = new Float32Array(s.k * s.n).map((_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
+  return {
+    kilnVersion: 'bench', buildDigest: new Uint8Array(32), targetIsa: [], arenaBytes: aBytes + Math.ceil((s.m * s.n * 4) / 64) * 64,
+    weights: new Uint8Array(weights.buffer), tensors: [a, b, y], inputs: [0], outputs: [2],
+    layers: [{ name: s.name, kernel: 'gemv', inputs: [0, 1], outputs: [2], ints: [0, 0, 0, 0], floats: [0, 0], info: '{}' }],
+  };
+}
+
 function gemmPlan(s: GemmShape): PlanDesc {
+  if (s.kernel === 'gemv') return gemvPlan(s);
   const a: PlanTensor = { name: 'a', dtype: 'f32', shape: [s.m, s.k], location: 'weights', offset: 0 };
   const b: PlanTensor = { name: 'b', dtype: 'f32', shape: [s.k, s.n], location: 'arena', offset: 0 };
   const bBytes = Math.ceil((s.k * s.n * 4) / 64) * 64;
