@@ -3,6 +3,7 @@
 import './ops/index.js';
 export * from './dtype.js';
 export * from './shape.js';
+export * from './dim-expr.js';
 export * from './errors.js';
 export * from './graph.js';
 export * from './op-registry.js';

@@ -1,7 +1,9 @@
-// Shapes with symbolic dimensions. A dim is a non-negative integer or a name
-// (`batch`, `seq`) that an optimization profile resolves later. Shapes print one
-// way everywhere: `f32[batch,1,28,28]`.
+// Shapes with symbolic dimensions. A dim is a non-negative integer or the canonical
+// text of an expression over names (`batch`, `batch*seq`, `floor((h-1)/2)+1`; see
+// dim-expr.ts) that an optimization profile resolves later. Shapes print one way
+// everywhere: `f32[batch,1,28,28]`.
 import type { DType } from './dtype.js';
+import { substituteDim } from './dim-expr.js';
 
 export type Dim = number | string;
 export type Shape = readonly Dim[];
@@ -51,9 +53,12 @@ export function normalizeAxis(axis: number, rank: number): number | undefined {
   return Number.isInteger(a) && a >= 0 && a < rank ? a : undefined;
 }
 
-/** Substitutes symbolic dims from a binding such as { batch: 8 }. */
+/**
+ * Substitutes symbolic dims from a binding such as { batch: 8 }: an expression whose
+ * symbols are all bound becomes its number, the rest stays symbolic, simplified.
+ */
 export function resolveShape(shape: Shape, dims: Readonly<Record<string, number>>): Dim[] {
-  return shape.map((d) => (typeof d === 'string' && d in dims ? dims[d]! : d));
+  return shape.map((d) => (typeof d === 'string' ? substituteDim(d, dims) : d));
 }
 
 export function stridesOf(shape: readonly number[]): number[] {

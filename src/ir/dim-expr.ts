@@ -1,0 +1,198 @@
+// Symbolic dims as expressions. A `Dim` is a number or the canonical text of an
+// expression over symbol names: `batch`, `batch*seq`, `2*seq+1`, `floor((h-1)/2)+1`,
+// `ceil(seq/4)`, `mod(seq,8)` (also written `seq%8`), `max(a,b)`, `min(a,b)`. The
+// builders below fold constants and canonicalize (dim-poly.ts), so equal expressions
+// print equal text; a dim whose value is known is always a number.
+import { KilnError } from './errors.js';
+import {
+  CALL_EVAL, constOf, formatPoly, nodePoly, polyAdd, polyCeilDiv, polyConst, polyFloorDiv, polyMax, polyMin, polyMod, polyMul, polyNode,
+  type DimNode, type Poly,
+} from './dim-poly.js';
+import type { Dim } from './shape.js';
+
+export type { DimNode } from './dim-poly.js';
+
+const FUNCTIONS = new Set(['floor', 'ceil', 'max', 'min', 'mod']);
+
+type Raw = DimNode | { kind: 'div'; a: Raw; b: Raw };
+
+function badDim(text: string, why: string): never {
+  throw new KilnError('KILN_DIM', `bad dim expression '${text}': ${why}`, { received: text });
+}
+
+/** Recursive descent over + - * / % ( ) , integers, symbols and the five functions. */
+function parseText(text: string): DimNode {
+  const tokens = text.match(/\s*([A-Za-z_][A-Za-z0-9_]*|\d+|[-+*/%(),]|\S)/g)?.map((t) => t.trim()) ?? [];
+  let pos = 0;
+  const peek = () => tokens[pos];
+  const expect = (t: string) => {
+    if (tokens[pos] !== t) badDim(text, `expected '${t}' ${tokens[pos] === undefined ? 'at the end' : `before '${tokens[pos]}'`}`);
+    pos++;
+  };
+  const noDiv = (n: Raw): DimNode => (n.kind === 'div' ? badDim(text, `'/' must be written inside floor(...) or ceil(...)`) : n);
+  const expr = (): Raw => {
+    let n = term();
+    while (peek() === '+' || peek() === '-') {
+      const op = tokens[pos++] === '+' ? 'add' : 'sub';
+      n = { kind: op, a: noDiv(n), b: noDiv(term()) };
+    }
+    return n;
+  };
+  const term = (): Raw => {
+    let n = unary();
+    while (peek() === '*' || peek() === '/' || peek() === '%') {
+      const op = tokens[pos++]!;
+      const b = noDiv(unary());
+      n = op === '/' ? { kind: 'div', a: noDiv(n), b } : { kind: op === '*' ? 'mul' : 'mod', a: noDiv(n), b };
+    }
+    return n;
+  };
+  const unary = (): Raw => {
+    if (peek() === '-') {
+      pos++;
+      return { kind: 'mul', a: { kind: 'const', value: -1 }, b: noDiv(unary()) };
+    }
+    return primary();
+  };
+  const primary = (): Raw => {
+    const t = tokens[pos++];
+    if (t === undefined) return badDim(text, 'ends too early');
+    if (/^\d+$/.test(t)) return { kind: 'const', value: Number(t) };
+    if (t === '(') {
+      const n = expr();
+      expect(')');
+      return n;
+    }
+    if (!/^[A-Za-z_]/.test(t)) return badDim(text, `unexpected '${t}'`);
+    if (!FUNCTIONS.has(t)) return { kind: 'sym', name: t };
+    expect('(');
+    const a = expr();
+    if (t === 'floor' || t === 'ceil') {
+      expect(')');
+      if (a.kind !== 'div') return badDim(text, `${t}(...) takes a division, as in ${t}(seq/2)`);
+      return { kind: t === 'floor' ? 'floorDiv' : 'ceilDiv', a: a.a as DimNode, b: a.b as DimNode };
+    }
+    expect(',');
+    const b = expr();
+    expect(')');
+    return { kind: t as 'max' | 'min' | 'mod', a: noDiv(a), b: noDiv(b) };
+  };
+  if (tokens.length === 0) badDim(text, 'is empty');
+  const n = noDiv(expr());
+  if (pos < tokens.length) badDim(text, `unexpected '${tokens[pos]}'`);
+  return n;
+}
+
+const cache = new Map<string, Poly>();
+
+function polyOf(d: Dim): Poly {
+  if (typeof d === 'number') {
+    if (!Number.isSafeInteger(d)) throw new KilnError('KILN_DIM', `dim ${d} is not an integer`, { received: String(d) });
+    return polyConst(d);
+  }
+  if (typeof d !== 'string') throw new KilnError('KILN_DIM', `a dim must be a number or an expression text, got ${JSON.stringify(d)}`);
+  let p = cache.get(d);
+  if (!p) {
+    p = nodePoly(parseText(d));
+    if (cache.size > 50_000) cache.clear();
+    cache.set(d, p);
+  }
+  return p;
+}
+
+function dimOf(p: Poly): Dim {
+  const c = constOf(p);
+  return c !== undefined ? c : formatPoly(p);
+}
+
+/** The canonical tree of a dim (throws a KilnError on bad text). */
+export function parseDim(d: Dim): DimNode {
+  return polyNode(polyOf(d));
+}
+
+/** The canonical dim of any tree: a number when constant. */
+export function formatDim(n: DimNode): Dim {
+  return dimOf(nodePoly(n));
+}
+
+/** The canonical form of a dim: `seq*batch` -> `batch*seq`, `2+3` -> 5. */
+export function canonicalDim(d: Dim): Dim {
+  return dimOf(polyOf(d));
+}
+
+export const dimAdd = (a: Dim, b: Dim): Dim => dimOf(polyAdd(polyOf(a), polyOf(b)));
+export const dimSub = (a: Dim, b: Dim): Dim => dimOf(polyAdd(polyOf(a), polyOf(b), -1));
+export const dimMul = (a: Dim, b: Dim): Dim => dimOf(polyMul(polyOf(a), polyOf(b)));
+export const dimFloorDiv = (a: Dim, b: Dim): Dim => dimOf(polyFloorDiv(polyOf(a), polyOf(b)));
+export const dimCeilDiv = (a: Dim, b: Dim): Dim => dimOf(polyCeilDiv(polyOf(a), polyOf(b)));
+export const dimMod = (a: Dim, b: Dim): Dim => dimOf(polyMod(polyOf(a), polyOf(b)));
+export const dimMax = (a: Dim, b: Dim): Dim => dimOf(polyMax(polyOf(a), polyOf(b)));
+export const dimMin = (a: Dim, b: Dim): Dim => dimOf(polyMin(polyOf(a), polyOf(b)));
+
+/** The product of dims (a shape's volume), canonical. */
+export function dimProduct(dims: readonly Dim[]): Dim {
+  return dims.reduce<Dim>((acc, d) => dimMul(acc, d), 1);
+}
+
+function evalNode(n: DimNode, binding: Readonly<Record<string, number>>, text: string): number {
+  switch (n.kind) {
+    case 'const': return n.value;
+    case 'sym': {
+      const v = binding[n.name];
+      if (v === undefined) throw new KilnError('KILN_DIM', `symbol '${n.name}' of dim '${text}' is not bound`, { argument: n.name });
+      return v;
+    }
+    case 'add': return evalNode(n.a, binding, text) + evalNode(n.b, binding, text);
+    case 'sub': return evalNode(n.a, binding, text) - evalNode(n.b, binding, text);
+    case 'mul': return evalNode(n.a, binding, text) * evalNode(n.b, binding, text);
+    default: {
+      const b = evalNode(n.b, binding, text);
+      if (b === 0 && n.kind !== 'max' && n.kind !== 'min') throw new KilnError('KILN_DIM', `dim '${text}' divides by zero`);
+      return CALL_EVAL[n.kind](evalNode(n.a, binding, text), b);
+    }
+  }
+}
+
+/** The value of a dim under a binding; a KilnError names a symbol that is not bound. */
+export function evalDim(d: Dim, binding: Readonly<Record<string, number>>): number {
+  if (typeof d === 'number') return d;
+  return evalNode(parseDim(d), binding, d) + 0; // never -0
+}
+
+/** Substitutes the bound symbols and simplifies; the rest stays symbolic. */
+export function substituteDim(d: Dim, binding: Readonly<Record<string, number>>): Dim {
+  if (typeof d === 'number') return d;
+  return dimOf(nodePoly(parseDim(d), binding));
+}
+
+/** The symbols a dim mentions, sorted, each once. */
+export function dimSymbols(d: Dim): string[] {
+  const out = new Set<string>();
+  const walk = (n: DimNode): void => {
+    if (n.kind === 'sym') out.add(n.name);
+    else if (n.kind !== 'const') {
+      walk(n.a);
+      walk(n.b);
+    }
+  };
+  walk(parseDim(d));
+  return [...out].sort();
+}
+
+/** true when canonically equal, false when provably different (they differ by a non-zero constant), else undefined. */
+export function dimsEqual(a: Dim, b: Dim): boolean | undefined {
+  if (a === b) return true;
+  const diff = constOf(polyAdd(polyOf(a), polyOf(b), -1));
+  if (diff === undefined) return undefined;
+  return diff === 0;
+}
+
+/** Whether the dim is a known number (a canonical constant). */
+export function isStaticDim(d: Dim): boolean {
+  return typeof d === 'number' || constOf(polyOf(d)) !== undefined;
+}
+
+/** The number a dim stands for, when it is constant. */
+export function staticDimValue(d: Dim): number | undefined {
+  return typeof d === 'number' ? d : constOf(polyOf(d));
+}
