@@ -1,7 +1,8 @@
 // Specialization: substitutes a profile's binding for the symbolic dims of a graph
-// (value types and Reshape targets), then verifies, so every later stage sees static
-// shapes and any shape conflict surfaces here, naming the layer.
-import { edit, resolveShape, verify, type Dim, type Graph } from '../ir/index.js';
+// (value types and every `dims` attribute: Reshape, Expand, ConstantOfShape targets),
+// then verifies, so every later stage sees the bound shapes and any shape conflict
+// surfaces here, naming the layer.
+import { edit, getOp, resolveShape, verify, type Dim, type Graph } from '../ir/index.js';
 
 export function specializeShapes(graph: Graph, binding: Readonly<Record<string, number>>): Graph {
   if (Object.keys(binding).length === 0) return graph;
@@ -10,7 +11,10 @@ export function specializeShapes(graph: Graph, binding: Readonly<Record<string, 
       if (t.shape.some((d) => typeof d === 'string')) g.types[name] = { dtype: t.dtype, shape: resolveShape(t.shape, binding) };
     }
     for (const n of g.nodes) {
-      if (n.op === 'Reshape') n.attrs.shape = resolveShape(n.attrs.shape as Dim[], binding);
+      const specs = getOp(n.op).attrs;
+      for (const [key, v] of Object.entries(n.attrs)) {
+        if (specs[key]?.kind === 'dims' && (v as Dim[]).some((d) => typeof d === 'string')) n.attrs[key] = resolveShape(v as Dim[], binding);
+      }
     }
   });
   verify(out);

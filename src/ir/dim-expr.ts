@@ -5,7 +5,7 @@
 // print equal text; a dim whose value is known is always a number.
 import { KilnError } from './errors.js';
 import {
-  CALL_EVAL, constOf, formatPoly, nodePoly, polyAdd, polyCeilDiv, polyConst, polyFloorDiv, polyMax, polyMin, polyMod, polyMul, polyNode,
+  CALL_EVAL, constOf, formatPoly, nodePoly, polyAdd, polyNonNegative, polyCeilDiv, polyConst, polyFloorDiv, polyMax, polyMin, polyMod, polyMul, polyNode,
   type DimNode, type Poly,
 } from './dim-poly.js';
 import type { Dim } from './shape.js';
@@ -185,6 +185,14 @@ export function dimsEqual(a: Dim, b: Dim): boolean | undefined {
   const diff = constOf(polyAdd(polyOf(a), polyOf(b), -1));
   if (diff === undefined) return undefined;
   return diff === 0;
+}
+
+/** true when a >= b holds for every value of the symbols (all >= 0), false when a < b always (they differ by a constant), else undefined. */
+export function dimGe(a: Dim, b: Dim): boolean | undefined {
+  const diff = polyAdd(polyOf(a), polyOf(b), -1);
+  if (polyNonNegative(diff)) return true;
+  const c = constOf(diff);
+  return c === undefined ? undefined : c >= 0;
 }
 
 /** Whether the dim is a known number (a canonical constant). */

@@ -98,11 +98,15 @@ function polyCall(kind: CallKind, a: Poly, b: Poly): Poly {
   }
   if (ca !== undefined && cb !== undefined) return polyConst(CALL_EVAL[kind](ca, cb));
   if (kind === 'max' || kind === 'min') {
-    const diff = constOf(polyAdd(a, b, -1));
-    if (diff !== undefined) return (diff >= 0) === (kind === 'max') ? a : b;
+    const aGeB = polyNonNegative(polyAdd(a, b, -1));
+    const bGeA = polyNonNegative(polyAdd(b, a, -1));
+    if (aGeB || bGeA) return aGeB === (kind === 'max') ? a : b;
     const [x, y] = formatPoly(a) <= formatPoly(b) ? [a, b] : [b, a];
     return callAtom(kind, x, y);
   }
+  // (X*m)/m == X for any m != 0, floor or ceil alike.
+  const exact = kind !== 'mod' ? divideByTerm(a, b) : undefined;
+  if (exact) return exact;
   if (cb !== undefined && cb > 0) {
     // (k*b*X + R) / b == k*X + R / b for integer X, floor or ceil alike; mod drops k*b*X.
     const [whole, rest] = splitDivisible(a, cb);
@@ -112,6 +116,47 @@ function polyCall(kind: CallKind, a: Poly, b: Poly): Poly {
     return kind === 'mod' ? tail : polyAdd(divide(whole, cb), tail);
   }
   return callAtom(kind, a, b);
+}
+
+/**
+ * Whether a polynomial is provably >= 0: every coefficient positive (the constant may
+ * be 0 or more) and every atom non-negative. Dims are non-negative, so symbols are.
+ */
+export function polyNonNegative(p: Poly): boolean {
+  for (const t of p.values()) if (t.coef < 0 || !t.atoms.every(atomNonNegative)) return false;
+  return true;
+}
+
+function atomNonNegative(a: Atom): boolean {
+  if (a.sym !== undefined) return true;
+  const { kind, a: x, b: y } = a.call!;
+  const cy = constOf(y);
+  switch (kind) {
+    case 'floorDiv':
+    case 'ceilDiv': return polyNonNegative(x) && polyNonNegative(y);
+    case 'mod': return cy !== undefined && cy > 0;
+    case 'max': return polyNonNegative(x) || polyNonNegative(y);
+    case 'min': return polyNonNegative(x) && polyNonNegative(y);
+  }
+}
+
+/** Exact division by a single term (c*atoms): every term's coefficient and atoms must contain it. */
+function divideByTerm(a: Poly, b: Poly): Poly | undefined {
+  if (b.size !== 1) return undefined;
+  const d = [...b.values()][0]!;
+  if (d.atoms.length === 0) return undefined;
+  const out = new Map<string, Term>();
+  for (const t of a.values()) {
+    if (t.coef % d.coef !== 0) return undefined;
+    const rest = [...t.atoms];
+    for (const x of d.atoms) {
+      const i = rest.findIndex((y) => y.key === x.key);
+      if (i < 0) return undefined;
+      rest.splice(i, 1);
+    }
+    addTerm(out, { coef: t.coef / d.coef, atoms: rest });
+  }
+  return out;
 }
 
 const callAtom = (kind: CallKind, a: Poly, b: Poly): Poly => polyAtom({ key: callKey(kind, a, b), call: { kind, a, b } });

@@ -3,7 +3,23 @@
 // it, and refer to groups of ops (activation, binary) rather than hand-copied lists.
 import { ShapeError, type ErrorContext } from './errors.js';
 import type { AttrValue, Attrs, Node } from './graph.js';
-import { formatType, type TensorType } from './shape.js';
+import { formatType, type Dim, type TensorType } from './shape.js';
+import { dimGe, dimsEqual } from './dim-expr.js';
+
+/**
+ * A condition on symbolic dims that inference could neither prove nor refute, such
+ * as a reshape's `batch*seq*256 == batch*128*512`. Verification collects them; a
+ * profile is checked against each at its min, opt and max (builder/profile.ts).
+ */
+export interface ShapeNeed {
+  kind: 'eq' | 'ge';
+  a: Dim;
+  b: Dim;
+  /** As the user reads it, e.g. `batch*seq*256 == batch*128*512`. */
+  text: string;
+  layer: string;
+  op: string;
+}
 
 export type OpGroup = 'activation' | 'binary' | 'scale' | 'conv' | 'pool' | 'matmul' | 'softmax' | 'movement' | 'recurrent' | 'reduce' | 'normalization' | 'elementwise';
 
@@ -30,6 +46,11 @@ export interface InferContext {
   attrs: Attrs;
   /** Throws a ShapeError prefixed with the layer and op. */
   fail(message: string, ctx?: ErrorContext): never;
+  /**
+   * States that `a == b` (or `a >= b`) must hold: fails when provably false, returns
+   * when provably true, and otherwise records the need for the profile to check.
+   */
+  need(kind: 'eq' | 'ge', a: Dim, b: Dim, text?: string): void;
 }
 
 export interface OpDef {
@@ -105,8 +126,8 @@ export function resolveAttrs(def: OpDef, node: Node): Attrs {
   return out;
 }
 
-/** Runs the op's inference for a node whose input types are known. */
-export function inferNode(node: Node, inputTypes: readonly (TensorType | undefined)[]): TensorType[] {
+/** Runs the op's inference for a node whose input types are known; unproven dim conditions go to `needs`. */
+export function inferNode(node: Node, inputTypes: readonly (TensorType | undefined)[], needs?: ShapeNeed[]): TensorType[] {
   const def = getOp(node.op);
   const fail = (m: string, ctx: ErrorContext = {}): never => {
     throw new ShapeError(`${layerLabel(node)}: ${m}`, { layer: node.name, op: node.op, ...ctx });
@@ -123,7 +144,12 @@ export function inferNode(node: Node, inputTypes: readonly (TensorType | undefin
     if (!t && !spec.optional) fail(`input '${spec.name}' is required`, { argument: spec.name });
   });
   const attrs = resolveAttrs(def, node);
-  return def.infer({ node, inputs: inputTypes, attrs, fail });
+  const need = (kind: 'eq' | 'ge', a: Dim, b: Dim, text = `${a} ${kind === 'eq' ? '==' : '>='} ${b}`): void => {
+    const holds = kind === 'eq' ? dimsEqual(a, b) : dimGe(a, b);
+    if (holds === false) fail(`needs ${text}, which never holds`, { expected: text });
+    if (holds === undefined) needs?.push({ kind, a, b, text, layer: node.name, op: node.op });
+  };
+  return def.infer({ node, inputs: inputTypes, attrs, fail, need });
 }
 
 /** `input 'x' f32[1,2]` for messages. */

@@ -4,14 +4,34 @@
 import { DTYPE_INFO } from './dtype.js';
 import { GraphError } from './errors.js';
 import type { Graph } from './graph.js';
-import { hasOp, inferNode, layerLabel } from './op-registry.js';
+import { hasOp, inferNode, layerLabel, type ShapeNeed } from './op-registry.js';
 import { formatType, typesEqual, volume, type TensorType } from './shape.js';
+import { canonicalDim } from './dim-expr.js';
 
-export function verify(graph: Graph): void {
+export interface VerifyOptions {
+  /** Receives the conditions on symbolic dims that hold only for some sizes. */
+  needs?: ShapeNeed[];
+}
+
+/** Every symbolic dim must be canonical text, so equal dims compare equal. */
+function checkCanonical(name: string, t: TensorType): void {
+  for (const d of t.shape) {
+    let c;
+    try {
+      c = canonicalDim(d);
+    } catch (e) {
+      throw new GraphError(`value '${name}' ${formatType(t)}: ${(e as Error).message}`);
+    }
+    if (c !== d) throw new GraphError(`value '${name}' ${formatType(t)}: dim '${d}' is not in canonical form '${c}' (build dims with dimAdd/dimMul/... or canonicalDim)`);
+  }
+}
+
+export function verify(graph: Graph, options: VerifyOptions = {}): void {
   const defined = new Set<string>();
   const define = (name: string, where: string) => {
     if (defined.has(name)) throw new GraphError(`${where}: value '${name}' is defined twice`);
     if (!graph.types[name]) throw new GraphError(`${where}: value '${name}' has no type`);
+    checkCanonical(name, graph.types[name]);
     defined.add(name);
   };
   for (const name of graph.inputs) {
@@ -37,7 +57,7 @@ export function verify(graph: Graph): void {
       if (!defined.has(i)) throw new GraphError(`${where}: input '${i}' is not defined before the layer`, { layer: node.name });
       return graph.types[i];
     });
-    const inferred = inferNode(node, inputTypes);
+    const inferred = inferNode(node, inputTypes, options.needs);
     if (inferred.length !== node.outputs.length) throw new GraphError(`${where}: has ${node.outputs.length} outputs, op gives ${inferred.length}`, { layer: node.name });
     node.outputs.forEach((o, k) => {
       define(o, where);
@@ -53,4 +73,11 @@ export function verify(graph: Graph): void {
     if (outs.has(o)) throw new GraphError(`output '${o}' is marked twice`);
     outs.add(o);
   }
+}
+
+/** The conditions on symbolic dims a graph relies on (verifying it on the way). */
+export function shapeNeeds(graph: Graph): ShapeNeed[] {
+  const needs: ShapeNeed[] = [];
+  verify(graph, { needs });
+  return needs;
 }

@@ -54,9 +54,9 @@ describe('layout methods report misuse', () => {
     expect(thrown(() => x.squeeze([1], 'sq')).message).toBe("layer 'sq': cannot squeeze dim 1 of x: f32[batch,8,6,6]: it is not 1");
     expect(thrown(() => x.unsqueeze([7], 'us')).message).toBe("layer 'us': unsqueeze axis 7 is out of range for x: f32[batch,8,6,6] (rank 5)");
     expect(thrown(() => x.pad([1, 1], { name: 'p' })).message).toBe("layer 'p' (Pad): pads [1,1] must have 8 entries (begin and end for 4 axes) (input f32[batch,8,6,6])");
-    expect(thrown(() => x.resize({ scales: [2, 1, 1, 1], name: 'r' })).message).toBe("layer 'r' (Resize): axis 0 has symbolic size 'batch'; it can only be resized by scale 1 (input f32[batch,8,6,6])");
+    expect(thrown(() => x.resize({ scales: [Math.PI, 1, 1, 1], name: 'r' })).message).toBe("layer 'r' (Resize): axis 0 has symbolic size 'batch'; scale 3.141592653589793 is not a fraction p/q with q <= 64, so the output size cannot be written (input f32[batch,8,6,6])");
     expect(thrown(() => x.gather(x, { name: 'g' })).message).toBe("layer 'g' (Gather): input 'indices' must be i32 or i64, got f32[batch,8,6,6]");
-    expect(thrown(() => x.tile([2, 1, 1, 1], 't')).message).toBe("layer 't' (Tile): cannot repeat symbolic dim 'batch' 2 times");
+    expect(thrown(() => x.tile([2, 1, 1], 't')).message).toBe("layer 't' (Tile): repeats [2,1,1] must hold 4 non-negative counts, one per dim of input f32[batch,8,6,6]");
     expect(thrown(() => x.depthToSpace(3, { name: 'd' })).message).toBe("layer 'd' (DepthToSpace): channels 8 of input f32[batch,8,6,6] are not divisible by blocksize^2 = 9");
     const e = thrown(() => x.slice({ starts: [0], ends: [1], axes: [4], name: 's' }));
     expect(e.message).toBe("layer 's' (Slice): axis 4 is out of range for rank 4 (input f32[batch,8,6,6])");

@@ -12,10 +12,10 @@ for (const name of Object.keys(BINARY_OPS)) {
     group: 'binary',
     inputs: [{ name: 'a' }, { name: 'b' }],
     attrs: {},
-    infer: ({ inputs, fail }) => {
+    infer: ({ inputs, fail, need }) => {
       const [a, b] = [inputs[0]!, inputs[1]!];
       if (a.dtype !== b.dtype) fail(`inputs must have one dtype, got ${formatType(a)} and ${formatType(b)}`, { expected: a.dtype, received: b.dtype });
-      const shape = broadcastShapes(a.shape, b.shape);
+      const shape = broadcastShapes(a.shape, b.shape, need);
       if (typeof shape === 'string') fail(`${formatType(a)} and ${formatType(b)}: ${shape}`, { expected: formatType(a), received: formatType(b) });
       return [{ dtype: a.dtype, shape: shape as never }];
     },

@@ -1,9 +1,10 @@
 // Convolution and pooling: N-d sliding windows over [N, C, spatial...] tensors.
-// Spatial dims must be static; the batch dim may be symbolic.
+// Any dim may be symbolic but the weights: a symbolic spatial dim `h` gives
+// `floor((h+pads-span)/stride)+1`, needing the padded input to hold the window.
 import { defineOp, type AttrSpec, type InferContext } from '../op-registry.js';
 import { formatType, type Dim, type TensorType } from '../shape.js';
 import { EPILOGUE_ATTRS } from './activation.js';
-import { spatialList, windowOut, type WindowParams } from './shape-rules.js';
+import { spatialList, windowOut, windowOutDim, type WindowParams } from './shape-rules.js';
 
 /** Resolves the window attributes of a conv or pool node for `n` spatial dims. */
 export function windowParams(attrs: InferContext['attrs'], kernel: readonly number[]): WindowParams | string {
@@ -25,7 +26,7 @@ function windowOutput(ctx: InferContext, x: TensorType, channels: Dim, kernel: r
   const w = windowParams(ctx.attrs, kernel);
   if (typeof w === 'string') return ctx.fail(w);
   const spatial = x.shape.slice(2).map((d, i) => {
-    if (typeof d !== 'number') return ctx.fail(`spatial dim ${i + 2} of input 'x' ${formatType(x)} must be static`, { argument: 'x' });
+    if (typeof d !== 'number') return windowOutDim(d, w.kernel[i]!, w.strides[i]!, w.padsBegin[i]!, w.padsEnd[i]!, w.dilations[i]!, ctx.need);
     const o = windowOut(d, w.kernel[i]!, w.strides[i]!, w.padsBegin[i]!, w.padsEnd[i]!, w.dilations[i]!);
     if (Number.isNaN(o)) ctx.fail(`window ${w.kernel.join('x')} (dilation ${w.dilations.join('x')}) does not fit input 'x' ${formatType(x)} with padding [${w.padsBegin}]+[${w.padsEnd}]`, { argument: 'x', received: formatType(x) });
     return o;

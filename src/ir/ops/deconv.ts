@@ -4,6 +4,7 @@
 // outputPadding; ONNX's output_shape and auto_pad are resolved to pads by the importer.
 import { defineOp, type InferContext } from '../op-registry.js';
 import { formatType } from '../shape.js';
+import { dimAdd, dimMul } from '../dim-expr.js';
 import { EPILOGUE_ATTRS } from './activation.js';
 import { WINDOW_ATTRS, convOperands, windowParams } from './conv.js';
 import { spatialList, type WindowParams } from './shape-rules.js';
@@ -50,7 +51,12 @@ defineOp({
     const p = deconvParams(ctx.attrs, kernel);
     if (typeof p === 'string') return ctx.fail(p);
     const spatial = x.shape.slice(2).map((d, i) => {
-      if (typeof d !== 'number') return ctx.fail(`spatial dim ${i + 2} of input 'x' ${formatType(x)} must be static`, { argument: 'x' });
+      if (typeof d !== 'number') {
+        // stride*(d-1) + outPad + dil*(k-1) + 1 - pb - pe
+        const o = dimAdd(dimMul(p.strides[i]!, d), deconvOut(0, kernel[i]!, p.strides[i]!, p.padsBegin[i]!, p.padsEnd[i]!, p.dilations[i]!, p.outputPadding[i]!));
+        ctx.need('ge', o, 1, `${o} >= 1 (ConvTranspose output of spatial dim ${i + 2})`);
+        return o;
+      }
       const o = deconvOut(d, kernel[i]!, p.strides[i]!, p.padsBegin[i]!, p.padsEnd[i]!, p.dilations[i]!, p.outputPadding[i]!);
       if (o < 1) ctx.fail(`padding [${p.padsBegin}]+[${p.padsEnd}] leaves no output for input 'x' ${formatType(x)} and kernel ${kernel.join('x')} (stride ${p.strides.join('x')})`, { argument: 'padsBegin', received: formatType(x) });
       return o;

@@ -56,7 +56,7 @@ function requireDType(ctx: InferContext, argument: string, t: TensorType, allowe
 function broadcastAll(ctx: InferContext, types: readonly TensorType[]): Dim[] {
   let shape: Dim[] = [...types[0]!.shape];
   for (const t of types.slice(1)) {
-    const next = broadcastShapes(shape, t.shape);
+    const next = broadcastShapes(shape, t.shape, ctx.need);
     if (typeof next === 'string') {
       const all = types.map(formatType).join(', ');
       ctx.fail(`inputs ${all} do not broadcast: ${next}`, { expected: 'broadcastable shapes', received: all });
@@ -107,7 +107,7 @@ defineOp({
     const [x, slope] = [ctx.inputs[0]!, ctx.inputs[1]!];
     requireDType(ctx, 'x', x, FLOATS);
     sameDType(ctx, ['x', 'slope'], [x, slope]);
-    const shape = broadcastShapes(x.shape, slope.shape);
+    const shape = broadcastShapes(x.shape, slope.shape, ctx.need);
     if (typeof shape === 'string' || shape.length !== x.shape.length || shape.some((d, i) => d !== x.shape[i])) {
       ctx.fail(`slope ${formatType(slope)} must broadcast to x ${formatType(x)}`, { argument: 'slope', expected: `broadcastable to ${formatType(x)}`, received: formatType(slope) });
     }

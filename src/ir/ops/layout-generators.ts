@@ -3,7 +3,7 @@
 // removes them); they still have kernels so an unfolded graph runs.
 import { DTYPES, DTYPE_INFO } from '../dtype.js';
 import { defineOp } from '../op-registry.js';
-import type { Shape } from '../shape.js';
+import type { Dim, Shape } from '../shape.js';
 
 export const RANGE_DTYPES = ['f32', 'f16', 'bf16', 'i32', 'i64'] as const;
 
@@ -47,13 +47,13 @@ defineOp({
   group: 'movement',
   inputs: [],
   attrs: {
-    shape: { kind: 'ints' },
+    shape: { kind: 'dims' },
     value: { kind: 'float', default: 0 },
     dtype: { kind: 'string', default: 'f32', oneOf: DTYPES },
   },
   infer: ({ attrs, fail }) => {
-    const shape = attrs.shape as number[];
-    if (shape.some((d) => d < 0)) fail(`shape [${shape}] has a negative dim`, { argument: 'shape', received: `[${shape}]` });
+    const shape = attrs.shape as Dim[];
+    if (shape.some((d) => typeof d === 'number' && d < 0)) fail(`shape [${shape}] has a negative dim`, { argument: 'shape', received: `[${shape}]` });
     return [{ dtype: attrs.dtype as (typeof DTYPES)[number], shape }];
   },
 });

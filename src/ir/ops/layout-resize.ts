@@ -5,6 +5,16 @@
 import type { Attrs } from '../graph.js';
 import { defineOp } from '../op-registry.js';
 import { formatType, normalizeAxis, type Dim, type Shape } from '../shape.js';
+import { dimFloorDiv, dimMul } from '../dim-expr.js';
+
+/** floor(d * s) for a symbolic d when s is a fraction p/q with q <= 64; undefined otherwise. */
+function scaleDim(d: Dim, s: number): Dim | undefined {
+  for (let q = 1; q <= 64; q++) {
+    const p = Math.round(s * q);
+    if (p > 0 && p / q === s) return dimFloorDiv(dimMul(d, p), q);
+  }
+  return undefined;
+}
 
 export const RESIZE_MODES = ['nearest', 'linear', 'cubic'] as const;
 export const COORDINATE_MODES = ['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn'] as const;
@@ -36,20 +46,30 @@ export function resizeParams(shape: Shape, attrs: Attrs): ResizeAxis[] | string 
   const out: ResizeAxis[] = shape.map((d) => ({ size: d, scale: 1 }));
   const staticDim = (a: number): number | string => {
     const d = shape[a]!;
-    return typeof d === 'number' ? d : `axis ${a} has symbolic size '${d}'; it can only be resized by scale 1`;
+    return typeof d === 'number' ? d : `axis ${a} has symbolic size '${d}'; keepAspectRatioPolicy '${String(attrs.keepAspectRatioPolicy)}' needs it static`;
   };
   if (scales.length) {
     for (let i = 0; i < axes.length; i++) {
       const s = scales[i]!;
       if (!(s > 0) || !Number.isFinite(s)) return `scales[${i}] must be positive, got ${s}`;
       if (s === 1) continue;
-      const d = staticDim(axes[i]!);
-      if (typeof d === 'string') return d;
-      out[axes[i]!] = { size: Math.floor(d * s), scale: s };
+      const d = shape[axes[i]!]!;
+      if (typeof d === 'number') out[axes[i]!] = { size: Math.floor(d * s), scale: s };
+      else {
+        const size = scaleDim(d, s);
+        if (size === undefined) return `axis ${axes[i]} has symbolic size '${d}'; scale ${s} is not a fraction p/q with q <= 64, so the output size cannot be written`;
+        out[axes[i]!] = { size, scale: s };
+      }
     }
     return out;
   }
   if (sizes.some((s) => s < 0)) return `sizes [${sizes}] has a negative size`;
+  const policy = attrs.keepAspectRatioPolicy as string;
+  if (policy === 'stretch' && axes.some((a) => typeof shape[a] !== 'number')) {
+    // The scale of a symbolic axis (sizes / dim) is known once the shape is bound.
+    axes.forEach((a, i) => (out[a] = { size: sizes[i]!, scale: typeof shape[a] === 'number' ? sizes[i]! / (shape[a] as number) : NaN }));
+    return out;
+  }
   const dims: number[] = [];
   for (const a of axes) {
     const d = staticDim(a);
@@ -57,7 +77,6 @@ export function resizeParams(shape: Shape, attrs: Attrs): ResizeAxis[] | string 
     if (d === 0) return `axis ${a} is empty and cannot be resized`;
     dims.push(d);
   }
-  const policy = attrs.keepAspectRatioPolicy as string;
   if (policy === 'stretch') {
     axes.forEach((a, i) => (out[a] = { size: sizes[i]!, scale: sizes[i]! / dims[i]! }));
     return out;

@@ -6,21 +6,51 @@
 // interpreter and the CPU lowering, so all three read ONNX's rules in one place.
 import { defineOp, type InferContext } from '../op-registry.js';
 import { formatType, normalizeAxis, type Dim, type Shape, type TensorType } from '../shape.js';
-import { broadcastShapes } from './shape-rules.js';
+import { dimAdd, dimCeilDiv, dimFloorDiv, dimMod, dimMul, dimSub } from '../dim-expr.js';
+import { broadcastShapes, type Need } from './shape-rules.js';
 
 const INDEX_DTYPES = ['i32', 'i64'];
 // ONNX writes "to the end" as INT64_MAX; anything this large cannot be a real extent.
 const HUGE = 2 ** 53;
 
 export interface SliceAxis {
-  /** First element read (already clamped); meaningful only when size > 0. */
+  /** First element read (already clamped); meaningful only when size > 0. NaN on a symbolic dim that is sliced. */
   start: number;
   step: number;
   size: Dim;
 }
 
+/**
+ * The extent of a slice of a symbolic dim `d`. ONNX clamps start and end to the dim;
+ * a symbolic dim cannot be clamped, so the bounds are taken as written (negatives
+ * counting from `d`) and `need` records that they lie inside it: the profile check
+ * then names a size too small for the slice.
+ */
+function symbolicSlice(d: string, start: number, end: number, step: number, need?: Need): Dim {
+  const at = (v: number) => (v < 0 ? dimAdd(d, v) : v);
+  let s: Dim;
+  let e: Dim;
+  if (step > 0) {
+    s = start >= HUGE ? d : at(start);
+    e = end >= HUGE ? d : end <= -HUGE ? 0 : at(end);
+    need?.('ge', d, e, `${d} >= ${e} (slice end ${end})`);
+    return nonNegativeExtent(dimSub(e, s), step, `slice start ${start}, end ${end}`, need);
+  }
+  s = start >= HUGE ? dimSub(d, 1) : at(start);
+  e = end <= -HUGE ? -1 : at(end);
+  need?.('ge', dimSub(d, 1), s, `${dimSub(d, 1)} >= ${s} (slice start ${start})`);
+  return nonNegativeExtent(dimSub(s, e), -step, `slice start ${start}, end ${end}, step ${step}`, need);
+}
+
+/** ceil(span/step) for a span that ONNX clamps at 0: a constant span is clamped here, a symbolic one needs span >= 0. */
+function nonNegativeExtent(span: Dim, step: number, what: string, need?: Need): Dim {
+  if (typeof span === 'number') return Math.max(0, Math.ceil(span / step));
+  need?.('ge', span, 0, `${span} >= 0 (${what})`);
+  return dimCeilDiv(span, step);
+}
+
 /** Per dim of the input: where the slice starts, its step and the output extent. */
-export function sliceParams(shape: Shape, attrs: { starts: readonly number[]; ends: readonly number[]; axes: readonly number[]; steps: readonly number[] }): SliceAxis[] | string {
+export function sliceParams(shape: Shape, attrs: { starts: readonly number[]; ends: readonly number[]; axes: readonly number[]; steps: readonly number[] }, need?: Need): SliceAxis[] | string {
   const { starts, ends } = attrs;
   const rank = shape.length;
   const axes = attrs.axes.length ? attrs.axes : starts.map((_, i) => i);
@@ -39,9 +69,9 @@ export function sliceParams(shape: Shape, attrs: { starts: readonly number[]; en
     if (step === 0) return `steps[${i}] is 0`;
     const dim = shape[axis]!;
     if (typeof dim === 'string') {
-      // A symbolic dim survives only the whole-axis slice.
       if (starts[i] === 0 && ends[i]! >= HUGE && step === 1) continue;
-      return `axis ${axis} has symbolic size '${dim}'; only the whole axis (start 0, end INT64_MAX, step 1) can be sliced before the profile binds it`;
+      out[axis] = { start: NaN, step, size: symbolicSlice(dim, starts[i]!, ends[i]!, step, need) };
+      continue;
     }
     let s = starts[i]! < 0 ? starts[i]! + dim : starts[i]!;
     let e = ends[i]! < 0 ? ends[i]! + dim : ends[i]!;
@@ -61,8 +91,8 @@ export function sliceParams(shape: Shape, attrs: { starts: readonly number[]; en
  * Split's output extents along the axis: `split` when given, else `numOutputs` (or,
  * when that is 0, `outputs`: the layer's output count) equal chunks, the last smaller.
  */
-export function splitSizes(dim: Dim, split: readonly number[], outputs: number, numOutputs: number): number[] | string {
-  if (typeof dim === 'string') return `cannot split symbolic dim '${dim}'`;
+export function splitSizes(dim: Dim, split: readonly number[], outputs: number, numOutputs: number, need?: Need): Dim[] | string {
+  if (typeof dim === 'string') return symbolicSplit(dim, split, outputs, numOutputs, need);
   if (split.length) {
     if (numOutputs !== 0 && split.length !== numOutputs) return `split [${split}] has ${split.length} sizes, but numOutputs is ${numOutputs}`;
     if (split.some((s) => s < 0)) return `split [${split}] has a negative size`;
@@ -76,6 +106,23 @@ export function splitSizes(dim: Dim, split: readonly number[], outputs: number, 
   const last = dim - chunk * (n - 1);
   if (last < 0) return `${dim} elements cannot be split into ${n} chunks of ${chunk} (the last would be negative)`;
   return [...new Array<number>(n - 1).fill(chunk), last];
+}
+
+/** splitSizes for a symbolic dim: given sizes must sum to it; equal chunks are ceil(dim/n), the last the rest. */
+function symbolicSplit(dim: string, split: readonly number[], outputs: number, numOutputs: number, need?: Need): Dim[] | string {
+  if (split.length) {
+    if (numOutputs !== 0 && split.length !== numOutputs) return `split [${split}] has ${split.length} sizes, but numOutputs is ${numOutputs}`;
+    if (split.some((s) => s < 0)) return `split [${split}] has a negative size`;
+    const sum = split.reduce((a, b) => a + b, 0);
+    need?.('eq', dim, sum, `${dim} == ${sum} (split [${split}])`);
+    return [...split];
+  }
+  const n = numOutputs || outputs;
+  if (n < 1) return 'needs at least one output';
+  const chunk = dimCeilDiv(dim, n);
+  const last = dimSub(dim, dimMul(chunk, n - 1));
+  need?.('ge', last, 0, `${last} >= 0 (${dim} split into ${n} chunks)`);
+  return [...new Array<Dim>(n - 1).fill(chunk), last];
 }
 
 export const PAD_MODES = ['constant', 'reflect', 'edge', 'wrap'] as const;
@@ -115,7 +162,7 @@ defineOp({
   attrs: { starts: { kind: 'ints' }, ends: { kind: 'ints' }, axes: { kind: 'ints', default: [] }, steps: { kind: 'ints', default: [] } },
   infer: (ctx) => {
     const x = ctx.inputs[0]!;
-    const p = sliceParams(x.shape, ctx.attrs as never);
+    const p = sliceParams(x.shape, ctx.attrs as never, ctx.need);
     if (typeof p === 'string') ctx.fail(`${p} (input ${formatType(x)})`, { argument: 'starts', received: formatType(x) });
     return [{ dtype: x.dtype, shape: (p as SliceAxis[]).map((a) => a.size) }];
   },
@@ -129,9 +176,9 @@ defineOp({
   infer: (ctx) => {
     const x = ctx.inputs[0]!;
     const axis = axisOf(ctx, x);
-    const sizes = splitSizes(x.shape[axis]!, ctx.attrs.split as number[], ctx.node.outputs.length, ctx.attrs.numOutputs as number);
+    const sizes = splitSizes(x.shape[axis]!, ctx.attrs.split as number[], ctx.node.outputs.length, ctx.attrs.numOutputs as number, ctx.need);
     if (typeof sizes === 'string') ctx.fail(`${sizes} (input ${formatType(x)}, axis ${axis})`, { argument: 'split', received: formatType(x) });
-    return (sizes as number[]).map((s) => ({ dtype: x.dtype, shape: x.shape.map((d, i) => (i === axis ? s : d)) }));
+    return (sizes as Dim[]).map((s) => ({ dtype: x.dtype, shape: x.shape.map((d, i) => (i === axis ? s : d)) }));
   },
 });
 
@@ -167,12 +214,12 @@ defineOp({
   name: 'Expand',
   group: 'movement',
   inputs: [{ name: 'x' }],
-  attrs: { shape: { kind: 'ints' } },
+  attrs: { shape: { kind: 'dims' } },
   infer: (ctx) => {
     const x = ctx.inputs[0]!;
-    const target = ctx.attrs.shape as number[];
-    if (target.some((d) => d < 0)) ctx.fail(`shape [${target}] has a negative dim`, { argument: 'shape', received: `[${target}]` });
-    const shape = broadcastShapes(x.shape, target);
+    const target = ctx.attrs.shape as Dim[];
+    if (target.some((d) => typeof d === 'number' && d < 0)) ctx.fail(`shape [${target}] has a negative dim`, { argument: 'shape', received: `[${target}]` });
+    const shape = broadcastShapes(x.shape, target, ctx.need);
     if (typeof shape === 'string') ctx.fail(`cannot expand input ${formatType(x)} to [${target}]: ${shape}`, { argument: 'shape', expected: formatType(x), received: `[${target}]` });
     return [{ dtype: x.dtype, shape: shape as Dim[] }];
   },
@@ -187,11 +234,7 @@ defineOp({
     const x = ctx.inputs[0]!;
     const r = ctx.attrs.repeats as number[];
     if (r.length !== x.shape.length || r.some((v) => v < 0)) ctx.fail(`repeats [${r}] must hold ${x.shape.length} non-negative counts, one per dim of input ${formatType(x)}`, { argument: 'repeats', received: `[${r}]` });
-    const shape = x.shape.map((d, i) => {
-      if (typeof d === 'number') return d * r[i]!;
-      if (r[i] === 1) return d;
-      return ctx.fail(`cannot repeat symbolic dim '${d}' ${r[i]} times`, { argument: 'repeats' });
-    });
+    const shape = x.shape.map((d, i) => dimMul(d, r[i]!));
     return [{ dtype: x.dtype, shape }];
   },
 });
@@ -208,7 +251,11 @@ defineOp({
     const { begin, end } = p as { begin: number[]; end: number[] };
     const shape = x.shape.map((d, i) => {
       if (begin[i] === 0 && end[i] === 0) return d;
-      if (typeof d === 'string') return ctx.fail(`cannot pad symbolic dim '${d}'`, { argument: 'pads' });
+      if (typeof d === 'string') {
+        const padded = dimAdd(d, begin[i]! + end[i]!);
+        ctx.need('ge', padded, ctx.attrs.mode !== 'constant' ? 1 : 0, `${padded} >= ${ctx.attrs.mode !== 'constant' ? 1 : 0} (pads ${begin[i]} and ${end[i]} of dim ${i})`);
+        return padded;
+      }
       const n = d + begin[i]! + end[i]!;
       if (n < 0) ctx.fail(`pads ${begin[i]} and ${end[i]} crop dim ${i} of input ${formatType(x)} below zero`, { argument: 'pads' });
       if (ctx.attrs.mode !== 'constant' && d === 0 && n > 0) ctx.fail(`mode '${String(ctx.attrs.mode)}' cannot pad the empty dim ${i} of input ${formatType(x)}`, { argument: 'mode' });
@@ -218,12 +265,20 @@ defineOp({
   },
 });
 
-function blockInput(ctx: InferContext): { x: TensorType; b: number; dims: number[] } {
+function blockInput(ctx: InferContext): { x: TensorType; b: number; dims: Dim[] } {
   const x = ctx.inputs[0]!;
   const b = ctx.attrs.blocksize as number;
   if (b < 1) ctx.fail(`blocksize must be >= 1, got ${b}`, { argument: 'blocksize', received: String(b) });
-  if (x.shape.length !== 4 || x.shape.slice(1).some((d) => typeof d !== 'number')) ctx.fail(`input 'x' must be [N,C,H,W] with static C, H, W, got ${formatType(x)}`, { argument: 'x', expected: '[N,C,H,W]', received: formatType(x) });
-  return { x, b, dims: x.shape.slice(1) as number[] };
+  if (x.shape.length !== 4) ctx.fail(`input 'x' must be [N,C,H,W], got ${formatType(x)}`, { argument: 'x', expected: '[N,C,H,W]', received: formatType(x) });
+  return { x, b, dims: x.shape.slice(1) };
+}
+
+/** d / k for a dim that must be a multiple of k: fails when provably not, else records the need. */
+function exactDiv(ctx: InferContext, d: Dim, k: number, what: string): Dim {
+  const r = dimMod(d, k);
+  if (typeof r === 'number' && r !== 0) ctx.fail(what, { argument: 'blocksize', received: formatType(ctx.inputs[0]!) });
+  if (typeof r === 'string') ctx.need('eq', r, 0, `${d} divisible by ${k} (blocksize)`);
+  return dimFloorDiv(d, k);
 }
 
 defineOp({
@@ -233,8 +288,8 @@ defineOp({
   attrs: { blocksize: { kind: 'int' }, mode: { kind: 'string', default: 'DCR', oneOf: ['DCR', 'CRD'] } },
   infer: (ctx) => {
     const { x, b, dims: [c, h, w] } = blockInput(ctx);
-    if (c! % (b * b) !== 0) ctx.fail(`channels ${c} of input ${formatType(x)} are not divisible by blocksize^2 = ${b * b}`, { argument: 'blocksize', received: formatType(x) });
-    return [{ dtype: x.dtype, shape: [x.shape[0]!, c! / (b * b), h! * b, w! * b] }];
+    const cOut = exactDiv(ctx, c!, b * b, `channels ${c} of input ${formatType(x)} are not divisible by blocksize^2 = ${b * b}`);
+    return [{ dtype: x.dtype, shape: [x.shape[0]!, cOut, dimMul(h!, b), dimMul(w!, b)] }];
   },
 });
 
@@ -245,8 +300,8 @@ defineOp({
   attrs: { blocksize: { kind: 'int' } },
   infer: (ctx) => {
     const { x, b, dims: [c, h, w] } = blockInput(ctx);
-    if (h! % b !== 0 || w! % b !== 0) ctx.fail(`spatial dims of input ${formatType(x)} are not divisible by blocksize ${b}`, { argument: 'blocksize', received: formatType(x) });
-    return [{ dtype: x.dtype, shape: [x.shape[0]!, c! * b * b, h! / b, w! / b] }];
+    const why = `spatial dims of input ${formatType(x)} are not divisible by blocksize ${b}`;
+    return [{ dtype: x.dtype, shape: [x.shape[0]!, dimMul(c!, b * b), exactDiv(ctx, h!, b, why), exactDiv(ctx, w!, b, why)] }];
   },
 });
 

@@ -7,7 +7,7 @@
 import { defineOp, type InferContext } from '../op-registry.js';
 import { formatType, type TensorType } from '../shape.js';
 import { EPILOGUE_ATTRS } from './activation.js';
-import { windowOut } from './shape-rules.js';
+import { windowOut, windowOutDim } from './shape-rules.js';
 import { windowParams } from './conv.js';
 
 /** The scale (and zero point) must be a scalar or hold one value per entry of the axis. */
@@ -89,7 +89,7 @@ defineOp({
     if (typeof p === 'string') return ctx.fail(p);
     const spatial = [2, 3].map((d, i) => {
       const size = x.shape[d];
-      if (typeof size !== 'number') return ctx.fail(`spatial dims of 'x' ${formatType(x)} must be static`, { argument: 'x' });
+      if (typeof size !== 'number') return windowOutDim(size!, p.kernel[i]!, p.strides[i]!, p.padsBegin[i]!, p.padsEnd[i]!, p.dilations[i]!, ctx.need);
       const o = windowOut(size, p.kernel[i]!, p.strides[i]!, p.padsBegin[i]!, p.padsEnd[i]!, p.dilations[i]!);
       if (Number.isNaN(o)) ctx.fail(`window ${kh}x${kw} does not fit input 'x' ${formatType(x)}`, { argument: 'x' });
       return o;
