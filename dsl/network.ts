@@ -3,7 +3,7 @@
 // made it, naming the layer. `graph` hands the recorded network to the builder as an
 // immutable, verified src/ir Graph.
 import {
-  KilnError, formatType, freshName, inferNode, isDType, makeGraph, verify,
+  KilnError, canonicalDim, formatType, freshName, inferNode, isDType, makeGraph, verify,
   type AttrValue, type DType, type Dim, type Graph, type Node, type TensorType, type TypedArray,
 } from '../src/ir/index.js';
 import { NetworkTensor } from './tensor.js';
@@ -39,16 +39,26 @@ export class Network {
     this.store = toWeightStore(options.weights);
   }
 
-  /** A network input. Dims may be symbolic names (`'batch'`), resolved by the builder's profile. */
+  /**
+   * A network input. Dims may be symbolic: names (`'batch'`) or expressions over them
+   * (`'2*seq'`), resolved by the builder's optimization profile.
+   */
   input(name: string, dtype: DType, shape: readonly Dim[]): NetworkTensor {
     const where = `input '${name}'`;
     if (!isDType(dtype)) throw new KilnError('KILN_DSL', `${where}: unknown dtype '${String(dtype)}'`, { argument: 'dtype', received: String(dtype) });
     if (!Array.isArray(shape) || shape.some((d) => !(typeof d === 'string' ? d.length > 0 : Number.isInteger(d) && d >= 0))) {
       throw new KilnError('KILN_DSL', `${where}: shape must be a list of non-negative integers or dim names, received ${JSON.stringify(shape)}`, { argument: 'shape' });
     }
+    const dims = shape.map((d) => {
+      try {
+        return canonicalDim(d);
+      } catch (e) {
+        throw new KilnError('KILN_DSL', `${where}: ${(e as Error).message}`, { argument: 'shape', received: String(d) });
+      }
+    });
     this.claimValue(name, where);
     this.inputNames.push(name);
-    this.types[name] = { dtype, shape: [...shape] };
+    this.types[name] = { dtype, shape: dims };
     return new NetworkTensor(this, name);
   }
 

@@ -1,6 +1,6 @@
 // The fluent tensor handle (TensorRT's ITensor, with the layer factories as methods):
 // each method records one layer in its network and returns the layer's output.
-import { KilnError, formatType, type Dim, type TensorType } from '../src/ir/index.js';
+import { KilnError, canonicalDim, formatType, type Dim, type TensorType } from '../src/ir/index.js';
 import type { Network } from './network.js';
 import type { WeightsArg } from './weights.js';
 
@@ -156,8 +156,17 @@ export class NetworkTensor {
     return this.network.addLayer('Add', `${layer}.bias_add`, [y, b], {});
   }
 
+  /** Dims may be symbolic expressions (`'batch*seq'`); 0 copies a dim, -1 infers one. */
   reshape(shape: readonly Dim[], name?: string): NetworkTensor {
-    return this.network.addLayer('Reshape', name, [this], { shape: [...shape] });
+    // Canonical text in the attribute, so passes and lowering read one spelling; bad text is left for inference to report at the layer.
+    const canonical = (d: Dim) => {
+      try {
+        return canonicalDim(d);
+      } catch {
+        return d;
+      }
+    };
+    return this.network.addLayer('Reshape', name, [this], { shape: shape.map((d) => (typeof d === 'string' ? canonical(d) : d)) });
   }
 
   transpose(perm: readonly number[], name?: string): NetworkTensor {

@@ -4,13 +4,14 @@
 export { Logger, SEVERITIES, type Severity, type LogSink } from './builder/logger.js';
 export { Builder, type BuildReport } from './builder/builder.js';
 export { BuilderConfig } from './builder/builder-config.js';
-export { OptimizationProfile } from './builder/profile.js';
+export { OptimizationProfile, profileBindings, validateProfile, type ProfileBindings, type ProfileBound } from './builder/profile.js';
 export { ArrayCalibrator, calibrate, readCalibrationText, writeCalibrationText, type Int8Calibrator, type CalibrationAlgorithm } from './builder/calibrator.js';
 export { Runtime } from './runtime/runtime.js';
 export { Engine, type IOTensorInfo, type LayerInfo } from './runtime/engine.js';
 export { ExecutionContext, type HostTensor, type LayerProfile, type LayerTiming, type OutputTensor } from './runtime/context.js';
 export { Network, NetworkTensor, type WeightTensor, type WeightsArg } from '../dsl/index.js';
 export { KilnError, ShapeError, GraphError, printGraph, formatType, type DType, type Dim, type Graph, type TypedArray } from './ir/index.js';
+export { parseDim, formatDim, canonicalDim, evalDim, dimSymbols, dimsEqual, dimAdd, dimSub, dimMul, dimFloorDiv, dimCeilDiv, dimMod, dimMax, dimMin, shapeNeeds, type DimNode, type ShapeNeed } from './ir/index.js';
 export { interpret, type Tensor } from './interpret/index.js';
 export { importOnnx, checkOnnx, formatSupportReport, supportedOnnxOps, decodeTensorFile, OnnxError, OnnxUnsupportedError, type OnnxImport, type ImportOptions, type SupportReport, type UnsupportedNode } from './onnx/index.js';
 export { KILN_VERSION } from './version.js';
