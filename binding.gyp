@@ -87,6 +87,7 @@
         'native/cpu/kernel-concat.cc',
         'native/cpu/kernel-conv.cc',
         'native/cpu/kernel-conv-depthwise.cc',
+        'native/cpu/kernel-conv-depthwise-8c.cc',
         'native/cpu/kernel-conv-winograd.cc',
         'native/cpu/kernel-copy.cc',
         'native/cpu/kernel-cumsum.cc',

@@ -43,7 +43,9 @@ function convTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[]
   const pointwise = all(c.kernel, 1) && all(c.strides, 1) && all(c.pads, 0);
   const gemm = same(layer, pointwise ? 'gemm-1x1' : 'im2col-gemm', 'conv');
   const depthwise = c.groups === c.channels && c.groups > 1 && c.nSpatial <= 2 && c.kernel.reduce((a, b) => a * b, 1) <= 4096;
-  if (depthwise) return [same(layer, 'depthwise', 'convDepthwise'), gemm];
+  // The 8-channel kernel takes one input plane per output (no multiplier) and no residual.
+  const blocked = c.outChannels === c.channels && !(layer.ints[3 + 4 * c.nSpatial] ?? 0) ? [same(layer, 'depthwise-8c', 'convDepthwise8c')] : [];
+  if (depthwise) return [...blocked, same(layer, 'depthwise', 'convDepthwise'), gemm];
   // The 4x24 register tile pads fewer rows for output channel counts of 16, 20, 64...,
   // and measured faster even at some multiples of 6 (24): always worth timing.
   const wide = [same(layer, `${gemm.name}-4x24`, 'convWide')];

@@ -4,3 +4,4 @@
 
 #define KILN_VEC(name) kiln_vec_generic_##name
 #include "vec-kernels.inc"
+#include "vec-kernels-8c.inc"

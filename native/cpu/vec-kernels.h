@@ -19,6 +19,14 @@ struct VecKernels {
   void (*winoInput)(const float* const* even, const float* const* odd, long n, float* out, long stride);
   void (*winoOutput)(const float* m, long stride, long n, float bias, float* row0, float* row1);
   void (*deinterleave2)(const float* src, long n, float* even, float* odd);
+  // The 8-channel interleaved layout (vec-kernels-8c.inc).
+  void (*interleave8)(const float* src, long planeStride, long lanes, long n, float* dst);
+  void (*deinterleave8)(const float* src, long n, long lanes, float* dst, long planeStride);
+  void (*dw8Rows)(const float* s, long rowStride, long sh, long sw8, const float* w, const long* tap, long taps,
+                  const float* b, float lo, float hi, int clamp, float* out, long oh, long ow);
+  // dw8Rows for 3x3 kernels, dilation 1, stride sw of 1 or 2.
+  void (*dw8Rows3x3)(const float* s, long rowStride, long sh, long sw, const float* w, const float* b, float lo,
+                     float hi, int clamp, float* out, long oh, long ow);
 };
 
 const VecKernels& vecKernels();
@@ -36,6 +44,12 @@ const VecKernels& vecKernels();
   void kiln_vec_##isa##_wino_input(const float* const*, const float* const*, long, float*, long);                     \
   void kiln_vec_##isa##_wino_output(const float*, long, long, float, float*, float*);                                 \
   void kiln_vec_##isa##_deinterleave2(const float*, long, float*, float*);                                            \
+  void kiln_vec_##isa##_interleave8(const float*, long, long, long, float*);                                          \
+  void kiln_vec_##isa##_deinterleave8(const float*, long, long, float*, long);                                        \
+  void kiln_vec_##isa##_dw8_rows(const float*, long, long, long, const float*, const long*, long, const float*, float, \
+                                 float, int, float*, long, long);                                                     \
+  void kiln_vec_##isa##_dw8_rows3x3(const float*, long, long, long, const float*, const float*, float, float, int,    \
+                                    float*, long, long);                                                              \
   }
 KILN_VEC_DECLARE(generic)
 KILN_VEC_DECLARE(avx2)

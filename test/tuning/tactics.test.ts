@@ -33,7 +33,7 @@ describe('depthwise conv tactic', () => {
       net.markOutput(fuse(y, R.pick(['none', 'relu', 'clip', 'sigmoid'])), 'y');
       for (const t of await checkTactics(net, `depthwise trial ${trial}`, trial)) seen.add(t);
     }
-    expect([...seen].sort()).toEqual(['depthwise', 'im2col-gemm', 'im2col-gemm-4x24']);
+    expect([...seen].sort()).toEqual(['depthwise', 'depthwise-8c', 'im2col-gemm', 'im2col-gemm-4x24']);
   });
 
   it('handles 1-D depthwise convs and 3x3 layers of MobileNet shape', async () => {
