@@ -27,7 +27,8 @@ const hasNoActivation = (n: Node) => (n.attrs.activation ?? 'none') === 'none';
 function channelsOf(ix: GraphIndex, root: Node): { axis: number; channels: number } | undefined {
   const g = ix.graph;
   const [, w, b] = root.inputs;
-  if ((root.op !== 'Conv' && root.op !== 'MatMul') || !hasNoActivation(root) || !isFloatConstant(g, w!)) return undefined;
+  // A fused residual would be scaled along with the product: no longer a weight fold.
+  if ((root.op !== 'Conv' && root.op !== 'MatMul') || !hasNoActivation(root) || !isFloatConstant(g, w!) || root.inputs[3]) return undefined;
   if (b && !(b in g.constants)) return undefined;
   const shape = g.types[root.outputs[0]!]!.shape;
   const axis = root.op === 'Conv' ? 1 : shape.length - 1;
@@ -114,7 +115,7 @@ const before: Pattern<BeforeMatch> = {
     const out = scale.outputs[0]!;
     const convs = [...(ix.readers.get(out) ?? [])];
     if (convs.length === 0 || ix.outputs.has(out)) return undefined;
-    const fits = (c: Node) => c.op === 'Conv' && c.inputs[0] === out && c.inputs[1] !== out && isFloatConstant(g, c.inputs[1]!) && (!c.inputs[2] || isFloatConstant(g, c.inputs[2]));
+    const fits = (c: Node) => c.op === 'Conv' && !c.inputs[3] && c.inputs[0] === out && c.inputs[1] !== out && isFloatConstant(g, c.inputs[1]!) && (!c.inputs[2] || isFloatConstant(g, c.inputs[2]));
     if (!convs.every(fits)) return undefined;
     const x = scale.op === 'Scale' ? scale.inputs[0]! : scale.inputs.find((v) => !(v in g.constants));
     const channels = g.types[out]!.shape[1];

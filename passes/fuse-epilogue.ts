@@ -15,6 +15,7 @@ import {
 } from '../src/ir/index.js';
 import { castDraft } from 'immer';
 import { definePass } from './pass.js';
+import { fusedNode, indexGraph, rewrite, soleReader, type GraphIndex, type Pattern } from './rewrite.js';
 
 interface BiasLink {
   add: Node;
@@ -29,17 +30,7 @@ interface Match {
   activation?: Node;
 }
 
-interface Index {
-  graph: Graph;
-  readers: Map<string, Node[]>;
-  outputs: Set<string>;
-}
-
-/** The one layer reading `value`, when fusing across it drops nothing anybody else needs. */
-function soleReader(ix: Index, value: string): Node | undefined {
-  const readers = ix.readers.get(value) ?? [];
-  return readers.length === 1 && !ix.outputs.has(value) ? readers[0] : undefined;
-}
+type Index = GraphIndex;
 
 const hasNoActivation = (n: Node) => (n.attrs.activation ?? 'none') === 'none';
 
@@ -70,7 +61,7 @@ function matchActivation(ix: Index, root: Node, value: string): Node | undefined
 
 /** Selector: every fusable chain. Chains are disjoint: each starts at its own Conv/MatMul and follows sole-reader edges. */
 function select(graph: Graph): Match[] {
-  const ix: Index = { graph, readers: consumers(graph), outputs: new Set(graph.outputs) };
+  const ix = indexGraph(graph);
   const matches: Match[] = [];
   for (const root of graph.nodes) {
     if (root.op !== 'Conv' && root.op !== 'ConvTranspose' && root.op !== 'MatMul') continue;
@@ -141,6 +132,75 @@ export const FuseEpilogues = definePass({
     if (matches.length === 0) return graph;
     const out = apply(graph, matches);
     logger('verbose', `FuseEpilogues: fused ${matches.length} chain(s): ${matches.map((m) => [m.root.name, m.bias?.add.name, m.activation?.name].filter(Boolean).join(' -> ')).join('; ')}`);
+    return out;
+  },
+});
+
+// FuseResidualAdds: the skip connection of a residual block (TensorRT's conv + bias +
+// add + relu) joins the epilogue of the Conv or MatMul that feeds it:
+//
+//   x ─► Conv ─► Add ◄── r        x ─► Conv[residual r, activation relu] ─► y
+//              └► Relu ─► y  ==>      'conv2 + bias + add1 + relu1'
+//
+// y = act(conv(x) + b + r): the Add's other operand must have the conv output's exact
+// type (no broadcast), the conv output must be read by the Add alone, and the root must
+// not have an activation yet (it would apply before the add). A Relu (any epilogue
+// activation) read only after the Add is fused too. The fused layer stands where the
+// last fused layer stood, so r is computed before it. Separate from FuseEpilogues so a
+// target whose kernels lack the residual input can leave it out by name.
+interface ResidualMatch {
+  root: Node;
+  add: Node;
+  residual: string;
+  activation?: Node;
+}
+
+/** Check: `value` comes from a Conv/MatMul without residual or activation, read only by `add`. */
+function residualRoot(ix: GraphIndex, add: Node, value: string, other: string): Node | undefined {
+  const root = ix.producer.get(value);
+  if (!root || (root.op !== 'Conv' && root.op !== 'MatMul') || root.inputs[3] || !hasNoActivation(root)) return undefined;
+  if (other === value || soleReader(ix, value) !== add) return undefined;
+  const g = ix.graph;
+  return typesEqual(g.types[other]!, g.types[value]!) && typesEqual(g.types[add.outputs[0]!]!, g.types[value]!) ? root : undefined;
+}
+
+const residualAdd: Pattern<ResidualMatch> = {
+  name: 'FuseResidualAdd',
+  match: (ix, add) => {
+    if (add.op !== 'Add') return undefined;
+    const [a, b] = add.inputs as [string, string];
+    // Both operands may qualify (a downsampling block adds two convs): take the later
+    // one, whose output then never waits for the other branch.
+    const order = ix.graph.nodes;
+    const candidates = [[a, b], [b, a]]
+      .map(([v, r]) => ({ root: residualRoot(ix, add, v!, r!), residual: r! }))
+      .filter((c) => c.root)
+      .sort((p, q) => order.indexOf(q.root!) - order.indexOf(p.root!));
+    const best = candidates[0];
+    if (!best) return undefined;
+    const next = soleReader(ix, add.outputs[0]!);
+    const activation = next && getOp(next.op).group === 'activation' && ACTIVATIONS[next.op] ? next : undefined;
+    return { root: best.root!, add, residual: best.residual, activation };
+  },
+  action: (ix, { root, add, residual, activation }) => {
+    const attrs = { ...root.attrs };
+    if (activation) {
+      const [alpha, beta] = ACTIVATIONS[activation.op]!.params(resolveAttrs(getOp(activation.op), activation));
+      Object.assign(attrs, { activation: ACTIVATIONS[activation.op]!.epilogue, alpha, beta });
+    }
+    const last = activation ?? add;
+    const inputs = [root.inputs[0]!, root.inputs[1]!, root.inputs[2] ?? '', residual];
+    const parts = activation ? [root, add, activation] : [root, add];
+    const fused = fusedNode(parts, { op: root.op, inputs, outputs: [last.outputs[0]!], attrs }, ix.graph);
+    return { replace: new Map([[last.name, fused]]), remove: parts.filter((n) => n !== last).map((n) => n.name) };
+  },
+};
+
+export const FuseResidualAdds = definePass({
+  name: 'FuseResidualAdds',
+  run: (graph, { logger }) => {
+    const out = rewrite(graph, [residualAdd] as Pattern<unknown>[]);
+    if (out !== graph) logger('verbose', `FuseResidualAdds: ${graph.nodes.length} -> ${out.nodes.length} layers`);
     return out;
   },
 });

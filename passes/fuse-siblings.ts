@@ -27,7 +27,7 @@ const isFloatConstant = (g: Graph, v: string | undefined) => v !== undefined && 
 /** Step 1: what siblings must share, or undefined when `node` cannot join a group. */
 function siblingKey(g: Graph, node: Node): string | undefined {
   const [x, w, b] = node.inputs;
-  if ((node.op !== 'Conv' && node.op !== 'MatMul') || !isFloatConstant(g, w) || (b && !isFloatConstant(g, b))) return undefined;
+  if ((node.op !== 'Conv' && node.op !== 'MatMul') || !isFloatConstant(g, w) || (b && !isFloatConstant(g, b)) || node.inputs[3]) return undefined;
   const attrs = resolveAttrs(getOp(node.op), node);
   const epilogue = [attrs.activation, attrs.alpha, attrs.beta];
   const wShape = g.types[w!]!.shape as number[];

@@ -8,7 +8,7 @@ import { EliminateDeadLayers } from './eliminate-dead-layers.js';
 import { EraseIdentities } from './erase-identities.js';
 import { FoldConstants } from './fold-constants.js';
 import { FoldScaleIntoConv } from './fold-scale-into-conv.js';
-import { FuseEpilogues } from './fuse-epilogue.js';
+import { FuseEpilogues, FuseResidualAdds } from './fuse-epilogue.js';
 import { FuseSiblings } from './fuse-siblings.js';
 import { FusePointwise } from './fuse-pointwise.js';
 import { RecognizeActivations } from './recognize-activations.js';
@@ -57,6 +57,9 @@ export const DEFAULT_STAGES: readonly Stage[] = [
       // Bias adds and activations into the Conv/MatMul feeding them: one kernel instead
       // of three, and two intermediate tensors fewer for the memory plan.
       { pass: FuseEpilogues, level: 2 },
+      // After the bias is in: a skip connection's Add (and the Relu after it) joins the
+      // epilogue, so a residual block's tail is one kernel (TensorRT's conv+bias+add+relu).
+      { pass: FuseResidualAdds, level: 2 },
       // After epilogues, so siblings that end in the same activation merge with it;
       // one wide GEMM then reads the shared input once. Needs the target's Split.
       { pass: FuseSiblings, level: 4, creates: ['Split'] },

@@ -52,7 +52,8 @@ export function quantizeGraph(graph: Graph, o: QuantizeOptions): Graph {
     const xType = graph.types[x]!;
     const conv = node.op === 'Conv' && (node.attrs.groups ?? 1) === 1 && xType.shape.length === 4;
     const fc = node.op === 'MatMul' && node.attrs.transB === true && node.attrs.transA !== true && xType.shape.length === 2 && w?.type.shape.length === 2;
-    const ok = (conv || fc) && w?.type.dtype === 'f32' && xType.dtype === 'f32' && xScale !== undefined && xScale > 0 && (!node.inputs[2] || b) && allowed(node, o);
+    // QConv/QGemm have no residual input: a fused residual stays fp32.
+    const ok = (conv || fc) && !node.inputs[3] && w?.type.dtype === 'f32' && xType.dtype === 'f32' && xScale !== undefined && xScale > 0 && (!node.inputs[2] || b) && allowed(node, o);
     if (!ok) {
       d.nodes.push(node);
       continue;

@@ -10,6 +10,9 @@ function epilogue(attrs: Attrs): { code: number; floats: number[] } {
   return { code: ACTIVATION_CODES[attrs.activation as ActivationName], floats: [attrs.alpha as number, attrs.beta as number] };
 }
 
+/** A fused residual (input 3, the native layer's last) appends hasResidual; layers without one keep the old ints. */
+const residualFlag = (ctx: LowerContext): number[] => (ctx.inputs[3] ? [1] : []);
+
 function window(ctx: LowerContext, kernel: readonly number[]): number[] {
   const w = windowParams(ctx.attrs, kernel);
   if (typeof w === 'string') throw new Error(`layer '${ctx.node.name}': ${w}`);
@@ -29,7 +32,7 @@ lowering(['Conv'], (ctx) => {
   const w = ctx.inputs[1]!.shape.slice(2) as number[];
   const e = epilogue(ctx.attrs);
   const all = window(ctx, w);
-  return { kernel: 'conv', ints: [w.length, ctx.attrs.groups as number, e.code, ...all], floats: e.floats };
+  return { kernel: 'conv', ints: [w.length, ctx.attrs.groups as number, e.code, ...all, ...residualFlag(ctx)], floats: e.floats };
 });
 
 lowering(['Pool'], (ctx) => {
@@ -43,9 +46,10 @@ lowering(['Pool'], (ctx) => {
   };
 });
 
-lowering(['MatMul'], ({ attrs, inputs }) => {
+lowering(['MatMul'], (ctx) => {
+  const { attrs, inputs } = ctx;
   const e = epilogue(attrs);
-  return { kernel: 'gemm', ints: [flag(attrs.transA), flag(attrs.transB), e.code, flag(inputs[2])], floats: e.floats };
+  return { kernel: 'gemm', ints: [flag(attrs.transA), flag(attrs.transB), e.code, flag(inputs[2]), ...residualFlag(ctx)], floats: e.floats };
 });
 
 lowering(['Scale'], ({ attrs, inputs }) => ({

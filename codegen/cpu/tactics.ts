@@ -42,7 +42,9 @@ function convTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[]
   const c = convShape(layer, tensors);
   const pointwise = all(c.kernel, 1) && all(c.strides, 1) && all(c.pads, 0);
   const gemm = same(layer, pointwise ? 'gemm-1x1' : 'im2col-gemm', 'conv');
-  const depthwise = c.groups === c.channels && c.groups > 1 && c.nSpatial <= 2 && c.kernel.reduce((a, b) => a * b, 1) <= 4096;
+  // Only conv and Winograd read a fused residual (the int after the window).
+  const residual = layer.ints.length > 3 + 4 * c.nSpatial && layer.ints[3 + 4 * c.nSpatial] === 1;
+  const depthwise = !residual && c.groups === c.channels && c.groups > 1 && c.nSpatial <= 2 && c.kernel.reduce((a, b) => a * b, 1) <= 4096;
   // The 8-channel kernel takes one input plane per output (no multiplier) and no residual.
   const blocked = c.outChannels === c.channels && !(layer.ints[3 + 4 * c.nSpatial] ?? 0) ? [same(layer, 'depthwise-8c', 'convDepthwise8c')] : [];
   if (depthwise) return [...blocked, same(layer, 'depthwise', 'convDepthwise'), gemm];

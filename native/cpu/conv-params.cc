@@ -2,6 +2,8 @@
 // refusal reads like any other kernel's.
 #include "conv-params.h"
 
+#include "epilogue.h"
+
 namespace kiln::cpu {
 
 bool isPointwise(const Window3& w) {
@@ -10,21 +12,29 @@ bool isPointwise(const Window3& w) {
   return true;
 }
 
-ConvLayer readConvLayer(const LayerCheck& c) {
+ConvLayer readConvLayer(const LayerCheck& c, bool withResidual) {
   const std::string& kernel = c.layer().kernel;
-  c.inputs(2, 3);
+  c.inputs(2, 4);
   c.outputs(1);
   if (c.ints().empty())
     c.fail(cat("kernel ", kernel, " expects ints [nSpatial, groups, activationCode, strides[n], ...], got []"));
   const size_t n = size_t(c.intIn(0, 1, 3, "nSpatial"));
-  c.intCount(3 + 4 * n, "[nSpatial, groups, activationCode, strides[n], padsBegin[n], padsEnd[n], dilations[n]]");
+  if (c.ints().size() != 4 + 4 * n)  // hasResidual is optional
+    c.intCount(3 + 4 * n, "[nSpatial, groups, activationCode, strides[n], padsBegin[n], padsEnd[n], dilations[n]]");
   c.floatCount(2, "[alpha, beta]");
   c.allF32();
   ConvLayer L;
   L.act = c.activation(2);
   L.x = c.inputId(0);
   L.w = c.inputId(1);
-  L.b = c.inputCount() == 3 ? int64_t(c.inputId(2)) : -1;
+  L.residual = readResidual(c, 3 + 4 * n);
+  if (L.residual >= 0 && !withResidual)
+    c.fail(cat("kernel ", kernel, " has no residual input (kernels conv, convWide and convWinograd do)"));
+  const size_t operands = c.inputCount() - (L.residual >= 0 ? 1 : 0);
+  if (operands < 2 || operands > 3)
+    c.fail(cat("kernel ", kernel, " expects x, w, an optional bias", L.residual >= 0 ? " and the residual" : "", ", got ",
+               c.inputCount(), " inputs"));
+  L.b = operands == 3 ? int64_t(c.inputId(2)) : -1;
   L.y = c.outputId(0);
   const TensorDesc &x = c.input(0), &w = c.input(1), &y = c.output(0);
   const size_t rank = n + 2;
@@ -48,7 +58,7 @@ ConvLayer readConvLayer(const LayerCheck& c) {
   if (w.shape != expectW)
     c.fail(cat("kernel ", kernel, " expects weights ", typeString(DType::f32, expectW), " for input ",
                typeString(x.dtype, x.shape), " with groups ", d.groups, ", got ", typeString(w.dtype, w.shape)));
-  if (c.inputCount() == 3 && c.input(2).shape != Shape{d.outChannels})
+  if (L.b >= 0 && c.input(2).shape != Shape{d.outChannels})
     c.fail(cat("kernel ", kernel, " expects bias ", typeString(DType::f32, {d.outChannels}), ", got ",
                LayerCheck::describe(c.input(2))));
 

@@ -1,9 +1,11 @@
 // The parameters every conv tactic shares (conv, convDepthwise, convDirect,
 // convWinograd): one layout of ints and floats, one validation, so a plan can
 // switch a layer's tactic by changing only its kernel name.
-// inputs: x [N, C, in...], w [Cout, C/groups, k...], optional b [Cout].
+// inputs: x [N, C, in...], w [Cout, C/groups, k...], optional b [Cout],
+// optional residual (the output's type, last; see hasResidual).
 // ints: [nSpatial, groups, activationCode, strides[n], padsBegin[n],
-//        padsEnd[n], dilations[n]]. floats: [alpha, beta] of the activation.
+//        padsEnd[n], dilations[n], hasResidual (optional, appended: 0 when absent)].
+// floats: [alpha, beta] of the activation.
 #pragma once
 
 #include <cstdint>
@@ -28,11 +30,12 @@ struct ConvLayer {
   Activation act;
   uint32_t x, w, y;
   int64_t b;  // bias tensor, -1 when absent
+  int64_t residual = -1;  // fused residual tensor, added before the activation; -1 when absent
 };
 
 // Throws KILN_KERNEL naming the layer (and its kernel) when the layer is not a
-// well-formed convolution.
-ConvLayer readConvLayer(const LayerCheck& c);
+// well-formed convolution, or has a residual and the kernel takes none (withResidual).
+ConvLayer readConvLayer(const LayerCheck& c, bool withResidual = false);
 
 // True when every spatial dim has kernel 1, stride 1 and no padding.
 bool isPointwise(const Window3& w);

@@ -79,10 +79,11 @@ class WinogradOp final : public LayerOp {
 
     const float* bias = L_.b >= 0 ? ctx.data<const float>(uint32_t(L_.b)) : nullptr;
     float* y = ctx.data<float>(L_.y);
+    const float* residual = L_.residual >= 0 ? ctx.data<const float>(uint32_t(L_.residual)) : nullptr;
     ctx.pool->parallelFor(size_t(d.batch * d.outChannels), [&](size_t p) {
       const int64_t n = int64_t(p) / d.outChannels, o = int64_t(p) % d.outChannels;
       outputTransform(m + o * all + n * tiles, all * d.outChannels, bias ? bias[o] : 0.f,
-                      y + int64_t(p) * d.win.outVolume());
+                      y + int64_t(p) * d.win.outVolume(), residual ? residual + int64_t(p) * d.win.outVolume() : nullptr);
     });
   }
 
@@ -128,7 +129,8 @@ class WinogradOp final : public LayerOp {
   }
 
   // One output channel of one image: Y for every tile row, cut to the output's size.
-  void outputTransform(const float* m, int64_t stride, float bias, float* y) const {
+  // `residual` (the plane's, or null) is added before the activation.
+  void outputTransform(const float* m, int64_t stride, float bias, float* y, const float* residual) const {
     const Window3& w = L_.d.win;
     const int64_t OH = w.out[1], OW = w.out[2];
     const int64_t rowFloats = 2 * ((tilesW_ + 7) / 8 * 8);
@@ -141,6 +143,8 @@ class WinogradOp final : public LayerOp {
       std::copy(row0, row0 + OW, out);
       if (2 * ty + 1 < OH) std::copy(row1, row1 + OW, out + OW);
     }
+    if (residual)
+      for (int64_t i = 0; i < OH * OW; ++i) y[i] += residual[i];
     if (L_.act.kind != Act::none) applyActivation(L_.act, y, y, size_t(OH * OW));
   }
 
@@ -151,7 +155,7 @@ class WinogradOp final : public LayerOp {
 };
 
 std::unique_ptr<LayerOp> validateOn(const LayerCheck& c, MicroTile tile) {
-  const ConvLayer L = readConvLayer(c);
+  const ConvLayer L = readConvLayer(c, true);
   const Window3& w = L.d.win;
   const bool fits = L.d.nSpatial == 2 && L.d.groups == 1 && w.kernel[1] == 3 && w.kernel[2] == 3 &&
                     w.stride[1] == 1 && w.stride[2] == 1 && w.dilation[1] == 1 && w.dilation[2] == 1;

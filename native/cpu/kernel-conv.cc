@@ -21,7 +21,7 @@ thread_local AlignedBuffer tSplit;
 class ConvOp final : public LayerOp {
  public:
   ConvOp(const LayerCheck& c, const ConvLayer& L, MicroTile tile)
-      : x_(L.x), w_(L.w), b_(L.b), y_(L.y), d_(L.d), act_(L.act), tile_(tile) {
+      : x_(L.x), w_(L.w), b_(L.b), r_(L.residual), y_(L.y), d_(L.d), act_(L.act), tile_(tile) {
     const ConvDims& d = L.d;
     if (!isPointwise(d.win)) tables_ = std::make_unique<Im2colTables>(d.win, d.groupChannels());
     // Constant weights are packed once here instead of on every run.
@@ -37,6 +37,7 @@ class ConvOp final : public LayerOp {
     const float* w = ctx.data<const float>(w_);
     const float* bias = b_ >= 0 ? ctx.data<const float>(uint32_t(b_)) : nullptr;
     float* y = ctx.data<float>(y_);
+    const float* residual = r_ >= 0 ? ctx.data<const float>(uint32_t(r_)) : nullptr;
     const int64_t inVol = d_.win.inVolume(), outVol = d_.win.outVolume(), K = d_.reduction();
     const int64_t cg = d_.groupChannels(), og = d_.groupOut();
     const size_t count = size_t(d_.batch * d_.groups);
@@ -87,6 +88,10 @@ class ConvOp final : public LayerOp {
       p.cBlockCols = size_t(outVol);
       p.cBlockStride = d_.outChannels * outVol;
       p.epilogue = {bias ? bias + g * og : nullptr, true, act_};
+      // The residual has y's layout, so it is read with C's column blocks.
+      if (residual)
+        p.epilogue.residual = residual + g * og * outVol, p.epilogue.ldr = p.ldc, p.epilogue.rBlockCols = p.cBlockCols,
+        p.epilogue.rBlockStride = p.cBlockStride;
       p.tile = tile_;
     }
     sgemmBatch(*ctx.pool, problems.data(), problems.size());
@@ -94,7 +99,7 @@ class ConvOp final : public LayerOp {
 
  private:
   uint32_t x_, w_;
-  int64_t b_;
+  int64_t b_, r_;
   uint32_t y_;
   ConvDims d_;
   Activation act_;
@@ -104,12 +109,12 @@ class ConvOp final : public LayerOp {
 };
 
 std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
-  return std::make_unique<ConvOp>(c, readConvLayer(c), MicroTile::standard);
+  return std::make_unique<ConvOp>(c, readConvLayer(c, true), MicroTile::standard);
 }
 
 // convWide: the same on the wide 4x24 register tile (MicroTile::wide).
 std::unique_ptr<LayerOp> validateWide(const LayerCheck& c) {
-  return std::make_unique<ConvOp>(c, readConvLayer(c), MicroTile::wide);
+  return std::make_unique<ConvOp>(c, readConvLayer(c, true), MicroTile::wide);
 }
 
 }  // namespace

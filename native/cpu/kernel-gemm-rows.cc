@@ -4,10 +4,11 @@
 // micro-tile), while the batch of a contiguous a is just more rows. Here the
 // whole layer is one GEMM with M = every row of a, and a constant b is
 // packed once at load.
-// Parameters are gemm's: ints [transA, transB, activationCode, hasBias],
+// Parameters are gemm's: ints [transA, transB, activationCode, hasBias(, hasResidual)],
 // floats [alpha, beta]; needs transA 0 and b of rank 2.
 #include <memory>
 
+#include "epilogue.h"
 #include "kernels.h"
 #include "layer-check.h"
 #include "sgemm.h"
@@ -17,8 +18,9 @@ namespace {
 
 class GemmRowsOp final : public LayerOp {
  public:
-  GemmRowsOp(const LayerCheck& c, size_t rows, size_t n, size_t k, bool transB, Activation act)
-      : a_(c.inputId(0)), b_(c.inputId(1)), bias_(c.inputCount() == 3 ? int64_t(c.inputId(2)) : -1),
+  GemmRowsOp(const LayerCheck& c, size_t rows, size_t n, size_t k, bool transB, Activation act, bool hasBias,
+             int64_t residual)
+      : a_(c.inputId(0)), b_(c.inputId(1)), bias_(hasBias ? int64_t(c.inputId(2)) : -1), residual_(residual),
         y_(c.outputId(0)), rows_(rows), n_(n), k_(k), transB_(transB), act_(act) {
     if (const float* b = c.constantF32(1)) packedB_ = prepackB(bRef(b), k, n);
   }
@@ -34,6 +36,7 @@ class GemmRowsOp final : public LayerOp {
     p.c = ctx.data<float>(y_);
     p.ldc = n_;
     p.epilogue = {bias_ >= 0 ? ctx.data<const float>(uint32_t(bias_)) : nullptr, false, act_};
+    if (residual_ >= 0) p.epilogue.residual = ctx.data<const float>(uint32_t(residual_)), p.epilogue.ldr = n_;
     sgemmBatch(*ctx.pool, &p, 1);
   }
 
@@ -43,7 +46,7 @@ class GemmRowsOp final : public LayerOp {
   }
 
   uint32_t a_, b_;
-  int64_t bias_;
+  int64_t bias_, residual_;
   uint32_t y_;
   size_t rows_, n_, k_;
   bool transB_;
@@ -52,13 +55,17 @@ class GemmRowsOp final : public LayerOp {
 };
 
 std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
-  c.intCount(4, "[transA, transB, activationCode, hasBias]");
+  if (c.ints().size() != 5)  // hasResidual is optional
+    c.intCount(4, "[transA, transB, activationCode, hasBias, hasResidual (optional)]");
   c.floatCount(2, "[alpha, beta]");
   const bool transA = c.intIn(0, 0, 1, "transA") == 1;
   const bool transB = c.intIn(1, 0, 1, "transB") == 1;
   const bool hasBias = c.intIn(3, 0, 1, "hasBias") == 1;
-  c.inputs(hasBias ? 3 : 2, hasBias ? 3 : 2);
+  const bool hasResidual = c.ints().size() == 5 && c.intIn(4, 0, 1, "hasResidual") == 1;
+  const size_t operands = (hasBias ? 3 : 2) + (hasResidual ? 1 : 0);
+  c.inputs(operands, operands);
   c.outputs(1);
+  const int64_t residual = readResidual(c, 4);
   c.allF32();
   const Activation act = c.activation(2);
   const TensorDesc &a = c.input(0), &b = c.input(1), &y = c.output(0);
@@ -76,7 +83,7 @@ std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
   if (hasBias && elementCount(c.input(2).shape) != uint64_t(N))
     c.fail(cat("kernel gemmRows expects a bias of ", N, " elements, got ", LayerCheck::describe(c.input(2))));
   const uint64_t rows = elementCount(a.shape) / uint64_t(K);
-  return std::make_unique<GemmRowsOp>(c, size_t(rows), size_t(N), size_t(K), transB, act);
+  return std::make_unique<GemmRowsOp>(c, size_t(rows), size_t(N), size_t(K), transB, act, hasBias, residual);
 }
 
 }  // namespace

@@ -2,10 +2,12 @@
 // then the activation; op() transposes the last two dims when its flag is
 // set. Leading (batch) dims broadcast numpy-style; each batch entry is one
 // problem of the shared blocked GEMM.
-// inputs: a, b, optional bias (N elements, added along the last dim).
-// ints: [transA, transB, activationCode, hasBias]. floats: [alpha, beta] of
-// the activation.
+// inputs: a, b, optional bias (N elements, added along the last dim), optional
+// residual (y's type, added before the activation).
+// ints: [transA, transB, activationCode, hasBias, hasResidual (optional,
+// appended)]. floats: [alpha, beta] of the activation.
 #include "broadcast.h"
+#include "epilogue.h"
 #include "kernels.h"
 #include "layer-check.h"
 #include "sgemm.h"
@@ -16,8 +18,8 @@ namespace {
 class GemmOp final : public LayerOp {
  public:
   GemmOp(const LayerCheck& c, size_t m, size_t n, size_t k, bool transA, bool transB, Activation act,
-         std::vector<std::pair<int64_t, int64_t>> batchOffsets)
-      : a_(c.inputId(0)), b_(c.inputId(1)), bias_(c.inputCount() == 3 ? int64_t(c.inputId(2)) : -1),
+         std::vector<std::pair<int64_t, int64_t>> batchOffsets, bool hasBias, int64_t residual)
+      : a_(c.inputId(0)), b_(c.inputId(1)), bias_(hasBias ? int64_t(c.inputId(2)) : -1), residual_(residual),
         y_(c.outputId(0)), m_(m), n_(n), k_(k), transA_(transA), transB_(transB), act_(act),
         batchOffsets_(std::move(batchOffsets)) {
     // A constant operand shared by every batch entry is packed once, here.
@@ -34,6 +36,7 @@ class GemmOp final : public LayerOp {
     const float* b = ctx.data<const float>(b_);
     const float* bias = bias_ >= 0 ? ctx.data<const float>(uint32_t(bias_)) : nullptr;
     float* y = ctx.data<float>(y_);
+    const float* residual = residual_ >= 0 ? ctx.data<const float>(uint32_t(residual_)) : nullptr;
     const ptrdiff_t M = ptrdiff_t(m_), N = ptrdiff_t(n_), K = ptrdiff_t(k_);
     std::vector<GemmProblem> problems(batchOffsets_.size());
     for (size_t i = 0; i < problems.size(); ++i) {
@@ -50,13 +53,14 @@ class GemmOp final : public LayerOp {
       p.c = y + ptrdiff_t(i) * M * N;
       p.ldc = n_;
       p.epilogue = {bias, false, act_};
+      if (residual) p.epilogue.residual = residual + ptrdiff_t(i) * M * N, p.epilogue.ldr = n_;
     }
     sgemmBatch(*ctx.pool, problems.data(), problems.size());
   }
 
  private:
   uint32_t a_, b_;
-  int64_t bias_;
+  int64_t bias_, residual_;
   uint32_t y_;
   size_t m_, n_, k_;
   bool transA_, transB_;
@@ -66,13 +70,17 @@ class GemmOp final : public LayerOp {
 };
 
 std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
-  c.intCount(4, "[transA, transB, activationCode, hasBias]");
+  if (c.ints().size() != 5)  // hasResidual is optional
+    c.intCount(4, "[transA, transB, activationCode, hasBias, hasResidual (optional)]");
   c.floatCount(2, "[alpha, beta]");
   const bool transA = c.intIn(0, 0, 1, "transA") == 1;
   const bool transB = c.intIn(1, 0, 1, "transB") == 1;
   const bool hasBias = c.intIn(3, 0, 1, "hasBias") == 1;
-  c.inputs(hasBias ? 3 : 2, hasBias ? 3 : 2);
+  const bool hasResidual = c.ints().size() == 5 && c.intIn(4, 0, 1, "hasResidual") == 1;
+  const size_t operands = (hasBias ? 3 : 2) + (hasResidual ? 1 : 0);
+  c.inputs(operands, operands);
   c.outputs(1);
+  const int64_t residual = readResidual(c, 4);
   c.allF32();
   const Activation act = c.activation(2);
   const TensorDesc &a = c.input(0), &b = c.input(1), &y = c.output(0);
@@ -114,7 +122,8 @@ std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
     }
     offsets[i] = {oa * M * Ka, ob * Kb * N};
   }
-  return std::make_unique<GemmOp>(c, size_t(M), size_t(N), size_t(Ka), transA, transB, act, std::move(offsets));
+  return std::make_unique<GemmOp>(c, size_t(M), size_t(N), size_t(Ka), transA, transB, act, std::move(offsets), hasBias,
+                                  residual);
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 // mostly zero padding). The weights are packed once at load into 16-column
 // panels that run the whole of K, and each panel is streamed once per group
 // of up to 4 rows, so the layer costs one pass over the weights.
-// Parameters are gemm's: ints [transA, transB, activationCode, hasBias],
+// Parameters are gemm's: ints [transA, transB, activationCode, hasBias(, hasResidual)],
 // floats [alpha, beta]; needs transA 0 and a constant b without batch dims.
 #include <algorithm>
 #include <memory>
@@ -21,8 +21,9 @@ constexpr size_t kPanel = 16;
 
 class GemvOp final : public LayerOp {
  public:
-  GemvOp(const LayerCheck& c, size_t rows, size_t n, size_t k, bool transB, Activation act)
-      : a_(c.inputId(0)), bias_(c.inputCount() == 3 ? int64_t(c.inputId(2)) : -1), y_(c.outputId(0)), rows_(rows),
+  GemvOp(const LayerCheck& c, size_t rows, size_t n, size_t k, bool transB, Activation act, bool hasBias,
+         int64_t residual)
+      : a_(c.inputId(0)), bias_(hasBias ? int64_t(c.inputId(2)) : -1), residual_(residual), y_(c.outputId(0)), rows_(rows),
         n_(n), k_(k), act_(act) {
     // Validation without weights (serialize, inspect) has nothing to pack.
     const float* b = c.constantF32(1);
@@ -43,7 +44,8 @@ class GemvOp final : public LayerOp {
     const float* bias = bias_ >= 0 ? ctx.data<const float>(uint32_t(bias_)) : nullptr;
     float* y = ctx.data<float>(y_);
     const size_t panels = (n_ + kPanel - 1) / kPanel;
-    const Epilogue ep{bias, false, act_};
+    Epilogue ep{bias, false, act_};
+    if (residual_ >= 0) ep.residual = ctx.data<const float>(uint32_t(residual_)), ep.ldr = n_;
     const bool hasEpilogue = !epilogueIsEmpty(ep);
     // Enough panels per task that a thread streams a few KB of weights.
     const size_t grain = std::max<size_t>(1, 4096 / std::max<size_t>(k_, 1));
@@ -64,7 +66,7 @@ class GemvOp final : public LayerOp {
 
  private:
   uint32_t a_;
-  int64_t bias_;
+  int64_t bias_, residual_;
   uint32_t y_;
   size_t rows_, n_, k_;
   Activation act_;
@@ -72,13 +74,17 @@ class GemvOp final : public LayerOp {
 };
 
 std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
-  c.intCount(4, "[transA, transB, activationCode, hasBias]");
+  if (c.ints().size() != 5)  // hasResidual is optional
+    c.intCount(4, "[transA, transB, activationCode, hasBias, hasResidual (optional)]");
   c.floatCount(2, "[alpha, beta]");
   const bool transA = c.intIn(0, 0, 1, "transA") == 1;
   const bool transB = c.intIn(1, 0, 1, "transB") == 1;
   const bool hasBias = c.intIn(3, 0, 1, "hasBias") == 1;
-  c.inputs(hasBias ? 3 : 2, hasBias ? 3 : 2);
+  const bool hasResidual = c.ints().size() == 5 && c.intIn(4, 0, 1, "hasResidual") == 1;
+  const size_t operands = (hasBias ? 3 : 2) + (hasResidual ? 1 : 0);
+  c.inputs(operands, operands);
   c.outputs(1);
+  const int64_t residual = readResidual(c, 4);
   c.allF32();
   const Activation act = c.activation(2);
   const TensorDesc &a = c.input(0), &b = c.input(1), &y = c.output(0);
@@ -95,7 +101,7 @@ std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
   if (hasBias && elementCount(c.input(2).shape) != uint64_t(N))
     c.fail(cat("kernel gemv expects a bias of ", N, " elements, got ", LayerCheck::describe(c.input(2))));
   const uint64_t rows = elementCount(a.shape) / uint64_t(K > 0 ? K : 1);
-  return std::make_unique<GemvOp>(c, size_t(rows), size_t(N), size_t(K), transB, act);
+  return std::make_unique<GemvOp>(c, size_t(rows), size_t(N), size_t(K), transB, act, hasBias, residual);
 }
 
 }  // namespace

@@ -100,7 +100,7 @@ void runTile(const MicroKernel& mk, const GemmProblem& p, const GemmTile& t) {
   const bool hasEpilogue = !epilogueIsEmpty(p.epilogue);
   // Bias with none, relu or clip fits the micro-kernel's fused epilogue.
   const Act act = p.epilogue.act.kind;
-  const bool fusable = mk.withEpilogue && (act == Act::none || act == Act::relu || act == Act::clip);
+  const bool fusable = mk.withEpilogue && !p.epilogue.residual && (act == Act::none || act == Act::relu || act == Act::clip);
   const int clamp = act == Act::relu ? 1 : act == Act::clip ? 2 : 0;
   const float lo = act == Act::clip ? p.epilogue.act.alpha : 0.f, hi = p.epilogue.act.beta;
 

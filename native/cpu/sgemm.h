@@ -46,6 +46,13 @@ struct Epilogue {
   const float* bias = nullptr;  // none when null
   bool biasPerRow = false;      // conv: one bias per output channel (row of C)
   Activation act;
+  // A fused residual added after the bias, before the activation: element (i, j)
+  // of C adds residual[i * ldr + j], or with rBlockCols > 0 (C's column blocks)
+  // residual[(j / rBlockCols) * rBlockStride + i * ldr + j % rBlockCols].
+  const float* residual = nullptr;
+  size_t ldr = 0;
+  size_t rBlockCols = 0;
+  ptrdiff_t rBlockStride = 0;
 };
 
 // Operands can come in three forms, picked per operand: a strided matrix

@@ -128,11 +128,34 @@ function siblings(x: NetworkTensor, step: Step, made: readonly NetworkTensor[], 
   return { t: net.concat([first.t, second.t], { axis: 1 }), layers: first.layers + second.layers + 1 };
 }
 
+/**
+ * A residual block's tail: Conv (or fully connected) + Add(skip) + Relu, the skip a
+ * same-shaped tensor. Near misses: the skip broadcasts (p[1] % 6 == 5), the Conv
+ * output has a second reader (b % 5 == 4), no Relu after the Add (p[2] % 3 == 2).
+ * The fully connected layer has no bias, so the pass meets MatMul + Add unfused.
+ */
+function residual(x: NetworkTensor, step: Step, made: readonly NetworkTensor[], net: Network, maxVolume: number): Built | undefined {
+  const build = x.shape.length === 4 ? CORE_BUILDERS.conv : x.shape.length === 2 ? CORE_BUILDERS.fullyConnected : undefined;
+  const body = build?.(x, { ...step, b: x.shape.length === 2 ? 4 : step.b | 1 }, made, net, maxVolume);
+  if (!body) return undefined;
+  const s = shapeOf(body.t);
+  const broadcast = step.p[1]! % 6 === 5;
+  const skipShape = broadcast ? s.map((d, i) => (i === 1 ? d : 1)) : s;
+  // An earlier tensor of the right shape (the block's input, as in ResNet), else a computed one.
+  const earlier = broadcast ? undefined : made.find((t) => t !== body.t && shapeOf(t).join() === s.join());
+  const skip = earlier ?? net.constant('residual.skip', values(vol(skipShape), step.seed + 3), skipShape).relu();
+  const sum = step.p[0]! % 2 === 0 ? body.t.add(skip) : skip.add(body.t);
+  const tail = step.p[2]! % 3 === 2 ? sum : sum.relu();
+  const t = step.b % 5 === 4 ? tail.add(body.t.sigmoid()) : tail;
+  return { t, layers: body.layers + (earlier ? 1 : 2) + (tail === sum ? 0 : 1) + (t === tail ? 0 : 2) };
+}
+
 export const PATTERN_BUILDERS = {
+  residual,
   scale, affine, identity, transposePair, reshapeChain, silu2: silu, constExpr, convThenScale, scaleThenConv, siblings, geluErf,
 } satisfies Record<string, OpBuilder>;
 
 /** The most layers each step may add, so the generator stays within its layer budget. */
 export const STEP_COST: Readonly<Record<string, number>> = {
-  fullyConnected: 3, siblings: 5, transposePair: 2, reshapeChain: 2, silu2: 2, geluErf: 5, constExpr: 4, convThenScale: 2, scaleThenConv: 2,
+  fullyConnected: 3, residual: 8, siblings: 5, transposePair: 2, reshapeChain: 2, silu2: 2, geluErf: 5, constExpr: 4, convThenScale: 2, scaleThenConv: 2,
 };

@@ -15,15 +15,15 @@ describe('buildPipeline', () => {
   it('maps levels 0..5 to growing sets of passes, in named stages; default 3', () => {
     expect(passNames(buildPipeline({ optLevel: 0 }))).toEqual([]);
     expect(passNames(buildPipeline({ optLevel: 1 }))).toEqual(['EliminateDeadLayers', 'FoldConstants']);
-    expect(passNames(buildPipeline({ optLevel: 2 }))).toEqual(['EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'FuseEpilogues', 'EliminateDeadLayers']);
+    expect(passNames(buildPipeline({ optLevel: 2 }))).toEqual(['EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'FuseEpilogues', 'FuseResidualAdds', 'EliminateDeadLayers']);
     expect(passNames(buildPipeline({ optLevel: 3 }))).toEqual([
-      'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'FoldScaleIntoConv', 'FuseEpilogues', 'FusePointwise', 'EliminateDeadLayers',
+      'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'FoldScaleIntoConv', 'FuseEpilogues', 'FuseResidualAdds', 'FusePointwise', 'EliminateDeadLayers',
     ]);
     expect(passNames(buildPipeline({ optLevel: 4 }))).toEqual([
-      'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'FoldScaleIntoConv', 'FuseEpilogues', 'FuseSiblings', 'FusePointwise', 'EliminateDeadLayers',
+      'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'FoldScaleIntoConv', 'FuseEpilogues', 'FuseResidualAdds', 'FuseSiblings', 'FusePointwise', 'EliminateDeadLayers',
     ]);
     expect(passNames(buildPipeline({ optLevel: 5 }))).toEqual([
-      'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'FoldScaleIntoConv', 'FuseEpilogues', 'FuseSiblings', 'FusePointwise', 'EliminateDeadLayers',
+      'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'FoldScaleIntoConv', 'FuseEpilogues', 'FuseResidualAdds', 'FuseSiblings', 'FusePointwise', 'EliminateDeadLayers',
     ]);
     expect(buildPipeline().name).toBe('kiln-O3');
     expect(buildPipeline().items.map((s) => s.name)).toEqual(['simplify', 'fold', 'fuse', 'tidy']);
@@ -37,7 +37,7 @@ describe('buildPipeline', () => {
   });
 
   it('leaves out disabled passes and stages, and rejects names it does not know', () => {
-    expect(passNames(buildPipeline({ disable: ['FuseEpilogues', 'fold'] }))).toEqual(['EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'FusePointwise', 'EliminateDeadLayers']);
+    expect(passNames(buildPipeline({ disable: ['FuseEpilogues', 'fold'] }))).toEqual(['EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'FuseResidualAdds', 'FusePointwise', 'EliminateDeadLayers']);
     expect(passNames(buildPipeline({ optLevel: 1, disable: ['FuseEpilogues'] }))).toEqual(['EliminateDeadLayers', 'FoldConstants']);
     expect(() => buildPipeline({ disable: ['FuseConvActivation'] })).toThrow(
       "cannot disable 'FuseConvActivation': no pass or stage of that name; known: ",
@@ -82,7 +82,7 @@ describe('custom passes inserted by name', () => {
 
   it('goes before or after a pass or a stage, at every level', () => {
     expect(passNames(insertBefore(buildPipeline(), 'FuseEpilogues', Mark))).toEqual([
-      'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'FoldScaleIntoConv', 'MarkGraph', 'FuseEpilogues', 'FusePointwise', 'EliminateDeadLayers',
+      'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'FoldScaleIntoConv', 'MarkGraph', 'FuseEpilogues', 'FuseResidualAdds', 'FusePointwise', 'EliminateDeadLayers',
     ]);
     expect(passNames(insertAfter(buildPipeline({ optLevel: 1 }), 'simplify', Mark))).toEqual(['EliminateDeadLayers', 'FoldConstants', 'MarkGraph']);
     // Through buildPipeline the anchor may be a pass this level does not run.

@@ -1,6 +1,7 @@
 // The Conv kernel: direct convolution, N-d (1 to 3 spatial dims), grouped, with the
-// optional bias and the fused activation epilogue. Accumulates in f64 and rounds
-// once at the output; padding taps are skipped, i.e. read as zero.
+// optional bias and the fused epilogue (residual add of the output's shape, then the
+// activation). Accumulates in f64 and rounds once at the output; padding taps are
+// skipped, i.e. read as zero.
 import type { Activation } from '../../ir/index.js';
 import { activationFn } from '../activation-fns.js';
 import { defineKernel, floatInput, floatOutput, optionalFloatInput, type KernelDef } from '../kernel.js';
@@ -8,7 +9,7 @@ import { inputCoord, window3d } from './window.js';
 
 const conv = defineKernel('Conv', (ctx) => {
   const [x, w] = [ctx.inputs[0]!, ctx.inputs[1]!];
-  const [xs, ws, bias] = [floatInput(ctx, 0), floatInput(ctx, 1), optionalFloatInput(ctx, 2)];
+  const [xs, ws, bias, residual] = [floatInput(ctx, 0), floatInput(ctx, 1), optionalFloatInput(ctx, 2), optionalFloatInput(ctx, 3)];
   const outShape = ctx.outputs[0]!.shape;
   const win = window3d(ctx, x.shape, outShape, w.shape.slice(2));
   const act = activationFn(ctx.attrs.activation as Activation, ctx.attrs.alpha as number, ctx.attrs.beta as number);
@@ -47,7 +48,8 @@ const conv = defineKernel('Conv', (ctx) => {
                 }
               }
             }
-            out[o++] = act(acc);
+            out[o] = act(acc + (residual ? residual[o]! : 0));
+            o++;
           }
         }
       }

@@ -1,5 +1,5 @@
 // The MatMul kernel: C = op(A) * op(B) over broadcast batch dims, plus the optional
-// bias along the last dim and the fused activation. The transposes are expressed as
+// bias along the last dim, the fused residual (the output's shape) and activation. The transposes are expressed as
 // strides into the stored matrices, so no operand is ever copied.
 import type { Activation } from '../../ir/index.js';
 import { activationFn } from '../activation-fns.js';
@@ -8,7 +8,7 @@ import { defineKernel, floatInput, floatOutput, optionalFloatInput, type KernelD
 
 const matmul = defineKernel('MatMul', (ctx) => {
   const [a, b] = [ctx.inputs[0]!, ctx.inputs[1]!];
-  const [as, bs, bias] = [floatInput(ctx, 0), floatInput(ctx, 1), optionalFloatInput(ctx, 2)];
+  const [as, bs, bias, residual] = [floatInput(ctx, 0), floatInput(ctx, 1), optionalFloatInput(ctx, 2), optionalFloatInput(ctx, 3)];
   const outShape = ctx.outputs[0]!.shape;
   const act = activationFn(ctx.attrs.activation as Activation, ctx.attrs.alpha as number, ctx.attrs.beta as number);
   const [ra, ca] = a.shape.slice(-2) as [number, number];
@@ -33,7 +33,8 @@ const matmul = defineKernel('MatMul', (ctx) => {
       for (let j = 0; j < N; j++) {
         let acc = 0;
         for (let p = 0; p < K; p++) acc += as[aBase + i * aRow + p * aCol]! * bs[bBase + p * bRow + j * bCol]!;
-        out[oBase + i * N + j] = act(acc + (bias ? bias[j]! : 0));
+        const o = oBase + i * N + j;
+        out[o] = act(acc + (bias ? bias[j]! : 0) + (residual ? residual[o]! : 0));
       }
     }
   }

@@ -4,6 +4,7 @@
 import { defineOp, type AttrSpec, type InferContext } from '../op-registry.js';
 import { formatType, type Dim, type TensorType } from '../shape.js';
 import { EPILOGUE_ATTRS } from './activation.js';
+import { dimsEqual } from '../dim-expr.js';
 import { spatialList, windowOut, windowOutDim, type WindowParams } from './shape-rules.js';
 
 /** Resolves the window attributes of a conv or pool node for `n` spatial dims. */
@@ -34,6 +35,15 @@ function windowOutput(ctx: InferContext, x: TensorType, channels: Dim, kernel: r
   return { dtype: x.dtype, shape: [x.shape[0]!, channels, ...spatial] };
 }
 
+/** A fused residual input (at `index`) must have the output's exact type: the epilogue adds it element by element. */
+export function checkResidual(ctx: InferContext, out: TensorType, index: number): TensorType {
+  const r = ctx.inputs[index];
+  if (r && (r.dtype !== out.dtype || r.shape.length !== out.shape.length || r.shape.some((d, i) => dimsEqual(d, out.shape[i]!) !== true))) {
+    ctx.fail(`residual must have the output's type ${formatType(out)}, got ${formatType(r)}`, { argument: 'residual', expected: formatType(out), received: formatType(r) });
+  }
+  return out;
+}
+
 /** The window attributes Conv and ConvTranspose share (empty = all 1 / all 0). */
 export const WINDOW_ATTRS = {
   strides: { kind: 'ints', default: [] },
@@ -59,7 +69,8 @@ export function convOperands(ctx: InferContext, layout: string): [TensorType, Te
 defineOp({
   name: 'Conv',
   group: 'conv',
-  inputs: [{ name: 'x' }, { name: 'w' }, { name: 'b', optional: true }],
+  // residual: the fused epilogue's skip connection, y = act(conv(x) + b + residual).
+  inputs: [{ name: 'x' }, { name: 'w' }, { name: 'b', optional: true }, { name: 'residual', optional: true }],
   attrs: { ...WINDOW_ATTRS, groups: { kind: 'int', default: 1 }, ...EPILOGUE_ATTRS },
   infer: (ctx) => {
     const [x, w, b] = convOperands(ctx, 'Cout,Cin/groups');
@@ -72,7 +83,7 @@ defineOp({
     }
     if (x.dtype !== w.dtype) ctx.fail(`weights 'w' dtype ${w.dtype} differs from input 'x' ${x.dtype}`, { argument: 'w' });
     if (b && (b.shape.length !== 1 || b.shape[0] !== cout)) ctx.fail(`bias 'b' must be ${x.dtype}[${cout}], got ${formatType(b)}`, { argument: 'b', expected: `${x.dtype}[${cout}]`, received: formatType(b) });
-    return [windowOutput(ctx, x, cout!, (w.shape as number[]).slice(2))];
+    return [checkResidual(ctx, windowOutput(ctx, x, cout!, (w.shape as number[]).slice(2)), 3)];
   },
 });
 

@@ -3,15 +3,18 @@
 import { defineOp } from '../op-registry.js';
 import { formatType, type TensorType } from '../shape.js';
 import { EPILOGUE_ATTRS } from './activation.js';
+import { checkResidual } from './conv.js';
 import { broadcastShapes } from './shape-rules.js';
 import { dimsEqual } from '../dim-expr.js';
 
 defineOp({
   name: 'MatMul',
   group: 'matmul',
-  inputs: [{ name: 'a' }, { name: 'b' }, { name: 'bias', optional: true }],
+  // residual: the fused epilogue's skip connection, y = act(a*b + bias + residual).
+  inputs: [{ name: 'a' }, { name: 'b' }, { name: 'bias', optional: true }, { name: 'residual', optional: true }],
   attrs: { transA: { kind: 'bool', default: false }, transB: { kind: 'bool', default: false }, ...EPILOGUE_ATTRS },
-  infer: ({ inputs, attrs, fail, need }) => {
+  infer: (ctx) => {
+    const { inputs, attrs, fail, need } = ctx;
     const [a, b, bias] = inputs as [TensorType, TensorType, TensorType | undefined];
     if (a.shape.length < 2) fail(`input 'a' must have rank >= 2, got ${formatType(a)}`, { argument: 'a', received: formatType(a) });
     if (b.shape.length < 2) fail(`input 'b' must have rank >= 2, got ${formatType(b)}`, { argument: 'b', received: formatType(b) });
@@ -30,6 +33,6 @@ defineOp({
     if (bias && (bias.shape.length !== 1 || bias.shape[0] !== n || bias.dtype !== a.dtype)) {
       fail(`bias must be ${a.dtype}[${n}], got ${formatType(bias)}`, { argument: 'bias', expected: `${a.dtype}[${n}]`, received: formatType(bias) });
     }
-    return [{ dtype: a.dtype, shape: [...(batch as never[]), m, n] }];
+    return [checkResidual(ctx, { dtype: a.dtype, shape: [...(batch as never[]), m, n] }, 3)];
   },
 });
