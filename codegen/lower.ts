@@ -1,21 +1,53 @@
-// Lowering: an optimized graph with static shapes becomes the plan description the
-// native writer serializes: one kernel launch per (fused) node, every value a tensor
-// in the activation arena (offsets from the memory plan) or in the weight blob.
+// Lowering: an optimized graph becomes the plan description the native writer
+// serializes: one kernel launch per (fused) node, every value a tensor in the
+// activation arena (offsets from the memory plan) or in the weight blob.
+// A graph with symbolic dims lowers with `shapes`: every tensor is planned at its
+// capacity (the largest binding of any profile), symbolic tensors carry dim programs
+// the runtime evaluates, and a layer whose kernel parameters would change with the
+// symbols is refused, since the runtime re-validates layers but never re-lowers them.
 import {
-  DTYPE_INFO, formatType, isStaticShape, normalizeAxis, staticVolume, type Graph, type Node, type TensorType,
+  DTYPE_INFO, KilnError, formatType, isStaticShape, normalizeAxis, resolveShape, staticVolume,
+  type Dim, type Graph, type Node, type TensorType,
 } from '../src/ir/index.js';
 import { planMemory, type MemoryPlan } from '../passes/index.js';
-import { chooseCpuKernel } from './cpu/index.js';
-import type { PlanDesc, PlanLayer, PlanTensor } from './plan-desc.js';
+import { chooseCpuKernel, type KernelChoice } from './cpu/index.js';
+import { dimProgram } from './dim-program.js';
+import type { PlanDesc, PlanLayer, PlanProfile, PlanTensor } from './plan-desc.js';
+
+/** How a graph with symbolic dims is lowered (src/builder/dynamic.ts computes it). */
+export interface LowerShapes {
+  /** Plan symbols in order, each read from one dim of one graph input. */
+  symbols: { name: string; input: string; dim: number }[];
+  /** The binding the arena is planned for: each symbol's largest value over all profiles. */
+  capacity: Readonly<Record<string, number>>;
+  /** Bindings at which each layer's kernel parameters must equal the capacity's (profile bounds). */
+  checkAt: readonly Readonly<Record<string, number>>[];
+  /** Per profile, per graph input (graph.inputs order): min / opt / max shapes. */
+  profiles: PlanProfile[];
+}
 
 export interface LowerOptions {
   kilnVersion: string;
   buildDigest: Uint8Array;
+  shapes?: LowerShapes;
 }
 
 export interface Lowered {
   plan: PlanDesc;
   memory: MemoryPlan;
+  /** Per plan tensor, its symbolic shape (undefined for static tensors). */
+  symbolic: (Dim[] | undefined)[];
+}
+
+const isSymbolic = (t: TensorType) => t.shape.some((d) => typeof d !== 'number');
+
+/** The kernel choice of a node with its operand types taken at one binding. */
+function choiceAt(node: Node, graph: Graph, at: (t: TensorType) => TensorType): KernelChoice {
+  return chooseCpuKernel(node, node.inputs.map((v) => (v === '' ? undefined : at(graph.types[v]!))), node.outputs.map((o) => at(graph.types[o]!)));
+}
+
+function sameChoice(a: KernelChoice, b: KernelChoice): boolean {
+  return a.kernel === b.kernel && a.ints.join() === b.ints.join() && a.floats.join() === b.floats.join();
 }
 
 const WEIGHT_ALIGN = 64;
@@ -35,7 +67,14 @@ function scaleDefaults(node: Node, graph: Graph): { index: number; fill: number;
   return [1, 2, 3].filter((i) => !node.inputs[i]).map((i) => ({ index: i, fill: i === 1 ? 0 : 1, count }));
 }
 
-export function lowerToPlan(graph: Graph, options: LowerOptions): Lowered {
+export function lowerToPlan(source: Graph, options: LowerOptions): Lowered {
+  const shapes = options.shapes;
+  const at = (binding: Readonly<Record<string, number>>) => (t: TensorType): TensorType =>
+    (isSymbolic(t) ? { dtype: t.dtype, shape: resolveShape(t.shape, binding) } : t);
+  const atCapacity = shapes ? at(shapes.capacity) : (t: TensorType) => t;
+  // Everything below sees capacity shapes; `source` keeps the symbolic ones.
+  const graph: Graph = shapes ? { ...source, types: Object.fromEntries(Object.entries(source.types).map(([k, t]) => [k, atCapacity(t)])) } : source;
+  const symbolic: (Dim[] | undefined)[] = [];
   const memory = planMemory(graph, { sizeOf: (v) => bytesOf(graph.types[v]!), inPlace: true });
   const tensors: PlanTensor[] = [];
   const index = new Map<string, number>();
@@ -47,6 +86,7 @@ export function lowerToPlan(graph: Graph, options: LowerOptions): Lowered {
     chunks.push({ offset, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
     weightBytes = offset + data.byteLength;
     tensors.push({ name, dtype: type.dtype, shape: [...(type.shape as number[])], location: 'weights', offset });
+    symbolic.push(undefined);
     return tensors.length - 1;
   };
   const tensorOf = (value: string): number => {
@@ -62,6 +102,8 @@ export function lowerToPlan(graph: Graph, options: LowerOptions): Lowered {
       const offset = memory.offsets.get(value);
       if (offset === undefined) throw new Error(`value '${value}' has no place in the memory plan`);
       tensors.push({ name: value, dtype: type.dtype, shape: [...(type.shape as number[])], location: 'arena', offset });
+      const declared = source.types[value]!;
+      symbolic.push(isSymbolic(declared) ? [...declared.shape] : undefined);
       i = tensors.length - 1;
     }
     index.set(value, i);
@@ -76,6 +118,13 @@ export function lowerToPlan(graph: Graph, options: LowerOptions): Lowered {
     }
     const outs = node.outputs.map(tensorOf);
     const choice = chooseCpuKernel(node, node.inputs.map((v) => (v === '' ? undefined : graph.types[v])), node.outputs.map((o) => graph.types[o]!));
+    for (const binding of shapes?.checkAt ?? []) {
+      const other = choiceAt(node, source, at(binding));
+      if (!sameChoice(choice, other)) {
+        const where = Object.entries(binding).map(([k, v]) => `${k}=${v}`).join(' ');
+        throw new KilnError('KILN_PROFILE', `layer '${node.name}' (${node.op}): its kernel parameters change with the symbolic dims (ints [${choice.ints}] at the largest shapes, [${other.ints}] at ${where}); a dynamic profile cannot run it, give those dims a fixed size`, { layer: node.name });
+      }
+    }
     return {
       name: node.name,
       kernel: choice.kernel,
@@ -87,11 +136,20 @@ export function lowerToPlan(graph: Graph, options: LowerOptions): Lowered {
     };
   });
   const outputs = graph.outputs.map(tensorOf);
+  const dynamic = shapes && {
+    symbols: shapes.symbols.map((s) => ({ name: s.name, input: graph.inputs.indexOf(s.input), dim: s.dim })),
+    profiles: shapes.profiles,
+    tensors: symbolic.flatMap((dims, tensor) => {
+      const index = (name: string) => shapes.symbols.findIndex((s) => s.name === name);
+      return dims ? [{ tensor, dims: dims.map((d) => dimProgram(d, index)) }] : [];
+    }),
+  };
 
   const weights = new Uint8Array(Math.ceil(weightBytes / WEIGHT_ALIGN) * WEIGHT_ALIGN);
   for (const c of chunks) weights.set(c.data, c.offset);
   return {
     memory,
+    symbolic,
     plan: {
       kilnVersion: options.kilnVersion,
       buildDigest: options.buildDigest,
@@ -102,6 +160,7 @@ export function lowerToPlan(graph: Graph, options: LowerOptions): Lowered {
       inputs,
       outputs,
       layers,
+      ...(dynamic ? { dynamic } : {}),
     },
   };
 }

@@ -1,7 +1,8 @@
 // The plan description: the plain data codegen hands to the native plan writer.
 // It is the one contract between TypeScript and native/: the writer turns it into
 // .plan bytes (native/PLAN_FORMAT.md), the reader turns bytes back into an engine.
-// Every tensor has a static shape here; symbolic dims are resolved before lowering.
+// Every tensor has a static shape here: for a dynamic plan, the largest shape its
+// arena slot holds; `dynamic` then says how each such shape follows from the inputs.
 
 /** Element types, with the code each has in the plan file. */
 export const PLAN_DTYPE_CODES = {
@@ -66,6 +67,29 @@ export interface PlanCudaTarget {
   launches: PlanCudaLaunch[];
 }
 
+/** A shape symbol (`batch`): read at run time from one dim of one plan input. */
+export interface PlanSymbol {
+  name: string;
+  /** Index into PlanDesc.inputs. */
+  input: number;
+  dim: number;
+}
+
+/** An optimization profile: per plan input (PlanDesc.inputs order) its min / opt / max shape. */
+export interface PlanProfile {
+  min: number[][];
+  opt: number[][];
+  max: number[][];
+}
+
+/** Dynamic shapes (native/PLAN_FORMAT.md, section DYNS): absent from static plans. */
+export interface PlanDynamic {
+  symbols: PlanSymbol[];
+  profiles: PlanProfile[];
+  /** Tensors whose shape depends on the symbols: one dim program (codegen/dim-program.ts) per dim. */
+  tensors: { tensor: number; dims: number[][] }[];
+}
+
 export interface PlanDesc {
   kilnVersion: string;
   /** 32 bytes: digest of the build options. */
@@ -80,4 +104,6 @@ export interface PlanDesc {
   layers: PlanLayer[];
   /** Present when the plan runs on a GPU: the layers above, as launches of one cubin. */
   cuda?: PlanCudaTarget;
+  /** Present when some input dims are symbolic. */
+  dynamic?: PlanDynamic;
 }

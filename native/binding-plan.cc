@@ -7,6 +7,7 @@
 #include "binding-errors.h"
 #include "cpu-features.h"
 #include "cuda/binding-cuda.h"
+#include "plan-dynamic.h"
 #include "text.h"
 
 namespace kiln::js {
@@ -71,6 +72,8 @@ Napi::Array strings(Napi::Env env, const std::vector<std::string>& values) {
   return a;
 }
 
+// IO tensors: `shape` is the planned (for dynamic tensors: the largest) shape;
+// dynamic plans add `dims`, the symbolic shape ('batch', 'seq*2', 3).
 Napi::Array ioInfo(Napi::Env env, const PlanModel& plan, const std::vector<uint32_t>& list) {
   Napi::Array a = Napi::Array::New(env, list.size());
   for (uint32_t i = 0; i < list.size(); ++i) {
@@ -79,9 +82,84 @@ Napi::Array ioInfo(Napi::Env env, const PlanModel& plan, const std::vector<uint3
     o.Set("name", t.name);
     o.Set("dtype", dtypeName(t.dtype));
     o.Set("shape", numbers(env, t.shape));
+    if (plan.dynamic.present) {
+      const std::vector<std::string> dims = symbolicDims(plan, list[i]);
+      Napi::Array d = Napi::Array::New(env, dims.size());
+      for (uint32_t k = 0; k < dims.size(); ++k)
+        d.Set(k, dims[k] == std::to_string(t.shape[k]) ? Napi::Value(Napi::Number::New(env, double(t.shape[k])))
+                                                        : Napi::Value(Napi::String::New(env, dims[k])));
+      o.Set("dims", d);
+    }
     a.Set(i, o);
   }
   return a;
+}
+
+// Profiles as [{ inputs: { name: { min, opt, max } } }] (dynamic plans only).
+Napi::Array profilesInfo(Napi::Env env, const PlanModel& plan) {
+  Napi::Array a = Napi::Array::New(env, plan.dynamic.profiles.size());
+  for (uint32_t p = 0; p < plan.dynamic.profiles.size(); ++p) {
+    const ShapeProfile& prof = plan.dynamic.profiles[p];
+    Napi::Object inputs = Napi::Object::New(env);
+    for (uint32_t i = 0; i < plan.inputs.size(); ++i) {
+      Napi::Object r = Napi::Object::New(env);
+      r.Set("min", numbers(env, prof.min[i]));
+      r.Set("opt", numbers(env, prof.opt[i]));
+      r.Set("max", numbers(env, prof.max[i]));
+      inputs.Set(plan.tensors[plan.inputs[i]].name, r);
+    }
+    a.Set(p, inputs);
+  }
+  return a;
+}
+
+std::vector<Shape> shapeList(const Napi::Value& v, const std::string& what) {
+  const Napi::Array a = arrayArg(v, what);
+  std::vector<Shape> out(a.Length());
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    const Napi::Array dims = arrayArg(a.Get(i), cat(what, "[", i, "]"));
+    for (uint32_t d = 0; d < dims.Length(); ++d)
+      out[i].push_back(integerArg(dims.Get(d), cat(what, "[", i, "][", d, "]"), 0, kMaxSafe));
+  }
+  return out;
+}
+
+// desc.dynamic: { symbols: [{name, input, dim}], profiles: [{min, opt, max}],
+// tensors: [{tensor, dims: number[][]}] } (codegen/plan-desc.ts).
+DynamicSection dynamicFromJs(const Napi::Value& value, const std::string& what) {
+  const Napi::Object o = objectArg(value, what);
+  DynamicSection dyn;
+  dyn.present = true;
+  const Napi::Array symbols = arrayArg(o.Get("symbols"), what + ".symbols");
+  for (uint32_t i = 0; i < symbols.Length(); ++i) {
+    const std::string at = cat(what, ".symbols[", i, "]");
+    const Napi::Object s = objectArg(symbols.Get(i), at);
+    dyn.symbols.push_back({stringArg(s.Get("name"), at + ".name"), uint32_t(integerArg(s.Get("input"), at + ".input", 0, UINT32_MAX)),
+                           uint32_t(integerArg(s.Get("dim"), at + ".dim", 0, UINT32_MAX))});
+  }
+  const Napi::Array profiles = arrayArg(o.Get("profiles"), what + ".profiles");
+  for (uint32_t i = 0; i < profiles.Length(); ++i) {
+    const std::string at = cat(what, ".profiles[", i, "]");
+    const Napi::Object p = objectArg(profiles.Get(i), at);
+    dyn.profiles.push_back({shapeList(p.Get("min"), at + ".min"), shapeList(p.Get("opt"), at + ".opt"), shapeList(p.Get("max"), at + ".max")});
+  }
+  const Napi::Array tensors = arrayArg(o.Get("tensors"), what + ".tensors");
+  for (uint32_t i = 0; i < tensors.Length(); ++i) {
+    const std::string at = cat(what, ".tensors[", i, "]");
+    const Napi::Object t = objectArg(tensors.Get(i), at);
+    DynamicTensor d;
+    d.tensor = uint32_t(integerArg(t.Get("tensor"), at + ".tensor", 0, UINT32_MAX));
+    const Napi::Array dims = arrayArg(t.Get("dims"), at + ".dims");
+    for (uint32_t k = 0; k < dims.Length(); ++k) {
+      const Napi::Array words = arrayArg(dims.Get(k), cat(at, ".dims[", k, "]"));
+      DimProgram program;
+      for (uint32_t w = 0; w < words.Length(); ++w)
+        program.push_back(integerArg(words.Get(w), cat(at, ".dims[", k, "][", w, "]"), -kMaxSafe, kMaxSafe));
+      d.dims.push_back(std::move(program));
+    }
+    dyn.tensors.push_back(std::move(d));
+  }
+  return dyn;
 }
 
 }  // namespace
@@ -113,6 +191,8 @@ PlanModel planFromDesc(const Napi::Value& value) {
   for (uint32_t i = 0; i < layers.Length(); ++i) plan.layers.push_back(layerFromJs(layers.Get(i), cat("desc.layers[", i, "]")));
   const Napi::Value cuda = desc.Get("cuda");
   if (!cuda.IsUndefined()) plan.cuda = cudaSectionFromJs(cuda, "desc.cuda");
+  const Napi::Value dynamic = desc.Get("dynamic");
+  if (!dynamic.IsUndefined()) plan.dynamic = dynamicFromJs(dynamic, "desc.dynamic");
   return plan;
 }
 
@@ -131,6 +211,7 @@ Napi::Object engineInfo(Napi::Env env, const PlanModel& plan) {
   info.Set("weightsBytes", Napi::Number::New(env, double(plan.weights.size)));
   info.Set("inputs", ioInfo(env, plan, plan.inputs));
   info.Set("outputs", ioInfo(env, plan, plan.outputs));
+  if (plan.dynamic.present) info.Set("profiles", profilesInfo(env, plan));
   Napi::Array layers = Napi::Array::New(env, plan.layers.size());
   for (uint32_t i = 0; i < plan.layers.size(); ++i) {
     const LayerDesc& l = plan.layers[i];

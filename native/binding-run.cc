@@ -88,13 +88,14 @@ Napi::Array outputsOf(Napi::Env env, const ExecutionContext& context) {
   Napi::Array outputs = Napi::Array::New(env, plan.outputs.size());
   for (uint32_t i = 0; i < plan.outputs.size(); ++i) {
     const TensorDesc& t = plan.tensors[plan.outputs[i]];
+    const Shape& dims = context.outputShape(i);  // the run's shape (dynamic plans)
     Napi::Object o = Napi::Object::New(env);
     o.Set("name", t.name);
-    Napi::Array shape = Napi::Array::New(env, t.shape.size());
-    for (uint32_t d = 0; d < t.shape.size(); ++d) shape.Set(d, Napi::Number::New(env, double(t.shape[d])));
+    Napi::Array shape = Napi::Array::New(env, dims.size());
+    for (uint32_t d = 0; d < dims.size(); ++d) shape.Set(d, Napi::Number::New(env, double(dims[d])));
     o.Set("shape", shape);
     o.Set("dtype", dtypeName(t.dtype));
-    o.Set("data", outputArray(env, t.dtype, context.outputData(i), tensorBytes(t)));
+    o.Set("data", outputArray(env, t.dtype, context.outputData(i), elementCount(dims) * dtypeSize(t.dtype)));
     outputs.Set(i, o);
   }
   return outputs;

@@ -28,6 +28,13 @@
 // hardwareThreads(): number                                         [sync]
 // gemmKernel(): string            GEMM micro-kernel in use (diagnostics) [sync]
 // context.gpuMs: number           GPU time of the last run (CUDA plans; -1 on CPU)
+// context.setInputShape(name: string, dims: number[]): void      [sync]
+//   Checks dims against the active profile and records them. Throws
+//   KILN_INPUT naming the input, dim, bound and profile; KILN_ARGUMENT.
+// context.setOptimizationProfile(index: number): void             [sync]
+// context.tensorShape(name: string): number[]                     [sync]
+//   A tensor's shape under the input shapes set so far (dim programs).
+// engine.shapeSetsPrepared(): number   dynamic plans: shape sets prepared [sync]
 // cudaDevices(), nvrtcInfo(), cudaCompile(): see cuda/binding-cuda.h
 #include <napi.h>
 
@@ -44,6 +51,7 @@
 #include "engine.h"
 #include "execution-context.h"
 #include "plan-writer.h"
+#include "text.h"
 
 namespace kiln::js {
 namespace {
@@ -55,7 +63,8 @@ struct AddonData {
 class EngineWrap final : public Napi::ObjectWrap<EngineWrap> {
  public:
   static Napi::Function define(Napi::Env env) {
-    return DefineClass(env, "Engine", {InstanceMethod<&EngineWrap::info>("info")});
+    return DefineClass(env, "Engine", {InstanceMethod<&EngineWrap::info>("info"),
+                                       InstanceMethod<&EngineWrap::shapeSetsPrepared>("shapeSetsPrepared")});
   }
 
   explicit EngineWrap(const Napi::CallbackInfo& cb) : Napi::ObjectWrap<EngineWrap>(cb) {
@@ -72,6 +81,10 @@ class EngineWrap final : public Napi::ObjectWrap<EngineWrap> {
     return guarded(cb.Env(), [&] { return Napi::Value(engineInfo(cb.Env(), engine_->plan())); });
   }
 
+  Napi::Value shapeSetsPrepared(const Napi::CallbackInfo& cb) {
+    return Napi::Number::New(cb.Env(), double(engine_->shapeSetsPrepared()));
+  }
+
   std::shared_ptr<const Engine> engine_;
 };
 
@@ -80,6 +93,9 @@ class ContextWrap final : public Napi::ObjectWrap<ContextWrap> {
   static Napi::Function define(Napi::Env env) {
     return DefineClass(env, "Context", {InstanceMethod<&ContextWrap::run>("run"),
                                         InstanceMethod<&ContextWrap::profile>("profile"),
+                                        InstanceMethod<&ContextWrap::setInputShape>("setInputShape"),
+                                        InstanceMethod<&ContextWrap::setOptimizationProfile>("setOptimizationProfile"),
+                                        InstanceMethod<&ContextWrap::tensorShape>("tensorShape"),
                                         InstanceAccessor<&ContextWrap::threads>("threads"),
                                         InstanceAccessor<&ContextWrap::gpuMs>("gpuMs")});
   }
@@ -102,6 +118,34 @@ class ContextWrap final : public Napi::ObjectWrap<ContextWrap> {
   Napi::Value profile(const Napi::CallbackInfo& cb) { return profileAsync(cb.Env(), context_, cb[0], cb[1]); }
 
   Napi::Value threads(const Napi::CallbackInfo& cb) { return Napi::Number::New(cb.Env(), context_->threads()); }
+
+  Napi::Value setInputShape(const Napi::CallbackInfo& cb) {
+    return guarded(cb.Env(), [&] {
+      const std::string name = stringArg(cb[0], "name");
+      const Napi::Array dims = arrayArg(cb[1], "dims");
+      Shape shape;
+      for (uint32_t d = 0; d < dims.Length(); ++d)
+        shape.push_back(integerArg(dims.Get(d), cat("dims[", d, "]"), 0, (int64_t(1) << 53) - 1));
+      context_->setInputShape(name, shape);
+      return cb.Env().Undefined();
+    });
+  }
+
+  Napi::Value setOptimizationProfile(const Napi::CallbackInfo& cb) {
+    return guarded(cb.Env(), [&] {
+      context_->setOptimizationProfile(size_t(integerArg(cb[0], "index", 0, 1 << 20)));
+      return cb.Env().Undefined();
+    });
+  }
+
+  Napi::Value tensorShape(const Napi::CallbackInfo& cb) {
+    return guarded(cb.Env(), [&] {
+      const Shape shape = context_->tensorShape(stringArg(cb[0], "name"));
+      Napi::Array a = Napi::Array::New(cb.Env(), shape.size());
+      for (uint32_t d = 0; d < shape.size(); ++d) a.Set(d, Napi::Number::New(cb.Env(), double(shape[d])));
+      return Napi::Value(a);
+    });
+  }
 
   Napi::Value gpuMs(const Napi::CallbackInfo& cb) { return Napi::Number::New(cb.Env(), context_->gpuMs()); }
 

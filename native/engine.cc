@@ -3,12 +3,14 @@
 // every layer (kernel-registry) against that copy, prepacking constants.
 #include "engine.h"
 
+#include <cstdlib>
 #include <cstring>
 
 #include "cpu-features.h"
 #include "cpu/kernel-registry.h"
 #include "cuda/cuda-engine.h"
 #include "error.h"
+#include "plan-dynamic.h"
 #include "plan-reader.h"
 #include "text.h"
 
@@ -47,6 +49,50 @@ std::shared_ptr<const Engine> Engine::load(const uint8_t* bytes, size_t size) {
     engine->ops_ = prepareLayers(engine->plan_, engine->weights_.data());
   }
   return engine;
+}
+
+namespace {
+
+// Shape sets kept per engine: enough for a server's few common shapes, small
+// enough that prepacked weights are not copied without bound.
+size_t shapeCacheLimit() {
+  static const size_t limit = [] {
+    const char* v = std::getenv("KILN_SHAPE_CACHE");
+    const long n = v ? std::atol(v) : 8;
+    return size_t(n < 1 ? 1 : n);
+  }();
+  return limit;
+}
+
+}  // namespace
+
+std::shared_ptr<const ShapeSet> Engine::shapeSet(const std::vector<int64_t>& binding) const {
+  {
+    std::lock_guard<std::mutex> lock(shapeMutex_);
+    for (auto it = shapeSets_.begin(); it != shapeSets_.end(); ++it) {
+      if ((*it)->binding != binding) continue;
+      shapeSets_.splice(shapeSets_.begin(), shapeSets_, it);
+      return shapeSets_.front();
+    }
+  }
+  // Prepared outside the lock: another context may prepare the same binding
+  // meanwhile, which costs time once but never correctness.
+  auto set = std::make_shared<ShapeSet>();
+  set->binding = binding;
+  set->tensors = resolveTensors(plan_, binding);
+  PlanModel resolved = plan_;
+  resolved.tensors = set->tensors;
+  set->ops = prepareLayers(resolved, weights_.data());
+  std::lock_guard<std::mutex> lock(shapeMutex_);
+  ++shapeSetsPrepared_;
+  shapeSets_.push_front(set);
+  while (shapeSets_.size() > shapeCacheLimit()) shapeSets_.pop_back();
+  return set;
+}
+
+size_t Engine::shapeSetsPrepared() const {
+  std::lock_guard<std::mutex> lock(shapeMutex_);
+  return shapeSetsPrepared_;
 }
 
 Engine::~Engine() = default;

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <list>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +21,15 @@ namespace kiln {
 namespace cuda {
 class CudaEngine;
 }
+
+// The layers of a dynamic plan prepared for one set of symbol values: every
+// tensor's shape under that binding and one LayerOp per layer validated (and
+// its constants prepacked) for those shapes. Immutable, shared by contexts.
+struct ShapeSet {
+  std::vector<int64_t> binding;
+  std::vector<TensorDesc> tensors;
+  std::vector<std::unique_ptr<cpu::LayerOp>> ops;
+};
 
 class Engine {
  public:
@@ -36,6 +47,15 @@ class Engine {
   const uint8_t* weights() const { return weights_.data(); }
   // Non-null for a CUDA plan: then ops() is empty and the GPU runs the layers.
   const cuda::CudaEngine* cuda() const { return cuda_.get(); }
+  bool dynamic() const { return plan_.dynamic.present; }
+
+  // Dynamic plans: the layers prepared for `binding` (symbol values), from a
+  // small per-engine cache (most recently used first), so contexts that
+  // alternate between a few shapes do not re-validate and re-pack weights on
+  // every run. Thread-safe. Throws KILN_INPUT / KILN_KERNEL.
+  std::shared_ptr<const ShapeSet> shapeSet(const std::vector<int64_t>& binding) const;
+  // How many shape sets were prepared so far (tests and diagnostics).
+  size_t shapeSetsPrepared() const;
 
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -48,6 +68,9 @@ class Engine {
   AlignedBuffer weights_;
   std::vector<std::unique_ptr<cpu::LayerOp>> ops_;
   std::unique_ptr<cuda::CudaEngine> cuda_;
+  mutable std::mutex shapeMutex_;
+  mutable std::list<std::shared_ptr<const ShapeSet>> shapeSets_;
+  mutable size_t shapeSetsPrepared_ = 0;
 };
 
 // Throws KILN_PLAN_ISA unless this machine has every feature in `required`.

@@ -9,6 +9,7 @@
 
 #include "cuda/cuda-runner.h"
 #include "error.h"
+#include "plan-dynamic.h"
 #include "text.h"
 
 namespace kiln {
@@ -24,6 +25,7 @@ ExecutionContext::ExecutionContext(std::shared_ptr<const Engine> engine, unsigne
     : engine_(std::move(engine)),
       pool_(threads == 0 ? ThreadPool::hardwareThreads() : std::min(threads, kMaxThreads)) {
   const PlanModel& plan = engine_->plan();
+  inputShapes_.resize(plan.inputs.size());
   tensorData_.reserve(plan.tensors.size());
   if (engine_->cuda()) {
     cuda_ = std::make_unique<cuda::CudaRunner>(*engine_->cuda(), plan);
@@ -50,6 +52,54 @@ bool ExecutionContext::tryBegin() {
 
 void ExecutionContext::end() { busy_.store(false, std::memory_order_release); }
 
+uint32_t ExecutionContext::inputIndex(const std::string& name, const char* what) const {
+  const PlanModel& plan = engine_->plan();
+  std::vector<std::string> names;
+  for (uint32_t i = 0; i < plan.inputs.size(); ++i) {
+    if (plan.tensors[plan.inputs[i]].name == name) return i;
+    names.push_back(plan.tensors[plan.inputs[i]].name);
+  }
+  inputError(cat(what, ": unknown input ", quoted(name), "; the engine's inputs are: ",
+                 names.empty() ? std::string("(none)") : joined(names, ", ")));
+}
+
+void ExecutionContext::setOptimizationProfile(size_t index) {
+  const PlanModel& plan = engine_->plan();
+  const size_t count = plan.dynamic.present ? plan.dynamic.profiles.size() : 1;
+  if (index >= count)
+    inputError(cat("setOptimizationProfile: profile ", index, " does not exist; the engine has ", count,
+                   count == 1 ? " profile (0)" : cat(" profiles (0..", count - 1, ")")));
+  if (index == profile_) return;
+  profile_ = index;
+  for (Shape& s : inputShapes_) s.clear();
+}
+
+void ExecutionContext::setInputShape(const std::string& name, const Shape& dims) {
+  const uint32_t i = inputIndex(name, "setInputShape");
+  checkInputShape(engine_->plan(), profile_, i, dims);
+  inputShapes_[i] = dims;
+}
+
+Shape ExecutionContext::tensorShape(const std::string& name) const {
+  const PlanModel& plan = engine_->plan();
+  uint32_t tensor = UINT32_MAX;
+  for (uint32_t t = 0; t < plan.tensors.size(); ++t)
+    if (plan.tensors[t].name == name) tensor = t;
+  if (tensor == UINT32_MAX) inputError(cat("the engine has no tensor ", quoted(name)));
+  if (!engine_->dynamic()) return plan.tensors[tensor].shape;
+  for (uint32_t i = 0; i < plan.inputs.size(); ++i)
+    if (inputShapes_[i].empty())
+      inputError(cat("the shape of ", quoted(name), " depends on the input shapes; set input ",
+                     quoted(plan.tensors[plan.inputs[i]].name), " ", symbolicShape(plan, plan.inputs[i]),
+                     " with setInputShape first"));
+  return resolveTensors(plan, bindSymbols(plan, inputShapes_))[tensor].shape;
+}
+
+const Shape& ExecutionContext::outputShape(size_t i) const {
+  const uint32_t t = engine_->plan().outputs[i];
+  return shapes_ ? shapes_->tensors[t].shape : engine_->plan().tensors[t].shape;
+}
+
 void ExecutionContext::setInputs(const std::vector<InputData>& inputs) {
   const PlanModel& plan = engine_->plan();
   std::vector<std::string> names;
@@ -66,7 +116,27 @@ void ExecutionContext::setInputs(const std::vector<InputData>& inputs) {
     if (it == byName.end()) inputError(cat("unknown input ", quoted(in.name), "; the engine's inputs are: ", known));
     if (given[it->second]) inputError(cat("input ", quoted(in.name), " is given twice"));
     given[it->second] = &in;
-    const TensorDesc& t = plan.tensors[it->second];
+  }
+  for (uint32_t t : plan.inputs)
+    if (!given[t]) inputError(cat("missing input ", quoted(plan.tensors[t].name), "; the engine's inputs are: ", known));
+
+  // Dynamic plans: the given shapes pick the shape set (checked against the
+  // active profile first, so a shape out of range names its bound).
+  const std::vector<TensorDesc>* tensors = &plan.tensors;
+  if (engine_->dynamic()) {
+    std::vector<Shape> shapes;
+    for (uint32_t i = 0; i < plan.inputs.size(); ++i) {
+      checkInputShape(plan, profile_, i, given[plan.inputs[i]]->shape);
+      shapes.push_back(given[plan.inputs[i]]->shape);
+    }
+    const std::vector<int64_t> binding = bindSymbols(plan, shapes);
+    if (!shapes_ || shapes_->binding != binding) shapes_ = engine_->shapeSet(binding);
+    inputShapes_ = std::move(shapes);
+    tensors = &shapes_->tensors;
+  }
+
+  for (const InputData& in : inputs) {
+    const TensorDesc& t = (*tensors)[byName.at(in.name)];
     const bool dtypeFits = std::find(in.candidates.begin(), in.candidates.end(), t.dtype) != in.candidates.end();
     if (!dtypeFits || in.shape != t.shape)
       inputError(cat("input ", quoted(in.name), ": expected ", typeString(t.dtype, t.shape), ", received ",
@@ -75,11 +145,8 @@ void ExecutionContext::setInputs(const std::vector<InputData>& inputs) {
       inputError(cat("input ", quoted(in.name), ": shape ", listString(t.shape), " needs ", elementCount(t.shape),
                      " elements, data has ", in.elements));
   }
-  for (uint32_t t : plan.inputs)
-    if (!given[t]) inputError(cat("missing input ", quoted(plan.tensors[t].name), "; the engine's inputs are: ", known));
-
   for (uint32_t t : plan.inputs) {
-    const uint64_t bytes = tensorBytes(plan.tensors[t]);
+    const uint64_t bytes = tensorBytes((*tensors)[t]);
     if (bytes) std::memcpy(tensorData_[t], given[t]->data, bytes);
   }
 }
@@ -90,7 +157,7 @@ void ExecutionContext::execute() {
     cuda_->run();
   } else {
     const cpu::RunContext ctx{tensorData_.data(), &pool_};
-    for (const auto& op : engine_->ops()) op->run(ctx);
+    for (const auto& op : shapes_ ? shapes_->ops : engine_->ops()) op->run(ctx);
   }
   lastExecuteMicros_.store(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count(),
                            std::memory_order_relaxed);
@@ -98,7 +165,7 @@ void ExecutionContext::execute() {
 
 void ExecutionContext::executeLayer(size_t i) {
   const cpu::RunContext ctx{tensorData_.data(), &pool_};
-  engine_->ops()[i]->run(ctx);
+  (shapes_ ? shapes_->ops : engine_->ops())[i]->run(ctx);
 }
 
 }  // namespace kiln

@@ -58,11 +58,33 @@ class ExecutionContext {
   double lastExecuteMicros() const { return lastExecuteMicros_.load(std::memory_order_relaxed); }
   // Output i of the engine (plan order), valid until the next run.
   const uint8_t* outputData(size_t i) const { return tensorData_[engine_->plan().outputs[i]]; }
+  // Output i's shape in the last setInputs (its planned shape for static plans).
+  const Shape& outputShape(size_t i) const;
+
+  // Dynamic shapes. The active optimization profile (0 at first); switching
+  // clears the input shapes set so far. Throws KILN_INPUT for a bad index.
+  size_t optimizationProfile() const { return profile_; }
+  void setOptimizationProfile(size_t index);
+  // Records the shape of one input for the next runs after checking it
+  // against the active profile (KILN_INPUT names the dim, bound and profile).
+  void setInputShape(const std::string& name, const Shape& dims);
+  // An input's shape as set (empty when not set yet).
+  const Shape& inputShape(size_t input) const { return inputShapes_[input]; }
+  // The shape of any engine tensor (output, input) under the input shapes set
+  // so far, computed from the plan's dim programs; throws KILN_INPUT naming
+  // an input whose shape is still missing.
+  Shape tensorShape(const std::string& name) const;
   // GPU time of the last run in milliseconds (CUDA plans); negative for CPU plans.
   double gpuMs() const;
 
  private:
+  uint32_t inputIndex(const std::string& name, const char* what) const;
+  const ShapeSet* prepared() const { return shapes_.get(); }
+
   std::shared_ptr<const Engine> engine_;
+  size_t profile_ = 0;
+  std::vector<Shape> inputShapes_;           // per engine input; empty = not set
+  std::shared_ptr<const ShapeSet> shapes_;   // dynamic plans: the last run's shapes and ops
   AlignedBuffer arena_;
   std::vector<uint8_t*> tensorData_;  // base pointer of every plan tensor
   ThreadPool pool_;

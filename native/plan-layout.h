@@ -7,7 +7,7 @@
 namespace kiln::layout {
 
 inline constexpr char kMagic[8] = {'K', 'I', 'L', 'N', 'P', 'L', 'A', 'N'};
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;
 
 // Fixed header fields, by byte offset from the start of the file.
 inline constexpr uint64_t kOffVersion = 8;        // u32
@@ -30,6 +30,7 @@ inline constexpr uint32_t kTagStrings = tag('S', 'T', 'R', 'S');
 inline constexpr uint32_t kTagTensors = tag('T', 'N', 'S', 'R');
 inline constexpr uint32_t kTagGraph = tag('G', 'R', 'P', 'H');
 inline constexpr uint32_t kTagLayers = tag('L', 'Y', 'R', 'S');
+inline constexpr uint32_t kTagDynamic = tag('D', 'Y', 'N', 'S');  // optional: dynamic plans only
 inline constexpr uint32_t kTagCuda = tag('C', 'U', 'D', 'A');  // optional: GPU plans only
 inline constexpr uint32_t kTagWeights = tag('W', 'G', 'T', 'S');
 inline constexpr uint64_t kSectionHeaderBytes = 16;  // u32 tag, u32 zero, u64 payload bytes

@@ -17,5 +17,7 @@ inline constexpr uint64_t kMaxVersionBytes = 256;
 inline constexpr uint64_t kMaxElements = 1ull << 48;
 inline constexpr uint64_t kMaxArenaBytes = 1ull << 40;
 inline constexpr uint64_t kMaxWeightsBytes = 1ull << 40;
+inline constexpr uint32_t kMaxProfiles = 64;
+inline constexpr uint32_t kMaxDimProgram = 256;  // words of one dim's program
 
 }  // namespace kiln::limits

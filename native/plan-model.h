@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cuda/cuda-section.h"
+#include "dim-program.h"
 #include "dtype.h"
 
 namespace kiln {
@@ -42,8 +43,34 @@ struct ByteView {
   size_t size = 0;
 };
 
+// Dynamic shapes (section DYNS, absent from static plans). A symbol takes its
+// value from one dim of one input; a profile gives every input dim a range;
+// a dynamic tensor has one dim program per dim, and its TNSR shape is its
+// capacity: the largest shape the arena holds for it.
+struct ShapeSymbol {
+  std::string name;
+  uint32_t input = 0;  // index into PlanModel::inputs
+  uint32_t dim = 0;
+};
+
+struct ShapeProfile {
+  std::vector<Shape> min, opt, max;  // per plan input, in PlanModel::inputs order
+};
+
+struct DynamicTensor {
+  uint32_t tensor = 0;
+  std::vector<DimProgram> dims;  // one per dim of the tensor
+};
+
+struct DynamicSection {
+  bool present = false;
+  std::vector<ShapeSymbol> symbols;
+  std::vector<ShapeProfile> profiles;
+  std::vector<DynamicTensor> tensors;
+};
+
 struct PlanModel {
-  uint32_t formatVersion = 1;
+  uint32_t formatVersion = 2;
   std::string kilnVersion;
   std::array<uint8_t, 32> buildDigest{};
   uint64_t isaMask = 0;
@@ -53,6 +80,7 @@ struct PlanModel {
   std::vector<uint32_t> inputs;
   std::vector<uint32_t> outputs;
   std::vector<LayerDesc> layers;
+  DynamicSection dynamic;  // present only when some dims are symbolic
   cuda::CudaSection cuda;  // present only in plans built for a GPU
 };
 

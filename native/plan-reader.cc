@@ -12,6 +12,7 @@
 #include "byte-cursor.h"
 #include "checksum.h"
 #include "error.h"
+#include "plan-dynamic.h"
 #include "plan-layout.h"
 #include "plan-limits.h"
 #include "plan-validate.h"
@@ -43,6 +44,7 @@ class Reader {
     readSection(body, layout::kTagTensors, [&](ByteCursor& c) { readTensors(c); });
     readSection(body, layout::kTagGraph, [&](ByteCursor& c) { readGraph(c); });
     readSection(body, layout::kTagLayers, [&](ByteCursor& c) { readLayers(c); });
+    if (peekTag(body) == layout::kTagDynamic) readSection(body, layout::kTagDynamic, [&](ByteCursor& c) { readDynamic(c); });
     if (peekTag(body) == layout::kTagCuda)
       readSection(body, layout::kTagCuda, [&](ByteCursor& c) {
         plan_.cuda = cuda::readCudaSection(c, [&](uint32_t i, const std::string& what) -> const std::string& { return string(i, what); });
@@ -51,6 +53,7 @@ class Reader {
     if (body.remaining() != 0) corrupt(cat("plan has ", body.remaining(), " unexpected bytes after its last section"));
     validatePlanStructure(plan_, codes::kPlanCorrupt);
     cuda::validateCudaSection(plan_, codes::kPlanCorrupt);
+    validateDynamicSection(plan_, codes::kPlanCorrupt);
     return std::move(plan_);
   }
 
@@ -230,6 +233,61 @@ class Reader {
       for (auto& v : l.ints) v = c.i64();
       l.floats.resize(nFloats);
       for (auto& v : l.floats) v = c.f64();
+    }
+  }
+
+  // Counts and indices are bounds-checked here, before they size anything;
+  // meaning (ranges, programs) is validateDynamicSection's.
+  void readDynamic(ByteCursor& c) {
+    DynamicSection& dyn = plan_.dynamic;
+    dyn.present = true;
+    c.setItem("the shape symbol count");
+    const uint32_t nSymbols = c.u32();
+    c.setItem("the shape symbols");
+    c.needItems(nSymbols, 12);
+    dyn.symbols.resize(nSymbols);
+    for (uint32_t i = 0; i < nSymbols; ++i) {
+      ShapeSymbol& s = dyn.symbols[i];
+      s.name = string(c.u32(), cat("shape symbol ", i, " name"));
+      s.input = c.u32();
+      s.dim = c.u32();
+      if (s.input >= plan_.inputs.size() || s.dim >= plan_.tensors[plan_.inputs[s.input]].shape.size())
+        corrupt(cat("plan shape symbol ", quoted(s.name), " refers to input ", s.input, " dim ", s.dim,
+                    ", which the plan does not have"));
+    }
+    uint64_t inputDims = 0;
+    for (uint32_t t : plan_.inputs) inputDims += plan_.tensors[t].shape.size();
+    c.setItem("the profile count");
+    const uint32_t nProfiles = c.u32();
+    if (nProfiles > limits::kMaxProfiles) corrupt(cat("plan has too many optimization profiles (", nProfiles, ")"));
+    c.setItem("the optimization profiles");
+    c.needItems(nProfiles, inputDims * 24);
+    dyn.profiles.resize(nProfiles);
+    for (ShapeProfile& p : dyn.profiles)
+      for (std::vector<Shape>* list : {&p.min, &p.opt, &p.max})
+        for (uint32_t t : plan_.inputs) {
+          Shape s(plan_.tensors[t].shape.size());
+          for (auto& d : s) d = c.i64();
+          list->push_back(std::move(s));
+        }
+    c.setItem("the dynamic tensor count");
+    const uint32_t nTensors = c.u32();
+    if (nTensors > plan_.tensors.size()) corrupt(cat("plan lists ", nTensors, " dynamic tensors but has ", plan_.tensors.size()));
+    dyn.tensors.resize(nTensors);
+    for (uint32_t i = 0; i < nTensors; ++i) {
+      DynamicTensor& t = dyn.tensors[i];
+      c.setItem(cat("dynamic tensor ", i));
+      t.tensor = c.u32();
+      if (t.tensor >= plan_.tensors.size())
+        corrupt(cat("plan dynamic tensor ", i, " refers to tensor ", t.tensor, " but the plan has ", plan_.tensors.size()));
+      t.dims.resize(plan_.tensors[t.tensor].shape.size());
+      for (DimProgram& p : t.dims) {
+        const uint32_t length = c.u32();
+        if (length > limits::kMaxDimProgram) corrupt(cat("plan dim program of ", length, " words is too long"));
+        c.need(uint64_t(length) * 8);
+        p.resize(length);
+        for (auto& w : p) w = c.i64();
+      }
     }
   }
 

@@ -10,8 +10,10 @@
 #include "checksum.h"
 #include "cpu/kernel-registry.h"
 #include "error.h"
+#include "plan-dynamic.h"
 #include "plan-layout.h"
 #include "plan-validate.h"
+#include "text.h"
 
 namespace kiln {
 namespace {
@@ -93,12 +95,61 @@ void writeLayers(ByteWriter& w, const PlanModel& plan, StringTable& strings) {
   }
 }
 
+void writeShapeList(ByteWriter& w, const std::vector<Shape>& shapes) {
+  for (const Shape& s : shapes)
+    for (int64_t d : s) w.i64(d);
+}
+
+// Ranks come from the tensors (TNSR), so only the values are stored here.
+void writeDynamic(ByteWriter& w, const DynamicSection& dyn, StringTable& strings) {
+  w.u32(static_cast<uint32_t>(dyn.symbols.size()));
+  for (const ShapeSymbol& s : dyn.symbols) {
+    w.u32(strings.id(s.name));
+    w.u32(s.input);
+    w.u32(s.dim);
+  }
+  w.u32(static_cast<uint32_t>(dyn.profiles.size()));
+  for (const ShapeProfile& p : dyn.profiles) {
+    writeShapeList(w, p.min);
+    writeShapeList(w, p.opt);
+    writeShapeList(w, p.max);
+  }
+  w.u32(static_cast<uint32_t>(dyn.tensors.size()));
+  for (const DynamicTensor& t : dyn.tensors) {
+    w.u32(t.tensor);
+    for (const DimProgram& p : t.dims) {
+      w.u32(static_cast<uint32_t>(p.size()));
+      for (int64_t word : p) w.i64(word);
+    }
+  }
+}
+
+// A dynamic plan's layers must also accept the shapes at every profile's min,
+// opt and max, so a kernel that cannot run a shape in range fails the build.
+void checkProfileBounds(const PlanModel& plan) {
+  for (size_t p = 0; p < plan.dynamic.profiles.size(); ++p) {
+    const ShapeProfile& prof = plan.dynamic.profiles[p];
+    for (const std::vector<Shape>* bound : {&prof.min, &prof.opt, &prof.max}) {
+      const std::vector<int64_t> binding = bindSymbols(plan, *bound);
+      PlanModel resolved = plan;
+      resolved.tensors = resolveTensors(plan, binding);
+      try {
+        prepareLayers(resolved);
+      } catch (const Error& e) {
+        throw Error(e.code(), cat("optimization profile ", p, " at ", bindingText(plan, binding), ": ", e.what()));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<uint8_t> writePlan(const PlanModel& plan) {
   validatePlanStructure(plan, codes::kPlanInvalid);
   cuda::validateCudaSection(plan, codes::kPlanInvalid);
+  validateDynamicSection(plan, codes::kPlanInvalid);
   prepareLayers(plan);  // throws KILN_KERNEL for a layer no kernel accepts
+  checkProfileBounds(plan);
 
   std::vector<uint8_t> out;
   out.reserve(4096 + plan.weights.size + plan.tensors.size() * 64 + plan.layers.size() * 128);
@@ -118,6 +169,7 @@ std::vector<uint8_t> writePlan(const PlanModel& plan) {
     writeIndexList(s, plan.outputs);
   });
   section(s, layout::kTagLayers, [&] { writeLayers(s, plan, strings); });
+  if (plan.dynamic.present) section(s, layout::kTagDynamic, [&] { writeDynamic(s, plan.dynamic, strings); });
   if (plan.cuda.present)
     section(s, layout::kTagCuda, [&] { cuda::writeCudaSection(s, plan.cuda, [&](const std::string& x) { return strings.id(x); }); });
 

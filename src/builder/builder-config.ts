@@ -59,7 +59,6 @@ export class BuilderConfig {
 
   addOptimizationProfile(profile: OptimizationProfile): number {
     if (!(profile instanceof OptimizationProfile)) throw new KilnError('KILN_CONFIG', 'addOptimizationProfile expects an OptimizationProfile from builder.createOptimizationProfile()');
-    if (this.profiles.length > 0) throw new KilnError('KILN_CONFIG', 'this build supports one optimization profile per engine');
     this.profiles.push(profile);
     return this.profiles.length - 1;
   }

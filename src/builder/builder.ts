@@ -1,16 +1,23 @@
 // The Builder (TensorRT's IBuilder): network + config -> serialized plan. The path:
 // bind the profile, specialize shapes, run the pass pipeline, lower to a plan
-// description, and hand it to the native writer.
+// description, and hand it to the native writer. A network whose profiles have
+// ranges (or several profiles) stays symbolic instead (dynamic.ts): passes run on
+// the symbolic graph, lowering plans the arena at the largest shapes and records
+// dim programs, tactics are timed at profile 0's opt and kept only where valid
+// over every profile.
 import { Network, type NetworkOptions } from '../../dsl/index.js';
 import { buildCudaTarget, cudaKernelNames } from '../../codegen/cuda/index.js';
 import { hasCpuKernel, lowerToPlan } from '../../codegen/index.js';
+import { cpuTactics } from '../../codegen/cpu/tactics.js';
+import type { PlanDesc, PlanLayer } from '../../codegen/plan-desc.js';
 import { buildPipeline, definePass, runPipeline, sequential, type MemoryPlan, type PipelineItem } from '../../passes/index.js';
-import { KilnError, printGraph, type Graph } from '../ir/index.js';
+import { KilnError, printGraph, resolveShape, type Dim, type Graph } from '../ir/index.js';
 import { native } from '../runtime/native.js';
 import { KILN_VERSION } from '../version.js';
 import { BuilderConfig } from './builder-config.js';
 import { Logger } from './logger.js';
-import { autotunePlan, type AutotuneReport } from './autotune.js';
+import { applyTactic, autotunePlan, type AutotuneOptions, type AutotuneReport } from './autotune.js';
+import { dynamicBuild, needsDynamicShapes, type Binding, type DynamicBuild } from './dynamic.js';
 import { OptimizationProfile, bindProfile } from './profile.js';
 import { specializeShapes } from './specialize.js';
 import { processTimingCache } from './timing-cache.js';
@@ -46,6 +53,32 @@ function withProgress(item: PipelineItem, log: (pass: string) => void): Pipeline
  * the network already had them.
  */
 const PASS_INTRODUCED_KERNELS: Readonly<Record<string, string>> = { Pointwise: 'pointwise', Split: 'split' };
+
+/** The plan's tensors with their shapes at one binding of the symbols (same offsets). */
+function planAt(plan: PlanDesc, symbolic: readonly (Dim[] | undefined)[], binding: Binding): PlanDesc {
+  return { ...plan, dynamic: undefined, tensors: plan.tensors.map((t, i) => (symbolic[i] ? { ...t, shape: resolveShape(symbolic[i]!, binding) as number[] } : t)) };
+}
+
+/**
+ * Dynamic plans: tactics are timed at profile 0's opt shapes (the plan's layers are
+ * shared, so the choice lands in `plan`), then each layer keeps its tactic only if
+ * the tactic is a candidate at every profile bound too; otherwise the first
+ * candidate valid everywhere.
+ */
+function autotuneDynamic(plan: PlanDesc, symbolic: readonly (Dim[] | undefined)[], dyn: DynamicBuild, options: AutotuneOptions): AutotuneReport {
+  const lowered: PlanLayer[] = plan.layers.map((l) => ({ ...l }));
+  const report = autotunePlan(planAt(plan, symbolic, dyn.bindings[0]!.opt), options);
+  const bounds = dyn.shapes.checkAt.map((b) => planAt(plan, symbolic, b).tensors);
+  plan.layers.forEach((layer, i) => {
+    const candidates = bounds.map((tensors) => cpuTactics(lowered[i]!, tensors));
+    const validEverywhere = (name: string) => candidates.every((c) => c.some((t) => t.name === name));
+    const chosen = JSON.parse(layer.info || '{}').tactic as string | undefined;
+    if (chosen === undefined || validEverywhere(chosen)) return;
+    const fallback = candidates[0]!.find((t) => validEverywhere(t.name));
+    if (fallback) applyTactic(layer, fallback);
+  });
+  return report;
+}
 
 function supportsOp(target: BuilderConfig['target']): (op: string) => boolean {
   if (target !== 'cuda') return hasCpuKernel;
@@ -84,7 +117,10 @@ export class Builder {
   buildSerializedNetwork(network: Network | Graph, config: BuilderConfig = new BuilderConfig()): Uint8Array {
     const graph = network instanceof Network ? network.graph : network;
     if (!(config instanceof BuilderConfig)) throw new KilnError('KILN_CONFIG', 'buildSerializedNetwork expects a BuilderConfig from builder.createBuilderConfig()');
-    const specialized = specializeShapes(graph, bindProfile(graph, config.profiles[0]));
+    const dynamic = needsDynamicShapes(graph, config.profiles) ? dynamicBuild(graph, config.profiles) : undefined;
+    if (dynamic && config.target === 'cuda') throw new KilnError('KILN_CONFIG', 'CUDA plans are static: build with one optimization profile whose min, opt and max are equal');
+    if (dynamic && config.int8) throw new KilnError('KILN_CONFIG', 'int8 builds are static: build with one optimization profile whose min, opt and max are equal');
+    const specialized = dynamic ? graph : specializeShapes(graph, bindProfile(graph, config.profiles[0]));
     // Progress lines start with 'build phase:' so a CLI can show them as one status line.
     const phase = (what: string) => this.logger.info(`build phase: ${what}`);
     const pipeline = withProgress(buildPipeline({ optLevel: config.optLevel, disable: config.disabledPasses, insert: config.customPasses, supports: supportsOp(config.target) }), (p) => phase(`pass ${p}`));
@@ -95,13 +131,14 @@ export class Builder {
     const optimized = config.int8 ? this.quantize(graph, piped, config) : piped;
     this.logger.verbose(`optimized network:\n${printGraph(optimized)}`);
     phase('lowering');
-    const { plan, memory } = lowerToPlan(optimized, { kilnVersion: KILN_VERSION, buildDigest: config.digest() });
+    const { plan, memory, symbolic } = lowerToPlan(optimized, { kilnVersion: KILN_VERSION, buildDigest: config.digest(), ...(dynamic ? { shapes: dynamic.shapes } : {}) });
     let autotune: AutotuneReport | undefined;
     if (config.target === 'cpu') {
-      autotune = autotunePlan(plan, {
+      const options: AutotuneOptions = {
         optLevel: config.optLevel, cache: config.timingCache ?? processTimingCache, threads: config.tuningThreads,
         progress: (k, n, name) => phase(`autotuning layer ${k} of ${n} '${name}'`), log: (m) => this.logger.verbose(m),
-      });
+      };
+      autotune = dynamic ? autotuneDynamic(plan, symbolic, dynamic, options) : autotunePlan(plan, options);
     }
     if (config.target === 'cuda') {
       phase('CUDA code generation and compilation');

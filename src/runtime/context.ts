@@ -38,6 +38,7 @@ export interface LayerProfile {
 export class ExecutionContext {
   private readonly handle: NativeContext;
   private readonly shapes = new Map<string, number[]>();
+  private profileIndex = 0;
 
   /** @internal use engine.createExecutionContext */
   constructor(readonly engine: Engine, threads: number) {
@@ -49,15 +50,47 @@ export class ExecutionContext {
     }
   }
 
-  /** Sets the shape of an input for the next runs; it must fit the engine's profile. */
+  /**
+   * Sets the shape of an input for the next runs (typed-array inputs take it); the
+   * native runtime checks it against the active optimization profile and the error
+   * names the input, the dim, the bound and the profile.
+   */
   setInputShape(name: string, dims: readonly number[]): void {
+    if (!Array.isArray(dims)) throw new KilnError('KILN_INPUT', `setInputShape: dims for input '${name}' must be a list of integers`, { argument: name });
     const info = this.engine.inputs.find((t) => t.name === name);
-    if (!info) throw new KilnError('KILN_INPUT', `setInputShape: unknown input '${name}'; the engine's inputs are: ${this.engine.inputs.map((t) => t.name).join(', ')}`, { argument: name });
-    const same = dims.length === info.shape.length && dims.every((d, i) => d === info.shape[i]);
-    if (!same) {
+    if (info && !this.engine.isDynamic && !(dims.length === info.shape.length && dims.every((d, i) => d === info.shape[i]))) {
       throw new KilnError('KILN_INPUT', `setInputShape: input '${name}' was built for ${info.dtype}${formatShape(info.shape)}; ${formatShape(dims)} is outside its profile`, { argument: name, expected: formatShape(info.shape), received: formatShape(dims) });
     }
+    try {
+      this.handle.setInputShape(name, [...dims]);
+    } catch (e) {
+      throw toKilnError(e);
+    }
     this.shapes.set(name, [...dims]);
+  }
+
+  /** Switches to optimization profile `index` (TensorRT's setOptimizationProfileAsync); input shapes must be set again. */
+  setOptimizationProfile(index: number): void {
+    try {
+      this.handle.setOptimizationProfile(index);
+    } catch (e) {
+      throw toKilnError(e);
+    }
+    this.profileIndex = index;
+    this.shapes.clear();
+  }
+
+  get optimizationProfile(): number {
+    return this.profileIndex;
+  }
+
+  /** The shape of an input or output under the input shapes set so far, computed natively. */
+  getTensorShape(name: string): number[] {
+    try {
+      return this.handle.tensorShape(name);
+    } catch (e) {
+      throw toKilnError(e);
+    }
   }
 
   /** GPU time of the last run in milliseconds (CUDA plans: first copy in to last copy out); undefined on the CPU. */
@@ -118,9 +151,11 @@ export class ExecutionContext {
     });
   }
 
+  /** A static input's shape; a dynamic input's shape at the active profile's opt. */
   private defaultShape(name: string): number[] {
     const info = this.engine.inputs.find((t) => t.name === name);
-    return info ? [...info.shape] : [];
+    const opt = this.engine.profiles[this.profileIndex]?.[name]?.opt;
+    return opt ? [...opt] : info ? [...info.shape] : [];
   }
 }
 

@@ -1,14 +1,22 @@
 // Engine (TensorRT's ICudaEngine, here for the CPU): an immutable loaded plan with its
-// IO names, dtypes and shapes and its layer list; it makes execution contexts.
-import { KilnError, type DType } from '../ir/index.js';
+// IO names, dtypes and shapes (symbolic ones and optimization profiles for dynamic
+// plans) and its layer list; it makes execution contexts.
+import { KilnError, type DType, type Dim } from '../ir/index.js';
 import { ExecutionContext } from './context.js';
-import type { NativeEngine, NativeEngineInfo } from './native.js';
+import type { NativeEngine, NativeEngineInfo, NativeIO } from './native.js';
 
 export interface IOTensorInfo {
   name: string;
   dtype: DType;
+  /** A concrete shape: the shape of a static tensor; for a dynamic input its shape at
+   *  profile 0's opt, for a dynamic output the largest shape it can have. */
   shape: number[];
+  /** Dynamic plans: the symbolic shape (`['batch', 3, 224, 224]`); absent for static plans. */
+  dims?: Dim[];
 }
+
+/** One optimization profile: per input name, its min / opt / max shape. */
+export type ShapeProfileInfo = Readonly<Record<string, { min: number[]; opt: number[]; max: number[] }>>;
 
 export interface LayerInfo {
   name: string;
@@ -27,6 +35,8 @@ export class Engine {
   readonly inputs: readonly IOTensorInfo[];
   readonly outputs: readonly IOTensorInfo[];
   readonly layers: readonly LayerInfo[];
+  /** Optimization profiles (dynamic plans); empty for static plans. */
+  readonly profiles: readonly ShapeProfileInfo[];
   readonly arenaBytes: number;
   readonly weightsBytes: number;
   readonly kilnVersion: string;
@@ -39,8 +49,11 @@ export class Engine {
 
   /** @internal use Runtime.deserializeEngine */
   constructor(readonly handle: NativeEngine, info: NativeEngineInfo) {
-    this.inputs = info.inputs.map((t) => ({ name: t.name, dtype: t.dtype as DType, shape: [...t.shape] }));
-    this.outputs = info.outputs.map((t) => ({ name: t.name, dtype: t.dtype as DType, shape: [...t.shape] }));
+    this.profiles = info.profiles ?? [];
+    const opt = this.profiles[0];
+    const dims = (t: NativeIO) => (t.dims ? { dims: [...t.dims] } : {});
+    this.inputs = info.inputs.map((t) => ({ name: t.name, dtype: t.dtype as DType, shape: [...(opt?.[t.name]?.opt ?? t.shape)], ...dims(t) }));
+    this.outputs = info.outputs.map((t) => ({ name: t.name, dtype: t.dtype as DType, shape: [...t.shape], ...dims(t) }));
     this.layers = info.layers.map((l) => {
       const meta = parseInfo(l.info);
       const extra = { ...(meta.precision === undefined ? {} : { precision: meta.precision }), ...(meta.tactic === undefined ? {} : { tactic: meta.tactic }) };
@@ -53,6 +66,11 @@ export class Engine {
     this.formatVersion = info.formatVersion;
     this.targetIsa = [...info.targetIsa];
     this.buildDigest = info.buildDigest;
+  }
+
+  /** True when some IO dims are symbolic (set them per run with context.setInputShape). */
+  get isDynamic(): boolean {
+    return this.profiles.length > 0;
   }
 
   get ioNames(): string[] {

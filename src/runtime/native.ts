@@ -10,8 +10,14 @@ import { KilnError, type TypedArray } from '../ir/index.js';
 export interface NativeIO {
   name: string;
   dtype: string;
+  /** Planned shape; for a dynamic tensor the largest one its arena slot holds. */
   shape: number[];
+  /** Dynamic plans: the symbolic shape (numbers for fixed dims). */
+  dims?: (number | string)[];
 }
+
+/** One optimization profile of a dynamic plan: per input name, its min / opt / max shape. */
+export type NativeShapeProfile = Record<string, { min: number[]; opt: number[]; max: number[] }>;
 
 export interface NativeLayer {
   name: string;
@@ -36,6 +42,8 @@ export interface NativeEngineInfo {
   inputs: NativeIO[];
   outputs: NativeIO[];
   layers: NativeLayer[];
+  /** Dynamic plans only. */
+  profiles?: NativeShapeProfile[];
 }
 
 export interface NativeTensor {
@@ -47,12 +55,19 @@ export interface NativeTensor {
 
 export interface NativeEngine {
   info(): NativeEngineInfo;
+  /** Dynamic plans: how many shape sets (layers prepared for one binding) were made so far. */
+  shapeSetsPrepared(): number;
 }
 
 export interface NativeContext {
   run(inputs: { name: string; data: TypedArray; shape: number[] }[]): Promise<NativeTensor[]>;
   /** GPU time of the last run in ms (CUDA plans); -1 for CPU plans. */
   readonly gpuMs: number;
+  /** Checks dims against the active profile (KILN_INPUT naming the bound) and records them. */
+  setInputShape(name: string, dims: number[]): void;
+  setOptimizationProfile(index: number): void;
+  /** A tensor's shape under the input shapes set so far, from the plan's dim programs. */
+  tensorShape(name: string): number[];
   /** Runs the layers one by one with a clock around each (CPU plans). */
   profile(inputs: { name: string; data: TypedArray; shape: number[] }[], options?: { iterations?: number; warmup?: number }): Promise<NativeProfile>;
 }

@@ -64,7 +64,7 @@ describe('plan round trip', () => {
     const plan: Uint8Array = kiln().serializePlan(desc);
     const v = new DataView(plan.buffer, plan.byteOffset, plan.byteLength);
     expect(String.fromCharCode(...plan.subarray(0, 8))).toBe('KILNPLAN');
-    expect(v.getUint32(8, true)).toBe(1);
+    expect(v.getUint32(8, true)).toBe(2);
     const headerBytes = v.getUint32(12, true);
     expect(headerBytes % 8).toBe(0);
     expect(Array.from(plan.subarray(24, 56))).toEqual(Array.from(desc.buildDigest));
@@ -87,7 +87,7 @@ describe('plan round trip', () => {
     const info = new k.Engine(bytes).info();
     expect(k.inspectPlan(bytes)).toEqual(info);
     expect(info).toMatchObject({
-      formatVersion: 1, kilnVersion: '0.1.0-test', targetIsa: [], arenaBytes: desc.arenaBytes,
+      formatVersion: 2, kilnVersion: '0.1.0-test', targetIsa: [], arenaBytes: desc.arenaBytes,
       weightsBytes: desc.weights.length,
       inputs: [{ name: 'x', dtype: 'f32', shape: [2, 3] }], outputs: [{ name: 'y', dtype: 'f32', shape: [2, 4] }],
     });
@@ -137,7 +137,13 @@ describe('damaged plans', () => {
     const v7 = good.slice();
     new DataView(v7.buffer).setUint32(8, 7, true);
     expect(codeOf(() => new k.Engine(v7))).toEqual({
-      code: 'KILN_PLAN_VERSION', message: 'plan format version 7 is not supported by this runtime (supports 1)',
+      code: 'KILN_PLAN_VERSION', message: 'plan format version 7 is not supported by this runtime (supports 2)',
+    });
+    // Format 1 (before dynamic shapes) is refused too: plans are rebuilt, never guessed at.
+    const v1 = good.slice();
+    new DataView(v1.buffer).setUint32(8, 1, true);
+    expect(codeOf(() => new k.Engine(v1))).toEqual({
+      code: 'KILN_PLAN_VERSION', message: 'plan format version 1 is not supported by this runtime (supports 2)',
     });
   });
 
