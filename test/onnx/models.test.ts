@@ -1,8 +1,7 @@
 // The real models in ../shared/models import, build, run and agree with onnxruntime-node
-// (rtol 1e-4, atol 1e-5) on seeded random inputs at batch 1. The encoder's multi-head
-// attention reshapes [seq,batch,256] to [seq,batch*4,64], which kiln's IR cannot type
-// while batch is symbolic, so it imports with its dims fixed (engines are static anyway);
-// the symbolic import's report must name exactly those reshapes.
+// (rtol 1e-4, atol 1e-5) on seeded random inputs at batch 1. The engines here are
+// static, so the models import with their dims fixed; the symbolic import (batch and
+// seq kept) is checked too: its multi-head reshapes type as [seq,4*batch,64].
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -100,13 +99,11 @@ describe.skipIf(!hasModels)('ONNX models agree with onnxruntime', () => {
     });
   }
 
-  it('encoder with symbolic batch and seq: the report names the reshapes to [seq,batch*heads,64]', () => {
+  it('encoder with symbolic batch and seq: the multi-head reshapes type as [seq,4*batch,64]', () => {
     const report = checkOnnx(join(modelsDir, 'encoder.onnx'));
-    expect(report.unsupported.map((u) => [u.index, u.opType, u.reason])).toEqual([
-      [83, 'Reshape', 'shape unsupported'],
-      [95, 'Reshape', 'shape unsupported'],
-      [106, 'Reshape', 'shape unsupported'],
-    ]);
-    expect(report.unsupported[0]!.detail).toContain('cannot reshape [seq,batch,256] to [seq,-1,64]');
+    expect(report.unsupported).toEqual([]);
+    const { graph } = importOnnx(join(modelsDir, 'encoder.onnx'));
+    const heads = graph.nodes.filter((n) => n.op === 'Reshape' && graph.types[n.outputs[0]!]!.shape.join(',') === 'seq,4*batch,64');
+    expect(heads.length).toBeGreaterThanOrEqual(3);
   });
 });

@@ -1,15 +1,16 @@
-// Arithmetic on known elements that may be symbolic dims. Numbers compute as ONNX
-// would (integer division truncates for integer dtypes); a symbol meeting an identity
-// (x*1, x+0, x/1) passes through unchanged, and anything else becomes an opaque
-// expression such as `(batch*seq)`, which Reshape can still absorb as its one -1.
-// Comparisons of a symbol with a number are answered only where every dim (>= 1) agrees.
-import type { Dim } from '../../ir/index.js';
+// Arithmetic on known elements that may be symbolic dims (shape computations such as
+// Shape -> Gather -> Mul -> Concat). Numbers compute as ONNX would (integer division
+// truncates for integer dtypes); symbolic operands build canonical dim expressions
+// (`batch*seq`, `floor(seq/2)`), which Reshape, Expand and ConstantOfShape targets
+// take as they are. Shape values are sizes, so a symbol is taken to be >= 1 when a
+// comparison is answered; anything that still depends on the sizes is unknown.
+import {
+  dimAdd, dimFloorDiv, dimGe, dimMax, dimMin, dimMod, dimMul, dimSub, dimsEqual, formatDim, parseDim, type Dim, type DimNode,
+} from '../../ir/index.js';
 
 export type DimOp = 'Add' | 'Sub' | 'Mul' | 'Div' | 'Mod' | 'Max' | 'Min' | 'Equal' | 'Less' | 'Greater' | 'LessOrEqual' | 'GreaterOrEqual';
 
 export const DIM_OPS: readonly DimOp[] = ['Add', 'Sub', 'Mul', 'Div', 'Mod', 'Max', 'Min', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual'];
-
-const SYMBOL_INFIX: Partial<Record<DimOp, string>> = { Add: '+', Sub: '-', Mul: '*', Div: '/', Mod: '%' };
 
 function numeric(op: DimOp, a: number, b: number, integer: boolean): number {
   switch (op) {
@@ -28,49 +29,65 @@ function numeric(op: DimOp, a: number, b: number, integer: boolean): number {
   }
 }
 
-/** Compares a symbolic dim (known >= 1) with a number, where the answer does not depend on it. */
-function compareSymbol(op: DimOp, symbolFirst: boolean, n: number): number | undefined {
-  if (n >= 1) return undefined;
-  // The symbol is larger than n.
-  const symGreater: Partial<Record<DimOp, number>> = { Equal: 0, Less: 0, LessOrEqual: 0, Greater: 1, GreaterOrEqual: 1 };
-  const v = symGreater[op];
-  if (v === undefined) return undefined;
-  if (op === 'Equal' || symbolFirst) return v;
-  return op === 'Less' || op === 'LessOrEqual' ? 1 : 0;
+/** The dim with every symbol s replaced by s+1: proving facts about it for s >= 0 proves them for sizes >= 1. */
+function shiftSymbols(d: Dim): Dim {
+  const walk = (n: DimNode): DimNode => {
+    if (n.kind === 'sym') return { kind: 'add', a: n, b: { kind: 'const', value: 1 } };
+    if (n.kind === 'const') return n;
+    return { ...n, a: walk(n.a), b: walk(n.b) };
+  };
+  return formatDim(walk(parseDim(d)));
 }
+
+/** a >= b for every size >= 1 of the symbols: true, false, or undefined when it depends. */
+function sizesGe(a: Dim, b: Dim): boolean | undefined {
+  const ge = dimGe(shiftSymbols(a), shiftSymbols(b));
+  if (ge !== undefined) return ge;
+  // a < b always when b - a - 1 >= 0 always.
+  return dimGe(shiftSymbols(dimSub(dimSub(b, a), 1)), 0) ? false : undefined;
+}
+
+const bit = (v: boolean | undefined): number | undefined => (v === undefined ? undefined : v ? 1 : 0);
 
 /** `a op b`; undefined when a symbolic operand makes the answer unknowable at import. */
 export function dimBinary(op: DimOp, a: Dim, b: Dim, integer: boolean): Dim | undefined {
   if (typeof a === 'number' && typeof b === 'number') return numeric(op, a, b, integer);
-  if (a === b) {
-    if (op === 'Equal' || op === 'LessOrEqual' || op === 'GreaterOrEqual') return 1;
-    if (op === 'Less' || op === 'Greater') return 0;
-    if (op === 'Sub') return 0;
-    if (op === 'Div') return 1;
-    if (op === 'Max' || op === 'Min') return a;
+  // Fractions of symbolic dims mean nothing as sizes.
+  if (!integer && (op === 'Div' || op === 'Mod')) return undefined;
+  if (typeof a === 'number' && !Number.isInteger(a)) return undefined;
+  if (typeof b === 'number' && !Number.isInteger(b)) return undefined;
+  switch (op) {
+    case 'Add': return dimAdd(a, b);
+    case 'Sub': return dimSub(a, b);
+    case 'Mul': return dimMul(a, b);
+    // Sizes are non-negative, where truncation and floor agree.
+    case 'Div': return b === 0 ? undefined : dimFloorDiv(a, b);
+    case 'Mod': return b === 0 ? undefined : dimMod(a, b);
+    case 'Max':
+    case 'Min': {
+      const ge = sizesGe(a, b) ?? (sizesGe(b, a) === true ? false : undefined);
+      if (ge === undefined) return op === 'Max' ? dimMax(a, b) : dimMin(a, b);
+      return ge === (op === 'Max') ? a : b;
+    }
+    case 'Equal': {
+      const eq = dimsEqual(a, b);
+      if (eq !== undefined) return bit(eq);
+      return sizesGe(a, b) === false || sizesGe(b, a) === false ? 0 : undefined;
+    }
+    case 'GreaterOrEqual': return bit(sizesGe(a, b));
+    case 'LessOrEqual': return bit(sizesGe(b, a));
+    case 'Less': {
+      const ge = sizesGe(a, b);
+      return ge === undefined ? undefined : bit(!ge);
+    }
+    case 'Greater': {
+      const ge = sizesGe(b, a);
+      return ge === undefined ? undefined : bit(!ge);
+    }
   }
-  if (typeof b === 'number') {
-    if ((op === 'Mul' || op === 'Div') && b === 1) return a;
-    if ((op === 'Add' || op === 'Sub') && b === 0) return a;
-    if (op === 'Max' && b <= 1) return a;
-    if (op === 'Min' && b <= 1) return b;
-    const c = compareSymbol(op, true, b);
-    if (c !== undefined) return c;
-  }
-  if (typeof a === 'number') {
-    if (op === 'Mul' && a === 1) return b;
-    if (op === 'Add' && a === 0) return b;
-    if (op === 'Max' && a <= 1) return b;
-    if (op === 'Min' && a <= 1) return a;
-    const c = compareSymbol(op, false, a);
-    if (c !== undefined) return c;
-  }
-  const infix = SYMBOL_INFIX[op];
-  if (infix && integer) return `(${a}${infix}${b})`;
-  return undefined;
 }
 
-/** A plain dim name (`batch`), as opposed to an expression (`(batch*seq)`). */
+/** A plain dim name (`batch`), as opposed to an expression (`batch*seq`). */
 export function isPlainSymbol(d: Dim): d is string {
-  return typeof d === 'string' && !d.startsWith('(');
+  return typeof d === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(d);
 }

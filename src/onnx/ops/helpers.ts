@@ -1,10 +1,9 @@
 // Helpers the op importers share: axes, constants of a dtype, reshapes with symbolic
 // dims, the known-value fast path for elementwise ops, and the ONNX inputs that older
 // opsets gave as attributes.
-import { normalizeAxis, type DType, type Dim, type TypedArray } from '../../ir/index.js';
+import { dimProduct, normalizeAxis, type DType, type Dim, type TypedArray } from '../../ir/index.js';
 import { tensor } from '../../interpret/index.js';
 import type { NodeContext } from '../import/context.js';
-import { isPlainSymbol } from '../import/dim-math.js';
 import { castElem, Known } from '../import/known.js';
 import { mapBroadcast, type Elems } from '../import/known-ops.js';
 
@@ -52,35 +51,15 @@ export function intsInputOrAttr(ctx: NodeContext, i: number, attr: string, input
   return ctx.attrs.ints(attr);
 }
 
-function product(dims: readonly Dim[]): Dim {
-  const symbols = dims.filter((d) => typeof d === 'string');
-  const n = (dims.filter((d) => typeof d === 'number') as number[]).reduce((a, b) => a * b, 1);
-  if (symbols.length === 0) return n;
-  if (symbols.length === 1 && n === 1) return symbols[0]!;
-  return `(${[...symbols, ...(n === 1 ? [] : [n])].join('*')})`;
-}
-
-/**
- * A Reshape target kiln's IR accepts: numbers and plain dim names stay; one expression
- * (`(batch*seq)`) becomes -1. Undefined when two expressions would need inferring.
- */
-export function irReshapeTarget(target: readonly Dim[]): Dim[] | undefined {
-  const exprs = target.filter((d) => typeof d === 'string' && !isPlainSymbol(d)).length;
-  const inferred = target.filter((d) => d === -1).length;
-  if (exprs + inferred > 1) return undefined;
-  return target.map((d) => (typeof d === 'string' && !isPlainSymbol(d) ? -1 : d));
-}
-
-/** Emits a Reshape of `x` to `shape` (symbolic dims allowed); unsupported when the IR cannot express it. */
+/** Emits a Reshape of `x` to `shape`: numbers, -1 and dim expressions (`batch*seq`) alike. */
 export function reshape(ctx: NodeContext, x: string, shape: readonly Dim[], out?: number | string): string {
-  const target = irReshapeTarget(shape);
-  if (!target) ctx.unsupported('shape unsupported', `reshape to [${shape.join(',')}] needs more than one inferred dim`);
-  return ctx.emit('Reshape', [x], { shape: target }, out);
+  if (shape.filter((d) => d === -1).length > 1) ctx.unsupported('shape unsupported', `reshape to [${shape.join(',')}] needs more than one inferred dim`);
+  return ctx.emit('Reshape', [x], { shape: [...shape] }, out);
 }
 
 /** [prod(dims before axis), prod(dims from axis)] with symbolic dims folded into expressions. */
 export function flattenShape(shape: readonly Dim[], axis: number): Dim[] {
-  return [product(shape.slice(0, axis)), product(shape.slice(axis))];
+  return [dimProduct(shape.slice(0, axis)), dimProduct(shape.slice(axis))];
 }
 
 /** A dtype-checked float input: activations and normalizations are float-only in ONNX and kiln. */

@@ -98,7 +98,7 @@ defineImporter('Expand', {
     const target = ctx.dims(1, 'shape');
     // A symbolic target dim meeting the same symbol (right-aligned) broadcasts to it, as 1 would.
     const resolved = target.map((d, i) => (typeof d === 'string' && d === shape[i + shape.length - target.length] ? 1 : d));
-    if (resolved.some((d) => typeof d === 'string')) ctx.unsupported('data-dependent shape', `target shape [${target.join(',')}] is known only at run time`);
+    if (resolved.some((d) => typeof d === 'string')) return void ctx.emit('Expand', [ctx.value(0)], { shape: resolved }, 0);
     const dims = resolved as number[];
     const data = elemsOf(ctx, 0);
     const out = data && broadcastStatic(data.shape, dims);

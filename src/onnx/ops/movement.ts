@@ -1,7 +1,7 @@
 // Reshape-like ops and Transpose/Concat. Reshape, Flatten, Squeeze and Unsqueeze all
 // become one IR Reshape (or nothing, when the shape does not change); each also works
 // on known values, which is how shape vectors get unsqueezed and concatenated at import.
-import { shapesEqual, type Dim } from '../../ir/index.js';
+import { dimFloorDiv, dimMul, dimProduct, dimsEqual, shapesEqual, type Dim } from '../../ir/index.js';
 import type { NodeContext } from '../import/context.js';
 import { Known } from '../import/known.js';
 import { concatElems, transposeElems } from '../import/known-ops.js';
@@ -30,17 +30,13 @@ function resolveTarget(ctx: NodeContext, input: readonly Dim[], target: readonly
   });
   if (allowZero && out.includes(0) && out.includes(-1)) ctx.fail(`shape [${target.join(',')}] has both 0 (allowzero) and -1`);
   const inferred = out.indexOf(-1);
-  if (inferred < 0) return out;
-  // -1 takes what the other dims leave: a number, or the one symbol the target drops.
-  const symbols = (dims: readonly Dim[]) => dims.filter((d): d is string => typeof d === 'string');
-  const product = (dims: readonly Dim[]) => (dims.filter((d) => typeof d === 'number') as number[]).reduce((a, b) => a * b, 1);
-  const rest = out.filter((_, i) => i !== inferred);
-  const dropped = symbols(input).filter((s) => !rest.includes(s));
-  const extra = symbols(rest).filter((s) => !input.includes(s));
-  const ratio = product(input) / product(rest);
-  if (extra.length > 0 || !Number.isInteger(ratio)) return out;
-  if (dropped.length === 0) out[inferred] = ratio;
-  else if (dropped.length === 1 && ratio === 1) out[inferred] = dropped[0]!;
+  if (inferred < 0 || out.indexOf(-1, inferred + 1) >= 0) return out;
+  // -1 takes what the other dims leave (`batch*seq` of [batch,seq,256] to [-1,256]) when that divides exactly.
+  const whole = dimProduct(input);
+  const rest = dimProduct(out.filter((_, i) => i !== inferred));
+  if (rest === 0) return out;
+  const q = dimFloorDiv(whole, rest);
+  if (dimsEqual(dimMul(q, rest), whole) === true) out[inferred] = q;
   return out;
 }
 

@@ -64,10 +64,17 @@ function fillValue(ctx: NodeContext): { dataType: number; value: number | bigint
 
 defineImporter('ConstantOfShape', {
   import: (ctx) => {
-    const shape = ctx.numbers(0, 'shape');
+    const dims = ctx.dims(0, 'shape');
     const { dataType, value } = fillValue(ctx);
     const info = ONNX_DTYPES[dataType];
     if (!info?.array) return ctx.unsupported('dtype unsupported', `value is ${onnxDTypeName(dataType)}`);
+    if (dims.some((d) => typeof d === 'string')) {
+      // A symbolic shape is known only at run time: a layer fills it there.
+      const dtype = kilnDType(dataType);
+      if (!dtype) return ctx.unsupported('dtype unsupported', `value is ${onnxDTypeName(dataType)}`);
+      return void ctx.emit('ConstantOfShape', [], { shape: dims, value: Number(value), dtype }, 0);
+    }
+    const shape = dims as number[];
     const data = new info.array(shape.reduce((a, b) => a * b, 1));
     (data as { fill(v: unknown): void }).fill(value);
     ctx.setKnown(0, Known.fromArray(dataType, shape, data));
