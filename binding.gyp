@@ -44,6 +44,24 @@
           'msvs_settings': { 'VCCLCompilerTool': { 'AdditionalOptions': ['/arch:AVX2'] } },
         },
         {
+          # bf16 / fp16 conversions and the 16-bit GEMV (lowp-bf16-fp16.h).
+          'target_name': 'kiln_lowp_avx2',
+          'type': 'static_library',
+          'sources': ['native/cpu/lowp-bf16-fp16-avx2.cc'],
+          'cflags': ['<@(kiln_common_cflags)', '-mavx2', '-mfma', '-mf16c'],
+          'xcode_settings': { 'OTHER_CPLUSPLUSFLAGS': ['-mavx2', '-mfma', '-mf16c'] },
+          'msvs_settings': { 'VCCLCompilerTool': { 'AdditionalOptions': ['/arch:AVX2'] } },
+        },
+        {
+          # vdpbf16ps; runs only where cpuid reports avx512bf16.
+          'target_name': 'kiln_avx512bf16',
+          'type': 'static_library',
+          'sources': ['native/cpu/lowp-bf16-avx512.cc'],
+          'cflags': ['<@(kiln_common_cflags)', '-mavx512f', '-mavx512bw', '-mavx512vl', '-mavx512bf16', '-mfma'],
+          'xcode_settings': { 'OTHER_CPLUSPLUSFLAGS': ['-mavx512f', '-mavx512bw', '-mavx512vl', '-mavx512bf16', '-mfma'] },
+          'msvs_settings': { 'VCCLCompilerTool': { 'AdditionalOptions': ['/arch:AVX512'] } },
+        },
+        {
           'target_name': 'kiln_avx512',
           'type': 'static_library',
           'sources': ['native/cpu/sgemm-avx512.cc'],
@@ -97,6 +115,8 @@
         'native/cpu/kernel-fill.cc',
         'native/cpu/kernel-gather.cc',
         'native/cpu/kernel-gemm.cc',
+        'native/cpu/kernel-gemm-bf16.cc',
+        'native/cpu/lowp-bf16-fp16.cc',
         'native/cpu/kernel-gemm-rows.cc',
         'native/cpu/kernel-gemv.cc',
         'native/cpu/kernel-log-softmax.cc',
@@ -149,8 +169,8 @@
       'cflags': ['<@(kiln_common_cflags)'],
       'conditions': [
         ['target_arch=="x64"', {
-          'defines': ['KILN_HAVE_AVX2', 'KILN_HAVE_AVX512'],
-          'dependencies': ['kiln_avx2', 'kiln_avx2_vec', 'kiln_avx512'],
+          'defines': ['KILN_HAVE_AVX2', 'KILN_HAVE_AVX512', 'KILN_HAVE_AVX512BF16'],
+          'dependencies': ['kiln_avx2', 'kiln_avx2_vec', 'kiln_avx512', 'kiln_lowp_avx2', 'kiln_avx512bf16'],
         }],
         ['OS=="linux"', { 'libraries': ['-pthread', '-ldl'], 'cflags': ['-pthread'] }],
       ],

@@ -3,6 +3,7 @@
 import { ACTIVATIONS, BINARY_OPS, normalizeAxis, windowParams, type Attrs } from '../../src/ir/index.js';
 import { ACTIVATION_CODES, BINARY_CODES, POOL_MODE_CODES, SCALE_MODE_CODES, type ActivationName } from '../plan-desc.js';
 import { lowering, type LowerContext } from './kernel-table.js';
+import { lowpKernel } from './tactics-lowp.js';
 
 const flag = (b: unknown) => (b ? 1 : 0);
 
@@ -32,7 +33,7 @@ lowering(['Conv'], (ctx) => {
   const w = ctx.inputs[1]!.shape.slice(2) as number[];
   const e = epilogue(ctx.attrs);
   const all = window(ctx, w);
-  return { kernel: 'conv', ints: [w.length, ctx.attrs.groups as number, e.code, ...all, ...residualFlag(ctx)], floats: e.floats };
+  return { kernel: lowpKernel('conv', ctx.inputs[0]!.dtype), ints: [w.length, ctx.attrs.groups as number, e.code, ...all, ...residualFlag(ctx)], floats: e.floats };
 });
 
 lowering(['Pool'], (ctx) => {
@@ -49,7 +50,7 @@ lowering(['Pool'], (ctx) => {
 lowering(['MatMul'], (ctx) => {
   const { attrs, inputs } = ctx;
   const e = epilogue(attrs);
-  return { kernel: 'gemm', ints: [flag(attrs.transA), flag(attrs.transB), e.code, flag(inputs[2]), ...residualFlag(ctx)], floats: e.floats };
+  return { kernel: lowpKernel('gemm', inputs[0]!.dtype), ints: [flag(attrs.transA), flag(attrs.transB), e.code, flag(inputs[2]), ...residualFlag(ctx)], floats: e.floats };
 });
 
 lowering(['Scale'], ({ attrs, inputs }) => ({

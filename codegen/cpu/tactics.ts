@@ -6,6 +6,7 @@
 // timed (optimization level 0) and the autotuner (src/builder/autotune.ts)
 // times the others. Validity here mirrors each kernel's native validate().
 import type { PlanLayer, PlanTensor } from '../plan-desc.js';
+import { f32KernelOf, lowpTactics } from './tactics-lowp.js';
 
 export interface Tactic {
   /** Stable name, recorded in the layer info and the timing cache. */
@@ -84,6 +85,8 @@ function poolTactics(layer: PlanLayer): Tactic[] {
 
 /** The candidate tactics of a layer, best guess first; a single one means nothing to choose. */
 export function cpuTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[] {
+  const f32 = f32KernelOf(layer.kernel);
+  if (f32 !== undefined) return lowpTactics(layer, tensors, cpuTactics({ ...layer, kernel: f32 }, tensors));
   switch (layer.kernel) {
     case 'conv': return convTactics(layer, tensors);
     case 'gemm': return gemmTactics(layer, tensors);

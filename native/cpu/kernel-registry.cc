@@ -7,6 +7,7 @@
 #include "../error.h"
 #include "../text.h"
 #include "kernels.h"
+#include "lowp-bf16-fp16.h"
 #include "layer-check.h"
 
 namespace kiln {
@@ -25,6 +26,7 @@ std::unordered_map<std::string, KernelDef> buildRegistry() {
       cpu::mathKernel(), cpu::compareKernel(), cpu::whereKernel(), cpu::preluKernel(), cpu::castKernel(), cpu::modKernel(),
       cpu::quantizeKernel(), cpu::dequantizeKernel(), cpu::qconvKernel(), cpu::qgemmKernel(),
       cpu::pointwiseKernel(),
+      cpu::lowpConvKernel(), cpu::lowpConvWideKernel(), cpu::lowpConvWinogradKernel(), cpu::lowpConvWinogradWideKernel(), cpu::lowpConvDepthwiseKernel(), cpu::lowpGemmKernel(), cpu::lowpGemmRowsKernel(), cpu::lowpGemvKernel(), cpu::gemvBf16Kernel(),  // lowp-bf16-fp16.h
       cpu::sliceKernel(), cpu::splitKernel(), cpu::tileKernel(), cpu::expandKernel(), cpu::depthToSpaceKernel(), cpu::spaceToDepthKernel(), cpu::gatherKernel(), cpu::gatherElementsKernel(), cpu::padKernel(), cpu::resizeKernel(), cpu::triluKernel(), cpu::fillKernel(), cpu::rangeKernel(), cpu::shapeKernel(),
   };
   std::unordered_map<std::string, KernelDef> registry;

@@ -3,7 +3,7 @@
 // used for timing. Its digest goes into the plan header.
 import { createHash } from 'node:crypto';
 import { KilnError } from '../ir/index.js';
-import type { PassInsertion, PipelineItem } from '../../passes/index.js';
+import { layerPrecisionLookup, type PassInsertion, type PipelineItem } from '../../passes/index.js';
 import { OptimizationProfile } from './profile.js';
 import { TimingCache } from './timing-cache.js';
 import type { Int8Calibrator } from './calibrator.js';
@@ -38,11 +38,43 @@ export class BuilderConfig {
   calibrator: Int8Calibrator | undefined = undefined;
   /** Per-layer precision constraints, first match wins: 'conv1:fp32,*:int8' (like trtexec --layerPrecisions). */
   layerPrecisions = '';
+  /** FP16 / BF16: allow layers in 16 bits where the CPU has a kernel (see setFlag). */
+  fp16 = false;
+  bf16 = false;
+  /** Set by setFlag('best'): every precision, int8 only where a calibrator is given. */
+  best = false;
+  /** How layerPrecisions and the flags bind (trtexec --precisionConstraints): obey, prefer (timed), none; unset: prefer when layerPrecisions is set. */
+  precisionConstraints: 'none' | 'prefer' | 'obey' | undefined = undefined;
 
-  /** TensorRT's BuilderFlag: 'int8' allows int8 layers (fp16/bf16 are not built yet and are refused). */
-  setFlag(flag: 'int8' | 'fp16' | 'bf16'): this {
-    if (flag !== 'int8') throw new KilnError('KILN_CONFIG', `precision flag '${flag}' is not supported yet; 'int8' is`, { argument: 'flag', expected: 'int8', received: flag });
-    this.int8 = true;
+  /**
+   * TensorRT's BuilderFlag: 'fp16', 'bf16' and 'int8' allow that precision (int8 needs a
+   * calibrator); 'best' allows all three. Under 'prefer'/'none' a layer keeps a lower
+   * precision only where it measured faster on this machine; under 'obey' it must.
+   */
+  setFlag(flag: 'int8' | 'fp16' | 'bf16' | 'best'): this {
+    if (!['int8', 'fp16', 'bf16', 'best'].includes(flag)) throw new KilnError('KILN_CONFIG', `unknown precision flag '${String(flag)}'; use fp16, bf16, int8 or best`, { argument: 'flag', expected: 'fp16 | bf16 | int8 | best', received: String(flag) });
+    if (flag === 'int8' || flag === 'best') this.int8 = true;
+    if (flag === 'fp16' || flag === 'best') this.fp16 = true;
+    if (flag === 'bf16' || flag === 'best') this.bf16 = true;
+    if (flag === 'best') this.best = true;
+    return this;
+  }
+
+  /** Whether the build quantizes: int8 allowed and, under 'best', a calibrator given (else int8 is skipped). */
+  quantizes(): boolean {
+    return this.int8 && (this.calibrator !== undefined || !this.best);
+  }
+
+  /** 'conv1:fp32,fc*:bf16,*:fp16' (first match wins); checked now, so a typo fails here. */
+  setLayerPrecisions(spec: string): this {
+    layerPrecisionLookup(spec);
+    this.layerPrecisions = spec;
+    return this;
+  }
+
+  setPrecisionConstraints(mode: 'none' | 'prefer' | 'obey'): this {
+    if (!['none', 'prefer', 'obey'].includes(mode)) throw new KilnError('KILN_CONFIG', `precision constraints must be none, prefer or obey, got '${String(mode)}'`, { argument: 'precisionConstraints', expected: 'none | prefer | obey', received: String(mode) });
+    this.precisionConstraints = mode;
     return this;
   }
 
@@ -78,7 +110,7 @@ export class BuilderConfig {
   /** 32 bytes identifying the options that shape the plan. */
   digest(): Uint8Array {
     const custom = this.customPasses.map((c) => `${c.pass.name}${c.before !== undefined ? `<${c.before}` : `>${c.after}`}`);
-    const text = JSON.stringify({ optLevel: this.optLevel, disabled: [...this.disabledPasses].sort(), ...(custom.length > 0 ? { custom } : {}), ...(this.int8 ? { int8: this.layerPrecisions } : {}) });
+    const text = JSON.stringify({ optLevel: this.optLevel, disabled: [...this.disabledPasses].sort(), ...(custom.length > 0 ? { custom } : {}), ...(this.int8 ? { int8: this.layerPrecisions } : {}), ...(this.fp16 || this.bf16 ? { lowp: [this.fp16, this.bf16, this.layerPrecisions, this.precisionConstraints ?? null] } : {}) });
     // CPU plans keep the digest they always had; a CUDA plan adds its target.
     const target = this.target === 'cuda' ? JSON.stringify({ target: 'cuda', device: this.device, arch: this.cudaArch ?? null }) : '';
     return new Uint8Array(createHash('sha256').update(text + target).digest());

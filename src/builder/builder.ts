@@ -22,6 +22,7 @@ import { OptimizationProfile, bindProfile } from './profile.js';
 import { specializeShapes } from './specialize.js';
 import { processTimingCache } from './timing-cache.js';
 import { calibrate } from './calibrator.js';
+import { applyPrecisions } from './precision-build.js';
 import { parseLayerPrecisions, quantizeGraph } from '../../passes/quantize.js';
 
 export interface BuildReport {
@@ -128,7 +129,7 @@ export class Builder {
       dumpDir: config.dumpDir ?? process.env.KILN_DUMP,
       logger: (severity, message) => this.logger.log(severity, message),
     });
-    const optimized = config.int8 ? this.quantize(graph, piped, config) : piped;
+    const optimized = applyPrecisions(config.quantizes() ? this.quantize(graph, piped, config) : piped, config, this.logger);
     this.logger.verbose(`optimized network:\n${printGraph(optimized)}`);
     phase('lowering');
     const { plan, memory, symbolic } = lowerToPlan(optimized, { kilnVersion: KILN_VERSION, buildDigest: config.digest(), ...(dynamic ? { shapes: dynamic.shapes } : {}) });

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { Network } from '../../dsl/index.js';
 import { verify, type Graph } from '../../src/ir/index.js';
-import { applyPass, assignPrecision, buildPipeline, choosePrecisions, formatPrecisions, parseLayerPrecisions, runPipeline, type PipelineItem, type Sequential } from '../../passes/index.js';
+import { applyPass, assignPrecision, buildPipeline, choosePrecisions, formatPrecisions, layerPrecisionLookup, runPipeline, type PipelineItem, type Sequential } from '../../passes/index.js';
 import { checkPass } from '../../passes/testing/index.js';
 import { f16BitsToF32, roundToF16 } from '../../src/interpret/index.js';
 import { expectSameOutputs, expectUnchanged, weights } from './helpers.js';
@@ -36,13 +36,17 @@ describe('choosePrecisions', () => {
     expect(() => choosePrecisions(convNet(), { allowed: ['fp16'], layerPrecisions: { relu1: 'bf16' }, constraints: 'obey' })).toThrow(
       "layer 'relu1' (Relu): cannot obey precision bf16: bf16 is not among the allowed precisions (fp32, fp16)",
     );
-    expect(() => choosePrecisions(convNet(), { allowed: ['int8'], layerPrecisions: { conv1: 'int8' }, constraints: 'obey' })).toThrow('int8 needs calibration scales');
+    // int8 layers are the Quantize pass's (calibration); the analysis leaves them fp32 and does not fail.
+    expect(choosePrecisions(convNet(), { allowed: ['int8'], layerPrecisions: { conv1: 'int8' }, constraints: 'obey' }).get('conv1')).toEqual({ dtype: 'f32', reason: 'int8 is assigned by calibration' });
+    expect(() => choosePrecisions(convNet(), { allowed: ['fp16'], layerPrecisions: { conv1: 'int8' }, constraints: 'obey' })).toThrow('int8 is not among the allowed precisions');
     expect(choosePrecisions(convNet(), { allowed: ['fp16'], layerPrecisions: { relu1: 'fp32' }, constraints: 'none' }).get('relu1')!.dtype).toBe('f16');
   });
 
   it('parses the CLI form and rejects a malformed one', () => {
-    expect(parseLayerPrecisions('conv1:fp32, *:fp16,block:0:bf16')).toEqual({ conv1: 'fp32', '*': 'fp16', 'block:0': 'bf16' });
-    expect(() => parseLayerPrecisions('conv1=fp16')).toThrow("layer precision 'conv1=fp16' is not layer:precision with precision one of fp32, fp16, bf16, int8");
+    const lookup = layerPrecisionLookup('conv1:fp32, *:fp16,block:0:bf16');
+    expect(['conv1', 'block:0', 'other'].map(lookup)).toEqual(['fp32', 'fp16', 'fp16']); // first match wins
+    expect(layerPrecisionLookup('block:0:bf16,*:fp16')('block:0')).toBe('bf16');
+    expect(() => layerPrecisionLookup('conv1=fp16')).toThrow(/layer precision 'conv1=fp16' must be/);
   });
 });
 

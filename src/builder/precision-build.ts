@@ -1,0 +1,131 @@
+// Precision in a real build (TensorRT's --fp16 / --bf16 / --best with
+// --layerPrecisions and --precisionConstraints): after the pass pipeline (and int8
+// calibration), each layer gets a dtype from the allowed set and AssignPrecision
+// inserts the casts where precisions meet. On the CPU only layers with a 16-bit
+// kernel take fp16/bf16 (conv and matmul, and the data movement between them);
+// softmax, normalization and reductions stay fp32 (passes/precision.ts).
+//
+// Constraints decide what speed may overrule:
+//  - obey: every layer the constraints (or the flags) put in 16 bits runs there, or the
+//    build fails naming the layer;
+//  - prefer / none: each conv or matmul is timed on this machine both ways, as a one-
+//    layer plan with its best tactic, the 16-bit one with the casts it would need
+//    where its neighbours stay fp32; it keeps 16 bits only where that is faster.
+import { lowerToPlan } from '../../codegen/index.js';
+import { assignPrecision, choosePrecisions, type Precision, type PrecisionOptions } from '../../passes/index.js';
+import { makeGraph, type DType, type Graph, type Node } from '../ir/index.js';
+import { native } from '../runtime/native.js';
+import { KILN_VERSION } from '../version.js';
+import { autotunePlan } from './autotune.js';
+import type { BuilderConfig } from './builder-config.js';
+import type { Logger } from './logger.js';
+import { processTimingCache } from './timing-cache.js';
+
+/** Ops the CPU runs in bf16 / fp16: conv and matmul (kernel-gemm-bf16.cc) and byte-moving layout ops. */
+const CPU_LOWP_OPS = new Set(['Conv', 'MatMul', 'Reshape', 'Transpose', 'Concat']);
+const TIMED_OPS = new Set(['Conv', 'MatMul']);
+
+const isLowp = (d: DType | undefined) => d === 'bf16' || d === 'f16';
+
+const cpuSupports = (node: Node) => CPU_LOWP_OPS.has(node.op);
+
+/** The precision options a config asks for (fp32 always allowed). */
+export function precisionOptions(config: BuilderConfig): PrecisionOptions {
+  const allowed: Precision[] = [];
+  if (config.fp16) allowed.push('fp16');
+  if (config.bf16) allowed.push('bf16');
+  if (config.int8) allowed.push('int8');
+  return {
+    allowed,
+    layerPrecisions: config.layerPrecisions,
+    ...(config.precisionConstraints !== undefined ? { constraints: config.precisionConstraints } : {}),
+    supports: cpuSupports,
+  };
+}
+
+const hasSymbolicDims = (g: Graph) => Object.values(g.types).some((t) => t.shape.some((d) => typeof d !== 'number'));
+
+/** One layer as a network of its own: activations become inputs, constants come along. */
+function layerGraph(graph: Graph, node: Node): Graph {
+  const used = node.inputs.filter((v) => v !== '');
+  const types = Object.fromEntries([...used, ...node.outputs].map((v) => [v, graph.types[v]!]));
+  const constants = Object.fromEntries(used.filter((v) => v in graph.constants).map((v) => [v, graph.constants[v]!]));
+  const inputs = [...new Set(used.filter((v) => !(v in graph.constants)))];
+  return makeGraph({ inputs, outputs: [...node.outputs], nodes: [node], types, constants });
+}
+
+interface Timing {
+  /** ms of the layer itself, of the casts into it, of the casts out of it. */
+  layer: number;
+  castIn: number;
+  castOut: number;
+}
+
+/** Lowers a small graph, picks its tactics, and times its layers (best of several runs). */
+function timeGraph(g: Graph, name: string, config: BuilderConfig): Timing {
+  const { plan } = lowerToPlan(g, { kilnVersion: KILN_VERSION, buildDigest: new Uint8Array(32) });
+  autotunePlan(plan, { optLevel: Math.max(1, config.optLevel), cache: config.timingCache ?? processTimingCache, threads: config.tuningThreads });
+  const ms = native().timeLayers(plan, { warmup: 2, minIterations: 5, maxIterations: 200, budgetMs: 30, threads: config.tuningThreads }).minMs;
+  const at = plan.layers.findIndex((l) => l.name === name);
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  return { layer: ms[at]!, castIn: sum(ms.slice(0, at)), castOut: sum(ms.slice(at + 1)) };
+}
+
+/**
+ * The verdicts of timing: layers whose 16-bit form is not faster, with the figures.
+ * A cast counts where the neighbour on that side computes in another dtype.
+ */
+function timeLayers(graph: Graph, options: PrecisionOptions, config: BuilderConfig, logger: Logger): Map<string, string> {
+  const decisions = choosePrecisions(graph, options);
+  const producer = new Map(graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+  const dtypeOf = (v: string) => decisions.get(producer.get(v)?.name ?? '')?.dtype;
+  const slower = new Map<string, string>();
+  for (const node of graph.nodes) {
+    const dtype = decisions.get(node.name)?.dtype;
+    if (!isLowp(dtype) || !TIMED_OPS.has(node.op)) continue;
+    const single = layerGraph(graph, node);
+    const precision: Precision = dtype === 'bf16' ? 'bf16' : 'fp16';
+    const low = assignPrecision({ allowed: [precision], layerPrecisions: `*:${precision}`, constraints: 'obey', supports: cpuSupports })
+      .run(single, { logger: () => {}, options: {} });
+    const castIn = node.inputs.some((v) => v !== '' && !(v in graph.constants) && dtypeOf(v) !== dtype);
+    const castOut = graph.outputs.some((o) => node.outputs.includes(o))
+      || graph.nodes.some((n) => n.inputs.some((v) => node.outputs.includes(v)) && decisions.get(n.name)?.dtype !== dtype);
+    // Two rounds each, interleaved, so a busy moment on the machine hits both.
+    let f32 = Infinity, lowp = Infinity;
+    for (let round = 0; round < 2; round++) {
+      f32 = Math.min(f32, timeGraph(single, node.name, config).layer);
+      const t = timeGraph(low, node.name, config);
+      lowp = Math.min(lowp, t.layer + (castIn ? t.castIn : 0) + (castOut ? t.castOut : 0));
+    }
+    const figures = `fp32 ${f32.toFixed(4)} ms, ${precision} ${lowp.toFixed(4)} ms${castIn || castOut ? ' with casts' : ''}`;
+    logger.verbose(`precision '${node.name}': ${figures}`);
+    if (!(lowp < f32)) slower.set(node.name, `fp32 faster on this machine (${figures})`);
+  }
+  return slower;
+}
+
+/**
+ * The build step: `graph` (optimized, possibly quantized) with each layer's dtype
+ * assigned and casts inserted; the same graph when only fp32 applies.
+ */
+export function applyPrecisions(graph: Graph, config: BuilderConfig, logger: Logger): Graph {
+  const options = precisionOptions(config);
+  const low = options.allowed.some((p) => p === 'fp16' || p === 'bf16');
+  if (!low || config.target !== 'cpu') return graph;
+  logger.info('build phase: precision assignment');
+  if (config.best && !config.quantizes()) logger.warning('best: no calibrator, so no int8 layers (fp16/bf16 and fp32 only)');
+  const obey = config.precisionConstraints === 'obey';
+  // Symbolic shapes cannot be timed here; their layers stay fp32 unless obeyed.
+  const timed = obey ? undefined : hasSymbolicDims(graph) ? untimed(graph, options) : timeLayers(graph, options, config, logger);
+  const final: PrecisionOptions = { ...options, ...(timed ? { keepFp32: timed } : {}) };
+  const out = assignPrecision(final).run(graph, { logger: (s, m) => logger.log(s, m), options: {} });
+  const counts = new Map<string, number>();
+  for (const d of choosePrecisions(graph, final).values()) counts.set(d.dtype, (counts.get(d.dtype) ?? 0) + 1);
+  logger.info(`precision: ${[...counts].map(([d, n]) => `${n} layer(s) ${d}`).join(', ')}`);
+  return out;
+}
+
+function untimed(graph: Graph, options: PrecisionOptions): Map<string, string> {
+  const decisions = choosePrecisions(graph, options);
+  return new Map(graph.nodes.filter((n) => TIMED_OPS.has(n.op) && isLowp(decisions.get(n.name)?.dtype)).map((n) => [n.name, 'symbolic shapes are not timed; fp32 kept (use obey)']));
+}
