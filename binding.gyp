@@ -28,7 +28,7 @@
         {
           'target_name': 'kiln_avx2',
           'type': 'static_library',
-          'sources': ['native/cpu/sgemm-avx2.cc', 'native/cpu/sgemm-avx2-4x24.cc', 'native/cpu/int8-gemm-avx2.cc'],
+          'sources': ['native/cpu/sgemm-avx2.cc', 'native/cpu/sgemm-avx2-4x24.cc', 'native/cpu/int8-gemm-avx2.cc', 'native/cpu/int8-tile-avx2.cc'],
           'cflags': ['<@(kiln_common_cflags)', '-mavx2', '-mfma'],
           'xcode_settings': { 'OTHER_CPLUSPLUSFLAGS': ['-mavx2', '-mfma'] },
           'msvs_settings': { 'VCCLCompilerTool': { 'AdditionalOptions': ['/arch:AVX2'] } },
@@ -59,6 +59,15 @@
           'sources': ['native/cpu/lowp-bf16-avx512.cc'],
           'cflags': ['<@(kiln_common_cflags)', '-mavx512f', '-mavx512bw', '-mavx512vl', '-mavx512bf16', '-mfma'],
           'xcode_settings': { 'OTHER_CPLUSPLUSFLAGS': ['-mavx512f', '-mavx512bw', '-mavx512vl', '-mavx512bf16', '-mfma'] },
+          'msvs_settings': { 'VCCLCompilerTool': { 'AdditionalOptions': ['/arch:AVX512'] } },
+        },
+        {
+          # The int8 tile's vpdpbusd micro-kernel; runs only where cpuid reports avx512vnni + avx512vl.
+          'target_name': 'kiln_avx512vnni',
+          'type': 'static_library',
+          'sources': ['native/cpu/int8-tile-vnni.cc'],
+          'cflags': ['<@(kiln_common_cflags)', '-mavx2', '-mavx512f', '-mavx512vl', '-mavx512vnni'],
+          'xcode_settings': { 'OTHER_CPLUSPLUSFLAGS': ['-mavx2', '-mavx512f', '-mavx512vl', '-mavx512vnni'] },
           'msvs_settings': { 'VCCLCompilerTool': { 'AdditionalOptions': ['/arch:AVX512'] } },
         },
         {
@@ -170,7 +179,7 @@
       'conditions': [
         ['target_arch=="x64"', {
           'defines': ['KILN_HAVE_AVX2', 'KILN_HAVE_AVX512', 'KILN_HAVE_AVX512BF16'],
-          'dependencies': ['kiln_avx2', 'kiln_avx2_vec', 'kiln_avx512', 'kiln_lowp_avx2', 'kiln_avx512bf16'],
+          'dependencies': ['kiln_avx2', 'kiln_avx2_vec', 'kiln_avx512', 'kiln_avx512vnni', 'kiln_lowp_avx2', 'kiln_avx512bf16'],
         }],
         ['OS=="linux"', { 'libraries': ['-pthread', '-ldl'], 'cflags': ['-pthread'] }],
       ],

@@ -5,19 +5,19 @@ import {
   freshName, inferNode, makeGraph, type Attrs, type DType, type Graph, type Node, type TensorType, type TypedArray,
 } from '../src/ir/index.js';
 
-/** w [Cout, ...] f32 -> i8 codes and f32 scales, scale[c] = max|w[c]| / 127 (1 for an all-zero row). */
-export function quantizeWeights(w: Float32Array, cout: number): { q: Int8Array; scales: Float32Array } {
+/** w [Cout, ...] f32 -> i8 codes in [-qmax, qmax] and f32 scales, scale[c] = max|w[c]| / qmax (1 for an all-zero row). */
+export function quantizeWeights(w: Float32Array, cout: number, qmax = 127): { q: Int8Array; scales: Float32Array } {
   const per = w.length / cout;
   const q = new Int8Array(w.length);
   const scales = new Float32Array(cout);
   for (let c = 0; c < cout; c++) {
     let amax = 0;
     for (let i = c * per; i < (c + 1) * per; i++) amax = Math.max(amax, Math.abs(w[i]!));
-    const s = Math.fround(amax > 0 ? amax / 127 : 1);
+    const s = Math.fround(amax > 0 ? amax / qmax : 1);
     scales[c] = s;
     for (let i = c * per; i < (c + 1) * per; i++) {
       const v = Math.round(w[i]! / s);
-      q[i] = v > 127 ? 127 : v < -127 ? -127 : v;
+      q[i] = v > qmax ? qmax : v < -qmax ? -qmax : v;
     }
   }
   return { q, scales };

@@ -3,13 +3,15 @@
 // weights are constant and whose input has a scale into
 //
 //   x ─► QuantizeLinear(x_scale) ─► QConv / QGemm [i8 weights, per-channel scales,
-//                                                   bias + activation epilogue] ─► y f32
+//                                                   bias + activation epilogue] ─► y
 //
-// y keeps its name and f32 type, so every other layer (pooling, softmax, ...) stays
-// as it was, in fp32. Runs after the fusion passes so the bias and activation are
-// already in the layer's epilogue and become the int8 epilogue. Layers the
-// precision constraints pin to fp32 (or fp16/bf16, not built yet) stay untouched.
-import type { Graph, Node } from '../src/ir/index.js';
+// y keeps its name; it stays f32 unless every reader is another int8 layer, which
+// then reads it as i8 straight from the producer's requantizing epilogue. Every
+// other layer (pooling, softmax, ...) stays as it was, in fp32. Runs after the
+// fusion passes so the bias and activation are already in the layer's epilogue and
+// become the int8 epilogue. Layers the precision constraints pin to fp32 (or
+// fp16/bf16) stay untouched.
+import { ACTIVATIONS, type Attrs, type Graph, type Node } from '../src/ir/index.js';
 import { GraphDraft, quantizeWeights } from './quantize-graph.js';
 
 export type LayerPrecision = 'fp32' | 'fp16' | 'bf16' | 'int8';
@@ -31,6 +33,13 @@ export interface QuantizeOptions {
   scales: ReadonlyMap<string, number>;
   /** The precision a layer is constrained to; undefined: int8 allowed. */
   precisionOf?: (layer: string) => LayerPrecision | undefined;
+  /**
+   * Largest weight code, default 63 (7-bit weights, ONNX Runtime's reduce_range):
+   * AVX2's u8 x s8 product of a pair of weights saturates i16 beyond |w0| + |w1| =
+   * 128, and 8-bit weights then take two passes (native/cpu/int8-gemm.h). 127 for
+   * VNNI targets, which lose nothing to it.
+   */
+  weightMax?: number;
 }
 
 function allowed(node: Node, o: QuantizeOptions): boolean {
@@ -39,40 +48,84 @@ function allowed(node: Node, o: QuantizeOptions): boolean {
   return [node.name, ...(node.fused ?? [])].every((n) => (o.precisionOf!(n) ?? 'int8') === 'int8');
 }
 
-/** Rewrites what it can; returns the same graph when nothing qualifies. */
+/** Whether `node` becomes a QConv / QGemm: a 2-d groups-1 Conv or a fully connected MatMul with constant f32 weights, its input calibrated. */
+function quantizable(graph: Graph, node: Node, o: QuantizeOptions): boolean {
+  const x = node.inputs[0]!;
+  const w = graph.constants[node.inputs[1] ?? ''];
+  const xScale = o.scales.get(x);
+  const xType = graph.types[x]!;
+  const conv = node.op === 'Conv' && (node.attrs.groups ?? 1) === 1 && xType.shape.length === 4;
+  const fc = node.op === 'MatMul' && node.attrs.transB === true && node.attrs.transA !== true && xType.shape.length === 2 && w?.type.shape.length === 2;
+  return (conv || fc) && w?.type.dtype === 'f32' && xType.dtype === 'f32' && xScale !== undefined && xScale > 0
+    && (!node.inputs[2] || !!graph.constants[node.inputs[2]]) && (!node.inputs[3] || !!activationOp(node)) && allowed(node, o);
+}
+
+/** The activation layer that follows a residual Add: the int8 layers have no residual input, so y = act(q(x) + b + r) becomes QConv, Add, act. */
+function activationOp(node: Node): { op: string; attrs: Attrs } | undefined {
+  const act = (node.attrs.activation ?? 'none') as string;
+  if (act === 'none') return { op: '', attrs: {} };
+  const op = Object.keys(ACTIVATIONS).find((k) => ACTIVATIONS[k]!.epilogue === act);
+  if (!op) return undefined;
+  const [alpha, beta] = [node.attrs.alpha as number, node.attrs.beta as number];
+  return { op, attrs: op === 'LeakyRelu' ? { alpha } : op === 'Clip' ? { min: alpha, max: beta } : {} };
+}
+
+/**
+ * Rewrites what it can; returns the same graph when nothing qualifies. Steps:
+ * 1. pick the layers to quantize;
+ * 2. a quantized layer whose output is read only by quantized layers (as their x)
+ *    writes i8 itself, requantized by that tensor's scale: no f32 tensor and no
+ *    QuantizeLinear between consecutive int8 layers;
+ * 3. every other f32 input of a quantized layer gets one QuantizeLinear, shared by
+ *    all its quantized readers.
+ */
 export function quantizeGraph(graph: Graph, o: QuantizeOptions): Graph {
+  const chosen = new Set(graph.nodes.filter((n) => quantizable(graph, n, o)));
+  if (chosen.size === 0) return graph;
+  const readers = new Map<string, Node[]>();
+  for (const n of graph.nodes) for (const v of n.inputs) readers.set(v, [...(readers.get(v) ?? []), n]);
+  const outputs = new Set(graph.outputs);
+  const int8Out = (node: Node) => {
+    const y = node.outputs[0]!;
+    const r = readers.get(y) ?? [];
+    return !node.inputs[3] && !outputs.has(y) && r.length > 0 && r.every((n) => chosen.has(n) && n.inputs[0] === y && !n.inputs.slice(1).includes(y));
+  };
   const d = new GraphDraft(graph);
   d.nodes.length = 0;
-  let changed = false;
+  const quantized = new Map<string, string>();
+  const weightMax = o.weightMax ?? 63;
   for (const node of graph.nodes) {
-    const x = node.inputs[0]!;
-    const w = graph.constants[node.inputs[1] ?? ''];
-    const b = node.inputs[2] ? graph.constants[node.inputs[2]] : undefined;
-    const xScale = o.scales.get(x);
-    const xType = graph.types[x]!;
-    const conv = node.op === 'Conv' && (node.attrs.groups ?? 1) === 1 && xType.shape.length === 4;
-    const fc = node.op === 'MatMul' && node.attrs.transB === true && node.attrs.transA !== true && xType.shape.length === 2 && w?.type.shape.length === 2;
-    // QConv/QGemm have no residual input: a fused residual stays fp32.
-    const ok = (conv || fc) && !node.inputs[3] && w?.type.dtype === 'f32' && xType.dtype === 'f32' && xScale !== undefined && xScale > 0 && (!node.inputs[2] || b) && allowed(node, o);
-    if (!ok) {
+    if (!chosen.has(node)) {
       d.nodes.push(node);
       continue;
     }
-    changed = true;
+    const x = node.inputs[0]!;
+    const w = graph.constants[node.inputs[1]!]!;
     const cout = w.type.shape[0] as number;
-    const { q, scales } = quantizeWeights(w.data as Float32Array, cout);
-    const s = Math.fround(xScale);
-    const xq = d.node('QuantizeLinear', `${node.name}.quantize`, [x, d.constant(`${node.name}.x_scale`, 'f32', [1], Float32Array.of(s))], {});
+    const { q, scales } = quantizeWeights(w.data as Float32Array, cout, weightMax);
+    const s = Math.fround(o.scales.get(x)!);
+    let xq = graph.types[x]!.dtype === 'f32' && d.types[x]?.dtype === 'i8' ? x : quantized.get(x);
+    if (!xq) {
+      xq = d.node('QuantizeLinear', `${node.name}.quantize`, [x, d.constant(`${node.name}.x_scale`, 'f32', [1], Float32Array.of(s))], {});
+      quantized.set(x, xq);
+    }
     const wq = d.constant(`${node.name}.w_int8`, 'i8', [...(w.type.shape as number[])], q);
     const ws = d.constant(`${node.name}.w_scale`, 'f32', [cout], scales);
-    const epilogue = { xScale: s, activation: node.attrs.activation ?? 'none', alpha: node.attrs.alpha ?? 0, beta: node.attrs.beta ?? 0 };
+    const outScale = int8Out(node) ? Math.fround(o.scales.get(node.outputs[0]!) ?? 0) : 0;
+    const residual = node.inputs[3];
+    const act = residual ? { activation: 'none', alpha: 0, beta: 0 } : { activation: node.attrs.activation ?? 'none', alpha: node.attrs.alpha ?? 0, beta: node.attrs.beta ?? 0 };
+    const conv = node.op === 'Conv';
     const window = conv ? Object.fromEntries(['strides', 'padsBegin', 'padsEnd', 'dilations'].filter((k) => node.attrs[k] !== undefined).map((k) => [k, node.attrs[k]!])) : {};
     const inputs = [xq, wq, ws, ...(node.inputs[2] ? [node.inputs[2]] : [])];
-    d.node(conv ? 'QConv' : 'QGemm', `${node.name}.int8`, inputs, { ...window, ...epilogue }, node.outputs[0]);
-    const added = d.nodes[d.nodes.length - 1]!;
-    d.nodes[d.nodes.length - 1] = { ...added, fused: node.fused ?? [node.name] };
+    const fused = node.fused ?? [node.name];
+    const y = d.node(conv ? 'QConv' : 'QGemm', `${node.name}.int8`, inputs, { ...window, xScale: s, outScale, ...act }, residual ? undefined : node.outputs[0]);
+    d.nodes[d.nodes.length - 1] = { ...d.nodes[d.nodes.length - 1]!, fused };
+    if (residual) {
+      const after = activationOp(node)!;
+      const sum = d.node('Add', `${node.name}.residual`, [y, residual], {}, after.op ? undefined : node.outputs[0]);
+      if (after.op) d.node(after.op, `${node.name}.activation`, [sum], after.attrs, node.outputs[0]);
+    }
   }
-  if (!changed) return graph;
   // Unused f32 weights stay out of the plan.
   const read = new Set([...d.nodes.flatMap((n) => n.inputs), ...d.outputs]);
   for (const name of Object.keys(d.constants)) if (!read.has(name)) (delete d.constants[name], delete d.types[name]);

@@ -1,5 +1,5 @@
-// The portable int8 dot rows and the ISA dispatch: AVX2 only after the host
-// mask (cpuid + OS state) says it is there.
+// The portable int8 dot rows and the ISA dispatch: AVX2 (and the VNNI tile) only
+// after the host mask (cpuid + OS state) says it is there.
 #include "int8-gemm.h"
 
 #include "../cpu-features.h"
@@ -23,6 +23,18 @@ Int8DotRowsFn int8DotRows() {
     return &int8DotRowsGeneric;
   }();
   return fn;
+}
+
+const Int8Tile* int8Tile() {
+  static const Int8Tile* tile = []() -> const Int8Tile* {
+#if defined(__x86_64__) || defined(_M_X64)
+    const uint64_t host = hostIsaMask();
+    if ((host & isa::kAvx512vnni) && (host & isa::kAvx512vl) && (host & isa::kAvx2)) return &kInt8TileAvx512Vnni;
+    if (host & isa::kAvx2) return &kInt8TileAvx2;
+#endif
+    return nullptr;
+  }();
+  return tile;
 }
 
 }  // namespace kiln::cpu

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "../cpu-features.h"
+#include "int8-gemm.h"
 #include "kernels.h"
 #include "layer-check.h"
 
@@ -39,6 +41,16 @@ class QdqOp final : public LayerOp {
 
   void run(const RunContext& ctx) const override {
     const float* s = ctx.data<const float>(s_);
+#if defined(__x86_64__) || defined(_M_X64)
+    // The common case (a per-tensor scale to i8, no zero point) in vector blocks.
+    if (quantize_ && per_ == 1 && zp_ < 0 && !unsigned_ && (hostIsaMask() & isa::kAvx2)) {
+      const float* x = ctx.data<const float>(x_);
+      int8_t* y = ctx.data<int8_t>(y_);
+      const float scale = s[0];
+      ctx.pool->parallelRanges(count_, 16384, [&](size_t b, size_t e) { quantizeRowAvx2(x + b, e - b, scale, y + b); });
+      return;
+    }
+#endif
     const uint8_t* zpRaw = zp_ >= 0 ? ctx.data<const uint8_t>(uint32_t(zp_)) : nullptr;
     auto zp = [&](size_t c) -> int32_t { return !zpRaw ? 0 : unsigned_ ? int32_t(zpRaw[c]) : int32_t(int8_t(zpRaw[c])); };
     const float lo = unsigned_ ? 0.f : -128.f, hi = unsigned_ ? 255.f : 127.f;

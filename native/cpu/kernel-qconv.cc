@@ -8,6 +8,8 @@
 // floats: [alpha, beta, xScale, outScale] (outScale 0: f32 output).
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "activation.h"
@@ -27,6 +29,7 @@ struct Int8Layer {
   float outScale;
   std::vector<float> multiplier;  // xScale * wScale[c], rounded to f32 as the interpreter does
   std::vector<int16_t> w;         // [cout][kp]
+  std::vector<int8_t> wq;         // [cout][k], as in the plan
 
   Int8Layer(const LayerCheck& c, size_t actIndex) {
     const bool hasBias = c.intIn(actIndex + 1, 0, 1, "hasBias") == 1;
@@ -53,6 +56,7 @@ struct Int8Layer {
     if (!ws) return;  // validated only (serialize, inspect): nothing to pack
     const uint8_t* base = reinterpret_cast<const uint8_t*>(ws) - st.offset;
     const int8_t* wq = reinterpret_cast<const int8_t*>(base + wt.offset);
+    this->wq.assign(wq, wq + cout * k);
     w.assign(cout * kp, 0);
     multiplier.resize(cout);
     for (size_t o = 0; o < cout; ++o) {
@@ -81,6 +85,12 @@ struct Int8Layer {
   }
 };
 
+// QConv as a GEMM per image: C[cout][P] = W[cout][K] * X[K][P], P = oh * ow, K =
+// cin * kh * kw. X is the image itself for a 1x1 stride-1 unpadded window, else its
+// im2col in a per-thread buffer. Tasks are tiles of 24 pixels (times chunks of
+// output channels when there are few tiles); each packs its B panel once and runs
+// the 4 x 24 int8 tile over its channel blocks, then the epilogue writes the rows.
+// Without an int8 tile (no AVX2) each pixel's patch goes through int8DotRows.
 class QConvOp final : public LayerOp {
  public:
   QConvOp(const LayerCheck& c) : l_(c, 8) {
@@ -92,9 +102,109 @@ class QConvOp final : public LayerOp {
     n_ = size_t(xt.shape[0]); cin_ = size_t(xt.shape[1]); h_ = size_t(xt.shape[2]); w_ = size_t(xt.shape[3]);
     kh_ = size_t(wt.shape[2]); kw_ = size_t(wt.shape[3]);
     oh_ = size_t(yt.shape[2]); ow_ = size_t(yt.shape[3]);
+    direct_ = kh_ == 1 && kw_ == 1 && p_[0] == 1 && p_[1] == 1 && p_[2] + p_[3] + p_[4] + p_[5] == 0;
+    tile_ = int8Tile();
+    if (tile_ && !l_.wq.empty()) packTile();
   }
 
   void run(const RunContext& ctx) const override {
+    if (tile_) runTiled(ctx);
+    else runRows(ctx);
+  }
+
+ private:
+  // A as [plane][channel block][K/4][4 rows][4 k]; two planes (halves of w) when a
+  // pair of weights breaks the AVX2 pair limit (int8-gemm.h).
+  void packTile() {
+    const size_t cout = l_.cout, k = l_.k;
+    kq_ = (k + 3) / 4;
+    blocks_ = (cout + kInt8Mr - 1) / kInt8Mr;
+    bool safe = true;
+    for (size_t o = 0; o < cout && safe; ++o)
+      for (size_t i = 0; i < k && safe; i += 2) {
+        const int a = std::abs(int(l_.wq[o * k + i])), b = i + 1 < k ? std::abs(int(l_.wq[o * k + i + 1])) : 0;
+        safe = a + b <= 128;
+      }
+    planes_ = tile_->pairLimit && !safe ? 2 : 1;
+    a_.assign(planes_ * blocks_ * kq_ * 16, 0);
+    comp_.assign(cout, 0);
+    for (size_t o = 0; o < cout; ++o)
+      for (size_t i = 0; i < k; ++i) {
+        const int w = l_.wq[o * k + i];
+        comp_[o] += 128 * w;
+        const int half = w >> 1;  // |half|, |w - half| <= 64: pairs of either stay within 128
+        const int part[2] = {planes_ == 2 ? half : w, w - half};
+        for (size_t pl = 0; pl < planes_; ++pl)
+          a_[((pl * blocks_ + o / kInt8Mr) * kq_ + i / 4) * 16 + (o % kInt8Mr) * 4 + i % 4] = int8_t(part[pl]);
+      }
+  }
+
+  // cols[k][p] for k = (ic, ky, kx): the input under tap k of output pixel p, 0 outside.
+  void im2col(const int8_t* xn, int8_t* cols, ThreadPool* pool) const {
+    const size_t pixels = oh_ * ow_, taps = kh_ * kw_;
+    pool->parallelFor(cin_ * taps, [&](size_t k) {
+      const size_t ic = k / taps, ky = (k % taps) / kw_, kx = k % kw_;
+      const int8_t* plane = xn + ic * h_ * w_;
+      int8_t* row = cols + k * pixels;
+      const ptrdiff_t off = ptrdiff_t(kx * p_[7]) - ptrdiff_t(p_[3]), sw = ptrdiff_t(p_[1]);
+      // Output columns whose input column lies inside [0, w).
+      ptrdiff_t lo = 0, hi = ptrdiff_t(ow_);
+      while (lo < hi && lo * sw + off < 0) ++lo;
+      while (hi > lo && (hi - 1) * sw + off >= ptrdiff_t(w_)) --hi;
+      for (size_t oy = 0; oy < oh_; ++oy, row += ow_) {
+        const ptrdiff_t iy = ptrdiff_t(oy * p_[0] + ky * p_[6]) - ptrdiff_t(p_[2]);
+        if (iy < 0 || iy >= ptrdiff_t(h_)) {
+          std::memset(row, 0, ow_);
+          continue;
+        }
+        const int8_t* src = plane + size_t(iy) * w_;
+        std::memset(row, 0, size_t(lo));
+        if (sw == 1) std::memcpy(row + lo, src + lo + off, size_t(hi - lo));
+        else for (ptrdiff_t ox = lo; ox < hi; ++ox) row[ox] = src[ox * sw + off];
+        std::memset(row + hi, 0, ow_ - size_t(hi));
+      }
+    });
+  }
+
+  void runTiled(const RunContext& ctx) const {
+    const int8_t* x = ctx.data<const int8_t>(l_.x);
+    const float* bias = l_.bias >= 0 ? ctx.data<const float>(uint32_t(l_.bias)) : nullptr;
+    uint8_t* y = ctx.data<uint8_t>(l_.y);
+    const size_t pixels = oh_ * ow_, k = l_.k, esize = l_.outScale > 0 ? 1 : 4;
+    const size_t tiles = (pixels + kInt8Nr - 1) / kInt8Nr;
+    // Enough tasks for every thread: split the channel blocks when tiles are few.
+    const size_t chunks = std::min(blocks_, std::max<size_t>(1, (size_t(ctx.pool->threads()) * 3 + tiles - 1) / tiles));
+    const size_t perChunk = (blocks_ + chunks - 1) / chunks;
+    static thread_local std::vector<int8_t> cols;
+    if (!direct_ && cols.size() < k * pixels) cols.resize(k * pixels);
+    for (size_t n = 0; n < n_; ++n) {
+      const int8_t* xn = x + n * cin_ * h_ * w_;
+      const int8_t* src = xn;
+      if (!direct_) {
+        im2col(xn, cols.data(), ctx.pool);
+        src = cols.data();
+      }
+      ctx.pool->parallelFor(tiles * chunks, [&](size_t task) {
+        static thread_local std::vector<uint8_t> b;
+        if (b.size() < kq_ * 96) b.resize(kq_ * 96);
+        alignas(32) int32_t acc[kInt8Mr * kInt8Nr];
+        const size_t t = task / chunks, p0 = t * kInt8Nr, count = std::min(kInt8Nr, pixels - p0);
+        const size_t b0 = (task % chunks) * perChunk, b1 = std::min(blocks_, b0 + perChunk);
+        if (b0 >= b1) return;
+        tile_->packB(src + p0, pixels, k, count, b.data());
+        for (size_t blk = b0; blk < b1; ++blk) {
+          for (size_t pl = 0; pl < planes_; ++pl) tile_->micro(a_.data() + (pl * blocks_ + blk) * kq_ * 16, b.data(), kq_, acc, pl > 0);
+          for (size_t i = 0; i < kInt8Mr && blk * kInt8Mr + i < l_.cout; ++i) {
+            const size_t o = blk * kInt8Mr + i;
+            const Int8RowEpilogue e{comp_[o], l_.multiplier[o], bias ? bias[o] : 0.f, l_.act, l_.outScale};
+            tile_->finish(acc + i * kInt8Nr, count, e, y + ((n * l_.cout + o) * pixels + p0) * esize);
+          }
+        }
+      });
+    }
+  }
+
+  void runRows(const RunContext& ctx) const {
     const int8_t* x = ctx.data<const int8_t>(l_.x);
     const size_t pixels = oh_ * ow_, block = 16, blocks = (pixels + block - 1) / block;
     const Int8DotRowsFn dot = int8DotRows();
@@ -122,10 +232,14 @@ class QConvOp final : public LayerOp {
     }
   }
 
- private:
   Int8Layer l_;
   size_t p_[8];
   size_t n_, cin_, h_, w_, kh_, kw_, oh_, ow_;
+  bool direct_ = false;
+  const Int8Tile* tile_ = nullptr;
+  size_t kq_ = 0, blocks_ = 0, planes_ = 1;
+  std::vector<int8_t> a_;
+  std::vector<int32_t> comp_;
 };
 
 class QGemmOp final : public LayerOp {

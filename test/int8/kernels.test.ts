@@ -73,6 +73,36 @@ describe('int8 kernels against the interpreter', () => {
     });
   }
 
+  // The tiled path's cases: pixel counts past one 24-pixel tile with a remainder,
+  // channel counts across several 4-row blocks, 7-bit weights (one plane) and full
+  // 8-bit ones (two planes), a 1x1 window read in place, clip, and inputs at -128.
+  const tiled = [
+    { name: '3x3 pad 1, 7-bit weights, requantized relu', cin: 5, cout: 13, k: 3, hw: 9, stride: 1, pad: 1, wmax: 63, outScale: 0.2, activation: 'relu' },
+    { name: '3x3 stride 2, 8-bit weights, f32 out', cin: 7, cout: 6, k: 3, hw: 11, stride: 2, pad: 1, wmax: 127, outScale: 0, activation: 'none' },
+    { name: '1x1 in place, 7-bit weights, clip', cin: 9, cout: 10, k: 1, hw: 7, stride: 1, pad: 0, wmax: 63, outScale: 0.05, activation: 'clip' },
+    { name: '1x1 in place, 8-bit weights at the pair limit', cin: 16, cout: 4, k: 1, hw: 5, stride: 1, pad: 0, wmax: 127, outScale: 0, activation: 'relu' },
+  ];
+  for (const t of tiled) {
+    it(`qconv tiles: ${t.name}`, async () => {
+      const rng = mulberry32(t.cin * 31 + t.cout);
+      const net = new GraphDraft();
+      const x = quantized(net, net.input('x', { dtype: 'f32', shape: [2, t.cin, t.hw, t.hw] }), 0.05);
+      const weights = Int8Array.from({ length: t.cout * t.cin * t.k * t.k }, () => randomInt(rng, -t.wmax, t.wmax));
+      if (t.wmax === 127) weights.fill(127, 0, 4).fill(-127, 4, 8);
+      const wq = net.constant('w', 'i8', [t.cout, t.cin, t.k, t.k], weights);
+      const ws = net.constant('ws', 'f32', [t.cout], f32(rng, t.cout, 0.001, 0.01));
+      const b = net.constant('b', 'f32', [t.cout], f32(rng, t.cout, -1, 1));
+      const attrs = {
+        strides: [t.stride, t.stride], padsBegin: [t.pad, t.pad], padsEnd: [t.pad, t.pad], xScale: 0.05, outScale: t.outScale,
+        activation: t.activation, alpha: t.activation === 'clip' ? -0.5 : 0, beta: t.activation === 'clip' ? 0.75 : 0,
+      };
+      net.outputs.push(net.node('QConv', 'qconv', [x, wq, ws, b], attrs));
+      const input = randomTensor('f32', [2, t.cin, t.hw, t.hw], rng, { min: -8, max: 8 });
+      (input.data as Float32Array).fill(-1000, 0, 30);
+      await check(net, { x: input }, `qconv ${t.name}`);
+    });
+  }
+
   for (const seed of [1, 2, 3, 4]) {
     it(`qgemm, random case ${seed}`, async () => {
       const rng = mulberry32(100 + seed);

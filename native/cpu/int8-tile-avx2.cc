@@ -1,0 +1,128 @@
+// AVX2 int8 tile (compiled with -mavx2 into kiln_avx2; reached only through
+// int8Tile() after the cpuid check): the 4 x 24 u8 x s8 micro-kernel, the packing
+// of B (activation rows -> [K/4][24][4] u8), the vector epilogue, and the per-tensor
+// quantize row. Layouts and the pair limit of vpmaddubsw: int8-gemm.h.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "int8-gemm.h"
+
+namespace kiln::cpu {
+
+namespace {
+
+inline __m256i load(const void* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+inline void store(void* p, __m256i v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+
+inline __m256i broadcast4(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm256_set1_epi32(v);
+}
+
+// 12 accumulators (4 rows x 3 vectors of 8 pixels), 3 B vectors, 1 broadcast: the 16 ymm registers.
+void microAvx2(const int8_t* a, const uint8_t* b, size_t kq, int32_t* acc, bool accumulate) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256i c00 = _mm256_setzero_si256(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
+  __m256i c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
+  for (size_t q = 0; q < kq; ++q, a += 16, b += 96) {
+    const __m256i b0 = load(b), b1 = load(b + 32), b2 = load(b + 64);
+    __m256i w;
+#define KILN_INT8_ROW(i)                                                                      \
+  w = broadcast4(a + 4 * i);                                                                   \
+  c##i##0 = _mm256_add_epi32(c##i##0, _mm256_madd_epi16(_mm256_maddubs_epi16(b0, w), ones)); \
+  c##i##1 = _mm256_add_epi32(c##i##1, _mm256_madd_epi16(_mm256_maddubs_epi16(b1, w), ones)); \
+  c##i##2 = _mm256_add_epi32(c##i##2, _mm256_madd_epi16(_mm256_maddubs_epi16(b2, w), ones));
+    KILN_INT8_ROW(0) KILN_INT8_ROW(1) KILN_INT8_ROW(2) KILN_INT8_ROW(3)
+#undef KILN_INT8_ROW
+  }
+  const __m256i c[12] = {c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32};
+  for (size_t i = 0; i < 12; ++i) store(acc + 8 * i, accumulate ? _mm256_add_epi32(load(acc + 8 * i), c[i]) : c[i]);
+}
+
+}  // namespace
+
+void int8PackBAvx2(const int8_t* src, size_t stride, size_t k, size_t n, uint8_t* b) {
+  const __m128i flip = _mm_set1_epi8(char(0x80));
+  alignas(16) int8_t tail[32];
+  for (size_t r0 = 0; r0 < k; r0 += 4, b += 96) {
+    __m128i lo[4], hi[4];
+    for (size_t i = 0; i < 4; ++i) {
+      const size_t r = r0 + i;
+      const int8_t* p = src + r * stride;
+      if (r >= k) {
+        lo[i] = hi[i] = _mm_setzero_si128();
+        continue;
+      }
+      if (n < kInt8Nr) {
+        std::memset(tail, 0, sizeof tail);
+        std::memcpy(tail, p, n);
+        p = tail;
+      }
+      lo[i] = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), flip);
+      hi[i] = _mm_xor_si128(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 16)), flip);
+    }
+    // Bytes (r0[j], r1[j]) as words, then words of (r2, r3): quads of pixel j.
+    __m128i x = _mm_unpacklo_epi8(lo[0], lo[1]), y = _mm_unpacklo_epi8(lo[2], lo[3]);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(b), _mm_unpacklo_epi16(x, y));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(b + 16), _mm_unpackhi_epi16(x, y));
+    x = _mm_unpackhi_epi8(lo[0], lo[1]), y = _mm_unpackhi_epi8(lo[2], lo[3]);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(b + 32), _mm_unpacklo_epi16(x, y));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(b + 48), _mm_unpackhi_epi16(x, y));
+    x = _mm_unpacklo_epi8(hi[0], hi[1]), y = _mm_unpacklo_epi8(hi[2], hi[3]);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(b + 64), _mm_unpacklo_epi16(x, y));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(b + 80), _mm_unpackhi_epi16(x, y));
+  }
+}
+
+namespace {
+
+// v -> i8 codes of 8 lanes: round half to even, clamp first (cvtps of a huge value is INT_MIN).
+inline void storeCodes8(__m256 v, int8_t* out) {
+  v = _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(-128.f)), _mm256_set1_ps(127.f));
+  const __m256i q = _mm256_cvtps_epi32(v);
+  const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(out), _mm_packs_epi16(w, w));
+}
+
+}  // namespace
+
+// The same float steps as the interpreter's int8 epilogue, in its order (the library
+// is built without FP contraction, so mul and add stay two roundings).
+void int8FinishAvx2(const int32_t* acc, size_t n, const Int8RowEpilogue& e, void* out) {
+  alignas(32) float v[kInt8Nr];
+  const __m256i comp = _mm256_set1_epi32(e.comp);
+  const __m256 m = _mm256_set1_ps(e.multiplier), bias = _mm256_set1_ps(e.bias);
+  const __m256 lo = _mm256_set1_ps(e.act.alpha), hi = _mm256_set1_ps(e.act.beta), zero = _mm256_setzero_ps();
+  for (size_t j = 0; j < kInt8Nr; j += 8) {
+    __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(load(acc + j), comp)), m);
+    x = _mm256_add_ps(x, bias);
+    if (e.act.kind == Act::relu) x = _mm256_max_ps(x, zero);
+    else if (e.act.kind == Act::clip) x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+    _mm256_store_ps(v + j, x);
+  }
+  if (e.act.kind != Act::none && e.act.kind != Act::relu && e.act.kind != Act::clip) applyActivation(e.act, v, v, n);
+  if (e.outScale == 0) {
+    std::memcpy(out, v, n * sizeof(float));
+    return;
+  }
+  alignas(32) int8_t q[kInt8Nr];
+  const __m256 s = _mm256_set1_ps(e.outScale);
+  for (size_t j = 0; j < kInt8Nr; j += 8) storeCodes8(_mm256_div_ps(_mm256_load_ps(v + j), s), q + j);
+  std::memcpy(out, q, n);
+}
+
+void quantizeRowAvx2(const float* x, size_t n, float scale, int8_t* y) {
+  const __m256 s = _mm256_set1_ps(scale);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) storeCodes8(_mm256_div_ps(_mm256_loadu_ps(x + i), s), y + i);
+  for (; i < n; ++i) y[i] = int8_t(std::min(127.f, std::max(-128.f, std::nearbyint(x[i] / scale))));
+}
+
+const Int8Tile kInt8TileAvx2 = {"u8s8-avx2-4x24", true, microAvx2, int8PackBAvx2, int8FinishAvx2};
+
+}  // namespace kiln::cpu
