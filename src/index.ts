@@ -14,6 +14,7 @@ export { KilnError, ShapeError, GraphError, printGraph, formatType, type DType, 
 export { parseDim, formatDim, canonicalDim, evalDim, dimSymbols, dimsEqual, dimAdd, dimSub, dimMul, dimFloorDiv, dimCeilDiv, dimMod, dimMax, dimMin, shapeNeeds, type DimNode, type ShapeNeed } from './ir/index.js';
 export { interpret, type Tensor } from './interpret/index.js';
 export { importOnnx, checkOnnx, formatSupportReport, supportedOnnxOps, decodeTensorFile, OnnxError, OnnxUnsupportedError, type OnnxImport, type ImportOptions, type SupportReport, type UnsupportedNode } from './onnx/index.js';
+export { exportOnnx, ExportError, type ExportOptions } from './onnx/index.js';
 export { KILN_VERSION } from './version.js';
 // Custom passes and pipelines (README: writing a pass), from the package root.
 export { definePass, applyPass, type Pass, type PassSpec, type PassContext } from '../passes/pass.js';

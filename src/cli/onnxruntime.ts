@@ -18,10 +18,11 @@ interface OrtTensor {
 
 interface Ort {
   Tensor: new (type: string, data: unknown, dims: readonly number[]) => OrtTensor;
-  InferenceSession: { create(path: string): Promise<{ run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>> }> };
+  InferenceSession: { create(model: string | Uint8Array): Promise<{ run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>; release(): Promise<void> }> };
 }
 
-export async function runOnnxRuntime(path: string, inputs: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+/** Runs a model (a path, or ONNX bytes) in onnxruntime on `inputs`. */
+export async function runOnnxRuntime(path: string | Uint8Array, inputs: Record<string, Tensor>): Promise<Record<string, Tensor>> {
   let ort: Ort;
   // A variable specifier keeps the bundler from inlining the package into dist/cli.js.
   const name = 'onnxruntime-node';
@@ -38,7 +39,12 @@ export async function runOnnxRuntime(path: string, inputs: Record<string, Tensor
     // ORT reads bool tensors from a Uint8Array of 0/1, as kiln stores them.
     feeds[k] = new ort.Tensor(type, t.dtype === 'bool' ? Uint8Array.from(t.data as Uint8Array) : t.data, t.shape);
   }
-  const out = await session.run(feeds);
+  let out: Record<string, OrtTensor>;
+  try {
+    out = await session.run(feeds);
+  } finally {
+    await session.release();
+  }
   return Object.fromEntries(Object.entries(out).map(([k, t]) => {
     const dtype = FROM_ORT[t.type];
     if (!dtype) throw new Error(`onnxruntime output '${k}' has type ${t.type}, which kiln cannot compare`);

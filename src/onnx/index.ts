@@ -10,3 +10,4 @@ export { formatSupportReport, UNSUPPORTED_REASONS, type SupportReport, type Unsu
 export { decodeTensorFile } from './proto/decode.js';
 export { onnxDTypeName, kilnDType } from './proto/dtypes.js';
 export { type DecodedTensor } from './proto/tensor-data.js';
+export { exportOnnx, ExportError, EXPORT_OPSET, type ExportOptions } from './export/index.js';
