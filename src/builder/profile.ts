@@ -133,6 +133,49 @@ export function profileBindings(graph: Graph, profile: OptimizationProfile | und
 }
 
 /**
+ * The symbol values of concrete input shapes that lie inside a profile, as
+ * setInputShape needs them. Errors name the input, the dim, its symbol and the
+ * bound it crosses (`input 'ids' dim 1 (seq) is 300, above the profile's max 256`).
+ */
+export function shapeBinding(graph: Graph, profile: OptimizationProfile | undefined, shapes: Readonly<Record<string, readonly number[]>>, index = 0): Record<string, number> {
+  profileBindings(graph, profile, index); // the profile itself must be consistent
+  const sources = symbolSources(graph);
+  const binding: Record<string, number> = {};
+  for (const name of graph.inputs) {
+    const shape = graph.types[name]!.shape;
+    const given = shapes[name];
+    if (!given) {
+      if (shape.every((d) => typeof d === 'number')) continue;
+      throw profileError(`input '${name}' ${formatShape(shape)} has dynamic dims; its shape must be given`, name);
+    }
+    if (given.length !== shape.length) throw profileError(`input '${name}' is ${formatShape(shape)}, got rank ${given.length} ${formatShape(given)}`, name);
+  }
+  for (const [sym, src] of sources) {
+    const given = shapes[src.input];
+    if (given) binding[sym] = given[src.dim]!;
+  }
+  for (const name of graph.inputs) {
+    const given = shapes[name];
+    if (!given) continue;
+    const p = profile?.getDimensions(name);
+    graph.types[name]!.shape.forEach((d, i) => {
+      const v = given[i]!;
+      const label = `input '${name}' dim ${i}${typeof d === 'string' ? ` (${d})` : ''}`;
+      if (!Number.isInteger(v) || v < 0) throw profileError(`${label} is ${v}; dims are non-negative integers`, name);
+      if (p && v < p.min[i]!) throw profileError(`${label} is ${v}, below the profile's min ${p.min[i]} (optimization profile ${index}: min ${formatShape(p.min)}, max ${formatShape(p.max)})`, name);
+      if (p && v > p.max[i]!) throw profileError(`${label} is ${v}, above the profile's max ${p.max[i]} (optimization profile ${index}: min ${formatShape(p.min)}, max ${formatShape(p.max)})`, name);
+      const want = evalDim(d, binding);
+      if (want !== v) {
+        const src = typeof d === 'string' ? sources.get(d) : undefined;
+        const why = typeof d === 'number' ? `the network fixes it at ${d}` : src ? `input '${src.input}' dim ${src.dim} sets ${d} = ${want}` : `${d} = ${want}`;
+        throw profileError(`${label} is ${v}, but ${why}`, name);
+      }
+    });
+  }
+  return binding;
+}
+
+/**
  * The opt binding of a static profile (min = opt = max), as the static build path
  * wants it. Ranges are refused here; dynamic builds use profileBindings.
  */
@@ -146,6 +189,8 @@ export function bindProfile(graph: Graph, profile: OptimizationProfile | undefin
   }
   return b.opt;
 }
+
+const CHECK_ORDER: readonly ProfileBound[] = ['opt', 'min', 'max'];
 
 function needHolds(need: ShapeNeed, binding: Readonly<Record<string, number>>): boolean {
   const a = evalDim(need.a, binding);
@@ -166,7 +211,8 @@ export function validateProfile(graph: Graph, profile: OptimizationProfile | und
   const bindings = profileBindings(graph, profile, index);
   const needs = shapeNeeds(graph);
   const sources = symbolSources(graph);
-  for (const bound of PROFILE_BOUNDS) {
+  // opt first: it is the shape the builder tunes for, and the one users look at first.
+  for (const bound of CHECK_ORDER) {
     const binding = bindings[bound];
     for (const need of needs) {
       if (needHolds(need, binding)) continue;
@@ -178,7 +224,7 @@ export function validateProfile(graph: Graph, profile: OptimizationProfile | und
       );
     }
   }
-  for (const bound of PROFILE_BOUNDS) {
+  for (const bound of CHECK_ORDER) {
     const binding = bindings[bound];
     try {
       specializeShapes(graph, binding);

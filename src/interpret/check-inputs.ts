@@ -1,7 +1,7 @@
 // Checks the tensors a caller passes against the graph's declared inputs, and binds
 // symbolic dims (`batch`) to the sizes they arrive with. A symbol binds once: the same
 // name must mean the same size at every input (and, later, every value) of the run.
-import { DTYPE_INFO, KilnError, formatType, type Graph, type Shape } from '../ir/index.js';
+import { DTYPE_INFO, KilnError, dimSymbols, evalDim, formatType, type Dim, type Graph, type Shape } from '../ir/index.js';
 import type { Tensor } from './tensor.js';
 
 /** Symbol -> size for one run, remembering who bound each symbol for error messages. */
@@ -10,6 +10,18 @@ export class DimBinder {
 
   get(symbol: string): number | undefined {
     return this.sizes.get(symbol)?.size;
+  }
+
+  /** The size of a dim expression (`batch*seq`) once all its symbols are bound. */
+  value(d: Dim, extra?: ReadonlyMap<string, number>): number | undefined {
+    if (typeof d === 'number') return d;
+    const binding: Record<string, number> = {};
+    for (const s of dimSymbols(d)) {
+      const v = extra?.get(s) ?? this.get(s);
+      if (v === undefined) return undefined;
+      binding[s] = v;
+    }
+    return evalDim(d, binding);
   }
 
   /** Unifies a declared shape with a concrete one; returns why they disagree, or undefined. */
@@ -21,6 +33,12 @@ export class DimBinder {
       const a = actual[i]!;
       if (typeof d === 'number') {
         if (d !== a) return `dim ${i} is ${a}, not ${d}`;
+        continue;
+      }
+      // An expression of bound symbols is checked by its value; a bare symbol binds.
+      const computed = dimSymbols(d).join() === d ? undefined : this.value(d, fresh);
+      if (computed !== undefined) {
+        if (computed !== a) return `'${d}' is ${computed}, but dim ${i} is ${a}`;
         continue;
       }
       const bound = this.sizes.get(d);

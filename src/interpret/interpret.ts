@@ -24,7 +24,7 @@ function concreteAttrs(node: Node, dims: DimBinder): Attrs {
     if (spec.kind !== 'dims') continue;
     attrs[key] = (attrs[key] as (number | string)[]).map((d) => {
       if (typeof d === 'number') return d;
-      return dims.get(d) ?? kernelFail(node, `attribute '${key}' uses '${d}', which no input binds`, key);
+      return dims.value(d) ?? dims.get(d) ?? kernelFail(node, `attribute '${key}' uses '${d}', which no input binds`, key);
     });
   }
   return attrs;
