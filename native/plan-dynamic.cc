@@ -82,7 +82,6 @@ class DynamicValidator {
       fail(cat("optimization profile ", p, " does not cover every input"));
     for (size_t i = 0; i < plan_.inputs.size(); ++i) {
       const TensorDesc& t = plan_.tensors[plan_.inputs[i]];
-      const bool dynamic = dynamicIndex(plan_, plan_.inputs[i]) >= 0;
       for (const std::vector<Shape>* list : {&prof.min, &prof.opt, &prof.max})
         if ((*list)[i].size() != t.shape.size())
           fail(cat("optimization profile ", p, " gives input ", quoted(t.name), " rank ", (*list)[i].size(), ", the input has rank ", t.shape.size()));
@@ -91,7 +90,12 @@ class DynamicValidator {
         const std::string where = cat("optimization profile ", p, " input ", quoted(t.name), " dim ", d);
         if (!(1 <= lo && lo <= mid && mid <= hi)) fail(cat(where, " needs 1 <= min <= opt <= max, got ", lo, ", ", mid, ", ", hi));
         if (hi > t.shape[d]) fail(cat(where, ": max ", hi, " exceeds the planned capacity ", t.shape[d]));
-        if (!dynamic && lo != hi) fail(cat(where, " is static but has range ", lo, "..", hi));
+        // A dim without symbols (a static input, or a constant program) has one size.
+        const int di = dynamicIndex(plan_, plan_.inputs[i]);
+        const DimProgram* program = di < 0 ? nullptr : &dyn_.tensors[size_t(di)].dims[d];
+        const bool fixed = !program || (program->size() == 2 && (*program)[0] == kDimConst);
+        const int64_t size = program ? (fixed ? (*program)[1] : 0) : t.shape[d];
+        if (fixed && (lo != size || hi != size)) fail(cat(where, " is fixed at ", size, " but has range ", lo, "..", hi));
       }
     }
     // At each profile's bounds every tensor must fit the arena slot it was planned for.
