@@ -62,6 +62,11 @@ export function layerPrecisionLookup(spec: Readonly<Record<string, Precision>> |
 
 const isFloat = (d: DType) => DTYPE_INFO[d].float;
 
+function withoutWildcard(spec: Readonly<Record<string, Precision>> | string): Readonly<Record<string, Precision>> | string {
+  if (typeof spec !== 'string') return Object.fromEntries(Object.entries(spec).filter(([layer]) => layer !== '*'));
+  return spec.split(',').filter((item) => item.slice(0, item.lastIndexOf(':')).trim() !== '*').join(',');
+}
+
 /** Whether `node` is a layer whose precision is chosen: it writes floats and is no Cast. */
 export function computesOnFloats(graph: Graph, node: Node): boolean {
   return node.op !== 'Cast' && node.outputs.length > 0 && node.outputs.every((o) => isFloat(graph.types[o]!.dtype));
@@ -83,6 +88,8 @@ export function choosePrecisions(graph: Graph, options: PrecisionOptions): Map<s
   const spec = options.layerPrecisions ?? '';
   const given = typeof spec === 'string' ? spec.trim() !== '' : Object.keys(spec).length > 0;
   const lookup = given ? layerPrecisionLookup(spec) : () => undefined;
+  // What names or patterns ask for, '*' aside: a bare '*' under obey binds only layers that can comply.
+  const named = given ? layerPrecisionLookup(withoutWildcard(spec)) : () => undefined;
   const constraints = options.constraints ?? (given ? 'prefer' : 'none');
   const supports = options.supports ?? (() => true);
   // A 16-bit choice needs the op's inference and the target's kernel to agree.
@@ -95,7 +102,8 @@ export function choosePrecisions(graph: Graph, options: PrecisionOptions): Map<s
     if (!computesOnFloats(graph, node)) continue;
     const group = getOp(node.op).group;
     const names = [node.name, ...(node.fused ?? [])];
-    const asked = constraints === 'none' ? undefined : names.map(lookup).find((p) => p !== undefined);
+    // A name or pattern of any fused layer wins over the '*' that the fused name itself matches.
+    const asked = constraints === 'none' ? undefined : names.map(named).find((p) => p !== undefined) ?? names.map(lookup).find((p) => p !== undefined);
     const kept = options.keepFp32?.get(node.name);
     let decision: PrecisionDecision;
     if (kept !== undefined) {
@@ -105,7 +113,7 @@ export function choosePrecisions(graph: Graph, options: PrecisionOptions): Map<s
       decision = { dtype: 'f32', reason: 'int8 is assigned by calibration' };
     } else if (asked !== undefined && allowed.has(asked) && asked !== 'int8' && can(node, PRECISION_DTYPE[asked])) {
       decision = { dtype: PRECISION_DTYPE[asked], reason: `constraint ${asked}` };
-    } else if (asked !== undefined && constraints === 'obey') {
+    } else if (asked !== undefined && constraints === 'obey' && names.some((n) => named(n) !== undefined)) {
       const why = !allowed.has(asked) ? `${asked} is not among the allowed precisions (${[...allowed].join(', ')})`
         : asked === 'int8' ? 'int8 needs calibration scales, which this build does not have' : `${node.op} does not compute in ${asked} on this target`;
       throw new KilnError('KILN_CONFIG', `layer '${node.name}' (${node.op}): cannot obey precision ${asked}: ${why}`, { layer: node.name, op: node.op, argument: 'layerPrecisions', received: asked });

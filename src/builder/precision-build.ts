@@ -111,7 +111,9 @@ function timeLayers(graph: Graph, options: PrecisionOptions, config: BuilderConf
 export function applyPrecisions(graph: Graph, config: BuilderConfig, logger: Logger): Graph {
   const options = precisionOptions(config);
   const low = options.allowed.some((p) => p === 'fp16' || p === 'bf16');
-  if (!low || config.target !== 'cpu') return graph;
+  if (config.target !== 'cpu') return graph;
+  // Without a 16-bit flag nothing changes, but obeyed layer precisions must still be possible.
+  if (!low) return (config.precisionConstraints === 'obey' && config.layerPrecisions !== '' && choosePrecisions(graph, options), graph);
   logger.info('build phase: precision assignment');
   if (config.best && !config.quantizes()) logger.warning('best: no calibrator, so no int8 layers (fp16/bf16 and fp32 only)');
   const obey = config.precisionConstraints === 'obey';
