@@ -12,7 +12,7 @@ export type PlanDType = keyof typeof PLAN_DTYPE_CODES;
 
 /** Activation epilogues and unary kernels share one numbering with native/cpu. */
 export const ACTIVATION_CODES = {
-  none: 0, relu: 1, sigmoid: 2, tanh: 3, leakyRelu: 4, clip: 5, gelu: 6, silu: 7,
+  none: 0, relu: 1, sigmoid: 2, tanh: 3, leakyRelu: 4, clip: 5, gelu: 6, silu: 7, geluTanh: 8,
 } as const;
 export type ActivationName = keyof typeof ACTIVATION_CODES;
 

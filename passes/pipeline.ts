@@ -45,7 +45,7 @@ export const DEFAULT_STAGES: readonly Stage[] = [
     name: 'fold',
     passes: [
       // Before scale folding: GELU's `x * 0.5` must not be folded into the Conv feeding x.
-      { pass: RecognizeActivations, level: 3, creates: ['Gelu', 'Silu'] },
+      { pass: RecognizeActivations, level: 3, creates: ['Gelu', 'Silu', 'GeluTanh'] },
       // Affine layers next to a Conv/MatMul disappear into its weights; this must come
       // before epilogue fusion, which puts an activation between the two.
       { pass: FoldScaleIntoConv, level: 3 },

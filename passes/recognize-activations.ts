@@ -1,9 +1,11 @@
-// RecognizeActivations: finds GELU and SiLU spelled out in primitive ops, as ONNX
+// RecognizeActivations: finds GELU (erf and tanh forms) and SiLU spelled out in primitive ops, as ONNX
 // exporters write them, and replaces each by its one-op form: one kernel instead of
 // up to five, and an activation FuseEpilogues can then fold into a Conv or MatMul.
 //
 //   SiLU:  x * Sigmoid(x)                                  -> Silu(x)
 //   GELU:  0.5 * x * (1 + Erf(x / √2))  (or x * 0.7071..)  -> Gelu(x)   (needs an Erf op)
+//   GELU, tanh form:  0.5 * x * (1 + Tanh(√(2/π) * (x + 0.044715 * x³)))  -> GeluTanh(x)
+//          (x³ as x*x*x or Pow(x, 3); ONNX's Gelu approximate='tanh', GPT-2's gelu_new)
 //
 // The product may be grouped any way ((x * 0.5) * a, x * (a * 0.5), ...) and its
 // operands may come in either order: products are flattened into a list of factors
@@ -11,10 +13,13 @@
 // anyone. Constants are compared with a relative tolerance of 1e-6, so 0.70710677
 // (1/√2 in f32) matches.
 import { hasOp, typesEqual, type Node } from '../src/ir/index.js';
+import { GELU_TANH_K, SQRT_2_OVER_PI } from '../src/interpret/activation-fns.js';
 import { definePass } from './pass.js';
 import { fusedNode, readOnlyBy, rewrite, scalarOf, type GraphIndex, type Pattern } from './rewrite.js';
 
 const near = (a: number | undefined, b: number) => a !== undefined && Math.abs(a - b) <= 1e-6 * Math.abs(b);
+// Exporters write √(2/π) and 0.044715 in f32 (0.7978846, 0.044715): a looser match for these.
+const nearF32 = (a: number | undefined, b: number) => a !== undefined && Math.abs(a - b) <= 1e-5 * Math.abs(b);
 
 interface Product {
   /** The Mul layers of the product tree, root first. */
@@ -70,7 +75,31 @@ interface Match {
   root: Node;
   parts: Node[];
   x: string;
-  op: 'Gelu' | 'Silu';
+  op: 'Gelu' | 'Silu' | 'GeluTanh';
+}
+
+/** `k * x³` (x*x*x in any grouping, or Pow(x, 3)) with k = 0.044715: its layers, or undefined. */
+function cubeTerm(ix: GraphIndex, v: string, x: string): Node[] | undefined {
+  const top = producedBy(ix, v, 'Mul');
+  if (!top) return undefined;
+  const p = flattenProduct(ix, top);
+  const pow = p.values.length === 1 ? producedBy(ix, p.values[0]!, 'Pow') : undefined;
+  const cubed = p.values.length === 3 && p.values.every((f) => f === x);
+  const powCubed = pow?.inputs[0] === x && near(scalarOf(ix.graph, pow.inputs[1]!), 3);
+  if (!nearF32(p.scale, GELU_TANH_K) || !(cubed || powCubed)) return undefined;
+  return powCubed ? [...p.muls, pow!] : p.muls;
+}
+
+/** `√(2/π) * (x + k*x³)`: the layers from that product down to the cube, or undefined. */
+function tanhArgument(ix: GraphIndex, v: string, x: string): Node[] | undefined {
+  const top = producedBy(ix, v, 'Mul');
+  const p = top && flattenProduct(ix, top);
+  if (!p || p.values.length !== 1 || !nearF32(p.scale, SQRT_2_OVER_PI)) return undefined;
+  const inner = producedBy(ix, p.values[0]!, 'Add');
+  if (!inner) return undefined;
+  const [a, b] = inner.inputs as [string, string];
+  const cube = a === x ? cubeTerm(ix, b, x) : b === x ? cubeTerm(ix, a, x) : undefined;
+  return cube && [...p.muls, inner, ...cube];
 }
 
 /** Check shared by both forms: x keeps its type, and inner values are read only inside the match. */
@@ -110,6 +139,23 @@ const geluErf: Pattern<Match> = {
   action: silu.action,
 };
 
+const geluTanh: Pattern<Match> = {
+  name: 'RecognizeGeluTanh',
+  match: (ix, root) => {
+    if (root.op !== 'Mul' || !hasOp('GeluTanh')) return undefined;
+    const p = flattenProduct(ix, root);
+    if (p.values.length !== 2 || !near(p.scale, 0.5)) return undefined;
+    for (const [x, a] of [p.values, [...p.values].reverse()] as [string, string][]) {
+      const one = onePlus(ix, a);
+      const tanh = one && producedBy(ix, one.inner, 'Tanh');
+      const arg = tanh && tanhArgument(ix, tanh.inputs[0]!, x);
+      if (arg) return accept(ix, { root, parts: [...arg, tanh, one.add, ...p.muls], x, op: 'GeluTanh' });
+    }
+    return undefined;
+  },
+  action: silu.action,
+};
+
 /** The one-op layer, named after the layers it stands for, keeping the root's output value. */
 function replacement(ix: GraphIndex, m: Match): Node {
   const ordered = ix.graph.nodes.filter((n) => m.parts.includes(n));
@@ -119,7 +165,7 @@ function replacement(ix: GraphIndex, m: Match): Node {
 export const RecognizeActivations = definePass({
   name: 'RecognizeActivations',
   run: (graph, { logger }) => {
-    const out = rewrite(graph, [silu, geluErf] as Pattern<unknown>[]);
+    const out = rewrite(graph, [silu, geluErf, geluTanh] as Pattern<unknown>[]);
     if (out !== graph) logger('verbose', `RecognizeActivations: ${graph.nodes.length} -> ${out.nodes.length} layers`);
     return out;
   },

@@ -8,8 +8,17 @@
 namespace kiln::cpu {
 
 const char* actName(Act a) {
-  static const char* const kNames[kActCount] = {"none", "relu", "sigmoid", "tanh", "leakyRelu", "clip", "gelu", "silu"};
+  static const char* const kNames[kActCount] = {"none", "relu", "sigmoid", "tanh", "leakyRelu", "clip", "gelu", "silu", "geluTanh"};
   return kNames[static_cast<int>(a)];
+}
+
+// GELU's tanh form, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), on libm's tanh.
+static void geluTanh(const float* x, float* y, size_t n) {
+  constexpr float kC = 0.7978845608028654f, kK = 0.044715f;
+  for (size_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    y[i] = 0.5f * v * (1.f + std::tanh(kC * (v + kK * v * v * v)));
+  }
 }
 
 void applyActivation(const Activation& act, const float* x, float* y, size_t n) {
@@ -39,6 +48,9 @@ void applyActivation(const Activation& act, const float* x, float* y, size_t n) 
       return;
     case Act::silu:
       for (size_t i = 0; i < n; ++i) y[i] = x[i] / (1.f + std::exp(-x[i]));
+      return;
+    case Act::geluTanh:
+      geluTanh(x, y, n);
       return;
   }
 }

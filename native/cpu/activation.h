@@ -8,8 +8,8 @@
 
 namespace kiln::cpu {
 
-enum class Act : int32_t { none = 0, relu = 1, sigmoid = 2, tanh = 3, leakyRelu = 4, clip = 5, gelu = 6, silu = 7 };
-inline constexpr int64_t kActCount = 8;
+enum class Act : int32_t { none = 0, relu = 1, sigmoid = 2, tanh = 3, leakyRelu = 4, clip = 5, gelu = 6, silu = 7, geluTanh = 8 };
+inline constexpr int64_t kActCount = 9;
 
 struct Activation {
   Act kind = Act::none;

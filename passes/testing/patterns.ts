@@ -93,6 +93,13 @@ function geluErf(x: NetworkTensor, { p }: Step, _m: readonly NetworkTensor[], ne
   return { t, layers: 5 };
 }
 
+/** 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))), GELU's tanh form, in two groupings; p[2] % 5 == 4 misses (k = 0.05). */
+function geluTanh(x: NetworkTensor, { p }: Step): Built {
+  const cube = p[0]! % 2 === 0 ? x.mul(x).mul(x) : x.pow(3);
+  const t = x.add(cube.mul(p[2]! % 5 === 4 ? 0.05 : 0.044715)).mul(Math.sqrt(2 / Math.PI)).tanh().add(1);
+  return { t: p[1]! % 2 === 0 ? x.mul(0.5).mul(t) : x.mul(t).mul(0.5), layers: 9 };
+}
+
 /** A chain of layers on constants only, added to x: what constant folding computes at build time. */
 function constExpr(x: NetworkTensor, { p, seed }: Step, _m: readonly NetworkTensor[], net: Network): Built {
   const s = shapeOf(x);
@@ -151,11 +158,11 @@ function residual(x: NetworkTensor, step: Step, made: readonly NetworkTensor[], 
 }
 
 export const PATTERN_BUILDERS = {
-  residual,
+  residual, geluTanh,
   scale, affine, identity, transposePair, reshapeChain, silu2: silu, constExpr, convThenScale, scaleThenConv, siblings, geluErf,
 } satisfies Record<string, OpBuilder>;
 
 /** The most layers each step may add, so the generator stays within its layer budget. */
 export const STEP_COST: Readonly<Record<string, number>> = {
-  fullyConnected: 3, residual: 8, siblings: 5, transposePair: 2, reshapeChain: 2, silu2: 2, geluErf: 5, constExpr: 4, convThenScale: 2, scaleThenConv: 2,
+  fullyConnected: 3, residual: 8, geluTanh: 9, siblings: 5, transposePair: 2, reshapeChain: 2, silu2: 2, geluErf: 5, constExpr: 4, convThenScale: 2, scaleThenConv: 2,
 };

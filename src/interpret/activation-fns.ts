@@ -4,6 +4,9 @@
 import type { Activation } from '../ir/index.js';
 
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+/** GELU's tanh form: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+export const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+export const GELU_TANH_K = 0.044715;
 
 /**
  * The error function to double precision (relative error ~1e-15), which Math lacks.
@@ -37,6 +40,7 @@ export const ACTIVATION_FNS: Readonly<Record<Activation, ScalarFn>> = {
   clip: (x, lo, hi) => (x < lo ? lo : x > hi ? hi : x),
   gelu: (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)),
   silu: (x) => x / (1 + Math.exp(-x)),
+  geluTanh: (x) => 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + GELU_TANH_K * x * x * x))),
 };
 
 /** The activation `name` with its parameters bound, ready to map over values. */

@@ -60,7 +60,7 @@ describe('fused residual', () => {
         const k = [1, 3, 5][trial % 3]!;
         await checkConv(kernel, {
           n: R.int(1, 3), cin: 2 * R.int(1, 4), cout: groups * R.int(1, 9), hw: R.int(3, 12), k, groups,
-          bias: R.next() < 0.5, act: R.int(0, 7), stride: k === 1 ? 1 : R.int(1, 2),
+          bias: R.next() < 0.5, act: R.int(0, 8), stride: k === 1 ? 1 : R.int(1, 2),
         });
       }
     }
@@ -69,7 +69,7 @@ describe('fused residual', () => {
   it('convWinograd and convWinogradWide add it before the activation', async () => {
     for (const kernel of ['convWinograd', 'convWinogradWide']) {
       for (let trial = 0; trial < 6; trial++) {
-        await checkConv(kernel, { n: R.int(1, 2), cin: R.int(1, 6), cout: R.int(1, 10), hw: R.int(3, 11), k: 3, groups: 1, bias: R.next() < 0.5, act: R.int(0, 7), stride: 1 });
+        await checkConv(kernel, { n: R.int(1, 2), cin: R.int(1, 6), cout: R.int(1, 10), hw: R.int(3, 11), k: 3, groups: 1, bias: R.next() < 0.5, act: R.int(0, 8), stride: 1 });
       }
     }
   });
@@ -79,7 +79,7 @@ describe('fused residual', () => {
       for (let trial = 0; trial < 8; trial++) {
         await checkGemm(kernel, {
           rows: R.int(1, kernel === 'gemv' ? 5 : 40), batch: kernel === 'gemv' ? 1 : R.int(1, 3), k: R.int(1, 70), n: R.int(1, 70),
-          bias: R.next() < 0.5, act: R.int(0, 7), transB: R.next() < 0.5,
+          bias: R.next() < 0.5, act: R.int(0, 8), transB: R.next() < 0.5,
         });
       }
     }

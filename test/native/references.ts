@@ -27,6 +27,7 @@ export function activate(v: number, a: Act): number {
     case 5: return Math.min(Math.max(v, a.alpha), a.beta);
     case 6: return 0.5 * v * (1 + erf(v / Math.SQRT2));
     case 7: return v / (1 + Math.exp(-v));
+    case 8: return 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
   }
   throw new Error(`activation ${a.code}`);
 }

@@ -24,6 +24,7 @@ export const activationKernels: readonly KernelDef[] = [
   activation('Tanh'),
   activation('Gelu'),
   activation('Silu'),
+  activation('GeluTanh'),
   activation('LeakyRelu'),
   activation('Clip'),
 ];

@@ -4,7 +4,7 @@
 import { defineOp, type AttrSpec } from '../op-registry.js';
 import type { Attrs } from '../graph.js';
 
-export const ACTIVATION_NAMES = ['none', 'relu', 'sigmoid', 'tanh', 'leakyRelu', 'clip', 'gelu', 'silu'] as const;
+export const ACTIVATION_NAMES = ['none', 'relu', 'sigmoid', 'tanh', 'leakyRelu', 'clip', 'gelu', 'silu', 'geluTanh'] as const;
 export type Activation = (typeof ACTIVATION_NAMES)[number];
 
 interface ActivationDef {
@@ -20,6 +20,8 @@ export const ACTIVATIONS: Readonly<Record<string, ActivationDef>> = {
   Tanh: { epilogue: 'tanh', attrs: {}, params: () => [0, 0] },
   Gelu: { epilogue: 'gelu', attrs: {}, params: () => [0, 0] },
   Silu: { epilogue: 'silu', attrs: {}, params: () => [0, 0] },
+  // GELU's tanh approximation (ONNX Gelu approximate='tanh', BERT/GPT-2's gelu_new).
+  GeluTanh: { epilogue: 'geluTanh', attrs: {}, params: () => [0, 0] },
   LeakyRelu: { epilogue: 'leakyRelu', attrs: { alpha: { kind: 'float', default: 0.01 } }, params: (a) => [a.alpha as number, 0] },
   Clip: {
     epilogue: 'clip',
