@@ -1,9 +1,12 @@
 // One loop per activation with the switch hoisted out, so the simple ones
-// (relu, leakyRelu, clip) vectorize; the transcendental ones use libm.
+// (relu, leakyRelu, clip) vectorize; gelu, sigmoid and silu run on the vector
+// routines of this CPU (vec-kernels-act.inc), tanh on libm.
 #include "activation.h"
 
 #include <algorithm>
 #include <cmath>
+
+#include "vec-kernels.h"
 
 namespace kiln::cpu {
 
@@ -32,7 +35,7 @@ void applyActivation(const Activation& act, const float* x, float* y, size_t n) 
       for (size_t i = 0; i < n; ++i) y[i] = x[i] > 0.f ? x[i] : 0.f;
       return;
     case Act::sigmoid:
-      for (size_t i = 0; i < n; ++i) y[i] = 1.f / (1.f + std::exp(-x[i]));
+      vecKernels().actTranscendental(1, x, y, long(n));
       return;
     case Act::tanh:
       for (size_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
@@ -44,10 +47,10 @@ void applyActivation(const Activation& act, const float* x, float* y, size_t n) 
       for (size_t i = 0; i < n; ++i) y[i] = std::min(std::max(x[i], alpha), beta);
       return;
     case Act::gelu:
-      for (size_t i = 0; i < n; ++i) y[i] = 0.5f * x[i] * (1.f + std::erf(x[i] * 0.70710678118654752f));
+      vecKernels().actTranscendental(0, x, y, long(n));
       return;
     case Act::silu:
-      for (size_t i = 0; i < n; ++i) y[i] = x[i] / (1.f + std::exp(-x[i]));
+      vecKernels().actTranscendental(2, x, y, long(n));
       return;
     case Act::geluTanh:
       geluTanh(x, y, n);

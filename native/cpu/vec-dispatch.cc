@@ -14,7 +14,7 @@ namespace {
 #isa, kiln_vec_##isa##_dw_plane, kiln_vec_##isa##_reduce_rows,                     \
         kiln_vec_##isa##_pool_row, kiln_vec_##isa##_gemv_panel, kiln_vec_##isa##_fma_loop,                 \
         kiln_vec_##isa##_wino_input, kiln_vec_##isa##_wino_output, kiln_vec_##isa##_deinterleave2,           \
-        kiln_vec_##isa##_interleave8, kiln_vec_##isa##_deinterleave8, kiln_vec_##isa##_dw8_rows, kiln_vec_##isa##_dw8_rows3x3 \
+        kiln_vec_##isa##_interleave8, kiln_vec_##isa##_deinterleave8, kiln_vec_##isa##_dw8_rows, kiln_vec_##isa##_dw8_rows3x3, kiln_vec_##isa##_act_transcendental \
   }
 
 bool forcedGeneric() {

@@ -7,3 +7,4 @@
 #define KILN_VEC(name) kiln_vec_avx2_##name
 #include "vec-kernels.inc"
 #include "vec-kernels-8c.inc"
+#include "vec-kernels-act.inc"

@@ -5,3 +5,4 @@
 #define KILN_VEC(name) kiln_vec_generic_##name
 #include "vec-kernels.inc"
 #include "vec-kernels-8c.inc"
+#include "vec-kernels-act.inc"

@@ -27,6 +27,8 @@ struct VecKernels {
   // dw8Rows for 3x3 kernels, dilation 1, stride sw of 1 or 2.
   void (*dw8Rows3x3)(const float* s, long rowStride, long sh, long sw, const float* w, const float* b, float lo,
                      float hi, int clamp, float* out, long oh, long ow);
+  // y = gelu (kind 0, erf form), sigmoid (1) or silu (2) of x (vec-kernels-act.inc).
+  void (*actTranscendental)(int kind, const float* x, float* y, long n);
 };
 
 const VecKernels& vecKernels();
@@ -50,6 +52,7 @@ const VecKernels& vecKernels();
                                  float, int, float*, long, long);                                                     \
   void kiln_vec_##isa##_dw8_rows3x3(const float*, long, long, long, const float*, const float*, float, float, int,    \
                                     float*, long, long);                                                              \
+  void kiln_vec_##isa##_act_transcendental(int, const float*, float*, long);                                         \
   }
 KILN_VEC_DECLARE(generic)
 KILN_VEC_DECLARE(avx2)
