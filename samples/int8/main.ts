@@ -33,6 +33,7 @@ async function main(): Promise<number> {
   const count = test.dims[0]!;
 
   const fp32 = buildMnist('fp32').plan;
+  const bf16 = buildMnist('bf16').plan;
   const t0 = performance.now();
   const int8 = buildMnist('int8', { pixels: train.data, count: 500 });
   console.log(`int8 build with entropy calibration on 500 training images: ${(performance.now() - t0).toFixed(0)} ms`);
@@ -42,13 +43,13 @@ async function main(): Promise<number> {
   console.log(`calibration cache written to ${cachePath}`);
 
   const runtime = new Runtime(new Logger('warning'));
-  const contexts = { fp32: runtime.deserializeEngine(fp32).createExecutionContext(), int8: runtime.deserializeEngine(int8.plan).createExecutionContext() };
-  const correct = { fp32: 0, int8: 0 };
-  const ms = { fp32: 0, int8: 0 };
+  const contexts = { fp32: runtime.deserializeEngine(fp32).createExecutionContext(), int8: runtime.deserializeEngine(int8.plan).createExecutionContext(), bf16: runtime.deserializeEngine(bf16).createExecutionContext() };
+  const correct = { fp32: 0, int8: 0, bf16: 0 };
+  const ms = { fp32: 0, int8: 0, bf16: 0 };
   for (let i = 0; i < count; i++) {
     const input = imageOf(test.data, i);
     // Alternate which runs first so neither always gets the warm cache.
-    for (const which of i % 2 ? (['fp32', 'int8'] as const) : (['int8', 'fp32'] as const)) {
+    for (const which of i % 2 ? (['fp32', 'int8', 'bf16'] as const) : (['bf16', 'int8', 'fp32'] as const)) {
       const t = performance.now();
       const out = await contexts[which].run({ [INPUT]: input });
       ms[which] += performance.now() - t;
@@ -60,6 +61,12 @@ async function main(): Promise<number> {
   console.log(`fp32 accuracy: ${correct.fp32}/${count} = ${pct(correct.fp32)}%  (${((1000 * ms.fp32) / count).toFixed(1)} us/image)`);
   console.log(`int8 accuracy: ${correct.int8}/${count} = ${pct(correct.int8)}%  (${((1000 * ms.int8) / count).toFixed(1)} us/image)`);
   console.log(`int8 speedup over fp32 (batch 1, end to end per run): ${(ms.fp32 / ms.int8).toFixed(2)}x`);
+  console.log(`bf16 accuracy: ${correct.bf16}/${count} = ${pct(correct.bf16)}%  (${((1000 * ms.bf16) / count).toFixed(1)} us/image; bf16 speedup over fp32 ${(ms.fp32 / ms.bf16).toFixed(2)}x: 16-bit storage, f32 math, no bf16 arithmetic on AVX2)`);
+  const bf16Gap = (100 * Math.abs(correct.fp32 - correct.bf16)) / count;
+  if (bf16Gap > 1) {
+    console.error(`FAILED: bf16 is ${bf16Gap.toFixed(2)} points from fp32 (allowed 1)`);
+    return 1;
+  }
   const gap = (100 * Math.abs(correct.fp32 - correct.int8)) / count;
   if (gap > 1) {
     console.error(`FAILED: int8 is ${gap.toFixed(2)} points from fp32 (allowed 1)`);
