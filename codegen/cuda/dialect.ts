@@ -21,7 +21,29 @@ export const CUDA_DIALECT = {
   types: { f32: 'float', i32: 'int', i64: 'long long' } as Partial<Record<PlanDType, string>>,
   /** Data movement copies raw words of the element's size, whatever the dtype. */
   words: { 1: 'unsigned char', 2: 'unsigned short', 4: 'unsigned int', 8: 'unsigned long long' } as Record<number, string>,
+  /** Half storage: raw 16-bit words and the conversions (PTX cvt, so no header is needed under NVRTC). */
+  half: { storage: 'unsigned short', toFloat: 'kiln_h2f', fromFloat: 'kiln_f2h', pack: 'kiln_pack2' },
+  /** Warp-wide tensor-core multiply-add, m16n8k16, f16 operands, f32 accumulators (PTX mma.sync). */
+  mma: 'kiln_mma16816',
   math: { exp: 'expf', tanh: 'tanhf', erf: 'erff', pow: 'powf', bitsToFloat: '__int_as_float' },
 } as const;
 
 export type Dialect = typeof CUDA_DIALECT;
+
+/**
+ * Device helpers every module starts with. The CPU emulator (test/gpu/emulator)
+ * defines KILN_EMULATOR and its own versions of the same functions.
+ */
+export const CUDA_HELPERS = [
+  '#ifndef KILN_EMULATOR',
+  `${CUDA_DIALECT.device} float kiln_h2f(unsigned short h) { float f; asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h)); return f; }`,
+  `${CUDA_DIALECT.device} unsigned short kiln_f2h(float f) { unsigned short h; asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f)); return h; }`,
+  `${CUDA_DIALECT.device} unsigned kiln_pack2(unsigned short lo, unsigned short hi) { return (unsigned)lo | ((unsigned)hi << 16); }`,
+  '// c (4 floats, this lane\'s share of a 16x8 f32 tile) += A (16x16, row-major, 4 regs) x B (16x8, col-major, 2 regs)',
+  `${CUDA_DIALECT.device} void kiln_mma16816(float* c, const unsigned* a, const unsigned* b) {`,
+  '  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"',
+  '               : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])',
+  '               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));',
+  '}',
+  '#endif',
+].join('\n');

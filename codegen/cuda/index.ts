@@ -4,4 +4,5 @@ export { CUDA_DIALECT } from './dialect.js';
 export { emitCuda, type CudaProgram, type CudaLaunchDesc, type EmitOptions } from './emit.js';
 export { cudaKernelNames } from './template.js';
 export { findNvcc, nvccCompiler, type CudaCompiler } from './compile.js';
-export { buildCudaTarget, parseArch, type CudaBuildOptions, type CudaNative } from './target.js';
+export { buildCudaTarget, withCuda, parseArch, type CudaBuildOptions, type CudaNative } from './target.js';
+export { CUDA_PRECISIONS, type CudaPrecision } from './precision.js';

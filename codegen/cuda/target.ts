@@ -7,7 +7,8 @@
 import { KilnError } from '../../src/ir/index.js';
 import type { PlanCudaTarget, PlanDesc } from '../plan-desc.js';
 import { findNvcc, nvccCompiler, type CudaCompiler } from './compile.js';
-import { emitCuda } from './emit.js';
+import { emitCuda, type CudaProgram } from './emit.js';
+import type { CudaPrecision } from './precision.js';
 
 export interface CudaNative {
   cudaDevices(): { available: boolean; reason?: string; devices: { index: number; name: string; arch: number; multiprocessors: number }[] };
@@ -24,16 +25,26 @@ export interface CudaBuildOptions {
   compiler: 'auto' | 'nvrtc' | 'nvcc';
   /** Time every tactic on the GPU and keep the fastest (needs the GPU of `arch`). */
   autotune?: boolean;
+  /** 'fp16': activations stored as half, conv and gemm on tensor cores; default 'fp32'. */
+  precision?: CudaPrecision;
   log?: (message: string) => void;
 }
 
 const TUNING_REPEATS = 10;
 
+/** The plan with a compiled program as its CUDA section, and the program's derived constants appended. */
+export function withCuda(plan: PlanDesc, program: CudaProgram, cubin: Uint8Array, arch: number, compiler: string): PlanDesc {
+  return {
+    ...plan, tensors: [...plan.tensors, ...program.tensors], weights: program.weights,
+    cuda: { arch, compiler, cubin, launches: program.launches },
+  };
+}
+
 /** Times every tactic of every layer in one module; returns each layer's fastest (ties: the rule's). */
-function autotune(plan: PlanDesc, native: CudaNative, compiler: CudaCompiler, arch: number, multiprocessors: number | undefined, log: (m: string) => void): (string | undefined)[] {
-  const tuning = emitCuda(plan, { multiprocessors, allTactics: true });
+function autotune(plan: PlanDesc, native: CudaNative, compiler: CudaCompiler, arch: number, multiprocessors: number | undefined, precision: CudaPrecision, log: (m: string) => void): (string | undefined)[] {
+  const tuning = emitCuda(plan, { multiprocessors, allTactics: true, precision });
   const cubin = compiler.compile(tuning.source, arch, 'kiln-tuning.cu');
-  const times = native.cudaTimeLaunches(native.serializePlan({ ...plan, cuda: { arch, compiler: compiler.name, cubin, launches: tuning.launches } }), TUNING_REPEATS);
+  const times = native.cudaTimeLaunches(native.serializePlan(withCuda(plan, tuning, cubin, arch, compiler.name)), TUNING_REPEATS);
   const perLayer = new Map<number, Map<string, number>>();
   tuning.launches.forEach((l, i) => {
     const tactic = tuning.launchTactics[i];
@@ -43,13 +54,20 @@ function autotune(plan: PlanDesc, native: CudaNative, compiler: CudaCompiler, ar
     perLayer.set(l.layer, m);
   });
   const chosen: (string | undefined)[] = plan.layers.map(() => undefined);
+  const record = (layer: number, best: string, us: number) => {
+    chosen[layer] = best;
+    const info = JSON.parse(plan.layers[layer]!.info || '{}') as Record<string, unknown>;
+    plan.layers[layer]!.info = JSON.stringify({ ...info, tactic: best, tacticUs: +us.toFixed(2) });
+  };
   for (const [layer, m] of perLayer) {
     const [best] = [...m].reduce((a, b) => (b[1] < a[1] ? b : a));
-    chosen[layer] = best;
     log(`autotune layer '${plan.layers[layer]!.name}': ${[...m].map(([t, ms]) => `${t} ${(ms * 1000).toFixed(1)} us`).join(', ')} -> ${best}`);
-    const info = JSON.parse(plan.layers[layer]!.info || '{}') as Record<string, unknown>;
-    plan.layers[layer]!.info = JSON.stringify({ ...info, tactic: best, tacticUs: +(m.get(best!)! * 1000).toFixed(2) });
+    record(layer, best!, m.get(best!)! * 1000);
   }
+  tuning.sameAs.forEach((first, layer) => {
+    if (first === undefined || chosen[first] === undefined) return;
+    record(layer, chosen[first]!, perLayer.get(first)!.get(chosen[first]!)! * 1000);
+  });
   return chosen;
 }
 
@@ -69,6 +87,11 @@ function chooseCompiler(native: CudaNative, want: CudaBuildOptions['compiler']):
   throw new KilnError('KILN_CONFIG', `target 'cuda' needs a CUDA compiler: ${nvrtc.reason ?? 'NVRTC unavailable'}${want === 'nvrtc' ? '' : ', and no nvcc on PATH'}`);
 }
 
+/**
+ * Compiles the plan's layers for the GPU and returns its CUDA section. Constants the
+ * kernels derive (half weights under fp16) are appended to `plan` itself (tensors
+ * and weight blob), since the section's launches refer to them.
+ */
 export function buildCudaTarget(plan: PlanDesc, native: CudaNative, options: CudaBuildOptions): PlanCudaTarget {
   let arch = options.arch === undefined ? undefined : parseArch(options.arch);
   let multiprocessors: number | undefined;
@@ -84,8 +107,12 @@ export function buildCudaTarget(plan: PlanDesc, native: CudaNative, options: Cud
   }
   const compiler = chooseCompiler(native, options.compiler);
   const canTime = device !== undefined && arch === device.arch;
-  const tactics = options.autotune && canTime ? autotune(plan, native, compiler, arch, multiprocessors, options.log ?? (() => {})) : undefined;
-  const program = emitCuda(plan, { multiprocessors, tactics });
+  const precision = options.precision ?? 'fp32';
+  const tactics = options.autotune && canTime ? autotune(plan, native, compiler, arch, multiprocessors, precision, options.log ?? (() => {})) : undefined;
+  const program = emitCuda(plan, { multiprocessors, tactics, precision });
   const cubin = compiler.compile(program.source, arch, 'kiln-plan.cu');
-  return { arch, compiler: compiler.name, cubin, launches: program.launches };
+  const built = withCuda(plan, program, cubin, arch, compiler.name);
+  plan.tensors = built.tensors;
+  plan.weights = built.weights;
+  return built.cuda!;
 }

@@ -2,7 +2,8 @@
 // native/PLAN_FORMAT.md, the same layers the CPU runs), a template that renders
 // CUDA C++ for that one layer with every shape baked in, and says how to launch
 // it. Families register from their own files (kernels/*.ts), as codegen/cpu does.
-import type { PlanDesc, PlanLayer, PlanTensor } from '../plan-desc.js';
+import type { PlanDesc, PlanDType, PlanLayer, PlanTensor } from '../plan-desc.js';
+import type { Storage } from './precision.js';
 
 export interface KernelCtx {
   plan: PlanDesc;
@@ -17,6 +18,13 @@ export interface KernelCtx {
   multiprocessors: number;
   /** One of the template's tactics (autotuning), or undefined for its own rule. */
   tactic?: string;
+  /** How each tensor is stored on the device (f32, or half under fp16). */
+  st: Storage;
+  /**
+   * A constant derived at build time (half weights, padded rows): appended to the
+   * plan's weight blob once per `key`; returns its tensor index for `args`.
+   */
+  constant(key: string, dtype: PlanDType, shape: number[], make: () => Uint8Array): number;
 }
 
 export interface EmittedKernel {
@@ -60,5 +68,9 @@ export function unsupported(ctx: KernelCtx, what: string): never {
 }
 
 export function requireF32(ctx: KernelCtx, tensors: PlanTensor[]): void {
-  for (const t of tensors) if (t.dtype !== 'f32') unsupported(ctx, `supports f32 only for kernel ${ctx.layer.kernel}, got ${t.dtype} tensor '${t.name}'`);
+  for (const t of tensors) {
+    if (t.dtype === 'f32') continue;
+    const hint = t.dtype === 'f16' || t.dtype === 'bf16' ? " (for half precision on the GPU, build f32 with config.cudaPrecision = 'fp16')" : '';
+    unsupported(ctx, `supports f32 only for kernel ${ctx.layer.kernel}, got ${t.dtype} tensor '${t.name}'${hint}`);
+  }
 }

@@ -26,6 +26,8 @@ export class BuilderConfig {
   cudaCompiler: 'auto' | 'nvrtc' | 'nvcc' = 'auto';
   /** CUDA: time every kernel tactic on the GPU and keep the fastest; default: at optLevel >= 3 when building for this machine's GPU. */
   cudaAutotune: boolean | undefined = undefined;
+  /** CUDA: 'fp16' stores activations as half and runs conv/gemm on tensor cores (f32 sums); inputs and outputs stay f32. */
+  cudaPrecision: 'fp32' | 'fp16' = 'fp32';
   /** Custom passes, each run just before or after a named pass or stage of the pipeline. */
   readonly customPasses: PassInsertion[] = [];
   /** CPU autotuning: where tactic timings are looked up and recorded (unset: one cache shared by this process's builds). */
@@ -112,7 +114,7 @@ export class BuilderConfig {
     const custom = this.customPasses.map((c) => `${c.pass.name}${c.before !== undefined ? `<${c.before}` : `>${c.after}`}`);
     const text = JSON.stringify({ optLevel: this.optLevel, disabled: [...this.disabledPasses].sort(), ...(custom.length > 0 ? { custom } : {}), ...(this.int8 ? { int8: this.layerPrecisions } : {}), ...(this.fp16 || this.bf16 ? { lowp: [this.fp16, this.bf16, this.layerPrecisions, this.precisionConstraints ?? null] } : {}) });
     // CPU plans keep the digest they always had; a CUDA plan adds its target.
-    const target = this.target === 'cuda' ? JSON.stringify({ target: 'cuda', device: this.device, arch: this.cudaArch ?? null }) : '';
+    const target = this.target === 'cuda' ? JSON.stringify({ target: 'cuda', device: this.device, arch: this.cudaArch ?? null, ...(this.cudaPrecision === 'fp32' ? {} : { precision: this.cudaPrecision }) }) : '';
     return new Uint8Array(createHash('sha256').update(text + target).digest());
   }
 }

@@ -146,7 +146,7 @@ export class Builder {
       // Level 3 and up time every tactic on the GPU; lower levels take each template's rule (deterministic plans).
       const autotune = config.cudaAutotune ?? config.optLevel >= 3;
       plan.cuda = buildCudaTarget(plan, native(), {
-        device: config.device, arch: config.cudaArch, compiler: config.cudaCompiler,
+        device: config.device, arch: config.cudaArch, compiler: config.cudaCompiler, precision: config.cudaPrecision,
         autotune, log: (m) => this.logger.info(m),
       });
     }

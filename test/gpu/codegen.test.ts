@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ACTIVATION_CODES, type PlanDesc } from '../../codegen/plan-desc.js';
 import { emitCuda, findNvcc, nvccCompiler, parseArch } from '../../codegen/cuda/index.js';
 import { activation, broadcastStrides, f32, gatherIndex } from '../../codegen/cuda/render.js';
+import { chooseStorage, halfBits } from '../../codegen/cuda/precision.js';
 import { native } from '../../src/runtime/native.js';
 import { defineMnistNetwork } from '../../samples/mnist/network.js';
 import { mnistAssets } from './gpu-checks.js';
@@ -78,12 +79,49 @@ describe('CUDA emission', () => {
   });
 });
 
+describe('fp16 storage', () => {
+  it('rounds to half as cvt.rn.f16.f32 does: nearest even, subnormals, overflow to inf, NaN kept', () => {
+    expect(halfBits(1)).toBe(0x3c00);
+    expect(halfBits(-2)).toBe(0xc000);
+    expect(halfBits(65504)).toBe(0x7bff);
+    expect(halfBits(65520)).toBe(0x7c00);
+    expect(halfBits(1 + 2 ** -11)).toBe(0x3c00);  // halfway, even stays
+    expect(halfBits(1 + 3 * 2 ** -11)).toBe(0x3c02);  // halfway, odd rounds up
+    expect(halfBits(2 ** -24)).toBe(0x0001);
+    expect(halfBits(2 ** -26)).toBe(0x0000);
+    expect(halfBits(Infinity)).toBe(0x7c00);
+    expect(halfBits(NaN) & 0x7e00).toBe(0x7e00);
+  });
+
+  it('keeps network inputs and outputs f32 and stores the activations between them as half', () => {
+    const plan = mnistPlan();
+    const st = chooseStorage(plan, 'fp16');
+    const io = new Set([...plan.inputs, ...plan.outputs]);
+    plan.tensors.forEach((t, i) => expect(st.isHalf(t), t.name).toBe(t.location === 'arena' && !io.has(i)));
+    expect(chooseStorage(plan, 'fp32').any).toBe(false);
+  });
+
+  it('converts conv weights to half rows padded to a multiple of 8 and uses tensor cores', () => {
+    const plan = mnistPlan();
+    const program = emitCuda(plan, { precision: 'fp16' });
+    expect(program.tensors.map((t) => [t.dtype, t.shape])).toEqual([['f16', [20, 32]], ['f16', [50, 504]], ['f16', [10, 504]]]);
+    expect(program.weights.byteLength).toBeGreaterThan(plan.weights.byteLength);
+    expect(program.source).toContain('implicit GEMM on tensor cores M=50 N=32 K=500');
+    expect(program.source).toContain('kiln_mma16816(acc[i][j], fa[i], fb[j]);');
+  });
+});
+
 describe.skipIf(!nvcc)('nvcc compiles every emitted kernel for sm_90', () => {
   const cases: [string, () => PlanDesc][] = [['mnist', mnistPlan], ...kernelNets().map((k): [string, () => PlanDesc] => [k.name, () => lowerNetwork(k.net)])];
   it.each(cases)('%s', (_, plan) => {
     const cubin = nvccCompiler(nvcc!).compile(emitCuda(plan()).source, 90, 'test.cu');
     expect(String.fromCharCode(...cubin.subarray(1, 4))).toBe('ELF');
   }, 120_000);
+
+  it.each(cases)('%s in fp16, every tactic (tensor-core tiles included)', (_, plan) => {
+    const cubin = nvccCompiler(nvcc!).compile(emitCuda(plan(), { precision: 'fp16', allTactics: true }).source, 90, 'test.cu');
+    expect(String.fromCharCode(...cubin.subarray(1, 4))).toBe('ELF');
+  }, 300_000);
 
   it('a plan built for sm_90 without a GPU round-trips through inspect and is refused here with both sides named', () => {
     const plan = mnistPlan();

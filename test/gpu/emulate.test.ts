@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { emitCuda } from '../../codegen/cuda/index.js';
+import { MMA_TILE_NAMES } from '../../codegen/cuda/kernels/mma-tile.js';
 import { interpret, type Tensor } from '../../src/interpret/index.js';
 import type { Network } from '../../src/index.js';
 import { INPUT, OUTPUT, defineMnistNetwork } from '../../samples/mnist/network.js';
@@ -16,14 +17,17 @@ import { kernelNets, tacticNet } from './kernel-nets.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-function emulateAndCompare(net: Network, inputs: Record<string, Tensor>, rtol = 1e-4, tactic?: string): void {
+function emulateAndCompare(net: Network, inputs: Record<string, Tensor>, rtol = 1e-4, tactic?: string, precision: 'fp32' | 'fp16' = 'fp32'): void {
   const plan = lowerNetwork(net);
   const given = new Map(plan.inputs.map((t) => [t, new Uint8Array((inputs[plan.tensors[t]!.name]!.data as Float32Array).slice().buffer)]));
-  const outs = emulatePlan(plan, emitCuda(plan, { tactics: plan.layers.map(() => tactic) }), given);
+  const outs = emulatePlan(plan, emitCuda(plan, { tactics: plan.layers.map(() => tactic), precision }), given);
   const expected = interpret(net.graph, inputs);
+  // Half operands carry 11 significant bits: fp16 is held to an absolute error against the output's scale.
   plan.outputs.forEach((t, i) => {
     const name = plan.tensors[t]!.name;
-    expect(compareF32(new Float32Array(outs[i]!.buffer), expected[name]!.data as Float32Array, rtol), `output '${name}'`).toBeUndefined();
+    const want = expected[name]!.data as Float32Array;
+    const atol = precision === 'fp16' ? 1e-2 * Math.max(...Array.from(want, Math.abs)) : 1e-5;
+    expect(compareF32(new Float32Array(outs[i]!.buffer), want, rtol, atol), `output '${name}'`).toBeUndefined();
   });
 }
 
@@ -35,6 +39,17 @@ describe.skipIf(!hasGxx())('CUDA kernels under the CPU emulator equal the interp
     // A thread per CUDA thread is slow: 'dot' (a warp per output) gets the network with the smallest gemms.
     const k = tactic === 'dot' ? kernelNets().find((n) => n.name === 'gemms')! : tacticNet();
     emulateAndCompare(k.net, k.inputs, 1e-4, tactic);
+  }, 120_000);
+
+  // fp16: half activations between layers, conv and gemm on tensor cores (the emulator's mma follows the PTX fragment layout).
+  it.each(MMA_TILE_NAMES)('fp16 conv and gemm with tensor-core tile %s', (tactic) => {
+    const k = tacticNet();
+    emulateAndCompare(k.net, k.inputs, 1e-2, tactic, 'fp16');
+  }, 120_000);
+
+  it.each(['pointwise', 'movement', 'convpool'])('fp16 storage: %s', (name) => {
+    const k = kernelNets().find((n) => n.name === name)!;
+    emulateAndCompare(k.net, k.inputs, 1e-2, undefined, 'fp16');
   }, 120_000);
 
   it('SampleMNIST, batch 2', () => {

@@ -7,7 +7,7 @@ import { Builder, Runtime, type Logger, type Network, type WeightTensor } from '
 import { interpret, type Tensor } from '../../src/interpret/index.js';
 import { loadNpy, loadSafetensors } from '../../src/io/index.js';
 import { INPUT, OUTPUT, defineMnistNetwork } from '../../samples/mnist/network.js';
-import { emitCuda } from '../../codegen/cuda/index.js';
+import { emitCuda, withCuda } from '../../codegen/cuda/index.js';
 import { TILE_NAMES } from '../../codegen/cuda/kernels/gemm-tile.js';
 import { native } from '../../src/runtime/native.js';
 import { compareF32, lowerNetwork, quiet } from './helpers.js';
@@ -66,8 +66,8 @@ export async function checkTactics(): Promise<CheckResult[]> {
     for (const tactic of ['skinny', 'dot', 'direct', ...TILE_NAMES]) {
       const plan = lowerNetwork(k.net);
       const program = emitCuda(plan, { tactics: plan.layers.map(() => tactic) });
-      plan.cuda = { arch, compiler: 'nvrtc', cubin: n.cudaCompile(program.source, arch, `${k.name}-${tactic}.cu`).cubin, launches: program.launches };
-      const out = await runEngine(n.serializePlan(plan), k.inputs);
+      const cubin = n.cudaCompile(program.source, arch, `${k.name}-${tactic}.cu`).cubin;
+      const out = await runEngine(n.serializePlan(withCuda(plan, program, cubin, arch, 'nvrtc')), k.inputs);
       for (const name of k.net.graph.outputs) {
         const bad = compareF32(out[name]!.data as Float32Array, expected[name]!.data as Float32Array);
         results.push({ name: `${k.name}.${name} with tactic ${tactic}`, ok: !bad, detail: bad ?? 'matches the interpreter' });

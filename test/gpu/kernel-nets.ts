@@ -72,6 +72,21 @@ function gemms(): KernelNet {
   return { name: 'gemms', net, inputs: { a: a.tensor, b: b.tensor, at: at.tensor, bt: bt.tensor, v: v.tensor } };
 }
 
+/** The encoder's op families: an embedding gather (i64 ids, one negative), slices, erf, layer norm. */
+function encoderOps(): KernelNet {
+  const net = new Network({ name: 'encoderOps' });
+  const ids = net.input('ids', 'i64', [2, 3]);
+  const table = net.constant('table', weights(51, 7 * 12), [7, 12]);
+  const e = table.gather(ids, { name: 'embed' });  // [2,3,12]
+  const sl = e.slice({ name: 'slice', starts: [0, 1, 10], ends: [2, 3, 0], axes: [0, 1, 2], steps: [1, 1, -3] });  // [2,2,4]
+  const g = sl.mul(0.7, 'half').erf('erf');
+  const ln = e.layerNorm({ name: 'ln', scale: weights(52, 12), bias: weights(53, 12), epsilon: 1e-5 }).relu('lnrelu');
+  net.markOutput(g, 'erf');
+  net.markOutput(ln.layerNorm({ name: 'ln2', scale: weights(54, 12), axis: -1 }), 'norm');
+  const idsData = BigInt64Array.from([0n, 3n, -1n, 6n, 2n, 5n]);
+  return { name: 'encoderOps', net, inputs: { ids: { dtype: 'i64', shape: [2, 3], data: idsData } as Tensor } };
+}
+
 /** Two convs and two gemms small enough to emulate once per forced tactic. */
 export function tacticNet(): KernelNet {
   const net = new Network({ name: 'tactics' });
@@ -85,5 +100,5 @@ export function tacticNet(): KernelNet {
 }
 
 export function kernelNets(): KernelNet[] {
-  return [pointwise(), movement(), convPool(), gemms()];
+  return [pointwise(), movement(), convPool(), gemms(), encoderOps()];
 }

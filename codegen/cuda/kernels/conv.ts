@@ -1,30 +1,35 @@
-// conv (1-D or 2-D, groups, strides, padding, dilation, bias + activation
-// epilogue) as an implicit GEMM per group: C[Cout/g, N*OH*OW] = W[Cout/g, Cin/g*KH*KW]
-// times the im2col matrix of the input, whose elements a small device function
-// gathers straight from the image while the tile is staged, so no im2col buffer
-// ever exists. Groups run on blockIdx.z. 1-D runs as 2-D with height 1.
-// A second tactic, "direct", fits small filters with few output channels (LeNet's
-// first layer: 25 taps, 20 channels): a thread per output position keeps every
-// channel's sum in registers and reads the group's weights from shared memory, so
-// each input tap is gathered once for all channels and no tile is padded.
+// conv (1-D or 2-D, groups, strides, padding, dilation; bias, fused residual and
+// activation epilogue: y = act(conv(x) + b + residual)) as an implicit GEMM per
+// group: C[Cout/g, N*OH*OW] = W[Cout/g, Cin/g*KH*KW] times the im2col matrix of the
+// input, whose elements a small device function gathers straight from the image
+// while the tile is staged, so no im2col buffer ever exists. Groups run on
+// blockIdx.z. 1-D runs as 2-D with height 1.
+// Tactics: the f32 shared-memory tiles (gemm-tile.ts); under fp16 the
+// tensor-core tiles (mma-tile.ts) on a half copy of the weights, rows padded to a
+// multiple of 8 so a pair of K is one aligned word; and "direct" for small
+// filters with few output channels (LeNet's first layer: 25 taps, 20 channels): a
+// thread per output position keeps every channel's sum in registers and reads the
+// group's weights from shared memory, so each input tap is gathered once.
 import { CUDA_DIALECT as D } from '../dialect.js';
-import { activation, indexType, numel, renderKernel } from '../render.js';
+import { toHalfRows } from '../precision.js';
+import { activation, indexType, numel, overlaps, renderKernel } from '../render.js';
 import { cudaTemplate, requireF32, unsupported, type KernelCtx } from '../template.js';
 import { renderTile, tileOf, tileSharedBytes, tileTactics, tileThreads } from './gemm-tile.js';
+import { MMA_TILES, chooseMmaTile, isMmaTactic, mmaSharedBytes, mmaTactics, mmaThreads, renderMma } from './mma-tile.js';
 
 const DIRECT_THREADS = 256;
 /** Direct conv keeps M sums in registers and M x K weights in shared memory. */
 const directFits = (m: number, k: number) => m <= 32 && k <= 256;
 
-/** M, N and groups of the implicit GEMM, for the tactic list. */
-function gemmShape(ctx: KernelCtx): [number, number, number] {
-  const ns = ctx.layer.ints[0]!, G = ctx.layer.ints[1]!;
-  const y = ctx.outs[0]!;
-  return [y.shape[1]! / G, y.shape[0]! * numel(y.shape.slice(2, 2 + ns)), G];
+interface ConvShape {
+  ns: number; G: number; act: number; alpha: number; beta: number;
+  SH: number; SW: number; PH: number; PW: number; DH: number; DW: number;
+  NB: number; C: number; CO: number; H: number; W: number; KH: number; KW: number; OH: number; OW: number;
+  CG: number; MG: number; M: number; N: number; K: number;
+  hasBias: boolean; hasResidual: boolean;
 }
 
-cudaTemplate(['conv'], (ctx) => {
-  requireF32(ctx, [...ctx.ins, ...ctx.outs]);
+function convShape(ctx: KernelCtx): ConvShape {
   const ints = ctx.layer.ints;
   const ns = ints[0]!, G = ints[1]!, act = ints[2]!;
   if (ns > 2) unsupported(ctx, `has no ${ns}-D convolution kernel yet`);
@@ -32,32 +37,109 @@ cudaTemplate(['conv'], (ctx) => {
   const take = (from: number) => ints.slice(from, from + ns);
   const two = (v: number[], fill: number) => (ns === 1 ? [fill, v[0]!] : v);
   const [SH, SW] = two(take(3), 1), [PH, PW] = two(take(3 + ns), 0), [DH, DW] = two(take(3 + 3 * ns), 1);
+  // The residual operand (last input) is flagged by an int appended after the window.
+  const hasResidual = ints[3 + 4 * ns] === 1;
+  const hasBias = ctx.ins.length - (hasResidual ? 1 : 0) === 3;
   const x = ctx.ins[0]!, w = ctx.ins[1]!, y = ctx.outs[0]!;
-  const hasBias = ctx.ins.length === 3;
   const NB = x.shape[0]!, C = x.shape[1]!, CO = y.shape[1]!;
   const [H, W] = ns === 1 ? [1, x.shape[2]!] : [x.shape[2]!, x.shape[3]!];
   const [KH, KW] = ns === 1 ? [1, w.shape[2]!] : [w.shape[2]!, w.shape[3]!];
   const [OH, OW] = ns === 1 ? [1, y.shape[2]!] : [y.shape[2]!, y.shape[3]!];
   if (G > 65535) unsupported(ctx, `supports at most 65535 groups, got ${G}`);
   const CG = C / G, MG = CO / G;
-  const M = MG, N = NB * OH * OW, K = CG * KH * KW;
-  const I = indexType(numel(x.shape), numel(y.shape), numel(w.shape));
+  return {
+    ns, G, act, alpha, beta, SH: SH!, SW: SW!, PH: PH!, PW: PW!, DH: DH!, DW: DW!, NB, C, CO, H: H!, W: W!, KH: KH!, KW: KW!, OH: OH!, OW: OW!,
+    CG, MG, M: MG, N: NB * OH! * OW!, K: CG * KH! * KW!, hasBias, hasResidual,
+  };
+}
+
+/** The weights as half, one padded row per output channel: [Cout][Kp], Kp a multiple of 8. */
+function halfWeights(ctx: KernelCtx, s: ConvShape): { tensor: number; kp: number } {
+  const w = ctx.ins[1]!;
+  if (w.location !== 'weights') unsupported(ctx, `runs on tensor cores only with constant weights, and '${w.name}' is computed`);
+  const kp = Math.ceil(s.K / 8) * 8;
+  const tensor = ctx.constant(`${w.name}:f16x${kp}`, 'f16', [s.CO, kp], () => {
+    const bytes = ctx.plan.weights.slice(w.offset, w.offset + 4 * s.CO * s.K);
+    return toHalfRows(new Float32Array(bytes.buffer, bytes.byteOffset, s.CO * s.K), s.CO, s.K, kp);
+  });
+  return { tensor, kp };
+}
+
+cudaTemplate(['conv'], (ctx) => {
+  requireF32(ctx, [...ctx.ins, ...ctx.outs]);
+  const s = convShape(ctx);
+  const { st } = ctx;
+  const x = ctx.ins[0]!, y = ctx.outs[0]!, res = s.hasResidual ? ctx.ins[ctx.ins.length - 1]! : undefined;
+  const { SH, SW, PH, PW, DH, DW, C, CO, H, W, KH, KW, OH, OW, CG, MG, M, N, K, G } = s;
+  const I = indexType(numel(x.shape), numel(y.shape), numel(ctx.ins[1]!.shape));
+  const X = st.type(x);
+  const restrict = !res || !overlaps(res, y);
   const gather = `${ctx.name}_im2col`;
   const helper = [
-    `${D.device} float ${gather}(const float* xg, ${I} k, ${I} n) {`,
+    `${D.device} float ${gather}(const ${X}* xg, ${I} k, ${I} n) {`,
     `  const int ci = k / ${KH * KW}, r = k % ${KH * KW}, kh = r / ${KW}, kw = r % ${KW};`,
     `  const ${I} b = n / ${OH * OW};`,
     `  const int p = n % ${OH * OW}, oh = p / ${OW}, ow = p % ${OW};`,
     `  const int h = oh * ${SH} - ${PH} + kh * ${DH}, w = ow * ${SW} - ${PW} + kw * ${DW};`,
-    `  return (h >= 0 && h < ${H} && w >= 0 && w < ${W}) ? xg[(b * ${C} + ci) * ${H * W} + h * ${W} + w] : 0.f;`,
+    `  return (h >= 0 && h < ${H} && w >= 0 && w < ${W}) ? ${st.load(x, `xg[(b * ${C} + ci) * ${H * W} + h * ${W} + w]`)} : 0.f;`,
     '}',
   ].join('\n');
-  const params = [{ name: 'x', type: 'float' }, { name: 'w', type: 'float' }, ...(hasBias ? [{ name: 'bias', type: 'float' }] : []), { name: 'y', type: 'float', out: true }];
-  const epilogue = (co: string) => [
-    hasBias ? `v += bias[${co}];` : '',
-    activation(act, 'v', alpha, beta),
-    `y[(b * ${CO} + ${co}) * ${OH * OW} + p] = v;`,
-  ].filter(Boolean).join('\n');
+  const tail = [
+    ...(s.hasBias ? [{ name: 'bias', type: st.type(ctx.ins[2]!) }] : []),
+    ...(res ? [{ name: 'res', type: st.type(res) }] : []),
+    { name: 'y', type: st.type(y), out: true },
+  ];
+  const tailArgs = [...ctx.layer.inputs.slice(2), ...ctx.layer.outputs];
+  const epilogue = (co: string) => {
+    const at = `(b * ${CO} + ${co}) * ${OH * OW} + p`;
+    return [
+      s.hasBias ? `v += ${st.load(ctx.ins[2]!, `bias[${co}]`)};` : '',
+      res ? `v += ${st.load(res, `res[${at}]`)};` : '',
+      activation(s.act, 'v', s.alpha, s.beta),
+      `y[${at}] = ${st.store(y, 'v')};`,
+    ].filter(Boolean).join('\n');
+  };
+  const params = [{ name: 'x', type: X }, { name: 'w', type: 'float' }, ...tail];
+  const args = [...ctx.layer.inputs.slice(0, 2), ...tailArgs];
+
+  if (isMmaTactic(ctx.tactic) || (ctx.tactic === undefined && st.any && ctx.ins[1]!.location === 'weights')) {
+    const t = MMA_TILES[isMmaTactic(ctx.tactic) ? ctx.tactic : chooseMmaTile(M, N, G, ctx.multiprocessors)];
+    const { tensor, kp } = halfWeights(ctx, s);
+    const pointwise = KH === 1 && KW === 1 && SH === 1 && SW === 1 && PH === 0 && PW === 0;
+    const h = D.half;
+    const bits = (ref: string) => (st.isHalf(x) ? ref : `${h.fromFloat}(${ref})`);
+    const bh = `${ctx.name}_bh`;
+    const tapHelper = pointwise ? '' : [
+      `${D.device} unsigned short ${bh}(const ${X}* xb, int h0, int w0, ${I} k) {`,
+      `  const int ci = k / ${KH * KW}, r = k % ${KH * KW}, kh = r / ${KW}, kw = r % ${KW};`,
+      `  const int h = h0 + kh * ${DH}, w = w0 + kw * ${DW};`,
+      `  return (h >= 0 && h < ${H} && w >= 0 && w < ${W}) ? ${bits(`xb[ci * ${H * W} + h * ${W} + w]`)} : (unsigned short)0;`,
+      '}',
+    ].join('\n');
+    const body = renderMma(t, {
+      I, M, N, K,
+      setup: `const int g = ${D.block.z};\nconst ${X}* xg = x + (${I})g * ${CG * H * W};\nconst unsigned* wg = wh + (${I})g * ${MG * (kp / 2)};`,
+      aPair: `wg[m * ${kp / 2} + k / 2]`, aOrder: 'k',
+      bOrder: 'n',
+      bColumn: [
+        `const ${I} bq = n / ${OH * OW};`,
+        `const int pq = n % ${OH * OW};`,
+        `const ${X}* xb = xg + bq * ${C * H * W};`,
+        pointwise ? '' : `const int h0 = (pq / ${OW}) * ${SH} - ${PH}, w0 = (pq % ${OW}) * ${SW} - ${PW};`,
+      ].filter(Boolean).join('\n'),
+      loadB: pointwise ? bits(`xb[k * ${H * W} + pq]`) : `${bh}(xb, h0, w0, k)`,
+      store: `const ${I} co = (${I})g * ${MG} + m, b = n / ${OH * OW}, p = n % ${OH * OW};\n${epilogue('co')}`,
+    });
+    const mmaParams = [{ name: 'x', type: X }, { name: 'wh', type: 'unsigned' }, ...tail];
+    return [{
+      function: ctx.name,
+      source: `${tapHelper}\n\n// implicit GEMM on tensor cores M=${M} N=${N} K=${K} x ${G} groups; tile ${t.bm}x${t.bn}x32, ${t.warpsM}x${t.warpsN} warps (${mmaSharedBytes(t)} B shared)\n${renderKernel(ctx.name, mmaParams, mmaThreads(t), restrict, body)}`,
+      grid: [Math.ceil(N / t.bn), Math.ceil(M / t.bm), G],
+      block: [mmaThreads(t), 1, 1],
+      sharedBytes: 0,
+      args: [ctx.layer.inputs[0]!, tensor, ...tailArgs],
+    }];
+  }
   if (ctx.tactic === 'direct' && directFits(M, K)) {
     const body = [
       `${D.shared} float ws[${M * K}];`,
@@ -66,7 +148,7 @@ cudaTemplate(['conv'], (ctx) => {
       D.barrier,
       `const ${I} n = (${I})${D.block.x} * ${DIRECT_THREADS} + ${D.thread};`,
       `if (n >= ${N}) return;`,
-      `const float* xg = x + (${I})g * ${CG * H * W};`,
+      `const ${X}* xg = x + (${I})g * ${CG * H * W};`,
       `float acc[${M}];`,
       `${D.unroll}`,
       `for (int c = 0; c < ${M}; ++c) acc[c] = 0.f;`,
@@ -86,31 +168,36 @@ cudaTemplate(['conv'], (ctx) => {
     ].filter(Boolean).join('\n');
     return [{
       function: ctx.name,
-      source: `${helper}\n\n// direct conv: ${M} channels x ${K} taps per thread\n${renderKernel(ctx.name, params, DIRECT_THREADS, true, body)}`,
+      source: `${helper}\n\n// direct conv: ${M} channels x ${K} taps per thread\n${renderKernel(ctx.name, params, DIRECT_THREADS, restrict, body)}`,
       grid: [Math.ceil(N / DIRECT_THREADS), 1, G],
       block: [DIRECT_THREADS, 1, 1],
       sharedBytes: 0,
-      args: [...ctx.layer.inputs, ...ctx.layer.outputs],
+      args,
     }];
   }
   const t = tileOf(ctx.tactic, M, N, G, ctx.multiprocessors);
   const body = renderTile(t, {
     I, M, N, K,
-    setup: `const int g = ${D.block.z};\nconst float* wg = w + (${I})g * ${MG * K};\nconst float* xg = x + (${I})g * ${CG * H * W};`,
+    setup: `const int g = ${D.block.z};\nconst float* wg = w + (${I})g * ${MG * K};\nconst ${X}* xg = x + (${I})g * ${CG * H * W};`,
     loadA: `wg[m * ${K} + k]`, aOrder: 'k',
     loadB: `${gather}(xg, k, n)`, bOrder: 'n',
     store: `const ${I} co = (${I})g * ${MG} + m, b = n / ${OH * OW}, p = n % ${OH * OW};\n${epilogue('co')}`,
   });
   return [{
     function: ctx.name,
-    source: `${helper}\n\n// implicit GEMM M=${M} N=${N} K=${K} x ${G} groups; tile ${t.bm}x${t.bn}x${t.bk}, ${t.tm}x${t.tn} per thread (${tileSharedBytes(t)} B shared)\n${renderKernel(ctx.name, params, tileThreads(t), true, body)}`,
+    source: `${helper}\n\n// implicit GEMM M=${M} N=${N} K=${K} x ${G} groups; tile ${t.bm}x${t.bn}x${t.bk}, ${t.tm}x${t.tn} per thread (${tileSharedBytes(t)} B shared)\n${renderKernel(ctx.name, params, tileThreads(t), restrict, body)}`,
     grid: [Math.ceil(N / t.bn), Math.ceil(M / t.bm), G],
     block: [tileThreads(t), 1, 1],
     sharedBytes: 0,
-    args: [...ctx.layer.inputs, ...ctx.layer.outputs],
+    args,
   }];
 }, (ctx) => {
-  const [m, n, g] = gemmShape(ctx);
-  const w = ctx.ins[1]!;
-  return [...tileTactics(m, n, g, ctx.multiprocessors), ...(directFits(m, numel(w.shape.slice(1))) ? ['direct'] : [])];
+  const s = convShape(ctx);
+  const direct = directFits(s.M, s.K) ? ['direct'] : [];
+  const f32 = tileTactics(s.M, s.N, s.G, ctx.multiprocessors);
+  // Under fp16 the tensor-core tiles (the rule's pick first); the f32 tiles never win there and would
+  // only make the tuning module slower to compile.
+  return ctx.st.any && ctx.ins[1]!.location === 'weights'
+    ? [...mmaTactics(s.M, s.N, s.G, ctx.multiprocessors), ...direct]
+    : [...f32, ...direct];
 });

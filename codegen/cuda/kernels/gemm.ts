@@ -1,14 +1,19 @@
-// gemm (matmul): y[..., M, N] = act(op(a) op(b) + bias), leading dims broadcast
-// numpy-style, one batch entry per blockIdx.z. Tactics: the shared-memory tiles
-// (gemm-tile.ts); for M <= 8 (fully connected layers at small batch) "skinny", one
-// warp per output column streaming the weights once with coalesced K-contiguous
-// reads; and, when both operands are K-contiguous (a row-major, b transposed, as
-// in fully connected layers), "dot", one warp per output element, which keeps
-// every SM busy when M x N is small but K is long (a classifier head at batch 256).
+// gemm (matmul): y[..., M, N] = act(op(a) op(b) + bias + residual), leading dims
+// broadcast numpy-style, one batch entry per blockIdx.z. Tactics: the shared-memory
+// tiles (gemm-tile.ts); under fp16 the tensor-core tiles (mma-tile.ts), constant
+// operands converted to half at build time with K contiguous and padded; for
+// M <= 8 (fully connected layers at small batch) "skinny", one warp per output
+// column streaming the weights once with coalesced K-contiguous reads; and, when
+// both operands are K-contiguous (a row-major, b transposed, as in fully connected
+// layers), "dot", one warp per output element, which keeps every SM busy when
+// M x N is small but K is long (a classifier head at batch 256).
+import type { PlanTensor } from '../../plan-desc.js';
 import { CUDA_DIALECT as D } from '../dialect.js';
-import { activation, broadcastStrides, gatherIndex, indexType, numel, renderKernel } from '../render.js';
+import { toHalfRows } from '../precision.js';
+import { activation, broadcastStrides, gatherIndex, indexType, numel, overlaps, renderKernel, type Param } from '../render.js';
 import { cudaTemplate, requireF32, unsupported, type KernelCtx } from '../template.js';
 import { renderTile, tileOf, tileSharedBytes, tileTactics, tileThreads } from './gemm-tile.js';
+import { MMA_TILES, chooseMmaTile, isMmaTactic, mmaSharedBytes, mmaTactics, mmaThreads, renderMma } from './mma-tile.js';
 
 const SKINNY_ROWS = 8;
 const SKINNY_WARPS = 8;
@@ -25,13 +30,18 @@ interface GemmParts {
   transA: boolean;
   transB: boolean;
   store: string;
+  params: Param[];
+  args: number[];
+  restrict: boolean;
 }
 
 function parts(ctx: KernelCtx): GemmParts {
-  const [ta, tb, act, bias] = ctx.layer.ints as [number, number, number, number];
-  const transA = ta === 1, transB = tb === 1, hasBias = bias === 1;
+  const [ta, tb, act, bias, residual] = ctx.layer.ints as [number, number, number, number, number | undefined];
+  const transA = ta === 1, transB = tb === 1, hasBias = bias === 1, hasResidual = residual === 1;
+  const { st } = ctx;
   const [alpha, beta] = ctx.layer.floats as [number, number];
   const a = ctx.ins[0]!, b = ctx.ins[1]!, y = ctx.outs[0]!;
+  const res = hasResidual ? ctx.ins[ctx.ins.length - 1]! : undefined;
   const ra = a.shape.length, rb = b.shape.length;
   const M = transA ? a.shape[ra - 1]! : a.shape[ra - 2]!, K = transA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
   const N = transB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
@@ -45,14 +55,23 @@ function parts(ctx: KernelCtx): GemmParts {
     ? `const ${I} aoff = 0, boff = 0, yoff = 0;`
     : `const ${I} z = ${D.block.z};\n${gatherIndex('z', batchShape, [{ name: 'aoff', strides: sa }, { name: 'boff', strides: sb }], I)}\nconst ${I} yoff = z * ${M * N};`;
   const store = [
-    hasBias ? 'v += bias[n];' : '',
+    hasBias ? `v += ${st.load(ctx.ins[2]!, 'bias[n]')};` : '',
+    res ? `v += ${st.load(res, `res[yoff + m * ${N} + n]`)};` : '',
     activation(act, 'v', alpha, beta),
-    `y[yoff + m * ${N} + n] = v;`,
+    `y[yoff + m * ${N} + n] = ${st.store(y, 'v')};`,
   ].filter(Boolean).join('\n');
+  const params: Param[] = [
+    { name: 'a', type: st.type(a) }, { name: 'b', type: st.type(b) },
+    ...(hasBias ? [{ name: 'bias', type: st.type(ctx.ins[2]!) }] : []),
+    ...(res ? [{ name: 'res', type: st.type(res) }] : []),
+    { name: 'y', type: st.type(y), out: true },
+  ];
   return {
-    M, N, K, batch, I, setup, transA, transB, store,
-    loadA: `a[aoff + ${transA ? `k * ${M} + m` : `m * ${K} + k`}]`,
-    loadB: `b[boff + ${transB ? `n * ${K} + k` : `k * ${N} + n`}]`,
+    M, N, K, batch, I, setup, transA, transB, store, params,
+    args: [...ctx.layer.inputs, ...ctx.layer.outputs],
+    restrict: !res || !overlaps(res, y),
+    loadA: st.load(a, `a[aoff + ${transA ? `k * ${M} + m` : `m * ${K} + k`}]`),
+    loadB: st.load(b, `b[boff + ${transB ? `n * ${K} + k` : `k * ${N} + n`}]`),
   };
 }
 
@@ -103,19 +122,80 @@ function dot(p: GemmParts): { body: string; threads: number; grid: [number, numb
   return { body, threads: 32 * SKINNY_WARPS, grid: [Math.ceil((p.M * p.N) / SKINNY_WARPS), 1, p.batch] };
 }
 
+/** A constant operand of one matrix (no batch) as half rows with K contiguous, padded to a multiple of 8. */
+function halfOperand(ctx: KernelCtx, t: PlanTensor, rows: number, K: number, kContiguous: boolean): { tensor: number; kp: number } {
+  const kp = Math.ceil(K / 8) * 8;
+  const tensor = ctx.constant(`${t.name}:f16x${kp}${kContiguous ? '' : 't'}`, 'f16', [rows, kp], () => {
+    const bytes = ctx.plan.weights.slice(t.offset, t.offset + 4 * rows * K);
+    const src = new Float32Array(bytes.buffer, bytes.byteOffset, rows * K);
+    if (kContiguous) return toHalfRows(src, rows, K, kp);
+    const tr = new Float32Array(rows * K);  // src is [K][rows]
+    for (let k = 0; k < K; k++) for (let r = 0; r < rows; r++) tr[r * K + k] = src[k * rows + r]!;
+    return toHalfRows(tr, rows, K, kp);
+  });
+  return { tensor, kp };
+}
+
+const mmaOperandOk = (t: PlanTensor) => t.location !== 'weights' || t.shape.slice(0, -2).every((d) => d === 1);
+
+function mma(ctx: KernelCtx, p: GemmParts) {
+  const { st } = ctx;
+  const a = ctx.ins[0]!, b = ctx.ins[1]!;
+  const t = MMA_TILES[isMmaTactic(ctx.tactic) ? ctx.tactic : chooseMmaTile(p.M, p.N, p.batch, ctx.multiprocessors)];
+  const h = D.half;
+  const bits = (tensor: PlanTensor, ref: string) => (st.isHalf(tensor) ? ref : `${h.fromFloat}(${ref})`);
+  const params = [...p.params];
+  const args = [...p.args];
+  let aPair: string | undefined, bPair: string | undefined;
+  let loadA: string | undefined, loadB: string | undefined;
+  let aOrder: 'k' | 'm' = p.transA ? 'm' : 'k', bOrder: 'k' | 'n' = p.transB ? 'k' : 'n';
+  if (a.location === 'weights') {
+    const c = halfOperand(ctx, a, p.M, p.K, !p.transA);
+    params[0] = { name: 'a', type: 'unsigned' };
+    args[0] = c.tensor;
+    aPair = `a[m * ${c.kp / 2} + k / 2]`;
+    aOrder = 'k';
+  } else if (st.isHalf(a) && !p.transA && p.K % 2 === 0) {
+    aPair = `*(const unsigned*)(a + aoff + m * ${p.K} + k)`;
+  } else {
+    loadA = bits(a, `a[aoff + ${p.transA ? `k * ${p.M} + m` : `m * ${p.K} + k`}]`);
+  }
+  if (b.location === 'weights') {
+    const c = halfOperand(ctx, b, p.N, p.K, p.transB);
+    params[1] = { name: 'b', type: 'unsigned' };
+    args[1] = c.tensor;
+    bPair = `b[n * ${c.kp / 2} + k / 2]`;
+    bOrder = 'k';
+  } else if (st.isHalf(b) && p.transB && p.K % 2 === 0) {
+    bPair = `*(const unsigned*)(b + boff + n * ${p.K} + k)`;
+  } else {
+    loadB = bits(b, `b[boff + ${p.transB ? `n * ${p.K} + k` : `k * ${p.N} + n`}]`);
+  }
+  const body = renderMma(t, { I: p.I, M: p.M, N: p.N, K: p.K, setup: p.setup, aPair, loadA, aOrder, bPair, loadB, bOrder, store: p.store });
+  return [{
+    function: ctx.name,
+    source: `// tensor cores: tile ${t.bm}x${t.bn}x32, ${t.warpsM}x${t.warpsN} warps (${mmaSharedBytes(t)} B shared)\n${renderKernel(ctx.name, params, mmaThreads(t), p.restrict, body)}`,
+    grid: [Math.ceil(p.N / t.bn), Math.ceil(p.M / t.bm), p.batch] as [number, number, number],
+    block: [mmaThreads(t), 1, 1] as [number, number, number],
+    sharedBytes: 0,
+    args,
+  }];
+}
+
 cudaTemplate(['gemm'], (ctx) => {
   requireF32(ctx, [...ctx.ins, ...ctx.outs]);
   const p = parts(ctx);
-  const params = [{ name: 'a', type: 'float' }, { name: 'b', type: 'float' }, ...(ctx.ins.length === 3 ? [{ name: 'bias', type: 'float' }] : []), { name: 'y', type: 'float', out: true }];
-  const args = [...ctx.layer.inputs, ...ctx.layer.outputs];
+  const canMma = mmaOperandOk(ctx.ins[0]!) && mmaOperandOk(ctx.ins[1]!);
+  if (canMma && (isMmaTactic(ctx.tactic) || (ctx.tactic === undefined && ctx.st.any && p.M > SKINNY_ROWS))) return mma(ctx, p);
+  const { params, args } = p;
   // Skinny keeps M accumulators per lane, so it exists only for M <= 8.
   if (p.M <= SKINNY_ROWS && (ctx.tactic === 'skinny' || ctx.tactic === undefined)) {
     const s = skinny(p);
-    return [{ function: ctx.name, source: renderKernel(ctx.name, params, s.threads, true, s.body), grid: s.grid, block: [s.threads, 1, 1], sharedBytes: 0, args }];
+    return [{ function: ctx.name, source: renderKernel(ctx.name, params, s.threads, p.restrict, s.body), grid: s.grid, block: [s.threads, 1, 1], sharedBytes: 0, args }];
   }
   if (ctx.tactic === 'dot' && !p.transA && p.transB) {
     const s = dot(p);
-    return [{ function: ctx.name, source: renderKernel(ctx.name, params, s.threads, true, s.body), grid: s.grid, block: [s.threads, 1, 1], sharedBytes: 0, args }];
+    return [{ function: ctx.name, source: renderKernel(ctx.name, params, s.threads, p.restrict, s.body), grid: s.grid, block: [s.threads, 1, 1], sharedBytes: 0, args }];
   }
   const t = tileOf(ctx.tactic, p.M, p.N, p.batch, ctx.multiprocessors);
   const body = renderTile(t, {
@@ -124,7 +204,7 @@ cudaTemplate(['gemm'], (ctx) => {
   });
   return [{
     function: ctx.name,
-    source: `// tile ${t.bm}x${t.bn}x${t.bk}, ${t.tm}x${t.tn} per thread (static shared memory: ${tileSharedBytes(t)} bytes)\n${renderKernel(ctx.name, params, tileThreads(t), true, body)}`,
+    source: `// tile ${t.bm}x${t.bn}x${t.bk}, ${t.tm}x${t.tn} per thread (static shared memory: ${tileSharedBytes(t)} bytes)\n${renderKernel(ctx.name, params, tileThreads(t), p.restrict, body)}`,
     grid: [Math.ceil(p.N / t.bn), Math.ceil(p.M / t.bm), p.batch],
     block: [tileThreads(t), 1, 1],
     sharedBytes: 0,
@@ -133,5 +213,10 @@ cudaTemplate(['gemm'], (ctx) => {
 }, (ctx) => {
   const p = parts(ctx);
   const tiles = tileTactics(p.M, p.N, p.batch, ctx.multiprocessors);
-  return [...(p.M <= SKINNY_ROWS ? ['skinny'] : []), ...tiles, ...(!p.transA && p.transB ? ['dot'] : [])];
+  const tc = ctx.st.any && mmaOperandOk(ctx.ins[0]!) && mmaOperandOk(ctx.ins[1]!) ? mmaTactics(p.M, p.N, p.batch, ctx.multiprocessors) : [];
+  const own = [...(p.M <= SKINNY_ROWS ? ['skinny'] : []), ...tiles, ...(!p.transA && p.transB ? ['dot'] : [])];
+  if (tc.length === 0) return own;
+  // Under fp16: tensor cores, and the warp-per-output kernels for skinny or dot-shaped layers.
+  const small = own.filter((t) => t === 'skinny' || t === 'dot');
+  return p.M <= SKINNY_ROWS ? [...small, ...tc] : [...tc, ...small];
 });

@@ -5,3 +5,4 @@ import './softmax.js';
 import './pool.js';
 import './gemm.js';
 import './conv.js';
+import './reduce-gather.js';

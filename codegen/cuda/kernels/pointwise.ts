@@ -28,8 +28,10 @@ cudaTemplate(['unary'], (ctx) => {
   const n = numel(ctx.outs[0]!.shape);
   const I = indexType(n);
   const [alpha, beta] = ctx.layer.floats as [number, number];
-  const body = gridStride(I, n, `float v = x[i];\n${activation(ctx.layer.ints[0]!, 'v', alpha, beta)}\ny[i] = v;`);
-  return [emit(ctx, ctx.name, n, [{ name: 'x', type: 'float' }, { name: 'y', type: 'float', out: true }], body, [...ctx.layer.inputs, ...ctx.layer.outputs])];
+  const { st } = ctx;
+  const x = ctx.ins[0]!, y = ctx.outs[0]!;
+  const body = gridStride(I, n, `float v = ${st.load(x, 'x[i]')};\n${activation(ctx.layer.ints[0]!, 'v', alpha, beta)}\ny[i] = ${st.store(y, 'v')};`);
+  return [emit(ctx, ctx.name, n, [{ name: 'x', type: st.type(x) }, { name: 'y', type: st.type(y), out: true }], body, [...ctx.layer.inputs, ...ctx.layer.outputs])];
 });
 
 const BINARY_EXPR: Record<number, (p: string, q: string) => string> = {
@@ -59,8 +61,9 @@ cudaTemplate(['binary'], (ctx) => {
   const ia = index(a, 'ia'), ib = index(b, 'ib');
   const ops = [ia.op, ib.op].filter((o) => o !== undefined);
   const setup = [ia.decl, ib.decl, ops.length ? gatherIndex('i', y.shape, ops, I) : ''].filter(Boolean).join('\n');
-  const body = gridStride(I, n, `${setup}\nconst float p = a[ia], q = b[ib];\ny[i] = ${expr('p', 'q')};`);
-  const params = [{ name: 'a', type: 'float' }, { name: 'b', type: 'float' }, { name: 'y', type: 'float', out: true }];
+  const { st } = ctx;
+  const body = gridStride(I, n, `${setup}\nconst float p = ${st.load(a, 'a[ia]')}, q = ${st.load(b, 'b[ib]')};\ny[i] = ${st.store(y, expr('p', 'q'))};`);
+  const params = [{ name: 'a', type: st.type(a) }, { name: 'b', type: st.type(b) }, { name: 'y', type: st.type(y), out: true }];
   return [emit(ctx, ctx.name, n, params, body, [...ctx.layer.inputs, ...ctx.layer.outputs])];
 });
 
@@ -75,12 +78,14 @@ cudaTemplate(['scale'], (ctx) => {
   // Per parameter: one element, or the mode's count (uniform 1, channel C, elementwise n).
   const at = (t: typeof x) => (numel(t.shape) === 1 || mode === 0 ? '0' : mode === 1 ? `(i / ${inner}) % ${channels}` : 'i');
   const [, shift, scale, power] = ctx.ins as [typeof x, typeof x, typeof x, typeof x];
+  const { st } = ctx;
+  const y = ctx.outs[0]!;
   const body = gridStride(I, n, [
-    `const float v = x[i] * sc[${at(scale)}] + sh[${at(shift)}];`,
-    `const float p = pw[${at(power)}];`,
-    `y[i] = p == 1.f ? v : ${D.math.pow}(v, p);`,
+    `const float v = ${st.load(x, 'x[i]')} * ${st.load(scale, `sc[${at(scale)}]`)} + ${st.load(shift, `sh[${at(shift)}]`)};`,
+    `const float p = ${st.load(power, `pw[${at(power)}]`)};`,
+    `y[i] = ${st.store(y, `p == 1.f ? v : ${D.math.pow}(v, p)`)};`,
   ].join('\n'));
-  const params = [{ name: 'x', type: 'float' }, { name: 'sh', type: 'float' }, { name: 'sc', type: 'float' }, { name: 'pw', type: 'float' }, { name: 'y', type: 'float', out: true }];
+  const params = [{ name: 'x', type: st.type(x) }, { name: 'sh', type: st.type(shift) }, { name: 'sc', type: st.type(scale) }, { name: 'pw', type: st.type(power) }, { name: 'y', type: st.type(y), out: true }];
   return [emit(ctx, ctx.name, n, params, body, [...ctx.layer.inputs, ...ctx.layer.outputs])];
 });
 
@@ -88,7 +93,14 @@ cudaTemplate(['copy'], (ctx) => {
   const x = ctx.ins[0]!, y = ctx.outs[0]!;
   // A reshape whose output already sits at the input's bytes needs no work at all.
   if (x.location === y.location && x.offset === y.offset) return [];
-  const bytes = numel(x.shape) * DTYPE_BYTES[x.dtype];
+  const { st } = ctx;
+  if (st.isHalf(x) !== st.isHalf(y)) {
+    // A network input or output next to half activations: convert while copying.
+    const n = numel(x.shape);
+    const body = gridStride(indexType(n), n, `y[i] = ${st.store(y, st.load(x, 'x[i]'))};`);
+    return [emit(ctx, ctx.name, n, [{ name: 'x', type: st.type(x) }, { name: 'y', type: st.type(y), out: true }], body, [...ctx.layer.inputs, ...ctx.layer.outputs])];
+  }
+  const bytes = numel(x.shape) * st.bytes(x, DTYPE_BYTES);
   const word = [8, 4, 2, 1].find((w) => bytes % w === 0 && x.offset % w === 0 && y.offset % w === 0)!;
   const n = bytes / word;
   const type = D.words[word]!;

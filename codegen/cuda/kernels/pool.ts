@@ -24,7 +24,7 @@ cudaTemplate(['pool'], (ctx) => {
   const max = mode === POOL_MODE_CODES.max;
   const body = gridStride(I, n, [
     `const int ow = i % ${OW}, oh = (i / ${OW}) % ${OH};`,
-    `const float* xp = x + (i / ${OH * OW}) * ${H * W};`,
+    `const ${ctx.st.type(x)}* xp = x + (i / ${OH * OW}) * ${H * W};`,
     `const int h0 = oh * ${SH} - ${PH}, w0 = ow * ${SW} - ${PW};`,
     max ? `float acc = ${f32(-Infinity)};` : 'float acc = 0.f;',
     max || includePad ? '' : 'int count = 0;',
@@ -36,15 +36,15 @@ cudaTemplate(['pool'], (ctx) => {
     `  for (int kw = 0; kw < ${KW}; ++kw) {`,
     `    const int w = w0 + kw;`,
     `    if (w < 0 || w >= ${W}) continue;`,
-    `    const float v = xp[h * ${W} + w];`,
+    `    const float v = ${ctx.st.load(x, `xp[h * ${W} + w]`)};`,
     max ? '    acc = v > acc ? v : acc;' : `    acc += v;${includePad ? '' : ' ++count;'}`,
     '  }',
     '}',
-    `y[i] = ${max ? 'acc' : includePad ? `acc / ${f32(KH! * KW!)}` : 'acc / (float)count'};`,
+    `y[i] = ${ctx.st.store(y, max ? 'acc' : includePad ? `acc / ${f32(KH! * KW!)}` : 'acc / (float)count')};`,
   ].filter(Boolean).join('\n'));
   return [{
     function: ctx.name,
-    source: renderKernel(ctx.name, [{ name: 'x', type: 'float' }, { name: 'y', type: 'float', out: true }], ELEMENTWISE_THREADS, true, body),
+    source: renderKernel(ctx.name, [{ name: 'x', type: ctx.st.type(x) }, { name: 'y', type: ctx.st.type(y), out: true }], ELEMENTWISE_THREADS, true, body),
     ...elementwiseLaunch(n),
     sharedBytes: 0,
     args: [...ctx.layer.inputs, ...ctx.layer.outputs],

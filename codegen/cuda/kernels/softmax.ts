@@ -17,7 +17,11 @@ cudaTemplate(['softmax'], (ctx) => {
   const axis = ctx.layer.ints[0]!;
   const outer = numel(x.shape.slice(0, axis)), len = x.shape[axis]!, inner = numel(x.shape.slice(axis + 1));
   const I = indexType(numel(x.shape));
-  const params = [{ name: 'x', type: 'float' }, { name: 'y', type: 'float', out: true }];
+  const { st } = ctx;
+  const y = ctx.outs[0]!;
+  const X = st.type(x), Y = st.type(y);
+  const ld = (ref: string) => st.load(x, ref);
+  const params = [{ name: 'x', type: X }, { name: 'y', type: Y, out: true }];
   const args = [...ctx.layer.inputs, ...ctx.layer.outputs];
   if (inner === 1) {
     const reduce = (v: string, op: (a: string, b: string) => string) =>
@@ -26,16 +30,16 @@ cudaTemplate(['softmax'], (ctx) => {
       `const int lane = ${D.thread} & 31;`,
       `const ${I} row = (${I})${D.block.x} * ${ROWS_PER_BLOCK} + (${D.thread} >> 5);`,
       `if (row >= ${outer}) return;  // whole warps leave together`,
-      `const float* xr = x + row * ${len};`,
-      `float* yr = y + row * ${len};`,
+      `const ${X}* xr = x + row * ${len};`,
+      `${Y}* yr = y + row * ${len};`,
       `float m = ${NEG_INF};`,
-      `for (int j = lane; j < ${len}; j += 32) m = fmaxf(m, xr[j]);`,
+      `for (int j = lane; j < ${len}; j += 32) m = fmaxf(m, ${ld('xr[j]')});`,
       reduce('m', (a, b) => `fmaxf(${a}, ${b})`),
       'float s = 0.f;',
-      `for (int j = lane; j < ${len}; j += 32) s += ${D.math.exp}(xr[j] - m);`,
+      `for (int j = lane; j < ${len}; j += 32) s += ${D.math.exp}(${ld('xr[j]')} - m);`,
       reduce('s', (a, b) => `${a} + ${b}`),
       'const float inv = 1.f / s;  // as the CPU kernel: one divide, then multiplies',
-      `for (int j = lane; j < ${len}; j += 32) yr[j] = ${D.math.exp}(xr[j] - m) * inv;`,
+      `for (int j = lane; j < ${len}; j += 32) yr[j] = ${st.store(y, `${D.math.exp}(${ld('xr[j]')} - m) * inv`)};`,
     ].join('\n');
     return [{
       function: ctx.name,
@@ -50,11 +54,11 @@ cudaTemplate(['softmax'], (ctx) => {
   const body = gridStride(I, rows, [
     `const ${I} base = (i / ${inner}) * ${len * inner} + i % ${inner};`,
     `float m = ${NEG_INF};`,
-    `for (int j = 0; j < ${len}; ++j) m = fmaxf(m, x[base + (${I})j * ${inner}]);`,
+    `for (int j = 0; j < ${len}; ++j) m = fmaxf(m, ${ld(`x[base + (${I})j * ${inner}]`)});`,
     'float s = 0.f;',
-    `for (int j = 0; j < ${len}; ++j) s += ${D.math.exp}(x[base + (${I})j * ${inner}] - m);`,
+    `for (int j = 0; j < ${len}; ++j) s += ${D.math.exp}(${ld(`x[base + (${I})j * ${inner}]`)} - m);`,
     'const float inv = 1.f / s;',
-    `for (int j = 0; j < ${len}; ++j) y[base + (${I})j * ${inner}] = ${D.math.exp}(x[base + (${I})j * ${inner}] - m) * inv;`,
+    `for (int j = 0; j < ${len}; ++j) y[base + (${I})j * ${inner}] = ${st.store(y, `${D.math.exp}(${ld(`x[base + (${I})j * ${inner}]`)} - m) * inv`)};`,
   ].join('\n'));
   return [{
     function: ctx.name,

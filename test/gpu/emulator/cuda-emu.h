@@ -37,6 +37,71 @@ inline float __int_as_float(unsigned bits) {
   return f;
 }
 
+// Half storage and tensor-core helpers: the generated module leaves its own PTX
+// versions out when KILN_EMULATOR is defined.
+#define KILN_EMULATOR 1
+
+inline float kiln_h2f(unsigned short h) {
+  const unsigned sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  unsigned bits;
+  if (exp == 0x1f) bits = sign | 0x7f800000u | (mant << 13);
+  else if (exp != 0) bits = sign | ((exp + 112) << 23) | (mant << 13);
+  else if (mant == 0) bits = sign;
+  else {  // subnormal: normalize
+    int e = -1;
+    unsigned m = mant;
+    do { m <<= 1; ++e; } while (!(m & 0x400));
+    bits = sign | (unsigned(112 - e) << 23) | ((m & 0x3ff) << 13);
+  }
+  return __int_as_float(bits);
+}
+
+inline unsigned short kiln_f2h(float f) {
+  unsigned bits;
+  std::memcpy(&bits, &f, 4);
+  const unsigned sign = (bits >> 16) & 0x8000u, exp = (bits >> 23) & 0xff;
+  unsigned mant = bits & 0x7fffff;
+  if (exp == 0xff) return (unsigned short)(sign | 0x7c00u | (mant ? 0x200u : 0u));
+  const int e = int(exp) - 127 + 15;
+  if (e >= 0x1f) return (unsigned short)(sign | 0x7c00u);
+  if (e <= 0) {
+    if (e < -10) return (unsigned short)sign;
+    mant |= 0x800000u;
+    const unsigned shift = unsigned(14 - e), rest = mant & ((1u << shift) - 1), halfway = 1u << (shift - 1);
+    unsigned h = mant >> shift;
+    if (rest > halfway || (rest == halfway && (h & 1))) ++h;
+    return (unsigned short)(sign | h);
+  }
+  unsigned h = (unsigned(e) << 10) | (mant >> 13);
+  const unsigned rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest == 0x1000 && (h & 1))) ++h;
+  return (unsigned short)(sign | h);
+}
+
+inline unsigned kiln_pack2(unsigned short lo, unsigned short hi) { return unsigned(lo) | (unsigned(hi) << 16); }
+
+// mma.sync m16n8k16 (row.col, f16 in, f32 accumulate): every lane of the warp
+// publishes its fragments, then computes its four outputs from the whole tiles.
+unsigned emuMmaA[1024][4], emuMmaB[1024][2];
+
+inline void kiln_mma16816(float* c, const unsigned* a, const unsigned* b) {
+  for (int q = 0; q < 4; ++q) emuMmaA[emuTid][q] = a[q];
+  emuMmaB[emuTid][0] = b[0];
+  emuMmaB[emuTid][1] = b[1];
+  __syncthreads();
+  const unsigned base = emuTid & ~31u, lane = emuTid & 31u, gid = lane >> 2, tig = lane & 3u;
+  auto half = [](unsigned w, int k) { return kiln_h2f((unsigned short)(k & 1 ? w >> 16 : w & 0xffff)); };
+  auto A = [&](int r, int k) { return half(emuMmaA[base + (r % 8) * 4 + (k % 8) / 2][(r >= 8 ? 1 : 0) + (k >= 8 ? 2 : 0)], k); };
+  auto B = [&](int k, int n) { return half(emuMmaB[base + n * 4 + (k % 8) / 2][k >= 8 ? 1 : 0], k); };
+  for (int q = 0; q < 4; ++q) {
+    const int r = int(gid) + (q >> 1) * 8, n = int(tig) * 2 + (q & 1);
+    float sum = 0.f;
+    for (int k = 0; k < 16; ++k) sum += A(r, k) * B(k, n);
+    c[q] += sum;
+  }
+  __syncthreads();
+}
+
 inline float __shfl_xor_sync(unsigned, float v, int lane) {
   emuSlots[emuTid] = v;
   __syncthreads();

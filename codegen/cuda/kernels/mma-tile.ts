@@ -1,0 +1,186 @@
+// The tensor-core GEMM core shared by gemm and conv (implicit GEMM) under fp16:
+// C[M,N] = A[M,K] B[K,N] with f16 operands and f32 sums, on mma.sync m16n8k16.
+// A block computes a BM x BN tile with a grid of warps, each owning a WM x WN
+// piece made of 16x8 mma tiles. Per 32-deep K step the block stages A and B in
+// shared memory as packed pairs of halves along K (one 32-bit word = k, k+1), so
+// every fragment register of the mma is one shared load; rows are padded by four
+// words, which keeps the 8 rows x 4 pairs a fragment load touches on distinct
+// banks. The next K step's operands are fetched into registers while the tensor
+// cores work on the current one. A, B and the store are code from the caller, as
+// in the f32 tile (gemm-tile.ts): conv gathers B from the image, no im2col buffer.
+import { CUDA_DIALECT as D } from '../dialect.js';
+import { indent } from '../render.js';
+
+export interface MmaTile {
+  bm: number;
+  bn: number;
+  warpsM: number;
+  warpsN: number;
+}
+
+/** Tile configurations, each a tactic; threads = 32 * warpsM * warpsN divides BN * 16 and BM * 16. */
+export const MMA_TILES = {
+  tc128x128: { bm: 128, bn: 128, warpsM: 2, warpsN: 4 },
+  tc128x64: { bm: 128, bn: 64, warpsM: 4, warpsN: 2 },
+  tc64x128: { bm: 64, bn: 128, warpsM: 2, warpsN: 2 },
+  tc64x64: { bm: 64, bn: 64, warpsM: 2, warpsN: 2 },
+  tc64x32: { bm: 64, bn: 32, warpsM: 2, warpsN: 1 },
+  tc32x64: { bm: 32, bn: 64, warpsM: 1, warpsN: 2 },
+} as const satisfies Record<string, MmaTile>;
+
+export type MmaTileName = keyof typeof MMA_TILES;
+export const MMA_TILE_NAMES = Object.keys(MMA_TILES) as MmaTileName[];
+
+export const BK = 32;
+const PAIRS = BK / 2;
+const ROW_WORDS = PAIRS + 4;
+
+export const mmaThreads = (t: MmaTile) => 32 * t.warpsM * t.warpsN;
+export const mmaSharedBytes = (t: MmaTile) => 4 * ROW_WORDS * (t.bm + t.bn);
+
+/** The rule without timing: the biggest tile that still gives every multiprocessor a block or two. */
+export function chooseMmaTile(m: number, n: number, batch: number, multiprocessors: number): MmaTileName {
+  const blocks = (t: MmaTile) => Math.ceil(m / t.bm) * Math.ceil(n / t.bn) * batch;
+  for (const name of ['tc128x128', 'tc64x128', 'tc64x64'] as const) if (blocks(MMA_TILES[name]) >= multiprocessors) return name;
+  return m <= 32 ? 'tc32x64' : n <= 64 ? 'tc64x32' : 'tc64x64';
+}
+
+export function mmaTactics(m: number, n: number, batch: number, multiprocessors: number): string[] {
+  const first = chooseMmaTile(m, n, batch, multiprocessors);
+  return [first, ...MMA_TILE_NAMES.filter((t) => t !== first)];
+}
+
+export const isMmaTactic = (tactic: string | undefined): tactic is MmaTileName => tactic !== undefined && tactic in MMA_TILES;
+
+export interface MmaCode {
+  I: string;
+  M: number;
+  N: number;
+  K: number;
+  /** Statements before the K loop (group and batch offsets). */
+  setup: string;
+  /**
+   * A's packed pair (k, k+1) at row `m` as a 32-bit word of two halves, for `k` even;
+   * either an expression of `m`, `k` that is in bounds whenever m < M and k < K
+   * (`aPair`), or one element at a time (`loadA`: the half bits of A[m][k], an
+   * `unsigned short` expression; bounds are checked here).
+   */
+  aPair?: string;
+  loadA?: string;
+  /** Which index runs fastest across threads when staging A ('k' when A is K-contiguous). */
+  aOrder: 'k' | 'm';
+  bPair?: string;
+  /** The half bits of B[k][n]. */
+  loadB?: string;
+  bOrder: 'k' | 'n';
+  /**
+   * With bOrder 'n': statements run once per thread for the column `n` it stages
+   * (decomposing n, for conv), so `loadB` can use what they declare.
+   */
+  bColumn?: string;
+  /** Statements storing float `v` at row `m`, column `n` (both in range). */
+  store: string;
+}
+
+/** Staging of one operand: which pair of which row/column each thread fetches. */
+function staging(rows: number, threads: number, order: 'k' | 'other', name: string) {
+  const per = (rows * PAIRS) / threads;
+  if (!Number.isInteger(per)) throw new Error(`mma tile: ${rows} x ${PAIRS} pairs do not divide over ${threads} threads`);
+  // order 'k': pair index fastest; 'other': row fastest (coalesced along M or N).
+  const rc = order === 'k'
+    ? (j: string) => [`(tid + ${j} * ${threads}) / ${PAIRS}`, `(tid + ${j} * ${threads}) % ${PAIRS}`]
+    : (j: string) => [`(tid + ${j} * ${threads}) % ${rows}`, `(tid + ${j} * ${threads}) / ${rows}`];
+  return { per, rc, name };
+}
+
+export function renderMma(t: MmaTile, c: MmaCode): string {
+  const threads = mmaThreads(t);
+  const wm = t.bm / t.warpsM, wn = t.bn / t.warpsN;
+  const mt = wm / 16, nt = wn / 8;
+  const { I } = c;
+  const a = staging(t.bm, threads, c.aOrder === 'k' ? 'k' : 'other', 'A');
+  const b = staging(t.bn, threads, c.bOrder === 'k' ? 'k' : 'other', 'B');
+  // B's column is the same at every step when rows are fastest and the thread count is a multiple of BN.
+  const fixedColumn = c.bOrder === 'n' && c.bColumn !== undefined && threads % t.bn === 0;
+  const h = D.half;
+  // Two elements (k, k+1) as one word; the loads are half bits, zero past the bounds.
+  const pairOf = (load: string, inRange: string) =>
+    `(${inRange} && k < ${c.K}) ? ${h.pack}(${load}, k + 1 < ${c.K} ? ${load.replace(/\bk\b/g, '(k + 1)')} : (unsigned short)0) : 0u`;
+  const fetchA = (j: number) => {
+    const [r, p] = a.rc(String(j));
+    const pair = c.aPair ? `(m < ${c.M} && k < ${c.K}) ? ${c.aPair} : 0u` : pairOf(c.loadA!, `m < ${c.M}`);
+    return `{ const ${I} m = m0 + ${r}, k = k0 + 2 * (${p}); ra[${j}] = ${pair}; }`;
+  };
+  const fetchB = (j: number) => {
+    const [r, p] = b.rc(String(j));
+    if (fixedColumn) return `{ const ${I} k = k0 + 2 * (${p}); ra_b[${j}] = ${pairOf(c.loadB!, 'bValid')}; }`;
+    const pair = c.bPair ? `(n < ${c.N} && k < ${c.K}) ? ${c.bPair} : 0u` : pairOf(c.loadB!, `n < ${c.N}`);
+    return `{ const ${I} n = n0 + ${r}, k = k0 + 2 * (${p}); ra_b[${j}] = ${pair}; }`;
+  };
+  const storeA = (j: number) => { const [r, p] = a.rc(String(j)); return `As[${r}][${p}] = ra[${j}];`; };
+  const storeB = (j: number) => { const [r, p] = b.rc(String(j)); return `Bs[${r}][${p}] = ra_b[${j}];`; };
+  const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+  const fetch = [...range(a.per).map(fetchA), ...range(b.per).map(fetchB)].join('\n');
+  const stash = [...range(a.per).map(storeA), ...range(b.per).map(storeB)].join('\n');
+  return [
+    `${D.shared} unsigned As[${t.bm}][${ROW_WORDS}];`,
+    `${D.shared} unsigned Bs[${t.bn}][${ROW_WORDS}];`,
+    `const int tid = ${D.thread}, lane = tid & 31, warp = tid >> 5;`,
+    `const int gid = lane >> 2, tig = lane & 3;`,
+    `const int wm0 = (warp / ${t.warpsN}) * ${wm}, wn0 = (warp % ${t.warpsN}) * ${wn};`,
+    `const ${I} m0 = (${I})${D.block.y} * ${t.bm}, n0 = (${I})${D.block.x} * ${t.bn};`,
+    c.setup,
+    fixedColumn ? `const ${I} n = n0 + tid % ${t.bn};\nconst bool bValid = n < ${c.N};\n${c.bColumn}` : '',
+    `float acc[${mt}][${nt}][4];`,
+    `${D.unroll}`,
+    `for (int i = 0; i < ${mt}; ++i)`,
+    `  for (int j = 0; j < ${nt}; ++j)`,
+    '    for (int q = 0; q < 4; ++q) acc[i][j][q] = 0.f;',
+    `unsigned ra[${a.per}], ra_b[${b.per}];`,
+    `${I} k0 = 0;`,
+    fetch,
+    `for (; k0 < ${c.K}; ) {`,
+    indent([
+      stash,
+      D.barrier,
+      `k0 += ${BK};`,
+      `if (k0 < ${c.K}) {`,
+      indent(fetch),
+      '}',
+      `${D.unroll}`,
+      `for (int ks = 0; ks < ${PAIRS}; ks += 8) {`,
+      `  unsigned fa[${mt}][4], fb[${nt}][2];`,
+      `  ${D.unroll}`,
+      `  for (int i = 0; i < ${mt}; ++i) {`,
+      '    const int r = wm0 + i * 16 + gid;',
+      '    fa[i][0] = As[r][ks + tig]; fa[i][1] = As[r + 8][ks + tig];',
+      '    fa[i][2] = As[r][ks + 4 + tig]; fa[i][3] = As[r + 8][ks + 4 + tig];',
+      '  }',
+      `  ${D.unroll}`,
+      `  for (int j = 0; j < ${nt}; ++j) {`,
+      '    const int r = wn0 + j * 8 + gid;',
+      '    fb[j][0] = Bs[r][ks + tig]; fb[j][1] = Bs[r][ks + 4 + tig];',
+      '  }',
+      `  ${D.unroll}`,
+      `  for (int i = 0; i < ${mt}; ++i)`,
+      `    ${D.unroll}`,
+      `    for (int j = 0; j < ${nt}; ++j) ${D.mma}(acc[i][j], fa[i], fb[j]);`,
+      '}',
+      D.barrier,
+    ].join('\n')),
+    '}',
+    `${D.unroll}`,
+    `for (int i = 0; i < ${mt}; ++i) {`,
+    `  ${D.unroll}`,
+    `  for (int j = 0; j < ${nt}; ++j) {`,
+    `    ${D.unroll}`,
+    '    for (int q = 0; q < 4; ++q) {',
+    `      const ${I} m = m0 + wm0 + i * 16 + gid + (q >> 1) * 8, n = n0 + wn0 + j * 8 + tig * 2 + (q & 1);`,
+    `      if (m >= ${c.M} || n >= ${c.N}) continue;`,
+    '      float v = acc[i][j][q];',
+    indent(c.store, '      '),
+    '    }',
+    '  }',
+    '}',
+  ].filter((l) => l !== '').join('\n');
+}
