@@ -4,7 +4,7 @@
 export { Logger, SEVERITIES, type Severity, type LogSink } from './builder/logger.js';
 export { Builder, type BuildReport } from './builder/builder.js';
 export { BuilderConfig } from './builder/builder-config.js';
-export { OptimizationProfile, profileBindings, validateProfile, type ProfileBindings, type ProfileBound } from './builder/profile.js';
+export { OptimizationProfile, profileBindings, validateProfile, shapeBinding, type ProfileBindings, type ProfileBound } from './builder/profile.js';
 export { ArrayCalibrator, calibrate, readCalibrationText, writeCalibrationText, type Int8Calibrator, type CalibrationAlgorithm } from './builder/calibrator.js';
 export { Runtime } from './runtime/runtime.js';
 export { Engine, type IOTensorInfo, type LayerInfo } from './runtime/engine.js';
