@@ -175,7 +175,7 @@ describe('several profiles, one context, many shapes', () => {
         const out = await ctx.run({ x: x(b) });
         expect(out.y!.shape).toEqual([b, 7]);
         first[b] ??= out.y!.data as Float32Array;
-        expect(Array.from(out.y!.data)).toEqual(Array.from(first[b]!));
+        expect(Array.from(out.y!.data as Float32Array)).toEqual(Array.from(first[b]!));
       }
     }
     expect(engine.handle.shapeSetsPrepared()).toBe(2);
