@@ -12,6 +12,8 @@ export interface FlagSpec {
   kind: FlagKind;
   /** Shown in help after the flag, e.g. FILE or N. */
   metavar?: string;
+  /** A one-letter alias, e.g. 'o' for -o. */
+  short?: string;
   help: string;
 }
 
@@ -70,7 +72,8 @@ export function suggest(word: string, candidates: readonly string[]): string {
   return best !== undefined && bestD <= Math.max(2, Math.floor(best.length / 3)) ? best : '';
 }
 
-export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArgs {
+export function parseArgs(spec: CommandSpec, args: readonly string[]): ParsedArgs {
+  let argv = args;
   const flags = new Map<string, string | boolean | string[]>();
   const positionals: string[] = [];
   const byName = new Map([...spec.flags, HELP_FLAG].map((f) => [f.name, f]));
@@ -83,6 +86,12 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
     }
     if (arg === '-h') {
       help = true;
+      continue;
+    }
+    const alias = /^-[a-zA-Z]$/.test(arg) ? spec.flags.find((f) => f.short === arg[1]) : undefined;
+    if (alias) {
+      argv = [...argv.slice(0, i), `--${alias.name}`, ...argv.slice(i + 1)];
+      i--;
       continue;
     }
     if (!arg.startsWith('--') || arg === '-') {
@@ -180,7 +189,7 @@ export class Flags {
 
 export function formatHelp(spec: CommandSpec): string {
   const usage = [`kiln ${spec.name}`, ...spec.positionals.map((p, i) => (i >= spec.positionals.length - (spec.optionalPositionals ?? 0) ? `[${p}]` : p))];
-  const rows = [...spec.flags, HELP_FLAG].map((f) => [`--${f.name}${f.kind === 'boolean' ? '' : ` ${f.metavar ?? 'VALUE'}`}${f.kind === 'list' ? ' (repeatable)' : ''}`, f.help]);
+  const rows = [...spec.flags, HELP_FLAG].map((f) => [`${f.short ? `-${f.short}, ` : ''}--${f.name}${f.kind === 'boolean' ? '' : ` ${f.metavar ?? 'VALUE'}`}${f.kind === 'list' ? ' (repeatable)' : ''}`, f.help]);
   const w = Math.max(...rows.map((r) => r[0]!.length));
   return [
     `usage: ${usage.join(' ')} [options]`,

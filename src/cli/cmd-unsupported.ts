@@ -20,17 +20,3 @@ export const debugCommand: Command = {
     throw new UsageError(`unknown debug tool '${tool}'; the tools are precision and reduce`);
   },
 };
-
-export const surgeonCommand: Command = {
-  spec: {
-    name: 'surgeon',
-    positionals: ['MODEL'],
-    optionalPositionals: 1,
-    summary: 'Edit ONNX graphs (sanitize, extract, insert). Not supported yet.',
-    flags: [],
-    examples: ['kiln surgeon model.onnx'],
-  },
-  async run() {
-    throw notSupported('kiln surgeon', 'ONNX export, which kiln lacks', 'edit the model before export, or define it with the DSL');
-  },
-};

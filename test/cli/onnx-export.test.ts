@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { Builder, Logger } from '../../src/index.js';
 import { importOnnx } from '../../src/onnx/index.js';
 import { exportOnnx, ExportError } from '../../src/onnx/export/index.js';
-import { backendRoundTrips, randomFeed, roundTrip } from './export-roundtrip.js';
+import { backendRoundTrips, randomFeed, roundTrip, same } from './export-roundtrip.js';
+import { mulberry32, randomTensor } from '../../src/interpret/index.js';
+import { runOnnxRuntime } from '../../src/cli/onnxruntime.js';
 
 const MODELS = '/work/shared/models';
 const dims: Record<string, Record<string, number>> = { lenet: { batch: 2 }, squeezenet1_1: { batch: 1 }, mobilenet_v2: { batch: 1 }, encoder: { batch: 2, seq: 5 } };
@@ -23,6 +25,18 @@ describe('ONNX export round trip', () => {
       expect(r.status).toBe('equal');
     }, 120_000);
   }
+
+  it.skipIf(!existsSync(`${MODELS}/encoder.onnx`))('encoder with symbolic batch and seq: reshapes read dims at run time; onnxruntime agrees', async () => {
+    const source = new Uint8Array(readFileSync(`${MODELS}/encoder.onnx`));
+    const graph = importOnnx(source, { file: 'encoder' }).graph;
+    const bytes = exportOnnx(graph);
+    expect(importOnnx(bytes, { file: 'encoder (exported)' }).graph.types.input!.shape).toEqual(['batch', 'seq']);
+    for (const [batch, seq] of [[1, 3], [3, 7]]) {
+      const feed = { input: randomTensor('i64', [batch!, seq!], mulberry32(batch!), { min: 0, max: 9 }) };
+      const [want, got] = [await runOnnxRuntime(source, feed), await runOnnxRuntime(bytes, feed)];
+      expect(same(got.output!, want.output!, 1e-5, 1e-4)).toBeUndefined();
+    }
+  });
 
   it('keeps symbolic dims as dim_param', () => {
     const graph = importOnnx(new Uint8Array(readFileSync(`${MODELS}/lenet.onnx`)), { file: 'lenet' }).graph;

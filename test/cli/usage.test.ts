@@ -76,7 +76,7 @@ describe.concurrent('kiln usage', () => {
   it.each([
     [['debug', 'precision', 'm.onnx'], /kiln debug precision is not supported yet \(needs low-precision builds/],
     [['debug', 'reduce', 'm.onnx'], /kiln debug reduce is not supported yet \(needs ONNX export/],
-    [['surgeon', 'm.onnx'], /kiln surgeon is not supported yet \(needs ONNX export/],
+    [['surgeon', 'm.onnx'], /'kiln surgeon' needs MODEL; e\.g\. kiln surgeon sanitize/],
     [['debug', 'shrink', 'm.onnx'], /unknown debug tool 'shrink'; the tools are precision and reduce/],
   ])('%j exits 2 saying what it needs', async (args, message) => {
     const r = await kiln(args);

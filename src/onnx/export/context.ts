@@ -121,6 +121,26 @@ export class ExportContext {
     return this.constant(hint, 'i64', [values.length], values.map(clamp));
   }
 
+  private readonly symbolDims = new Map<string, string>();
+
+  /**
+   * An i64[1] value holding the run-time size of symbolic dim `sym`, read with Shape
+   * from the first graph input that has it as a dim; undefined when none has.
+   */
+  symbolDim(sym: string): string | undefined {
+    const cached = this.symbolDims.get(sym);
+    if (cached) return cached;
+    for (const input of this.graph.inputs) {
+      const axis = this.graph.types[input]!.shape.indexOf(sym);
+      if (axis < 0) continue;
+      const v = this.temp(`${input}/dim_${sym}`, { dtype: 'i64', shape: [1] });
+      this.node('Shape', [input], [v], { start: attr.int(axis), end: attr.int(axis + 1) }, v);
+      this.symbolDims.set(sym, v);
+      return v;
+    }
+    return undefined;
+  }
+
   /** A scalar initializer of the dtype of `like`. */
   scalarLike(hint: string, like: string, v: number): string {
     return this.constant(hint, this.typeOf(like).dtype, [], [v]);

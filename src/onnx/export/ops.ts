@@ -76,20 +76,35 @@ for (const op of ['Softmax', 'LogSoftmax', 'Hardmax']) {
 
 /**
  * Reshape targets may name symbolic dims. A symbol at the position the input has it
- * becomes 0 (ONNX's "copy this dim"), one other symbol becomes -1; anything more has
- * no static ONNX form and is refused.
+ * becomes 0 (ONNX's "copy this dim"), one expression (batch*seq) becomes -1, and other
+ * symbols are read at run time with Shape from a graph input that has them, the
+ * target then assembled by Concat. Anything else has no ONNX form and is refused.
  */
 defineExporter('Reshape', (node, x) => {
   const input = x.typeOf(node.inputs[0]!).shape;
   const target = a(node, 'shape') as readonly Dim[];
   const literalZero = target.includes(0);
   const out: Dim[] = target.map((d, i) => (typeof d === 'string' && !literalZero && input[i] === d ? 0 : d));
-  const symbols = out.filter((d) => typeof d === 'string');
-  if (symbols.length === 1 && !out.includes(-1)) out[out.indexOf(symbols[0]!)] = -1;
-  else if (symbols.length > 0) {
-    throw new ExportError(node, `the target [${target.join(',')}] has symbolic dims ONNX's Reshape cannot express from input [${input.join(',')}]`, 'fix the symbolic dims first (--shapes name:1x3x224x224)');
+  const symbolic = () => out.map((d, i) => [d, i] as const).filter(([d]) => typeof d === 'string');
+  const plain = (d: Dim) => typeof d === 'string' && /^[A-Za-z_][\w.]*$/.test(d);
+  // -1 takes an expression first (it cannot be read from any input), else the only symbol left.
+  if (!out.includes(-1)) {
+    const left = symbolic();
+    const pick = left.find(([d]) => !plain(d)) ?? (left.length === 1 ? left[0] : undefined);
+    if (pick) out[pick[1]] = -1;
   }
-  x.node('Reshape', [node.inputs[0]!, x.ints(`${node.name}/shape`, out as number[])], node.outputs, literalZero ? { allowzero: attr.int(1) } : {}, node.name);
+  const refuse = (why: string) => new ExportError(node, `the target [${target.join(',')}] from input [${input.join(',')}]: ${why}`, 'fix the symbolic dims first (--shapes name:1x3x224x224)');
+  const opts = literalZero ? { allowzero: attr.int(1) } : {};
+  const rest = symbolic();
+  if (rest.length === 0) return x.node('Reshape', [node.inputs[0]!, x.ints(`${node.name}/shape`, out as number[])], node.outputs, opts, node.name);
+  const parts = out.map((d, i) => {
+    if (typeof d === 'number') return x.ints(`${node.name}/dim${i}`, [d]);
+    if (!plain(d)) throw refuse(`more than one dim is an expression (${rest.map(([e]) => e).join(', ')})`);
+    return x.symbolDim(d) ?? (() => { throw refuse(`no graph input has dim '${d}' to read it from`); })();
+  });
+  const shape = x.temp(`${node.name}/shape`, { dtype: 'i64', shape: [out.length] });
+  x.node('Concat', parts, [shape], { axis: attr.int(0) }, `${node.name}/shape`);
+  x.node('Reshape', [node.inputs[0]!, shape], node.outputs, opts, node.name);
 });
 
 defineExporter('Transpose', (node, x) => x.node('Transpose', node.inputs, node.outputs, { perm: attr.ints(ints(node, 'perm')) }, node.name));
