@@ -179,12 +179,36 @@ export function dimSymbols(d: Dim): string[] {
   return [...out].sort();
 }
 
-/** true when canonically equal, false when provably different (they differ by a non-zero constant), else undefined. */
+/**
+ * true when canonically equal; false when provably different: they differ by a
+ * non-zero constant, or one exceeds the other at every size >= 1 of the symbols
+ * (`2*seq` vs `seq`); else undefined.
+ */
 export function dimsEqual(a: Dim, b: Dim): boolean | undefined {
   if (a === b) return true;
   const diff = constOf(polyAdd(polyOf(a), polyOf(b), -1));
-  if (diff === undefined) return undefined;
-  return diff === 0;
+  if (diff !== undefined) return diff === 0;
+  return sizesGe(a, dimAdd(b, 1)) === true || sizesGe(b, dimAdd(a, 1)) === true ? false : undefined;
+}
+
+/** The dim with every symbol s replaced by s+1: what holds for it at s >= 0 holds for the dim at sizes >= 1. */
+function shiftSymbols(d: Dim): Dim {
+  const walk = (n: DimNode): DimNode => {
+    if (n.kind === 'sym') return { kind: 'add', a: n, b: { kind: 'const', value: 1 } };
+    if (n.kind === 'const') return n;
+    return { ...n, a: walk(n.a), b: walk(n.b) };
+  };
+  return formatDim(walk(parseDim(d)));
+}
+
+/**
+ * a >= b at every size >= 1 of the symbols (shape values are sizes): true; false when
+ * a < b at every such size; undefined when it depends on them.
+ */
+export function sizesGe(a: Dim, b: Dim): boolean | undefined {
+  const ge = dimGe(shiftSymbols(a), shiftSymbols(b));
+  if (ge !== undefined) return ge;
+  return dimGe(shiftSymbols(b), shiftSymbols(dimAdd(a, 1))) ? false : undefined;
 }
 
 /** true when a >= b holds for every value of the symbols (all >= 0), false when a < b always (they differ by a constant), else undefined. */

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   KilnError, canonicalDim, dimAdd, dimCeilDiv, dimFloorDiv, dimMax, dimMin, dimMod, dimMul, dimProduct, dimSub, dimSymbols, dimsEqual,
-  evalDim, formatDim, isStaticDim, parseDim, resolveShape, substituteDim, type DimNode,
+  evalDim, formatDim, isStaticDim, parseDim, resolveShape, sizesGe, substituteDim, type DimNode,
 } from '../../src/ir/index.js';
 
 describe('canonical forms', () => {
@@ -86,6 +86,12 @@ describe('evaluation and comparison', () => {
     expect(dimsEqual(3, 4)).toBe(false);
     expect(dimsEqual('seq', 'seq+1')).toBe(false);
     expect(dimsEqual('a', 'b')).toBeUndefined();
+    // Dims are sizes >= 1, so 2*seq never equals seq.
+    expect(dimsEqual('2*seq', 'seq')).toBe(false);
+    expect(dimsEqual('a*b', 'a')).toBeUndefined();
+    expect(sizesGe('seq', 1)).toBe(true);
+    expect(sizesGe('seq', 2)).toBeUndefined();
+    expect(sizesGe(0, 'seq')).toBe(false);
     expect(dimsEqual('seq', 4)).toBeUndefined();
     expect(isStaticDim(4)).toBe(true);
     expect(isStaticDim('seq')).toBe(false);

@@ -4,9 +4,7 @@
 // (`batch*seq`, `floor(seq/2)`), which Reshape, Expand and ConstantOfShape targets
 // take as they are. Shape values are sizes, so a symbol is taken to be >= 1 when a
 // comparison is answered; anything that still depends on the sizes is unknown.
-import {
-  dimAdd, dimFloorDiv, dimGe, dimMax, dimMin, dimMod, dimMul, dimSub, dimsEqual, formatDim, parseDim, type Dim, type DimNode,
-} from '../../ir/index.js';
+import { dimAdd, dimFloorDiv, dimMax, dimMin, dimMod, dimMul, dimSub, dimsEqual, sizesGe, type Dim } from '../../ir/index.js';
 
 export type DimOp = 'Add' | 'Sub' | 'Mul' | 'Div' | 'Mod' | 'Max' | 'Min' | 'Equal' | 'Less' | 'Greater' | 'LessOrEqual' | 'GreaterOrEqual';
 
@@ -27,24 +25,6 @@ function numeric(op: DimOp, a: number, b: number, integer: boolean): number {
     case 'LessOrEqual': return a <= b ? 1 : 0;
     case 'GreaterOrEqual': return a >= b ? 1 : 0;
   }
-}
-
-/** The dim with every symbol s replaced by s+1: proving facts about it for s >= 0 proves them for sizes >= 1. */
-function shiftSymbols(d: Dim): Dim {
-  const walk = (n: DimNode): DimNode => {
-    if (n.kind === 'sym') return { kind: 'add', a: n, b: { kind: 'const', value: 1 } };
-    if (n.kind === 'const') return n;
-    return { ...n, a: walk(n.a), b: walk(n.b) };
-  };
-  return formatDim(walk(parseDim(d)));
-}
-
-/** a >= b for every size >= 1 of the symbols: true, false, or undefined when it depends. */
-function sizesGe(a: Dim, b: Dim): boolean | undefined {
-  const ge = dimGe(shiftSymbols(a), shiftSymbols(b));
-  if (ge !== undefined) return ge;
-  // a < b always when b - a - 1 >= 0 always.
-  return dimGe(shiftSymbols(dimSub(dimSub(b, a), 1)), 0) ? false : undefined;
 }
 
 const bit = (v: boolean | undefined): number | undefined => (v === undefined ? undefined : v ? 1 : 0);
@@ -69,11 +49,7 @@ export function dimBinary(op: DimOp, a: Dim, b: Dim, integer: boolean): Dim | un
       if (ge === undefined) return op === 'Max' ? dimMax(a, b) : dimMin(a, b);
       return ge === (op === 'Max') ? a : b;
     }
-    case 'Equal': {
-      const eq = dimsEqual(a, b);
-      if (eq !== undefined) return bit(eq);
-      return sizesGe(a, b) === false || sizesGe(b, a) === false ? 0 : undefined;
-    }
+    case 'Equal': return bit(dimsEqual(a, b));
     case 'GreaterOrEqual': return bit(sizesGe(a, b));
     case 'LessOrEqual': return bit(sizesGe(b, a));
     case 'Less': {
