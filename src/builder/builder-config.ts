@@ -7,6 +7,7 @@ import { layerPrecisionLookup, type PassInsertion, type PipelineItem } from '../
 import { OptimizationProfile } from './profile.js';
 import { TimingCache } from './timing-cache.js';
 import type { Int8Calibrator } from './calibrator.js';
+import { checkIOFormat, type IOFormat, type IOLayout, type IOPrecision } from './io-formats.js';
 
 export class BuilderConfig {
   /** 0 = no optimization passes ... 5 = all. */
@@ -74,6 +75,22 @@ export class BuilderConfig {
     return this;
   }
 
+  /** Declared I/O formats (setIOFormat), by input or output name. */
+  readonly ioFormats = new Map<string, IOFormat>();
+
+  /**
+   * An input or output in another dtype and/or channels-last than the network's f32
+   * NCHW (trtexec --inputIOFormats=fp16:hwc): 'fp16' / 'bf16' tensors are passed as
+   * Uint16Array bit patterns, 'int8' as Int8Array with real = code * scale. The build
+   * converts at the edge.
+   */
+  setIOFormat(name: string, dtype: IOPrecision, layout: IOLayout = 'nchw', scale?: number): this {
+    const format: IOFormat = { dtype, layout, ...(scale !== undefined ? { scale } : {}) };
+    checkIOFormat(name, format);
+    this.ioFormats.set(name, format);
+    return this;
+  }
+
   setPrecisionConstraints(mode: 'none' | 'prefer' | 'obey'): this {
     if (!['none', 'prefer', 'obey'].includes(mode)) throw new KilnError('KILN_CONFIG', `precision constraints must be none, prefer or obey, got '${String(mode)}'`, { argument: 'precisionConstraints', expected: 'none | prefer | obey', received: String(mode) });
     this.precisionConstraints = mode;
@@ -112,7 +129,7 @@ export class BuilderConfig {
   /** 32 bytes identifying the options that shape the plan. */
   digest(): Uint8Array {
     const custom = this.customPasses.map((c) => `${c.pass.name}${c.before !== undefined ? `<${c.before}` : `>${c.after}`}`);
-    const text = JSON.stringify({ optLevel: this.optLevel, disabled: [...this.disabledPasses].sort(), ...(custom.length > 0 ? { custom } : {}), ...(this.int8 ? { int8: this.layerPrecisions } : {}), ...(this.fp16 || this.bf16 ? { lowp: [this.fp16, this.bf16, this.layerPrecisions, this.precisionConstraints ?? null] } : {}) });
+    const text = JSON.stringify({ optLevel: this.optLevel, disabled: [...this.disabledPasses].sort(), ...(custom.length > 0 ? { custom } : {}), ...(this.int8 ? { int8: this.layerPrecisions } : {}), ...(this.fp16 || this.bf16 ? { lowp: [this.fp16, this.bf16, this.layerPrecisions, this.precisionConstraints ?? null] } : {}), ...(this.ioFormats.size > 0 ? { io: [...this.ioFormats] } : {}) });
     // CPU plans keep the digest they always had; a CUDA plan adds its target.
     const target = this.target === 'cuda' ? JSON.stringify({ target: 'cuda', device: this.device, arch: this.cudaArch ?? null, ...(this.cudaPrecision === 'fp32' ? {} : { precision: this.cudaPrecision }) }) : '';
     return new Uint8Array(createHash('sha256').update(text + target).digest());

@@ -1,7 +1,8 @@
 // Precision in a real build (TensorRT's --fp16 / --bf16 / --best with
 // --layerPrecisions and --precisionConstraints): after the pass pipeline (and int8
-// calibration), each layer gets a dtype from the allowed set and AssignPrecision
-// inserts the casts where precisions meet. On the CPU only layers with a 16-bit
+// calibration) the declared I/O formats are applied (io-formats.ts), each layer gets
+// a dtype from the allowed set and AssignPrecision inserts the casts where
+// precisions meet (16-bit round trips through f32 cancel). On the CPU only layers with a 16-bit
 // kernel take fp16/bf16 (conv and matmul, and the data movement between them);
 // softmax, normalization and reductions stay fp32 (passes/precision.ts).
 //
@@ -18,6 +19,7 @@ import { native } from '../runtime/native.js';
 import { KILN_VERSION } from '../version.js';
 import { autotunePlan } from './autotune.js';
 import type { BuilderConfig } from './builder-config.js';
+import { applyIOFormats, cancelCastPairs } from './io-formats.js';
 import type { Logger } from './logger.js';
 import { processTimingCache } from './timing-cache.js';
 
@@ -108,7 +110,8 @@ function timeLayers(graph: Graph, options: PrecisionOptions, config: BuilderConf
  * The build step: `graph` (optimized, possibly quantized) with each layer's dtype
  * assigned and casts inserted; the same graph when only fp32 applies.
  */
-export function applyPrecisions(graph: Graph, config: BuilderConfig, logger: Logger): Graph {
+export function applyPrecisions(written: Graph, config: BuilderConfig, logger: Logger): Graph {
+  const graph = applyIOFormats(written, config.ioFormats);
   const options = precisionOptions(config);
   const low = options.allowed.some((p) => p === 'fp16' || p === 'bf16');
   if (config.target !== 'cpu') return graph;
@@ -120,7 +123,7 @@ export function applyPrecisions(graph: Graph, config: BuilderConfig, logger: Log
   // Symbolic shapes cannot be timed here; their layers stay fp32 unless obeyed.
   const timed = obey ? undefined : hasSymbolicDims(graph) ? untimed(graph, options) : timeLayers(graph, options, config, logger);
   const final: PrecisionOptions = { ...options, ...(timed ? { keepFp32: timed } : {}) };
-  const out = assignPrecision(final).run(graph, { logger: (s, m) => logger.log(s, m), options: {} });
+  const out = cancelCastPairs(assignPrecision(final).run(graph, { logger: (s, m) => logger.log(s, m), options: {} }));
   const counts = new Map<string, number>();
   for (const d of choosePrecisions(graph, final).values()) counts.set(d.dtype, (counts.get(d.dtype) ?? 0) + 1);
   logger.info(`precision: ${[...counts].map(([d, n]) => `${n} layer(s) ${d}`).join(', ')}`);

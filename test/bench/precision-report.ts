@@ -110,9 +110,14 @@ async function main(): Promise<void> {
       console.log(`${model.name}: ${model.file} is absent, skipped`);
       continue;
     }
-    for (const r of await reportModel(model, batch, ['bf16', 'fp16', 'bf16 pref', 'int8'], threads, cache)) {
-      rows.push(r);
-      console.log(`${r.model.padEnd(14)} ${r.variant.padEnd(10)} ${r.cosine.toFixed(6).padStart(9)} ${r.maxRelErr.toExponential(2).padStart(12)} ${r.ms.toFixed(3).padStart(9)} ${`${r.speedup.toFixed(2)}x`.padStart(8)}`);
+    // One model that fails to build or run is reported and the others still run.
+    try {
+      for (const r of await reportModel(model, batch, ['bf16', 'fp16', 'bf16 pref', 'int8'], threads, cache)) {
+        rows.push(r);
+        console.log(`${r.model.padEnd(14)} ${r.variant.padEnd(10)} ${r.cosine.toFixed(6).padStart(9)} ${r.maxRelErr.toExponential(2).padStart(12)} ${r.ms.toFixed(3).padStart(9)} ${`${r.speedup.toFixed(2)}x`.padStart(8)}`);
+      }
+    } catch (e) {
+      console.log(`${model.name}: failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
   const out = join(root, 'out', 'precision-report.json');
