@@ -67,6 +67,7 @@ async function main(): Promise<void> {
 
   const build = buildTimes(threads);
   const passes = await passesRows();
+  if (!only || only.some((o) => o.startsWith('dynamic'))) await (await import('./dynamic-bench.js')).benchDynamic(root, threads);
   const out = join(root, 'out', 'bench.json');
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify({ machine, rows, geometricMeanRatio: geo, gemm, build, passes }, null, 2));
