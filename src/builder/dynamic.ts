@@ -87,7 +87,7 @@ function checkShapesFollowInputs(graph: Graph, symbols: ReadonlySet<string>): vo
       const shape = graph.types[out]!.shape;
       const foreign = shape.flatMap((d) => (typeof d === 'string' ? dimSymbols(d) : [])).filter((s) => !symbols.has(s));
       if (foreign.length > 0) {
-        throw new KilnError('KILN_PROFILE', `layer '${node.name}' (${node.op}): output '${out}' has shape ${formatShape(shape)}, which depends on tensor values ('${foreign[0]}'), not on the input shapes; a dynamic-shape engine cannot plan it — give the inputs a static profile`, { layer: node.name });
+        throw new KilnError('KILN_PROFILE', `layer '${node.name}' (${node.op}): output '${out}' has shape ${formatShape(shape)}, but '${foreign[0]}' is not a dim of any input, so the shape cannot be computed from the input shapes (a size that depends on tensor values); a dynamic-shape engine cannot plan it`, { layer: node.name });
       }
     }
   }

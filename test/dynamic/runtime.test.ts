@@ -182,6 +182,22 @@ describe('several profiles, one context, many shapes', () => {
   });
 });
 
+describe('run-time dims inside the network', () => {
+  it('a Shape layer outputs the dims of the run, not of the plan', async () => {
+    const net = new Network({ name: 'shape' });
+    const x = net.input('x', 'f32', ['batch', 'seq', 4]);
+    net.markOutput(x.relu().shapeTensor(), 'dims');
+    net.markOutput(x.shapeTensor({ start: 1 }), 'tail');
+    const engine = new Runtime(quiet).deserializeEngine(build(net, [{ x: [[1, 1, 4], [2, 3, 4], [5, 9, 4]] }]));
+    const ctx = engine.createExecutionContext();
+    for (const [b, s] of [[1, 1], [5, 9], [3, 2]]) {
+      const out = await ctx.run({ x: { data: new Float32Array(b! * s! * 4), shape: [b!, s!, 4] } });
+      expect(Array.from(out.dims!.data as BigInt64Array, Number)).toEqual([b, s, 4]);
+      expect(Array.from(out.tail!.data as BigInt64Array, Number)).toEqual([s, 4]);
+    }
+  });
+});
+
 describe('build-time refusals', () => {
   it('a dynamic input without a profile, a fixed dim given a range, inputs that disagree on a symbol', () => {
     const net = sequence();
@@ -193,6 +209,16 @@ describe('build-time refusals', () => {
     config.target = 'cuda';
     config.addOptimizationProfile(b.createOptimizationProfile().setDimensions('x', [1, 1, 8], [2, 2, 8], [4, 4, 8]).setDimensions('mask', [1, 1, 8], [2, 2, 8], [4, 4, 8]));
     expect(errorOf(() => b.buildSerializedNetwork(net, config)).message).toMatch(/^CUDA plans are static/);
+  });
+
+  it('a layer whose output size is not a function of the input shapes', () => {
+    const net = new Network({ name: 'free' });
+    const x = net.input('x', 'f32', ['batch', 2]);
+    const fill = net.addLayer('ConstantOfShape', 'fill', [], { shape: ['k', 2], value: 1 });
+    net.markOutput(x.relu(), 'y');
+    net.markOutput(fill, 'z');
+    expect(errorOf(() => build(net, [{ x: [[1, 2], [2, 2], [4, 2]] }])).message).toBe(
+      "layer 'fill' (ConstantOfShape): output 'z' has shape [k,2], but 'k' is not a dim of any input, so the shape cannot be computed from the input shapes (a size that depends on tensor values); a dynamic-shape engine cannot plan it");
   });
 
   it('a static profile keeps the static path: no dynamic section, same bytes as before', () => {
