@@ -7,6 +7,7 @@ import type { PrecisionOptions } from './precision.js';
 import { EliminateDeadLayers } from './eliminate-dead-layers.js';
 import { EraseIdentities } from './erase-identities.js';
 import { FoldConstants } from './fold-constants.js';
+import { FoldQdq } from './fold-qdq.js';
 import { FoldScaleIntoConv } from './fold-scale-into-conv.js';
 import { FuseEpilogues, FuseResidualAdds } from './fuse-epilogue.js';
 import { FuseSiblings } from './fuse-siblings.js';
@@ -31,6 +32,9 @@ export const DEFAULT_STAGES: readonly Stage[] = [
   {
     name: 'simplify',
     passes: [
+      // Explicit quantization (QDQ models) before anything else: constant folding would
+      // turn DQ(int8 weights) into f32 weights and lose the codes the int8 layers need.
+      { pass: FoldQdq, level: 1, creates: ['QConv', 'QGemm'] },
       // First drop what no output needs, so later passes neither work on dead code nor
       // see its readers (a dead second reader would block a fusion).
       { pass: EliminateDeadLayers, level: 1 },

@@ -34,9 +34,10 @@ class QdqOp final : public LayerOp {
     }
     const DType q = quantize ? y.dtype : x.dtype;
     if (quantize ? x.dtype != DType::f32 : y.dtype != DType::f32) c.fail(cat(quantize ? "quantize reads f32, got " : "dequantize writes f32, got ", LayerCheck::describe(quantize ? x : y)));
-    if (q != DType::i8 && q != DType::u8) c.fail(cat("the quantized side must be i8 or u8, got ", LayerCheck::describe(quantize ? y : x)));
+    if (q != DType::i8 && q != DType::u8 && (quantize || q != DType::i32)) c.fail(cat("the quantized side must be i8 or u8", quantize ? "" : " (or i32 to dequantize)", ", got ", LayerCheck::describe(quantize ? y : x)));
     if (zp_ >= 0 && (c.input(2).dtype != q || elementCount(c.input(2).shape) != per_)) c.fail(cat("zero point must be ", dtypeName(q), " like the scale, got ", LayerCheck::describe(c.input(2))));
     unsigned_ = q == DType::u8;
+    wide_ = q == DType::i32;
   }
 
   void run(const RunContext& ctx) const override {
@@ -52,7 +53,11 @@ class QdqOp final : public LayerOp {
     }
 #endif
     const uint8_t* zpRaw = zp_ >= 0 ? ctx.data<const uint8_t>(uint32_t(zp_)) : nullptr;
-    auto zp = [&](size_t c) -> int32_t { return !zpRaw ? 0 : unsigned_ ? int32_t(zpRaw[c]) : int32_t(int8_t(zpRaw[c])); };
+    auto zp = [&](size_t c) -> int32_t {
+      if (!zpRaw) return 0;
+      if (wide_) return reinterpret_cast<const int32_t*>(zpRaw)[c];
+      return unsigned_ ? int32_t(zpRaw[c]) : int32_t(int8_t(zpRaw[c]));
+    };
     const float lo = unsigned_ ? 0.f : -128.f, hi = unsigned_ ? 255.f : 127.f;
     for (size_t i = 0; i < count_; ++i) {
       const size_t c = per_ == 1 ? 0 : (i / inner_) % per_;
@@ -61,14 +66,14 @@ class QdqOp final : public LayerOp {
         if (unsigned_) ctx.data<uint8_t>(y_)[i] = uint8_t(q);
         else ctx.data<int8_t>(y_)[i] = int8_t(q);
       } else {
-        const int32_t q = unsigned_ ? int32_t(ctx.data<const uint8_t>(x_)[i]) : int32_t(ctx.data<const int8_t>(x_)[i]);
+        const int32_t q = wide_ ? ctx.data<const int32_t>(x_)[i] : unsigned_ ? int32_t(ctx.data<const uint8_t>(x_)[i]) : int32_t(ctx.data<const int8_t>(x_)[i]);
         ctx.data<float>(y_)[i] = float(q - zp(c)) * s[c];
       }
     }
   }
 
  private:
-  bool quantize_, unsigned_ = false;
+  bool quantize_, unsigned_ = false, wide_ = false;
   uint32_t x_, s_, y_;
   int64_t zp_;
   size_t count_, per_, inner_;

@@ -87,9 +87,9 @@ struct Int8Layer {
 
 // QConv as a GEMM per image: C[cout][P] = W[cout][K] * X[K][P], P = oh * ow, K =
 // cin * kh * kw. X is the image itself for a 1x1 stride-1 unpadded window, else its
-// im2col in a per-thread buffer. Tasks are tiles of 24 pixels (times chunks of
-// output channels when there are few tiles); each packs its B panel once and runs
-// the 4 x 24 int8 tile over its channel blocks, then the epilogue writes the rows.
+// im2col in a per-thread buffer. Tasks are groups of 24-pixel tiles (times chunks
+// of output channels when there are few groups); each packs its B panels once and
+// runs the 4 x 24 int8 tile over its channel blocks, then the epilogue writes rows.
 // Without an int8 tile (no AVX2) each pixel's patch goes through int8DotRows.
 class QConvOp final : public LayerOp {
  public:
@@ -172,8 +172,12 @@ class QConvOp final : public LayerOp {
     uint8_t* y = ctx.data<uint8_t>(l_.y);
     const size_t pixels = oh_ * ow_, k = l_.k, esize = l_.outScale > 0 ? 1 : 4;
     const size_t tiles = (pixels + kInt8Nr - 1) / kInt8Nr;
-    // Enough tasks for every thread: split the channel blocks when tiles are few.
-    const size_t chunks = std::min(blocks_, std::max<size_t>(1, (size_t(ctx.pool->threads()) * 3 + tiles - 1) / tiles));
+    // A task packs up to kGroup B panels, then walks its channel blocks over all of
+    // them: each block of weights is read once per group from L1, not once per tile.
+    constexpr size_t kGroup = 4;
+    const size_t groups = (tiles + kGroup - 1) / kGroup;
+    // Enough tasks for every thread: split the channel blocks when groups are few.
+    const size_t chunks = std::min(blocks_, std::max<size_t>(1, (size_t(ctx.pool->threads()) * 3 + groups - 1) / groups));
     const size_t perChunk = (blocks_ + chunks - 1) / chunks;
     static thread_local std::vector<int8_t> cols;
     if (!direct_ && cols.size() < k * pixels) cols.resize(k * pixels);
@@ -184,22 +188,26 @@ class QConvOp final : public LayerOp {
         im2col(xn, cols.data(), ctx.pool);
         src = cols.data();
       }
-      ctx.pool->parallelFor(tiles * chunks, [&](size_t task) {
+      ctx.pool->parallelFor(groups * chunks, [&](size_t task) {
         static thread_local std::vector<uint8_t> b;
-        if (b.size() < kq_ * 96) b.resize(kq_ * 96);
+        const size_t panel = kq_ * 96;
+        if (b.size() < kGroup * panel) b.resize(kGroup * panel);
         alignas(32) int32_t acc[kInt8Mr * kInt8Nr];
-        const size_t t = task / chunks, p0 = t * kInt8Nr, count = std::min(kInt8Nr, pixels - p0);
+        const size_t t0 = (task / chunks) * kGroup, t1 = std::min(tiles, t0 + kGroup);
         const size_t b0 = (task % chunks) * perChunk, b1 = std::min(blocks_, b0 + perChunk);
         if (b0 >= b1) return;
-        tile_->packB(src + p0, pixels, k, count, b.data());
-        for (size_t blk = b0; blk < b1; ++blk) {
-          for (size_t pl = 0; pl < planes_; ++pl) tile_->micro(a_.data() + (pl * blocks_ + blk) * kq_ * 16, b.data(), kq_, acc, pl > 0);
-          for (size_t i = 0; i < kInt8Mr && blk * kInt8Mr + i < l_.cout; ++i) {
-            const size_t o = blk * kInt8Mr + i;
-            const Int8RowEpilogue e{comp_[o], l_.multiplier[o], bias ? bias[o] : 0.f, l_.act, l_.outScale};
-            tile_->finish(acc + i * kInt8Nr, count, e, y + ((n * l_.cout + o) * pixels + p0) * esize);
+        for (size_t t = t0; t < t1; ++t) tile_->packB(src + t * kInt8Nr, pixels, k, std::min(kInt8Nr, pixels - t * kInt8Nr), b.data() + (t - t0) * panel);
+        for (size_t blk = b0; blk < b1; ++blk)
+          for (size_t t = t0; t < t1; ++t) {
+            const size_t p0 = t * kInt8Nr, count = std::min(kInt8Nr, pixels - p0);
+            const uint8_t* bt = b.data() + (t - t0) * panel;
+            for (size_t pl = 0; pl < planes_; ++pl) tile_->micro(a_.data() + (pl * blocks_ + blk) * kq_ * 16, bt, kq_, acc, pl > 0);
+            for (size_t i = 0; i < kInt8Mr && blk * kInt8Mr + i < l_.cout; ++i) {
+              const size_t o = blk * kInt8Mr + i;
+              const Int8RowEpilogue e{comp_[o], l_.multiplier[o], bias ? bias[o] : 0.f, l_.act, l_.outScale};
+              tile_->finish(acc + i * kInt8Nr, count, e, y + ((n * l_.cout + o) * pixels + p0) * esize);
+            }
           }
-        }
       });
     }
   }

@@ -14,16 +14,16 @@ const passNames = (p: Sequential): string[] => p.items.flatMap((i: PipelineItem)
 describe('buildPipeline', () => {
   it('maps levels 0..5 to growing sets of passes, in named stages; default 3', () => {
     expect(passNames(buildPipeline({ optLevel: 0 }))).toEqual([]);
-    expect(passNames(buildPipeline({ optLevel: 1 }))).toEqual(['EliminateDeadLayers', 'FoldConstants']);
-    expect(passNames(buildPipeline({ optLevel: 2 }))).toEqual(['EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'FuseEpilogues', 'FuseResidualAdds', 'EliminateDeadLayers']);
+    expect(passNames(buildPipeline({ optLevel: 1 }))).toEqual(['FoldQdq', 'EliminateDeadLayers', 'FoldConstants']);
+    expect(passNames(buildPipeline({ optLevel: 2 }))).toEqual(['FoldQdq', 'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'FuseEpilogues', 'FuseResidualAdds', 'EliminateDeadLayers']);
     expect(passNames(buildPipeline({ optLevel: 3 }))).toEqual([
-      'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'FoldScaleIntoConv', 'FuseEpilogues', 'FuseResidualAdds', 'FusePointwise', 'EliminateDeadLayers',
+      'FoldQdq', 'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'FoldScaleIntoConv', 'FuseEpilogues', 'FuseResidualAdds', 'FusePointwise', 'EliminateDeadLayers',
     ]);
     expect(passNames(buildPipeline({ optLevel: 4 }))).toEqual([
-      'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'FoldScaleIntoConv', 'FuseEpilogues', 'FuseResidualAdds', 'FuseSiblings', 'FusePointwise', 'EliminateDeadLayers',
+      'FoldQdq', 'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'FoldScaleIntoConv', 'FuseEpilogues', 'FuseResidualAdds', 'FuseSiblings', 'FusePointwise', 'EliminateDeadLayers',
     ]);
     expect(passNames(buildPipeline({ optLevel: 5 }))).toEqual([
-      'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'FoldScaleIntoConv', 'FuseEpilogues', 'FuseResidualAdds', 'FuseSiblings', 'FusePointwise', 'EliminateDeadLayers',
+      'FoldQdq', 'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'FoldScaleIntoConv', 'FuseEpilogues', 'FuseResidualAdds', 'FuseSiblings', 'FusePointwise', 'EliminateDeadLayers',
     ]);
     expect(buildPipeline().name).toBe('kiln-O3');
     expect(buildPipeline().items.map((s) => s.name)).toEqual(['simplify', 'fold', 'fuse', 'tidy']);
@@ -37,8 +37,8 @@ describe('buildPipeline', () => {
   });
 
   it('leaves out disabled passes and stages, and rejects names it does not know', () => {
-    expect(passNames(buildPipeline({ disable: ['FuseEpilogues', 'fold'] }))).toEqual(['EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'FuseResidualAdds', 'FusePointwise', 'EliminateDeadLayers']);
-    expect(passNames(buildPipeline({ optLevel: 1, disable: ['FuseEpilogues'] }))).toEqual(['EliminateDeadLayers', 'FoldConstants']);
+    expect(passNames(buildPipeline({ disable: ['FuseEpilogues', 'fold'] }))).toEqual(['FoldQdq', 'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'FuseResidualAdds', 'FusePointwise', 'EliminateDeadLayers']);
+    expect(passNames(buildPipeline({ optLevel: 1, disable: ['FuseEpilogues'] }))).toEqual(['FoldQdq', 'EliminateDeadLayers', 'FoldConstants']);
     expect(() => buildPipeline({ disable: ['FuseConvActivation'] })).toThrow(
       "cannot disable 'FuseConvActivation': no pass or stage of that name; known: ",
     );
@@ -82,11 +82,11 @@ describe('custom passes inserted by name', () => {
 
   it('goes before or after a pass or a stage, at every level', () => {
     expect(passNames(insertBefore(buildPipeline(), 'FuseEpilogues', Mark))).toEqual([
-      'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'FoldScaleIntoConv', 'MarkGraph', 'FuseEpilogues', 'FuseResidualAdds', 'FusePointwise', 'EliminateDeadLayers',
+      'FoldQdq', 'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'FoldScaleIntoConv', 'MarkGraph', 'FuseEpilogues', 'FuseResidualAdds', 'FusePointwise', 'EliminateDeadLayers',
     ]);
-    expect(passNames(insertAfter(buildPipeline({ optLevel: 1 }), 'simplify', Mark))).toEqual(['EliminateDeadLayers', 'FoldConstants', 'MarkGraph']);
+    expect(passNames(insertAfter(buildPipeline({ optLevel: 1 }), 'simplify', Mark))).toEqual(['FoldQdq', 'EliminateDeadLayers', 'FoldConstants', 'MarkGraph']);
     // Through buildPipeline the anchor may be a pass this level does not run.
-    expect(passNames(buildPipeline({ optLevel: 1, insert: [{ pass: Mark, after: 'FuseEpilogues' }] }))).toEqual(['EliminateDeadLayers', 'FoldConstants', 'MarkGraph']);
+    expect(passNames(buildPipeline({ optLevel: 1, insert: [{ pass: Mark, after: 'FuseEpilogues' }] }))).toEqual(['FoldQdq', 'EliminateDeadLayers', 'FoldConstants', 'MarkGraph']);
     expect(passNames(buildPipeline({ optLevel: 0, insert: [{ pass: Mark, before: 'fuse' }] }))).toEqual(['MarkGraph']);
   });
 
@@ -97,7 +97,7 @@ describe('custom passes inserted by name', () => {
     net.markOutput(net.input('x', 'f32', [1, 2, 5, 5]).conv({ name: 'c', outChannels: 2, kernel: [3, 3], weights: weights(36) }).relu(), 'y');
     runPipeline(net.graph, buildPipeline({ insert: [{ pass: Spy, before: 'FuseEpilogues' }, { pass: Spy, after: 'FuseEpilogues' }] }));
     expect(seen).toEqual(['Conv,Relu', 'Conv']);
-    expect(() => insertBefore(buildPipeline(), 'FuseConvRelu', Mark)).toThrow("cannot insert 'MarkGraph' before 'FuseConvRelu': no pass or stage of that name; known: simplify, EliminateDeadLayers");
+    expect(() => insertBefore(buildPipeline(), 'FuseConvRelu', Mark)).toThrow("cannot insert 'MarkGraph' before 'FuseConvRelu': no pass or stage of that name; known: simplify, FoldQdq, EliminateDeadLayers");
     expect(() => buildPipeline({ insert: [{ pass: Mark }] })).toThrow("custom pass 'MarkGraph' needs exactly one of 'before' or 'after'");
   });
 

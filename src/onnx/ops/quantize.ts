@@ -36,11 +36,19 @@ function params(ctx: NodeContext): { axis: number; blockSize: number } {
   return { axis: ctx.attrs.int('axis', 1), blockSize: ctx.opset >= 21 ? ctx.attrs.int('block_size', 0) : 0 };
 }
 
+/** The IR op's axis: read only for a per-axis scale (a per-tensor one may keep ONNX's default 1 on a rank-1 x). */
+const irAxis = (ctx: NodeContext, axis: number) => (ctx.rank(1) === 0 || ctx.shape(1)[0] === 1 ? 0 : axisOf(ctx, axis, ctx.rank(0)));
+
 defineImporter('DequantizeLinear', {
   sinceVersion: 10,
   import: (ctx) => {
     const { axis, blockSize } = params(ctx);
     const floatType = ctx.type(1).dtype;
+    // One DequantizeLinear layer where the IR op fits (f32 per-tensor / per-axis scale; i32 only as a constant, a bias), so FoldQdq can fold it.
+    const q = ctx.type(0).dtype;
+    if (blockSize === 0 && floatType === 'f32' && ctx.rank(1) <= 1 && (q === 'i8' || q === 'u8' || (q === 'i32' && ctx.known(0))) && (!ctx.has(2) || ctx.type(2).dtype === q)) {
+      return void ctx.emit('DequantizeLinear', [ctx.value(0), ctx.value(1), ...(ctx.has(2) ? [ctx.value(2)] : [])], { axis: irAxis(ctx, axis) }, 0);
+    }
     const toFloat = (i: number, tag: string) => (ctx.type(i).dtype === floatType ? ctx.value(i) : ctx.emit('Cast', [ctx.value(i)], { to: floatType }, tag));
     let x = toFloat(0, 'x_float');
     if (ctx.has(2)) x = ctx.emit('Sub', [x, broadcastParam(ctx, 2, toFloat(2, 'zp_float'), axis, blockSize)], {}, 'centered');
@@ -57,6 +65,9 @@ defineImporter('QuantizeLinear', {
     const range = out && RANGES[out];
     if (!range) return ctx.unsupported('dtype unsupported', `quantizing to ${onnxDTypeName(code)}`);
     const floatType = ctx.type(0).dtype;
+    if (blockSize === 0 && floatType === 'f32' && ctx.rank(1) <= 1 && (out === 'i8' || out === 'u8')) {
+      return void ctx.emit('QuantizeLinear', [ctx.value(0), ctx.value(1), ...(ctx.has(2) ? [ctx.value(2)] : [])], { axis: irAxis(ctx, axis), dtype: out }, 0);
+    }
     const scale = broadcastParam(ctx, 1, ctx.value(1), axis, blockSize);
     let q = ctx.emit('Round', [ctx.emit('Div', [ctx.value(0), scale], {}, 'scaled')], {}, 'rounded');
     if (ctx.has(2)) {
