@@ -2,7 +2,8 @@
 // Concat -> Reshape, ConstantOfShape, Expand) carries dim expressions; the real models
 // import with symbolic batch (and seq), validate over the profiles of issue 7, and the
 // symbolic graph, run by the interpreter at several sizes, agrees with onnxruntime.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
@@ -56,6 +57,43 @@ describe('shape arithmetic stays symbolic', () => {
     const out = interpret(graph, { x: { dtype: 'f32', shape: [3, 4], data: new Float32Array(12) } }).y!;
     expect(out.shape).toEqual([3, 4]);
     expect([...out.data]).toEqual([1.5, 2.5, 3.5, 4.5, 1.5, 2.5, 3.5, 4.5, 1.5, 2.5, 3.5, 4.5]);
+  });
+
+  it('Range to a symbolic limit and a slice of a table to seq run as layers and agree with onnxruntime', async () => {
+    // pos = Range(1, seq+1, 1); rows = table[2:seq+2]; y = x + rows + pos (broadcast over batch).
+    const m = model({
+      nodes: [
+        node('Shape', ['x'], ['s']),
+        node('Gather', ['s', 'i1'], ['seq']),
+        node('Add', ['seq', 'one'], ['seq1']),
+        node('Range', ['one', 'seq1', 'one'], ['pos_i']),
+        node('Cast', ['pos_i'], ['pos'], { to: DT.FLOAT }),
+        node('Unsqueeze', ['pos', 'ax1'], ['pos2']),
+        node('Add', ['seq', 'two'], ['end']),
+        node('Unsqueeze', ['end', 'ax0'], ['ends']),
+        node('Slice', ['table', 'starts', 'ends', 'ax0'], ['rows']),
+        node('Add', ['x', 'rows'], ['xr']),
+        node('Add', ['xr', 'pos2'], ['y']),
+      ],
+      inputs: [io('x', DT.FLOAT, ['batch', 'seq', 3])],
+      outputs: [io('y', DT.FLOAT, ['batch', 'seq', 3])],
+      initializers: [
+        int64Tensor('i1', [], [1]), int64Tensor('one', [], [1]), int64Tensor('two', [], [2]), int64Tensor('ax0', [1], [0]), int64Tensor('ax1', [1], [1]), int64Tensor('starts', [1], [2]),
+        { name: 'table', data_type: DT.FLOAT, dims: [12, 3], float_data: Array.from({ length: 36 }, (_, i) => i / 4) },
+      ],
+    });
+    const { graph } = importOnnx(m);
+    expect(graph.types.y!.shape).toEqual(['batch', 'seq', 3]);
+    expect(graph.nodes.map((n) => n.op)).toEqual(expect.arrayContaining(['ConstantOfShape', 'CumSum', 'Gather']));
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-range-'));
+    const file = join(dir, 'm.onnx');
+    writeFileSync(file, m);
+    for (const [batch, seq] of [[1, 4], [2, 7]] as const) {
+      const x = { dtype: 'f32' as const, shape: [batch, seq, 3], data: Float32Array.from({ length: batch * seq * 3 }, (_, i) => Math.sin(i)) };
+      const got = interpret(graph, { x }).y!;
+      expect(got.shape).toEqual([batch, seq, 3]);
+      expect(maxRelError(got.data as Float32Array, await onnxruntime(file, 'x', x))).toBeLessThan(1e-6);
+    }
   });
 
   it('dim_params become symbols kiln can print and parse', () => {

@@ -2,6 +2,7 @@
 // dims, the known-value fast path for elementwise ops, and the ONNX inputs that older
 // opsets gave as attributes.
 import { dimProduct, normalizeAxis, type DType, type Dim, type TypedArray } from '../../ir/index.js';
+import { kilnDType, onnxDTypeName } from '../proto/dtypes.js';
 import { tensor } from '../../interpret/index.js';
 import type { NodeContext } from '../import/context.js';
 import { castElem, Known } from '../import/known.js';
@@ -60,6 +61,20 @@ export function reshape(ctx: NodeContext, x: string, shape: readonly Dim[], out?
 /** [prod(dims before axis), prod(dims from axis)] with symbolic dims folded into expressions. */
 export function flattenShape(shape: readonly Dim[], axis: number): Dim[] {
   return [dimProduct(shape.slice(0, axis)), dimProduct(shape.slice(axis))];
+}
+
+/**
+ * start, start+delta, ... (`count` values, a symbolic dim) as layers: a run of
+ * `delta`s (ConstantOfShape), its exclusive prefix sum, plus `start`. This is Range
+ * with a size known only at run time (position ids of [batch, seq] inputs).
+ */
+export function symbolicRange(ctx: NodeContext, start: number, count: Dim, delta: number, dataType: number, out?: number): string {
+  const dtype = kilnDType(dataType);
+  if (!dtype) return ctx.unsupported('dtype unsupported', `a range of ${onnxDTypeName(dataType)}`);
+  const steps = ctx.emit('ConstantOfShape', [], { shape: [count], value: delta, dtype }, 'steps');
+  if (start === 0) return ctx.emit('CumSum', [steps], { axis: 0, exclusive: true }, out);
+  const offsets = ctx.emit('CumSum', [steps], { axis: 0, exclusive: true }, 'offsets');
+  return ctx.emit('Add', [offsets, constOf(ctx, 'start', dtype, [], [start])], {}, out);
 }
 
 /** A dtype-checked float input: activations and normalizations are float-only in ONNX and kiln. */

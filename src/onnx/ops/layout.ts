@@ -2,25 +2,51 @@
 // DepthToSpace, SpaceToDepth, Trilu. ONNX passes their parameters (starts, pads,
 // repeats, ...) as inputs since various opsets; the IR takes them as attributes, so
 // they must be known at import. Slice, Gather and Expand also evaluate on known values
-// (shape vectors), and a symbolic Slice end equal to the sliced dim means "to the end".
-import type { Dim } from '../../ir/index.js';
+// (shape vectors), and a symbolic Slice end equal to the sliced dim means "to the end";
+// any other symbolic end becomes a Gather of a run-time Range.
+import { dimSub, type Dim } from '../../ir/index.js';
 import type { NodeContext } from '../import/context.js';
-import { Known, MAX_ELEMS } from '../import/known.js';
+import { Known, MAX_ELEMS, T } from '../import/known.js';
 import { broadcastStatic, gatherElems, mapBroadcast, sliceElems, sliceRange } from '../import/known-ops.js';
 import { defineImporter } from '../import/registry.js';
-import { axisOf, elemsOf, intsInputOrAttr } from './helpers.js';
+import { axisOf, elemsOf, intsInputOrAttr, symbolicRange } from './helpers.js';
 
 const INT64_MAX = 2 ** 63;
+
+/**
+ * table[start:seq] with a symbolic end (a position-embedding table cut to the input's
+ * length): a Gather of the rows start..end-1, which a symbolic Range computes at run
+ * time. The other axes slice as usual first. Starts must be numbers >= 0, steps 1.
+ */
+function sliceToSymbolicEnd(ctx: NodeContext, starts: Dim[], ends: Dim[], axes: number[], steps: number[]): void {
+  const symbolic = ends.flatMap((e, i) => (typeof e === 'string' ? [i] : []));
+  for (const i of symbolic) {
+    const s = starts[i];
+    if (typeof s !== 'number' || s < 0 || steps[i] !== 1) ctx.unsupported('data-dependent shape', `slice of axis ${axes[i]} from ${s} to ${ends[i]} (step ${steps[i]}) is known only at run time`);
+  }
+  const rest = ends.flatMap((_, i) => (symbolic.includes(i) ? [] : [i]));
+  const numeric = (v: Dim, what: string, i: number): number => (typeof v === 'number' ? v : ctx.unsupported('data-dependent shape', `${what}[${i}] = ${v} is known only at run time`));
+  let x = ctx.value(0);
+  if (rest.length) {
+    x = ctx.emit('Slice', [x], { starts: rest.map((i) => numeric(starts[i]!, 'starts', i)), ends: rest.map((i) => numeric(ends[i]!, 'ends', i)), axes: rest.map((i) => axes[i]!), steps: rest.map((i) => steps[i]!) }, 'slice');
+  }
+  symbolic.forEach((i, k) => {
+    const start = starts[i] as number;
+    const rows = symbolicRange(ctx, start, dimSub(ends[i]!, start), 1, T.INT64);
+    x = ctx.emit('Gather', [x, rows], { axis: axes[i]! }, k === symbolic.length - 1 ? 0 : `rows${k}`);
+  });
+}
 
 function importSlice(ctx: NodeContext, starts: Dim[], ends: Dim[], axesIn: number[] | undefined, stepsIn: number[] | undefined): void {
   const shape = ctx.shape(0);
   const axes = (axesIn ?? starts.map((_, i) => i)).map((a) => axisOf(ctx, a, shape.length, 'axes'));
   const steps = stepsIn ?? starts.map(() => 1);
   if (ends.length !== starts.length || axes.length !== starts.length || steps.length !== starts.length) ctx.fail('starts, ends, axes and steps must have one length');
+  // x[:, :seq] where seq is the axis' own size: the whole axis.
+  ends = ends.map((v, i) => (typeof v === 'string' && v === shape[axes[i]!] && steps[i]! > 0 ? INT64_MAX : v));
+  if (ends.some((v) => typeof v === 'string')) return sliceToSymbolicEnd(ctx, starts, ends, axes, steps);
   const numeric = (v: Dim, i: number, what: string): number => {
     if (typeof v === 'number') return v;
-    // x[:, :seq] where seq is the axis' own size: the whole axis.
-    if (what === 'ends' && v === shape[axes[i]!] && steps[i]! > 0) return INT64_MAX;
     return ctx.unsupported('data-dependent shape', `${what}[${i}] = ${v} is known only at run time`);
   };
   const s = starts.map((v, i) => numeric(v, i, 'starts'));

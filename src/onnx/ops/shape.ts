@@ -9,7 +9,8 @@ import { defineImporter } from '../import/registry.js';
 import type { NodeContext } from '../import/context.js';
 import { dimBinary } from '../import/dim-math.js';
 import { castElem, Known, T } from '../import/known.js';
-import { shapeBounds, type Dim } from '../../ir/index.js';
+import { dimCeilDiv, dimSub, shapeBounds, type Dim } from '../../ir/index.js';
+import { symbolicRange } from './helpers.js';
 
 function tensorKnown(ctx: NodeContext, t: TensorProto): Known {
   return Known.lazy(t.data_type, tensorDims(t), () => decodeTensorData(t, ctx.state.source).data);
@@ -84,11 +85,19 @@ defineImporter('ConstantOfShape', {
 defineImporter('Range', {
   import: (ctx) => {
     const [start, limit, delta] = [0, 1, 2].map((i) => {
-      const v = ctx.numbers(i, ['start', 'limit', 'delta'][i]!);
+      const v = ctx.dims(i, ['start', 'limit', 'delta'][i]!);
       if (v.length !== 1) ctx.fail(`input ${i} must be a scalar`);
       return v[0]!;
     });
     if (delta === 0) ctx.fail('delta is 0');
+    if (typeof limit === 'string' && typeof start === 'number' && typeof delta === 'number' && Number.isInteger(start) && Number.isInteger(delta)) {
+      // A symbolic limit: the count is an expression, the values are computed at run time.
+      const count = delta > 0 ? dimCeilDiv(dimSub(limit, start), delta) : dimCeilDiv(dimSub(start, limit), -delta);
+      return void symbolicRange(ctx, start, count, delta, ctx.dataType(0), 0);
+    }
+    if (typeof start !== 'number' || typeof limit !== 'number' || typeof delta !== 'number') {
+      return ctx.unsupported('data-dependent shape', `Range(${start}, ${limit}, ${delta}) needs a numeric start and delta`);
+    }
     const n = Math.max(Math.ceil((limit! - start!) / delta!), 0);
     const dataType = ctx.dataType(0);
     const elems = Array.from({ length: n }, (_, i) => castElem(start! + i * delta!, dataType));
