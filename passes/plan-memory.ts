@@ -17,11 +17,20 @@
 //         Hardmax's kernel does not, so it never runs in place;
 //     and only when neither value is a graph input or output (the caller owns those
 //     buffers) and both have the same size. Such pairs join one buffer.
+//  2b. Concat in place (opt-in, TensorRT's concat elimination). An input of a Concat
+//     whose bytes are one contiguous slice of the output (every dim before the axis is
+//     1: a batch-1 NCHW channel concat, or axis 0) is placed at that slice, so its
+//     producer writes straight into the concatenated tensor and the concat kernel
+//     skips it: the input must be a layer output read by the Concat alone, away from
+//     the interface, and its slice must start on the alignment. Its buffer becomes a
+//     child of the output's at that byte offset (nested concats nest), sharing the
+//     parent's place and widening its live interval back to the child's producer.
+//     A batch > 1 channel concat interleaves slices per image: left as a copy.
 //  3. Assignment, greedy (TFLite's GreedyBySize and relatives): buffers taken in some
 //     order, each put at the lowest aligned offset that does not overlap a buffer
 //     already placed whose live interval overlaps its own. No single order is best
 //     on every graph, so a few are tried and the smallest arena kept.
-import { DTYPE_INFO, getOp, typesEqual, type Graph, type TensorType } from '../src/ir/index.js';
+import { DTYPE_INFO, consumers, getOp, normalizeAxis, typesEqual, type Graph, type Node, type TensorType } from '../src/ir/index.js';
 
 export interface LiveInterval {
   first: number;
@@ -39,6 +48,8 @@ export interface MemoryPlan {
   sizes: Map<string, number>;
   /** In-place pairs: value -> the dying input whose buffer it reuses. */
   aliasOf: Map<string, string>;
+  /** Concat inputs placed in their output (step 2b): value -> the Concat's output and the byte offset in it. */
+  sliceOf: Map<string, { of: string; offset: number }>;
 }
 
 export interface PlanOptions {
@@ -46,6 +57,8 @@ export interface PlanOptions {
   alignment?: number;
   sizeOf: (value: string, type: TensorType) => number;
   inPlace?: boolean;
+  /** Concat inputs written straight into their slice of the output (step 2b); default: as inPlace. */
+  concatInPlace?: boolean;
 }
 
 /** One buffer to place: an interval of steps and a size. */
@@ -138,6 +151,25 @@ function inPlaceSource(graph: Graph, step: number, intervals: Map<string, LiveIn
   return candidates.find((v) => intervals.has(v) && !io.has(v) && intervals.get(v)!.last === step && sizes.get(v) === sizes.get(out));
 }
 
+/** Step 2b: the inputs of a Concat that may live in their slice of its output, with byte offsets. */
+function concatSlices(graph: Graph, node: Node, readers: Map<string, Node[]>, sizes: Map<string, number>, io: Set<string>, options: PlanOptions & { alignment: number }): { value: string; offset: number }[] {
+  const y = node.outputs[0]!;
+  const shape = graph.types[y]!.shape;
+  const axis = normalizeAxis(node.attrs.axis as number, shape.length);
+  if (node.op !== 'Concat' || io.has(y) || axis === undefined || !sizes.has(y) || shape.slice(0, axis).some((d) => d !== 1)) return [];
+  const slices: { value: string; offset: number }[] = [];
+  let offset = 0;
+  for (const v of node.inputs) {
+    const own = readers.get(v) ?? [];
+    const once = node.inputs.filter((i) => i === v).length === 1;
+    if (sizes.has(v) && !io.has(v) && own.length === 1 && once && offset % options.alignment === 0) slices.push({ value: v, offset });
+    // Constants are not planned; their bytes still take their place in the output.
+    offset += sizes.get(v) ?? options.sizeOf(v, graph.types[v]!);
+  }
+  // Sizes must tile the output exactly, or sizeOf is not a plain byte count of these types.
+  return offset === sizes.get(y) ? slices : [];
+}
+
 export function planMemory(graph: Graph, options: PlanOptions): MemoryPlan {
   const alignment = options.alignment ?? 64;
   if (!Number.isInteger(alignment) || alignment < 1) throw new RangeError(`planMemory: alignment must be a positive integer, got ${alignment}`);
@@ -161,6 +193,29 @@ export function planMemory(graph: Graph, options: PlanOptions): MemoryPlan {
       bufferOf.set(node.outputs[0]!, bufferOf.get(src)!);
     });
   }
+  // Step 2b: concat inputs become children of the output's buffer at their slice.
+  const sliceOf = new Map<string, { of: string; offset: number }>();
+  const parentOf = new Map<string, { parent: string; offset: number }>();
+  if (options.concatInPlace ?? options.inPlace) {
+    const readers = consumers(graph);
+    const io = new Set([...graph.inputs, ...graph.outputs]);
+    for (const node of graph.nodes) {
+      for (const { value, offset } of concatSlices(graph, node, readers, sizes, io, { ...options, alignment })) {
+        const child = bufferOf.get(value)!, parent = bufferOf.get(node.outputs[0]!)!;
+        if (child === parent || parentOf.has(child)) continue;
+        sliceOf.set(value, { of: node.outputs[0]!, offset });
+        parentOf.set(child, { parent, offset });
+      }
+    }
+  }
+  /** The buffer placed for `id` (its outermost parent) and `id`'s byte offset inside it. */
+  const rootOf = (id: string): { root: string; offset: number } => {
+    const p = parentOf.get(id);
+    if (!p) return { root: id, offset: 0 };
+    const up = rootOf(p.parent);
+    return { root: up.root, offset: up.offset + p.offset };
+  };
+
   const buffers = new Map<string, Buffer>();
   for (const [v, iv] of intervals) {
     const id = bufferOf.get(v)!;
@@ -170,18 +225,30 @@ export function planMemory(graph: Graph, options: PlanOptions): MemoryPlan {
     else buffers.set(id, { id, first: iv.first, last: iv.last, size: sizes.get(v)! });
   }
 
-  const placed = assignOffsets([...buffers.values()], alignment);
-  const offsets = new Map([...intervals.keys()].map((v) => [v, placed.get(bufferOf.get(v)!)!]));
+  // Children live inside their root: its interval spans theirs (a child is written before the root's Concat runs).
+  for (const [id, b] of buffers) {
+    const { root } = rootOf(id);
+    if (root === id) continue;
+    const r = buffers.get(root)!;
+    Object.assign(r, { first: Math.min(r.first, b.first), last: Math.max(r.last, b.last) });
+  }
+  const roots = [...buffers.values()].filter((b) => !parentOf.has(b.id));
+  const placed = assignOffsets(roots, alignment);
+  const offsets = new Map([...intervals.keys()].map((v) => {
+    const { root, offset } = rootOf(bufferOf.get(v)!);
+    return [v, placed.get(root)! + offset];
+  }));
   let end = 0;
-  for (const b of buffers.values()) end = Math.max(end, placed.get(b.id)! + b.size);
+  for (const b of roots) end = Math.max(end, placed.get(b.id)! + b.size);
   return {
     offsets,
     arenaBytes: alignUp(end, alignment),
-    lowerBound: peakLiveBytes([...buffers.values()]),
+    lowerBound: peakLiveBytes(roots),
     noReuseBytes: [...sizes.values()].reduce((a, s) => a + alignUp(s, alignment), 0),
     intervals,
     sizes,
     aliasOf,
+    sliceOf,
   };
 }
 

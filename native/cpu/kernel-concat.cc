@@ -2,6 +2,9 @@
 // same dtype). Viewed as [outer, axis*inner] byte rows, each output row is
 // the inputs' rows back to back.
 // ints: [axis] (0 <= axis < rank). floats: none.
+// An input the memory planner put at its own slice of y (concat elimination:
+// one output row, the producer wrote straight into y) is already in place and
+// is not copied; an input anywhere else inside y is refused.
 #include <cstring>
 
 #include "kernels.h"
@@ -12,8 +15,9 @@ namespace {
 
 class ConcatOp final : public LayerOp {
  public:
-  ConcatOp(std::vector<uint32_t> inputs, uint32_t y, uint64_t outer, std::vector<uint64_t> chunkBytes)
-      : inputs_(std::move(inputs)), y_(y), outer_(outer), chunk_(std::move(chunkBytes)) {
+  ConcatOp(std::vector<uint32_t> inputs, uint32_t y, uint64_t outer, std::vector<uint64_t> chunkBytes,
+           std::vector<bool> inPlace)
+      : inputs_(std::move(inputs)), y_(y), outer_(outer), chunk_(std::move(chunkBytes)), inPlace_(std::move(inPlace)) {
     for (uint64_t b : chunk_) {
       dstOffset_.push_back(rowBytes_);
       rowBytes_ += b;
@@ -28,6 +32,7 @@ class ConcatOp final : public LayerOp {
     ctx.pool->parallelRanges(outer_ * k, grain, [&](size_t b, size_t e) {
       for (size_t item = b; item < e; ++item) {
         const uint64_t o = item / k, i = item % k;
+        if (inPlace_[i]) continue;
         const uint8_t* src = ctx.data<const uint8_t>(inputs_[i]) + o * chunk_[i];
         std::memcpy(y + o * rowBytes_ + dstOffset_[i], src, chunk_[i]);
       }
@@ -41,6 +46,7 @@ class ConcatOp final : public LayerOp {
   std::vector<uint64_t> chunk_;      // bytes of one input row
   std::vector<uint64_t> dstOffset_;  // where that row goes inside an output row
   uint64_t rowBytes_ = 0;
+  std::vector<bool> inPlace_;  // already at its slice of y: nothing to copy
 };
 
 std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
@@ -72,12 +78,25 @@ std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
     expect[axis] = total;
     c.fail(cat("kernel concat expects output ", typeString(y.dtype, expect), ", got ", typeString(y.dtype, y.shape)));
   }
+  // Inputs inside y (kernel-registry lets them through) must sit exactly at their slice.
+  std::vector<bool> inPlace;
+  uint64_t slice = 0;
+  for (size_t i = 0; i < c.inputCount(); ++i) {
+    const TensorDesc& x = c.input(i);
+    const bool inside = x.location == Location::arena && y.location == Location::arena && x.offset < y.offset + tensorBytes(y) &&
+                        y.offset < x.offset + tensorBytes(x);
+    if (inside && (outer != 1 || x.offset != y.offset + slice))
+      c.fail(cat("kernel concat: input ", LayerCheck::describe(x), " lies inside output ", LayerCheck::describe(y),
+                 " but not at its slice (byte ", slice, " of a single output row)"));
+    inPlace.push_back(inside);
+    slice += chunks[i];
+  }
   std::vector<uint32_t> inputs(c.layer().inputs);
-  return std::make_unique<ConcatOp>(std::move(inputs), c.outputId(0), outer, std::move(chunks));
+  return std::make_unique<ConcatOp>(std::move(inputs), c.outputId(0), outer, std::move(chunks), std::move(inPlace));
 }
 
 }  // namespace
 
-KernelDef concatKernel() { return {"concat", false, validate}; }
+KernelDef concatKernel() { return {"concat", false, validate, true}; }
 
 }  // namespace kiln::cpu

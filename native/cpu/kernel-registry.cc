@@ -58,6 +58,7 @@ void checkOperandOverlap(const LayerDesc& layer, const KernelDef& kernel, const 
       if (!(o.begin < i.end && i.begin < o.end)) continue;
       const bool exact = o.begin == i.begin && o.end == i.end;
       if (exact && kernel.inPlace) continue;
+      if (kernel.inputsInOutput && o.begin <= i.begin && i.end <= o.end) continue;
       const std::string what = cat("layer ", quoted(layer.name), ": output ", quoted(tensors[out].name));
       if (exact)
         throw Error(codes::kKernel, cat(what, " shares its memory with input ", quoted(tensors[in].name),

@@ -42,6 +42,9 @@ struct KernelDef {
   bool inPlace;
   // Throws KILN_KERNEL naming the layer when the layer does not fit the kernel.
   std::unique_ptr<LayerOp> (*validate)(const LayerCheck& layer);
+  // True when an input may lie inside the output (concat's inputs planned into
+  // their slice); validate() then checks each such input sits at its own slice.
+  bool inputsInOutput = false;
 };
 
 }  // namespace kiln::cpu

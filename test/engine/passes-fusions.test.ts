@@ -1,11 +1,13 @@
 // Builder fusions end to end: networks built at opt level 3 run on the native engine and
 // match the reference interpreter run on the unoptimized network — residual blocks
 // (FuseResidualAdds, at batch 1 and 2 so conv columns span images), GELU's tanh form
-// (RecognizeActivations -> GeluTanh, unfused and fused into a MatMul epilogue).
+// (RecognizeActivations -> GeluTanh, unfused and fused into a MatMul epilogue), and
+// concat elimination (a SqueezeNet fire module's expands written into their slices).
 import { describe, expect, it } from 'vitest';
 import { Network } from '../../src/index.js';
 import { mulberry32 } from '../../src/interpret/index.js';
 import { buildPipeline, runPipeline } from '../../passes/index.js';
+import { lowerToPlan } from '../../codegen/index.js';
 import { checkAgainstInterpreter, randomInputs } from './helpers.js';
 
 const w = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 31 + i * 0.7) / 3);
@@ -63,4 +65,36 @@ describe('GELU, tanh form, on the engine', () => {
     expect(ops).toEqual(expect.arrayContaining([['MatMul', 'geluTanh'], ['GeluTanh', undefined]]));
     await checkAgainstInterpreter(net, randomInputs(net, mulberry32(3), { min: -4, max: 4 }), 'gelu tanh');
   });
+});
+
+describe('concat elimination on the engine', () => {
+  /** Two fire modules: squeeze 1x1, expand 1x1 and 3x3 (+ relu), concatenated on channels. */
+  function fireNet(batch: number): Network {
+    const net = new Network();
+    let x = net.input('x', 'f32', [batch, 8, 7, 7]);
+    for (let f = 0; f < 2; f++) {
+      const s = x.conv({ name: `f${f}.squeeze`, outChannels: 4, kernel: [1, 1], weights: w(4 * (f ? 32 : 8), f), bias: w(4, f + 1) }).relu();
+      const e1 = s.conv({ name: `f${f}.e1`, outChannels: 16, kernel: [1, 1], weights: w(64, f + 2), bias: w(16, f + 3) }).relu();
+      const e3 = s.conv({ name: `f${f}.e3`, outChannels: 16, kernel: [3, 3], padding: [1, 1], weights: w(576, f + 4), bias: w(16, f + 5) }).relu();
+      x = net.concat([e1, e3], { axis: 1, name: `f${f}.cat` });
+    }
+    net.markOutput(x.maxPool({ kernel: [2, 2] }), 'y');
+    return net;
+  }
+
+  for (const batch of [1, 2]) {
+    it(`batch ${batch}: ${batch === 1 ? 'the expands write into the concat output' : 'the concat copies (its slices are not contiguous)'}, and the engine matches the interpreter`, async () => {
+      const net = fireNet(batch);
+      const optimized = runPipeline(net.graph, buildPipeline({ optLevel: 3 })).graph;
+      const { plan, memory } = lowerToPlan(optimized, { kilnVersion: 'test', buildDigest: new Uint8Array(32) });
+      const tensor = (v: string) => plan.tensors.find((t) => t.name === v)!;
+      for (const cat of optimized.nodes.filter((n) => n.op === 'Concat')) {
+        const y = tensor(cat.outputs[0]!);
+        const inside = cat.inputs.map((v) => tensor(v).offset >= y.offset && tensor(v).offset < y.offset + 16 * 49 * 4 * 2 * batch);
+        expect(inside).toEqual(batch === 1 ? [true, true] : [false, false]);
+        expect(memory.sliceOf.size).toBe(batch === 1 ? 4 : 0);
+      }
+      await checkAgainstInterpreter(net, randomInputs(net, mulberry32(batch + 20)), `fire modules, batch ${batch}`);
+    });
+  }
 });

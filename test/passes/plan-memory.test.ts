@@ -4,7 +4,7 @@
 // lies between the live-bytes lower bound and the no-reuse size.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Network } from '../../dsl/index.js';
+import { Network, type NetworkTensor } from '../../dsl/index.js';
 import { getOp, type Graph } from '../../src/ir/index.js';
 import { alignUp, assignOffsets, formatMemoryReport, memoryReport, peakLiveBytes, planMemory, staticSizeOf, type Buffer, type MemoryPlan } from '../../passes/index.js';
 import { networkArbitrary } from '../../passes/testing/index.js';
@@ -18,12 +18,19 @@ function chain(then: (net: Network, a: ReturnType<Network['input']>) => void): G
   return net.graph;
 }
 
-/** Brute force: every pair of values alive at a common step either shares no byte or is an in-place pair. */
+/** The Concat outputs a value was placed inside (step 2b), innermost first. */
+function containers(plan: MemoryPlan, v: string): string[] {
+  const out: string[] = [];
+  for (let s = plan.sliceOf.get(v); s; s = plan.sliceOf.get(s.of)) out.push(s.of);
+  return out;
+}
+
+/** Brute force: every pair of values alive at a common step either shares no byte or is an in-place pair or a concat slice. */
 function checkPlan(graph: Graph, plan: MemoryPlan, alignment: number): void {
   const values = [...plan.intervals.keys()];
   const planned = new Set([...graph.inputs, ...graph.outputs.filter((o) => !(o in graph.constants)), ...graph.nodes.flatMap((n) => n.outputs)]);
   expect(new Set(values)).toEqual(planned);
-  const related = (a: string, b: string) => plan.aliasOf.get(a) === b || plan.aliasOf.get(b) === a;
+  const related = (a: string, b: string) => plan.aliasOf.get(a) === b || plan.aliasOf.get(b) === a || containers(plan, a).includes(b) || containers(plan, b).includes(a);
   for (const [i, a] of values.entries()) {
     expect(plan.offsets.get(a)! % alignment).toBe(0);
     for (const b of values.slice(i + 1)) {
@@ -46,9 +53,89 @@ function checkPlan(graph: Graph, plan: MemoryPlan, alignment: number): void {
     expect(io.has(out) || io.has(src)).toBe(false);
     expect(plan.offsets.get(out)).toBe(plan.offsets.get(src));
   }
+  // Every slice is legal: a contiguous slice of a Concat output, at its byte offset, read by the Concat alone.
+  for (const [v, { of, offset }] of plan.sliceOf) {
+    const concat = graph.nodes[plan.intervals.get(of)!.first]!;
+    expect(concat.op).toBe('Concat');
+    expect(graph.nodes.filter((n) => n.inputs.includes(v))).toEqual([concat]);
+    const before = concat.inputs.slice(0, concat.inputs.indexOf(v));
+    expect(offset).toBe(before.reduce((s, u) => s + (plan.sizes.get(u) ?? staticSizeOf(u, graph.types[u]!)), 0));
+    expect(plan.offsets.get(v)).toBe(plan.offsets.get(of)! + offset);
+    expect(io.has(v) || io.has(of)).toBe(false);
+    const axis = ((concat.attrs.axis as number) + graph.types[of]!.shape.length) % graph.types[of]!.shape.length;
+    expect(graph.types[of]!.shape.slice(0, axis).every((d) => d === 1)).toBe(true);
+  }
   expect(plan.arenaBytes).toBeGreaterThanOrEqual(plan.lowerBound);
   expect(plan.arenaBytes).toBeLessThanOrEqual(plan.noReuseBytes);
 }
+
+/** A fire module (SqueezeNet): squeeze, then 1x1 and 3x3 expands concatenated on channels. */
+function fire(batch: number, then: (net: Network, e1: NetworkTensor, e3: NetworkTensor, s: NetworkTensor) => void = (net, e1, e3) => net.markOutput(net.concat([e1, e3], { axis: 1, name: 'cat' }).relu('r').maxPool({ kernel: [2, 2], name: 'out' }))): Graph {
+  const net = new Network();
+  const s = net.input('x', 'f32', [batch, 4, 6, 6]).relu('s');
+  const e1 = s.conv({ name: 'e1', outChannels: 16, kernel: [1, 1], weights: new Float32Array(64) });
+  const e3 = s.conv({ name: 'e3', outChannels: 16, kernel: [3, 3], padding: [1, 1], weights: new Float32Array(576) });
+  then(net, e1, e3, s);
+  return net.graph;
+}
+
+describe('planMemory: concat inputs in their slice (concat elimination)', () => {
+  it('places both expands of a batch-1 fire module in their channel slices of the concat', () => {
+    const g = fire(1);
+    const plan = planMemory(g, { sizeOf: bytes, inPlace: true });
+    const slice = 16 * 36 * 4;
+    expect(Object.fromEntries(plan.sliceOf)).toEqual({ e1: { of: 'cat', offset: 0 }, e3: { of: 'cat', offset: slice } });
+    expect(plan.offsets.get('e3')).toBe(plan.offsets.get('cat')! + slice);
+    checkPlan(g, plan, 64);
+    // Without it the concat needs its inputs and its output alive at once.
+    const copy = planMemory(g, { sizeOf: bytes, inPlace: true, concatInPlace: false });
+    expect(copy.sliceOf.size).toBe(0);
+    expect(plan.lowerBound).toBeLessThan(copy.lowerBound);
+    expect(plan.arenaBytes).toBeLessThan(copy.arenaBytes);
+  });
+
+  it('nests: a concat of a concat places the inner inputs in the outer output', () => {
+    const g = fire(1, (net, e1, e3, s) => {
+      const inner = net.concat([e1, e3], { axis: 1, name: 'inner' });
+      net.markOutput(net.concat([s.relu('t'), inner], { axis: 1, name: 'outer' }).relu('out'));
+    });
+    const plan = planMemory(g, { sizeOf: bytes, inPlace: true });
+    expect(containers(plan, 'e3')).toEqual(['inner', 'outer']);
+    expect(plan.offsets.get('e3')).toBe(plan.offsets.get('outer')! + 4 * 36 * 4 + 16 * 36 * 4);
+    checkPlan(g, plan, 64);
+  });
+
+  describe('must not change', () => {
+    it('a batch-2 channel concat (each slice is two pieces)', () => {
+      expect(planMemory(fire(2), { sizeOf: bytes, inPlace: true }).sliceOf.size).toBe(0);
+    });
+
+    it('an input read by another layer, a network input, a network output, an input listed twice', () => {
+      const shared = fire(1, (net, e1, e3) => net.markOutput(net.concat([e1, e3], { axis: 1, name: 'cat' }).add(net.concat([e3, e1], { axis: 1 })), 'y'));
+      expect(planMemory(shared, { sizeOf: bytes, inPlace: true }).sliceOf.size).toBe(0);
+      const net = new Network();
+      const x = net.input('x', 'f32', [1, 16]);
+      const a = x.relu('a');
+      net.markOutput(net.concat([x, a], { axis: 1, name: 'c1' }).relu(), 'y1');
+      net.markOutput(net.concat([a.sigmoid('b'), a], { axis: 1, name: 'c2' }), 'y2');
+      net.markOutput(net.concat([a.tanh('t'), a.tanh('u')], { axis: 0, name: 'c3' }).relu(), 'y3');
+      net.markOutput(a.tanh('out'), 'y4');
+      const plan = planMemory(net.graph, { sizeOf: bytes, inPlace: true });
+      // x is a network input, a has several readers, c2 is a network output; c3 (axis 0) is fine.
+      expect(Object.fromEntries(plan.sliceOf)).toEqual({ t: { of: 'c3', offset: 0 }, u: { of: 'c3', offset: 64 } });
+      checkPlan(net.graph, plan, 64);
+    });
+
+    it('a slice that would start off the alignment', () => {
+      const net = new Network();
+      const x = net.input('x', 'f32', [1, 3]);
+      net.markOutput(net.concat([x.relu('a'), x.tanh('b'), x.sigmoid('c')], { axis: 1, name: 'cat' }).relu(), 'y');
+      // 12-byte slices: only the first starts on a 64-byte boundary; with alignment 4 all do.
+      expect([...planMemory(net.graph, { sizeOf: bytes, inPlace: true }).sliceOf.keys()]).toEqual(['a']);
+      expect([...planMemory(net.graph, { sizeOf: bytes, inPlace: true, alignment: 4 }).sliceOf.keys()]).toEqual(['a', 'b', 'c']);
+    });
+  });
+});
 
 describe('planMemory', () => {
   it('runs elementwise, softmax and Pointwise layers in place, never Hardmax', () => {
