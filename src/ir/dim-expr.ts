@@ -186,6 +186,7 @@ export function dimSymbols(d: Dim): string[] {
  */
 export function dimsEqual(a: Dim, b: Dim): boolean | undefined {
   if (a === b) return true;
+  if (typeof a === 'number' && typeof b === 'number') return false;
   const diff = constOf(polyAdd(polyOf(a), polyOf(b), -1));
   if (diff !== undefined) return diff === 0;
   return sizesGe(a, dimAdd(b, 1)) === true || sizesGe(b, dimAdd(a, 1)) === true ? false : undefined;
@@ -213,6 +214,7 @@ export function sizesGe(a: Dim, b: Dim): boolean | undefined {
 
 /** true when a >= b holds for every value of the symbols (all >= 0), false when a < b always (they differ by a constant), else undefined. */
 export function dimGe(a: Dim, b: Dim): boolean | undefined {
+  if (typeof a === 'number' && typeof b === 'number') return a >= b;
   const diff = polyAdd(polyOf(a), polyOf(b), -1);
   if (polyNonNegative(diff)) return true;
   const c = constOf(diff);

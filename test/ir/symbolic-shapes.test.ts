@@ -88,7 +88,8 @@ describe('concat, split, slice, gather', () => {
     expect(outOf('Slice', [f32('seq', 4)], { starts: [-1], ends: [-big], steps: [-1] })).toEqual(['f32[seq,4]']);
     const r = infer('Slice', [f32('seq', 4)], { starts: [2], ends: [10] });
     expect(r.out).toEqual(['f32[8,4]']);
-    expect(r.needs).toEqual(['ge: seq >= 10 (slice end 10)']);
+    expect(r.needs).toEqual(['ge: seq >= 2 (slice start 2)', 'ge: seq >= 10 (slice end 10)']);
+    expect(infer('Slice', [f32('seq', 4)], { starts: [-3], ends: [big] }).needs).toEqual(['ge: seq-3 >= 0 (slice start -3)']);
   });
   it('gather takes the indices shape, symbolic or not', () => {
     expect(outOf('Gather', [f32(1000, 256), i64('batch', 'seq')], { axis: 0 })).toEqual(['f32[batch,seq,256]']);

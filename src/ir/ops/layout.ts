@@ -21,24 +21,29 @@ export interface SliceAxis {
 }
 
 /**
- * The extent of a slice of a symbolic dim `d`. ONNX clamps start and end to the dim;
- * a symbolic dim cannot be clamped, so the bounds are taken as written (negatives
- * counting from `d`) and `need` records that they lie inside it: the profile check
- * then names a size too small for the slice.
+ * The extent of a slice of a symbolic dim `d`. ONNX clamps start and end into the
+ * dim; a symbolic dim cannot be clamped, so each bound is taken as written (a
+ * negative one counting from `d`, INT64_MAX-like ones as the ends of the axis) and
+ * `need` records that it lies inside the dim, where clamping changes nothing: the
+ * profile check then names a size too small for the slice.
  */
 function symbolicSlice(d: string, start: number, end: number, step: number, need?: Need): Dim {
-  const at = (v: number) => (v < 0 ? dimAdd(d, v) : v);
-  let s: Dim;
-  let e: Dim;
+  const last = dimSub(d, 1);
+  // v inside [lo, hi] of ONNX's clamp, as an expression; lo and hi are offsets from 0 or from d.
+  const bound = (v: number, what: string, lo: number): Dim => {
+    const at = v < 0 ? dimAdd(d, v) : v;
+    need?.('ge', at, lo, `${at} >= ${lo} (slice ${what} ${v})`);
+    const hi = step > 0 ? d : last;
+    need?.('ge', hi, at, `${hi} >= ${at} (slice ${what} ${v})`);
+    return at;
+  };
   if (step > 0) {
-    s = start >= HUGE ? d : at(start);
-    e = end >= HUGE ? d : end <= -HUGE ? 0 : at(end);
-    need?.('ge', d, e, `${d} >= ${e} (slice end ${end})`);
+    const s = start >= HUGE ? d : start <= -HUGE ? 0 : bound(start, 'start', 0);
+    const e = end >= HUGE ? d : end <= -HUGE ? 0 : bound(end, 'end', 0);
     return nonNegativeExtent(dimSub(e, s), step, `slice start ${start}, end ${end}`, need);
   }
-  s = start >= HUGE ? dimSub(d, 1) : at(start);
-  e = end <= -HUGE ? -1 : at(end);
-  need?.('ge', dimSub(d, 1), s, `${dimSub(d, 1)} >= ${s} (slice start ${start})`);
+  const s = start >= HUGE ? last : start <= -HUGE ? 0 : bound(start, 'start', 0);
+  const e = end <= -HUGE ? -1 : end >= HUGE ? last : bound(end, 'end', -1);
   return nonNegativeExtent(dimSub(s, e), -step, `slice start ${start}, end ${end}, step ${step}`, need);
 }
 
