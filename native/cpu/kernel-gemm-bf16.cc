@@ -45,11 +45,13 @@ constexpr size_t kGrain = 16384;
 
 void widenParallel(ThreadPool& pool, const uint16_t* src, float* dst, size_t n, int bf16) {
   const LowpRoutines& r = lowpRoutines();
+  if (n <= kGrain) return r.widen(src, dst, n, bf16);  // no thread hand-off for a few KB
   pool.parallelRanges(n, kGrain, [&](size_t b, size_t e) { r.widen(src + b, dst + b, e - b, bf16); });
 }
 
 void narrowParallel(ThreadPool& pool, const float* src, uint16_t* dst, size_t n, int bf16) {
   const LowpRoutines& r = lowpRoutines();
+  if (n <= kGrain) return r.narrow(src, dst, n, bf16);
   pool.parallelRanges(n, kGrain, [&](size_t b, size_t e) { r.narrow(src + b, dst + b, e - b, bf16); });
 }
 
@@ -175,10 +177,10 @@ class GemvLowpOp final : public LayerOp {
   }
 
  private:
-  bool paired() const { return bf16_ && lowpRoutines().pairedK; }
-  size_t panelStride() const { return (paired() ? (k_ + 1) / 2 * 2 : k_) * kLowpPanel; }
+  BF16Panel layout() const { return bf16_ ? lowpRoutines().bf16Panel : BF16Panel::kMajor; }
+  size_t panelStride() const { return (layout() == BF16Panel::kPairs ? (k_ + 1) / 2 * 2 : k_) * kLowpPanel; }
 
-  // Panels of 16 columns over all of K, k-major, or for vdpbf16ps k pairs per column.
+  // Panels of 16 columns over all of K in the routines' layout (bf16PanelSlot).
   void pack(const RunContext& ctx) const {
     const uint16_t* b = ctx.data<const uint16_t>(b_);
     const size_t panels = (n_ + kLowpPanel - 1) / kLowpPanel, stride = panelStride();
@@ -189,7 +191,7 @@ class GemvLowpOp final : public LayerOp {
       for (size_t kk = 0; kk < k_; ++kk)
         for (size_t j = 0; j < kLowpPanel && p * kLowpPanel + j < n_; ++j) {
           const size_t col = p * kLowpPanel + j;
-          const size_t at = paired() ? (kk / 2) * 32 + j * 2 + kk % 2 : kk * kLowpPanel + j;
+          const size_t at = bf16PanelSlot(layout(), kk, j);
           dst[p * stride + at] = transB_ ? b[col * k_ + kk] : b[kk * n_ + col];
         }
     if (bias_ >= 0) {

@@ -44,12 +44,12 @@ void kiln_lowp_gemv_generic(long rows, long K, const float* a, long lda, const u
 namespace kiln::cpu {
 namespace {
 
-constexpr LowpRoutines kGeneric{"generic", kiln_lowp_widen_generic, kiln_lowp_narrow_generic, kiln_lowp_gemv_generic, false};
+constexpr LowpRoutines kGeneric{"generic", kiln_lowp_widen_generic, kiln_lowp_narrow_generic, kiln_lowp_gemv_generic, BF16Panel::kMajor};
 #ifdef KILN_HAVE_AVX2
-constexpr LowpRoutines kAvx2{"avx2", kiln_lowp_widen_avx2, kiln_lowp_narrow_avx2, kiln_lowp_gemv_avx2, false};
+constexpr LowpRoutines kAvx2{"avx2", kiln_lowp_widen_avx2, kiln_lowp_narrow_avx2, kiln_lowp_gemv_avx2, BF16Panel::kMajorSwizzled};
 #endif
 #ifdef KILN_HAVE_AVX512BF16
-constexpr LowpRoutines kAvx512Bf16{"avx512bf16", kiln_lowp_widen_avx2, kiln_lowp_narrow_avx2, kiln_lowp_gemv_avx512bf16, true};
+constexpr LowpRoutines kAvx512Bf16{"avx512bf16", kiln_lowp_widen_avx2, kiln_lowp_narrow_avx2, kiln_lowp_gemv_avx512bf16, BF16Panel::kPairs};
 #endif
 
 const LowpRoutines& pick() {

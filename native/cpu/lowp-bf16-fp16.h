@@ -18,6 +18,20 @@ namespace kiln::cpu {
 // Panel width of the 16-bit GEMV: 16 output columns, K rows (layout per variant).
 inline constexpr size_t kLowpPanel = 16;
 
+// bf16 panel layouts: k-major; k-major with columns 4-7 and 8-11 swapped, so that
+// AVX2's 16-bit unpacks of one 32-byte row widen straight into columns 0-7 and
+// 8-15; or pairs of k next to each other per column (vdpbf16ps).
+enum class BF16Panel { kMajor, kMajorSwizzled, kPairs };
+
+inline size_t bf16PanelSlot(BF16Panel layout, size_t k, size_t j) {
+  switch (layout) {
+    case BF16Panel::kPairs: return (k / 2) * 32 + j * 2 + k % 2;
+    case BF16Panel::kMajorSwizzled: return k * kLowpPanel + ((j & 12) == 4 || (j & 12) == 8 ? j ^ 12 : j);
+    case BF16Panel::kMajor: break;
+  }
+  return k * kLowpPanel + j;
+}
+
 struct LowpRoutines {
   const char* name;
   // n values of a 16-bit format (bf16 when `bf16`, else f16) to f32, and back with rounding.
@@ -25,8 +39,8 @@ struct LowpRoutines {
   void (*narrow)(const float* src, uint16_t* dst, size_t n, int bf16);
   // out[r*16 + j] = sum_k a[r*lda + k] * panel(k, j), rows <= 4, panel from packGemvPanel.
   void (*gemvPanel)(long rows, long K, const float* a, long lda, const uint16_t* panel, float* out, int bf16);
-  // Weight layout of one panel: pairs of k next to each other (vdpbf16ps) or k-major.
-  bool pairedK;
+  // Where bf16 weight (k, column j) of a panel lives (fp16 panels are always k-major).
+  BF16Panel bf16Panel;
 };
 
 const LowpRoutines& lowpRoutines();

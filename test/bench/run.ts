@@ -67,6 +67,7 @@ async function main(): Promise<void> {
 
   const build = buildTimes(threads);
   const passes = await passesRows();
+  await (await import('./lowp-bench.js')).benchLowp(root, threads); // bf16 rows, out/bench-lowp.json
   if (!only || only.some((o) => o.startsWith('dynamic'))) await (await import('./dynamic-bench.js')).benchDynamic(root, threads);
   const out = join(root, 'out', 'bench.json');
   mkdirSync(dirname(out), { recursive: true });
