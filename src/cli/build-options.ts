@@ -1,13 +1,13 @@
 // The build flags every command that compiles a MODEL accepts (build, run, bench,
-// compare, draw), trtexec's names in kebab-case. All are parsed and validated first,
-// so a typo is reported before anything slow; flags for features kiln lacks (low
-// precision, calibration, memory pools) then stop with exit 2 and a
-// "not supported yet" that names the flag.
+// compare, draw, debug), trtexec's names in kebab-case. All are parsed and validated
+// first, so a typo is reported before anything slow; model.ts applies them to the
+// BuilderConfig (precision flags, calibration, plugins) and checks --mem-pool after.
 import { accessSync, constants } from 'node:fs';
 import type { FlagSpec } from './args.js';
 import { Flags } from './args.js';
 import { UsageError, notSupported } from './errors.js';
 import { formatDims, parseShapes, type ShapeMap } from './shapes.js';
+import type { BuilderConfig } from '../builder/builder-config.js';
 
 export const SHAPE_FLAGS: FlagSpec[] = [
   { name: 'shapes', kind: 'string', metavar: 'SPEC', help: 'input shapes for symbolic dims, name:1x3x224x224,other:... (sets min = opt = max)' },
@@ -25,14 +25,15 @@ export const BUILD_FLAGS: FlagSpec[] = [
   { name: 'verbose', kind: 'boolean', help: 'log every build message and print the optimized graph' },
   { name: 'support-report', kind: 'boolean', help: "for .onnx: print the importer's support report (ops, unsupported nodes)" },
   { name: 'timing-cache', kind: 'string', metavar: 'FILE', help: "autotuning's timing cache: read if it exists, new timings written back" },
-  { name: 'fp16', kind: 'boolean', help: 'allow fp16 layers (not supported yet)' },
-  { name: 'bf16', kind: 'boolean', help: 'allow bf16 layers (not supported yet)' },
-  { name: 'int8', kind: 'boolean', help: 'allow int8 layers (not supported yet)' },
-  { name: 'best', kind: 'boolean', help: 'allow every precision (not supported yet)' },
-  { name: 'layer-precisions', kind: 'string', metavar: 'SPEC', help: 'per-layer precision, layer:fp16,... (not supported yet)' },
-  { name: 'precision-constraints', kind: 'string', metavar: 'MODE', help: 'none | prefer | obey (only none, the default, is supported)' },
-  { name: 'calib', kind: 'string', metavar: 'FILE', help: 'int8 calibration cache (not supported yet)' },
-  { name: 'mem-pool', kind: 'string', metavar: 'SPEC', help: 'memory pool limits, pool:size,... e.g. workspace:64M (not supported yet)' },
+  { name: 'fp16', kind: 'boolean', help: 'allow fp16 layers where faster (16-bit storage, f32 sums)' },
+  { name: 'bf16', kind: 'boolean', help: 'allow bf16 layers where faster' },
+  { name: 'int8', kind: 'boolean', help: 'allow int8 conv / fully connected layers (scales from --calib, else random data with a warning)' },
+  { name: 'best', kind: 'boolean', help: 'allow every precision (int8 only with --calib)' },
+  { name: 'layer-precisions', kind: 'string', metavar: 'SPEC', help: "per-layer precision, first match wins: conv1:fp32,fc*:int8,*:bf16" },
+  { name: 'precision-constraints', kind: 'string', metavar: 'MODE', help: 'how --layer-precisions binds: obey (always), prefer (where faster), none' },
+  { name: 'calib', kind: 'string', metavar: 'DIR|CACHE', help: 'int8 calibration: a folder of .npy batches (<input>*.npy) or a calibration cache file' },
+  { name: 'mem-pool', kind: 'string', metavar: 'SPEC', help: 'memory limits, workspace:64M (= arena: activations and tactic scratch per context); the build fails above it' },
+  { name: 'plugin', kind: 'list', metavar: 'MODULE', help: 'a .ts/.js module whose default export (config) => void adds custom passes (config.addPass)' },
 ];
 
 export interface BuildOptions {
@@ -46,6 +47,20 @@ export interface BuildOptions {
   supportReport: boolean;
   /** --timing-cache: the file tactic timings are read from and saved to. */
   timingCache?: string;
+  /** Low precision: BuilderConfig flags, --layer-precisions, --precision-constraints, --calib. */
+  precision?: PrecisionOptions;
+  /** --mem-pool: the largest arena (bytes) a build may plan. */
+  arenaLimit?: number;
+  /** --plugin modules, and their configure functions once loaded (model.ts). */
+  plugins?: string[];
+  configure?: ((config: BuilderConfig) => void)[];
+}
+
+export interface PrecisionOptions {
+  flags: ('fp16' | 'bf16' | 'int8' | 'best')[];
+  layerPrecisions?: string;
+  constraints?: 'none' | 'prefer' | 'obey';
+  calib?: string;
 }
 
 const PRECISIONS = ['fp32', 'fp16', 'bf16', 'int8', 'tf32'];
@@ -58,20 +73,19 @@ export function resolveBuildOptions(flags: Flags): BuildOptions {
   const shapes = resolveShapes(flags);
   validatePrecisionFlags(flags);
   const memPool = flags.string('mem-pool');
-  if (memPool !== undefined) validateMemPool(memPool);
   const timingCache = flags.string('timing-cache');
   const calib = flags.string('calib');
   if (calib !== undefined) readable('calib', calib);
 
-  // Refusals come after validation, so a malformed value is reported as such first.
-  const lowPrecision = ['fp16', 'bf16', 'int8', 'best'].find((f) => flags.bool(f));
-  const noLowP = 'drop the flag to build an fp32 engine';
-  if (lowPrecision) throw notSupported(`--${lowPrecision}`, 'low-precision kernels and the precision pass; kiln builds fp32 engines only', noLowP);
-  if (flags.has('layer-precisions')) throw notSupported('--layer-precisions', 'the precision pass; every layer runs in fp32', noLowP);
-  const constraints = flags.string('precision-constraints');
-  if (constraints !== undefined && constraints !== 'none') throw notSupported(`--precision-constraints ${constraints}`, 'the precision pass', 'use none (the default) or drop the flag');
-  if (calib !== undefined) throw notSupported('--calib', 'int8 calibration', noLowP);
-  if (memPool !== undefined) throw notSupported('--mem-pool', 'memory pool limits in the builder; the arena size is printed by build and inspect', 'drop the flag');
+  const precisionFlags = (['fp16', 'bf16', 'int8', 'best'] as const).filter((f) => flags.bool(f));
+  const layerPrecisions = flags.string('layer-precisions');
+  const constraints = flags.string('precision-constraints') as PrecisionOptions['constraints'];
+  const precision: PrecisionOptions | undefined = precisionFlags.length || layerPrecisions || (constraints && constraints !== 'none') || calib
+    ? { flags: precisionFlags, ...(layerPrecisions ? { layerPrecisions } : {}), ...(constraints ? { constraints } : {}), ...(calib ? { calib } : {}) }
+    : undefined;
+  if (calib !== undefined && !precisionFlags.some((f) => f === 'int8' || f === 'best')) throw new UsageError('--calib gives int8 scales, but int8 is not allowed; add --int8 (or --best)');
+  const plugins = flags.list('plugin');
+  for (const p of plugins) readable('plugin', p);
   return {
     optLevel,
     shapes,
@@ -81,6 +95,9 @@ export function resolveBuildOptions(flags: Flags): BuildOptions {
     verbose: flags.bool('verbose'),
     supportReport: flags.bool('support-report'),
     ...(timingCache === undefined ? {} : { timingCache }),
+    ...(precision ? { precision } : {}),
+    ...(memPool !== undefined ? { arenaLimit: validateMemPool(memPool) } : {}),
+    ...(plugins.length ? { plugins, configure: [] } : {}),
   };
 }
 
@@ -125,13 +142,20 @@ function validatePrecisionFlags(flags: Flags): void {
   }
 }
 
-function validateMemPool(spec: string): void {
+const UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+
+/** workspace:SIZE (or arena:SIZE, the same pool in kiln) -> bytes; CUDA's tacticSharedMem is refused. */
+function validateMemPool(spec: string): number {
+  let limit = Infinity;
   for (const item of spec.split(',')) {
     const m = /^([A-Za-z]+):(\d+(?:\.\d+)?)([KMG]?)$/i.exec(item.trim());
     if (!m || !POOLS.includes(m[1]!)) {
       throw new UsageError(`--mem-pool: '${item}' is not pool:size with pool one of ${POOLS.join(', ')} and size like 64M; e.g. --mem-pool workspace:64M`);
     }
+    if (m[1] === 'tacticSharedMem') throw notSupported('--mem-pool tacticSharedMem', 'CUDA tactics that choose by shared memory', 'limit workspace instead');
+    limit = Math.min(limit, Math.floor(Number(m[2]) * UNITS[m[3]!.toUpperCase()]!));
   }
+  return limit;
 }
 
 function readable(flag: string, path: string): void {

@@ -3,8 +3,8 @@
 // and by the plan's magic bytes for any other name. A DSL module exports a default
 // function `(builder) => Network` (may be async) or a `network` export (a Network, a
 // Graph, or such a function).
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { extname, resolve } from 'node:path';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Builder, type BuildReport } from '../builder/builder.js';
 import type { BuilderConfig } from '../builder/builder-config.js';
@@ -15,7 +15,10 @@ import { OnnxUnsupportedError, formatSupportReport, importOnnx, type SupportRepo
 import { decodeModel, readSource } from '../onnx/proto/decode.js';
 import type { Engine } from '../runtime/engine.js';
 import { Runtime } from '../runtime/runtime.js';
-import type { BuildOptions } from './build-options.js';
+import type { BuildOptions, PrecisionOptions } from './build-options.js';
+import { ArrayCalibrator } from '../builder/calibrator.js';
+import { mulberry32, randomTensor, type Tensor } from '../interpret/index.js';
+import { loadNpy } from '../io/index.js';
 import { UsageError } from './errors.js';
 import { formatDims } from './shapes.js';
 
@@ -51,7 +54,8 @@ export interface LoadedModel {
  * `options.shapes` (from --shapes) fixes an ONNX model's symbolic dims at import, so
  * shape arithmetic on them folds; `options.supportReport` prints the importer's report.
  */
-export async function loadModel(path: string, kind: 'onnx' | 'dsl', builder: Builder, options: Pick<BuildOptions, 'shapes' | 'supportReport'>): Promise<LoadedModel> {
+export async function loadModel(path: string, kind: 'onnx' | 'dsl', builder: Builder, options: Pick<BuildOptions, 'shapes' | 'supportReport' | 'plugins' | 'configure'>): Promise<LoadedModel> {
+  await loadPlugins(options);
   if (kind === 'onnx') {
     try {
       const model = loadOnnx(path, options.shapes);
@@ -107,7 +111,17 @@ function symbolBinding(bytes: Uint8Array, path: string, shapes: ReadonlyMap<stri
   return dims;
 }
 
-async function importModule(path: string): Promise<Record<string, unknown>> {
+/** Loads each --plugin module once: its default export configures every build (custom passes). */
+async function loadPlugins(options: Pick<BuildOptions, 'plugins' | 'configure'>): Promise<void> {
+  if (!options.plugins || !options.configure || options.configure.length === options.plugins.length) return;
+  for (const path of options.plugins) {
+    const fn = (await importModule(path)).default;
+    if (typeof fn !== 'function') throw new UsageError(`--plugin '${path}' has no default export (config) => void; add \`export default (config) => config.addPass(pass, { before: 'simplify' })\``);
+    options.configure.push(fn as (c: BuilderConfig) => void);
+  }
+}
+
+export async function importModule(path: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(resolve(path)).href;
   try {
     return (await import(url)) as Record<string, unknown>;
@@ -165,10 +179,58 @@ export function buildGraph(graph: Graph, options: BuildOptions, logger: Logger):
   }
   const cache = options.timingCache === undefined ? undefined : TimingCache.load(options.timingCache);
   if (cache) config.setTimingCache(cache);
+  if (options.precision) applyPrecision(config, options.precision, graph, options, logger);
+  for (const configure of options.configure ?? []) configure(config);
   const t0 = performance.now();
   const plan = builder.buildSerializedNetwork(graph, config);
   if (cache) cache.save(options.timingCache!);
-  return { plan, report: builder.lastBuild!, ms: performance.now() - t0, config };
+  const report = builder.lastBuild!;
+  if (options.arenaLimit !== undefined && report.arenaBytes > options.arenaLimit) {
+    throw new Error(`the plan needs an arena of ${report.arenaBytes} B per execution context, above --mem-pool's ${options.arenaLimit} B; raise the limit, or build with smaller --shapes`);
+  }
+  return { plan, report, ms: performance.now() - t0, config };
+}
+
+/** --fp16/--bf16/--int8/--best, --layer-precisions, --precision-constraints and --calib on a config. */
+function applyPrecision(config: BuilderConfig, p: PrecisionOptions, graph: Graph, options: BuildOptions, logger: Logger): void {
+  for (const f of p.flags) config.setFlag(f);
+  try {
+    if (p.layerPrecisions) config.setLayerPrecisions(p.layerPrecisions);
+  } catch (e) {
+    throw new UsageError(`--layer-precisions: ${(e as Error).message}`);
+  }
+  if (p.constraints) config.precisionConstraints = p.constraints;
+  if (!p.flags.includes('int8') && !(p.flags.includes('best') && p.calib)) return;
+  if (p.calib !== undefined) {
+    config.calibrator = calibratorFrom(p.calib, graph);
+    return;
+  }
+  logger.warning('--int8 without --calib: calibrating on random inputs (uniform [0,1)); int8 accuracy will not reflect real data, give --calib DIR of .npy batches');
+  const rng = mulberry32(7);
+  const batches = Array.from({ length: 4 }, () => Object.fromEntries(graph.inputs.map((n) => [n, randomInput(n, graph, options, rng)])));
+  config.calibrator = new ArrayCalibrator(batches);
+}
+
+function randomInput(name: string, graph: Graph, options: BuildOptions, rng: ReturnType<typeof mulberry32>) {
+  const t = graph.types[name]!;
+  const shape = options.shapes.get(name) ?? t.shape;
+  if (shape.some((d) => typeof d !== 'number')) throw new UsageError(`input '${name}' ${formatType(t)} needs --shapes to calibrate int8 on random data`);
+  return randomTensor(t.dtype, shape as number[], rng, t.dtype === 'f32' ? { min: 0, max: 1 } : { min: 0, max: 9 });
+}
+
+/** --calib: a calibration cache file, or a folder of .npy batches (one model input: every .npy; several: files named <input>*.npy). */
+function calibratorFrom(path: string, graph: Graph): ArrayCalibrator {
+  if (!statSync(path).isDirectory()) return new ArrayCalibrator([], 'entropy', { cache: readFileSync(path, 'utf8') });
+  const files = readdirSync(path).filter((f) => f.endsWith('.npy')).sort();
+  const perInput = graph.inputs.map((n) => files.filter((f) => graph.inputs.length === 1 || f.startsWith(n.replace(/[^\w.-]/g, '_'))));
+  const count = Math.min(...perInput.map((l) => l.length));
+  if (count === 0) throw new UsageError(`--calib ${path}: no .npy batches${graph.inputs.length > 1 ? ` for every input (name them ${graph.inputs.map((n) => `${n}_0.npy`).join(', ')})` : ''}; save calibration inputs with np.save`);
+  const batches = Array.from({ length: count }, (_, k) => Object.fromEntries(graph.inputs.map((n, i) => {
+    const t = loadNpy(join(path, perInput[i]![k]!));
+    const data = t.dtype === 'f64' ? Float32Array.from(t.data as Float64Array) : t.data;
+    return [n, { dtype: t.dtype === 'f64' ? 'f32' : t.dtype, shape: [...t.shape], data } as Tensor];
+  })));
+  return new ArrayCalibrator(batches);
 }
 
 function checkShapes(graph: Graph, options: BuildOptions): void {
@@ -194,7 +256,7 @@ export interface Target {
   built?: Built;
 }
 
-const BUILD_ONLY_FLAGS = ['opt-level', 'min-shapes', 'opt-shapes', 'max-shapes', 'disable-pass', 'dump-ir'];
+const BUILD_ONLY_FLAGS = ['opt-level', 'min-shapes', 'opt-shapes', 'max-shapes', 'disable-pass', 'dump-ir', 'fp16', 'bf16', 'int8', 'best', 'layer-precisions', 'precision-constraints', 'calib', 'mem-pool', 'plugin'];
 
 export async function loadTarget(path: string, options: BuildOptions, logger: Logger, given: (flag: string) => boolean): Promise<Target> {
   const kind = sourceKind(path);

@@ -55,16 +55,11 @@ describe.concurrent('kiln usage', () => {
   });
 
   it.each([
-    ['--fp16', [], /--fp16 is not supported yet \(needs low-precision kernels/],
-    ['--bf16', [], /--bf16 is not supported yet/],
-    ['--int8', [], /--int8 is not supported yet/],
-    ['--best', [], /--best is not supported yet/],
-    ['--layer-precisions', ['fc1:fp16'], /--layer-precisions is not supported yet \(needs the precision pass/],
-    ['--precision-constraints', ['obey'], /--precision-constraints obey is not supported yet/],
-    ['--mem-pool', ['workspace:64M'], /--mem-pool is not supported yet/],
-    ['--calib', [MLP], /--calib is not supported yet \(needs int8 calibration\)/],
-  ])('%s is accepted, validated, and refused as not supported yet (exit 2)', async (flag, value, message) => {
-    const r = await kiln(['build', MLP, '--shapes', 'x:1x48', flag, ...value]);
+    [['--mem-pool', 'tacticSharedMem:1M'], /--mem-pool tacticSharedMem is not supported yet \(needs CUDA tactics/],
+    [['--calib', MLP], /--calib gives int8 scales, but int8 is not allowed; add --int8/],
+    [['--plugin', 'no/such.ts'], /--plugin: cannot read 'no\/such\.ts'; check the path/],
+  ])('%j is refused with exit 2 and what to do', async (args, message) => {
+    const r = await kiln(['build', MLP, '--shapes', 'x:1x48', ...args]);
     expect(r.code).toBe(2);
     expect(errorLine(r)).toMatch(message);
   });
