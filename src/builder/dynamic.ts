@@ -6,8 +6,8 @@
 // at profile 0's opt. Shapes that depend on tensor values (NonZero) cannot be planned.
 import type { LowerShapes } from '../../codegen/lower.js';
 import type { PlanProfile } from '../../codegen/plan-desc.js';
-import { KilnError, dimSymbols, evalDim, formatShape, parseDim, type Graph } from '../ir/index.js';
-import type { OptimizationProfile } from './profile.js';
+import { KilnError, dimSymbols, formatShape, parseDim, type Graph } from '../ir/index.js';
+import { validateProfile, type OptimizationProfile } from './profile.js';
 
 export type Binding = Record<string, number>;
 
@@ -29,36 +29,21 @@ export function needsDynamicShapes(graph: Graph, profiles: readonly Optimization
   });
 }
 
+/** Per input (graph order) its min / opt / max shape; static inputs give their own. */
 function profileShapes(graph: Graph, profile: OptimizationProfile, index: number): PlanProfile {
-  for (const name of profile.inputs) {
-    if (!graph.inputs.includes(name)) throw new KilnError('KILN_PROFILE', `optimization profile ${index} names input '${name}', but the network's inputs are: ${graph.inputs.join(', ')}`, { argument: name });
-  }
   const out: PlanProfile = { min: [], opt: [], max: [] };
   for (const name of graph.inputs) {
-    const shape = graph.types[name]!.shape;
     const p = profile.getDimensions(name);
-    if (!p) {
-      if (shape.some((d) => typeof d !== 'number')) {
-        throw new KilnError('KILN_PROFILE', `input '${name}' has dynamic shape ${formatShape(shape)}; optimization profile ${index} must set its dimensions`, { argument: name, received: formatShape(shape) });
-      }
-      for (const b of BOUNDS) out[b].push([...(shape as number[])]);
-      continue;
-    }
-    if (p.opt.length !== shape.length) {
-      throw new KilnError('KILN_PROFILE', `optimization profile ${index} gives input '${name}' rank ${p.opt.length}, the input is ${formatShape(shape)}`, { argument: name, expected: formatShape(shape), received: formatShape(p.opt) });
-    }
-    shape.forEach((d, i) => {
-      if (p.min[i]! < 1) throw new KilnError('KILN_PROFILE', `optimization profile ${index}: input '${name}' dim ${i} (${d}) has min ${p.min[i]}; dynamic dims start at 1`, { argument: name });
-      if (typeof d === 'number' && (p.min[i] !== d || p.max[i] !== d)) {
-        throw new KilnError('KILN_PROFILE', `optimization profile ${index}: input '${name}' dim ${i} is fixed at ${d}, the profile sets ${p.min[i]}..${p.max[i]}`, { argument: name, expected: String(d), received: `${p.min[i]}..${p.max[i]}` });
-      }
+    const shape = graph.types[name]!.shape;
+    p?.min.forEach((m, i) => {
+      if (m < 1) throw new KilnError('KILN_PROFILE', `optimization profile ${index}: input '${name}' dim ${i} (${shape[i]}) has min ${m}; dynamic dims start at 1`, { argument: name });
     });
-    for (const b of BOUNDS) out[b].push([...p[b]]);
+    for (const b of BOUNDS) out[b].push([...(p ? p[b] : (shape as number[]))]);
   }
   return out;
 }
 
-/** Where each symbol is read: the first input dim that is exactly that symbol. */
+/** Where each symbol is read: the first input dim that is exactly that symbol (plan order). */
 function symbolSources(graph: Graph): LowerShapes['symbols'] {
   const symbols: LowerShapes['symbols'] = [];
   for (const input of graph.inputs) {
@@ -66,15 +51,6 @@ function symbolSources(graph: Graph): LowerShapes['symbols'] {
       if (typeof d !== 'string') return;
       const n = parseDim(d);
       if (n.kind === 'sym' && !symbols.some((s) => s.name === n.name)) symbols.push({ name: n.name, input, dim });
-    });
-  }
-  for (const input of graph.inputs) {
-    graph.types[input]!.shape.forEach((d, dim) => {
-      for (const s of typeof d === 'string' ? dimSymbols(d) : []) {
-        if (!symbols.some((x) => x.name === s)) {
-          throw new KilnError('KILN_PROFILE', `input '${input}' dim ${dim} (${d}): symbol '${s}' is not a whole dim of any input, so its value cannot be read from the input shapes`, { argument: input });
-        }
-      }
     });
   }
   return symbols;
@@ -97,24 +73,10 @@ export function dynamicBuild(graph: Graph, profiles: readonly OptimizationProfil
   if (profiles.length === 0) throw new KilnError('KILN_PROFILE', 'a network with dynamic input shapes needs an optimization profile (config.addOptimizationProfile)');
   const symbols = symbolSources(graph);
   checkShapesFollowInputs(graph, new Set(symbols.map((s) => s.name)));
+  // Names, ranks, fixed dims, agreement between inputs, and every shape condition of
+  // the network (reshape volumes, broadcasts) at each bound: validateProfile's messages.
+  const bindings = profiles.map((p, i) => validateProfile(graph, p, i));
   const planProfiles = profiles.map((p, i) => profileShapes(graph, p, i));
-  const bindings = planProfiles.map((p, index) => {
-    const at = (bound: (typeof BOUNDS)[number]): Binding => {
-      const binding: Binding = Object.fromEntries(symbols.map((s) => [s.name, p[bound][graph.inputs.indexOf(s.input)]![s.dim]!]));
-      // Every other input dim must agree with the symbols it mentions.
-      graph.inputs.forEach((input, i) => graph.types[input]!.shape.forEach((d, dim) => {
-        if (typeof d !== 'string') return;
-        const want = evalDim(d, binding);
-        const given = p[bound][i]![dim]!;
-        if (want === given) return;
-        const src = symbols.find((s) => s.name === d);
-        const why = src ? `input '${src.input}' dim ${src.dim} sets ${d} = ${want}` : `${d} = ${want} at ${Object.entries(binding).map(([k, v]) => `${k}=${v}`).join(' ')}`;
-        throw new KilnError('KILN_PROFILE', `optimization profile ${index}: input '${input}' dim ${dim} (${d}) has ${bound} ${given}, but ${why}`, { argument: input, expected: String(want), received: String(given) });
-      }));
-      return binding;
-    };
-    return { min: at('min'), opt: at('opt'), max: at('max') };
-  });
   const capacity: Binding = Object.fromEntries(symbols.map((s) => [s.name, Math.max(...bindings.map((b) => b.max[s.name]!))]));
   const checkAt = bindings.flatMap((b) => [b.min, b.opt, b.max]);
   return { shapes: { symbols, capacity, checkAt, profiles: planProfiles }, bindings };

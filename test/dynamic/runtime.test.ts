@@ -202,13 +202,21 @@ describe('build-time refusals', () => {
   it('a dynamic input without a profile, a fixed dim given a range, inputs that disagree on a symbol', () => {
     const net = sequence();
     const b = new Builder(quiet);
-    expect(errorOf(() => build(net, [{ x: [[1, 1, 8], [2, 2, 8], [4, 4, 8]] }])).message).toBe("input 'mask' has dynamic shape [batch,seq,8]; optimization profile 0 must set its dimensions");
-    expect(errorOf(() => build(net, [{ x: [[1, 1, 8], [2, 2, 8], [4, 4, 9]], mask: [[1, 1, 8], [2, 2, 8], [4, 4, 8]] }])).message).toBe("optimization profile 0: input 'x' dim 2 is fixed at 8, the profile sets 8..9");
+    expect(errorOf(() => build(net, [{ x: [[1, 1, 8], [2, 2, 8], [4, 4, 8]] }])).message).toBe("input 'mask' has dynamic shape [batch,seq,8]; optimization profile 0 must set its dimensions (profile.setDimensions('mask', min, opt, max))");
+    expect(errorOf(() => build(net, [{ x: [[1, 1, 8], [2, 2, 8], [4, 4, 9]], mask: [[1, 1, 8], [2, 2, 8], [4, 4, 8]] }])).message).toBe("optimization profile 0: input 'x' dim 2 is fixed at 8, the profile sets max 9");
     expect(errorOf(() => build(net, [{ x: [[1, 1, 8], [2, 2, 8], [4, 4, 8]], mask: [[1, 1, 8], [2, 2, 8], [4, 6, 8]] }])).message).toBe("optimization profile 0: input 'mask' dim 1 (seq) has max 6, but input 'x' dim 1 sets seq = 4");
     const config = b.createBuilderConfig();
     config.target = 'cuda';
     config.addOptimizationProfile(b.createOptimizationProfile().setDimensions('x', [1, 1, 8], [2, 2, 8], [4, 4, 8]).setDimensions('mask', [1, 1, 8], [2, 2, 8], [4, 4, 8]));
     expect(errorOf(() => b.buildSerializedNetwork(net, config)).message).toMatch(/^CUDA plans are static/);
+  });
+
+  it('a reshape whose volume holds only for some shapes of the range names the layer and the bound', () => {
+    const net = new Network({ name: 'reshape' });
+    const x = net.input('x', 'f32', ['batch', 'seq', 4]);
+    net.markOutput(x.reshape(['batch', 16], 'r'), 'y');
+    expect(build(net, [{ x: [[1, 4, 4], [2, 4, 4], [3, 4, 4]] }]).byteLength).toBeGreaterThan(0);
+    expect(errorOf(() => build(net, [{ x: [[1, 2, 4], [2, 4, 4], [3, 8, 4]] }])).message).toMatch(/^reshape 'r' needs .*, false at min .*seq=2 \(input 'x' dim 1\).*\(optimization profile 0\)$/);
   });
 
   it('a layer whose output size is not a function of the input shapes', () => {
