@@ -115,6 +115,9 @@ export function profileBindings(graph: Graph, profile: OptimizationProfile | und
           if (v !== d) throw profileError(`${which}: input '${name}' dim ${i} is fixed at ${d}, the profile sets ${bound} ${v}`, name);
           return;
         }
+        if (bound === 'min' && v < 1) {
+          throw profileError(`${which}: input '${name}' dim ${i} (${d}) has min ${v}; symbolic dims are sizes >= 1 (shape inference relies on it)`, name);
+        }
         let want: number;
         try {
           want = evalDim(d, binding);

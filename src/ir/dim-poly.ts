@@ -110,9 +110,8 @@ function polyCall(kind: CallKind, a: Poly, b: Poly): Poly {
   if (cb !== undefined && cb > 0) {
     // (k*b*X + R) / b == k*X + R / b for integer X, floor or ceil alike; mod drops k*b*X.
     const [whole, rest] = splitDivisible(a, cb);
-    const inner = rest.size === 0 ? polyConst(0) : rest;
-    const restC = constOf(inner);
-    const tail = restC !== undefined ? polyConst(CALL_EVAL[kind](restC, cb)) : cb === 1 ? (kind === 'mod' ? polyConst(0) : inner) : callAtom(kind, inner, b);
+    const restC = constOf(rest);
+    const tail = restC !== undefined ? polyConst(CALL_EVAL[kind](restC, cb)) : cb === 1 ? (kind === 'mod' ? polyConst(0) : rest) : callAtom(kind, rest, b);
     return kind === 'mod' ? tail : polyAdd(divide(whole, cb), tail);
   }
   return callAtom(kind, a, b);

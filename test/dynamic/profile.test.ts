@@ -46,6 +46,7 @@ describe('profile bindings', () => {
     expect(() => profileBindings(g, new OptimizationProfile().setDimensions('x', [1, 2, 16], [1, 2, 16], [1, 2, 16]))).toThrow("input 'y' has dynamic shape [1,seq,16]; optimization profile 0 must set its dimensions");
     expect(() => profileBindings(g, profile([1, 2], [2, 4], [4, 8]).setDimensions('x', [1, 2, 16], [2, 4, 32], [4, 8, 32]))).toThrow("optimization profile 0: input 'x' dim 2 is fixed at 16, the profile sets opt 32");
     expect(() => profileBindings(g, profile([1, 2], [2, 4], [4, 8]).setDimensions('z', [1], [1], [1]))).toThrow("optimization profile 0 names input 'z', but the network's inputs are: x, y");
+    expect(() => profileBindings(g, profile([0, 2], [2, 4], [4, 8]))).toThrow("optimization profile 0: input 'x' dim 0 (batch) has min 0; symbolic dims are sizes >= 1 (shape inference relies on it)");
   });
   it('bindProfile keeps the static path: opt of a min = opt = max profile, ranges refused', () => {
     expect(bindProfile(g, profile([2, 4], [2, 4], [2, 4]))).toEqual({ batch: 2, seq: 4 });

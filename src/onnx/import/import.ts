@@ -27,7 +27,11 @@ export const MAX_OPSET = 28;
 export interface ImportOptions {
   /** Names the model in messages when it is given as bytes. */
   file?: string;
-  /** Fixes symbolic dims at import (e.g. { batch: 1 }), so shape arithmetic on them folds. */
+  /**
+   * Fixes symbolic dims at import (e.g. { batch: 1 }), keyed by dim_param. Without it
+   * dynamic dims stay symbolic (`batch`, `seq`, `unk_0`) and shape arithmetic on them
+   * builds dim expressions (`batch*seq`); an optimization profile sizes them later.
+   */
   dims?: Readonly<Record<string, number>>;
   /**
    * Fixes the values of graph inputs at import, as TensorRT's profile shape values fix
