@@ -136,19 +136,20 @@ std::string bindingText(const PlanModel& plan, const std::vector<int64_t>& bindi
 
 void checkInputShape(const PlanModel& plan, size_t profile, size_t input, const Shape& dims) {
   const TensorDesc& t = plan.tensors[plan.inputs[input]];
-  const std::vector<std::string> sym = symbolicDims(plan, plan.inputs[input]);
-  const std::string label = cat("input ", quoted(t.name), " ", symbolicShape(plan, plan.inputs[input]));
+  // Messages are built only on failure: this runs before every run of a dynamic plan.
+  auto label = [&] { return cat("input ", quoted(t.name), " ", symbolicShape(plan, plan.inputs[input])); };
   if (dims.size() != t.shape.size())
-    inputError(cat(label, " has rank ", t.shape.size(), ", received shape ", listString(dims), " of rank ", dims.size()));
+    inputError(cat(label(), " has rank ", t.shape.size(), ", received shape ", listString(dims), " of rank ", dims.size()));
   if (!plan.dynamic.present) {
-    if (dims != t.shape) inputError(cat(label, ": the engine is static, received shape ", listString(dims)));
+    if (dims != t.shape) inputError(cat(label(), ": the engine is static, received shape ", listString(dims)));
     return;
   }
   const ShapeProfile& p = plan.dynamic.profiles[profile];
   for (size_t d = 0; d < dims.size(); ++d) {
     const int64_t lo = p.min[input][d], hi = p.max[input][d];
     if (dims[d] >= lo && dims[d] <= hi) continue;
-    const std::string dim = cat(label, " dim ", d, sym[d] == std::to_string(t.shape[d]) ? "" : cat(" (", sym[d], ")"));
+    const std::string sym = symbolicDims(plan, plan.inputs[input])[d];
+    const std::string dim = cat(label(), " dim ", d, sym == std::to_string(t.shape[d]) ? "" : cat(" (", sym, ")"));
     const std::string bounds = cat(" (min ", listString(p.min[input]), ", opt ", listString(p.opt[input]), ", max ",
                                    listString(p.max[input]), "); received ", listString(dims));
     if (lo == hi) inputError(cat(dim, " is ", dims[d], ", but optimization profile ", profile, " fixes it at ", lo, bounds));

@@ -182,6 +182,23 @@ describe('several profiles, one context, many shapes', () => {
   });
 });
 
+describe('contexts and builds', () => {
+  it('contexts of one engine run different shapes at once; each gets its own shapes', async () => {
+    const net = cnn();
+    const engine = new Runtime(quiet).deserializeEngine(build(net, [{ x: [[1, 3, 10, 10], [2, 3, 10, 10], [6, 3, 10, 10]] }]));
+    const batches = [1, 6, 3, 6, 2, 1];
+    const inputs = batches.map((b) => randomTensor('f32', [b, 3, 10, 10], r));
+    const outs = await Promise.all(inputs.map((x) => engine.createExecutionContext({ threads: 1 }).run({ x: { data: x.data, shape: x.shape } })));
+    outs.forEach((out, i) => expectClose({ dtype: 'f32', shape: out.y!.shape, data: out.y!.data }, interpret(net.graph, { x: inputs[i]! }).y!, `context ${i} batch ${batches[i]}`));
+  });
+
+  it('the same dynamic network and profiles give byte-identical plans', () => {
+    const profile = { x: [[1, 1, 8], [2, 8, 8], [4, 20, 8]], mask: [[1, 1, 8], [2, 8, 8], [4, 20, 8]] } as Profile;
+    const net = sequence();
+    expect(Buffer.from(build(net, [profile])).equals(Buffer.from(build(net, [profile])))).toBe(true);
+  });
+});
+
 describe('run-time dims inside the network', () => {
   it('a Shape layer outputs the dims of the run, not of the plan', async () => {
     const net = new Network({ name: 'shape' });
