@@ -7,6 +7,7 @@ export * from './eliminate-dead-layers.js';
 export * from './fold-constants.js';
 export * from './erase-identities.js';
 export * from './fold-scale-into-conv.js';
+export * from './fold-pad-into-conv.js';
 export * from './recognize-activations.js';
 export * from './fuse-epilogue.js';
 export * from './fuse-siblings.js';

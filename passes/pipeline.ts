@@ -8,6 +8,7 @@ import { EliminateDeadLayers } from './eliminate-dead-layers.js';
 import { EraseIdentities } from './erase-identities.js';
 import { FoldConstants } from './fold-constants.js';
 import { FoldQdq } from './fold-qdq.js';
+import { FoldPadIntoConv } from './fold-pad-into-conv.js';
 import { FoldScaleIntoConv } from './fold-scale-into-conv.js';
 import { FuseEpilogues, FuseResidualAdds } from './fuse-epilogue.js';
 import { FuseSiblings } from './fuse-siblings.js';
@@ -50,6 +51,8 @@ export const DEFAULT_STAGES: readonly Stage[] = [
     passes: [
       // Before scale folding: GELU's `x * 0.5` must not be folded into the Conv feeding x.
       { pass: RecognizeActivations, level: 3, creates: ['Gelu', 'Silu', 'GeluTanh'] },
+      // A zero Pad before a Conv is the Conv's own padding: one layer and one copy fewer.
+      { pass: FoldPadIntoConv, level: 3 },
       // Affine layers next to a Conv/MatMul disappear into its weights; this must come
       // before epilogue fusion, which puts an activation between the two.
       { pass: FoldScaleIntoConv, level: 3 },

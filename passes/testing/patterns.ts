@@ -100,6 +100,16 @@ function geluTanh(x: NetworkTensor, { p }: Step): Built {
   return { t: p[1]! % 2 === 0 ? x.mul(0.5).mul(t) : x.mul(t).mul(0.5), layers: 9 };
 }
 
+/** A spatial zero Pad before a Conv; near misses pad with 1 (p[0] % 8 == 6) or reflect (p[0] % 8 == 7). */
+function padConv(x: NetworkTensor, step: Step, made: readonly NetworkTensor[], net: Network, maxVolume: number): Built | undefined {
+  if (x.shape.length !== 4) return undefined;
+  const [t, l] = [step.p[1]! % 2, step.p[2]! % 3];
+  const kind = step.p[0]! % 8;
+  const padded = x.pad([t, l, 1 - t, l], { axes: [2, 3], ...(kind === 6 ? { value: 1 } : kind === 7 ? { mode: 'reflect' as const } : {}) });
+  const conv = CORE_BUILDERS.conv(padded, step, made, net, maxVolume);
+  return conv && { t: conv.t, layers: conv.layers + 1 };
+}
+
 /** A chain of layers on constants only, added to x: what constant folding computes at build time. */
 function constExpr(x: NetworkTensor, { p, seed }: Step, _m: readonly NetworkTensor[], net: Network): Built {
   const s = shapeOf(x);
@@ -158,11 +168,11 @@ function residual(x: NetworkTensor, step: Step, made: readonly NetworkTensor[], 
 }
 
 export const PATTERN_BUILDERS = {
-  residual, geluTanh,
+  residual, geluTanh, padConv,
   scale, affine, identity, transposePair, reshapeChain, silu2: silu, constExpr, convThenScale, scaleThenConv, siblings, geluErf,
 } satisfies Record<string, OpBuilder>;
 
 /** The most layers each step may add, so the generator stays within its layer budget. */
 export const STEP_COST: Readonly<Record<string, number>> = {
-  fullyConnected: 3, residual: 8, geluTanh: 9, siblings: 5, transposePair: 2, reshapeChain: 2, silu2: 2, geluErf: 5, constExpr: 4, convThenScale: 2, scaleThenConv: 2,
+  fullyConnected: 3, residual: 8, geluTanh: 9, padConv: 2, siblings: 5, transposePair: 2, reshapeChain: 2, silu2: 2, geluErf: 5, constExpr: 4, convThenScale: 2, scaleThenConv: 2,
 };
