@@ -1,5 +1,6 @@
-// The optimizer on real networks: for SampleMNIST's LeNet (DSL) and every model in
-// ../shared/models (ONNX, batch 1, seq 16), the layers before and after the default
+// The optimizer on real networks: for SampleMNIST's LeNet (DSL), every model in
+// ../shared/models (ONNX, batch 1, seq 16) and ResNet-18 (out/models/resnet18.onnx, made
+// by ../shared/tools/make-models.py when absent), the layers before and after the default
 // pipeline, the time it takes, and the memory plan of the result: arena / lower bound
 // (kiln aims at <= 1.05) and no-reuse / arena. `npm run bench` calls benchPasses();
 // `npx tsx test/bench/passes-bench.ts` prints the table. Nothing here asserts a number.
@@ -7,7 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { buildPipeline, formatBytes, memoryReport, runPipeline } from '../../passes/index.js';
+import { buildPipeline, formatBytes, memoryReport, planMemory, runPipeline, staticSizeOf } from '../../passes/index.js';
 import { specializeShapes } from '../../src/builder/specialize.js';
 import { loadSafetensors } from '../../src/io/index.js';
 import type { WeightTensor } from '../../src/index.js';
@@ -32,6 +33,8 @@ export interface PassesBenchRow {
   noReuseBytes: number;
   arenaOverBound: number;
   noReuseOverArena: number;
+  /** Concat inputs the memory plan writes straight into their slice of the output. */
+  inSlices: number;
 }
 export type Row = PassesBenchRow;
 
@@ -48,12 +51,14 @@ function lenet(): Graph {
   return defineMnistNetwork(weights).graph;
 }
 
+const onnxAtBatch1 = (file: string) => () => specializeShapes(importOnnx(file, { dims: { batch: 1, seq: 16 } }).graph, { batch: 1, seq: 16 });
+
 function models(dir: string): [string, () => Graph][] {
   const list: [string, () => Graph][] = [['lenet (DSL, SampleMNIST)', lenet]];
-  if (!existsSync(dir)) return list;
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.onnx')).sort()) {
-    list.push([f, () => specializeShapes(importOnnx(join(dir, f), { dims: { batch: 1, seq: 16 } }).graph, { batch: 1, seq: 16 })]);
-  }
+  if (existsSync(dir)) for (const f of readdirSync(dir).filter((n) => n.endsWith('.onnx')).sort()) list.push([f, onnxAtBatch1(join(dir, f))]);
+  const resnet = join(root, 'out', 'models', 'resnet18.onnx');
+  if (existsSync(resnet)) list.push(['resnet18.onnx', onnxAtBatch1(resnet)]);
+  else process.stderr.write(`passes bench: resnet18 skipped (${resnet} is absent; make it with /usr/bin/python3 ../shared/tools/make-models.py out/models resnet18)\n`);
   return list;
 }
 
@@ -67,6 +72,7 @@ function benchOne(model: string, graph: Graph, optLevel: number): PassesBenchRow
     best = Math.min(best, performance.now() - start);
   }
   const mem = memoryReport(result.graph);
+  const inSlices = planMemory(result.graph, { sizeOf: staticSizeOf, inPlace: true }).sliceOf.size;
   return {
     model,
     layersBefore: graph.nodes.length,
@@ -75,6 +81,7 @@ function benchOne(model: string, graph: Graph, optLevel: number): PassesBenchRow
     changedBy: result.report.filter((r) => r.changed).map((r) => r.pass),
     arenaBeforeBytes: memoryReport(graph).arenaBytes,
     ...mem,
+    inSlices,
   };
 }
 
@@ -93,10 +100,10 @@ export async function benchPasses(options: BenchPassesOptions = {}): Promise<Pas
 }
 
 export function formatPassesTable(rows: readonly PassesBenchRow[]): string {
-  const head = ['model', 'layers', 'passes ms', 'arena O0', 'arena', 'lower bound', 'arena/bound', 'no-reuse/arena'];
+  const head = ['model', 'layers', 'passes ms', 'arena O0', 'arena', 'lower bound', 'arena/bound', 'no-reuse/arena', 'in concat slices'];
   const body = rows.map((r) => [
     r.model, `${r.layersBefore} -> ${r.layersAfter}`, r.passMs.toFixed(1), formatBytes(r.arenaBeforeBytes), formatBytes(r.arenaBytes),
-    formatBytes(r.lowerBound), r.arenaOverBound.toFixed(3), r.noReuseOverArena.toFixed(2),
+    formatBytes(r.lowerBound), r.arenaOverBound.toFixed(3), r.noReuseOverArena.toFixed(2), String(r.inSlices),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   return [head, ...body].map((cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
