@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PlanDynamic } from '../../codegen/plan-desc.js';
 import { PlanBuilder, fixChecksum, kiln } from '../native/plan-fixtures.js';
+import { errorOf } from './runtime-helpers.js';
 
 /** x[n,3] -> relu -> y[n,3], capacity n = 4, one profile n in 1..4. */
 function reluPlan(dims: number[][] = [[1, 0], [0, 3]]) {
@@ -19,15 +20,6 @@ function reluPlan(dims: number[][] = [[1, 0], [0, 3]]) {
     tensors: [{ tensor: x, dims: [[1, 0], [0, 3]] }, { tensor: y, dims }],
   };
   return b.desc({ dynamic });
-}
-
-function errorOf(fn: () => unknown): { code: string; message: string } {
-  try {
-    fn();
-  } catch (e: any) {
-    return { code: e.code, message: e.message };
-  }
-  throw new Error('expected a throw');
 }
 
 /** Offset of the DYNS payload in a plan. */

@@ -11,6 +11,7 @@ import { Builder, Logger, Runtime, type Engine } from '../../src/index.js';
 import { interpret, mulberry32, randomTensor, type Tensor } from '../../src/interpret/index.js';
 import type { Graph } from '../../src/ir/index.js';
 import { expectClose } from '../engine/helpers.js';
+import { errorOf } from './runtime-helpers.js';
 
 const quiet = new Logger('error');
 const runs = Number(process.env.KILN_PROPERTY_RUNS ?? 25);
@@ -70,15 +71,6 @@ async function checkRun(engine: Engine, graph: Graph, binding: Record<string, nu
   for (const name of graph.outputs) {
     expectClose({ dtype: out[name]!.dtype, shape: out[name]!.shape, data: out[name]!.data }, expected[name]!, `${name} at ${JSON.stringify(binding)}`);
   }
-}
-
-function errorOf(fn: () => unknown): { code: string; message: string } {
-  try {
-    fn();
-  } catch (e: any) {
-    return { code: e.code, message: e.message };
-  }
-  throw new Error('expected a throw');
 }
 
 describe('engine equals interpreter inside a profile', () => {
