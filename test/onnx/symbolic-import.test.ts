@@ -96,6 +96,28 @@ describe('shape arithmetic stays symbolic', () => {
     }
   });
 
+  it('Resize to the symbolic size of another tensor (an FPN upsample) runs and agrees with onnxruntime', async () => {
+    const m = model({
+      nodes: [node('Shape', ['y'], ['s']), node('Resize', ['x', '', '', 's'], ['z'], { mode: 'nearest' }), node('Add', ['z', 'y'], ['out'])],
+      inputs: [io('x', DT.FLOAT, [1, 2, 'h', 'w']), io('y', DT.FLOAT, [1, 2, 'H', 'W'])],
+      outputs: [io('out', DT.FLOAT, [1, 2, 'H', 'W'])],
+    });
+    const { graph } = importOnnx(m);
+    expect(graph.types.out!.shape).toEqual([1, 2, 'H', 'W']);
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-resize-'));
+    const file = join(dir, 'm.onnx');
+    writeFileSync(file, m);
+    const session = await ort.InferenceSession.create(file);
+    for (const [h, w, H, W] of [[3, 4, 6, 8], [5, 2, 7, 9]] as const) {
+      const x = { dtype: 'f32' as const, shape: [1, 2, h, w], data: Float32Array.from({ length: 2 * h * w }, (_, i) => i) };
+      const y = { dtype: 'f32' as const, shape: [1, 2, H, W], data: new Float32Array(2 * H * W) };
+      const got = interpret(graph, { x, y }).out!;
+      const want = await session.run({ x: new ort.Tensor('float32', x.data, x.shape), y: new ort.Tensor('float32', y.data, y.shape) });
+      expect(got.shape).toEqual([1, 2, H, W]);
+      expect([...got.data]).toEqual([...(want.out!.data as Float32Array)]);
+    }
+  });
+
   it('dim_params become symbols kiln can print and parse', () => {
     expect(dimParamSymbol('batch_size')).toBe('batch_size');
     expect(dimParamSymbol('seq*batch')).toBe('batch*seq');

@@ -31,7 +31,7 @@ export interface ResizeAxis {
 export function resizeParams(shape: Shape, attrs: Attrs): ResizeAxis[] | string {
   const rank = shape.length;
   const scales = attrs.scales as number[];
-  const sizes = attrs.sizes as number[];
+  const sizes = attrs.sizes as Dim[];
   const given = attrs.axes as number[];
   if ((scales.length > 0) === (sizes.length > 0)) return `exactly one of scales [${scales}] and sizes [${sizes}] must be given`;
   const axes: number[] = [];
@@ -63,13 +63,18 @@ export function resizeParams(shape: Shape, attrs: Attrs): ResizeAxis[] | string 
     }
     return out;
   }
-  if (sizes.some((s) => s < 0)) return `sizes [${sizes}] has a negative size`;
+  if (sizes.some((s) => typeof s === 'number' && s < 0)) return `sizes [${sizes}] has a negative size`;
   const policy = attrs.keepAspectRatioPolicy as string;
-  if (policy === 'stretch' && axes.some((a) => typeof shape[a] !== 'number')) {
-    // The scale of a symbolic axis (sizes / dim) is known once the shape is bound.
-    axes.forEach((a, i) => (out[a] = { size: sizes[i]!, scale: typeof shape[a] === 'number' ? sizes[i]! / (shape[a] as number) : NaN }));
+  if (policy === 'stretch' && axes.some((a, i) => typeof shape[a] !== 'number' || typeof sizes[i] !== 'number')) {
+    // The scale of a symbolic axis or size (size / dim) is known once the shape is bound.
+    axes.forEach((a, i) => {
+      const [d, s] = [shape[a]!, sizes[i]!];
+      out[a] = { size: s, scale: typeof d === 'number' && typeof s === 'number' ? s / d : NaN };
+    });
     return out;
   }
+  if (sizes.some((s) => typeof s !== 'number')) return `sizes [${sizes}] are symbolic; keepAspectRatioPolicy '${policy}' needs them static`;
+  const fixed = sizes as number[];
   const dims: number[] = [];
   for (const a of axes) {
     const d = staticDim(a);
@@ -78,10 +83,10 @@ export function resizeParams(shape: Shape, attrs: Attrs): ResizeAxis[] | string 
     dims.push(d);
   }
   if (policy === 'stretch') {
-    axes.forEach((a, i) => (out[a] = { size: sizes[i]!, scale: sizes[i]! / dims[i]! }));
+    axes.forEach((a, i) => (out[a] = { size: fixed[i]!, scale: fixed[i]! / dims[i]! }));
     return out;
   }
-  const ratios = sizes.map((s, i) => s / dims[i]!);
+  const ratios = fixed.map((s, i) => s / dims[i]!);
   const scale = policy === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios);
   // ONNX rounds half up here (not to even).
   axes.forEach((a, i) => (out[a] = { size: Math.floor(scale * dims[i]! + 0.5), scale }));
@@ -97,7 +102,8 @@ defineOp({
     coordinateTransformationMode: { kind: 'string', default: 'half_pixel', oneOf: COORDINATE_MODES },
     nearestMode: { kind: 'string', default: 'round_prefer_floor', oneOf: NEAREST_MODES },
     scales: { kind: 'floats', default: [] },
-    sizes: { kind: 'ints', default: [] },
+    /** Output sizes of the resized axes; symbolic ones (another tensor's dims) with policy 'stretch'. */
+    sizes: { kind: 'dims', default: [] },
     axes: { kind: 'ints', default: [] },
     keepAspectRatioPolicy: { kind: 'string', default: 'stretch', oneOf: ASPECT_POLICIES },
     cubicCoeffA: { kind: 'float', default: -0.75 },

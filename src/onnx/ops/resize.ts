@@ -1,12 +1,12 @@
 // Resize and its predecessor Upsample. Opset 10's Resize and Upsample scale with
 // asymmetric coordinates and floor for nearest (as ONNX Runtime reads them); opset 11
 // added roi/sizes and the coordinate modes; opset 18 axes, antialias and the aspect-ratio policy.
-// Scales and sizes must be known at import.
-import { COORDINATE_MODES, NEAREST_MODES } from '../../ir/index.js';
+// Scales must be known at import; sizes may be symbolic dims (stretch policy).
+import { COORDINATE_MODES, NEAREST_MODES, type Dim } from '../../ir/index.js';
 import type { NodeContext } from '../import/context.js';
 import { defineImporter } from '../import/registry.js';
 
-function emitResize(ctx: NodeContext, attrs: Record<string, string | number | boolean | number[]>): void {
+function emitResize(ctx: NodeContext, attrs: Record<string, string | number | boolean | Dim[]>): void {
   ctx.emit('Resize', [ctx.value(0)], attrs, 0);
 }
 
@@ -40,13 +40,15 @@ defineImporter('Resize', {
     // ONNX ignores antialias for nearest; the IR rejects the combination, so drop it there.
     const antialias = ctx.attrs.int('antialias', 0) !== 0 && mode !== 'nearest';
     const given = (i: number, what: string) => (ctx.has(i) ? ctx.numbers(i, what) : []);
+    // Sizes may be another tensor's symbolic dims (an FPN upsampling to the lateral's size).
+    const sizes = ctx.has(3) ? ctx.dims(3, 'sizes') : [];
     const policy = ctx.attrs.string('keep_aspect_ratio_policy', 'stretch');
     emitResize(ctx, {
       mode,
       coordinateTransformationMode: coord,
       nearestMode: nearest,
       scales: given(2, 'scales'),
-      sizes: given(3, 'sizes'),
+      sizes,
       axes: ctx.attrs.ints('axes', []),
       keepAspectRatioPolicy: policy,
       cubicCoeffA: ctx.attrs.float('cubic_coeff_a', -0.75),
