@@ -5,7 +5,7 @@
 // rounding simulated), and with fp32 to a cosine above 0.999; prefer keeps 16 bits
 // only for layers it timed faster.
 import { describe, expect, it } from 'vitest';
-import { Builder, KilnError, Logger, Runtime } from '../../src/index.js';
+import { ArrayCalibrator, Builder, KilnError, Logger, Runtime } from '../../src/index.js';
 import { interpret, mulberry32, readFloats, randomTensor, type Tensor } from '../../src/interpret/index.js';
 import type { Graph } from '../../src/ir/index.js';
 import { defineMnistNetwork, INPUT, OUTPUT } from '../../samples/mnist/network.js';
@@ -92,6 +92,18 @@ describe('bf16 / fp16 builds', () => {
       "layer 'pool1' (Pool): cannot obey precision bf16: Pool does not compute in bf16 on this target",
     );
     expect(() => build((c) => c.setLayerPrecisions('conv1:bf16').setPrecisionConstraints('obey'))).toThrow(/conv1.*bf16 is not among the allowed precisions \(fp32\)/);
+  });
+
+  it('best with a calibrator: int8 convs and bf16 fully connected layers in one build (fc*:bf16,*:int8)', async () => {
+    const rng = mulberry32(8);
+    const batches = Array.from({ length: 4 }, () => ({ [INPUT]: randomTensor('f32', [1, 1, 28, 28], rng, { min: 0, max: 255 }) }));
+    const { plan, graph } = build((c) => {
+      c.setFlag('best').setLayerPrecisions('fc*:bf16,*:int8').setPrecisionConstraints('obey');
+      c.calibrator = new ArrayCalibrator(batches, 'minmax');
+    });
+    expect(graph.nodes.filter((n) => n.op === 'QConv').length).toBe(2);
+    expect([dtypeOf(graph, 'fc1'), dtypeOf(graph, 'fc2'), dtypeOf(graph, 'softmax')]).toEqual(['bf16', 'bf16', 'f32']);
+    expect(cosine(await run(plan), await run(build(() => {}).plan))).toBeGreaterThan(0.99);
   });
 
   it('prefer: each conv / fc is timed both ways and keeps bf16 only where faster', async () => {
