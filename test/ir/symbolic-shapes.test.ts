@@ -102,6 +102,7 @@ describe('expand, tile, pad, depth-to-space, constant-of-shape, resize', () => {
   });
   it('tile and pad compute on the dim', () => {
     expect(outOf('Tile', [f32('batch', 3)], { repeats: [2, 1] })).toEqual(['f32[2*batch,3]']);
+    expect(outOf('Tile', [f32(1, 3)], { repeats: ['batch', 'seq'] })).toEqual(['f32[batch,3*seq]']);
     expect(outOf('Pad', [f32('h', 'w')], { pads: [1, 0, 2, 0] })).toEqual(['f32[h+3,w]']);
     expect(infer('Pad', [f32('h')], { pads: [-2, 0] }).needs).toEqual(['ge: h-2 >= 0 (pads -2 and 0 of dim 0)']);
   });

@@ -234,11 +234,12 @@ defineOp({
   name: 'Tile',
   group: 'movement',
   inputs: [{ name: 'x' }],
-  attrs: { repeats: { kind: 'ints' } },
+  /** Counts may be symbolic dims (repeat a row `batch` times). */
+  attrs: { repeats: { kind: 'dims' } },
   infer: (ctx) => {
     const x = ctx.inputs[0]!;
-    const r = ctx.attrs.repeats as number[];
-    if (r.length !== x.shape.length || r.some((v) => v < 0)) ctx.fail(`repeats [${r}] must hold ${x.shape.length} non-negative counts, one per dim of input ${formatType(x)}`, { argument: 'repeats', received: `[${r}]` });
+    const r = ctx.attrs.repeats as Dim[];
+    if (r.length !== x.shape.length || r.some((v) => typeof v === 'number' && v < 0)) ctx.fail(`repeats [${r}] must hold ${x.shape.length} non-negative counts, one per dim of input ${formatType(x)}`, { argument: 'repeats', received: `[${r}]` });
     const shape = x.shape.map((d, i) => dimMul(d, r[i]!));
     return [{ dtype: x.dtype, shape }];
   },

@@ -138,7 +138,7 @@ defineImporter('Expand', {
 });
 
 defineImporter('Tile', {
-  import: (ctx) => void ctx.emit('Tile', [ctx.value(0)], { repeats: ctx.numbers(1, 'repeats') }, 0),
+  import: (ctx) => void ctx.emit('Tile', [ctx.value(0)], { repeats: ctx.dims(1, 'repeats') }, 0),
 });
 
 function importPad(ctx: NodeContext, pads: number[], mode: string, value: number, axes: number[]): void {
