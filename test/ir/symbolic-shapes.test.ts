@@ -3,7 +3,7 @@
 // for what can never hold.
 import { describe, expect, it } from 'vitest';
 import { Network } from '../../dsl/index.js';
-import { formatType, inferNode, shapeNeeds, type Attrs, type Dim, type ShapeNeed, type TensorType } from '../../src/ir/index.js';
+import { formatType, inferNode, makeGraph, shapeNeeds, verify, type Attrs, type Dim, type ShapeNeed, type TensorType } from '../../src/ir/index.js';
 
 const f32 = (...shape: Dim[]): TensorType => ({ dtype: 'f32', shape });
 const i64 = (...shape: Dim[]): TensorType => ({ dtype: 'i64', shape });
@@ -148,9 +148,13 @@ describe('verify on symbolic graphs', () => {
     n.markOutput(x.reshape(['batch', 128, 512], 'Reshape_552'), 'y');
     expect(shapeNeeds(n.graph).map((s) => [s.layer, s.op, s.text])).toEqual([['Reshape_552', 'Reshape', 'batch*seq*256 == batch*128*512']]);
   });
-  it('refuses dims that are not canonical text', () => {
+  it('the DSL stores canonical dims; verify refuses text that is not canonical, naming the value', () => {
     const n = new Network();
     n.markOutput(n.input('x', 'f32', ['seq*batch']).relu(), 'y');
     expect(n.graph.types.x!.shape).toEqual(['batch*seq']);
+    const bad = makeGraph({ inputs: ['x'], outputs: ['x'], nodes: [], constants: {}, types: { x: f32('seq*batch', 2) } });
+    expect(() => verify(bad)).toThrow("value 'x' f32[seq*batch,2]: dim 'seq*batch' is not in canonical form 'batch*seq'");
+    const broken = makeGraph({ inputs: ['x'], outputs: ['x'], nodes: [], constants: {}, types: { x: f32('seq+', 2) } });
+    expect(() => verify(broken)).toThrow("value 'x' f32[seq+,2]: bad dim expression 'seq+': ends too early");
   });
 });
