@@ -3,7 +3,8 @@
 // NaN gives 0 and out-of-range values saturate (ONNX leaves them undefined);
 // integers to narrower integers keep the low bits; anything to bool is x != 0;
 // to f16/bf16 rounds to nearest even, from integers through f32. The converter
-// for the dtype pair is chosen once at load.
+// for the dtype pair is chosen once at load; f32 <-> f16/bf16 (the casts where
+// precisions meet) run on the vector routines of lowp-bf16-fp16.h.
 // ints: none. floats: none.
 #include <cmath>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include "elementwise-types.h"
 #include "kernels.h"
 #include "layer-check.h"
+#include "lowp-bf16-fp16.h"
 
 namespace kiln::cpu {
 namespace {
@@ -75,6 +77,16 @@ void convert(const uint8_t* in, uint8_t* out, size_t begin, size_t end) {
 
 using Converter = void (*)(const uint8_t*, uint8_t*, size_t, size_t);
 
+template <bool kBf16>
+void widenVec(const uint8_t* in, uint8_t* out, size_t begin, size_t end) {
+  lowpRoutines().widen(reinterpret_cast<const uint16_t*>(in) + begin, reinterpret_cast<float*>(out) + begin, end - begin, kBf16);
+}
+
+template <bool kBf16>
+void narrowVec(const uint8_t* in, uint8_t* out, size_t begin, size_t end) {
+  lowpRoutines().narrow(reinterpret_cast<const float*>(in) + begin, reinterpret_cast<uint16_t*>(out) + begin, end - begin, kBf16);
+}
+
 template <typename Fn>
 void visitCastType(DType t, Fn&& fn) {
   switch (t) {
@@ -90,6 +102,10 @@ void visitCastType(DType t, Fn&& fn) {
 }
 
 Converter converterFor(DType from, DType to) {
+  if (from == DType::f32 && to == DType::bf16) return &narrowVec<true>;
+  if (from == DType::f32 && to == DType::f16) return &narrowVec<false>;
+  if (from == DType::bf16 && to == DType::f32) return &widenVec<true>;
+  if (from == DType::f16 && to == DType::f32) return &widenVec<false>;
   Converter c = nullptr;
   visitCastType(from, [&](auto s) {
     visitCastType(to, [&](auto d) { c = &convert<decltype(s), decltype(d)>; });
