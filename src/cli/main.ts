@@ -9,7 +9,7 @@ import { compareCommand } from './cmd-compare.js';
 import { drawCommand } from './cmd-draw.js';
 import { inspectCommand } from './cmd-inspect.js';
 import { runCommand } from './cmd-run.js';
-import { debugCommand } from './cmd-unsupported.js';
+import { debugCommand } from './cmd-debug.js';
 import { surgeonCommand } from './cmd-surgeon.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, oneLine } from './errors.js';
 import { KILN_VERSION } from '../version.js';

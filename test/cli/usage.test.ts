@@ -69,8 +69,8 @@ describe.concurrent('kiln usage', () => {
   });
 
   it.each([
-    [['debug', 'precision', 'm.onnx'], /kiln debug precision is not supported yet \(needs low-precision builds/],
-    [['debug', 'reduce', 'm.onnx'], /kiln debug reduce is not supported yet \(needs ONNX export/],
+    [['debug', 'precision', 'm.onnx'], /kiln debug precision tests one precision: give exactly one of --fp16, --bf16, --int8/],
+    [['debug', 'reduce'], /'kiln debug' needs MODEL; e\.g\. kiln debug reduce/],
     [['surgeon', 'm.onnx'], /'kiln surgeon' needs MODEL; e\.g\. kiln surgeon sanitize/],
     [['debug', 'shrink', 'm.onnx'], /unknown debug tool 'shrink'; the tools are precision and reduce/],
   ])('%j exits 2 saying what it needs', async (args, message) => {
