@@ -74,6 +74,8 @@ export interface ReportRow {
   /** fp32 ms / variant ms (> 1: the variant is faster), medians of interleaved runs. */
   speedup: number;
   ms: number;
+  /** Build time of the variant (prefer times its layers both ways). */
+  buildMs: number;
   /** Why the agreement is what it is, where that is not plain rounding. */
   note?: string;
 }
@@ -89,12 +91,15 @@ export async function reportModel(model: Model, batch: number, variants: readonl
   const reference = (await base.run(host))[first]!.data as Float32Array;
   const rows: ReportRow[] = [];
   for (const variant of variants) {
-    const ctx = runtime.deserializeEngine(buildVariant(model, batch, variant, threads, cache)).createExecutionContext({ threads });
+    const t0 = performance.now();
+    const plan = buildVariant(model, batch, variant, threads, cache);
+    const buildMs = performance.now() - t0;
+    const ctx = runtime.deserializeEngine(plan).createExecutionContext({ threads });
     const out = (await ctx.run(host))[first]!.data as Float32Array;
     const [ms32, ms] = await interleaved(() => base.run(host), () => ctx.run(host), 2000);
     // fp16's smallest value is 6e-8: activations that shrink below it (random-weight models do) become 0.
     const note = out.every((v) => v === 0) && reference.some((v) => v !== 0) ? `output all zeros (${variant} underflow)` : undefined;
-    rows.push({ model: model.name, batch, variant, ...agreement(out, reference), speedup: ms32 / ms, ms, ...(note ? { note } : {}) });
+    rows.push({ model: model.name, batch, variant, ...agreement(out, reference), speedup: ms32 / ms, ms, buildMs, ...(note ? { note } : {}) });
   }
   return rows;
 }
@@ -107,7 +112,7 @@ async function main(): Promise<void> {
   const cache = new TimingCache();
   const rows: ReportRow[] = [];
   console.log(`precision report, batch ${batch}, ${threads} threads: agreement with fp32 on a held-out random input, speed vs fp32 (interleaved medians)`);
-  console.log(`${'model'.padEnd(14)} ${'variant'.padEnd(10)} ${'cosine'.padStart(9)} ${'max rel err'.padStart(12)} ${'ms'.padStart(9)} ${'vs fp32'.padStart(8)}`);
+  console.log(`${'model'.padEnd(14)} ${'variant'.padEnd(10)} ${'cosine'.padStart(9)} ${'max rel err'.padStart(12)} ${'ms'.padStart(9)} ${'vs fp32'.padStart(8)} ${'build'.padStart(8)}`);
   for (const model of benchModels(root)) {
     if (only && !only.includes(model.name)) continue;
     if (!existsSync(model.file)) {
@@ -118,7 +123,7 @@ async function main(): Promise<void> {
     try {
       for (const r of await reportModel(model, batch, ['bf16', 'fp16', 'bf16 pref', 'int8'], threads, cache)) {
         rows.push(r);
-        console.log(`${r.model.padEnd(14)} ${r.variant.padEnd(10)} ${r.cosine.toFixed(6).padStart(9)} ${r.maxRelErr.toExponential(2).padStart(12)} ${r.ms.toFixed(3).padStart(9)} ${`${r.speedup.toFixed(2)}x`.padStart(8)}${r.note ? `  ${r.note}` : ''}`);
+        console.log(`${r.model.padEnd(14)} ${r.variant.padEnd(10)} ${r.cosine.toFixed(6).padStart(9)} ${r.maxRelErr.toExponential(2).padStart(12)} ${r.ms.toFixed(3).padStart(9)} ${`${r.speedup.toFixed(2)}x`.padStart(8)} ${`${(r.buildMs / 1000).toFixed(1)} s`.padStart(8)}${r.note ? `  ${r.note}` : ''}`);
       }
     } catch (e) {
       console.log(`${model.name}: failed: ${e instanceof Error ? e.message : String(e)}`);
