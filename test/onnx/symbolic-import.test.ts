@@ -118,6 +118,27 @@ describe('shape arithmetic stays symbolic', () => {
     }
   });
 
+  it('Einsum over symbolic dims keeps them (attention scores bhqd,bhkd->bhqk) and agrees with onnxruntime', async () => {
+    const m = model({
+      nodes: [node('Einsum', ['q', 'k'], ['s'], { equation: 'bhqd,bhkd->bhqk' })],
+      inputs: [io('q', DT.FLOAT, ['batch', 2, 'seq', 4]), io('k', DT.FLOAT, ['batch', 2, 'seq', 4])],
+      outputs: [io('s', DT.FLOAT, ['batch', 2, 'seq', 'seq'])],
+    });
+    const { graph } = importOnnx(m);
+    expect(graph.types.s!.shape).toEqual(['batch', 2, 'seq', 'seq']);
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-einsum-'));
+    const file = join(dir, 'm.onnx');
+    writeFileSync(file, m);
+    const [batch, seq] = [3, 5];
+    const t = (k: number) => ({ dtype: 'f32' as const, shape: [batch, 2, seq, 4], data: Float32Array.from({ length: batch * 2 * seq * 4 }, (_, i) => Math.cos(i * k)) });
+    const [q, k] = [t(1), t(2)];
+    const got = interpret(graph, { q, k }).s!;
+    const session = await ort.InferenceSession.create(file);
+    const want = await session.run({ q: new ort.Tensor('float32', q.data, q.shape), k: new ort.Tensor('float32', k.data, k.shape) });
+    expect(got.shape).toEqual([batch, 2, seq, seq]);
+    expect(maxRelError(got.data as Float32Array, want.s!.data as Float32Array)).toBeLessThan(1e-5);
+  });
+
   it('dim_params become symbols kiln can print and parse', () => {
     expect(dimParamSymbol('batch_size')).toBe('batch_size');
     expect(dimParamSymbol('seq*batch')).toBe('batch*seq');

@@ -2,7 +2,7 @@
 // fold pairwise left to right: each pair becomes one batched MatMul of
 // [batch, free, contracted] layouts, with letters used by one operand only summed first.
 // Diagonals (a letter repeated in one term) are reported unsupported, never computed wrong.
-import type { Dim } from '../../ir/index.js';
+import { dimProduct, type Dim } from '../../ir/index.js';
 import type { NodeContext } from '../import/context.js';
 import { defineImporter } from '../import/registry.js';
 import { reshape } from './helpers.js';
@@ -69,13 +69,7 @@ function parse(ctx: NodeContext, eq: string): Parsed {
   return { inputs: expanded, output };
 }
 
-function product(dims: readonly Dim[]): Dim {
-  const syms = dims.filter((d) => typeof d === 'string');
-  const n = (dims.filter((d) => typeof d === 'number') as number[]).reduce((a, b) => a * b, 1);
-  if (syms.length === 0) return n;
-  if (syms.length === 1 && n === 1) return syms[0]!;
-  return `(${[...syms, ...(n === 1 ? [] : [n])].join('*')})`;
-}
+const product = dimProduct;
 
 const sizeOf = (op: Operand, l: string) => op.shape[op.labels.indexOf(l)]!;
 
