@@ -62,8 +62,3 @@ export function dimBinary(op: DimOp, a: Dim, b: Dim, integer: boolean): Dim | un
     }
   }
 }
-
-/** A plain dim name (`batch`), as opposed to an expression (`batch*seq`). */
-export function isPlainSymbol(d: Dim): d is string {
-  return typeof d === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(d);
-}
