@@ -9,6 +9,7 @@ export * from './erase-identities.js';
 export * from './fold-scale-into-conv.js';
 export * from './fold-pad-into-conv.js';
 export * from './recognize-activations.js';
+export * from './recognize-layer-norm.js';
 export * from './fuse-epilogue.js';
 export * from './fuse-siblings.js';
 export * from './fuse-pointwise.js';

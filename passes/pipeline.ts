@@ -14,6 +14,7 @@ import { FuseEpilogues, FuseResidualAdds } from './fuse-epilogue.js';
 import { FuseSiblings } from './fuse-siblings.js';
 import { FusePointwise } from './fuse-pointwise.js';
 import { RecognizeActivations } from './recognize-activations.js';
+import { RecognizeLayerNorm } from './recognize-layer-norm.js';
 import type { Pass } from './pass.js';
 
 interface StagePass {
@@ -51,6 +52,8 @@ export const DEFAULT_STAGES: readonly Stage[] = [
     passes: [
       // Before scale folding: GELU's `x * 0.5` must not be folded into the Conv feeding x.
       { pass: RecognizeActivations, level: 3, creates: ['Gelu', 'Silu', 'GeluTanh'] },
+      // Also before scale folding: LayerNorm's gamma must not be folded into a MatMul.
+      { pass: RecognizeLayerNorm, level: 3, creates: ['LayerNormalization'] },
       // A zero Pad before a Conv is the Conv's own padding: one layer and one copy fewer.
       { pass: FoldPadIntoConv, level: 3 },
       // Affine layers next to a Conv/MatMul disappear into its weights; this must come

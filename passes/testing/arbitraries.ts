@@ -17,7 +17,7 @@ export const CORE_OPS = [
   'add', 'mul', 'softmax', 'reshape', 'transpose', 'concat',
 ] as const;
 /** Subgraphs that optimization passes rewrite, and near misses they must leave alone. */
-export const PATTERN_OPS = ['scale', 'affine', 'identity', 'transposePair', 'reshapeChain', 'silu2', 'constExpr', 'convThenScale', 'scaleThenConv', 'siblings', 'residual', 'geluTanh', 'padConv'] as const;
+export const PATTERN_OPS = ['scale', 'affine', 'identity', 'transposePair', 'reshapeChain', 'silu2', 'constExpr', 'convThenScale', 'scaleThenConv', 'siblings', 'residual', 'geluTanh', 'padConv', 'layerNorm'] as const;
 /** The default mix: every core op and every pattern built from core ops. */
 export const ARB_OPS = [...CORE_OPS, ...PATTERN_OPS] as const;
 /** Patterns that need ops beyond the DSL's (GELU's Erf): opt in where the backend has them. */

@@ -110,6 +110,22 @@ function padConv(x: NetworkTensor, step: Step, made: readonly NetworkTensor[], n
   return conv && { t: conv.t, layers: conv.layers + 1 };
 }
 
+/**
+ * Layer normalization over the last dim spelled out (ReduceMean, Sub, d*d or Pow, ReduceMean,
+ * Add eps, Sqrt, Div, then * gamma + beta when p[1] is even). Near miss (p[0] % 6 == 5): the
+ * variance is taken over another axis than the mean.
+ */
+function layerNorm(x: NetworkTensor, { p, seed }: Step, _m: readonly NetworkTensor[], net: Network): Built {
+  const last = x.shape.length - 1;
+  const miss = p[0]! % 6 === 5 && last > 0;
+  const d = x.sub(x.reduceMean([last]));
+  const sq = p[0]! % 2 === 0 ? d.mul(d) : d.pow(2);
+  const n = d.div(sq.reduceMean([miss ? last - 1 : last]).add(1e-5).sqrt());
+  if (p[1]! % 2 === 1) return { t: n, layers: 7 };
+  const c = shapeOf(x)[last]!;
+  return { t: n.mul(net.constant('ln.gamma', values(c, seed), [c])).add(net.constant('ln.beta', values(c, seed + 1), [c])), layers: 9 };
+}
+
 /** A chain of layers on constants only, added to x: what constant folding computes at build time. */
 function constExpr(x: NetworkTensor, { p, seed }: Step, _m: readonly NetworkTensor[], net: Network): Built {
   const s = shapeOf(x);
@@ -168,11 +184,11 @@ function residual(x: NetworkTensor, step: Step, made: readonly NetworkTensor[], 
 }
 
 export const PATTERN_BUILDERS = {
-  residual, geluTanh, padConv,
+  residual, geluTanh, padConv, layerNorm,
   scale, affine, identity, transposePair, reshapeChain, silu2: silu, constExpr, convThenScale, scaleThenConv, siblings, geluErf,
 } satisfies Record<string, OpBuilder>;
 
 /** The most layers each step may add, so the generator stays within its layer budget. */
 export const STEP_COST: Readonly<Record<string, number>> = {
-  fullyConnected: 3, residual: 8, geluTanh: 9, padConv: 2, siblings: 5, transposePair: 2, reshapeChain: 2, silu2: 2, geluErf: 5, constExpr: 4, convThenScale: 2, scaleThenConv: 2,
+  fullyConnected: 3, residual: 8, geluTanh: 9, padConv: 2, layerNorm: 9, siblings: 5, transposePair: 2, reshapeChain: 2, silu2: 2, geluErf: 5, constExpr: 4, convThenScale: 2, scaleThenConv: 2,
 };

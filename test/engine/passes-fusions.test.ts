@@ -2,7 +2,8 @@
 // match the reference interpreter run on the unoptimized network — residual blocks
 // (FuseResidualAdds, at batch 1 and 2 so conv columns span images), GELU's tanh form
 // (RecognizeActivations -> GeluTanh, unfused and fused into a MatMul epilogue), and
-// concat elimination (a SqueezeNet fire module's expands written into their slices).
+// concat elimination (a SqueezeNet fire module's expands written into their slices), and
+// layer normalization recognised from primitive ops.
 import { describe, expect, it } from 'vitest';
 import { Network } from '../../src/index.js';
 import { mulberry32 } from '../../src/interpret/index.js';
@@ -64,6 +65,18 @@ describe('GELU, tanh form, on the engine', () => {
     const ops = runPipeline(net.graph, buildPipeline({ optLevel: 3 })).graph.nodes.map((n) => [n.op, n.attrs.activation]);
     expect(ops).toEqual(expect.arrayContaining([['MatMul', 'geluTanh'], ['GeluTanh', undefined]]));
     await checkAgainstInterpreter(net, randomInputs(net, mulberry32(3), { min: -4, max: 4 }), 'gelu tanh');
+  });
+});
+
+describe('layer normalization spelled out, on the engine', () => {
+  it('becomes one LayerNormalization layer and matches the interpreter', async () => {
+    const net = new Network();
+    const x = net.input('x', 'f32', [2, 5, 32]);
+    const d = x.sub(x.reduceMean([-1]));
+    const n = d.div(d.pow(2).reduceMean([-1]).add(1e-5).sqrt());
+    net.markOutput(n.mul(net.constant('gamma', w(32, 1), [32])).add(net.constant('beta', w(32, 2), [32])), 'y');
+    expect(runPipeline(net.graph, buildPipeline({ optLevel: 3 })).graph.nodes.map((l) => l.op)).toEqual(['LayerNormalization']);
+    await checkAgainstInterpreter(net, randomInputs(net, mulberry32(4)), 'layer norm');
   });
 });
 

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hasOp, type Graph } from '../../src/ir/index.js';
 import {
-  EliminateDeadLayers, EraseIdentities, FoldConstants, FoldPadIntoConv, FoldScaleIntoConv, FuseEpilogues, FusePointwise, FuseResidualAdds, FuseSiblings, RecognizeActivations,
+  EliminateDeadLayers, EraseIdentities, FoldConstants, FoldPadIntoConv, FoldScaleIntoConv, FuseEpilogues, FusePointwise, FuseResidualAdds, FuseSiblings, RecognizeActivations, RecognizeLayerNorm,
   applyPass, buildPipeline, runPipeline, type Pass,
 } from '../../passes/index.js';
 import { ARB_OPS, EXTRA_OPS, buildRandomNetwork, checkPass, checkPassOn, networkArbitrary, type ArbOp } from '../../passes/testing/index.js';
@@ -16,7 +16,7 @@ const RUNS = Number(process.env.KILN_PROPERTY_RUNS ?? 150);
 // Erf lands with the elementwise ops; until then GELU's erf form cannot be drawn.
 const OPS: readonly ArbOp[] = [...ARB_OPS, ...EXTRA_OPS.filter(() => hasOp('Erf'))];
 
-const PASSES: readonly Pass[] = [EliminateDeadLayers, FoldConstants, EraseIdentities, RecognizeActivations, FoldPadIntoConv, FoldScaleIntoConv, FuseEpilogues, FuseResidualAdds, FuseSiblings, FusePointwise];
+const PASSES: readonly Pass[] = [EliminateDeadLayers, FoldConstants, EraseIdentities, RecognizeActivations, RecognizeLayerNorm, FoldPadIntoConv, FoldScaleIntoConv, FuseEpilogues, FuseResidualAdds, FuseSiblings, FusePointwise];
 const pipeline = (level: number) => Object.defineProperty((g: Graph) => runPipeline(g, buildPipeline({ optLevel: level })).graph, 'name', { value: `kiln-O${level}` });
 
 describe('passes preserve what the network computes (checkPass)', () => {
