@@ -74,6 +74,18 @@ describe('FuseResidualAdds', () => {
     expect(runPipeline(input, buildPipeline({ optLevel: 2, disable: ['FuseResidualAdds'] })).graph.nodes).toHaveLength(3);
   });
 
+  it('a residual input of another type than the output is refused by name', () => {
+    const net = new Network();
+    const x = net.input('x', 'f32', [1, 2, 5, 5]);
+    const r = net.input('r', 'f32', [1, 2, 3, 3]);
+    const w = net.constant('w', W, [2, 2, 3, 3]);
+    expect(() => layer(net, 'Conv', 'c', [x, w, undefined, r], { ...CONV_ATTRS, padsBegin: [1, 1], padsEnd: [1, 1] }))
+      .toThrow("residual must have the output's type f32[1,2,5,5], got f32[1,2,3,3]");
+    const a = net.input('a', 'f32', [2, 3]);
+    expect(() => layer(net, 'MatMul', 'm', [a, net.constant('b', FW, [3, 3]), undefined, net.input('s', 'f32', [2, 1])], {}))
+      .toThrow("residual must have the output's type f32[2,3], got f32[2,1]");
+  });
+
   describe('must not change', () => {
     it('a conv whose output has two consumers', () => {
       expectUnchanged(FuseResidualAdds, block((net, y, skip) => net.markOutput(y.add(skip).relu().add(y.sigmoid()), 'y')));
