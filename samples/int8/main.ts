@@ -61,6 +61,10 @@ async function main(): Promise<number> {
   console.log(`fp32 accuracy: ${correct.fp32}/${count} = ${pct(correct.fp32)}%  (${((1000 * ms.fp32) / count).toFixed(1)} us/image)`);
   console.log(`int8 accuracy: ${correct.int8}/${count} = ${pct(correct.int8)}%  (${((1000 * ms.int8) / count).toFixed(1)} us/image)`);
   console.log(`int8 speedup over fp32 (batch 1, end to end per run): ${(ms.fp32 / ms.int8).toFixed(2)}x`);
+  // At batch 1 LeNet's layers take less time than a run's fixed cost (the async call, the copies in and out): the layers alone, by profile.
+  const layers = async (c: (typeof contexts)['fp32']) => (await c.profile({ [INPUT]: imageOf(test.data, 0) }, { iterations: 200 })).totalMs * 1000;
+  const [lf, li] = [await layers(contexts.fp32), await layers(contexts.int8)];
+  console.log(`layers alone (profile medians): fp32 ${lf.toFixed(1)} us, int8 ${li.toFixed(1)} us per image: int8 ${(lf / li).toFixed(2)}x`);
   console.log(`bf16 accuracy: ${correct.bf16}/${count} = ${pct(correct.bf16)}%  (${((1000 * ms.bf16) / count).toFixed(1)} us/image; bf16 speedup over fp32 ${(ms.fp32 / ms.bf16).toFixed(2)}x: 16-bit storage, f32 math, no bf16 arithmetic on AVX2)`);
   const bf16Gap = (100 * Math.abs(correct.fp32 - correct.bf16)) / count;
   if (bf16Gap > 1) {

@@ -67,6 +67,7 @@ async function main(): Promise<void> {
 
   const build = buildTimes(threads);
   const passes = await passesRows();
+  await (await import('./int8-bench.js')).benchInt8(threads, only); // int8 rows: kiln fp32 / int8 / QDQ vs ORT fp32 / QDQ, written to out/int8-bench.json
   await (await import('./lowp-bench.js')).benchLowp(root, threads); // bf16 rows, out/bench-lowp.json
   if (!only || only.some((o) => o.startsWith('dynamic'))) await (await import('./dynamic-bench.js')).benchDynamic(root, threads);
   const out = join(root, 'out', 'bench.json');

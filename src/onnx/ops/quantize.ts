@@ -47,7 +47,11 @@ defineImporter('DequantizeLinear', {
     // One DequantizeLinear layer where the IR op fits (f32 per-tensor / per-axis scale; i32 only as a constant, a bias), so FoldQdq can fold it.
     const q = ctx.type(0).dtype;
     if (blockSize === 0 && floatType === 'f32' && ctx.rank(1) <= 1 && (q === 'i8' || q === 'u8' || (q === 'i32' && ctx.known(0))) && (!ctx.has(2) || ctx.type(2).dtype === q)) {
-      return void ctx.emit('DequantizeLinear', [ctx.value(0), ctx.value(1), ...(ctx.has(2) ? [ctx.value(2)] : [])], { axis: irAxis(ctx, axis) }, 0);
+      // Not folded into an f32 constant even when x is one: FoldQdq needs the codes of DQ(weights).
+      const g = ctx.state.graph;
+      const name = g.claim(ctx.node.output[0]!);
+      const [type] = g.addNode('DequantizeLinear', ctx.layer, [ctx.value(0), ctx.value(1), ...(ctx.has(2) ? [ctx.value(2)] : [])], { axis: irAxis(ctx, axis) }, [name], false);
+      return ctx.bindValue(0, name, type!);
     }
     const toFloat = (i: number, tag: string) => (ctx.type(i).dtype === floatType ? ctx.value(i) : ctx.emit('Cast', [ctx.value(i)], { to: floatType }, tag));
     let x = toFloat(0, 'x_float');
