@@ -13,6 +13,7 @@ export * from './recognize-layer-norm.js';
 export * from './fuse-epilogue.js';
 export * from './fuse-siblings.js';
 export * from './fuse-pointwise.js';
+export * from './assign-layout.js';
 export * from './precision.js';
 export * from './assign-precision.js';
 export * from './plan-memory.js';

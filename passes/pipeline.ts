@@ -13,6 +13,7 @@ import { FoldScaleIntoConv } from './fold-scale-into-conv.js';
 import { FuseEpilogues, FuseResidualAdds } from './fuse-epilogue.js';
 import { FuseSiblings } from './fuse-siblings.js';
 import { FusePointwise } from './fuse-pointwise.js';
+import { AssignLayout } from './assign-layout.js';
 import { RecognizeActivations } from './recognize-activations.js';
 import { RecognizeLayerNorm } from './recognize-layer-norm.js';
 import type { Pass } from './pass.js';
@@ -81,8 +82,9 @@ export const DEFAULT_STAGES: readonly Stage[] = [
   },
   {
     name: 'tidy',
-    // Folding and fusion strand constants (a [1,N] bias becomes [N]); sweep them up.
-    passes: [{ pass: EliminateDeadLayers, level: 2 }],
+    // Layouts on the fused layers (NHWC regions of 1x1 and depthwise convs, MobileNet's blocks);
+    // then folding and fusion strand constants (a [1,N] bias becomes [N]); sweep them up.
+    passes: [{ pass: AssignLayout, level: 3, creates: ['ConvNhwc'] }, { pass: EliminateDeadLayers, level: 2 }],
   },
 ];
 

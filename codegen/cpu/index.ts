@@ -6,4 +6,5 @@ import './lower-recurrent.js';
 import './lower-elementwise.js';
 import './lower-quant.js';
 import './lower-fused.js';
+import './lower-nhwc.js';
 export { chooseCpuKernel, hasCpuKernel, lowering, type KernelChoice, type LowerContext, type Lowering } from './kernel-table.js';

@@ -20,6 +20,7 @@ KernelDef sliceKernel(); KernelDef splitKernel(); KernelDef tileKernel(); Kernel
 KernelDef reduceKernel(); KernelDef argmaxKernel(); KernelDef hardmaxKernel(); KernelDef topkKernel(); KernelDef cumsumKernel(); KernelDef logSoftmaxKernel(); KernelDef layerNormKernel(); KernelDef instanceNormKernel(); KernelDef batchNormKernel();  // reduce family
 KernelDef convDepthwiseKernel(); KernelDef pool2dKernel(); KernelDef gemvKernel(); KernelDef gemmRowsKernel(); KernelDef convWinogradKernel(); KernelDef convWideKernel(); KernelDef convWinogradWideKernel();  // tactics (codegen/cpu/tactics.ts)
 KernelDef convDepthwise8cKernel();  // tactic: depthwise on 8-channel blocks
+KernelDef convDepthwiseNhwcKernel();  // ConvNhwc (passes/assign-layout.ts)
 KernelDef deconvKernel();
 KernelDef rnnKernel();
 KernelDef gruKernel();

@@ -1,0 +1,18 @@
+// The CPU lowering of ConvNhwc (passes/layout-ops.ts), the depthwise conv on NHWC
+// tensors that layout assignment creates: conv's ints and floats
+// (native/PLAN_FORMAT.md) for kernel convDepthwiseNhwc.
+import { windowParams } from '../../src/ir/index.js';
+import '../../passes/layout-ops.js';
+import { ACTIVATION_CODES, type ActivationName } from '../plan-desc.js';
+import { lowering } from './kernel-table.js';
+
+lowering(['ConvNhwc'], ({ node, attrs, inputs }) => {
+  const kernel = inputs[1]!.shape.slice(2) as number[];
+  const w = windowParams(attrs, kernel);
+  if (typeof w === 'string') throw new Error(`layer '${node.name}': ${w}`);
+  return {
+    kernel: 'convDepthwiseNhwc',
+    ints: [2, attrs.groups as number, ACTIVATION_CODES[attrs.activation as ActivationName], ...w.strides, ...w.padsBegin, ...w.padsEnd, ...w.dilations],
+    floats: [attrs.alpha as number, attrs.beta as number],
+  };
+});
