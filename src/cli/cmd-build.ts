@@ -20,6 +20,7 @@ export const buildCommand: Command = {
     description: 'Without --save-plan the plan is built, summarized and dropped (a dry run). Engines are static for now:\nsymbolic input dims take one shape from --shapes (or equal --min/--opt/--max-shapes).',
     flags: [
       { name: 'save-plan', kind: 'string', metavar: 'FILE', help: 'write the plan to FILE' },
+      { name: 'export-json', kind: 'string', metavar: 'FILE', help: 'write the build summary (layers, passes, precision mix, sizes, time) as JSON' },
       ...BUILD_FLAGS,
     ],
     examples: [
@@ -49,6 +50,8 @@ export const buildCommand: Command = {
       console.log(`${table(['pass', 'ms', 'changed'], rows, ['l', 'r', 'l'])}\n`);
     }
     console.log(summary(path!, save, built, model));
+    const json = flags.string('export-json');
+    if (json !== undefined) writeFileSync(json, `${JSON.stringify(summaryJson(path!, built), null, 2)}\n`);
     return 0;
   },
 };
@@ -61,6 +64,24 @@ export function precisionMix(report: BuildReport): Map<string, number> {
     mix.set(d, (mix.get(d) ?? 0) + 1);
   }
   return mix;
+}
+
+/** The summary as data, for --export-json. */
+export function summaryJson(path: string, built: Built): Record<string, unknown> {
+  const r = built.report;
+  return {
+    model: path,
+    buildMs: built.ms,
+    layersBefore: r.layersBefore,
+    layersAfter: r.layersAfter,
+    layers: r.optimized.nodes.map((n) => ({ name: n.name, op: n.op, fused: n.fused ?? [n.name], dtype: r.optimized.types[n.outputs[0]!]?.dtype })),
+    precision: Object.fromEntries(precisionMix(r)),
+    passes: r.passes,
+    planBytes: built.plan.byteLength,
+    weightsBytes: r.weightsBytes,
+    arenaBytes: r.arenaBytes,
+    livepeakBytes: r.memory.lowerBound,
+  };
 }
 
 function summary(path: string, save: string | undefined, built: Built, model: LoadedModel): string {

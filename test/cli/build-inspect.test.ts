@@ -14,7 +14,7 @@ describe('kiln build', () => {
   let mlpBuild: Awaited<ReturnType<typeof kiln>>;
   beforeAll(async () => {
     [mlpBuild] = await Promise.all([
-      kiln(['build', MLP, '--shapes', 'x:4x48', '--save-plan', mlpPlan]),
+      kiln(['build', MLP, '--shapes', 'x:4x48', '--save-plan', mlpPlan, '--export-json', join(dir, 'mlp-build.json')]),
       kiln(['build', MNIST, '--save-plan', mnistPlan]),
     ]);
   });
@@ -31,6 +31,15 @@ describe('kiln build', () => {
     expect(out).toMatch(new RegExp(`^  plan +[\\d.]+ KiB \\(${statSync(mlpPlan).size} B\\)$`, 'm'));
     expect(out).toMatch(/^ {2}weights +[\d.]+ KiB$/m);
     expect(out).toMatch(/^ {2}arena +[\d.]+ (B|KiB) per execution context/m);
+  });
+
+  it('--export-json writes the summary as data', () => {
+    const j = JSON.parse(readFileSync(join(dir, 'mlp-build.json'), 'utf8'));
+    expect(j).toMatchObject({ model: MLP, layersBefore: 6, layersAfter: 3, precision: { f32: 3 }, planBytes: statSync(mlpPlan).size });
+    expect(j.layers.find((l: { fused: string[] }) => l.fused.includes('relu1'))).toMatchObject({ op: 'MatMul', fused: expect.arrayContaining(['fc1', 'relu1']), dtype: 'f32' });
+    expect(j.weightsBytes).toBeGreaterThan(0);
+    expect(j.arenaBytes).toBeGreaterThan(0);
+    expect(j.passes.some((p: { pass: string; changed: boolean }) => p.pass === 'FuseEpilogues' && p.changed)).toBe(true);
   });
 
   it('reports each phase on stderr while it builds: passes by name, lowering, autotuning, serializing', () => {
