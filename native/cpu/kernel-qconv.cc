@@ -174,7 +174,8 @@ class QConvOp final : public LayerOp {
     const size_t tiles = (pixels + kInt8Nr - 1) / kInt8Nr;
     // A task packs up to kGroup B panels, then walks its channel blocks over all of
     // them: each block of weights is read once per group from L1, not once per tile.
-    constexpr size_t kGroup = 4;
+    // Fewer panels when K is long, so the group stays within L2 (128 KiB).
+    const size_t kGroup = std::max<size_t>(1, std::min<size_t>(4, (size_t(128) << 10) / (kq_ * 96)));
     const size_t groups = (tiles + kGroup - 1) / kGroup;
     // Enough tasks for every thread: split the channel blocks when groups are few.
     const size_t chunks = std::min(blocks_, std::max<size_t>(1, (size_t(ctx.pool->threads()) * 3 + groups - 1) / groups));
