@@ -117,17 +117,43 @@ export function formatDim(n: DimNode): Dim {
 
 /** The canonical form of a dim: `seq*batch` -> `batch*seq`, `2+3` -> 5. */
 export function canonicalDim(d: Dim): Dim {
-  return dimOf(polyOf(d));
+  if (typeof d === 'number') return dimOf(polyOf(d));
+  let c = canonical.get(d);
+  if (c === undefined) {
+    c = dimOf(polyOf(d));
+    if (canonical.size > 50_000) canonical.clear();
+    canonical.set(d, c);
+  }
+  return c;
 }
 
-export const dimAdd = (a: Dim, b: Dim): Dim => dimOf(polyAdd(polyOf(a), polyOf(b)));
-export const dimSub = (a: Dim, b: Dim): Dim => dimOf(polyAdd(polyOf(a), polyOf(b), -1));
-export const dimMul = (a: Dim, b: Dim): Dim => dimOf(polyMul(polyOf(a), polyOf(b)));
-export const dimFloorDiv = (a: Dim, b: Dim): Dim => dimOf(polyFloorDiv(polyOf(a), polyOf(b)));
-export const dimCeilDiv = (a: Dim, b: Dim): Dim => dimOf(polyCeilDiv(polyOf(a), polyOf(b)));
-export const dimMod = (a: Dim, b: Dim): Dim => dimOf(polyMod(polyOf(a), polyOf(b)));
-export const dimMax = (a: Dim, b: Dim): Dim => dimOf(polyMax(polyOf(a), polyOf(b)));
-export const dimMin = (a: Dim, b: Dim): Dim => dimOf(polyMin(polyOf(a), polyOf(b)));
+const canonical = new Map<string, Dim>();
+
+/**
+ * A binary dim builder, memoized: inference asks the same questions of the same dims
+ * at every layer and every verify, and printing a polynomial is the costly part.
+ */
+function memoized<T>(fn: (a: Dim, b: Dim) => T, numbers?: (a: number, b: number) => T): (a: Dim, b: Dim) => T {
+  const memo = new Map<string, T>();
+  return (a, b) => {
+    if (numbers && Number.isSafeInteger(a) && Number.isSafeInteger(b)) return numbers(a as number, b as number);
+    const key = `${typeof a}:${a}\u0000${typeof b}:${b}`;
+    if (memo.has(key)) return memo.get(key)!;
+    const v = fn(a, b);
+    if (memo.size > 20_000) memo.clear();
+    memo.set(key, v);
+    return v;
+  };
+}
+
+export const dimAdd = memoized((a, b) => dimOf(polyAdd(polyOf(a), polyOf(b))), (a, b) => a + b);
+export const dimSub = memoized((a, b) => dimOf(polyAdd(polyOf(a), polyOf(b), -1)), (a, b) => a - b);
+export const dimMul = memoized((a, b) => dimOf(polyMul(polyOf(a), polyOf(b))), (a, b) => a * b);
+export const dimFloorDiv = memoized((a, b) => dimOf(polyFloorDiv(polyOf(a), polyOf(b))));
+export const dimCeilDiv = memoized((a, b) => dimOf(polyCeilDiv(polyOf(a), polyOf(b))));
+export const dimMod = memoized((a, b) => dimOf(polyMod(polyOf(a), polyOf(b))));
+export const dimMax = memoized((a, b) => dimOf(polyMax(polyOf(a), polyOf(b))));
+export const dimMin = memoized((a, b) => dimOf(polyMin(polyOf(a), polyOf(b))));
 
 /** The product of dims (a shape's volume), canonical. */
 export function dimProduct(dims: readonly Dim[]): Dim {
@@ -187,10 +213,14 @@ export function dimSymbols(d: Dim): string[] {
 export function dimsEqual(a: Dim, b: Dim): boolean | undefined {
   if (a === b) return true;
   if (typeof a === 'number' && typeof b === 'number') return false;
+  return dimsEqualMemo(a, b);
+}
+
+const dimsEqualMemo = memoized((a, b): boolean | undefined => {
   const diff = constOf(polyAdd(polyOf(a), polyOf(b), -1));
   if (diff !== undefined) return diff === 0;
   return sizesGe(a, dimAdd(b, 1)) === true || sizesGe(b, dimAdd(a, 1)) === true ? false : undefined;
-}
+});
 
 /** The dim with every symbol s replaced by s+1: what holds for it at s >= 0 holds for the dim at sizes >= 1. */
 function shiftSymbols(d: Dim): Dim {
@@ -206,11 +236,11 @@ function shiftSymbols(d: Dim): Dim {
  * a >= b at every size >= 1 of the symbols (shape values are sizes): true; false when
  * a < b at every such size; undefined when it depends on them.
  */
-export function sizesGe(a: Dim, b: Dim): boolean | undefined {
+export const sizesGe = memoized((a: Dim, b: Dim): boolean | undefined => {
   const ge = dimGe(shiftSymbols(a), shiftSymbols(b));
   if (ge !== undefined) return ge;
   return dimGe(shiftSymbols(b), shiftSymbols(dimAdd(a, 1))) ? false : undefined;
-}
+}, (a, b) => a >= b);
 
 /** true when a >= b holds for every value of the symbols (all >= 0), false when a < b always (they differ by a constant), else undefined. */
 export function dimGe(a: Dim, b: Dim): boolean | undefined {

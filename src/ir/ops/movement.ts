@@ -40,16 +40,15 @@ export function reshapeTarget(input: Shape, target: readonly Dim[], need?: Need)
     if (dst === 0) return `cannot reshape ${formatShape(input)} to ${formatShape(target)}: -1 next to a zero-sized dim`;
     const q = dimFloorDiv(src, dst);
     const whole = dimMul(q, dst);
-    const text = `${volumeText(input)} == ${volumeText(out.map((d) => (d === -1 ? q : d)))}`;
     const eq = dimsEqual(src, whole);
-    if (eq === false) return `cannot reshape ${formatShape(input)} to ${formatShape(target)}: ${text} never holds`;
+    if (eq === false) return `cannot reshape ${formatShape(input)} to ${formatShape(target)}: ${volumeText(input)} == ${volumeText(out.map((d) => (d === -1 ? q : d)))} never holds`;
     if (eq === undefined) need?.('eq', src, whole, `${volumeText(input)} divisible by ${volumeText(known)}`);
     return out.map((d) => (d === -1 ? q : d));
   }
-  const text = `${volumeText(input)} == ${volumeText(out)}`;
   const eq = dimsEqual(src, dst);
-  if (eq === false) return `cannot reshape ${formatShape(input)} to ${formatShape(target)}: ${text} never holds`;
-  if (eq === undefined) need?.('eq', src, dst, text);
+  const text = () => `${volumeText(input)} == ${volumeText(out)}`;
+  if (eq === false) return `cannot reshape ${formatShape(input)} to ${formatShape(target)}: ${text()} never holds`;
+  if (eq === undefined) need?.('eq', src, dst, text());
   return out;
 }
 
