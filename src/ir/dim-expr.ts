@@ -148,7 +148,7 @@ function memoized<T>(fn: (a: Dim, b: Dim) => T, numbers?: (a: number, b: number)
 
 export const dimAdd = memoized((a, b) => dimOf(polyAdd(polyOf(a), polyOf(b))), (a, b) => a + b);
 export const dimSub = memoized((a, b) => dimOf(polyAdd(polyOf(a), polyOf(b), -1)), (a, b) => a - b);
-export const dimMul = memoized((a, b) => dimOf(polyMul(polyOf(a), polyOf(b))), (a, b) => a * b);
+export const dimMul = memoized((a, b) => dimOf(polyMul(polyOf(a), polyOf(b))), (a, b) => a * b + 0); // + 0: never -0
 export const dimFloorDiv = memoized((a, b) => dimOf(polyFloorDiv(polyOf(a), polyOf(b))));
 export const dimCeilDiv = memoized((a, b) => dimOf(polyCeilDiv(polyOf(a), polyOf(b))));
 export const dimMod = memoized((a, b) => dimOf(polyMod(polyOf(a), polyOf(b))));
