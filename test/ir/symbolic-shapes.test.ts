@@ -126,6 +126,10 @@ describe('conv, pool, conv-transpose', () => {
     expect(r.needs).toEqual(['ge: h+2 >= 3 (window 3, dilation 1)', 'ge: w+2 >= 3 (window 3, dilation 1)']);
     expect(outOf('Conv', [f32('n', 3, 'h', 224), w], { padsBegin: [1, 1], padsEnd: [1, 1] })).toEqual(['f32[n,16,h,224]']);
   });
+  it('a symbolic channel dim must match the weights', () => {
+    expect(infer('Conv', [f32('n', 'c', 8, 8), w], {}).needs).toEqual(['eq: c == 3 (input channels of weights f32[16,3,3,3])']);
+    expect(() => infer('Conv', [f32('n', 'c+1', 8, 8), f32(16, 1, 3, 3)], {})).toThrow("layer 'L' (Conv): needs c+1 == 1 (input channels of weights f32[16,1,3,3]), which never holds");
+  });
   it('pooling and the transposed window', () => {
     expect(outOf('Pool', [f32('n', 8, 'h', 'w')], { mode: 'max', kernel: [2, 2], strides: [2, 2] })).toEqual(['f32[n,8,floor(h/2),floor(w/2)]']);
     expect(outOf('ConvTranspose', [f32('n', 16, 'h', 'w'), f32(16, 4, 2, 2)], { strides: [2, 2] })).toEqual(['f32[n,4,2*h,2*w]']);

@@ -81,6 +81,7 @@ defineOp({
     if (typeof cin === 'number' && cin !== cinPerGroup! * groups) {
       ctx.fail(`weights 'w' ${formatType(w)} expect ${cinPerGroup! * groups} input channels (groups ${groups}), input 'x' ${formatType(x)} has ${cin}`, { argument: 'w', expected: `${cinPerGroup! * groups} channels`, received: `${cin}` });
     }
+    if (typeof cin === 'string') ctx.need('eq', cin, cinPerGroup! * groups, `${cin} == ${cinPerGroup! * groups} (input channels of weights ${formatType(w)})`);
     if (x.dtype !== w.dtype) ctx.fail(`weights 'w' dtype ${w.dtype} differs from input 'x' ${x.dtype}`, { argument: 'w' });
     if (b && (b.shape.length !== 1 || b.shape[0] !== cout)) ctx.fail(`bias 'b' must be ${x.dtype}[${cout}], got ${formatType(b)}`, { argument: 'b', expected: `${x.dtype}[${cout}]`, received: formatType(b) });
     return [checkResidual(ctx, windowOutput(ctx, x, cout!, (w.shape as number[]).slice(2)), 3)];

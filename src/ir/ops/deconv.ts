@@ -43,6 +43,7 @@ defineOp({
     if (typeof xc === 'number' && xc !== cin) {
       ctx.fail(`weights 'w' ${formatType(w)} expect ${cin} input channels, input 'x' ${formatType(x)} has ${xc}`, { argument: 'w', expected: `${cin} channels`, received: `${xc}` });
     }
+    if (typeof xc === 'string') ctx.need('eq', xc, cin!, `${xc} == ${cin} (input channels of weights ${formatType(w)})`);
     const cout = coutPerGroup! * groups;
     if (b && (b.shape.length !== 1 || b.shape[0] !== cout || b.dtype !== x.dtype)) {
       ctx.fail(`bias 'b' must be ${x.dtype}[${cout}], got ${formatType(b)}`, { argument: 'b', expected: `${x.dtype}[${cout}]`, received: formatType(b) });
