@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Network } from '../../dsl/index.js';
 import { verify, type Graph } from '../../src/ir/index.js';
 import { applyPass, assignPrecision, buildPipeline, choosePrecisions, formatPrecisions, layerPrecisionLookup, runPipeline, type PipelineItem, type Sequential } from '../../passes/index.js';
-import { checkPass } from '../../passes/testing/index.js';
+import { ARB_OPS, checkPass } from '../../passes/testing/index.js';
 import { f16BitsToF32, roundToF16 } from '../../src/interpret/index.js';
 import { expectSameOutputs, expectUnchanged, weights } from './helpers.js';
 
@@ -100,8 +100,12 @@ describe('AssignPrecision', () => {
   });
 
   it('property: random networks in fp16 and bf16 compute what they did, within half-precision error', () => {
-    const f16 = checkPass(assignPrecision({ allowed: ['fp16'] }), { numRuns: 100, tolerance: HALF, maxVolume: 256 });
+    // Layer normalization spelled out in elementwise ops divides by a half-precision standard
+    // deviation, which rounding makes arbitrarily wrong on near-constant rows; recognized as
+    // one LayerNormalization it stays fp32 (pipeline property in differential.test.ts).
+    const ops = ARB_OPS.filter((o) => o !== 'layerNorm');
+    const f16 = checkPass(assignPrecision({ allowed: ['fp16'] }), { numRuns: 100, tolerance: HALF, maxVolume: 256, ops });
     expect(f16.changed).toBeGreaterThan(80);
-    checkPass(assignPrecision({ allowed: ['bf16'], layerPrecisions: '*:bf16' }), { numRuns: 60, tolerance: { rtol: 8e-2, atol: 8e-2 }, maxVolume: 256 });
+    checkPass(assignPrecision({ allowed: ['bf16'], layerPrecisions: '*:bf16' }), { numRuns: 60, tolerance: { rtol: 8e-2, atol: 8e-2 }, maxVolume: 256, ops });
   });
 });
