@@ -19,8 +19,9 @@ export interface DynamicBuild {
 
 const BOUNDS = ['min', 'opt', 'max'] as const;
 
-/** True when the build needs dynamic shapes: several profiles, or a profile with a range. */
+/** True when the build needs dynamic shapes: symbolic inputs with several profiles, or a profile with a range. */
 export function needsDynamicShapes(graph: Graph, profiles: readonly OptimizationProfile[]): boolean {
+  if (!graph.inputs.some((name) => graph.types[name]!.shape.some((d) => typeof d === 'string'))) return false;
   if (profiles.length > 1) return true;
   const p = profiles[0];
   return !!p && graph.inputs.some((name) => {
