@@ -13,7 +13,7 @@
 // codes. Pattern, check, action: nothing changes unless a match succeeded.
 import type { Graph, Node, TypedArray } from '../src/ir/index.js';
 import { definePass } from './pass.js';
-import { GraphDraft } from './quantize-graph.js';
+import { GraphDraft, windowAttrs } from './quantize-graph.js';
 
 interface Index {
   graph: Graph;
@@ -135,7 +135,7 @@ export function foldQdq(graph: Graph): Graph {
     const ws = d.constant(`${node.name}.w_scale`, 'f32', [cout], m.wScale);
     const b = m.bias instanceof Float32Array ? d.constant(`${node.name}.bias`, 'f32', [cout], m.bias) : m.bias;
     const outScale = m.requant.length ? scalarScale(graph, m.requant[0]!)! : 0;
-    const window = node.op === 'Conv' ? Object.fromEntries(['strides', 'padsBegin', 'padsEnd', 'dilations'].filter((k) => node.attrs[k] !== undefined).map((k) => [k, node.attrs[k]!])) : {};
+    const window = node.op === 'Conv' ? windowAttrs(node.attrs) : {};
     const out = m.requant.length ? m.requant[0]!.outputs[0]! : (m.activation ?? node).outputs[0]!;
     for (const q of m.requant.slice(1)) rename.set(q.outputs[0]!, out);
     const attrs = { ...window, xScale: m.xScale, outScale, ...epilogueOf(m.activation) };

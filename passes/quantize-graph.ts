@@ -23,6 +23,11 @@ export function quantizeWeights(w: Float32Array, cout: number, qmax = 127): { q:
   return { q, scales };
 }
 
+/** The window attributes of a Conv that its QConv keeps (strides, pads, dilations). */
+export function windowAttrs(attrs: Attrs): Attrs {
+  return Object.fromEntries(['strides', 'padsBegin', 'padsEnd', 'dilations'].filter((k) => attrs[k] !== undefined).map((k) => [k, attrs[k]!]));
+}
+
 export class GraphDraft {
   readonly inputs: string[];
   readonly outputs: string[];

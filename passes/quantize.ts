@@ -12,7 +12,7 @@
 // become the int8 epilogue. Layers the precision constraints pin to fp32 (or
 // fp16/bf16) stay untouched.
 import { ACTIVATIONS, type Attrs, type Graph, type Node } from '../src/ir/index.js';
-import { GraphDraft, quantizeWeights } from './quantize-graph.js';
+import { GraphDraft, quantizeWeights, windowAttrs } from './quantize-graph.js';
 
 export type LayerPrecision = 'fp32' | 'fp16' | 'bf16' | 'int8';
 
@@ -115,7 +115,7 @@ export function quantizeGraph(graph: Graph, o: QuantizeOptions): Graph {
     const residual = node.inputs[3];
     const act = residual ? { activation: 'none', alpha: 0, beta: 0 } : { activation: node.attrs.activation ?? 'none', alpha: node.attrs.alpha ?? 0, beta: node.attrs.beta ?? 0 };
     const conv = node.op === 'Conv';
-    const window = conv ? Object.fromEntries(['strides', 'padsBegin', 'padsEnd', 'dilations'].filter((k) => node.attrs[k] !== undefined).map((k) => [k, node.attrs[k]!])) : {};
+    const window = conv ? windowAttrs(node.attrs) : {};
     const inputs = [xq, wq, ws, ...(node.inputs[2] ? [node.inputs[2]] : [])];
     const fused = node.fused ?? [node.name];
     const y = d.node(conv ? 'QConv' : 'QGemm', `${node.name}.int8`, inputs, { ...window, xScale: s, outScale, ...act }, residual ? undefined : node.outputs[0]);
