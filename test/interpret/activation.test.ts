@@ -53,8 +53,12 @@ describe('activation kernels', () => {
 
 describe('ACTIVATION_FNS', () => {
   it('covers every epilogue and binds alpha/beta', () => {
-    expect(Object.keys(ACTIVATION_FNS).sort()).toEqual(['clip', 'gelu', 'leakyRelu', 'none', 'relu', 'sigmoid', 'silu', 'tanh']);
+    expect(Object.keys(ACTIVATION_FNS).sort()).toEqual(['clip', 'gelu', 'geluTanh', 'leakyRelu', 'none', 'relu', 'sigmoid', 'silu', 'tanh']);
     expect(activationFn('none')(-3)).toBe(-3);
+    // GELU's tanh form stays within 1e-3 of the erf form and is exact at 0.
+    for (const x of [-3, -1, -0.5, 0.5, 1, 2, 4]) expect(Math.abs(activationFn('geluTanh')(x) - activationFn('gelu')(x))).toBeLessThan(1e-3);
+    expect(activationFn('geluTanh')(0)).toBe(0);
+    expect(activationFn('geluTanh')(1)).toBeCloseTo(0.8411920, 6);
     expect(activationFn('leakyRelu', 0.5)(-4)).toBe(-2);
     expect(activationFn('clip', 0, 6)(7)).toBe(6);
   });
