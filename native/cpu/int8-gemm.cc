@@ -2,6 +2,9 @@
 // after the host mask (cpuid + OS state) says it is there.
 #include "int8-gemm.h"
 
+#include <cstdlib>
+#include <string>
+
 #include "../cpu-features.h"
 
 namespace kiln::cpu {
@@ -27,8 +30,13 @@ Int8DotRowsFn int8DotRows() {
 
 const Int8Tile* int8Tile() {
   static const Int8Tile* tile = []() -> const Int8Tile* {
+    // KILN_INT8_TILE=none (or avx2) forces a slower path, so tests reach the fallbacks this CPU would skip.
+    const char* force = std::getenv("KILN_INT8_TILE");
+    const std::string want = force ? force : "";
+    if (want == "none") return nullptr;
 #if defined(__x86_64__) || defined(_M_X64)
     const uint64_t host = hostIsaMask();
+    if (want == "avx2") return (host & isa::kAvx2) ? &kInt8TileAvx2 : nullptr;
     if ((host & isa::kAvx512vnni) && (host & isa::kAvx512vl) && (host & isa::kAvx2)) return &kInt8TileAvx512Vnni;
     if (host & isa::kAvx2) return &kInt8TileAvx2;
 #endif
