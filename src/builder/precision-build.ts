@@ -11,13 +11,14 @@
 //    build fails naming the layer;
 //  - prefer / none: each conv or matmul is timed on this machine both ways, as a one-
 //    layer plan with its best tactic, the 16-bit one with the casts it would need
-//    where its neighbours stay fp32; it keeps 16 bits only where that is faster.
+//    where its neighbours stay fp32; it keeps 16 bits only where that is faster. The
+//    verdicts are kept in the timing cache, so a warm rebuild gives the same plan.
 import { lowerToPlan } from '../../codegen/index.js';
 import { assignPrecision, choosePrecisions, type Precision, type PrecisionOptions } from '../../passes/index.js';
 import { makeGraph, type DType, type Graph, type Node } from '../ir/index.js';
 import { native } from '../runtime/native.js';
 import { KILN_VERSION } from '../version.js';
-import { autotunePlan } from './autotune.js';
+import { autotunePlan, layerSignature, timingTarget } from './autotune.js';
 import type { BuilderConfig } from './builder-config.js';
 import { applyIOFormats, cancelCastPairs } from './io-formats.js';
 import type { Logger } from './logger.js';
@@ -63,9 +64,11 @@ interface Timing {
   castOut: number;
 }
 
+const lower = (g: Graph) => lowerToPlan(g, { kilnVersion: KILN_VERSION, buildDigest: new Uint8Array(32) }).plan;
+
 /** Lowers a small graph, picks its tactics, and times its layers (best of several runs). */
 function timeGraph(g: Graph, name: string, config: BuilderConfig): Timing {
-  const { plan } = lowerToPlan(g, { kilnVersion: KILN_VERSION, buildDigest: new Uint8Array(32) });
+  const plan = lower(g);
   autotunePlan(plan, { optLevel: Math.max(1, config.optLevel), cache: config.timingCache ?? processTimingCache, threads: config.tuningThreads });
   const ms = native().timeLayers(plan, { warmup: 2, minIterations: 5, maxIterations: 200, budgetMs: 30, threads: config.tuningThreads }).minMs;
   const at = plan.layers.findIndex((l) => l.name === name);
@@ -82,6 +85,8 @@ function timeLayers(graph: Graph, options: PrecisionOptions, config: BuilderConf
   const producer = new Map(graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
   const dtypeOf = (v: string) => decisions.get(producer.get(v)?.name ?? '')?.dtype;
   const slower = new Map<string, string>();
+  const cache = config.timingCache ?? processTimingCache;
+  const target = timingTarget(config.tuningThreads);
   for (const node of graph.nodes) {
     const dtype = decisions.get(node.name)?.dtype;
     if (!isLowp(dtype) || !TIMED_OPS.has(node.op)) continue;
@@ -92,14 +97,22 @@ function timeLayers(graph: Graph, options: PrecisionOptions, config: BuilderConf
     const castIn = node.inputs.some((v) => v !== '' && !(v in graph.constants) && dtypeOf(v) !== dtype);
     const castOut = graph.outputs.some((o) => node.outputs.includes(o))
       || graph.nodes.some((n) => n.inputs.some((v) => node.outputs.includes(v)) && decisions.get(n.name)?.dtype !== dtype);
-    // Two rounds each, interleaved, so a busy moment on the machine hits both.
-    let f32 = Infinity, lowp = Infinity;
-    for (let round = 0; round < 2; round++) {
-      f32 = Math.min(f32, timeGraph(single, node.name, config).layer);
-      const t = timeGraph(low, node.name, config);
-      lowp = Math.min(lowp, t.layer + (castIn ? t.castIn : 0) + (castOut ? t.castOut : 0));
+    // The verdict lives in the timing cache next to the tactics, so a warm rebuild
+    // times nothing and makes the same choice (byte-identical plans).
+    const plan = lower(single);
+    const key = `precision ${precision} casts ${castIn ? 'in' : '-'}${castOut ? 'out' : '-'} ${layerSignature(plan.layers.find((l) => l.name === node.name)!, plan.tensors)}`;
+    const hit = cache.get(target, key);
+    let f32 = hit?.candidates.fp32 ?? Infinity, lowp = hit?.candidates[precision] ?? Infinity;
+    if (!hit) {
+      // Two rounds each, interleaved, so a busy moment on the machine hits both.
+      for (let round = 0; round < 2; round++) {
+        f32 = Math.min(f32, timeGraph(single, node.name, config).layer);
+        const t = timeGraph(low, node.name, config);
+        lowp = Math.min(lowp, t.layer + (castIn ? t.castIn : 0) + (castOut ? t.castOut : 0));
+      }
+      cache.set(target, key, { tactic: lowp < f32 ? precision : 'fp32', ms: Math.min(f32, lowp), candidates: { fp32: f32, [precision]: lowp } });
     }
-    const figures = `fp32 ${f32.toFixed(4)} ms, ${precision} ${lowp.toFixed(4)} ms${castIn || castOut ? ' with casts' : ''}`;
+    const figures = `fp32 ${f32.toFixed(4)} ms, ${precision} ${lowp.toFixed(4)} ms${castIn || castOut ? ' with casts' : ''}${hit ? ' (timing cache)' : ''}`;
     logger.verbose(`precision '${node.name}': ${figures}`);
     if (!(lowp < f32)) slower.set(node.name, `fp32 faster on this machine (${figures})`);
   }

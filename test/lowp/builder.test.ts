@@ -11,6 +11,7 @@ import type { Graph } from '../../src/ir/index.js';
 import { defineMnistNetwork, INPUT, OUTPUT } from '../../samples/mnist/network.js';
 import { mnistWeights } from '../../samples/int8/mnist-int8.js';
 import type { BuilderConfig } from '../../src/builder/builder-config.js';
+import { TimingCache } from '../../src/builder/timing-cache.js';
 
 const quiet = new Logger('error');
 const net = () => defineMnistNetwork(mnistWeights());
@@ -114,5 +115,17 @@ describe('bf16 / fp16 builds', () => {
     expect(timed.map((m) => m[1]!).sort()).toEqual(['conv2', 'fc1 + bias + relu1', 'fc2 + bias', 'scale + conv1']);
     for (const [, layer, f32, bf16] of timed) expect(d[layer!], `${layer}: fp32 ${f32} ms, bf16 ${bf16} ms`).toBe(Number(bf16) < Number(f32) ? 'bf16' : 'f32');
     expect(cosine(await run(plan), await run(build(() => {}).plan))).toBeGreaterThan(0.999);
+  });
+
+  it('prefer with a warm timing cache times nothing again and builds the same bytes', () => {
+    const cache = new TimingCache();
+    const lines: string[] = [];
+    const logger = new Logger('verbose', (_, m) => { if (m.startsWith('precision ')) lines.push(m); });
+    const first = build((c) => c.setFlag('bf16').setTimingCache(cache), logger).plan;
+    const timed = lines.length;
+    const second = build((c) => c.setFlag('bf16').setTimingCache(cache), logger).plan;
+    expect(timed).toBe(4);
+    expect(lines.slice(timed).every((l) => l.endsWith('(timing cache)'))).toBe(true);
+    expect(Buffer.from(second).equals(Buffer.from(first))).toBe(true);
   });
 });
