@@ -79,6 +79,11 @@ describe('I/O formats', () => {
     expect(Array.from(out.data as Uint16Array)).toEqual(Array.from(writeFloats('bf16', ref) as Uint16Array));
   });
 
+  it('an fp16 input fed f32 data is refused, naming the input and both types', async () => {
+    const { engine } = build((c) => c.setIOFormat('x', 'fp16', 'nhwc'));
+    await expect(engine.createExecutionContext().run({ x: { data: new Float32Array(180), shape: [2, 6, 5, 3] } })).rejects.toThrow("input 'x': expected f16[2,6,5,3], received f32[2,6,5,3]");
+  });
+
   it('refuses bad declarations, naming the tensor and the argument', () => {
     const c = new Builder(quiet).createBuilderConfig();
     expect(() => c.setIOFormat('x', 'fp8' as never)).toThrow("setIOFormat('x'): dtype must be fp32, fp16, bf16 or int8, got 'fp8'");
