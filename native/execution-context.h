@@ -68,8 +68,6 @@ class ExecutionContext {
   // Records the shape of one input for the next runs after checking it
   // against the active profile (KILN_INPUT names the dim, bound and profile).
   void setInputShape(const std::string& name, const Shape& dims);
-  // An input's shape as set (empty when not set yet).
-  const Shape& inputShape(size_t input) const { return inputShapes_[input]; }
   // The shape of any engine tensor (output, input) under the input shapes set
   // so far, computed from the plan's dim programs; throws KILN_INPUT naming
   // an input whose shape is still missing.
@@ -79,7 +77,6 @@ class ExecutionContext {
 
  private:
   uint32_t inputIndex(const std::string& name, const char* what) const;
-  const ShapeSet* prepared() const { return shapes_.get(); }
 
   std::shared_ptr<const Engine> engine_;
   size_t profile_ = 0;
