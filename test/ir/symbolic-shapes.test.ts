@@ -136,6 +136,16 @@ describe('conv, pool, conv-transpose', () => {
   });
 });
 
+describe('recurrent', () => {
+  it('keeps seq and batch symbolic; a state of another symbol must match', () => {
+    const [x, w, r] = [f32('seq', 'batch', 4), f32(1, 9, 4), f32(1, 9, 3)];
+    expect(outOf('GRU', [x, w, r], {}, 2)).toEqual(['f32[seq,1,batch,3]', 'f32[1,batch,3]']);
+    const h = infer('GRU', [x, w, r, undefined, undefined, f32(1, 'b2', 3)], {}, 2);
+    expect(h.needs).toEqual(["eq: b2 == batch (dim 1 of input 'initialH' f32[1,b2,3], expected f32[1,batch,3])"]);
+    expect(() => infer('GRU', [x, w, r, undefined, undefined, f32(1, 'batch+1', 3)], {}, 2)).toThrow("input 'initialH' must be f32[1,batch,3]");
+  });
+});
+
 describe('reductions, transpose, normalization keep symbolic dims', () => {
   it('follows the dims', () => {
     expect(outOf('Reduce', [f32('batch', 'seq', 256)], { mode: 'mean', axes: [1], keepDims: false })).toEqual(['f32[batch,256]']);

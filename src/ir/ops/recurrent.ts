@@ -6,6 +6,7 @@
 import type { Attrs } from '../graph.js';
 import { defineOp, type AttrSpec, type InferContext } from '../op-registry.js';
 import { formatType, type Dim, type TensorType } from '../shape.js';
+import { dimsEqual } from '../dim-expr.js';
 
 export type RecurrentOp = 'RNN' | 'GRU' | 'LSTM';
 
@@ -87,7 +88,6 @@ const COMMON_ATTRS: Record<string, AttrSpec> = {
   layout: { kind: 'int', default: 0 },
 };
 
-const sameDim = (a: Dim, b: Dim) => a === b || typeof a === 'string' || typeof b === 'string';
 
 function inferRecurrent(op: RecurrentOp, ctx: InferContext): TensorType[] {
   const { attrs, fail } = ctx;
@@ -105,10 +105,12 @@ function inferRecurrent(op: RecurrentOp, ctx: InferContext): TensorType[] {
   if (given < 0 || H < 1) fail(`attribute 'hiddenSize' must be >= 1, got ${given || H}`, { argument: 'hiddenSize' });
   const expect = (t: TensorType | undefined, arg: string, shape: Dim[], dtype = x!.dtype) => {
     if (!t) return;
-    if (t.dtype !== dtype || t.shape.length !== shape.length || !t.shape.every((d, i) => sameDim(d, shape[i]!))) {
-      const want = formatType({ dtype, shape });
+    const want = formatType({ dtype, shape });
+    if (t.dtype !== dtype || t.shape.length !== shape.length || t.shape.some((d, i) => dimsEqual(d, shape[i]!) === false)) {
       fail(`${arg} must be ${want} (hiddenSize ${H}, direction ${String(attrs.direction)}), got ${formatType(t)}`, { argument: arg.split("'")[1], expected: want, received: formatType(t) });
     }
+    // Dims not known equal (`b2` vs `batch`) must be equal at run time.
+    t.shape.forEach((d, i) => dimsEqual(d, shape[i]!) === undefined && ctx.need('eq', d, shape[i]!, `${d} == ${shape[i]} (dim ${i} of ${arg} ${formatType(t)}, expected ${want})`));
   };
   expect(w, "weights 'w'", [dirs, G * H, input]);
   expect(r, "recurrence weights 'r'", [dirs, G * H, H]);
