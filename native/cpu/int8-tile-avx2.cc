@@ -92,28 +92,44 @@ inline void storeCodes8(__m256 v, int8_t* out) {
 }  // namespace
 
 // The same float steps as the interpreter's int8 epilogue, in its order (the library
-// is built without FP contraction, so mul and add stay two roundings).
+// is built without FP contraction, so mul and add stay two roundings). A full row of
+// 24 with relu, clip or no activation stays in registers and is stored directly.
 void int8FinishAvx2(const int32_t* acc, size_t n, const Int8RowEpilogue& e, void* out) {
-  alignas(32) float v[kInt8Nr];
   const __m256i comp = _mm256_set1_epi32(e.comp);
   const __m256 m = _mm256_set1_ps(e.multiplier), bias = _mm256_set1_ps(e.bias);
   const __m256 lo = _mm256_set1_ps(e.act.alpha), hi = _mm256_set1_ps(e.act.beta), zero = _mm256_setzero_ps();
-  for (size_t j = 0; j < kInt8Nr; j += 8) {
-    __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(load(acc + j), comp)), m);
+  __m256 v[3];
+  for (size_t j = 0; j < 3; ++j) {
+    __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(load(acc + 8 * j), comp)), m);
     x = _mm256_add_ps(x, bias);
     if (e.act.kind == Act::relu) x = _mm256_max_ps(x, zero);
     else if (e.act.kind == Act::clip) x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
-    _mm256_store_ps(v + j, x);
+    v[j] = x;
   }
-  if (e.act.kind != Act::none && e.act.kind != Act::relu && e.act.kind != Act::clip) applyActivation(e.act, v, v, n);
+  const bool inRegisters = e.act.kind == Act::none || e.act.kind == Act::relu || e.act.kind == Act::clip;
+  if (!inRegisters) {
+    alignas(32) float t[kInt8Nr];
+    for (size_t j = 0; j < 3; ++j) _mm256_store_ps(t + 8 * j, v[j]);
+    applyActivation(e.act, t, t, n);
+    for (size_t j = 0; j < 3; ++j) v[j] = _mm256_load_ps(t + 8 * j);
+  }
   if (e.outScale == 0) {
-    std::memcpy(out, v, n * sizeof(float));
+    float* y = static_cast<float*>(out);
+    if (n == kInt8Nr) {
+      for (size_t j = 0; j < 3; ++j) _mm256_storeu_ps(y + 8 * j, v[j]);
+    } else {
+      alignas(32) float t[kInt8Nr];
+      for (size_t j = 0; j < 3; ++j) _mm256_store_ps(t + 8 * j, v[j]);
+      std::memcpy(y, t, n * sizeof(float));
+    }
     return;
   }
   alignas(32) int8_t q[kInt8Nr];
   const __m256 s = _mm256_set1_ps(e.outScale);
-  for (size_t j = 0; j < kInt8Nr; j += 8) storeCodes8(_mm256_div_ps(_mm256_load_ps(v + j), s), q + j);
-  std::memcpy(out, q, n);
+  int8_t* y = static_cast<int8_t*>(out);
+  int8_t* dst = n == kInt8Nr ? y : q;
+  for (size_t j = 0; j < 3; ++j) storeCodes8(_mm256_div_ps(v[j], s), dst + 8 * j);
+  if (dst == q) std::memcpy(y, q, n);
 }
 
 void quantizeRowAvx2(const float* x, size_t n, float scale, int8_t* y) {
