@@ -152,6 +152,9 @@ describe('reductions, transpose, normalization keep symbolic dims', () => {
     expect(outOf('Transpose', [f32('batch', 'seq', 256)], { perm: [1, 0, 2] })).toEqual(['f32[seq,batch,256]']);
     expect(outOf('LayerNormalization', [f32('batch', 'seq', 256), f32(256)], {})).toEqual(['f32[batch,seq,256]']);
     expect(outOf('Softmax', [f32('b', 'seq', 'seq')], { axis: -1 })).toEqual(['f32[b,seq,seq]']);
+    const top = infer('TopK', [f32('b', 'seq')], { k: 5 }, 2);
+    expect(top.out).toEqual(['f32[b,5]', 'i64[b,5]']);
+    expect(top.needs).toEqual(['ge: seq >= 5 (k of TopK along dim 1)']);
   });
 });
 

@@ -113,6 +113,7 @@ defineOp({
     if (k < 0 || (typeof len === 'number' && k > len)) {
       ctx.fail(`k ${k} must be in 0..${len} (dim ${axis} of input 'x' ${formatType(x)})`, { argument: 'k', expected: `0..${len}`, received: String(k) });
     }
+    if (typeof len === 'string' && k >= 0) ctx.need('ge', len, k, `${len} >= ${k} (k of TopK along dim ${axis})`);
     const shape = x.shape.map((d, i) => (i === axis ? k : d));
     return [{ dtype: x.dtype, shape }, { dtype: 'i64', shape }];
   },
