@@ -8,6 +8,7 @@ import { Flags } from './args.js';
 import { UsageError, notSupported } from './errors.js';
 import { formatDims, parseShapes, type ShapeMap } from './shapes.js';
 import type { BuilderConfig } from '../builder/builder-config.js';
+import type { ProfileDims } from '../builder/profile.js';
 
 export const SHAPE_FLAGS: FlagSpec[] = [
   { name: 'shapes', kind: 'string', metavar: 'SPEC', help: 'input shapes for symbolic dims, name:1x3x224x224,other:... (sets min = opt = max)' },
@@ -16,9 +17,9 @@ export const SHAPE_FLAGS: FlagSpec[] = [
 export const BUILD_FLAGS: FlagSpec[] = [
   { name: 'opt-level', kind: 'string', metavar: '0-5', help: 'builder optimization level (default 3; 0 runs no passes)' },
   ...SHAPE_FLAGS,
-  { name: 'min-shapes', kind: 'string', metavar: 'SPEC', help: 'profile minimum shapes (static engines: must equal --opt-shapes and --max-shapes)' },
-  { name: 'opt-shapes', kind: 'string', metavar: 'SPEC', help: 'profile optimal shapes' },
-  { name: 'max-shapes', kind: 'string', metavar: 'SPEC', help: 'profile maximum shapes' },
+  { name: 'min-shapes', kind: 'list', metavar: 'SPEC', help: 'optimization profile minimum shapes; repeat min/opt/max for several profiles' },
+  { name: 'opt-shapes', kind: 'list', metavar: 'SPEC', help: 'profile optimal shapes (tactics are timed here)' },
+  { name: 'max-shapes', kind: 'list', metavar: 'SPEC', help: 'profile maximum shapes (memory is planned here)' },
   { name: 'disable-pass', kind: 'list', metavar: 'PASS', help: 'leave a pass out of the pipeline (e.g. FuseEpilogues)' },
   { name: 'dump-ir', kind: 'string', metavar: 'DIR', help: 'write the IR after every pass into DIR' },
   { name: 'threads', kind: 'string', metavar: 'N', help: 'threads of the execution context (0 = all cores; default 0)' },
@@ -38,8 +39,10 @@ export const BUILD_FLAGS: FlagSpec[] = [
 
 export interface BuildOptions {
   optLevel: number;
-  /** Per input: the one static shape (min = opt = max). */
+  /** Per input: its static shape (--shapes), or profile 0's opt shape when profiles have ranges. */
   shapes: ShapeMap;
+  /** --min/--opt/--max-shapes with ranges (or several profiles): the engine keeps symbolic dims. */
+  profiles?: Map<string, ProfileDims>[];
   disabledPasses: string[];
   dumpDir: string | undefined;
   threads: number;
@@ -70,7 +73,7 @@ const POOLS = ['workspace', 'arena', 'tacticSharedMem'];
 export function resolveBuildOptions(flags: Flags): BuildOptions {
   const optLevel = flags.int('opt-level', 3, 0, 5);
   const threads = flags.int('threads', 0, 0, 4096);
-  const shapes = resolveShapes(flags);
+  const { shapes, profiles } = resolveProfiles(flags);
   validatePrecisionFlags(flags);
   const memPool = flags.string('mem-pool');
   const timingCache = flags.string('timing-cache');
@@ -96,33 +99,50 @@ export function resolveBuildOptions(flags: Flags): BuildOptions {
     supportReport: flags.bool('support-report'),
     ...(timingCache === undefined ? {} : { timingCache }),
     ...(precision ? { precision } : {}),
+    ...(profiles ? { profiles } : {}),
     ...(memPool !== undefined ? { arenaLimit: validateMemPool(memPool) } : {}),
     ...(plugins.length ? { plugins, configure: [] } : {}),
   };
 }
 
 /**
- * --shapes gives one shape per input; --min/--opt/--max-shapes give a profile, which
- * must pin one shape per input because kiln's engines are static for now.
+ * --shapes gives one shape per input (min = opt = max). --min/--opt/--max-shapes give
+ * profiles, the k-th of each flag making profile k; a profile whose bounds are all
+ * equal is a static shape like --shapes.
  */
 export function resolveShapes(flags: Flags): ShapeMap {
-  const parsed = (['shapes', 'min-shapes', 'opt-shapes', 'max-shapes'] as const)
-    .map((f) => [f, flags.string(f)] as const)
-    .filter((e): e is readonly [typeof e[0], string] => e[1] !== undefined)
-    .map(([f, text]) => [f, parseShapes(f, text)] as const);
-  const out: ShapeMap = new Map();
-  const from = new Map<string, string>();
-  for (const [flag, map] of parsed) {
-    for (const [name, dims] of map) {
-      const prev = out.get(name);
-      if (prev && formatDims(prev) !== formatDims(dims)) {
-        throw new UsageError(`input '${name}': --${from.get(name)} ${formatDims(prev)} and --${flag} ${formatDims(dims)} differ, but kiln builds static engines for now (min = opt = max); give one shape, e.g. --shapes ${name}:${formatDims(dims)}`);
-      }
-      out.set(name, dims);
-      from.set(name, flag);
+  return resolveProfiles(flags).shapes;
+}
+
+export function resolveProfiles(flags: Flags): { shapes: ShapeMap; profiles?: Map<string, ProfileDims>[] } {
+  const shapes: ShapeMap = flags.string('shapes') === undefined ? new Map() : parseShapes('shapes', flags.string('shapes')!);
+  const lists = (['min-shapes', 'opt-shapes', 'max-shapes'] as const).map((f) => flags.list(f).map((t) => parseShapes(f, t)));
+  const count = Math.max(...lists.map((l) => l.length));
+  if (count === 0) return { shapes };
+  const [mins, opts, maxs] = lists as [ShapeMap[], ShapeMap[], ShapeMap[]];
+  const profiles: Map<string, ProfileDims>[] = [];
+  for (let k = 0; k < count; k++) {
+    const [min, opt, max] = [mins[k], opts[k] ?? mins[k] ?? maxs[k], maxs[k]];
+    if (!min || !max || !opt) throw new UsageError(`profile ${k} needs --min-shapes and --max-shapes (and --opt-shapes, else opt = min); each repeated flag adds one profile`);
+    const names = new Set([...min.keys(), ...opt.keys(), ...max.keys()]);
+    const profile = new Map<string, ProfileDims>();
+    for (const name of names) {
+      const [a, b, c] = [min.get(name), opt.get(name), max.get(name)];
+      if (!a || !b || !c) throw new UsageError(`profile ${k}: input '${name}' needs a shape in each of --min-shapes, --opt-shapes and --max-shapes`);
+      if (shapes.has(name)) throw new UsageError(`input '${name}' is given by --shapes and by --min/--opt/--max-shapes; give one`);
+      const bad = a.findIndex((d, i) => !(d <= b[i]! && b[i]! <= c[i]!));
+      if (a.length !== b.length || b.length !== c.length || bad >= 0) throw new UsageError(`profile ${k}: input '${name}' needs min <= opt <= max in every dim, got ${formatDims(a)}, ${formatDims(b)}, ${formatDims(c)}`);
+      profile.set(name, { min: a, opt: b, max: c });
     }
+    profiles.push(profile);
   }
-  return out;
+  const ranged = profiles.length > 1 || [...profiles[0]!.values()].some((p) => formatDims(p.min) !== formatDims(p.max));
+  if (!ranged) {
+    for (const [name, p] of profiles[0]!) shapes.set(name, [...p.opt]);
+    return { shapes };
+  }
+  for (const [name, p] of profiles[0]!) shapes.set(name, [...p.opt]);
+  return { shapes, profiles };
 }
 
 function validatePrecisionFlags(flags: Flags): void {

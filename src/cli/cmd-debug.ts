@@ -64,7 +64,7 @@ export const debugCommand: Command = {
     try {
       const model = await loadModel(path!, kind, new Builder(logger), options);
       const graph = staticGraph(model.graph, options);
-      const fixed: BuildOptions = { ...options, shapes: new Map() };
+      const fixed: BuildOptions = { ...options, shapes: new Map(), profiles: undefined };
       const infos = graph.inputs.map((n) => ({ name: n, ...graph.types[n]! }) as unknown as IOTensorInfo);
       const feed = Object.fromEntries(prepareInputs(infos, parseInputFiles(flags.list('input')), flags.int('seed', 1), (m) => logger.verbose(m)).map((t) => [t.name, t.tensor]));
       const tol = tool === 'reduce' ? 1e-5 : 1e-3;

@@ -39,7 +39,7 @@ export const runCommand: Command = {
       done();
     }
     const { engine } = target;
-    const inputs = prepareInputs(engine.inputs, files, seed, (m) => logger.verbose(m));
+    const inputs = prepareInputs(engine.inputs, files, seed, (m) => logger.verbose(m), options.shapes);
     const context = engine.createExecutionContext({ threads: options.threads });
     for (const t of inputs) context.setInputShape(t.name, t.tensor.shape);
     const t0 = performance.now();

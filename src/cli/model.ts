@@ -54,11 +54,12 @@ export interface LoadedModel {
  * `options.shapes` (from --shapes) fixes an ONNX model's symbolic dims at import, so
  * shape arithmetic on them folds; `options.supportReport` prints the importer's report.
  */
-export async function loadModel(path: string, kind: 'onnx' | 'dsl', builder: Builder, options: Pick<BuildOptions, 'shapes' | 'supportReport' | 'plugins' | 'configure'>): Promise<LoadedModel> {
+export async function loadModel(path: string, kind: 'onnx' | 'dsl', builder: Builder, options: Pick<BuildOptions, 'shapes' | 'supportReport' | 'plugins' | 'configure' | 'profiles'>): Promise<LoadedModel> {
   await loadPlugins(options);
   if (kind === 'onnx') {
     try {
-      const model = loadOnnx(path, options.shapes);
+      // Ranged profiles keep the model's symbols: only --shapes inputs are bound at import.
+      const model = loadOnnx(path, options.profiles ? new Map([...options.shapes].filter(([n]) => !options.profiles![0]!.has(n))) : options.shapes);
       if (options.supportReport) console.log(`${formatSupportReport(model.onnx!)}\n`);
       return model;
     } catch (e) {
@@ -172,9 +173,11 @@ export function buildGraph(graph: Graph, options: BuildOptions, logger: Logger):
   const config = builder.createBuilderConfig().setOptLevel(options.optLevel);
   config.disabledPasses = [...options.disabledPasses];
   config.dumpDir = options.dumpDir;
-  if (options.shapes.size > 0) {
+  for (const ranged of options.profiles ?? [undefined]) {
+    if (!ranged && options.shapes.size === 0) continue;
     const profile = builder.createOptimizationProfile();
-    for (const [name, dims] of options.shapes) profile.setDimensions(name, dims, dims, dims);
+    for (const [name, dims] of options.shapes) if (!ranged?.has(name)) profile.setDimensions(name, dims, dims, dims);
+    for (const [name, p] of ranged ?? []) profile.setDimensions(name, p.min, p.opt, p.max);
     config.addOptimizationProfile(profile);
   }
   const cache = options.timingCache === undefined ? undefined : TimingCache.load(options.timingCache);

@@ -38,12 +38,15 @@ export interface InputSource {
  * One tensor per engine input. Random floats are uniform in [0, 1) (image-like and
  * safe for any activation), integers in [0, 9] so they stay valid indices.
  */
-export function prepareInputs(inputs: readonly IOTensorInfo[], files: Map<string, string>, seed: number, log: (m: string) => void): InputSource[] {
+export function prepareInputs(inputs: readonly IOTensorInfo[], files: Map<string, string>, seed: number, log: (m: string) => void, shapes?: ReadonlyMap<string, readonly number[]>): InputSource[] {
   for (const name of files.keys()) {
     if (!inputs.some((t) => t.name === name)) throw new UsageError(`--input names '${name}', but the inputs are: ${inputs.map((t) => t.name).join(', ')}`);
   }
   const rng = mulberry32(seed);
-  return inputs.map((info) => {
+  return inputs.map((given) => {
+    // A dynamic input runs at the --shapes shape when one is given, else at profile 0's opt.
+    const shape = given.dims ? shapes?.get(given.name) : undefined;
+    const info = shape ? { ...given, shape: [...shape] } : given;
     const file = files.get(info.name);
     if (file === undefined) {
       const range = info.dtype === 'bool' ? {} : isFloat(info.dtype) ? { min: 0, max: 1 } : { min: 0, max: 9 };
