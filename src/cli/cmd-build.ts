@@ -17,7 +17,7 @@ export const buildCommand: Command = {
     name: 'build',
     positionals: ['MODEL'],
     summary: 'Build a model (.ts/.js DSL module or .onnx) into a kiln plan for this machine.',
-    description: 'Without --save-plan the plan is built, summarized and dropped (a dry run). Engines are static for now:\nsymbolic input dims take one shape from --shapes (or equal --min/--opt/--max-shapes).',
+    description: 'Without --save-plan the plan is built, summarized and dropped (a dry run). Symbolic input dims take one\nshape from --shapes (a static engine), or ranges from --min/--opt/--max-shapes (a dynamic plan).',
     flags: [
       { name: 'save-plan', kind: 'string', metavar: 'FILE', help: 'write the plan to FILE' },
       { name: 'export-json', kind: 'string', metavar: 'FILE', help: 'write the build summary (layers, passes, precision mix, sizes, time) as JSON' },
@@ -26,6 +26,7 @@ export const buildCommand: Command = {
     examples: [
       'kiln build model.ts --save-plan out/model.plan',
       'kiln build lenet.onnx --shapes input:1x1x28x28 --opt-level 2 --save-plan lenet.plan',
+      'kiln build lenet.onnx --min-shapes input:1x1x28x28 --opt-shapes input:8x1x28x28 --max-shapes input:32x1x28x28 --fp16',
     ],
   },
 
