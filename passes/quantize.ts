@@ -12,6 +12,7 @@
 // become the int8 epilogue. Layers the precision constraints pin to fp32 (or
 // fp16/bf16) stay untouched.
 import { ACTIVATIONS, type Attrs, type Graph, type Node } from '../src/ir/index.js';
+import { FusePointwise } from './fuse-pointwise.js';
 import { GraphDraft, quantizeWeights, windowAttrs } from './quantize-graph.js';
 
 export type LayerPrecision = 'fp32' | 'fp16' | 'bf16' | 'int8';
@@ -77,7 +78,9 @@ function activationOp(node: Node): { op: string; attrs: Attrs } | undefined {
  *    writes i8 itself, requantized by that tensor's scale: no f32 tensor and no
  *    QuantizeLinear between consecutive int8 layers;
  * 3. every other f32 input of a quantized layer gets one QuantizeLinear, shared by
- *    all its quantized readers.
+ *    all its quantized readers;
+ * 4. a fused residual splits into QConv, Add and the activation, which FusePointwise
+ *    joins again into one Pointwise layer.
  */
 export function quantizeGraph(graph: Graph, o: QuantizeOptions): Graph {
   const chosen = new Set(graph.nodes.filter((n) => quantizable(graph, n, o)));
@@ -129,5 +132,7 @@ export function quantizeGraph(graph: Graph, o: QuantizeOptions): Graph {
   // Unused f32 weights stay out of the plan.
   const read = new Set([...d.nodes.flatMap((n) => n.inputs), ...d.outputs]);
   for (const name of Object.keys(d.constants)) if (!read.has(name)) (delete d.constants[name], delete d.types[name]);
-  return d.graph();
+  // A split residual's Add and activation become one Pointwise layer: one pass over the f32 tensors, not two.
+  const out = d.graph();
+  return [...chosen].some((n) => n.inputs[3]) ? FusePointwise.run(out, { logger: () => {}, options: {} }) : out;
 }

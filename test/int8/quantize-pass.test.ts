@@ -73,7 +73,7 @@ describe('Quantize pass', () => {
     await engineMatches(q, input);
   });
 
-  it('splits a fused residual into QConv, Add and the activation', async () => {
+  it('splits a fused residual into QConv and a Pointwise Add + activation', async () => {
     const rng = mulberry32(8);
     const d = new GraphDraft();
     const x = d.input('x', { dtype: 'f32', shape: [1, 4, 6, 6] });
@@ -82,10 +82,11 @@ describe('Quantize pass', () => {
     const g = d.graph();
     const input = randomTensor('f32', [1, 4, 6, 6], rng, { min: -1, max: 1 }).data as Float32Array;
     const q = quantizeGraph(g, { scales: scalesOf(g, input) });
-    expect(q.nodes.map((n) => n.op)).toEqual(['QuantizeLinear', 'QConv', 'Add', 'Relu']);
+    expect(q.nodes.map((n) => n.op)).toEqual(['QuantizeLinear', 'QConv', 'Pointwise']);
     expect(q.nodes[1]!.attrs.activation).toBe('none');
+    expect(q.nodes[2]!.fused).toEqual(['block.residual', 'block.activation']);
     expect(q.nodes[2]!.inputs).toEqual([q.nodes[1]!.outputs[0], x]);
-    expect(q.nodes[3]!.outputs).toEqual([y]);
+    expect(q.nodes[2]!.outputs).toEqual([y]);
     await engineMatches(q, input);
   });
 
