@@ -151,6 +151,22 @@ class QConvOp final : public LayerOp {
       ptrdiff_t lo = 0, hi = ptrdiff_t(ow_);
       while (lo < hi && lo * sw + off < 0) ++lo;
       while (hi > lo && (hi - 1) * sw + off >= ptrdiff_t(w_)) --hi;
+      if (sw == 1 && p_[0] == 1 && ow_ == w_) {
+        // Same-size rows, stride 1: the valid rows are one shifted copy of the plane;
+        // then the few columns that wrapped into a neighbouring row are zeroed.
+        const ptrdiff_t shift = ptrdiff_t(ky * p_[6]) - ptrdiff_t(p_[2]), n = ptrdiff_t(h_ * w_);
+        const ptrdiff_t y0 = std::clamp<ptrdiff_t>(-shift, 0, ptrdiff_t(oh_)), y1 = std::clamp<ptrdiff_t>(ptrdiff_t(h_) - shift, y0, ptrdiff_t(oh_));
+        const ptrdiff_t len = (y1 - y0) * ptrdiff_t(ow_), from = (y0 + shift) * ptrdiff_t(w_) + off;
+        const ptrdiff_t a = std::clamp<ptrdiff_t>(-from, 0, len), b = std::clamp<ptrdiff_t>(n - from, a, len);
+        std::memset(row, 0, size_t(y0 * ptrdiff_t(ow_) + a));
+        std::memcpy(row + y0 * ptrdiff_t(ow_) + a, plane + from + a, size_t(b - a));
+        std::memset(row + y0 * ptrdiff_t(ow_) + b, 0, oh_ * ow_ - size_t(y0 * ptrdiff_t(ow_) + b));
+        for (ptrdiff_t oy = y0; oy < y1; ++oy) {
+          std::memset(row + oy * ptrdiff_t(ow_), 0, size_t(lo));
+          std::memset(row + oy * ptrdiff_t(ow_) + hi, 0, ow_ - size_t(hi));
+        }
+        return;
+      }
       for (size_t oy = 0; oy < oh_; ++oy, row += ow_) {
         const ptrdiff_t iy = ptrdiff_t(oy * p_[0] + ky * p_[6]) - ptrdiff_t(p_[2]);
         if (iy < 0 || iy >= ptrdiff_t(h_)) {
