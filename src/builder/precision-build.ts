@@ -11,7 +11,7 @@
 //    build fails naming the layer;
 //  - prefer / none: each conv or matmul is timed on this machine both ways, as a one-
 //    layer plan with its best tactic, the 16-bit one with the casts it would need
-//    where its neighbours stay fp32; it keeps 16 bits only where that is faster. The
+//    where its neighbours stay fp32; it keeps 16 bits only where that is 5% faster. The
 //    verdicts are kept in the timing cache, so a warm rebuild gives the same plan.
 import { lowerToPlan } from '../../codegen/index.js';
 import { assignPrecision, choosePrecisions, type Precision, type PrecisionOptions } from '../../passes/index.js';
@@ -27,6 +27,8 @@ import { processTimingCache } from './timing-cache.js';
 /** Ops the CPU runs in bf16 / fp16: conv and matmul (kernel-gemm-bf16.cc) and byte-moving layout ops. */
 const CPU_LOWP_OPS = new Set(['Conv', 'MatMul', 'Reshape', 'Transpose', 'Concat']);
 const TIMED_OPS = new Set(['Conv', 'MatMul']);
+/** 16 bits must win by this much: a few percent is the noise of a shared machine, not a gain. */
+export const PREFER_MARGIN = 0.95;
 
 const isLowp = (d: DType | undefined) => d === 'bf16' || d === 'f16';
 
@@ -110,11 +112,11 @@ function timeLayers(graph: Graph, options: PrecisionOptions, config: BuilderConf
         const t = timeGraph(low, node.name, config);
         lowp = Math.min(lowp, t.layer + (castIn ? t.castIn : 0) + (castOut ? t.castOut : 0));
       }
-      cache.set(target, key, { tactic: lowp < f32 ? precision : 'fp32', ms: Math.min(f32, lowp), candidates: { fp32: f32, [precision]: lowp } });
+      cache.set(target, key, { tactic: lowp < f32 * PREFER_MARGIN ? precision : 'fp32', ms: Math.min(f32, lowp), candidates: { fp32: f32, [precision]: lowp } });
     }
     const figures = `fp32 ${f32.toFixed(4)} ms, ${precision} ${lowp.toFixed(4)} ms${castIn || castOut ? ' with casts' : ''}${hit ? ' (timing cache)' : ''}`;
     logger.verbose(`precision '${node.name}': ${figures}`);
-    if (!(lowp < f32)) slower.set(node.name, `fp32 faster on this machine (${figures})`);
+    if (!(lowp < f32 * PREFER_MARGIN)) slower.set(node.name, `16 bits not 5% faster on this machine (${figures})`);
   }
   return slower;
 }

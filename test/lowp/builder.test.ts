@@ -12,6 +12,7 @@ import { defineMnistNetwork, INPUT, OUTPUT } from '../../samples/mnist/network.j
 import { mnistWeights } from '../../samples/int8/mnist-int8.js';
 import type { BuilderConfig } from '../../src/builder/builder-config.js';
 import { TimingCache } from '../../src/builder/timing-cache.js';
+import { PREFER_MARGIN } from '../../src/builder/precision-build.js';
 
 const quiet = new Logger('error');
 const net = () => defineMnistNetwork(mnistWeights());
@@ -113,7 +114,7 @@ describe('bf16 / fp16 builds', () => {
     const d = dtypes(graph);
     const timed = lines.map((l) => /^precision '([^']+)': fp32 ([\d.]+) ms, bf16 ([\d.]+) ms/.exec(l)!).filter(Boolean);
     expect(timed.map((m) => m[1]!).sort()).toEqual(['conv2', 'fc1 + bias + relu1', 'fc2 + bias', 'scale + conv1']);
-    for (const [, layer, f32, bf16] of timed) expect(d[layer!], `${layer}: fp32 ${f32} ms, bf16 ${bf16} ms`).toBe(Number(bf16) < Number(f32) ? 'bf16' : 'f32');
+    for (const [, layer, f32, bf16] of timed) expect(d[layer!], `${layer}: fp32 ${f32} ms, bf16 ${bf16} ms`).toBe(Number(bf16) < Number(f32) * PREFER_MARGIN ? 'bf16' : 'f32');
     expect(cosine(await run(plan), await run(build(() => {}).plan))).toBeGreaterThan(0.999);
   });
 
