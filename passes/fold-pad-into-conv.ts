@@ -10,8 +10,7 @@
 // Every reader of the padded tensor must be a Conv reading it as its input (all are
 // rewritten in one step, so the Pad goes), and it must be no network output.
 import { getOp, padParams, resolveAttrs, windowParams, type Node } from '../src/ir/index.js';
-import { definePass } from './pass.js';
-import { fusedNode, rewrite, type GraphIndex, type Pattern } from './rewrite.js';
+import { fusedNode, rewritePass, type GraphIndex, type Pattern } from './rewrite.js';
 
 interface Match {
   pad: Node;
@@ -54,11 +53,4 @@ function action(ix: GraphIndex, m: Match) {
 
 const padConv: Pattern<Match> = { name: 'FoldPadIntoConv', match, action };
 
-export const FoldPadIntoConv = definePass({
-  name: 'FoldPadIntoConv',
-  run: (graph, { logger }) => {
-    const out = rewrite(graph, [padConv] as Pattern<unknown>[]);
-    if (out !== graph) logger('verbose', `FoldPadIntoConv: ${graph.nodes.length} -> ${out.nodes.length} layers`);
-    return out;
-  },
-});
+export const FoldPadIntoConv = rewritePass('FoldPadIntoConv', [padConv]);

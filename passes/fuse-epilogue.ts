@@ -15,7 +15,7 @@ import {
 } from '../src/ir/index.js';
 import { castDraft } from 'immer';
 import { definePass } from './pass.js';
-import { fusedNode, indexGraph, rewrite, soleReader, type GraphIndex, type Pattern } from './rewrite.js';
+import { fusedNode, indexGraph, rewritePass, soleReader, type GraphIndex, type Pattern } from './rewrite.js';
 
 interface BiasLink {
   add: Node;
@@ -196,11 +196,4 @@ const residualAdd: Pattern<ResidualMatch> = {
   },
 };
 
-export const FuseResidualAdds = definePass({
-  name: 'FuseResidualAdds',
-  run: (graph, { logger }) => {
-    const out = rewrite(graph, [residualAdd] as Pattern<unknown>[]);
-    if (out !== graph) logger('verbose', `FuseResidualAdds: ${graph.nodes.length} -> ${out.nodes.length} layers`);
-    return out;
-  },
-});
+export const FuseResidualAdds = rewritePass('FuseResidualAdds', [residualAdd]);

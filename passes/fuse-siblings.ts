@@ -19,8 +19,7 @@
 //     output under its own name, so readers and graph outputs stay wired.
 import { DTYPE_INFO, getOp, resolveAttrs, windowParams, type ConstantTensor, type Graph, type Node } from '../src/ir/index.js';
 import { writeFloats } from '../src/interpret/index.js';
-import { definePass } from './pass.js';
-import { constantFloats, freshIn, fusedNode, rewrite, type GraphIndex, type Pattern } from './rewrite.js';
+import { constantFloats, freshIn, fusedNode, rewritePass, type GraphIndex, type Pattern } from './rewrite.js';
 
 const isFloatConstant = (g: Graph, v: string | undefined) => v !== undefined && v in g.constants && DTYPE_INFO[g.constants[v]!.type.dtype].float;
 
@@ -115,11 +114,4 @@ const siblings: Pattern<Node[]> = {
   },
 };
 
-export const FuseSiblings = definePass({
-  name: 'FuseSiblings',
-  run: (graph, { logger }) => {
-    const out = rewrite(graph, [siblings] as Pattern<unknown>[]);
-    if (out !== graph) logger('verbose', `FuseSiblings: ${graph.nodes.length} -> ${out.nodes.length} layers`);
-    return out;
-  },
-});
+export const FuseSiblings = rewritePass('FuseSiblings', [siblings]);

@@ -14,8 +14,7 @@
 // (1/√2 in f32) matches.
 import { hasOp, typesEqual, type Node } from '../src/ir/index.js';
 import { GELU_TANH_K, SQRT_2_OVER_PI } from '../src/interpret/activation-fns.js';
-import { definePass } from './pass.js';
-import { fusedNode, readOnlyBy, rewrite, scalarOf, type GraphIndex, type Pattern } from './rewrite.js';
+import { fusedNode, readOnlyBy, rewritePass, scalarOf, type GraphIndex, type Pattern } from './rewrite.js';
 
 const near = (a: number | undefined, b: number) => a !== undefined && Math.abs(a - b) <= 1e-6 * Math.abs(b);
 // Exporters write √(2/π) and 0.044715 in f32 (0.7978846, 0.044715): a looser match for these.
@@ -122,39 +121,34 @@ const silu: Pattern<Match> = {
   action: (ix, m) => ({ replace: new Map([[m.root.name, replacement(ix, m)]]), remove: m.parts.filter((n) => n !== m.root).map((n) => n.name) }),
 };
 
-const geluErf: Pattern<Match> = {
-  name: 'RecognizeGeluErf',
-  match: (ix, root) => {
-    if (root.op !== 'Mul' || !hasOp('Erf') || !hasOp('Gelu')) return undefined;
-    const p = flattenProduct(ix, root);
-    if (p.values.length !== 2 || !near(p.scale, 0.5)) return undefined;
-    for (const [x, a] of [p.values, [...p.values].reverse()] as [string, string][]) {
-      const one = onePlus(ix, a);
-      const erf = one && producedBy(ix, one.inner, 'Erf');
-      const scaled = erf && overSqrt2(ix, erf.inputs[0]!, x);
-      if (scaled) return accept(ix, { root, parts: [scaled, erf, one.add, ...p.muls], x, op: 'Gelu' });
-    }
-    return undefined;
-  },
-  action: silu.action,
-};
+/**
+ * GELU's two forms share their outer shape, 0.5 * x * (1 + f(arg)): `fn` names f's op,
+ * `argument` checks f's input and returns the layers computing it from x.
+ */
+function geluForm(name: string, op: 'Gelu' | 'GeluTanh', fn: string, argument: (ix: GraphIndex, v: string, x: string) => Node[] | undefined): Pattern<Match> {
+  return {
+    name,
+    match: (ix, root) => {
+      if (root.op !== 'Mul' || !hasOp(fn) || !hasOp(op)) return undefined;
+      const p = flattenProduct(ix, root);
+      if (p.values.length !== 2 || !near(p.scale, 0.5)) return undefined;
+      for (const [x, a] of [p.values, [...p.values].reverse()] as [string, string][]) {
+        const one = onePlus(ix, a);
+        const f = one && producedBy(ix, one.inner, fn);
+        const arg = f && argument(ix, f.inputs[0]!, x);
+        if (arg) return accept(ix, { root, parts: [...arg, f, one.add, ...p.muls], x, op });
+      }
+      return undefined;
+    },
+    action: silu.action,
+  };
+}
 
-const geluTanh: Pattern<Match> = {
-  name: 'RecognizeGeluTanh',
-  match: (ix, root) => {
-    if (root.op !== 'Mul' || !hasOp('GeluTanh')) return undefined;
-    const p = flattenProduct(ix, root);
-    if (p.values.length !== 2 || !near(p.scale, 0.5)) return undefined;
-    for (const [x, a] of [p.values, [...p.values].reverse()] as [string, string][]) {
-      const one = onePlus(ix, a);
-      const tanh = one && producedBy(ix, one.inner, 'Tanh');
-      const arg = tanh && tanhArgument(ix, tanh.inputs[0]!, x);
-      if (arg) return accept(ix, { root, parts: [...arg, tanh, one.add, ...p.muls], x, op: 'GeluTanh' });
-    }
-    return undefined;
-  },
-  action: silu.action,
-};
+const geluErf = geluForm('RecognizeGeluErf', 'Gelu', 'Erf', (ix, v, x) => {
+  const scaled = overSqrt2(ix, v, x);
+  return scaled && [scaled];
+});
+const geluTanh = geluForm('RecognizeGeluTanh', 'GeluTanh', 'Tanh', tanhArgument);
 
 /** The one-op layer, named after the layers it stands for, keeping the root's output value. */
 function replacement(ix: GraphIndex, m: Match): Node {
@@ -162,11 +156,4 @@ function replacement(ix: GraphIndex, m: Match): Node {
   return fusedNode(ordered, { op: m.op, inputs: [m.x], outputs: m.root.outputs, attrs: {} }, ix.graph);
 }
 
-export const RecognizeActivations = definePass({
-  name: 'RecognizeActivations',
-  run: (graph, { logger }) => {
-    const out = rewrite(graph, [silu, geluErf, geluTanh] as Pattern<unknown>[]);
-    if (out !== graph) logger('verbose', `RecognizeActivations: ${graph.nodes.length} -> ${out.nodes.length} layers`);
-    return out;
-  },
-});
+export const RecognizeActivations = rewritePass('RecognizeActivations', [silu, geluErf, geluTanh]);

@@ -15,8 +15,7 @@
 //  3. Every value inside the chain is read only inside it; x may be read by anyone.
 import { DTYPE_INFO, getOp, hasOp, resolveAttrs, typesEqual, type ConstantTensor, type Graph, type Node } from '../src/ir/index.js';
 import { writeFloats } from '../src/interpret/index.js';
-import { definePass } from './pass.js';
-import { freshIn, fusedNode, readOnlyBy, rewrite, scalarOf, soleReader, type GraphIndex, type Pattern } from './rewrite.js';
+import { freshIn, fusedNode, readOnlyBy, rewritePass, scalarOf, soleReader, type GraphIndex, type Pattern } from './rewrite.js';
 
 interface Match {
   root: Node;
@@ -152,11 +151,4 @@ const layerNorm: Pattern<Match> = {
   },
 };
 
-export const RecognizeLayerNorm = definePass({
-  name: 'RecognizeLayerNorm',
-  run: (graph, { logger }) => {
-    const out = rewrite(graph, [layerNorm] as Pattern<unknown>[]);
-    if (out !== graph) logger('verbose', `RecognizeLayerNorm: ${graph.nodes.length} -> ${out.nodes.length} layers`);
-    return out;
-  },
-});
+export const RecognizeLayerNorm = rewritePass('RecognizeLayerNorm', [layerNorm]);

@@ -20,7 +20,7 @@ import {
   type ConstantTensor, type Graph, type Node, type TensorType,
 } from '../src/ir/index.js';
 import { isFloatDType, readFloats } from '../src/interpret/index.js';
-import { PassError } from './pass.js';
+import { PassError, definePass, type Pass } from './pass.js';
 
 export interface GraphIndex {
   readonly graph: Graph;
@@ -186,4 +186,16 @@ export function rewrite(graph: Graph, patterns: readonly Pattern<unknown>[], max
     current = next;
   }
   throw new PassError(patterns.map((p) => p.name).join('/'), `rewriting did not finish within ${maxSteps} steps`);
+}
+
+/** A pass that rewrites with `patterns` until none matches, logging the layer count when it changed. */
+export function rewritePass<M>(name: string, patterns: readonly Pattern<M>[]): Pass {
+  return definePass({
+    name,
+    run: (graph, { logger }) => {
+      const out = rewrite(graph, patterns as readonly Pattern<unknown>[]);
+      if (out !== graph) logger('verbose', `${name}: ${graph.nodes.length} -> ${out.nodes.length} layers`);
+      return out;
+    },
+  });
 }

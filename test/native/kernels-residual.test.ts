@@ -10,9 +10,28 @@ import { activate, conv, matmul } from './references.js';
 const R = rng(4242);
 const NONE = { code: 0, alpha: 0, beta: 0 };
 
-/** act(ref + residual), the reference computed without activation. */
-function withResidual(ref: Float32Array, residual: Float32Array, act: { code: number; alpha: number; beta: number }): Float32Array {
-  return ref.map((v, i) => activate(v + residual[i]!, act));
+interface Operands {
+  x: { data: Float32Array; shape: number[] };
+  w: { data: Float32Array; shape: number[] };
+  bias: Float32Array | null;
+}
+
+/**
+ * Runs `kernel` on x, constant w, an optional bias and a random residual of the reference
+ * output's type, and checks y = act(ref + residual), the reference computed without activation.
+ */
+async function checkResidual(kernel: string, o: Operands, ints: number[], ref: { out: Float32Array; shape: number[] }, act: number, label: object) {
+  const r = R.floats(ref.out.length);
+  const p = new PlanBuilder();
+  const ins = [p.input('x', o.x.shape), p.weight('w', o.w.shape, o.w.data)];
+  if (o.bias) ins.push(p.weight('bias', [o.bias.length], o.bias));
+  ins.push(p.input('r', ref.shape));
+  const y = p.tensor('y', ref.shape);
+  p.layer(kernel, ins, [y], ints, [0.1, 0.5]);
+  p.output(y);
+  const out = await runPlan(p.desc(), { x: o.x, r: { data: r, shape: ref.shape } }, 2);
+  const expected = ref.out.map((v, i) => activate(v + r[i]!, { code: act, alpha: 0.1, beta: 0.5 }));
+  expectClose(out.y.data, expected, 2e-4, `${kernel} ${JSON.stringify(label)}`);
 }
 
 async function checkConv(kernel: string, c: { n: number; cin: number; cout: number; hw: number; k: number; groups: number; bias: boolean; act: number; stride: number }) {
@@ -21,17 +40,8 @@ async function checkConv(kernel: string, c: { n: number; cin: number; cout: numb
   const pad = (c.k - 1) >> 1;
   const params = { groups: c.groups, strides: [c.stride, c.stride], padsBegin: [pad, pad], padsEnd: [pad, pad], dilations: [1, 1] };
   const ref = conv(x, xs, w, ws, b, params, NONE);
-  const r = R.floats(ref.y.length);
-  const act = { code: c.act, alpha: 0.1, beta: 0.5 };
-  const p = new PlanBuilder();
-  const ins = [p.input('x', xs), p.weight('w', ws, w)];
-  if (b) ins.push(p.weight('b', [c.cout], b));
-  ins.push(p.input('r', ref.shape));
-  const y = p.tensor('y', ref.shape);
-  p.layer(kernel, ins, [y], [2, c.groups, c.act, c.stride, c.stride, pad, pad, pad, pad, 1, 1, 1], [0.1, 0.5]);
-  p.output(y);
-  const out = await runPlan(p.desc(), { x: { data: x, shape: xs }, r: { data: r, shape: ref.shape } }, 2);
-  expectClose(out.y.data, withResidual(ref.y, r, act), 2e-4, `${kernel} ${JSON.stringify(c)}`);
+  const ints = [2, c.groups, c.act, c.stride, c.stride, pad, pad, pad, pad, 1, 1, 1];
+  await checkResidual(kernel, { x: { data: x, shape: xs }, w: { data: w, shape: ws }, bias: b }, ints, { out: ref.y, shape: ref.shape }, c.act, c);
 }
 
 async function checkGemm(kernel: string, c: { rows: number; batch: number; k: number; n: number; bias: boolean; act: number; transB: boolean }) {
@@ -39,17 +49,7 @@ async function checkGemm(kernel: string, c: { rows: number; batch: number; k: nu
   const bs = c.transB ? [c.n, c.k] : [c.k, c.n];
   const a = R.floats(numel(as)), bv = R.floats(numel(bs)), bias = c.bias ? R.floats(c.n) : null;
   const ref = matmul(a, as, bv, bs, false, c.transB, bias, NONE);
-  const r = R.floats(ref.out.length);
-  const act = { code: c.act, alpha: 0.1, beta: 0.5 };
-  const p = new PlanBuilder();
-  const ins = [p.input('a', as), p.weight('b', bs, bv)];
-  if (bias) ins.push(p.weight('bias', [c.n], bias));
-  ins.push(p.input('r', ref.shape));
-  const y = p.tensor('y', ref.shape);
-  p.layer(kernel, ins, [y], [0, +c.transB, c.act, +c.bias, 1], [0.1, 0.5]);
-  p.output(y);
-  const out = await runPlan(p.desc(), { a: { data: a, shape: as }, r: { data: r, shape: ref.shape } }, 2);
-  expectClose(out.y.data, withResidual(ref.out, r, act), 2e-4, `${kernel} ${JSON.stringify(c)}`);
+  await checkResidual(kernel, { x: { data: a, shape: as }, w: { data: bv, shape: bs }, bias }, [0, +c.transB, c.act, +c.bias, 1], ref, c.act, c);
 }
 
 describe('fused residual', () => {
