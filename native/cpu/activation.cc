@@ -1,6 +1,6 @@
 // One loop per activation with the switch hoisted out, so the simple ones
-// (relu, leakyRelu, clip) vectorize; gelu, sigmoid and silu run on the vector
-// routines of this CPU (vec-kernels-act.inc), tanh on libm.
+// (relu, leakyRelu, clip) vectorize; gelu, sigmoid, silu and tanh run on the
+// vector routines of this CPU (vec-kernels-act.inc) instead of libm's scalar calls.
 #include "activation.h"
 
 #include <algorithm>
@@ -38,7 +38,7 @@ void applyActivation(const Activation& act, const float* x, float* y, size_t n) 
       vecKernels().actTranscendental(1, x, y, long(n));
       return;
     case Act::tanh:
-      for (size_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+      vecKernels().actTranscendental(3, x, y, long(n));
       return;
     case Act::leakyRelu:
       for (size_t i = 0; i < n; ++i) y[i] = x[i] >= 0.f ? x[i] : x[i] * alpha;

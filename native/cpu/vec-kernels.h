@@ -27,7 +27,7 @@ struct VecKernels {
   // dw8Rows for 3x3 kernels, dilation 1, stride sw of 1 or 2.
   void (*dw8Rows3x3)(const float* s, long rowStride, long sh, long sw, const float* w, const float* b, float lo,
                      float hi, int clamp, float* out, long oh, long ow);
-  // y = gelu (kind 0, erf form), sigmoid (1) or silu (2) of x (vec-kernels-act.inc).
+  // y = gelu (kind 0, erf form), sigmoid (1), silu (2) or tanh (3) of x (vec-kernels-act.inc).
   void (*actTranscendental)(int kind, const float* x, float* y, long n);
 };
 

@@ -1,4 +1,4 @@
-// The vectorized transcendental activations (gelu, sigmoid, silu: vec-kernels-act.inc)
+// The vectorized transcendental activations (gelu, sigmoid, silu, tanh: vec-kernels-act.inc)
 // against the interpreter over their whole range: both tails, values near the
 // clamps of exp, every remainder of the 8-lane loop, and NaN / infinity; on the
 // build's vector code and (in its own process, see tactics-generic) the portable one.
@@ -14,7 +14,7 @@ const sweep = (): Float32Array => {
   return Float32Array.from(v);
 };
 
-async function check(act: 'gelu' | 'sigmoid' | 'silu', data: Float32Array, rtol: number, atol: number): Promise<Tensor> {
+async function check(act: 'gelu' | 'sigmoid' | 'silu' | 'tanh', data: Float32Array, rtol: number, atol: number): Promise<Tensor> {
   const net = new Network();
   net.markOutput(net.input('x', 'f32', [data.length])[act](), 'y');
   const inputs = { x: { dtype: 'f32' as const, shape: [data.length], data } };
@@ -24,7 +24,7 @@ async function check(act: 'gelu' | 'sigmoid' | 'silu', data: Float32Array, rtol:
 }
 
 describe('transcendental activations', () => {
-  for (const act of ['gelu', 'sigmoid', 'silu'] as const) {
+  for (const act of ['gelu', 'sigmoid', 'silu', 'tanh'] as const) {
     // erf's approximation is absolute (1.5e-7): gelu gets atol 5e-7; the others only rounding.
     const atol = act === 'gelu' ? 5e-7 : 1e-30;
     it(`${act} within 2e-6 relative (gelu: + 5e-7) over [-30, 30] and the clamps of exp`, async () => {
@@ -35,8 +35,8 @@ describe('transcendental activations', () => {
 
   it('propagates NaN and saturates at infinity', async () => {
     const data = Float32Array.from([NaN, Infinity, -Infinity, 1, 2, 3, 4, 5, NaN]);
-    const expected: Record<string, number[]> = { gelu: [NaN, Infinity, 0], sigmoid: [NaN, 1, 0], silu: [NaN, Infinity, NaN] };
-    for (const act of ['gelu', 'sigmoid', 'silu'] as const) {
+    const expected: Record<string, number[]> = { gelu: [NaN, Infinity, 0], sigmoid: [NaN, 1, 0], silu: [NaN, Infinity, NaN], tanh: [NaN, 1, -1] };
+    for (const act of ['gelu', 'sigmoid', 'silu', 'tanh'] as const) {
       const net = new Network();
       net.markOutput(net.input('x', 'f32', [data.length])[act](), 'y');
       const y = (await runPlan(buildPlan(net), { x: { dtype: 'f32', shape: [data.length], data } })).y!.data as Float32Array;
