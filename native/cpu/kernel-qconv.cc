@@ -193,8 +193,10 @@ class QConvOp final : public LayerOp {
     // Fewer panels when K is long, so the group stays within L2 (128 KiB).
     const size_t kGroup = std::max<size_t>(1, std::min<size_t>(4, (size_t(128) << 10) / (kq_ * 96)));
     const size_t groups = (tiles + kGroup - 1) / kGroup;
-    // Enough tasks for every thread: split the channel blocks when groups are few.
-    const size_t chunks = std::min(blocks_, std::max<size_t>(1, (size_t(ctx.pool->threads()) * 3 + groups - 1) / groups));
+    // Enough tasks for every thread: split the channel blocks when groups are few, but
+    // keep 8 blocks a task at least, since each task packs its own B panels.
+    const size_t wanted = std::max<size_t>(1, (size_t(ctx.pool->threads()) * 2 + groups - 1) / groups);
+    const size_t chunks = std::min({blocks_, wanted, std::max<size_t>(1, blocks_ / 8)});
     const size_t perChunk = (blocks_ + chunks - 1) / chunks;
     static thread_local std::vector<int8_t> cols;
     if (!direct_ && cols.size() < k * pixels) cols.resize(k * pixels);
