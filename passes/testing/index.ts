@@ -10,5 +10,5 @@ export { CORE_BUILDERS, type Built, type OpBuilder } from './steps.js';
 export { applyPass, definePass, type Pass, type PassContext } from '../pass.js';
 export { insertAfter, insertBefore, runPipeline, sequential } from '../manager.js';
 export { buildPipeline } from '../pipeline.js';
-export { applyAction, canForward, indexGraph, rewrite, soleReader, type Action, type GraphIndex, type Pattern } from '../rewrite.js';
+export { applyAction, canForward, indexGraph, rewrite, rewritePass, soleReader, type Action, type GraphIndex, type Pattern } from '../rewrite.js';
 export type { Graph, Node } from '../../src/ir/index.js';

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { Builder, Logger } from '../../src/index.js';
 import { Network } from '../../dsl/index.js';
-import { canForward, checkPass, definePass, rewrite, type Node, type Pattern } from '../../passes/testing/index.js';
+import { applyPass, canForward, checkPass, definePass, rewrite, rewritePass, type Node, type Pattern } from '../../passes/testing/index.js';
 
 const doubleRelu: Pattern<Node> = {
   name: 'DoubleRelu',
@@ -13,6 +13,15 @@ const doubleRelu: Pattern<Node> = {
 const DropDoubleRelu = definePass({ name: 'DropDoubleRelu', run: (graph) => rewrite(graph, [doubleRelu]) });
 
 describe('README: writing a pass', () => {
+  it('rewritePass gives the same pass, with its log', () => {
+    const net = new Network();
+    net.markOutput(net.input('x', 'f32', [2, 3]).relu('a').relu('b').tanh('t'), 'y');
+    const logged: string[] = [];
+    const viaHelper = applyPass(rewritePass('DropDoubleRelu', [doubleRelu]), net.graph, { logger: (_s, m) => logged.push(m) });
+    expect(viaHelper.nodes.map((n) => n.name)).toEqual(applyPass(DropDoubleRelu, net.graph).nodes.map((n) => n.name));
+    expect(logged).toEqual(['DropDoubleRelu: 3 -> 2 layers']);
+  });
+
   it('checkPass accepts the example pass, which really fires', () => {
     const report = checkPass(DropDoubleRelu, { numRuns: 200, ops: ['relu', 'conv', 'add'] });
     expect(report.runs).toBe(200);
