@@ -6,10 +6,8 @@
 // choices ONNX spells as QDQ pairs around float ops, which kiln does not write.
 import { ACTIVATIONS, pointwiseProgram, type Node } from '../../ir/index.js';
 import { attr, ExportError, type AttrArg, type ExportContext } from './context.js';
-import { defineExporter, exportNode } from './ops.js';
+import { defineExporter, exportNode, ints, someInts } from './ops.js';
 
-const ints = (node: Node, key: string) => (node.attrs[key] as readonly number[] | undefined) ?? [];
-const someInts = (v: readonly number[]): AttrArg | undefined => (v.length > 0 ? attr.ints(v) : undefined);
 
 /** The IR activation op of an epilogue name, with its attributes from (alpha, beta). */
 function activationNode(node: Node, input: string, output: string): Node | undefined {

@@ -32,9 +32,9 @@ export function exportNode(node: Node, x: ExportContext): void {
 const a = (node: Node, key: string) => node.attrs[key];
 const num = (node: Node, key: string, fallback: number) => (node.attrs[key] as number | undefined) ?? fallback;
 const bool = (node: Node, key: string, fallback = false) => (node.attrs[key] as boolean | undefined) ?? fallback;
-const ints = (node: Node, key: string) => (node.attrs[key] as readonly number[] | undefined) ?? [];
+export const ints = (node: Node, key: string) => (node.attrs[key] as readonly number[] | undefined) ?? [];
 /** A list attribute only when the IR gave a non-empty one (empty means ONNX's default). */
-const someInts = (v: readonly number[]): AttrArg | undefined => (v.length > 0 ? attr.ints(v) : undefined);
+export const someInts = (v: readonly number[]): AttrArg | undefined => (v.length > 0 ? attr.ints(v) : undefined);
 
 /** Ops whose IR form is ONNX's: same name, same inputs, float attributes of the same names. */
 const SAME = ['Relu', 'Sigmoid', 'Tanh', 'Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Pow', 'PRelu', 'Not', 'Where',
@@ -111,7 +111,7 @@ defineExporter('Transpose', (node, x) => x.node('Transpose', node.inputs, node.o
 defineExporter('Concat', (node, x) => x.node('Concat', node.inputs, node.outputs, { axis: attr.int(num(node, 'axis', 0)) }, node.name));
 
 defineExporter('Resize', (node, x) => {
-  const scales = ints(node, 'scales'); // floats, read the same way
+  const scales = ints(node, 'scales');
   const sizes = ints(node, 'sizes');
   const s = scales.length ? x.constant(`${node.name}/scales`, 'f32', [scales.length], scales) : '';
   const z = sizes.length ? x.ints(`${node.name}/sizes`, sizes) : '';
