@@ -27,9 +27,10 @@ export interface CudaProgram {
   kernels: { layer: string; function: string; source: string }[];
   /** Tuning modules: the earlier layer of the same shape whose timings stand for this one's (not emitted twice). */
   sameAs: (number | undefined)[];
-  /** Constants the kernels derived (half weights): tensors to append to the plan, and its new weight blob. */
+  /** Constants the kernels derived (half weights) and the workspace: tensors to append to the plan, its new weight blob and arena size. */
   tensors: PlanTensor[];
   weights: Uint8Array;
+  arenaBytes: number;
 }
 
 export interface EmitOptions {
@@ -76,7 +77,18 @@ function constantPool(plan: PlanDesc) {
     for (const b of blobs) w.set(b.bytes, b.offset);
     return w;
   };
-  return { add, tensors, weights };
+  // The workspace: created on first request, sized to the largest, placed after the arena.
+  let workspace: PlanTensor | undefined;
+  const scratch = (bytes: number): number => {
+    if (!workspace) {
+      workspace = { name: 'cuda workspace', dtype: 'f32', shape: [1], location: 'arena', offset: Math.ceil(plan.arenaBytes / WEIGHT_ALIGN) * WEIGHT_ALIGN };
+      tensors.push(workspace);
+    }
+    workspace.shape = [Math.max(workspace.shape[0]!, Math.ceil(bytes / 4))];
+    return plan.tensors.length + tensors.indexOf(workspace);
+  };
+  const arenaBytes = () => (workspace ? workspace.offset + 4 * workspace.shape[0]! : plan.arenaBytes);
+  return { add, scratch, tensors, weights, arenaBytes };
 }
 
 export function emitCuda(plan: PlanDesc, options: EmitOptions = {}): CudaProgram {
@@ -87,6 +99,7 @@ export function emitCuda(plan: PlanDesc, options: EmitOptions = {}): CudaProgram
   const pool = constantPool(plan);
   const sameAs: (number | undefined)[] = plan.layers.map(() => undefined);
   const shapes = new Map<string, number>();
+  const shared = new Map<string, { name: string; kernels: EmittedKernel[] }>();
   plan.layers.forEach((layer, index) => {
     const template = findTemplate(layer.kernel);
     if (!template) throw new Error(`layer '${layer.name}' (${layer.kernel}): the CUDA backend has no kernel '${layer.kernel}'`);
@@ -95,25 +108,42 @@ export function emitCuda(plan: PlanDesc, options: EmitOptions = {}): CudaProgram
       ins: layer.inputs.map((t) => plan.tensors[t]!),
       outs: layer.outputs.map((t) => plan.tensors[t]!),
       multiprocessors: options.multiprocessors ?? 132,
-      st, constant: pool.add,
+      st, constant: pool.add, workspace: pool.scratch,
     };
+    // Layers alike in kernel, parameters, shapes and storage run the same code.
+    const ins = base.ins.map((t) => [t.shape, t.location, st.isHalf(t)]), outs = base.outs.map((t) => [t.shape, st.isHalf(t)]);
+    const inPlace = base.outs.map((o) => base.ins.map((i) => overlaps(o, i)));
+    const key = JSON.stringify([layer.kernel, layer.ints, layer.floats, ins, outs, inPlace]);
     if (options.allTactics && template.tactics) {
-      // Layers alike in kernel, parameters, shapes and storage run the same code: time one of them.
-      const ins = base.ins.map((t) => [t.shape, t.location, st.isHalf(t)]), outs = base.outs.map((t) => [t.shape, st.isHalf(t)]);
-      const inPlace = base.outs.map((o) => base.ins.map((i) => overlaps(o, i)));
-      const key = JSON.stringify([layer.kernel, layer.ints, layer.floats, ins, outs, inPlace]);
+      // Tuning: time one of them.
       const first = shapes.get(key);
       if (first !== undefined) {
         sameAs[index] = first;
         return;
       }
       shapes.set(key, index);
+    } else {
+      // The plan's module: one copy of the code, launched with each layer's own arguments. The
+      // text is compared, so only a kernel that is the same up to its name is shared.
+      const tactic = options.tactics?.[index];
+      const first = shared.get(`${key}/${tactic}`);
+      if (first) {
+        const emitted = template.render({ ...base, name: first.name, tactic });
+        if (emitted.length === first.kernels.length && emitted.every((k, i) => k.source === first.kernels[i]!.source && k.function === first.kernels[i]!.function)) {
+          for (const k of emitted) {
+            launches.push({ layer: index, function: k.function, grid: k.grid, block: k.block, sharedBytes: k.sharedBytes, args: k.args });
+            launchTactics.push(tactic);
+          }
+          return;
+        }
+      }
     }
     const choices = options.allTactics && template.tactics ? template.tactics(base) : [options.tactics?.[index]];
     for (const tactic of choices) {
       // Tuning modules hold every tactic at once, so each gets its own function names.
-      const name = options.allTactics && tactic !== undefined ? `${base.name}_${tactic}` : base.name;
+      const name = options.allTactics && tactic !== undefined ? `${base.name}_${tactic.replace(/\W/g, '_')}` : base.name;
       const emitted: EmittedKernel[] = template.render({ ...base, name, tactic });
+      if (!options.allTactics && !shared.has(`${key}/${tactic}`)) shared.set(`${key}/${tactic}`, { name, kernels: emitted });
       for (const k of emitted) {
         kernels.push({ layer: layer.name, function: k.function, source: `// layer '${layer.name}' (${layer.kernel})${tactic ? `, tactic ${tactic}` : ''}\n${k.source}` });
         launches.push({ layer: index, function: k.function, grid: k.grid, block: k.block, sharedBytes: k.sharedBytes, args: k.args });
@@ -122,5 +152,5 @@ export function emitCuda(plan: PlanDesc, options: EmitOptions = {}): CudaProgram
     }
   });
   const source = `${PRELUDE}\n\n${kernels.map((k) => k.source).join('\n\n')}\n`;
-  return { source, launches, launchTactics, kernels, sameAs, tensors: pool.tensors, weights: pool.weights() };
+  return { source, launches, launchTactics, kernels, sameAs, tensors: pool.tensors, weights: pool.weights(), arenaBytes: pool.arenaBytes() };
 }

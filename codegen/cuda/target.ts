@@ -35,7 +35,7 @@ const TUNING_REPEATS = 10;
 /** The plan with a compiled program as its CUDA section, and the program's derived constants appended. */
 export function withCuda(plan: PlanDesc, program: CudaProgram, cubin: Uint8Array, arch: number, compiler: string): PlanDesc {
   return {
-    ...plan, tensors: [...plan.tensors, ...program.tensors], weights: program.weights,
+    ...plan, tensors: [...plan.tensors, ...program.tensors], weights: program.weights, arenaBytes: program.arenaBytes,
     cuda: { arch, compiler, cubin, launches: program.launches },
   };
 }
@@ -114,5 +114,6 @@ export function buildCudaTarget(plan: PlanDesc, native: CudaNative, options: Cud
   const built = withCuda(plan, program, cubin, arch, compiler.name);
   plan.tensors = built.tensors;
   plan.weights = built.weights;
+  plan.arenaBytes = built.arenaBytes;
   return built.cuda!;
 }

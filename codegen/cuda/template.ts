@@ -25,6 +25,11 @@ export interface KernelCtx {
    * plan's weight blob once per `key`; returns its tensor index for `args`.
    */
   constant(key: string, dtype: PlanDType, shape: number[], make: () => Uint8Array): number;
+  /**
+   * Scratch device memory of at least `bytes` (split-K sums): one arena tensor past the
+   * plan's own, shared by every layer (launches run in order on one stream).
+   */
+  workspace(bytes: number): number;
 }
 
 export interface EmittedKernel {

@@ -10,6 +10,9 @@
 #include "../plan-model.h"
 #include "../text.h"
 
+#include <algorithm>
+#include <vector>
+
 namespace kiln::cuda {
 namespace {
 
@@ -84,6 +87,21 @@ void validateCudaSection(const PlanModel& plan, const char* errorCode) {
   auto fail = [&](const std::string& m) { throw Error(errorCode, m); };
   if (s.arch < 30 || s.arch > 1000) fail(cat("plan CUDA target ", archName(s.arch), " is not a compute capability"));
   if (s.cubinBytes == 0) fail("plan CUDA target has no cubin");
+  // Tensors the layers (or the plan's inputs and outputs) use, and where their arena bytes end.
+  std::vector<bool> used(plan.tensors.size(), false);
+  for (const LayerDesc& layer : plan.layers) {
+    for (uint32_t t : layer.inputs) used[t] = true;
+    for (uint32_t t : layer.outputs) used[t] = true;
+  }
+  for (uint32_t t : plan.inputs) used[t] = true;
+  for (uint32_t t : plan.outputs) used[t] = true;
+  uint64_t usedEnd = 0;
+  for (size_t t = 0; t < plan.tensors.size(); ++t)
+    if (used[t] && plan.tensors[t].location == Location::arena) usedEnd = std::max(usedEnd, plan.tensors[t].offset + tensorBytes(plan.tensors[t]));
+  auto workspace = [&](uint32_t a) {
+    const TensorDesc& d = plan.tensors[a];
+    return !used[a] && d.location == Location::arena && d.offset >= usedEnd;
+  };
   uint32_t lastLayer = 0;
   for (size_t i = 0; i < s.launches.size(); ++i) {
     const CudaLaunch& l = s.launches[i];
@@ -106,7 +124,10 @@ void validateCudaSection(const PlanModel& plan, const char* errorCode) {
       bool operand = false;
       for (uint32_t t : layer.inputs) operand |= t == a;
       for (uint32_t t : layer.outputs) operand |= t == a;
-      if (!operand) fail(cat("plan ", where, ": argument tensor ", a, " is not an operand of the layer"));
+      // Or a constant the code generator derived (half weights, padded rows: read-only weight
+      // bytes), or its workspace (an arena tensor no layer uses, past every layer's bytes).
+      if (!operand && a < plan.tensors.size()) operand = plan.tensors[a].location == Location::weights || workspace(a);
+      if (!operand) fail(cat("plan ", where, ": argument tensor ", a, " is neither an operand of the layer, a constant nor the workspace"));
     }
   }
 }

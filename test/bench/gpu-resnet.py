@@ -24,7 +24,8 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-SHARED = os.path.join(ROOT, "..", "shared", "models")
+# ../shared/models, or a copy where the device machine has none (KILN_MODELS=.dev/models).
+SHARED = os.environ.get("KILN_MODELS", os.path.join(ROOT, "..", "shared", "models"))
 OUT = os.environ.get("OUT", os.path.join(ROOT, "bench-results"))
 
 # model, file, batch, extra dims: what gpu-models.ts checks against onnxruntime.
@@ -48,8 +49,11 @@ def prepare(work):
     os.makedirs(work, exist_ok=True)
     path = os.path.join(work, "resnet50.onnx")
     if not os.path.exists(path):
-        torch.onnx.export(resnet50(), torch.randn(1, 3, 224, 224), path, input_names=["input"], output_names=["output"],
-                          dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, opset_version=17, dynamo=False)
+        args = dict(input_names=["input"], output_names=["output"], dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, opset_version=17)
+        try:  # the TorchScript exporter, as ../shared/tools/make-models.py used
+            torch.onnx.export(resnet50(), torch.randn(1, 3, 224, 224), path, dynamo=False, **args)
+        except TypeError:
+            torch.onnx.export(resnet50(), torch.randn(1, 3, 224, 224), path, **args)
     manifest = []
     for name, file, batch, dims in CHECKS:
         file = file or path

@@ -13,7 +13,7 @@ import { INPUT, OUTPUT, defineMnistNetwork } from '../../samples/mnist/network.j
 import { emulatePlan, hasGxx } from './emulate.js';
 import { mnistAssets, pixels } from './gpu-checks.js';
 import { compareF32, lowerNetwork } from './helpers.js';
-import { kernelNets, tacticNet } from './kernel-nets.js';
+import { kernelNets, splitNet, tacticNet } from './kernel-nets.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -47,7 +47,12 @@ describe.skipIf(!hasGxx())('CUDA kernels under the CPU emulator equal the interp
     emulateAndCompare(k.net, k.inputs, 1e-2, tactic, 'fp16');
   }, 120_000);
 
-  it.each(['pointwise', 'movement', 'convpool'])('fp16 storage: %s', (name) => {
+  it.each(['tc128x64.split', 'tc64x64.split', 'tc64x32.split'])('fp16 split-K tactic %s (workspace sums, then the epilogue)', (tactic) => {
+    const k = splitNet();
+    emulateAndCompare(k.net, k.inputs, 1e-2, tactic, 'fp16');
+  }, 120_000);
+
+  it.each(['pointwise', 'movement', 'convpool', 'encoderOps', 'invertedResidual'])('fp16 storage: %s', (name) => {
     const k = kernelNets().find((n) => n.name === name)!;
     emulateAndCompare(k.net, k.inputs, 1e-2, undefined, 'fp16');
   }, 120_000);

@@ -32,7 +32,7 @@ class Job {
 /** Inputs and outputs as raw bytes by plan tensor index. */
 export function emulatePlan(given: PlanDesc, program: CudaProgram, inputs: Map<number, Uint8Array>): Uint8Array[] {
   // The program's derived constants (half weights) join the plan as the builder adds them.
-  const plan = { ...given, tensors: [...given.tensors, ...program.tensors], weights: program.weights };
+  const plan = { ...given, tensors: [...given.tensors, ...program.tensors], weights: program.weights, arenaBytes: program.arenaBytes };
   const dir = mkdtempSync(join(tmpdir(), 'kiln-emu-'));
   try {
     writeFileSync(join(dir, 'module.cc'), program.source);

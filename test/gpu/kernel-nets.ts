@@ -87,6 +87,22 @@ function encoderOps(): KernelNet {
   return { name: 'encoderOps', net, inputs: { ids: { dtype: 'i64', shape: [2, 3], data: idsData } as Tensor } };
 }
 
+/** An inverted residual block on a small plane: layout assignment makes it NHWC (1x1 convs as gemms over pixels, a depthwise convDepthwiseNhwc). */
+function invertedResidual(): KernelNet {
+  const net = new Network({ name: 'invertedResidual' });
+  const x = input(net, 'x', [2, 16, 6, 6], 61);
+  // Three blocks: enough layers per reformat for the pass to move the region.
+  let t = x.t;
+  for (let i = 0; i < 3; i++) {
+    const e = t.conv({ name: `expand${i}`, outChannels: 32, kernel: [1, 1], weights: weights(62 + 10 * i, 32 * 16), bias: weights(63 + 10 * i, 32) }).relu(`erelu${i}`);
+    const d = e.conv({ name: `dw${i}`, outChannels: 32, kernel: [3, 3], groups: 32, padding: [1, 1], weights: weights(64 + 10 * i, 32 * 9), bias: weights(65 + 10 * i, 32) }).clip(0, 6, `relu6_${i}`);
+    const p = d.conv({ name: `project${i}`, outChannels: 16, kernel: [1, 1], weights: weights(66 + 10 * i, 16 * 32), bias: weights(67 + 10 * i, 16) });
+    t = p.add(t, `skip${i}`);
+  }
+  net.markOutput(t, 'y');
+  return { name: 'invertedResidual', net, inputs: { x: x.tensor } };
+}
+
 /** Two convs and two gemms small enough to emulate once per forced tactic. */
 export function tacticNet(): KernelNet {
   const net = new Network({ name: 'tactics' });
@@ -99,6 +115,16 @@ export function tacticNet(): KernelNet {
   return { name: 'tactics', net, inputs: { x: x.tensor, a: a.tensor, b: b.tensor, c: c.tensor } };
 }
 
+/** Long-K layers of one image, for the split-K tactics (K cut into slices summed in the workspace). */
+export function splitNet(): KernelNet {
+  const net = new Network({ name: 'splitK' });
+  const x = input(net, 'x', [1, 64, 5, 4], 71), v = input(net, 'v', [3, 300], 72);
+  const c = x.t.conv({ name: 'sconv', outChannels: 40, kernel: [3, 3], padding: [1, 1], weights: weights(73, 40 * 64 * 9), bias: weights(74, 40) }).relu('srelu');
+  net.markOutput(c.add(x.t.conv({ name: 'sconv1', outChannels: 40, kernel: [1, 1], weights: weights(75, 40 * 64) }), 'sadd'), 'conv');
+  net.markOutput(v.t.fullyConnected({ name: 'sfc', outputs: 20, weights: weights(76, 20 * 300), bias: weights(77, 20) }).tanh('stanh'), 'fc');
+  return { name: 'splitK', net, inputs: { x: x.tensor, v: v.tensor } };
+}
+
 export function kernelNets(): KernelNet[] {
-  return [pointwise(), movement(), convPool(), gemms(), encoderOps()];
+  return [pointwise(), movement(), convPool(), gemms(), encoderOps(), invertedResidual()];
 }

@@ -12,10 +12,10 @@
 // group's weights from shared memory, so each input tap is gathered once.
 import { CUDA_DIALECT as D } from '../dialect.js';
 import { toHalfRows } from '../precision.js';
-import { activation, indexType, numel, overlaps, renderKernel } from '../render.js';
+import { ELEMENTWISE_THREADS, activation, elementwiseLaunch, gridStride, indexType, numel, overlaps, renderKernel } from '../render.js';
 import { cudaTemplate, requireF32, unsupported, type KernelCtx } from '../template.js';
 import { renderTile, tileOf, tileSharedBytes, tileTactics, tileThreads } from './gemm-tile.js';
-import { MMA_TILES, chooseMmaTile, isMmaTactic, mmaSharedBytes, mmaTactics, mmaThreads, renderMma } from './mma-tile.js';
+import { MMA_TILES, chooseMmaTile, isMmaTactic, mmaSharedBytes, mmaTactics, mmaThreads, parseMma, renderMma, renderSplit, splitCount, splitTactics, type MmaCode } from './mma-tile.js';
 
 const DIRECT_THREADS = 256;
 /** Direct conv keeps M sums in registers and M x K weights in shared memory. */
@@ -102,8 +102,12 @@ cudaTemplate(['conv'], (ctx) => {
   const params = [{ name: 'x', type: X }, { name: 'w', type: 'float' }, ...tail];
   const args = [...ctx.layer.inputs.slice(0, 2), ...tailArgs];
 
-  if (isMmaTactic(ctx.tactic) || (ctx.tactic === undefined && st.any && ctx.ins[1]!.location === 'weights')) {
-    const t = MMA_TILES[isMmaTactic(ctx.tactic) ? ctx.tactic : chooseMmaTile(M, N, G, ctx.multiprocessors)];
+  // The rule: direct for a handful of channels per group (depthwise), tensor cores under fp16, else an f32 tile.
+  const fewChannels = ctx.tactic === undefined && M < 16 && directFits(M, K);
+  if (isMmaTactic(ctx.tactic) || (ctx.tactic === undefined && !fewChannels && st.any && ctx.ins[1]!.location === 'weights')) {
+    const pm = parseMma(ctx.tactic);
+    const t = MMA_TILES[pm?.name ?? chooseMmaTile(M, N, G, ctx.multiprocessors)];
+    const slices = pm?.split && G === 1 ? splitCount(t, M, N, K, ctx.multiprocessors) : 1;
     const { tensor, kp } = halfWeights(ctx, s);
     const pointwise = KH === 1 && KW === 1 && SH === 1 && SW === 1 && PH === 0 && PW === 0;
     const h = D.half;
@@ -116,9 +120,10 @@ cudaTemplate(['conv'], (ctx) => {
       `  return (h >= 0 && h < ${H} && w >= 0 && w < ${W}) ? ${bits(`xb[ci * ${H * W} + h * ${W} + w]`)} : (unsigned short)0;`,
       '}',
     ].join('\n');
-    const body = renderMma(t, {
+    const code: Omit<MmaCode, 'store'> = {
       I, M, N, K,
-      setup: `const int g = ${D.block.z};\nconst ${X}* xg = x + (${I})g * ${CG * H * W};\nconst unsigned* wg = wh + (${I})g * ${MG * (kp / 2)};`,
+      // Split-K uses blockIdx.z for the K slice (groups 1 only).
+      setup: `const int g = ${slices > 1 ? '0' : D.block.z};\nconst ${X}* xg = x + (${I})g * ${CG * H * W};\nconst unsigned* wg = wh + (${I})g * ${MG * (kp / 2)};`,
       aPair: `wg[m * ${kp / 2} + k / 2]`, aOrder: 'k',
       bOrder: 'n',
       bColumn: [
@@ -128,8 +133,17 @@ cudaTemplate(['conv'], (ctx) => {
         pointwise ? '' : `const int h0 = (pq / ${OW}) * ${SH} - ${PH}, w0 = (pq % ${OW}) * ${SW} - ${PW};`,
       ].filter(Boolean).join('\n'),
       loadB: pointwise ? bits(`xb[k * ${H * W} + pq]`) : `${bh}(xb, h0, w0, k)`,
-      store: `const ${I} co = (${I})g * ${MG} + m, b = n / ${OH * OW}, p = n % ${OH * OW};\n${epilogue('co')}`,
-    });
+    };
+    const store = `const ${I} co = (${I})g * ${MG} + m, b = n / ${OH * OW}, p = n % ${OH * OW};\n${epilogue('co')}`;
+    if (slices > 1) {
+      const split = renderSplit(ctx, {
+        t, code, operands: [{ name: 'x', type: X }, { name: 'wh', type: 'unsigned' }], operandArgs: [ctx.layer.inputs[0]!, tensor],
+        tail, tailArgs, storeSetup: 'const int g = 0;', store, restrict, slices,
+      });
+      split[1]!.source = `${tapHelper}\n\n${split[1]!.source}`;
+      return split;
+    }
+    const body = renderMma(t, { ...code, store });
     const mmaParams = [{ name: 'x', type: X }, { name: 'wh', type: 'unsigned' }, ...tail];
     return [{
       function: ctx.name,
@@ -140,7 +154,7 @@ cudaTemplate(['conv'], (ctx) => {
       args: [ctx.layer.inputs[0]!, tensor, ...tailArgs],
     }];
   }
-  if (ctx.tactic === 'direct' && directFits(M, K)) {
+  if ((ctx.tactic === 'direct' && directFits(M, K)) || fewChannels) {
     const body = [
       `${D.shared} float ws[${M * K}];`,
       `const int g = ${D.block.z};`,
@@ -195,9 +209,57 @@ cudaTemplate(['conv'], (ctx) => {
   const s = convShape(ctx);
   const direct = directFits(s.M, s.K) ? ['direct'] : [];
   const f32 = tileTactics(s.M, s.N, s.G, ctx.multiprocessors);
+  if (s.M < 16 && direct.length) return ['direct', ...(ctx.st.any && ctx.ins[1]!.location === 'weights' ? mmaTactics(s.M, s.N, s.G, ctx.multiprocessors) : f32)];
   // Under fp16 the tensor-core tiles (the rule's pick first); the f32 tiles never win there and would
   // only make the tuning module slower to compile.
   return ctx.st.any && ctx.ins[1]!.location === 'weights'
-    ? [...mmaTactics(s.M, s.N, s.G, ctx.multiprocessors), ...direct]
+    ? [...mmaTactics(s.M, s.N, s.G, ctx.multiprocessors), ...(s.G === 1 ? splitTactics(s.M, s.N, s.K, ctx.multiprocessors) : []), ...direct]
     : [...f32, ...direct];
+});
+
+// convDepthwiseNhwc (layout assignment's depthwise conv, passes/assign-layout.ts):
+// x [N,H,W,C], w [C,1,KH,KW], y [N,OH,OW,C]. A thread per output element, channels
+// fastest, so a warp reads and writes 32 neighbouring channels of one pixel.
+cudaTemplate(['convDepthwiseNhwc'], (ctx) => {
+  requireF32(ctx, [...ctx.ins, ...ctx.outs]);
+  const { st } = ctx;
+  const ints = ctx.layer.ints;
+  if (ints[0] !== 2) unsupported(ctx, `expects 2 spatial dims, got ${ints[0]}`);
+  const act = ints[2]!;
+  const [SH, SW, PH, PW, , , DH, DW] = ints.slice(3, 11) as number[];
+  const [alpha, beta] = ctx.layer.floats as [number, number];
+  const x = ctx.ins[0]!, w = ctx.ins[1]!, bias = ctx.ins[2], y = ctx.outs[0]!;
+  const [, H, W, C] = x.shape as [number, number, number, number];
+  const [, OH, OW] = y.shape as [number, number, number, number];
+  const [KH, KW] = [w.shape[2]!, w.shape[3]!];
+  const n = numel(y.shape);
+  const I = indexType(numel(x.shape), n);
+  const body = gridStride(I, n, [
+    `const int c = i % ${C};`,
+    `const ${I} pix = i / ${C};`,
+    `const int ow = pix % ${OW}, oh = (pix / ${OW}) % ${OH};`,
+    `const ${I} b = pix / ${OH * OW};`,
+    `const ${st.type(x)}* xb = x + b * ${H * W * C} + c;`,
+    'float v = 0.f;',
+    `${D.unroll}`,
+    `for (int kh = 0; kh < ${KH}; ++kh) {`,
+    `  const int h = oh * ${SH} - ${PH} + kh * ${DH};`,
+    `  if (h < 0 || h >= ${H}) continue;`,
+    `  ${D.unroll}`,
+    `  for (int kw = 0; kw < ${KW}; ++kw) {`,
+    `    const int ww = ow * ${SW} - ${PW} + kw * ${DW};`,
+    `    if (ww < 0 || ww >= ${W}) continue;`,
+    `    v = fmaf(${st.load(x, `xb[(h * ${W} + ww) * ${C}]`)}, wt[c * ${KH * KW} + kh * ${KW} + kw], v);`,
+    '  }',
+    '}',
+    bias ? `v += ${st.load(bias, 'bias[c]')};` : '',
+    activation(act, 'v', alpha, beta),
+    `y[i] = ${st.store(y, 'v')};`,
+  ].filter(Boolean).join('\n'));
+  const params = [{ name: 'x', type: st.type(x) }, { name: 'wt', type: st.type(w) }, ...(bias ? [{ name: 'bias', type: st.type(bias) }] : []), { name: 'y', type: st.type(y), out: true }];
+  return [{
+    function: ctx.name,
+    source: renderKernel(ctx.name, params, ELEMENTWISE_THREADS, true, body),
+    ...elementwiseLaunch(n), sharedBytes: 0, args: [...ctx.layer.inputs, ...ctx.layer.outputs],
+  }];
 });

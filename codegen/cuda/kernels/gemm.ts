@@ -13,7 +13,7 @@ import { toHalfRows } from '../precision.js';
 import { activation, broadcastStrides, gatherIndex, indexType, numel, overlaps, renderKernel, type Param } from '../render.js';
 import { cudaTemplate, requireF32, unsupported, type KernelCtx } from '../template.js';
 import { renderTile, tileOf, tileSharedBytes, tileTactics, tileThreads } from './gemm-tile.js';
-import { MMA_TILES, chooseMmaTile, isMmaTactic, mmaSharedBytes, mmaTactics, mmaThreads, renderMma } from './mma-tile.js';
+import { MMA_TILES, chooseMmaTile, isMmaTactic, mmaSharedBytes, mmaTactics, mmaThreads, parseMma, renderMma, renderSplit, splitCount, splitTactics } from './mma-tile.js';
 
 const SKINNY_ROWS = 8;
 const SKINNY_WARPS = 8;
@@ -43,9 +43,17 @@ function parts(ctx: KernelCtx): GemmParts {
   const a = ctx.ins[0]!, b = ctx.ins[1]!, y = ctx.outs[0]!;
   const res = hasResidual ? ctx.ins[ctx.ins.length - 1]! : undefined;
   const ra = a.shape.length, rb = b.shape.length;
-  const M = transA ? a.shape[ra - 1]! : a.shape[ra - 2]!, K = transA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+  const K = transA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
   const N = transB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
-  const batchShape = y.shape.slice(0, -2);
+  let batchShape = y.shape.slice(0, -2);
+  let M = transA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+  // One weight matrix for every batch entry of a row-major a (1x1 convs over NHWC pixels):
+  // the batch is more rows of one GEMM, not a grid of small ones.
+  const same = (p: number[], q: number[]) => p.length === q.length && p.every((d, i) => d === q[i]);
+  if (!transA && numel(b.shape.slice(0, -2)) === 1 && same(a.shape.slice(0, -2), batchShape) && numel(batchShape) > 1) {
+    M *= numel(batchShape);
+    batchShape = [];
+  }
   const batch = numel(batchShape);
   if (batch > 65535) unsupported(ctx, `supports at most 65535 gemm batch entries, got ${batch}`);
   const I = indexType(numel(a.shape), numel(b.shape), numel(y.shape));
@@ -141,7 +149,9 @@ const mmaOperandOk = (t: PlanTensor) => t.location !== 'weights' || t.shape.slic
 function mma(ctx: KernelCtx, p: GemmParts) {
   const { st } = ctx;
   const a = ctx.ins[0]!, b = ctx.ins[1]!;
-  const t = MMA_TILES[isMmaTactic(ctx.tactic) ? ctx.tactic : chooseMmaTile(p.M, p.N, p.batch, ctx.multiprocessors)];
+  const pm = parseMma(ctx.tactic);
+  const t = MMA_TILES[pm?.name ?? chooseMmaTile(p.M, p.N, p.batch, ctx.multiprocessors)];
+  const slices = pm?.split && p.batch === 1 ? splitCount(t, p.M, p.N, p.K, ctx.multiprocessors) : 1;
   const h = D.half;
   const bits = (tensor: PlanTensor, ref: string) => (st.isHalf(tensor) ? ref : `${h.fromFloat}(${ref})`);
   const params = [...p.params];
@@ -171,7 +181,16 @@ function mma(ctx: KernelCtx, p: GemmParts) {
   } else {
     loadB = bits(b, `b[boff + ${p.transB ? `n * ${p.K} + k` : `k * ${p.N} + n`}]`);
   }
-  const body = renderMma(t, { I: p.I, M: p.M, N: p.N, K: p.K, setup: p.setup, aPair, loadA, aOrder, bPair, loadB, bOrder, store: p.store });
+  const code = { I: p.I, M: p.M, N: p.N, K: p.K, setup: p.setup, aPair, loadA, aOrder, bPair, loadB, bOrder };
+  if (slices > 1) {
+    const nOperands = 2;
+    return renderSplit(ctx, {
+      t, code, operands: params.slice(0, nOperands), operandArgs: args.slice(0, nOperands),
+      tail: params.slice(nOperands), tailArgs: args.slice(nOperands),
+      storeSetup: `const ${p.I} yoff = 0;`, store: p.store, restrict: p.restrict, slices,
+    });
+  }
+  const body = renderMma(t, { ...code, store: p.store });
   return [{
     function: ctx.name,
     source: `// tensor cores: tile ${t.bm}x${t.bn}x32, ${t.warpsM}x${t.warpsN} warps (${mmaSharedBytes(t)} B shared)\n${renderKernel(ctx.name, params, mmaThreads(t), p.restrict, body)}`,
@@ -213,7 +232,9 @@ cudaTemplate(['gemm'], (ctx) => {
 }, (ctx) => {
   const p = parts(ctx);
   const tiles = tileTactics(p.M, p.N, p.batch, ctx.multiprocessors);
-  const tc = ctx.st.any && mmaOperandOk(ctx.ins[0]!) && mmaOperandOk(ctx.ins[1]!) ? mmaTactics(p.M, p.N, p.batch, ctx.multiprocessors) : [];
+  const tc = ctx.st.any && mmaOperandOk(ctx.ins[0]!) && mmaOperandOk(ctx.ins[1]!)
+    ? [...mmaTactics(p.M, p.N, p.batch, ctx.multiprocessors), ...(p.batch === 1 ? splitTactics(p.M, p.N, p.K, ctx.multiprocessors) : [])]
+    : [];
   const own = [...(p.M <= SKINNY_ROWS ? ['skinny'] : []), ...tiles, ...(!p.transA && p.transB ? ['dot'] : [])];
   if (tc.length === 0) return own;
   // Under fp16: tensor cores, and the warp-per-output kernels for skinny or dot-shaped layers.

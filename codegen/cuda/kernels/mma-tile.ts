@@ -9,7 +9,8 @@
 // cores work on the current one. A, B and the store are code from the caller, as
 // in the f32 tile (gemm-tile.ts): conv gathers B from the image, no im2col buffer.
 import { CUDA_DIALECT as D } from '../dialect.js';
-import { indent } from '../render.js';
+import { ELEMENTWISE_THREADS, elementwiseLaunch, gridStride, indent, renderKernel, type Param } from '../render.js';
+import type { EmittedKernel, KernelCtx } from '../template.js';
 
 export interface MmaTile {
   bm: number;
@@ -50,7 +51,35 @@ export function mmaTactics(m: number, n: number, batch: number, multiprocessors:
   return [first, ...MMA_TILE_NAMES.filter((t) => t !== first)];
 }
 
-export const isMmaTactic = (tactic: string | undefined): tactic is MmaTileName => tactic !== undefined && tactic in MMA_TILES;
+/** Split-K variants ('tc64x64.split'): K cut into slices on blockIdx.z, partial sums added into an f32 workspace. */
+export const SPLIT_TILES: readonly MmaTileName[] = ['tc128x64', 'tc64x64', 'tc64x32'];
+const SPLIT = '.split';
+
+/** The tile and split of a tensor-core tactic, or undefined for other tactics. */
+export function parseMma(tactic: string | undefined): { name: MmaTileName; split: boolean } | undefined {
+  if (tactic === undefined) return undefined;
+  const split = tactic.endsWith(SPLIT);
+  const name = (split ? tactic.slice(0, -SPLIT.length) : tactic) as MmaTileName;
+  return name in MMA_TILES && (!split || SPLIT_TILES.includes(name)) ? { name, split } : undefined;
+}
+
+export const isMmaTactic = (tactic: string | undefined): boolean => parseMma(tactic) !== undefined;
+
+/**
+ * How many K slices a split tactic uses: enough blocks for two per multiprocessor,
+ * each slice at least four 32-deep steps; 1 means splitting does not pay.
+ */
+export function splitCount(t: MmaTile, m: number, n: number, k: number, multiprocessors: number): number {
+  const blocks = Math.ceil(m / t.bm) * Math.ceil(n / t.bn);
+  const steps = Math.ceil(k / BK);
+  const s = Math.min(Math.floor(steps / 4), Math.ceil((2 * multiprocessors) / blocks), 32);
+  return s < 2 ? 1 : Math.ceil(steps / Math.ceil(steps / s));
+}
+
+/** Split tactics worth timing for a GEMM of one batch entry. */
+export function splitTactics(m: number, n: number, k: number, multiprocessors: number): string[] {
+  return SPLIT_TILES.filter((t) => splitCount(MMA_TILES[t], m, n, k, multiprocessors) > 1).map((t) => `${t}${SPLIT}`);
+}
 
 export interface MmaCode {
   I: string;
@@ -80,6 +109,8 @@ export interface MmaCode {
   bColumn?: string;
   /** Statements storing float `v` at row `m`, column `n` (both in range). */
   store: string;
+  /** Split-K: this block sums K steps [blockIdx.z * chunk, + chunk) only. */
+  splitChunk?: number;
 }
 
 /** Staging of one operand: which pair of which row/column each thread fetches. */
@@ -137,14 +168,16 @@ export function renderMma(t: MmaTile, c: MmaCode): string {
     `  for (int j = 0; j < ${nt}; ++j)`,
     '    for (int q = 0; q < 4; ++q) acc[i][j][q] = 0.f;',
     `unsigned ra[${a.per}], ra_b[${b.per}];`,
-    `${I} k0 = 0;`,
+    c.splitChunk ? `${I} k0 = (${I})${D.block.z} * ${c.splitChunk};
+const ${I} kEnd = k0 + ${c.splitChunk} < ${c.K} ? k0 + ${c.splitChunk} : ${c.K};` : `${I} k0 = 0;
+const ${I} kEnd = ${c.K};`,
     fetch,
-    `for (; k0 < ${c.K}; ) {`,
+    'for (; k0 < kEnd; ) {',
     indent([
       stash,
       D.barrier,
       `k0 += ${BK};`,
-      `if (k0 < ${c.K}) {`,
+      'if (k0 < kEnd) {',
       indent(fetch),
       '}',
       `${D.unroll}`,
@@ -183,4 +216,54 @@ export function renderMma(t: MmaTile, c: MmaCode): string {
     '  }',
     '}',
   ].filter((l) => l !== '').join('\n');
+}
+
+export interface SplitParts {
+  t: MmaTile;
+  code: Omit<MmaCode, 'store' | 'splitChunk'>;
+  /** The operands the GEMM kernel reads, with their tensor indices. */
+  operands: Param[];
+  operandArgs: number[];
+  /** What the epilogue kernel reads and writes besides the workspace (bias, residual, y). */
+  tail: Param[];
+  tailArgs: number[];
+  /** Statements before `store` in the epilogue (what the GEMM kernel's setup declared that `store` uses). */
+  storeSetup: string;
+  store: string;
+  restrict: boolean;
+  slices: number;
+}
+
+/**
+ * Split-K as three launches over the CUDA workspace: zero M x N f32 sums, the GEMM with
+ * each K slice on its own blockIdx.z adding its partial tile with atomicAdd, then the
+ * layer's epilogue (bias, residual, activation, store) once per element.
+ */
+export function renderSplit(ctx: KernelCtx, p: SplitParts): EmittedKernel[] {
+  const { M, N, K, I } = p.code;
+  const ws = ctx.workspace(4 * M * N);
+  const steps = Math.ceil(K / BK);
+  const chunk = Math.ceil(steps / p.slices) * BK;
+  const slices = Math.ceil(K / chunk);
+  const wsParam = { name: 'ws', type: 'float', out: true };
+  const zero = `${ctx.name}_zero`, epi = `${ctx.name}_epilogue`;
+  const body = renderMma(p.t, { ...p.code, splitChunk: chunk, store: `atomicAdd(ws + m * ${N} + n, v);` });
+  return [
+    {
+      function: zero, source: renderKernel(zero, [wsParam], ELEMENTWISE_THREADS, true, gridStride(I, M * N, 'ws[i] = 0.f;')),
+      ...elementwiseLaunch(M * N), sharedBytes: 0, args: [ws],
+    },
+    {
+      function: ctx.name,
+      source: `// split-K: ${slices} slices of ${chunk} along K=${K}, M=${M} N=${N}; tile ${p.t.bm}x${p.t.bn}x32, ${p.t.warpsM}x${p.t.warpsN} warps\n${renderKernel(ctx.name, [...p.operands, wsParam], mmaThreads(p.t), true, body)}`,
+      grid: [Math.ceil(N / p.t.bn), Math.ceil(M / p.t.bm), slices], block: [mmaThreads(p.t), 1, 1], sharedBytes: 0,
+      args: [...p.operandArgs, ws],
+    },
+    {
+      function: epi,
+      source: renderKernel(epi, [{ name: 'ws', type: 'float' }, ...p.tail], ELEMENTWISE_THREADS, p.restrict,
+        gridStride(I, M * N, [`const ${I} m = i / ${N}, n = i % ${N};`, p.storeSetup, 'float v = ws[i];', p.store].filter(Boolean).join('\n'))),
+      ...elementwiseLaunch(M * N), sharedBytes: 0, args: [ws, ...p.tailArgs],
+    },
+  ];
 }

@@ -10,6 +10,7 @@
 #include <barrier>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -100,6 +101,14 @@ inline void kiln_mma16816(float* c, const unsigned* a, const unsigned* b) {
     c[q] += sum;
   }
   __syncthreads();
+}
+
+inline float atomicAdd(float* at, float v) {
+  static std::mutex m;
+  std::lock_guard<std::mutex> lock(m);
+  const float old = *at;
+  *at = old + v;
+  return old;
 }
 
 inline float __shfl_xor_sync(unsigned, float v, int lane) {
