@@ -84,7 +84,8 @@ function apply(graph: Graph, matches: readonly Match[]): Graph {
     for (const { root, bias, activation } of matches) {
       const labels = [root.name];
       const fused = [...(root.fused ?? [root.name])];
-      // A bias is only fused into a MatMul without one, so its inputs become [a, b, bias].
+      // A bias is only fused into a MatMul without one, so its inputs become [a, b, bias]
+      // (and a residual FuseResidualAdds gave it stays last: + bias commutes with + residual).
       const inputs = bias ? root.inputs.slice(0, 2) : [...root.inputs];
       const attrs = { ...root.attrs };
       const dropValues = [root.outputs[0]!];
@@ -101,7 +102,7 @@ function apply(graph: Graph, matches: readonly Match[]): Graph {
             delete g.types[bias.constant];
           }
         }
-        inputs.push(b);
+        inputs.push(b, ...root.inputs.slice(3));
         labels.push('bias');
         fused.push(...(bias.add.fused ?? [bias.add.name]));
         removed.add(bias.add.name);

@@ -57,6 +57,19 @@ describe('FuseResidualAdds', () => {
     expectSameOutputs(net.graph, out);
   });
 
+  it('a bias fused later (a second pipeline run) keeps the residual: act(a*b + bias + residual)', () => {
+    const net = new Network();
+    const x = net.input('x', 'f32', [2, 3]);
+    const r = net.input('r', 'f32', [2, 3]);
+    const mm = x.matmul(net.constant('w', FW, [3, 3]), { name: 'mm' });
+    net.markOutput(mm.add(r, 'add').add(net.constant('b', FB, [3]), 'bias_add').relu('relu'), 'y');
+    const once = runPipeline(net.graph, buildPipeline({ optLevel: 2 })).graph;
+    const twice = runPipeline(once, buildPipeline({ optLevel: 2 })).graph;
+    expect(twice.nodes).toHaveLength(1);
+    expect(twice.nodes[0]!.inputs).toEqual(['x', 'w', expect.any(String), 'r']);
+    expectSameOutputs(net.graph, twice);
+  });
+
   it('of two convs meeting at the Add (a downsampling block), fuses the later one', () => {
     const input = block((net, y, skip) => {
       const down = skip.conv({ name: 'down', outChannels: 2, kernel: [1, 1], weights: weights(4, 7) });
