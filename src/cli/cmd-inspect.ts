@@ -34,13 +34,16 @@ export const inspectCommand: Command = {
   },
 };
 
-/** Plans record no per-layer precision yet; kiln builds fp32 only, so that is what runs. */
-export const PLAN_PRECISION_NOTE = 'the plan records no per-layer precision; kiln builds fp32 engines only';
+/** Plans record no per-layer precision yet; the kernel and tactic names tell low-precision layers apart. */
+export const PLAN_PRECISION_NOTE = 'the plan records no per-layer precision; read from the tactic (.f16/.bf16, int8 kernels), else f32; inspect the MODEL for exact dtypes';
 
 export function layerPrecision(layer: LayerInfo, optimized: Graph | undefined): string {
   if (layer.precision) return layer.precision;
   const out = optimized?.types[layer.outputs[0] ?? ''];
-  return out?.dtype ?? 'f32';
+  if (out) return out.dtype;
+  const low = /\.(bf16|f16)\b/.exec(layer.tactic ?? '')?.[1];
+  if (low) return low;
+  return /^q(conv|gemm)|quantize/i.test(layer.kernel) ? 'i8' : 'f32';
 }
 
 export interface ArenaTensor {
@@ -67,6 +70,7 @@ export function describeTarget(target: Target) {
     memory: { weightsBytes: engine.weightsBytes, arenaBytes: engine.arenaBytes },
     inputs: engine.inputs.map((t) => ({ ...t, type: formatType({ dtype: t.dtype, shape: t.dims ?? t.shape }) })),
     outputs: engine.outputs.map((t) => ({ ...t, type: formatType({ dtype: t.dtype, shape: t.dims ?? t.shape }) })),
+    profiles: engine.profiles,
     layers: engine.layers.map((l, index) => ({ index, ...l, precision: layerPrecision(l, optimized) })),
     precisionNote: optimized ? undefined : PLAN_PRECISION_NOTE,
     build: target.built && { layersBefore: target.built.report.layersBefore, layersAfter: target.built.report.layersAfter, ms: target.built.ms },
@@ -102,6 +106,7 @@ function formatText(d: Doc): string {
     ...d.inputs.map((t) => `  ${t.name}  ${t.type}`),
     color.bold('outputs'),
     ...d.outputs.map((t) => `  ${t.name}  ${t.type}`),
+    ...d.profiles.flatMap((p, k) => [color.bold(`profile ${k}`), ...Object.entries(p).map(([n, b]) => `  ${n}  min [${b.min}]  opt [${b.opt}]  max [${b.max}]`)]),
     '',
     color.bold(`layers (${d.layers.length}${d.build ? `, from ${d.build.layersBefore} before optimization` : ''})`),
     table(['#', 'layer', 'op', 'kernel', 'precision', 'fused from', 'outputs'],

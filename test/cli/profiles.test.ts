@@ -13,11 +13,14 @@ describe('profiles with ranges', () => {
     expect(r.code).toBe(0);
   });
 
-  it('keeps the batch dim symbolic in the plan', async () => {
+  it('keeps the batch dim symbolic in the plan; inspect shows the profile', async () => {
     const r = await kiln(['inspect', plan, '--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(JSON.stringify(j)).toContain('"batch"');
+    expect(j.inputs[0].type).toBe('f32[batch,48]');
+    expect(j.profiles).toEqual([{ x: { min: [1, 48], opt: [4, 48], max: [8, 48] } }]);
+    const text = await kiln(['inspect', plan]);
+    expect(text.stdout).toMatch(/profile 0\n {2}x {2}min \[1,48\] {2}opt \[4,48\] {2}max \[8,48\]/);
   });
 
   it.each([1, 2, 8])('runs at batch %i inside the profile', async (b) => {
