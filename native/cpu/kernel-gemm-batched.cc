@@ -1,0 +1,177 @@
+// gemmBatched: the gemm tactic for many small independent products, as in
+// attention's Q*K^T and scores*V ([batch*heads, seq, d] x [.., d, seq]). The
+// general kernel cuts every entry into tiles that each pack their own panels of
+// A and B and are handed out one by one; here each thread takes one contiguous
+// run of (entry, MR-row block) items, packs an entry's whole B once into its
+// own buffer (it is small: validate caps it), and sweeps its row blocks across
+// that B with the micro-kernel over the full K, so C is written once.
+// Parameters are gemm's: ints [transA, transB, activationCode, hasBias(, hasResidual)],
+// floats [alpha, beta]; leading dims broadcast numpy-style.
+#include <algorithm>
+#include <memory>
+
+#include "broadcast.h"
+#include "epilogue.h"
+#include "kernels.h"
+#include "layer-check.h"
+#include "sgemm-micro.h"
+#include "sgemm-pack.h"
+#include "sgemm.h"
+
+namespace kiln::cpu {
+namespace {
+
+// Packed B of one entry (K x N rounded up to NR) at most this many floats (1 MiB):
+// beyond it the blocked general kernel, which tiles K and N, is the right one.
+constexpr uint64_t kMaxPackedB = 256 * 1024;
+// Below this many multiply-adds in all, waking a second thread costs more than it saves.
+constexpr uint64_t kMinParallelMacs = 64 * 1024;
+
+struct Buffers {
+  AlignedBuffer a, b;
+};
+thread_local Buffers tBuffers;
+
+size_t roundUp(size_t v, size_t m) { return (v + m - 1) / m * m; }
+
+class GemmBatchedOp final : public LayerOp {
+ public:
+  GemmBatchedOp(const LayerCheck& c, size_t m, size_t n, size_t k, bool transA, bool transB, Activation act,
+                std::vector<std::pair<int64_t, int64_t>> offsets, bool hasBias, int64_t residual)
+      : a_(c.inputId(0)), b_(c.inputId(1)), bias_(hasBias ? int64_t(c.inputId(2)) : -1), residual_(residual),
+        y_(c.outputId(0)), m_(m), n_(n), k_(k), transA_(transA), transB_(transB), act_(act),
+        offsets_(std::move(offsets)) {}
+
+  void run(const RunContext& ctx) const override {
+    const MicroKernel& mk = activeMicroKernel();
+    const float* a = ctx.data<const float>(a_);
+    const float* b = ctx.data<const float>(b_);
+    float* y = ctx.data<float>(y_);
+    Epilogue ep{bias_ >= 0 ? ctx.data<const float>(uint32_t(bias_)) : nullptr, false, act_};
+    const float* residual = residual_ >= 0 ? ctx.data<const float>(uint32_t(residual_)) : nullptr;
+    const size_t blocks = (m_ + mk.mr - 1) / mk.mr, items = offsets_.size() * blocks;
+    const uint64_t macs = uint64_t(offsets_.size()) * m_ * n_ * k_;
+    const size_t parts = macs < kMinParallelMacs ? 1 : std::min<size_t>(ctx.pool->threads(), items);
+    auto part = [&](size_t t) {
+      const size_t begin = items * t / parts, end = items * (t + 1) / parts;
+      Buffers& buf = tBuffers;
+      buf.a.ensure(mk.mr * k_ * sizeof(float));
+      buf.b.ensure(roundUp(n_, mk.nr) * k_ * sizeof(float));
+      float* const packedA = buf.a.as<float>();
+      float* const packedB = buf.b.as<float>();
+      size_t packedEntry = SIZE_MAX;
+      for (size_t item = begin; item < end; ++item) {
+        const size_t entry = item / blocks, row0 = item % blocks * mk.mr, rows = std::min(mk.mr, m_ - row0);
+        if (entry != packedEntry) {
+          StridedPanelSource(bRef(b + offsets_[entry].second)).pack(0, k_, 0, n_, mk.nr, packedB);
+          packedEntry = entry;
+        }
+        packA(aRef(a + offsets_[entry].first), row0, rows, 0, k_, mk.mr, packedA);
+        float* c = y + entry * m_ * n_;
+        Epilogue e = ep;
+        if (residual) e.residual = residual + entry * m_ * n_, e.ldr = n_;
+        sweep(mk, packedA, packedB, c, row0, rows, e);
+      }
+    };
+    if (parts == 1) part(0);
+    else ctx.pool->parallelFor(parts, part);
+  }
+
+ private:
+  MatrixRef aRef(const float* a) const {
+    return transA_ ? MatrixRef{a, 1, ptrdiff_t(m_)} : MatrixRef{a, ptrdiff_t(k_), 1};
+  }
+  MatrixRef bRef(const float* b) const {
+    return transB_ ? MatrixRef{b, 1, ptrdiff_t(k_)} : MatrixRef{b, ptrdiff_t(n_), 1};
+  }
+
+  // One MR-row block of C across every NR panel of B; edge tiles through a stack tile.
+  void sweep(const MicroKernel& mk, const float* packedA, const float* packedB, float* c, size_t row0, size_t rows,
+             const Epilogue& e) const {
+    const bool epilogue = !epilogueIsEmpty(e);
+    for (size_t j0 = 0; j0 < n_; j0 += mk.nr) {
+      const size_t cols = std::min(mk.nr, n_ - j0);
+      float* tile = c + row0 * n_ + j0;
+      const float* panel = packedB + j0 * k_;
+      if (rows == mk.mr && cols == mk.nr) {
+        mk.fn(k_, packedA, panel, tile, n_, false);
+        if (epilogue) applyEpilogue(e, tile, n_, rows, cols, row0, j0);
+        continue;
+      }
+      alignas(64) float tmp[kMaxMr * kMaxNr];
+      mk.fn(k_, packedA, panel, tmp, mk.nr, false);
+      if (epilogue) applyEpilogue(e, tmp, mk.nr, rows, cols, row0, j0);
+      for (size_t i = 0; i < rows; ++i) std::copy(tmp + i * mk.nr, tmp + i * mk.nr + cols, tile + i * n_);
+    }
+  }
+
+  uint32_t a_, b_;
+  int64_t bias_, residual_;
+  uint32_t y_;
+  size_t m_, n_, k_;
+  bool transA_, transB_;
+  Activation act_;
+  std::vector<std::pair<int64_t, int64_t>> offsets_;  // element offsets of a and b per batch entry
+};
+
+std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
+  if (c.ints().size() != 5)  // hasResidual is optional
+    c.intCount(4, "[transA, transB, activationCode, hasBias, hasResidual (optional)]");
+  c.floatCount(2, "[alpha, beta]");
+  const bool transA = c.intIn(0, 0, 1, "transA") == 1;
+  const bool transB = c.intIn(1, 0, 1, "transB") == 1;
+  const bool hasBias = c.intIn(3, 0, 1, "hasBias") == 1;
+  const bool hasResidual = c.ints().size() == 5 && c.intIn(4, 0, 1, "hasResidual") == 1;
+  const size_t operands = (hasBias ? 3 : 2) + (hasResidual ? 1 : 0);
+  c.inputs(operands, operands);
+  c.outputs(1);
+  const int64_t residual = readResidual(c, 4);
+  c.allF32();
+  const Activation act = c.activation(2);
+  const TensorDesc &a = c.input(0), &b = c.input(1), &y = c.output(0);
+  if (a.shape.size() < 2 || b.shape.size() < 2)
+    c.fail(cat("kernel gemmBatched expects inputs of rank >= 2, got a ", LayerCheck::describe(a), " and b ",
+               LayerCheck::describe(b)));
+  const size_t ra = a.shape.size(), rb = b.shape.size();
+  const int64_t M = transA ? a.shape[ra - 1] : a.shape[ra - 2], K = transA ? a.shape[ra - 2] : a.shape[ra - 1];
+  const int64_t Kb = transB ? b.shape[rb - 1] : b.shape[rb - 2], N = transB ? b.shape[rb - 2] : b.shape[rb - 1];
+  if (K != Kb)
+    c.fail(cat("kernel gemmBatched: inner dims differ: a ", LayerCheck::describe(a), " (transA ", transA, ") has K=", K,
+               ", b ", LayerCheck::describe(b), " (transB ", transB, ") has K=", Kb));
+  if (uint64_t(K) * uint64_t(N) > kMaxPackedB)
+    c.fail(cat("kernel gemmBatched packs one entry of b whole, at most ", kMaxPackedB, " elements; b ",
+               LayerCheck::describe(b), " has K*N = ", K * N));
+  const Shape batchA(a.shape.begin(), a.shape.end() - 2), batchB(b.shape.begin(), b.shape.end() - 2);
+  Shape batch;
+  if (!broadcastShapes(batchA, batchB, &batch))
+    c.fail(cat("kernel gemmBatched cannot broadcast the batch dims of a ", LayerCheck::describe(a), " and b ",
+               LayerCheck::describe(b)));
+  Shape expect = batch;
+  expect.push_back(M);
+  expect.push_back(N);
+  if (y.shape != expect)
+    c.fail(cat("kernel gemmBatched expects output ", typeString(DType::f32, expect), ", got ", LayerCheck::describe(y)));
+  if (hasBias && elementCount(c.input(2).shape) != uint64_t(N))
+    c.fail(cat("kernel gemmBatched expects a bias of ", N, " elements, got ", LayerCheck::describe(c.input(2))));
+  const uint64_t count = elementCount(batch);
+  if (count > (uint64_t(1) << 24)) c.fail(cat("kernel gemmBatched supports at most 2^24 batch entries, got ", count));
+  // Per entry, where its a and b start: whole-matrix strides, 0 along a broadcast dim.
+  const std::vector<int64_t> sa = broadcastStrides(batchA, batch), sb = broadcastStrides(batchB, batch);
+  std::vector<std::pair<int64_t, int64_t>> offsets(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    int64_t oa = 0, ob = 0;
+    for (size_t d = batch.size(), rest = i; d-- > 0; rest /= size_t(batch[d])) {
+      const int64_t coord = int64_t(rest % size_t(batch[d]));
+      oa += coord * sa[d], ob += coord * sb[d];
+    }
+    offsets[i] = {oa * M * K, ob * K * N};
+  }
+  return std::make_unique<GemmBatchedOp>(c, size_t(M), size_t(N), size_t(K), transA, transB, act, std::move(offsets),
+                                         hasBias, residual);
+}
+
+}  // namespace
+
+KernelDef gemmBatchedKernel() { return {"gemmBatched", false, validate}; }
+
+}  // namespace kiln::cpu
