@@ -54,7 +54,7 @@ export const benchCommand: Command = {
       done();
     }
     const { engine } = target;
-    const inputs = prepareInputs(engine.inputs, files, seed, (m) => logger.verbose(m));
+    const inputs = prepareInputs(engine.inputs, files, seed, (m) => logger.verbose(m), options.shapes);
     const context = engine.createExecutionContext({ threads: options.threads });
     const feed = Object.fromEntries(inputs.map((t) => [t.name, { data: t.tensor.data, shape: t.tensor.shape }]));
 

@@ -50,7 +50,7 @@ export const compareCommand: Command = {
     }
     if (!target.model || !target.built) throw new UsageError(`kiln compare needs a MODEL (.ts/.js or .onnx): '${path}' is a plan, which keeps no graph for the reference to run`);
     const { engine, model, built } = target;
-    const inputs = prepareInputs(engine.inputs, files, seed, (m) => logger.verbose(m));
+    const inputs = prepareInputs(engine.inputs, files, seed, (m) => logger.verbose(m), options.shapes);
     const feed = Object.fromEntries(inputs.map((t) => [t.name, t.tensor]));
     const context = engine.createExecutionContext({ threads: options.threads });
     const kiln = await context.run(feed);

@@ -2,7 +2,8 @@
 // For a MODEL: the network before and after optimization side by side, layers
 // coloured by precision, and the memory plan as a timeline of tensors in the arena.
 // For a PLAN: its layers as a graph (the plan keeps neither the original network nor,
-// in what the native reader exposes, the tensors' arena offsets).
+// in what the native reader exposes, the tensors' arena offsets). --profile adds the
+// per-layer timings as bars.
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from './args.js';
@@ -10,10 +11,12 @@ import { BUILD_FLAGS, resolveBuildOptions } from './build-options.js';
 import { PLAN_PRECISION_NOTE, arenaTensors, layerPrecision } from './cmd-inspect.js';
 import { drawGraphFromEngine, drawGraphFromNetwork, layoutGraph, type DrawGraph } from './draw-layout.js';
 import { legendHtml, page, type PageSection } from './draw-page.js';
-import { graphSvg, timelineSvg } from './draw-svg.js';
+import { graphSvg, profileSvg, timelineSvg } from './draw-svg.js';
 import { loadTarget, type Target } from './model.js';
 import { cliLogger } from './progress.js';
-import { formatBytes } from './style.js';
+import { formatBytes, formatMs } from './style.js';
+import type { LayerProfile } from '../runtime/context.js';
+import { INPUT_FLAGS, parseInputFiles, prepareInputs } from './tensors.js';
 
 export const drawCommand: Command = {
   spec: {
@@ -23,9 +26,11 @@ export const drawCommand: Command = {
     description: 'The page is self-contained (inline SVG, CSS and script; no network access). Click a layer to highlight\nwhat it was fused from and the tensors it writes.',
     flags: [
       { name: 'output', kind: 'string', metavar: 'FILE', help: 'where to write the page (default: <model name>.html)' },
+      { name: 'profile', kind: 'boolean', help: 'also time every layer (profiled runs on seeded inputs) and draw the per-layer profile' },
+      ...INPUT_FLAGS,
       ...BUILD_FLAGS,
     ],
-    examples: ['kiln draw model.ts --shapes x:1x48 --output model.html', 'kiln draw out/mnist.plan'],
+    examples: ['kiln draw model.ts --shapes x:1x48 --output model.html', 'kiln draw out/mnist.plan --profile'],
   },
 
   async run(flags, [path]) {
@@ -38,7 +43,13 @@ export const drawCommand: Command = {
       done();
     }
     const out = flags.string('output') ?? `${basename(path!).replace(/\.[^.]*$/, '')}.html`;
-    const html = drawPage(target);
+    let profile: LayerProfile | undefined;
+    if (flags.bool('profile')) {
+      const inputs = prepareInputs(target.engine.inputs, parseInputFiles(flags.list('input')), flags.int('seed', 1), (m) => logger.verbose(m), options.shapes);
+      const feed = Object.fromEntries(inputs.map((t) => [t.name, { data: t.tensor.data, shape: t.tensor.shape }]));
+      profile = await target.engine.createExecutionContext({ threads: options.threads }).profile(feed, { iterations: 20, warmup: 2 });
+    }
+    const html = drawPage(target, profile);
     writeFileSync(out, html);
     const layers = target.engine.layers.length;
     console.log(`wrote ${out} (${formatBytes(html.length)}): ${target.built ? `${target.built.report.layersBefore} layers before optimization, ` : ''}${layers} after, memory plan ${target.built ? 'drawn' : 'not available for a plan'}`);
@@ -50,7 +61,7 @@ function graphSection(title: string, note: string | undefined, g: DrawGraph, id:
   return { title, note, svg: graphSvg(g, layoutGraph(g), id) };
 }
 
-export function drawPage(target: Target): string {
+export function drawPage(target: Target, profile?: LayerProfile): string {
   const { engine } = target;
   const graphs: PageSection[] = [];
   const below: PageSection[] = [];
@@ -76,6 +87,14 @@ export function drawPage(target: Target): string {
     below.push({
       title: `Memory: arena ${formatBytes(engine.arenaBytes)}, weights ${formatBytes(engine.weightsBytes)}`,
       note: 'the per-tensor timeline needs the tensors\' arena offsets, which the native plan reader does not expose yet; draw the MODEL to see it',
+    });
+  }
+  if (profile) {
+    const precisionOf = new Map(engine.layers.map((l) => [l.name, layerPrecision(l, target.built?.report.optimized)]));
+    below.unshift({
+      title: `Per-layer profile: ${formatMs(profile.totalMs)} ms per run`,
+      note: `median of ${profile.iterations} profiled runs per layer (a timer around each kernel), in plan order; bar colour is the layer's precision`,
+      svg: profileSvg(profile.layers.map((l) => ({ name: l.name, ms: l.medianMs, percent: l.percent, precision: precisionOf.get(l.name) ?? 'f32', ...(l.tactic ? { tactic: l.tactic } : {}) }))),
     });
   }
   const precisions = [...new Set(drawn.flatMap((g) => g.nodes.map((n) => n.precision)))].sort((a, b) => (a === 'io' ? 1 : b === 'io' ? -1 : a.localeCompare(b)));

@@ -98,3 +98,30 @@ export function timelineSvg(tensors: readonly TimelineTensor[], layerNames: read
 function truncate(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
 }
+
+export interface ProfileBar {
+  name: string;
+  ms: number;
+  percent: number;
+  tactic?: string;
+  precision: string;
+}
+
+/** The per-layer profile as horizontal bars in plan order, coloured by precision, length by median time. */
+export function profileSvg(bars: readonly ProfileBar[]): string {
+  const [left, rowH, barMax] = [230, 20, 420];
+  const top = 8;
+  const most = Math.max(...bars.map((b) => b.ms), 1e-9);
+  const width = left + barMax + 230;
+  const height = top + rowH * bars.length + 8;
+  const rows = bars.map((b, i) => {
+    const y = top + i * rowH;
+    const w = Math.max(1, (b.ms / most) * barMax);
+    const label = `${b.ms.toFixed(4)} ms · ${b.percent.toFixed(1)}%${b.tactic ? ` · ${b.tactic}` : ''}`;
+    return `<g class="profile-row" data-name="${esc(b.name)}"><title>${esc(`${b.name}: ${label} (${b.precision})`)}</title>` +
+      `<text class="axis" x="${left - 8}" y="${y + 14}" text-anchor="end">${esc(truncate(b.name, 34))}</text>` +
+      `<rect x="${left}" y="${y + 3}" width="${w}" height="${rowH - 6}" fill="${colorOf(b.precision)}"/>` +
+      `<text class="axis" x="${left + w + 6}" y="${y + 14}">${esc(label)}</text></g>`;
+  });
+  return `<svg class="profile" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" xmlns="http://www.w3.org/2000/svg">${rows.join('\n')}</svg>`;
+}

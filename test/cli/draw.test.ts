@@ -43,7 +43,7 @@ describe('kiln draw', () => {
     expect(a.code, a.stderr).toBe(0);
     expect(a.stdout).toMatch(/^wrote .*mnist\.html \([\d.]+ KiB\): 12 layers before optimization, \d+ after, memory plan drawn$/m);
     expect(b.code, b.stderr).toBe(0);
-    const c = await kiln(['draw', plan, '--output', planPage]);
+    const c = await kiln(['draw', plan, '--output', planPage, '--profile']);
     expect(c.code, c.stderr).toBe(0);
   });
 
@@ -70,6 +70,16 @@ describe('kiln draw', () => {
     expect(count(html, /<g class="node node-layer"/g)).toBe(3);
     expect(html).toContain('data-name="fc1 + bias + relu1"');
     expect(html).toContain('the native plan reader does not expose yet');
+  });
+
+  it('--profile adds the per-layer profile: one bar per plan layer with its median time and share', () => {
+    const html = readFileSync(planPage, 'utf8');
+    expect(html).toMatch(/Per-layer profile: [\d.]+ ms per run/);
+    const rows = [...html.matchAll(/<g class="profile-row" data-name="([^"]+)"><title>[^<]*: ([\d.]+) ms · ([\d.]+)%/g)];
+    expect(rows.map((r) => r[1])).toEqual(['fc1 + bias + relu1', 'fc2 + bias', 'prob']);
+    const shares = rows.map((r) => Number(r[3]));
+    expect(shares.reduce((a, b) => a + b, 0)).toBeGreaterThan(95);
+    expect(shares.reduce((a, b) => a + b, 0)).toBeLessThan(105);
   });
 
   it.skipIf(!CHROMIUM)('renders in headless Chromium: every node is in the DOM after the script ran', async () => {

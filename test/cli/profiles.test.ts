@@ -29,6 +29,12 @@ describe('profiles with ranges', () => {
     expect(r.stdout).toMatch(new RegExp(`output y: f32\\[${b},10\\]`));
   });
 
+  it('bench times a chosen shape of the dynamic plan', async () => {
+    const r = await kiln(['bench', plan, '--shapes', 'x:8x48', '--iterations', '20', '--warmup', '2']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/inputs: x f32\[8,48\]/);
+  });
+
   it('refuses a shape above the profile, naming the bound', async () => {
     const r = await kiln(['run', plan, '--shapes', 'x:9x48']);
     expect(r.code).toBe(1);
