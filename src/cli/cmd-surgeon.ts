@@ -5,7 +5,7 @@
 //   extract   the layers between named tensors, cut tensors becoming typed inputs
 // A DSL module works as MODEL too: sanitize then writes the network as ONNX.
 import { statSync, writeFileSync } from 'node:fs';
-import { formatType, type Graph } from '../ir/index.js';
+import { formatType, printGraph, type Graph } from '../ir/index.js';
 import { exportOnnx } from '../onnx/export/index.js';
 import { EliminateDeadLayers, EraseIdentities, FoldConstants, runPipeline, sequential } from '../../passes/index.js';
 import { Builder } from '../builder/builder.js';
@@ -93,6 +93,7 @@ export const surgeonCommand: Command = {
     const written = writeModel(out, graph);
     console.log(`${color.bold(tool === 'sanitize' ? 'sanitized' : 'extracted')} ${path}: ${before} -> ${graph.nodes.length} layers, ${Object.keys(graph.constants).length} initializers`);
     for (const line of describeIO(graph)) console.log(line);
+    if (flags.bool('verbose')) console.log(printGraph(graph));
     console.log(`wrote ${written}`);
     return 0;
   },

@@ -35,6 +35,14 @@ describe.skipIf(!existsSync(LENET))('kiln debug reduce', () => {
     expect(again.stdout).toMatch(/FAILED/);
   });
 
+  it('--reference onnxruntime judges each subgraph by onnxruntime on its exported ONNX', async () => {
+    const out = join(tempDir(), 'reduced.onnx');
+    const r = await reduce('/f2/Gemm', out, ['--reference', 'onnxruntime', '--atol', '1e-4', '--rtol', '1e-4']);
+    expect(r.code).toBe(0);
+    expect(importOnnx(out).graph.nodes.map((n) => n.name)).toContain('/f2/Gemm');
+    expect(Number(/-> (\d+) in/.exec(r.stdout)![1])).toBeLessThanOrEqual(2);
+  });
+
   it('a build error at one layer reduces to that layer', async () => {
     const out = join(tempDir(), 'reduced.onnx');
     const r = await reduce('/MaxPool_1', out, [], 'throw');
