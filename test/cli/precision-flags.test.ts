@@ -37,6 +37,14 @@ describe('precision flags', () => {
     expect(j.precisionNote).toMatch(/read from the tactic/);
   });
 
+  it('compare --mark-all checks f16 intermediates and leaves int8 ones out, saying why', async () => {
+    const f16 = await kiln(['compare', MLP, '--shapes', 'x:4x48', '--fp16', '--layer-precisions', '*:fp16', '--precision-constraints', 'obey', '--mark-all', '--atol', '1e-2', '--rtol', '1e-2']);
+    expect(f16.code).toBe(0);
+    expect(f16.stdout).toMatch(/relu1 +fc1 \+ bias \+ relu1 +f16\[4,64\] .* PASSED/);
+    const i8 = await kiln(['compare', MLP, '--shapes', 'x:4x48', '--int8', '--mark-all', '--atol', '1', '--rtol', '1']);
+    expect(i8.stdout).toMatch(/not compared \(int8 tensors, quantized; the reference holds floats\): relu1/);
+  });
+
   it('--int8 --calib DIR reads .npy batches', async () => {
     const dir = tempDir();
     const rng = mulberry32(2);
