@@ -62,6 +62,8 @@ function gemmTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[]
   const blocked = same(layer, 'gemm-blocked', 'gemm');
   const [transA] = layer.ints as [number];
   const a = tensors[layer.inputs[0]!]!, b = tensors[layer.inputs[1]!]!;
+  // One small b per entry (attention's Q*K^T, scores*V): each b packed whole once (the kernel caps K*N at 2^18).
+  if (b.shape.length > 2 && b.shape.at(-1)! * b.shape.at(-2)! <= 65536) return [same(layer, 'gemm-batched', 'gemmBatched'), blocked];
   if (transA !== 0 || b.shape.length !== 2) return [blocked];
   const k = a.shape[a.shape.length - 1]!;
   const rows = a.shape.reduce((p, d) => p * d, 1) / k;

@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { ACTIVATION_CODES, type ActivationName } from '../../codegen/plan-desc.js';
 import { makeGraph, type Graph } from '../../src/ir/index.js';
 import { interpret, type Tensor } from '../../src/interpret/index.js';
+import { Network } from '../../dsl/index.js';
+import { checkTactics } from '../tuning/harness.js';
 import { PlanBuilder, expectClose, kiln, numel, rng, runPlan } from './plan-fixtures.js';
 
 const R = rng(2024);
@@ -93,6 +95,17 @@ describe('gemmBatched', () => {
   it('broadcasts batch dims and runs a single entry', async () => {
     const cases: [number[], number[]][] = [[[2, 1], [3]], [[1], [4]], [[], [2, 3]], [[5], []], [[], []], [[3, 2], [3, 2]]];
     for (const [ba, bb] of cases) for (const threads of [1, 2]) await check(randomCase(ba, bb), threads);
+  });
+
+  it('is a gemm tactic for per-entry b, and the lowered network equals the interpreter with it', async () => {
+    for (const [seq, transB] of [[16, true], [23, false]] as const) {
+      const net = new Network();
+      const q = net.input('q', 'f32', [4, seq, 64]), k = net.input('k', 'f32', transB ? [4, seq, 64] : [4, 64, seq]);
+      const v = net.input('v', 'f32', [4, seq, 64]);
+      net.markOutput(q.matmul(k, { transB }).softmax(-1).matmul(v), 'y');
+      const seen = await checkTactics(net, `attention seq ${seq}`, seq);
+      expect(seen.filter((t) => t === 'gemm-batched')).toHaveLength(2);
+    }
   });
 
   it('refuses mismatched inner dims, a b too large to pack whole, and a wrong output', () => {
