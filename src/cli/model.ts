@@ -194,6 +194,8 @@ export function buildGraph(graph: Graph, options: BuildOptions, logger: Logger):
   return { plan, report, ms: performance.now() - t0, config };
 }
 
+let warnedRandomCalibration = false;
+
 /** --fp16/--bf16/--int8/--best, --layer-precisions, --precision-constraints and --calib on a config. */
 function applyPrecision(config: BuilderConfig, p: PrecisionOptions, graph: Graph, options: BuildOptions, logger: Logger): void {
   for (const f of p.flags) config.setFlag(f);
@@ -208,7 +210,9 @@ function applyPrecision(config: BuilderConfig, p: PrecisionOptions, graph: Graph
     config.calibrator = calibratorFrom(p.calib, graph);
     return;
   }
-  logger.warning('--int8 without --calib: calibrating on random inputs (uniform [0,1)); int8 accuracy will not reflect real data, give --calib DIR of .npy batches');
+  // Once per process: debug precision builds many times.
+  if (!warnedRandomCalibration) logger.warning('--int8 without --calib: calibrating on random inputs (uniform [0,1)); int8 accuracy will not reflect real data, give --calib DIR of .npy batches');
+  warnedRandomCalibration = true;
   const rng = mulberry32(7);
   const batches = Array.from({ length: 4 }, () => Object.fromEntries(graph.inputs.map((n) => [n, randomInput(n, graph, options, rng)])));
   config.calibrator = new ArrayCalibrator(batches);
