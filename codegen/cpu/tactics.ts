@@ -85,6 +85,13 @@ function poolTactics(layer: PlanLayer): Tactic[] {
   return layer.ints[0]! <= 2 ? [same(layer, 'pool-2d', 'pool2d'), generic] : [generic];
 }
 
+// AVX2 + FMA rows (kernel-softmax-rows.cc) where the axis is contiguous: attention's scores.
+function softmaxTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[] {
+  const x = tensors[layer.inputs[0]!]!;
+  const rows = x.dtype === 'f32' && x.shape.slice(layer.ints[0]! + 1).every((d) => d === 1);
+  return rows ? [same(layer, 'softmax-rows-avx2', 'softmaxRows'), same(layer, 'softmax', 'softmax')] : [same(layer, 'softmax', 'softmax')];
+}
+
 /** The candidate tactics of a layer, best guess first; a single one means nothing to choose. */
 export function cpuTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[] {
   const f32 = f32KernelOf(layer.kernel);
@@ -93,6 +100,7 @@ export function cpuTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Ta
     case 'conv': return convTactics(layer, tensors);
     case 'gemm': return gemmTactics(layer, tensors);
     case 'pool': return poolTactics(layer);
+    case 'softmax': return softmaxTactics(layer, tensors);
     default: return [same(layer, layer.kernel, layer.kernel)];
   }
 }
