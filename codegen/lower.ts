@@ -67,6 +67,12 @@ function scaleDefaults(node: Node, graph: Graph): { index: number; fill: number;
   return [1, 2, 3].filter((i) => !node.inputs[i]).map((i) => ({ index: i, fill: i === 1 ? 0 : 1, count }));
 }
 
+/** The precision a layer computes in, recorded in its info for inspect and draw: int8 for the
+ *  quantized conv/gemm (whatever dtype their epilogue writes), else its first output's dtype. */
+function layerPrecision(node: Node, graph: Graph): string {
+  return node.op === 'QConv' || node.op === 'QGemm' ? 'i8' : graph.types[node.outputs[0]!]!.dtype;
+}
+
 export function lowerToPlan(source: Graph, options: LowerOptions): Lowered {
   const shapes = options.shapes;
   const at = (binding: Readonly<Record<string, number>>) => (t: TensorType): TensorType =>
@@ -132,7 +138,7 @@ export function lowerToPlan(source: Graph, options: LowerOptions): Lowered {
       outputs: outs,
       ints: choice.ints,
       floats: choice.floats,
-      info: JSON.stringify({ op: node.op, fused: node.fused ?? [node.name] }),
+      info: JSON.stringify({ op: node.op, fused: node.fused ?? [node.name], precision: layerPrecision(node, graph) }),
     };
   });
   const outputs = graph.outputs.map(tensorOf);

@@ -34,7 +34,7 @@ export const inspectCommand: Command = {
   },
 };
 
-/** Plans record no per-layer precision yet; the kernel and tactic names tell low-precision layers apart. */
+/** Plans written before layers recorded their precision: the kernel and tactic names tell low-precision layers apart. */
 export const PLAN_PRECISION_NOTE = 'the plan records no per-layer precision; read from the tactic (.f16/.bf16, int8 kernels), else f32; inspect the MODEL for exact dtypes';
 
 export function layerPrecision(layer: LayerInfo, optimized: Graph | undefined): string {
@@ -72,7 +72,7 @@ export function describeTarget(target: Target) {
     outputs: engine.outputs.map((t) => ({ ...t, type: formatType({ dtype: t.dtype, shape: t.dims ?? t.shape }) })),
     profiles: engine.profiles,
     layers: engine.layers.map((l, index) => ({ index, ...l, precision: layerPrecision(l, optimized) })),
-    precisionNote: optimized ? undefined : PLAN_PRECISION_NOTE,
+    precisionNote: optimized || engine.layers.every((l) => l.precision) ? undefined : PLAN_PRECISION_NOTE,
     build: target.built && { layersBefore: target.built.report.layersBefore, layersAfter: target.built.report.layersAfter, ms: target.built.ms },
     arena: arenaTensors(target) ?? undefined,
     arenaNote: target.built ? undefined : 'per-tensor arena offsets are not in the native reader\'s description yet (needs native support); inspect the MODEL to see them',

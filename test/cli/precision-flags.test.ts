@@ -28,13 +28,15 @@ describe('precision flags', () => {
     expect(mix(r.stdout)).toMatch(/i8: 2 layers/);
   });
 
-  it('inspect of a bf16 plan reads each layer\'s precision from its tactic', async () => {
+  it('inspect of a bf16 plan reads each layer\'s precision from the plan', async () => {
     const plan = join(tempDir(), 'bf16.plan');
     expect((await build('--bf16', '--layer-precisions', '*:bf16', '--precision-constraints', 'obey', '--save-plan', plan)).code).toBe(0);
     const j = JSON.parse((await kiln(['inspect', plan, '--json'])).stdout);
     const fc1 = j.layers.find((l: { fused: string[] }) => l.fused.includes('fc1'));
     expect(fc1.precision).toBe('bf16');
-    expect(j.precisionNote).toMatch(/read from the tactic/);
+    const prob = j.layers.find((l: { fused: string[] }) => l.fused.includes('prob'));
+    expect(prob.precision).toBe('f32');
+    expect(j.precisionNote).toBeUndefined();
   });
 
   it('compare --mark-all checks f16 intermediates and leaves int8 ones out, saying why', async () => {
