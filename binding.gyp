@@ -130,6 +130,7 @@
         'native/cpu/kernel-gemm-rows.cc',
         'native/cpu/kernel-gemm-batched.cc',
         'native/cpu/kernel-softmax-rows.cc',
+        'native/cpu/kernel-transpose-tiled.cc',
         'native/cpu/kernel-gemv.cc',
         'native/cpu/kernel-log-softmax.cc',
         'native/cpu/kernel-math.cc',

@@ -92,6 +92,14 @@ function softmaxTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tacti
   return rows ? [same(layer, 'softmax-rows-avx2', 'softmaxRows'), same(layer, 'softmax', 'softmax')] : [same(layer, 'softmax', 'softmax')];
 }
 
+// 8x8 register tiles (kernel-transpose-tiled.cc) where the innermost dim moves: attention's K^T.
+function transposeTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[] {
+  const generic = same(layer, 'transpose', 'transpose');
+  const x = tensors[layer.inputs[0]!]!, rank = layer.ints.length;
+  const tiled = (x.dtype === 'f32' || x.dtype === 'i32') && rank >= 2 && layer.ints[rank - 1] !== rank - 1;
+  return tiled ? [same(layer, 'transpose-8x8', 'transposeTiled'), generic] : [generic];
+}
+
 /** The candidate tactics of a layer, best guess first; a single one means nothing to choose. */
 export function cpuTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[] {
   const f32 = f32KernelOf(layer.kernel);
@@ -101,6 +109,7 @@ export function cpuTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Ta
     case 'gemm': return gemmTactics(layer, tensors);
     case 'pool': return poolTactics(layer);
     case 'softmax': return softmaxTactics(layer, tensors);
+    case 'transpose': return transposeTactics(layer, tensors);
     default: return [same(layer, layer.kernel, layer.kernel)];
   }
 }

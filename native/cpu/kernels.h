@@ -18,7 +18,7 @@ KernelDef softmaxKernel();
 KernelDef concatKernel();
 KernelDef sliceKernel(); KernelDef splitKernel(); KernelDef tileKernel(); KernelDef expandKernel(); KernelDef depthToSpaceKernel(); KernelDef spaceToDepthKernel(); KernelDef gatherKernel(); KernelDef gatherElementsKernel(); KernelDef padKernel(); KernelDef resizeKernel(); KernelDef triluKernel(); KernelDef fillKernel(); KernelDef rangeKernel(); KernelDef shapeKernel();  // layout family
 KernelDef reduceKernel(); KernelDef argmaxKernel(); KernelDef hardmaxKernel(); KernelDef topkKernel(); KernelDef cumsumKernel(); KernelDef logSoftmaxKernel(); KernelDef layerNormKernel(); KernelDef instanceNormKernel(); KernelDef batchNormKernel();  // reduce family
-KernelDef convDepthwiseKernel(); KernelDef pool2dKernel(); KernelDef gemvKernel(); KernelDef gemmRowsKernel(); KernelDef gemmBatchedKernel(); KernelDef softmaxRowsKernel(); KernelDef convWinogradKernel(); KernelDef convWideKernel(); KernelDef convWinogradWideKernel();  // tactics (codegen/cpu/tactics.ts)
+KernelDef convDepthwiseKernel(); KernelDef pool2dKernel(); KernelDef gemvKernel(); KernelDef gemmRowsKernel(); KernelDef gemmBatchedKernel(); KernelDef softmaxRowsKernel(); KernelDef transposeTiledKernel(); KernelDef convWinogradKernel(); KernelDef convWideKernel(); KernelDef convWinogradWideKernel();  // tactics (codegen/cpu/tactics.ts)
 KernelDef convDepthwise8cKernel();  // tactic: depthwise on 8-channel blocks
 KernelDef convDepthwiseNhwcKernel();  // ConvNhwc (passes/assign-layout.ts)
 KernelDef deconvKernel();
