@@ -71,6 +71,23 @@ function activationOp(node: Node): { op: string; attrs: Attrs } | undefined {
   return { op, attrs: op === 'LeakyRelu' ? { alpha } : op === 'Clip' ? { min: alpha, max: beta } : {} };
 }
 
+/** The layers quantizeGraph turns into QConv / QGemm (in graph order). */
+export function quantizableLayers(graph: Graph, o: QuantizeOptions): Node[] {
+  return graph.nodes.filter((n) => quantizable(graph, n, o));
+}
+
+/** Of the `chosen` layers, those that write i8 (requantized): every reader is a chosen layer reading it as x, and it is no graph output. */
+export function int8Writers(graph: Graph, chosen: ReadonlySet<Node>): Set<Node> {
+  const readers = new Map<string, Node[]>();
+  for (const n of graph.nodes) for (const v of n.inputs) readers.set(v, [...(readers.get(v) ?? []), n]);
+  const outputs = new Set(graph.outputs);
+  return new Set([...chosen].filter((node) => {
+    const y = node.outputs[0]!;
+    const r = readers.get(y) ?? [];
+    return !node.inputs[3] && !outputs.has(y) && r.length > 0 && r.every((n) => chosen.has(n) && n.inputs[0] === y && !n.inputs.slice(1).includes(y));
+  }));
+}
+
 /**
  * Rewrites what it can; returns the same graph when nothing qualifies. Steps:
  * 1. pick the layers to quantize;
@@ -83,16 +100,9 @@ function activationOp(node: Node): { op: string; attrs: Attrs } | undefined {
  *    joins again into one Pointwise layer.
  */
 export function quantizeGraph(graph: Graph, o: QuantizeOptions): Graph {
-  const chosen = new Set(graph.nodes.filter((n) => quantizable(graph, n, o)));
+  const chosen = new Set(quantizableLayers(graph, o));
   if (chosen.size === 0) return graph;
-  const readers = new Map<string, Node[]>();
-  for (const n of graph.nodes) for (const v of n.inputs) readers.set(v, [...(readers.get(v) ?? []), n]);
-  const outputs = new Set(graph.outputs);
-  const int8Out = (node: Node) => {
-    const y = node.outputs[0]!;
-    const r = readers.get(y) ?? [];
-    return !node.inputs[3] && !outputs.has(y) && r.length > 0 && r.every((n) => chosen.has(n) && n.inputs[0] === y && !n.inputs.slice(1).includes(y));
-  };
+  const writers = int8Writers(graph, chosen);
   const d = new GraphDraft(graph);
   d.nodes.length = 0;
   const quantized = new Map<string, string>();
@@ -114,7 +124,7 @@ export function quantizeGraph(graph: Graph, o: QuantizeOptions): Graph {
     }
     const wq = d.constant(`${node.name}.w_int8`, 'i8', [...(w.type.shape as number[])], q);
     const ws = d.constant(`${node.name}.w_scale`, 'f32', [cout], scales);
-    const outScale = int8Out(node) ? Math.fround(o.scales.get(node.outputs[0]!) ?? 0) : 0;
+    const outScale = writers.has(node) ? Math.fround(o.scales.get(node.outputs[0]!) ?? 0) : 0;
     const residual = node.inputs[3];
     const act = residual ? { activation: 'none', alpha: 0, beta: 0 } : { activation: node.attrs.activation ?? 'none', alpha: node.attrs.alpha ?? 0, beta: node.attrs.beta ?? 0 };
     const conv = node.op === 'Conv';

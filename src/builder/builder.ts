@@ -22,7 +22,7 @@ import { OptimizationProfile, bindProfile } from './profile.js';
 import { specializeShapes } from './specialize.js';
 import { processTimingCache } from './timing-cache.js';
 import { calibrate } from './calibrator.js';
-import { applyPrecisions } from './precision-build.js';
+import { applyPrecisions, chooseInt8 } from './precision-build.js';
 import { parseLayerPrecisions, quantizeGraph } from '../../passes/quantize.js';
 
 export interface BuildReport {
@@ -109,7 +109,9 @@ export class Builder {
     if (!config.calibrator) throw new KilnError('KILN_CONFIG', 'int8 needs config.calibrator (an Int8Calibrator with batches or a calibration cache)', { argument: 'calibrator' });
     this.logger.info('build phase: int8 calibration');
     const scales = calibrate(graph, config.calibrator);
-    const quantized = quantizeGraph(optimized, { scales, precisionOf: config.layerPrecisions ? parseLayerPrecisions(config.layerPrecisions) : undefined });
+    // Under prefer / none each layer stays int8 only where timed faster than fp32 (chooseInt8).
+    const options = chooseInt8(optimized, { scales, precisionOf: config.layerPrecisions ? parseLayerPrecisions(config.layerPrecisions) : undefined }, config, this.logger);
+    const quantized = quantizeGraph(optimized, options);
     this.logger.info(`int8: ${quantized.nodes.filter((n) => n.op === 'QConv' || n.op === 'QGemm').length} layers quantized`);
     return quantized;
   }

@@ -13,8 +13,10 @@
 //    layer plan with its best tactic, the 16-bit one with the casts it would need
 //    where its neighbours stay fp32; it keeps 16 bits only where that is 5% faster. The
 //    verdicts are kept in the timing cache, so a warm rebuild gives the same plan.
+//    INT8 layers are timed the same way before quantizing (chooseInt8).
 import { lowerToPlan } from '../../codegen/index.js';
 import { assignPrecision, choosePrecisions, type Precision, type PrecisionOptions } from '../../passes/index.js';
+import { int8Writers, quantizableLayers, quantizeGraph, type QuantizeOptions } from '../../passes/quantize.js';
 import { makeGraph, type DType, type Graph, type Node } from '../ir/index.js';
 import { native } from '../runtime/native.js';
 import { KILN_VERSION } from '../version.js';
@@ -78,6 +80,46 @@ function timeGraph(g: Graph, name: string, config: BuilderConfig): Timing {
   return { layer: ms[at]!, castIn: sum(ms.slice(0, at)), castOut: sum(ms.slice(at + 1)) };
 }
 
+/** A lower-precision form of one layer, to time against its fp32 form. */
+interface Candidate {
+  precision: string;
+  /** The one-layer network in that precision, with the conversions at its edges. */
+  graph: Graph;
+  /** The name of the computing layer in `graph`'s plan. */
+  layer: string;
+  /** Which edge conversions count, as part of the timing cache key ('in-', '-out', ...). */
+  edges: string;
+  /** Said after the candidate's figure ('with casts'). */
+  note: string;
+  /** The candidate's ms from its plan's timings: the layer plus the conversions that count. */
+  cost: (t: Timing) => number;
+}
+
+/**
+ * Times `node` alone in fp32 (`fp32`, its best tactic) against `candidate`, two rounds
+ * each, interleaved so a busy moment on the machine hits both; the candidate wins
+ * when it is 5% faster. The verdict lives in the timing cache next to the tactics,
+ * keyed by precision, counted edges and the fp32 layer's signature, so a warm rebuild
+ * times nothing and makes the same choice (byte-identical plans).
+ */
+function timedVerdict(fp32: Graph, node: Node, candidate: Candidate, config: BuilderConfig): { faster: boolean; figures: string } {
+  const cache = config.timingCache ?? processTimingCache;
+  const target = timingTarget(config.tuningThreads);
+  const plan = lower(fp32);
+  const key = `precision ${candidate.precision} casts ${candidate.edges} ${layerSignature(plan.layers.find((l) => l.name === node.name)!, plan.tensors)}`;
+  const hit = cache.get(target, key);
+  let f32 = hit?.candidates.fp32 ?? Infinity, low = hit?.candidates[candidate.precision] ?? Infinity;
+  if (!hit) {
+    for (let round = 0; round < 2; round++) {
+      f32 = Math.min(f32, timeGraph(fp32, node.name, config).layer);
+      low = Math.min(low, candidate.cost(timeGraph(candidate.graph, candidate.layer, config)));
+    }
+    cache.set(target, key, { tactic: low < f32 * PREFER_MARGIN ? candidate.precision : 'fp32', ms: Math.min(f32, low), candidates: { fp32: f32, [candidate.precision]: low } });
+  }
+  const figures = `fp32 ${f32.toFixed(4)} ms, ${candidate.precision} ${low.toFixed(4)} ms${candidate.note}${hit ? ' (timing cache)' : ''}`;
+  return { faster: low < f32 * PREFER_MARGIN, figures };
+}
+
 /**
  * The verdicts of timing: layers whose 16-bit form is not faster, with the figures.
  * A cast counts where the neighbour on that side computes in another dtype.
@@ -87,8 +129,6 @@ function timeLayers(graph: Graph, options: PrecisionOptions, config: BuilderConf
   const producer = new Map(graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
   const dtypeOf = (v: string) => decisions.get(producer.get(v)?.name ?? '')?.dtype;
   const slower = new Map<string, string>();
-  const cache = config.timingCache ?? processTimingCache;
-  const target = timingTarget(config.tuningThreads);
   for (const node of graph.nodes) {
     const dtype = decisions.get(node.name)?.dtype;
     if (!isLowp(dtype) || !TIMED_OPS.has(node.op)) continue;
@@ -99,26 +139,48 @@ function timeLayers(graph: Graph, options: PrecisionOptions, config: BuilderConf
     const castIn = node.inputs.some((v) => v !== '' && !(v in graph.constants) && dtypeOf(v) !== dtype);
     const castOut = graph.outputs.some((o) => node.outputs.includes(o))
       || graph.nodes.some((n) => n.inputs.some((v) => node.outputs.includes(v)) && decisions.get(n.name)?.dtype !== dtype);
-    // The verdict lives in the timing cache next to the tactics, so a warm rebuild
-    // times nothing and makes the same choice (byte-identical plans).
-    const plan = lower(single);
-    const key = `precision ${precision} casts ${castIn ? 'in' : '-'}${castOut ? 'out' : '-'} ${layerSignature(plan.layers.find((l) => l.name === node.name)!, plan.tensors)}`;
-    const hit = cache.get(target, key);
-    let f32 = hit?.candidates.fp32 ?? Infinity, lowp = hit?.candidates[precision] ?? Infinity;
-    if (!hit) {
-      // Two rounds each, interleaved, so a busy moment on the machine hits both.
-      for (let round = 0; round < 2; round++) {
-        f32 = Math.min(f32, timeGraph(single, node.name, config).layer);
-        const t = timeGraph(low, node.name, config);
-        lowp = Math.min(lowp, t.layer + (castIn ? t.castIn : 0) + (castOut ? t.castOut : 0));
-      }
-      cache.set(target, key, { tactic: lowp < f32 * PREFER_MARGIN ? precision : 'fp32', ms: Math.min(f32, lowp), candidates: { fp32: f32, [precision]: lowp } });
-    }
-    const figures = `fp32 ${f32.toFixed(4)} ms, ${precision} ${lowp.toFixed(4)} ms${castIn || castOut ? ' with casts' : ''}${hit ? ' (timing cache)' : ''}`;
+    const { faster, figures } = timedVerdict(single, node, {
+      precision, graph: low, layer: node.name, edges: `${castIn ? 'in' : '-'}${castOut ? 'out' : '-'}`,
+      note: castIn || castOut ? ' with casts' : '', cost: (t) => t.layer + (castIn ? t.castIn : 0) + (castOut ? t.castOut : 0),
+    }, config);
     logger.verbose(`precision '${node.name}': ${figures}`);
-    if (!(lowp < f32 * PREFER_MARGIN)) slower.set(node.name, `16 bits not 5% faster on this machine (${figures})`);
+    if (!faster) slower.set(node.name, `16 bits not 5% faster on this machine (${figures})`);
   }
   return slower;
+}
+
+/**
+ * INT8 under prefer / none (the default): each layer the Quantize pass would rewrite
+ * is timed alone in fp32 (its best tactic) against its int8 form (QConv / QGemm, the
+ * QuantizeLinear of its input, and the Add + activation a fused residual splits into)
+ * by timedVerdict, as the 16-bit layers are; it stays int8 only where that is 5%
+ * faster. Layers are decided in graph order, and an approximation counts the edges:
+ * the QuantizeLinear is left out where the input arrives as i8 from an earlier layer
+ * kept int8 (int8Writers, assuming its other readers int8 too), and counted for each
+ * reader of a shared input; a layer that would write i8 is timed writing f32 (the
+ * same epilogue, a different store). Under obey every
+ * layer the precisions allow is int8. Returns the options for quantizeGraph.
+ */
+export function chooseInt8(graph: Graph, o: QuantizeOptions, config: BuilderConfig, logger: Logger): QuantizeOptions {
+  if (config.precisionConstraints === 'obey' || config.target !== 'cpu') return o;
+  const layers = quantizableLayers(graph, o);
+  const writers = int8Writers(graph, new Set(layers));
+  const producer = new Map(graph.nodes.flatMap((n) => n.outputs.map((v) => [v, n] as const)));
+  const slower = new Set<string>();
+  for (const node of layers) {
+    const single = layerGraph(graph, node);
+    const int8 = quantizeGraph(single, o);
+    const from = producer.get(node.inputs[0]!);
+    const quantizeIn = !(from && writers.has(from) && !slower.has(from.name));
+    const { faster, figures } = timedVerdict(single, node, {
+      precision: 'int8', graph: int8, layer: int8.nodes.find((n) => n.op === 'QConv' || n.op === 'QGemm')!.name, edges: quantizeIn ? 'in-' : '--',
+      note: quantizeIn ? ' with quantize' : '', cost: (t) => t.layer + (quantizeIn ? t.castIn : 0) + t.castOut,
+    }, config);
+    logger.verbose(`int8 '${node.name}': ${figures}: ${faster ? 'int8' : 'fp32 kept'}`);
+    if (!faster) slower.add(node.name);
+  }
+  logger.info(`int8: ${layers.length - slower.size} of ${layers.length} layers kept (faster)`);
+  return slower.size === 0 ? o : { ...o, precisionOf: (layer) => (slower.has(layer) ? 'fp32' : o.precisionOf?.(layer)) };
 }
 
 /**
