@@ -129,6 +129,7 @@
         'native/cpu/lowp-bf16-fp16.cc',
         'native/cpu/kernel-gemm-rows.cc',
         'native/cpu/kernel-gemm-batched.cc',
+        'native/cpu/gemm-layer.cc',
         'native/cpu/kernel-softmax-rows.cc',
         'native/cpu/kernel-transpose-tiled.cc',
         'native/cpu/kernel-gemv.cc',

@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <memory>
 
-#include "broadcast.h"
 #include "epilogue.h"
+#include "gemm-layer.h"
 #include "kernels.h"
 #include "layer-check.h"
 #include "sgemm-micro.h"
@@ -116,59 +116,13 @@ class GemmBatchedOp final : public LayerOp {
 };
 
 std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
-  if (c.ints().size() != 5)  // hasResidual is optional
-    c.intCount(4, "[transA, transB, activationCode, hasBias, hasResidual (optional)]");
-  c.floatCount(2, "[alpha, beta]");
-  const bool transA = c.intIn(0, 0, 1, "transA") == 1;
-  const bool transB = c.intIn(1, 0, 1, "transB") == 1;
-  const bool hasBias = c.intIn(3, 0, 1, "hasBias") == 1;
-  const bool hasResidual = c.ints().size() == 5 && c.intIn(4, 0, 1, "hasResidual") == 1;
-  const size_t operands = (hasBias ? 3 : 2) + (hasResidual ? 1 : 0);
-  c.inputs(operands, operands);
-  c.outputs(1);
-  const int64_t residual = readResidual(c, 4);
-  c.allF32();
-  const Activation act = c.activation(2);
-  const TensorDesc &a = c.input(0), &b = c.input(1), &y = c.output(0);
-  if (a.shape.size() < 2 || b.shape.size() < 2)
-    c.fail(cat("kernel gemmBatched expects inputs of rank >= 2, got a ", LayerCheck::describe(a), " and b ",
-               LayerCheck::describe(b)));
-  const size_t ra = a.shape.size(), rb = b.shape.size();
-  const int64_t M = transA ? a.shape[ra - 1] : a.shape[ra - 2], K = transA ? a.shape[ra - 2] : a.shape[ra - 1];
-  const int64_t Kb = transB ? b.shape[rb - 1] : b.shape[rb - 2], N = transB ? b.shape[rb - 2] : b.shape[rb - 1];
-  if (K != Kb)
-    c.fail(cat("kernel gemmBatched: inner dims differ: a ", LayerCheck::describe(a), " (transA ", transA, ") has K=", K,
-               ", b ", LayerCheck::describe(b), " (transB ", transB, ") has K=", Kb));
-  if (uint64_t(K) * uint64_t(N) > kMaxPackedB)
+  const GemmParams p = readGemmParams(c);
+  BatchedGemm g = checkBatchedGemm(c, p, "gemmBatched");
+  if (uint64_t(g.k) * uint64_t(g.n) > kMaxPackedB)
     c.fail(cat("kernel gemmBatched packs one entry of b whole, at most ", kMaxPackedB, " elements; b ",
-               LayerCheck::describe(b), " has K*N = ", K * N));
-  const Shape batchA(a.shape.begin(), a.shape.end() - 2), batchB(b.shape.begin(), b.shape.end() - 2);
-  Shape batch;
-  if (!broadcastShapes(batchA, batchB, &batch))
-    c.fail(cat("kernel gemmBatched cannot broadcast the batch dims of a ", LayerCheck::describe(a), " and b ",
-               LayerCheck::describe(b)));
-  Shape expect = batch;
-  expect.push_back(M);
-  expect.push_back(N);
-  if (y.shape != expect)
-    c.fail(cat("kernel gemmBatched expects output ", typeString(DType::f32, expect), ", got ", LayerCheck::describe(y)));
-  if (hasBias && elementCount(c.input(2).shape) != uint64_t(N))
-    c.fail(cat("kernel gemmBatched expects a bias of ", N, " elements, got ", LayerCheck::describe(c.input(2))));
-  const uint64_t count = elementCount(batch);
-  if (count > (uint64_t(1) << 24)) c.fail(cat("kernel gemmBatched supports at most 2^24 batch entries, got ", count));
-  // Per entry, where its a and b start: whole-matrix strides, 0 along a broadcast dim.
-  const std::vector<int64_t> sa = broadcastStrides(batchA, batch), sb = broadcastStrides(batchB, batch);
-  std::vector<std::pair<int64_t, int64_t>> offsets(count);
-  for (uint64_t i = 0; i < count; ++i) {
-    int64_t oa = 0, ob = 0;
-    for (size_t d = batch.size(), rest = i; d-- > 0; rest /= size_t(batch[d])) {
-      const int64_t coord = int64_t(rest % size_t(batch[d]));
-      oa += coord * sa[d], ob += coord * sb[d];
-    }
-    offsets[i] = {oa * M * K, ob * K * N};
-  }
-  return std::make_unique<GemmBatchedOp>(c, size_t(M), size_t(N), size_t(K), transA, transB, act, std::move(offsets),
-                                         hasBias, residual);
+               LayerCheck::describe(c.input(1)), " has K*N = ", g.k * g.n));
+  return std::make_unique<GemmBatchedOp>(c, size_t(g.m), size_t(g.n), size_t(g.k), p.transA, p.transB, p.act,
+                                         std::move(g.offsets), p.hasBias, p.residual);
 }
 
 }  // namespace

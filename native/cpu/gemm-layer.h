@@ -1,0 +1,35 @@
+// What the f32 gemm-family kernels (gemm, gemmRows, gemv, gemmBatched) read from a
+// layer, checked once here: the parameters ints [transA, transB, activationCode,
+// hasBias(, hasResidual)] and floats [alpha, beta] with their operands, and for
+// the kernels over broadcast batch dims the shapes and each entry's offsets.
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "activation.h"
+#include "layer-check.h"
+
+namespace kiln::cpu {
+
+struct GemmParams {
+  bool transA = false, transB = false, hasBias = false;
+  int64_t residual = -1;  // the fused residual's tensor id, or -1
+  Activation act;
+};
+
+// The parameters and operand count (a, b, optional bias, optional residual), all f32.
+GemmParams readGemmParams(const LayerCheck& c);
+
+struct BatchedGemm {
+  int64_t m = 0, n = 0, k = 0;
+  std::vector<std::pair<int64_t, int64_t>> offsets;  // element offsets of a and b per batch entry
+};
+
+// y[..., M, N] = op(a)[..., M, K] * op(b)[..., K, N] with numpy broadcasting of the
+// leading dims: checks ranks, inner dims, the output, the bias length and at most
+// 2^24 entries; failures name `kernel`.
+BatchedGemm checkBatchedGemm(const LayerCheck& c, const GemmParams& p, const char* kernel);
+
+}  // namespace kiln::cpu
