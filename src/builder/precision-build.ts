@@ -164,6 +164,7 @@ function timeLayers(graph: Graph, options: PrecisionOptions, config: BuilderConf
 export function chooseInt8(graph: Graph, o: QuantizeOptions, config: BuilderConfig, logger: Logger): QuantizeOptions {
   if (config.precisionConstraints === 'obey' || config.target !== 'cpu') return o;
   const layers = quantizableLayers(graph, o);
+  if (layers.length > 0) logger.info('build phase: int8 layers timed against fp32');
   const writers = int8Writers(graph, new Set(layers));
   const producer = new Map(graph.nodes.flatMap((n) => n.outputs.map((v) => [v, n] as const)));
   const slower = new Set<string>();
