@@ -158,8 +158,8 @@ function timeLayers(graph: Graph, options: PrecisionOptions, config: BuilderConf
  * the QuantizeLinear is left out where the input arrives as i8 from an earlier layer
  * kept int8 (int8Writers, assuming its other readers int8 too), and counted for each
  * reader of a shared input; a layer that would write i8 is timed writing f32 (the
- * same epilogue, a different store). Under obey every
- * layer the precisions allow is int8. Returns the options for quantizeGraph.
+ * same epilogue, a different store). Under obey every layer the precisions allow is
+ * int8. Returns the options for quantizeGraph.
  */
 export function chooseInt8(graph: Graph, o: QuantizeOptions, config: BuilderConfig, logger: Logger): QuantizeOptions {
   if (config.precisionConstraints === 'obey' || config.target !== 'cpu') return o;
