@@ -45,6 +45,10 @@ std::shared_ptr<const Engine> Engine::load(const uint8_t* bytes, size_t size) {
     prepareLayers(engine->plan_);  // the same per-layer checks; the GPU runs the layers
     engine->cuda_ = std::make_unique<cuda::CudaEngine>(engine->plan_, device, engine->weights_.data());
     engine->plan_.cuda.cubin = nullptr;  // loaded into the module; the caller's bytes may go
+  } else if (engine->dynamic()) {
+    // Validated at the capacity shapes without prepacking: a dynamic plan only
+    // runs the layers of a shape set (shapeSet), prepared for the run's shapes.
+    engine->ops_ = prepareLayers(engine->plan_);
   } else {
     engine->ops_ = prepareLayers(engine->plan_, engine->weights_.data());
   }

@@ -43,6 +43,8 @@ class Engine {
   static PlanModel inspect(const uint8_t* bytes, size_t size);
 
   const PlanModel& plan() const { return plan_; }
+  // One op per layer. For a dynamic plan these are only validated (never run):
+  // contexts run the ops of their shape set.
   const std::vector<std::unique_ptr<cpu::LayerOp>>& ops() const { return ops_; }
   const uint8_t* weights() const { return weights_.data(); }
   // Non-null for a CUDA plan: then ops() is empty and the GPU runs the layers.

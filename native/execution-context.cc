@@ -152,6 +152,7 @@ void ExecutionContext::setInputs(const std::vector<InputData>& inputs) {
 }
 
 void ExecutionContext::execute() {
+  if (engine_->dynamic() && !shapes_) inputError("a dynamic engine runs after setInputs has given every input's shape");
   const auto start = std::chrono::steady_clock::now();
   if (cuda_) {
     cuda_->run();
@@ -164,6 +165,7 @@ void ExecutionContext::execute() {
 }
 
 void ExecutionContext::executeLayer(size_t i) {
+  if (engine_->dynamic() && !shapes_) inputError("a dynamic engine runs after setInputs has given every input's shape");
   const cpu::RunContext ctx{tensorData_.data(), &pool_};
   (shapes_ ? shapes_->ops : engine_->ops())[i]->run(ctx);
 }

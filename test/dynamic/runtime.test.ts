@@ -184,6 +184,17 @@ describe('contexts and builds', () => {
     outs.forEach((out, i) => expectClose({ dtype: 'f32', shape: out.y!.shape, data: out.y!.data }, interpret(net.graph, { x: inputs[i]! }).y!, `context ${i} batch ${batches[i]}`));
   });
 
+  it('per-layer profiling runs the layers prepared for the given shapes', async () => {
+    const net = cnn();
+    const engine = new Runtime(quiet).deserializeEngine(build(net, [{ x: [[1, 3, 10, 10], [2, 3, 10, 10], [6, 3, 10, 10]] }]));
+    const ctx = engine.createExecutionContext({ threads: 1 });
+    const x = randomTensor('f32', [5, 3, 10, 10], r);
+    const p = await ctx.profile({ x: { data: x.data, shape: x.shape } }, { iterations: 3 });
+    expect(p.layers.map((l) => l.name)).toEqual(engine.layers.map((l) => l.name));
+    const out = await ctx.run({ x: { data: x.data, shape: x.shape } });
+    expectClose({ dtype: 'f32', shape: out.y!.shape, data: out.y!.data }, interpret(net.graph, { x }).y!, 'after profiling');
+  });
+
   it('the same dynamic network and profiles give byte-identical plans', () => {
     const profile = { x: [[1, 1, 8], [2, 8, 8], [4, 20, 8]], mask: [[1, 1, 8], [2, 8, 8], [4, 20, 8]] } as Profile;
     const net = sequence();
