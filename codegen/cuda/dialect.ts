@@ -25,6 +25,8 @@ export const CUDA_DIALECT = {
   half: { storage: 'unsigned short', toFloat: 'kiln_h2f', fromFloat: 'kiln_f2h', pack: 'kiln_pack2' },
   /** Warp-wide tensor-core multiply-add, m16n8k16, f16 operands, f32 accumulators (PTX mma.sync). */
   mma: 'kiln_mma16816',
+  /** Bytes of two words picked by a selector (PTX prmt). */
+  bytePerm: '__byte_perm',
   math: { exp: 'expf', tanh: 'tanhf', erf: 'erff', pow: 'powf', bitsToFloat: '__int_as_float' },
 } as const;
 

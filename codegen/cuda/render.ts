@@ -39,6 +39,7 @@ export function activation(code: number, v: string, alpha: number, beta: number)
     case ACTIVATION_CODES.clip: return `${v} = ${v} < ${f32(alpha)} ? ${f32(alpha)} : ${v}; ${v} = ${f32(beta)} < ${v} ? ${f32(beta)} : ${v};`;
     case ACTIVATION_CODES.gelu: return `${v} = 0.5f * ${v} * (1.f + ${erf}(${v} * 0.707106781f));`;
     case ACTIVATION_CODES.silu: return `${v} = ${v} / (1.f + ${exp}(-${v}));`;
+    case ACTIVATION_CODES.geluTanh: return `${v} = 0.5f * ${v} * (1.f + ${tanh}(0.797884561f * (${v} + 0.044715f * ${v} * ${v} * ${v})));`;
     default: throw new Error(`unknown activation code ${code}`);
   }
 }

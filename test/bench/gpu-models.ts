@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Builder, Logger, Runtime } from '../../src/index.js';
 import { importOnnx } from '../../src/onnx/index.js';
 import { native } from '../../src/runtime/native.js';
+import { checkFp16, checkKernelNets, checkTactics } from '../gpu/gpu-checks.js';
 
 interface Entry {
   name: string;
@@ -92,6 +93,12 @@ async function main(): Promise<number> {
   const manifest = JSON.parse(readFileSync(join(work, 'manifest.json'), 'utf8')) as Entry[];
   const checks: unknown[] = [];
   let ok = true;
+  // The kernel networks: fp32 by rule, every fp32 tactic, fp16 tiles and split-K; and an sm_80 plan refused.
+  for (const c of [...await checkKernelNets(), ...await checkTactics(), ...await checkFp16()]) {
+    ok &&= c.ok;
+    checks.push(c);
+    log(`${c.ok ? 'PASS' : 'FAIL'} ${c.name}: ${c.detail}`);
+  }
   for (const e of manifest) {
     const x = readInput(e);
     const refBytes = readFileSync(e.referenceFile);

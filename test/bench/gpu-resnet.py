@@ -13,9 +13,9 @@ Timing as kiln's: median over runs of wall-clock per forward with the input alre
 the GPU (fp16, channels_last for PyTorch; f32 NCHW for kiln, whose first conv reads it),
 each run synchronized; plus CUDA-event time per forward at batch 256 (throughput).
 """
+import importlib.util
 import json
 import os
-import statistics
 import sys
 import time
 
@@ -77,16 +77,11 @@ def prepare(work):
 
 
 def timed(fn, runs):
-    for _ in range(10):
-        fn()
-    torch.cuda.synchronize()
-    wall = []
-    for _ in range(runs):
-        s = time.perf_counter()
-        fn()
-        torch.cuda.synchronize()
-        wall.append((time.perf_counter() - s) * 1000)
-    return statistics.median(wall)
+    """gpu-bench.py's median wall-clock per call, each call synchronized."""
+    spec = importlib.util.spec_from_file_location("gpu_bench", os.path.join(HERE, "gpu-bench.py"))
+    bench_module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_module)
+    return bench_module.timed(lambda: (fn(), torch.cuda.synchronize()), runs)
 
 
 def event_ms(fn, runs):

@@ -6,14 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ACTIVATION_CODES, type PlanDesc } from '../../codegen/plan-desc.js';
-import { emitCuda, findNvcc, nvccCompiler, parseArch } from '../../codegen/cuda/index.js';
+import { emitCuda, findNvcc, nvccCompiler, parseArch, withCuda } from '../../codegen/cuda/index.js';
 import { activation, broadcastStrides, f32, gatherIndex } from '../../codegen/cuda/render.js';
 import { chooseStorage, halfBits } from '../../codegen/cuda/precision.js';
 import { native } from '../../src/runtime/native.js';
 import { defineMnistNetwork } from '../../samples/mnist/network.js';
 import { mnistAssets } from './gpu-checks.js';
 import { lowerNetwork } from './helpers.js';
-import { kernelNets } from './kernel-nets.js';
+import { kernelNets, splitNet } from './kernel-nets.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const mnistPlan = () => lowerNetwork(defineMnistNetwork(mnistAssets(root).weights, 2));
@@ -33,6 +33,7 @@ describe('CUDA renderer fragments', () => {
     expect(activation(ACTIVATION_CODES.relu, 'v', 0, 0)).toBe('v = v > 0.f ? v : 0.f;');
     expect(activation(ACTIVATION_CODES.leakyRelu, 'v', 0.5, 0)).toBe('v = v >= 0.f ? v : v * 0.500000000f;');
     expect(activation(ACTIVATION_CODES.clip, 'v', -1, 1)).toBe('v = v < -1.00000000f ? -1.00000000f : v; v = 1.00000000f < v ? 1.00000000f : v;');
+    expect(activation(ACTIVATION_CODES.geluTanh, 'v', 0, 0)).toBe('v = 0.5f * v * (1.f + tanhf(0.797884561f * (v + 0.044715f * v * v * v)));');
     expect(() => activation(99, 'v', 0, 0)).toThrow('unknown activation code 99');
   });
 
@@ -104,9 +105,10 @@ describe('fp16 storage', () => {
   it('converts conv weights to half rows padded to a multiple of 8 and uses tensor cores', () => {
     const plan = mnistPlan();
     const program = emitCuda(plan, { precision: 'fp16' });
-    expect(program.tensors.map((t) => [t.dtype, t.shape])).toEqual([['f16', [20, 32]], ['f16', [50, 504]], ['f16', [10, 504]]]);
+    // The two convs; the fully connected layers of batch 2 take the skinny kernel (M <= 8) on f32 weights.
+    expect(program.tensors.map((t) => [t.dtype, t.shape])).toEqual([['f16', [20, 32]], ['f16', [50, 504]]]);
     expect(program.weights.byteLength).toBeGreaterThan(plan.weights.byteLength);
-    expect(program.source).toContain('implicit GEMM on tensor cores M=50 N=32 K=500');
+    expect(program.source).toContain('implicit GEMM on tensor cores M=50 N=128 K=500 x 1 groups');
     expect(program.source).toContain('kiln_mma16816(acc[i][j], fa[i], fb[j]);');
   });
 });
@@ -122,6 +124,17 @@ describe.skipIf(!nvcc)('nvcc compiles every emitted kernel for sm_90', () => {
     const cubin = nvccCompiler(nvcc!).compile(emitCuda(plan(), { precision: 'fp16', allTactics: true }).source, 90, 'test.cu');
     expect(String.fromCharCode(...cubin.subarray(1, 4))).toBe('ELF');
   }, 300_000);
+
+  it('a split-K fp16 plan carries its half weights and workspace; a workspace over the layers\' bytes is refused', () => {
+    const plan = lowerNetwork(splitNet().net);
+    const program = emitCuda(plan, { precision: 'fp16', tactics: plan.layers.map(() => 'tc64x64.split') });
+    expect(program.source).toContain('split-K: ');
+    const full = withCuda(plan, program, nvccCompiler(nvcc!).compile(program.source, 90, 'split.cu'), 90, 'nvcc');
+    expect(full.arenaBytes).toBeGreaterThan(plan.arenaBytes);
+    expect(native().inspectPlan(native().serializePlan(full)).cuda!.launches.length).toBe(program.launches.length);
+    const overlapping = { ...full, tensors: full.tensors.map((t) => (t.name === 'cuda workspace' ? { ...t, offset: 0 } : t)) };
+    expect(() => native().serializePlan(overlapping)).toThrow(/argument tensor \d+ is neither an operand of the layer, a constant nor the workspace/);
+  }, 120_000);
 
   it('a plan built for sm_90 without a GPU round-trips through inspect and is refused here with both sides named', () => {
     const plan = mnistPlan();

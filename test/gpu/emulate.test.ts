@@ -52,7 +52,7 @@ describe.skipIf(!hasGxx())('CUDA kernels under the CPU emulator equal the interp
     emulateAndCompare(k.net, k.inputs, 1e-2, tactic, 'fp16');
   }, 120_000);
 
-  it.each(['pointwise', 'movement', 'convpool', 'encoderOps', 'invertedResidual'])('fp16 storage: %s', (name) => {
+  it.each(['pointwise', 'movement', 'convpool', 'encoderOps', 'invertedResidual', 'pointwiseConvs'])('fp16 storage: %s', (name) => {
     const k = kernelNets().find((n) => n.name === name)!;
     emulateAndCompare(k.net, k.inputs, 1e-2, undefined, 'fp16');
   }, 120_000);

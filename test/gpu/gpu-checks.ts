@@ -11,7 +11,8 @@ import { emitCuda, withCuda } from '../../codegen/cuda/index.js';
 import { TILE_NAMES } from '../../codegen/cuda/kernels/gemm-tile.js';
 import { native } from '../../src/runtime/native.js';
 import { compareF32, lowerNetwork, quiet } from './helpers.js';
-import { kernelNets, tacticNet, type KernelNet } from './kernel-nets.js';
+import { kernelNets, splitNet, tacticNet, type KernelNet } from './kernel-nets.js';
+import { MMA_TILE_NAMES, SPLIT_TILES } from '../../codegen/cuda/kernels/mma-tile.js';
 
 export interface CheckResult {
   name: string;
@@ -72,6 +73,32 @@ export async function checkTactics(): Promise<CheckResult[]> {
         const bad = compareF32(out[name]!.data as Float32Array, expected[name]!.data as Float32Array);
         results.push({ name: `${k.name}.${name} with tactic ${tactic}`, ok: !bad, detail: bad ?? 'matches the interpreter' });
       }
+    }
+  }
+  return results;
+}
+
+/** fp16 on the GPU: every tensor-core tile and split-K tactic forced in turn, and the kernel networks by rule. */
+export async function checkFp16(): Promise<CheckResult[]> {
+  const n = native();
+  const arch = n.cudaDevices().devices[0]!.arch;
+  const results: CheckResult[] = [];
+  const runs: [KernelNet, string | undefined][] = [
+    ...MMA_TILE_NAMES.map((t): [KernelNet, string] => [tacticNet(), t]),
+    ...SPLIT_TILES.map((t): [KernelNet, string] => [splitNet(), `${t}.split`]),
+    ...kernelNets().map((k): [KernelNet, undefined] => [k, undefined]),
+  ];
+  for (const [k, tactic] of runs) {
+    const expected = interpret(k.net.graph, k.inputs);
+    const plan = lowerNetwork(k.net);
+    const program = emitCuda(plan, { tactics: plan.layers.map(() => tactic), precision: 'fp16' });
+    const cubin = n.cudaCompile(program.source, arch, `${k.name}-${tactic ?? 'rule'}-fp16.cu`).cubin;
+    const out = await runEngine(n.serializePlan(withCuda(plan, program, cubin, arch, 'nvrtc')), k.inputs);
+    for (const name of k.net.graph.outputs) {
+      const want = expected[name]!.data as Float32Array;
+      const atol = 1e-2 * Math.max(...Array.from(want, Math.abs));
+      const bad = compareF32(out[name]!.data as Float32Array, want, 1e-2, atol);
+      results.push({ name: `fp16 ${k.name}.${name}${tactic ? ` with tactic ${tactic}` : ''}`, ok: !bad, detail: bad ?? `within rtol 1e-2, atol ${atol.toExponential(1)} of the interpreter` });
     }
   }
   return results;

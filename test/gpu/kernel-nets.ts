@@ -17,6 +17,10 @@ function weights(seed: number, n: number): Float32Array {
   return Float32Array.from({ length: n }, () => rng() * 2 - 1);
 }
 
+function scaled(seed: number, n: number, by: number): Float32Array {
+  return weights(seed, n).map((v) => v * by);
+}
+
 function input(net: Network, name: string, shape: number[], seed: number) {
   return { t: net.input(name, 'f32', shape), tensor: randomTensor('f32', shape, mulberry32(seed), { min: -2, max: 2 }) };
 }
@@ -91,7 +95,9 @@ function encoderOps(): KernelNet {
 function invertedResidual(): KernelNet {
   const net = new Network({ name: 'invertedResidual' });
   const x = input(net, 'x', [2, 16, 6, 6], 61);
-  // Three blocks: enough layers per reformat for the pass to move the region.
+  // Three blocks: enough layers per reformat for the pass to move the region. Weights scaled so
+  // values stay near 1 (sums of large terms that cancel would test rounding, not the kernels).
+  const weights = (seed: number, n: number) => scaled(seed, n, 0.25);
   let t = x.t;
   for (let i = 0; i < 3; i++) {
     const e = t.conv({ name: `expand${i}`, outChannels: 32, kernel: [1, 1], weights: weights(62 + 10 * i, 32 * 16), bias: weights(63 + 10 * i, 32) }).relu(`erelu${i}`);
@@ -115,6 +121,18 @@ export function tacticNet(): KernelNet {
   return { name: 'tactics', net, inputs: { x: x.tensor, a: a.tensor, b: b.tensor, c: c.tensor } };
 }
 
+/** 1x1 convs on a plane too big for layout assignment (NCHW): under fp16 they stage B with word loads. */
+function pointwiseConvs(): KernelNet {
+  const net = new Network({ name: 'pointwiseConvs' });
+  const x = input(net, 'x', [2, 3, 34, 34], 81);
+  const w = (seed: number, n: number) => scaled(seed, n, 0.3);
+  const c0 = x.t.conv({ name: 'pc0', outChannels: 8, kernel: [3, 3], padding: [1, 1], weights: w(82, 8 * 27), bias: w(83, 8) }).relu('pr0');
+  const c1 = c0.conv({ name: 'pc1', outChannels: 24, kernel: [1, 1], weights: w(84, 24 * 8), bias: w(85, 24) }).relu('pr1');
+  const c2 = c1.conv({ name: 'pc2', outChannels: 8, kernel: [1, 1], weights: w(86, 8 * 24), bias: w(87, 8) });
+  net.markOutput(c2.add(c0, 'pskip').relu('pr2').conv({ name: 'pc3', outChannels: 4, kernel: [1, 1], weights: w(88, 32) }), 'y');
+  return { name: 'pointwiseConvs', net, inputs: { x: x.tensor } };
+}
+
 /** Long-K layers of one image, for the split-K tactics (K cut into slices summed in the workspace). */
 export function splitNet(): KernelNet {
   const net = new Network({ name: 'splitK' });
@@ -126,5 +144,5 @@ export function splitNet(): KernelNet {
 }
 
 export function kernelNets(): KernelNet[] {
-  return [pointwise(), movement(), convPool(), gemms(), encoderOps(), invertedResidual()];
+  return [pointwise(), movement(), convPool(), gemms(), encoderOps(), invertedResidual(), pointwiseConvs()];
 }

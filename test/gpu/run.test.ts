@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkKernelNets, checkMnist, checkTactics, checkTargetRefusal, gpuUnavailable, type CheckResult } from './gpu-checks.js';
+import { checkFp16, checkKernelNets, checkMnist, checkTactics, checkTargetRefusal, gpuUnavailable, type CheckResult } from './gpu-checks.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const why = gpuUnavailable();
@@ -17,6 +17,7 @@ const expectAll = (results: CheckResult[]) => {
 describe.skipIf(why !== undefined)('CUDA engines on this GPU', () => {
   it('run every kernel network as the interpreter does', async () => expectAll(await checkKernelNets()), 300_000);
   it('run every forced gemm/conv tactic as the interpreter does', async () => expectAll(await checkTactics()), 300_000);
+  it('run fp16 (tensor-core tiles, split-K, half storage) within fp16 tolerance of the interpreter', async () => expectAll(await checkFp16()), 300_000);
   it('run SampleMNIST as PyTorch and the interpreter do, above 85% accuracy', async () => expectAll(await checkMnist(root)), 300_000);
   it('refuse a plan built for another architecture, naming both', () => expectAll([checkTargetRefusal(root, 'sm_80')]), 120_000);
 });

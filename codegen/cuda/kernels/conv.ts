@@ -133,8 +133,20 @@ cudaTemplate(['conv'], (ctx) => {
         pointwise ? '' : `const int h0 = (pq / ${OW}) * ${SH} - ${PH}, w0 = (pq % ${OW}) * ${SW} - ${PW};`,
       ].filter(Boolean).join('\n'),
       loadB: pointwise ? bits(`xb[k * ${H * W} + pq]`) : `${bh}(xb, h0, w0, k)`,
+      // 1x1 on half activations with an even plane: columns n, n+1 are one aligned word.
+      ...(pointwise && st.isHalf(x) && (H * W) % 2 === 0 ? { bRowWord: `*(const unsigned*)(xb + k * ${H * W} + pq)` } : {}),
     };
     const store = `const ${I} co = (${I})g * ${MG} + m, b = n / ${OH * OW}, p = n % ${OH * OW};\n${epilogue('co')}`;
+    // Half output (and residual) and an even plane: columns n, n+1 are neighbours in one image, one word.
+    const pairs = st.isHalf(y) && (!res || st.isHalf(res)) && (OH * OW) % 2 === 0;
+    const storePair = pairs ? [
+      `const ${I} co = (${I})g * ${MG} + m, b = n / ${OH * OW}, p = n % ${OH * OW}, at = (b * ${CO} + co) * ${OH * OW} + p;`,
+      s.hasBias ? `{ const float bv = ${st.load(ctx.ins[2]!, 'bias[co]')}; v0 += bv; v1 += bv; }` : '',
+      res ? `{ const unsigned rv = *(const unsigned*)(res + at); v0 += ${h.toFloat}((unsigned short)(rv & 0xffffu)); v1 += ${h.toFloat}((unsigned short)(rv >> 16)); }` : '',
+      activation(s.act, 'v0', s.alpha, s.beta),
+      activation(s.act, 'v1', s.alpha, s.beta),
+      `*(unsigned*)(y + at) = ${h.pack}(${h.fromFloat}(v0), ${h.fromFloat}(v1));`,
+    ].filter(Boolean).join('\n') : undefined;
     if (slices > 1) {
       const split = renderSplit(ctx, {
         t, code, operands: [{ name: 'x', type: X }, { name: 'wh', type: 'unsigned' }], operandArgs: [ctx.layer.inputs[0]!, tensor],
@@ -143,7 +155,7 @@ cudaTemplate(['conv'], (ctx) => {
       split[1]!.source = `${tapHelper}\n\n${split[1]!.source}`;
       return split;
     }
-    const body = renderMma(t, { ...code, store });
+    const body = renderMma(t, { ...code, store, storePair });
     const mmaParams = [{ name: 'x', type: X }, { name: 'wh', type: 'unsigned' }, ...tail];
     return [{
       function: ctx.name,

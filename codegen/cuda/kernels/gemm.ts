@@ -30,6 +30,7 @@ interface GemmParts {
   transA: boolean;
   transB: boolean;
   store: string;
+  storePair?: string;
   params: Param[];
   args: number[];
   restrict: boolean;
@@ -62,6 +63,15 @@ function parts(ctx: KernelCtx): GemmParts {
   const setup = batchShape.length === 0
     ? `const ${I} aoff = 0, boff = 0, yoff = 0;`
     : `const ${I} z = ${D.block.z};\n${gatherIndex('z', batchShape, [{ name: 'aoff', strides: sa }, { name: 'boff', strides: sb }], I)}\nconst ${I} yoff = z * ${M * N};`;
+  // Half output (and residual), N even: columns n, n+1 as one word.
+  const storePair = st.isHalf(y) && (!res || st.isHalf(res)) && N % 2 === 0 ? [
+    `const ${I} at = yoff + m * ${N} + n;`,
+    hasBias ? `v0 += ${st.load(ctx.ins[2]!, 'bias[n]')}; v1 += ${st.load(ctx.ins[2]!, 'bias[n + 1]')};` : '',
+    res ? `{ const unsigned rv = *(const unsigned*)(res + at); v0 += ${D.half.toFloat}((unsigned short)(rv & 0xffffu)); v1 += ${D.half.toFloat}((unsigned short)(rv >> 16)); }` : '',
+    activation(act, 'v0', alpha, beta),
+    activation(act, 'v1', alpha, beta),
+    `*(unsigned*)(y + at) = ${D.half.pack}(${D.half.fromFloat}(v0), ${D.half.fromFloat}(v1));`,
+  ].filter(Boolean).join('\n') : undefined;
   const store = [
     hasBias ? `v += ${st.load(ctx.ins[2]!, 'bias[n]')};` : '',
     res ? `v += ${st.load(res, `res[yoff + m * ${N} + n]`)};` : '',
@@ -75,7 +85,7 @@ function parts(ctx: KernelCtx): GemmParts {
     { name: 'y', type: st.type(y), out: true },
   ];
   return {
-    M, N, K, batch, I, setup, transA, transB, store, params,
+    M, N, K, batch, I, setup, transA, transB, store, storePair, params,
     args: [...ctx.layer.inputs, ...ctx.layer.outputs],
     restrict: !res || !overlaps(res, y),
     loadA: st.load(a, `a[aoff + ${transA ? `k * ${M} + m` : `m * ${K} + k`}]`),
@@ -190,7 +200,7 @@ function mma(ctx: KernelCtx, p: GemmParts) {
       storeSetup: `const ${p.I} yoff = 0;`, store: p.store, restrict: p.restrict, slices,
     });
   }
-  const body = renderMma(t, { ...code, store: p.store });
+  const body = renderMma(t, { ...code, store: p.store, storePair: p.storePair });
   return [{
     function: ctx.name,
     source: `// tensor cores: tile ${t.bm}x${t.bn}x32, ${t.warpsM}x${t.warpsN} warps (${mmaSharedBytes(t)} B shared)\n${renderKernel(ctx.name, params, mmaThreads(t), p.restrict, body)}`,

@@ -107,10 +107,21 @@ export interface MmaCode {
    * (decomposing n, for conv), so `loadB` can use what they declare.
    */
   bColumn?: string;
+  /**
+   * With bColumn: B[k][n] and B[k][n+1] (n even, both in one row of memory) as one 32-bit
+   * load, an expression of `k`. Each thread then stages two columns with word loads and
+   * regroups them into K pairs with byte permutes (1x1 convs on half NCHW activations).
+   */
+  bRowWord?: string;
   /** Statements storing float `v` at row `m`, column `n` (both in range). */
   store: string;
   /** Split-K: this block sums K steps [blockIdx.z * chunk, + chunk) only. */
   splitChunk?: number;
+  /**
+   * Optional, used when N is even: statements storing `v0`, `v1` at row `m`, columns
+   * `n` and `n + 1` (n even, both in range), e.g. as one 32-bit word of two halves.
+   */
+  storePair?: string;
 }
 
 /** Staging of one operand: which pair of which row/column each thread fetches. */
@@ -133,6 +144,9 @@ export function renderMma(t: MmaTile, c: MmaCode): string {
   const b = staging(t.bn, threads, c.bOrder === 'k' ? 'k' : 'other', 'B');
   // B's column is the same at every step when rows are fastest and the thread count is a multiple of BN.
   const fixedColumn = c.bOrder === 'n' && c.bColumn !== undefined && threads % t.bn === 0;
+  // Column pairs: the same pair at every step when the thread count is a multiple of BN / 2.
+  const wordPairs = c.bOrder === 'n' && c.bColumn !== undefined && c.bRowWord !== undefined && c.N % 2 === 0 && threads % (t.bn / 2) === 0;
+  const half = t.bn / 2, wordsPer = (t.bn * PAIRS) / 2 / threads;
   const h = D.half;
   // Two elements (k, k+1) as one word; the loads are half bits, zero past the bounds.
   const pairOf = (load: string, inRange: string) =>
@@ -151,8 +165,17 @@ export function renderMma(t: MmaTile, c: MmaCode): string {
   const storeA = (j: number) => { const [r, p] = a.rc(String(j)); return `As[${r}][${p}] = ra[${j}];`; };
   const storeB = (j: number) => { const [r, p] = b.rc(String(j)); return `Bs[${r}][${p}] = ra_b[${j}];`; };
   const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-  const fetch = [...range(a.per).map(fetchA), ...range(b.per).map(fetchB)].join('\n');
-  const stash = [...range(a.per).map(storeA), ...range(b.per).map(storeB)].join('\n');
+  const fetchWords = (j: number) => {
+    const kp = `(tid + ${j * threads}) / ${half}`;
+    const word = (k: string) => c.bRowWord!.replace(/\bk\b/g, k);
+    return `{ const ${I} k = k0 + 2 * (${kp}); unsigned lo = 0u, hi = 0u; if (bValid && k < ${c.K}) { lo = ${word('k')}; if (k + 1 < ${c.K}) hi = ${word('(k + 1)')}; } rb0[${j}] = ${D.bytePerm}(lo, hi, 0x5410); rb1[${j}] = ${D.bytePerm}(lo, hi, 0x7632); }`;
+  };
+  const storeWords = (j: number) => {
+    const kp = `(tid + ${j * threads}) / ${half}`;
+    return `Bs[2 * (tid % ${half})][${kp}] = rb0[${j}]; Bs[2 * (tid % ${half}) + 1][${kp}] = rb1[${j}];`;
+  };
+  const fetch = [...range(a.per).map(fetchA), ...(wordPairs ? range(wordsPer).map(fetchWords) : range(b.per).map(fetchB))].join('\n');
+  const stash = [...range(a.per).map(storeA), ...(wordPairs ? range(wordsPer).map(storeWords) : range(b.per).map(storeB))].join('\n');
   return [
     `${D.shared} unsigned As[${t.bm}][${ROW_WORDS}];`,
     `${D.shared} unsigned Bs[${t.bn}][${ROW_WORDS}];`,
@@ -161,13 +184,14 @@ export function renderMma(t: MmaTile, c: MmaCode): string {
     `const int wm0 = (warp / ${t.warpsN}) * ${wm}, wn0 = (warp % ${t.warpsN}) * ${wn};`,
     `const ${I} m0 = (${I})${D.block.y} * ${t.bm}, n0 = (${I})${D.block.x} * ${t.bn};`,
     c.setup,
-    fixedColumn ? `const ${I} n = n0 + tid % ${t.bn};\nconst bool bValid = n < ${c.N};\n${c.bColumn}` : '',
+    wordPairs ? `const ${I} n = n0 + 2 * (tid % ${half});\nconst bool bValid = n < ${c.N};\n${c.bColumn}`
+      : fixedColumn ? `const ${I} n = n0 + tid % ${t.bn};\nconst bool bValid = n < ${c.N};\n${c.bColumn}` : '',
     `float acc[${mt}][${nt}][4];`,
     `${D.unroll}`,
     `for (int i = 0; i < ${mt}; ++i)`,
     `  for (int j = 0; j < ${nt}; ++j)`,
     '    for (int q = 0; q < 4; ++q) acc[i][j][q] = 0.f;',
-    `unsigned ra[${a.per}], ra_b[${b.per}];`,
+    wordPairs ? `unsigned ra[${a.per}], rb0[${wordsPer}], rb1[${wordsPer}];` : `unsigned ra[${a.per}], ra_b[${b.per}];`,
     c.splitChunk ? `${I} k0 = (${I})${D.block.z} * ${c.splitChunk};
 const ${I} kEnd = k0 + ${c.splitChunk} < ${c.K} ? k0 + ${c.splitChunk} : ${c.K};` : `${I} k0 = 0;
 const ${I} kEnd = ${c.K};`,
@@ -206,13 +230,24 @@ const ${I} kEnd = ${c.K};`,
     `for (int i = 0; i < ${mt}; ++i) {`,
     `  ${D.unroll}`,
     `  for (int j = 0; j < ${nt}; ++j) {`,
-    `    ${D.unroll}`,
-    '    for (int q = 0; q < 4; ++q) {',
-    `      const ${I} m = m0 + wm0 + i * 16 + gid + (q >> 1) * 8, n = n0 + wn0 + j * 8 + tig * 2 + (q & 1);`,
-    `      if (m >= ${c.M} || n >= ${c.N}) continue;`,
-    '      float v = acc[i][j][q];',
-    indent(c.store, '      '),
-    '    }',
+    ...(c.storePair && c.N % 2 === 0 ? [
+      // Each lane holds columns n, n+1 (n even) of two rows: one paired store per row.
+      `    ${D.unroll}`,
+      '    for (int r = 0; r < 2; ++r) {',
+      `      const ${I} m = m0 + wm0 + i * 16 + gid + r * 8, n = n0 + wn0 + j * 8 + tig * 2;`,
+      `      if (m >= ${c.M} || n >= ${c.N}) continue;`,
+      '      float v0 = acc[i][j][2 * r], v1 = acc[i][j][2 * r + 1];',
+      indent(c.storePair, '      '),
+      '    }',
+    ] : [
+      `    ${D.unroll}`,
+      '    for (int q = 0; q < 4; ++q) {',
+      `      const ${I} m = m0 + wm0 + i * 16 + gid + (q >> 1) * 8, n = n0 + wn0 + j * 8 + tig * 2 + (q & 1);`,
+      `      if (m >= ${c.M} || n >= ${c.N}) continue;`,
+      '      float v = acc[i][j][q];',
+      indent(c.store, '      '),
+      '    }',
+    ]),
     '  }',
     '}',
   ].filter((l) => l !== '').join('\n');

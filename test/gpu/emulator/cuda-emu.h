@@ -81,6 +81,14 @@ inline unsigned short kiln_f2h(float f) {
 
 inline unsigned kiln_pack2(unsigned short lo, unsigned short hi) { return unsigned(lo) | (unsigned(hi) << 16); }
 
+// Byte i of the result is byte (s >> 4i) & 7 of the pair {y:x} (x the low four bytes).
+inline unsigned __byte_perm(unsigned x, unsigned y, unsigned s) {
+  const unsigned long long both = (static_cast<unsigned long long>(y) << 32) | x;
+  unsigned r = 0;
+  for (int i = 0; i < 4; ++i) r |= unsigned((both >> (8 * ((s >> (4 * i)) & 7))) & 0xff) << (8 * i);
+  return r;
+}
+
 // mma.sync m16n8k16 (row.col, f16 in, f32 accumulate): every lane of the warp
 // publishes its fragments, then computes its four outputs from the whole tiles.
 unsigned emuMmaA[1024][4], emuMmaB[1024][2];
