@@ -15,7 +15,8 @@ export function mnistWeights(): Map<string, WeightTensor> {
 /** Raw 0..255 pixels of image i as the network's f32 input. */
 export const imageOf = (pixels: Uint8Array, i: number) => Float32Array.from(pixels.subarray(i * 784, (i + 1) * 784));
 
-/** Plan bytes for fp32, bf16 (every conv / fc layer, obeyed) or int8 (calibrated by entropy on `calibration` images, one per batch). */
+/** Plan bytes for fp32, bf16 (every conv / fc layer, obeyed) or int8 (every conv / fc layer, obeyed, so the accuracy is all-int8's;
+ *  calibrated by entropy on `calibration` images, one per batch). */
 export function buildMnist(precision: 'fp32' | 'bf16' | 'int8', calibration?: { pixels: Uint8Array; count: number }, layerPrecisions = ''): { plan: Uint8Array; cache?: string } {
   const builder = new Builder(new Logger('warning'));
   const config = builder.createBuilderConfig();
@@ -24,7 +25,7 @@ export function buildMnist(precision: 'fp32' | 'bf16' | 'int8', calibration?: { 
   if (precision === 'int8') {
     const batches = Array.from({ length: calibration!.count }, (_, i) => ({ [INPUT]: { dtype: 'f32' as const, shape: [1, 1, 28, 28], data: imageOf(calibration!.pixels, i) } }));
     calibrator = new ArrayCalibrator(batches, 'entropy');
-    config.setFlag('int8');
+    config.setFlag('int8').setPrecisionConstraints('obey');
     config.calibrator = calibrator;
     config.layerPrecisions = layerPrecisions;
   }

@@ -129,7 +129,7 @@ export class BuilderConfig {
   /** 32 bytes identifying the options that shape the plan. */
   digest(): Uint8Array {
     const custom = this.customPasses.map((c) => `${c.pass.name}${c.before !== undefined ? `<${c.before}` : `>${c.after}`}`);
-    const text = JSON.stringify({ optLevel: this.optLevel, disabled: [...this.disabledPasses].sort(), ...(custom.length > 0 ? { custom } : {}), ...(this.int8 ? { int8: this.layerPrecisions } : {}), ...(this.fp16 || this.bf16 ? { lowp: [this.fp16, this.bf16, this.layerPrecisions, this.precisionConstraints ?? null] } : {}), ...(this.ioFormats.size > 0 ? { io: [...this.ioFormats] } : {}) });
+    const text = JSON.stringify({ optLevel: this.optLevel, disabled: [...this.disabledPasses].sort(), ...(custom.length > 0 ? { custom } : {}), ...(this.int8 ? { int8: [this.layerPrecisions, this.precisionConstraints ?? null] } : {}), ...(this.fp16 || this.bf16 ? { lowp: [this.fp16, this.bf16, this.layerPrecisions, this.precisionConstraints ?? null] } : {}), ...(this.ioFormats.size > 0 ? { io: [...this.ioFormats] } : {}) });
     // CPU plans keep the digest they always had; a CUDA plan adds its target.
     const target = this.target === 'cuda' ? JSON.stringify({ target: 'cuda', device: this.device, arch: this.cudaArch ?? null, ...(this.cudaPrecision === 'fp32' ? {} : { precision: this.cudaPrecision }) }) : '';
     return new Uint8Array(createHash('sha256').update(text + target).digest());

@@ -22,7 +22,7 @@ describe('precision flags', () => {
   });
 
   it('--int8 without --calib warns and quantizes on random data', async () => {
-    const r = await build('--int8');
+    const r = await build('--int8', '--precision-constraints', 'obey');
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/warning: --int8 without --calib: calibrating on random inputs/);
     expect(mix(r.stdout)).toMatch(/i8: 2 layers/);
@@ -43,7 +43,7 @@ describe('precision flags', () => {
     const f16 = await kiln(['compare', MLP, '--shapes', 'x:4x48', '--fp16', '--layer-precisions', '*:fp16', '--precision-constraints', 'obey', '--mark-all', '--atol', '1e-2', '--rtol', '1e-2']);
     expect(f16.code).toBe(0);
     expect(f16.stdout).toMatch(/relu1 +fc1 \+ bias \+ relu1 +f16\[4,64\] .* PASSED/);
-    const i8 = await kiln(['compare', MLP, '--shapes', 'x:4x48', '--int8', '--mark-all', '--atol', '1', '--rtol', '1']);
+    const i8 = await kiln(['compare', MLP, '--shapes', 'x:4x48', '--int8', '--precision-constraints', 'obey', '--mark-all', '--atol', '1', '--rtol', '1']);
     expect(i8.stdout).toMatch(/not compared \(int8 tensors, quantized; the reference holds floats\): relu1/);
   });
 
@@ -51,7 +51,7 @@ describe('precision flags', () => {
     const dir = tempDir();
     const rng = mulberry32(2);
     for (let k = 0; k < 3; k++) saveNpy(join(dir, `x_${k}.npy`), randomTensor('f32', [4, 48], rng, { min: -1, max: 1 }) as never);
-    const r = await build('--int8', '--calib', dir);
+    const r = await build('--int8', '--precision-constraints', 'obey', '--calib', dir);
     expect(r.stderr).not.toMatch(/random inputs/);
     expect(r.code).toBe(0);
     expect(mix(r.stdout)).toMatch(/i8: 2 layers/);
