@@ -3,7 +3,7 @@
 // pixel's channels contiguous: a 1x1 conv becomes one GEMM over all pixels
 // (MatMul [N,H,W,Cin] x W^T, its bias, activation and residual in the epilogue,
 // the weights' rows used as they are through transB), a depthwise conv becomes
-// ConvNhwc (layout-ops.ts), 8 channels per vector. MobileNet's inverted residual
+// ConvNhwc (src/ir/ops/conv.ts), 8 channels per vector. MobileNet's inverted residual
 // block (1x1 -> depthwise -> 1x1 + skip) then runs NHWC end to end.
 //
 //   1. Select: Conv layers with constant weights (and bias), f32, 2 spatial dims of
@@ -20,9 +20,8 @@
 // The rewritten layers keep their names (`conv1 + bias + relu`); reformats are named
 // `<value> to NHWC` / `<layer> to NCHW`.
 import {
-  edit, freshName, getOp, resolveAttrs, windowParams, type ConstantTensor, type Graph, type Node, type TensorType,
+  TO_NCHW, TO_NHWC, edit, freshName, getOp, resolveAttrs, windowParams, type ConstantTensor, type Graph, type Node, type TensorType,
 } from '../src/ir/index.js';
-import { TO_NCHW, TO_NHWC } from './layout-ops.js';
 import { definePass } from './pass.js';
 
 type Kind = 'matmul' | 'depthwise';

@@ -1,8 +1,7 @@
-// The CPU lowering of ConvNhwc (passes/layout-ops.ts), the depthwise conv on NHWC
+// The CPU lowering of ConvNhwc (src/ir/ops/conv.ts), the depthwise conv on NHWC
 // tensors that layout assignment creates: conv's ints and floats
 // (native/PLAN_FORMAT.md) for kernel convDepthwiseNhwc.
 import { windowParams } from '../../src/ir/index.js';
-import '../../passes/layout-ops.js';
 import { ACTIVATION_CODES, type ActivationName } from '../plan-desc.js';
 import { lowering } from './kernel-table.js';
 

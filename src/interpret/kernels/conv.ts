@@ -2,9 +2,10 @@
 // optional bias and the fused epilogue (residual add of the output's shape, then the
 // activation). Accumulates in f64 and rounds once at the output; padding taps are
 // skipped, i.e. read as zero.
-import type { Activation } from '../../ir/index.js';
+import { TO_NCHW, TO_NHWC, type Activation } from '../../ir/index.js';
 import { activationFn } from '../activation-fns.js';
-import { defineKernel, floatInput, floatOutput, optionalFloatInput, type KernelDef } from '../kernel.js';
+import { defineKernel, floatInput, floatOutput, getKernel, optionalFloatInput, type KernelContext, type KernelDef } from '../kernel.js';
+import type { Tensor } from '../tensor.js';
 import { inputCoord, window3d } from './window.js';
 
 const conv = defineKernel('Conv', (ctx) => {
@@ -58,4 +59,18 @@ const conv = defineKernel('Conv', (ctx) => {
   return [floatOutput(ctx, out)];
 });
 
-export const convKernels: readonly KernelDef[] = [conv];
+/** Runs op's kernel on `inputs` with `attrs`, writing one output of type `out`. */
+const run = (op: string, ctx: KernelContext, inputs: (Tensor | undefined)[], attrs: KernelContext['attrs'], out: { dtype: Tensor['dtype']; shape: number[] }): Tensor =>
+  getKernel(op)!.fn({ ...ctx, attrs, inputs, outputs: [out] })[0]!;
+
+// ConvNhwc (the depthwise conv layout assignment makes) is defined as Conv between two
+// Transposes, so its kernel is exactly that: NHWC -> NCHW, Conv, NCHW -> NHWC.
+const convNhwc = defineKernel('ConvNhwc', (ctx) => {
+  const [x, w, b] = ctx.inputs as [Tensor, Tensor, Tensor | undefined];
+  const y = ctx.outputs[0]!;
+  const xt = run('Transpose', ctx, [x], { perm: [...TO_NCHW] }, { dtype: x.dtype, shape: TO_NCHW.map((p) => x.shape[p]!) });
+  const yt = run('Conv', ctx, [xt, w, b], ctx.attrs, { dtype: y.dtype, shape: TO_NCHW.map((p) => y.shape[p]!) });
+  return [run('Transpose', ctx, [yt], { perm: [...TO_NHWC] }, y)];
+});
+
+export const convKernels: readonly KernelDef[] = [conv, convNhwc];

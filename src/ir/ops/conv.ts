@@ -66,7 +66,7 @@ export function convOperands(ctx: InferContext, layout: string): [TensorType, Te
   return [x, w, b];
 }
 
-defineOp({
+const conv = defineOp({
   name: 'Conv',
   group: 'conv',
   // residual: the fused epilogue's skip connection, y = act(conv(x) + b + residual).
@@ -85,6 +85,34 @@ defineOp({
     if (x.dtype !== w.dtype) ctx.fail(`weights 'w' dtype ${w.dtype} differs from input 'x' ${x.dtype}`, { argument: 'w' });
     if (b && (b.shape.length !== 1 || b.shape[0] !== cout)) ctx.fail(`bias 'b' must be ${x.dtype}[${cout}], got ${formatType(b)}`, { argument: 'b', expected: `${x.dtype}[${cout}]`, received: formatType(b) });
     return [checkResidual(ctx, windowOutput(ctx, x, cout!, (w.shape as number[]).slice(2)), 3)];
+  },
+});
+
+/** The permutations between NCHW and NHWC (a 4-d tensor's axes in the other order). */
+export const TO_NHWC = [0, 2, 3, 1] as const;
+export const TO_NCHW = [0, 3, 1, 2] as const;
+
+const permuted = (t: TensorType, perm: readonly number[]): TensorType => ({ dtype: t.dtype, shape: perm.map((p) => t.shape[p]!) });
+
+// ConvNhwc, made only by layout assignment (passes/assign-layout.ts): a depthwise Conv
+// (groups == C == Cout, 2 spatial dims) on an NHWC input that writes an NHWC output.
+// It means exactly Transpose(Conv(Transpose(x, TO_NCHW), w, b), TO_NHWC) with Conv's
+// attributes and weights ([C,1,kh,kw]), so its shape inference is Conv's on the
+// permuted types and the oracle of every layout test is the Conv the layer replaced.
+defineOp({
+  name: 'ConvNhwc',
+  group: 'conv',
+  inputs: [{ name: 'x' }, { name: 'w' }, { name: 'b', optional: true }],
+  attrs: conv.attrs,
+  infer: (ctx) => {
+    const [x, w, b] = ctx.inputs as [TensorType, TensorType, TensorType | undefined];
+    if (x.shape.length !== 4) ctx.fail(`input 'x' must be NHWC [N,H,W,C], got ${formatType(x)}`, { argument: 'x', received: formatType(x) });
+    const channels = x.shape[3];
+    if (typeof channels !== 'number' || ctx.attrs.groups !== channels || w.shape[0] !== channels || w.shape[1] !== 1) {
+      ctx.fail(`ConvNhwc is depthwise: groups ${String(ctx.attrs.groups)} and weights 'w' ${formatType(w)} must match the ${String(channels)} channels of input 'x' ${formatType(x)} ([C,1,kh,kw])`, { argument: 'w', received: formatType(w) });
+    }
+    const [y] = conv.infer({ ...ctx, inputs: [permuted(x, TO_NCHW), w, b] });
+    return [permuted(y!, TO_NHWC)];
   },
 });
 
