@@ -65,4 +65,22 @@ BatchedGemm checkBatchedGemm(const LayerCheck& c, const GemmParams& p, const cha
   return g;
 }
 
+RowsGemm checkRowsGemm(const LayerCheck& c, const GemmParams& p, const char* kernel) {
+  const TensorDesc &a = c.input(0), &b = c.input(1), &y = c.output(0);
+  RowsGemm g;
+  g.k = a.shape.back();
+  const int64_t kb = p.transB ? b.shape[1] : b.shape[0];
+  g.n = p.transB ? b.shape[0] : b.shape[1];
+  if (g.k != kb)
+    c.fail(cat("kernel ", kernel, ": inner dims differ: a has K=", g.k, ", b ", LayerCheck::describe(b), " has K=", kb));
+  Shape expect(a.shape.begin(), a.shape.end() - 1);
+  expect.push_back(g.n);
+  if (y.shape != expect)
+    c.fail(cat("kernel ", kernel, " expects output ", typeString(DType::f32, expect), ", got ", LayerCheck::describe(y)));
+  if (p.hasBias && elementCount(c.input(2).shape) != uint64_t(g.n))
+    c.fail(cat("kernel ", kernel, " expects a bias of ", g.n, " elements, got ", LayerCheck::describe(c.input(2))));
+  g.rows = int64_t(elementCount(a.shape) / uint64_t(g.k > 0 ? g.k : 1));
+  return g;
+}
+
 }  // namespace kiln::cpu

@@ -1,7 +1,8 @@
 // What the f32 gemm-family kernels (gemm, gemmRows, gemv, gemmBatched) read from a
 // layer, checked once here: the parameters ints [transA, transB, activationCode,
-// hasBias(, hasResidual)] and floats [alpha, beta] with their operands, and for
-// the kernels over broadcast batch dims the shapes and each entry's offsets.
+// hasBias(, hasResidual)] and floats [alpha, beta] with their operands; for the
+// kernels over broadcast batch dims (gemm, gemmBatched) the shapes and each entry's
+// offsets, for those over the rows of a against one 2-D b (gemmRows, gemv) the shapes.
 #pragma once
 
 #include <cstdint>
@@ -31,5 +32,14 @@ struct BatchedGemm {
 // leading dims: checks ranks, inner dims, the output, the bias length and at most
 // 2^24 entries; failures name `kernel`.
 BatchedGemm checkBatchedGemm(const LayerCheck& c, const GemmParams& p, const char* kernel);
+
+struct RowsGemm {
+  int64_t rows = 0, n = 0, k = 0;  // rows: every row of a, its leading dims flattened
+};
+
+// y[..., N] = a[..., K] * op(b)[K, N] for an a of rank >= 2 and a b of rank 2 (the
+// kernel has checked both, with its own needs): checks the inner dim, the output and
+// the bias length; failures name `kernel`.
+RowsGemm checkRowsGemm(const LayerCheck& c, const GemmParams& p, const char* kernel);
 
 }  // namespace kiln::cpu

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "epilogue.h"
+#include "gemm-layer.h"
 #include "kernels.h"
 #include "layer-check.h"
 #include "sgemm.h"
@@ -55,35 +56,14 @@ class GemmRowsOp final : public LayerOp {
 };
 
 std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
-  if (c.ints().size() != 5)  // hasResidual is optional
-    c.intCount(4, "[transA, transB, activationCode, hasBias, hasResidual (optional)]");
-  c.floatCount(2, "[alpha, beta]");
-  const bool transA = c.intIn(0, 0, 1, "transA") == 1;
-  const bool transB = c.intIn(1, 0, 1, "transB") == 1;
-  const bool hasBias = c.intIn(3, 0, 1, "hasBias") == 1;
-  const bool hasResidual = c.ints().size() == 5 && c.intIn(4, 0, 1, "hasResidual") == 1;
-  const size_t operands = (hasBias ? 3 : 2) + (hasResidual ? 1 : 0);
-  c.inputs(operands, operands);
-  c.outputs(1);
-  const int64_t residual = readResidual(c, 4);
-  c.allF32();
-  const Activation act = c.activation(2);
-  const TensorDesc &a = c.input(0), &b = c.input(1), &y = c.output(0);
-  if (transA || b.shape.size() != 2 || a.shape.size() < 2)
+  const GemmParams p = readGemmParams(c);
+  const TensorDesc &a = c.input(0), &b = c.input(1);
+  if (p.transA || b.shape.size() != 2 || a.shape.size() < 2)
     c.fail(cat("kernel gemmRows needs transA 0, a of rank >= 2 and b of rank 2, got a ", LayerCheck::describe(a),
-               " (transA ", transA, ") and b ", LayerCheck::describe(b)));
-  const int64_t K = a.shape.back();
-  const int64_t Kb = transB ? b.shape[1] : b.shape[0], N = transB ? b.shape[0] : b.shape[1];
-  if (K != Kb)
-    c.fail(cat("kernel gemmRows: inner dims differ: a has K=", K, ", b ", LayerCheck::describe(b), " has K=", Kb));
-  Shape expect(a.shape.begin(), a.shape.end() - 1);
-  expect.push_back(N);
-  if (y.shape != expect)
-    c.fail(cat("kernel gemmRows expects output ", typeString(DType::f32, expect), ", got ", LayerCheck::describe(y)));
-  if (hasBias && elementCount(c.input(2).shape) != uint64_t(N))
-    c.fail(cat("kernel gemmRows expects a bias of ", N, " elements, got ", LayerCheck::describe(c.input(2))));
-  const uint64_t rows = elementCount(a.shape) / uint64_t(K);
-  return std::make_unique<GemmRowsOp>(c, size_t(rows), size_t(N), size_t(K), transB, act, hasBias, residual);
+               " (transA ", p.transA, ") and b ", LayerCheck::describe(b)));
+  const RowsGemm g = checkRowsGemm(c, p, "gemmRows");
+  return std::make_unique<GemmRowsOp>(c, size_t(g.rows), size_t(g.n), size_t(g.k), p.transB, p.act, p.hasBias,
+                                      p.residual);
 }
 
 }  // namespace
