@@ -8,6 +8,7 @@ export * from './fold-constants.js';
 export * from './erase-identities.js';
 export * from './fold-scale-into-conv.js';
 export * from './fold-pad-into-conv.js';
+export * from './fold-transpose-matmul.js';
 export * from './recognize-activations.js';
 export * from './recognize-layer-norm.js';
 export * from './fuse-epilogue.js';
