@@ -65,8 +65,26 @@ function permutation(rank: number, seed: number): number[] {
   return perm;
 }
 
-/** Two transposes: inverse permutations (they cancel) or any two (they compose). */
-function transposePair(x: NetworkTensor, { p, seed }: Step): Built {
+/**
+ * Attention's x * x^T: a Transpose ending in a swap of the last two axes, read by a
+ * MatMul as b (p % 3 == 0) or as a (1); near miss (2): it only swaps the leading axes.
+ */
+function transposeMatMul(x: NetworkTensor, p: number, net: Network, maxVolume: number): Built | undefined {
+  const s = shapeOf(x);
+  const r = s.length;
+  if (p % 3 === 2) {
+    if (r < 3) return undefined;
+    const c = s[r - 1]!;
+    return { t: x.transpose(s.map((_, i) => (i < 2 ? 1 - i : i))).matmul(net.constant('attn.w', values(c * c, p), [c, c])), layers: 2 };
+  }
+  const xt = x.transpose(s.map((_, i) => (i < r - 2 ? i : 2 * r - 3 - i)));
+  const n = s[p % 3 === 0 ? r - 2 : r - 1]!;
+  return vol(s.slice(0, -2)) * n * n > maxVolume ? undefined : { t: p % 3 === 0 ? x.matmul(xt) : xt.matmul(x), layers: 2 };
+}
+
+/** Two transposes: inverse permutations (they cancel) or any two (they compose); for odd p[1], a transpose into a MatMul. */
+function transposePair(x: NetworkTensor, { p, seed }: Step, _m: readonly NetworkTensor[], net: Network, maxVolume: number): Built | undefined {
+  if (p[1]! % 2 === 1 && x.shape.length >= 2) return transposeMatMul(x, p[2]!, net, maxVolume);
   const first = permutation(x.shape.length, seed);
   const inverse = first.map((_, i) => first.indexOf(i));
   const second = p[0]! % 2 === 0 ? inverse : permutation(x.shape.length, seed + 1);
