@@ -197,4 +197,17 @@ const residualAdd: Pattern<ResidualMatch> = {
   },
 };
 
-export const FuseResidualAdds = rewritePass('FuseResidualAdds', [residualAdd]);
+const residualAdds = rewritePass('FuseResidualAdds', [residualAdd]);
+
+// A bias Add or activation after the skip Add (act(conv + r + b)) only becomes adjacent to
+// the layer once the Add is in, after FuseEpilogues ran: take those tails here, for layers
+// with a residual only, so one pipeline run reaches the fixpoint (the pipeline is idempotent).
+export const FuseResidualAdds = definePass({
+  name: 'FuseResidualAdds',
+  run: (graph, ctx) => {
+    const out = residualAdds.run(graph, ctx);
+    if (out === graph) return graph;
+    const tails = select(out).filter((m) => m.root.inputs[3]);
+    return tails.length === 0 ? out : apply(out, tails);
+  },
+});

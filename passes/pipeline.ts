@@ -9,7 +9,6 @@ import { EraseIdentities } from './erase-identities.js';
 import { FoldConstants } from './fold-constants.js';
 import { FoldQdq } from './fold-qdq.js';
 import { FoldPadIntoConv } from './fold-pad-into-conv.js';
-import { FoldTransposeIntoMatMul } from './fold-transpose-matmul.js';
 import { FoldScaleIntoConv } from './fold-scale-into-conv.js';
 import { FuseEpilogues, FuseResidualAdds } from './fuse-epilogue.js';
 import { FuseSiblings } from './fuse-siblings.js';
@@ -58,8 +57,6 @@ export const DEFAULT_STAGES: readonly Stage[] = [
       { pass: RecognizeLayerNorm, level: 3, creates: ['LayerNormalization'] },
       // A zero Pad before a Conv is the Conv's own padding: one layer and one copy fewer.
       { pass: FoldPadIntoConv, level: 3 },
-      // A last-two-axes Transpose into a MatMul is its transA/transB flag (attention's K^T).
-      { pass: FoldTransposeIntoMatMul, level: 3 },
       // Affine layers next to a Conv/MatMul disappear into its weights; this must come
       // before epilogue fusion, which puts an activation between the two.
       { pass: FoldScaleIntoConv, level: 3 },

@@ -17,13 +17,13 @@ describe('buildPipeline', () => {
     expect(passNames(buildPipeline({ optLevel: 1 }))).toEqual(['FoldQdq', 'EliminateDeadLayers', 'FoldConstants']);
     expect(passNames(buildPipeline({ optLevel: 2 }))).toEqual(['FoldQdq', 'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'FuseEpilogues', 'FuseResidualAdds', 'EliminateDeadLayers']);
     expect(passNames(buildPipeline({ optLevel: 3 }))).toEqual([
-      'FoldQdq', 'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'RecognizeLayerNorm', 'FoldPadIntoConv', 'FoldTransposeIntoMatMul', 'FoldScaleIntoConv', 'FuseEpilogues', 'FuseResidualAdds', 'FusePointwise', 'AssignLayout', 'EliminateDeadLayers',
+      'FoldQdq', 'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'RecognizeLayerNorm', 'FoldPadIntoConv', 'FoldScaleIntoConv', 'FuseEpilogues', 'FuseResidualAdds', 'FusePointwise', 'AssignLayout', 'EliminateDeadLayers',
     ]);
     expect(passNames(buildPipeline({ optLevel: 4 }))).toEqual([
-      'FoldQdq', 'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'RecognizeLayerNorm', 'FoldPadIntoConv', 'FoldTransposeIntoMatMul', 'FoldScaleIntoConv', 'FuseEpilogues', 'FuseResidualAdds', 'FuseSiblings', 'FusePointwise', 'AssignLayout', 'EliminateDeadLayers',
+      'FoldQdq', 'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'RecognizeLayerNorm', 'FoldPadIntoConv', 'FoldScaleIntoConv', 'FuseEpilogues', 'FuseResidualAdds', 'FuseSiblings', 'FusePointwise', 'AssignLayout', 'EliminateDeadLayers',
     ]);
     expect(passNames(buildPipeline({ optLevel: 5 }))).toEqual([
-      'FoldQdq', 'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'RecognizeLayerNorm', 'FoldPadIntoConv', 'FoldTransposeIntoMatMul', 'FoldScaleIntoConv', 'FuseEpilogues', 'FuseResidualAdds', 'FuseSiblings', 'FusePointwise', 'AssignLayout', 'EliminateDeadLayers',
+      'FoldQdq', 'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'RecognizeLayerNorm', 'FoldPadIntoConv', 'FoldScaleIntoConv', 'FuseEpilogues', 'FuseResidualAdds', 'FuseSiblings', 'FusePointwise', 'AssignLayout', 'EliminateDeadLayers',
     ]);
     expect(buildPipeline().name).toBe('kiln-O3');
     expect(buildPipeline().items.map((s) => s.name)).toEqual(['simplify', 'fold', 'fuse', 'tidy']);
@@ -82,7 +82,7 @@ describe('custom passes inserted by name', () => {
 
   it('goes before or after a pass or a stage, at every level', () => {
     expect(passNames(insertBefore(buildPipeline(), 'FuseEpilogues', Mark))).toEqual([
-      'FoldQdq', 'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'RecognizeLayerNorm', 'FoldPadIntoConv', 'FoldTransposeIntoMatMul', 'FoldScaleIntoConv', 'MarkGraph', 'FuseEpilogues', 'FuseResidualAdds', 'FusePointwise', 'AssignLayout', 'EliminateDeadLayers',
+      'FoldQdq', 'EliminateDeadLayers', 'FoldConstants', 'EraseIdentities', 'RecognizeActivations', 'RecognizeLayerNorm', 'FoldPadIntoConv', 'FoldScaleIntoConv', 'MarkGraph', 'FuseEpilogues', 'FuseResidualAdds', 'FusePointwise', 'AssignLayout', 'EliminateDeadLayers',
     ]);
     expect(passNames(insertAfter(buildPipeline({ optLevel: 1 }), 'simplify', Mark))).toEqual(['FoldQdq', 'EliminateDeadLayers', 'FoldConstants', 'MarkGraph']);
     // Through buildPipeline the anchor may be a pass this level does not run.
