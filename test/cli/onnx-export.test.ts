@@ -3,15 +3,19 @@
 // for ../shared/models and every ONNX backend node case kiln imports; plus the layers
 // export refuses, and fused layers exported as their primitive ops.
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Builder, Logger } from '../../src/index.js';
 import { importOnnx } from '../../src/onnx/index.js';
 import { exportOnnx, ExportError } from '../../src/onnx/export/index.js';
 import { backendRoundTrips, randomFeed, roundTrip, same } from './export-roundtrip.js';
+import { backendRoot } from '../conformance/harness.js';
 import { mulberry32, randomTensor } from '../../src/interpret/index.js';
 import { runOnnxRuntime } from '../../src/cli/onnxruntime.js';
 
-const MODELS = '/work/shared/models';
+// ../shared beside the checkout (CI puts it there); each test skips with a message without it.
+const MODELS = join(import.meta.dirname, '..', '..', '..', 'shared', 'models');
+if (!existsSync(MODELS)) console.log(`onnx-export: ${MODELS} is absent; the model round trips are skipped`);
 const dims: Record<string, Record<string, number>> = { lenet: { batch: 2 }, squeezenet1_1: { batch: 1 }, mobilenet_v2: { batch: 1 }, encoder: { batch: 2, seq: 5 } };
 
 describe('ONNX export round trip', () => {
@@ -38,14 +42,14 @@ describe('ONNX export round trip', () => {
     }
   });
 
-  it('keeps symbolic dims as dim_param', () => {
+  it.skipIf(!existsSync(`${MODELS}/lenet.onnx`))('keeps symbolic dims as dim_param', () => {
     const graph = importOnnx(new Uint8Array(readFileSync(`${MODELS}/lenet.onnx`)), { file: 'lenet' }).graph;
     const again = importOnnx(exportOnnx(graph), { file: 'lenet (exported)' }).graph;
     expect(again.types[again.inputs[0]!]!.shape).toEqual(['batch', 1, 28, 28]);
     expect(again.nodes.map((n) => n.op)).toEqual(graph.nodes.map((n) => n.op));
   });
 
-  it('every backend node case kiln imports round-trips', async () => {
+  it.skipIf(!backendRoot())('every backend node case kiln imports round-trips', async () => {
     const results = await backendRoundTrips('node');
     const tried = results.filter((r) => r.status !== 'skipped');
     expect(tried.length).toBeGreaterThan(800);
