@@ -23,6 +23,11 @@ GemmParams readGemmParams(const LayerCheck& c) {
   return p;
 }
 
+BatchedGemmLayer::BatchedGemmLayer(const LayerCheck& c, const GemmParams& p, BatchedGemm g)
+    : a(c.inputId(0)), b(c.inputId(1)), y(c.outputId(0)), bias(p.hasBias ? int64_t(c.inputId(2)) : -1),
+      residual(p.residual), m(size_t(g.m)), n(size_t(g.n)), k(size_t(g.k)), transA(p.transA), transB(p.transB),
+      act(p.act), offsets(std::move(g.offsets)) {}
+
 BatchedGemm checkBatchedGemm(const LayerCheck& c, const GemmParams& p, const char* kernel) {
   const TensorDesc &a = c.input(0), &b = c.input(1), &y = c.output(0);
   if (a.shape.size() < 2 || b.shape.size() < 2)

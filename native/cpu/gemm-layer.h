@@ -33,6 +33,18 @@ struct BatchedGemm {
 // 2^24 entries; failures name `kernel`.
 BatchedGemm checkBatchedGemm(const LayerCheck& c, const GemmParams& p, const char* kernel);
 
+// A checked batched gemm layer as its kernels keep it: operand tensor ids, sizes, flags
+// and each entry's offsets (gemm and gemmBatched run it differently).
+struct BatchedGemmLayer {
+  BatchedGemmLayer(const LayerCheck& c, const GemmParams& p, BatchedGemm g);
+  uint32_t a, b, y;
+  int64_t bias, residual;  // tensor ids, or -1
+  size_t m, n, k;
+  bool transA, transB;
+  Activation act;
+  std::vector<std::pair<int64_t, int64_t>> offsets;  // element offsets of a and b per batch entry
+};
+
 struct RowsGemm {
   int64_t rows = 0, n = 0, k = 0;  // rows: every row of a, its leading dims flattened
 };

@@ -37,40 +37,36 @@ size_t roundUp(size_t v, size_t m) { return (v + m - 1) / m * m; }
 
 class GemmBatchedOp final : public LayerOp {
  public:
-  GemmBatchedOp(const LayerCheck& c, size_t m, size_t n, size_t k, bool transA, bool transB, Activation act,
-                std::vector<std::pair<int64_t, int64_t>> offsets, bool hasBias, int64_t residual)
-      : a_(c.inputId(0)), b_(c.inputId(1)), bias_(hasBias ? int64_t(c.inputId(2)) : -1), residual_(residual),
-        y_(c.outputId(0)), m_(m), n_(n), k_(k), transA_(transA), transB_(transB), act_(act),
-        offsets_(std::move(offsets)) {}
+  GemmBatchedOp(const LayerCheck& c, const GemmParams& p, BatchedGemm g) : l_(c, p, std::move(g)) {}
 
   void run(const RunContext& ctx) const override {
     const MicroKernel& mk = activeMicroKernel();
-    const float* a = ctx.data<const float>(a_);
-    const float* b = ctx.data<const float>(b_);
-    float* y = ctx.data<float>(y_);
-    Epilogue ep{bias_ >= 0 ? ctx.data<const float>(uint32_t(bias_)) : nullptr, false, act_};
-    const float* residual = residual_ >= 0 ? ctx.data<const float>(uint32_t(residual_)) : nullptr;
-    const size_t blocks = (m_ + mk.mr - 1) / mk.mr, items = offsets_.size() * blocks;
-    const uint64_t macs = uint64_t(offsets_.size()) * m_ * n_ * k_;
+    const float* a = ctx.data<const float>(l_.a);
+    const float* b = ctx.data<const float>(l_.b);
+    float* y = ctx.data<float>(l_.y);
+    Epilogue ep{l_.bias >= 0 ? ctx.data<const float>(uint32_t(l_.bias)) : nullptr, false, l_.act};
+    const float* residual = l_.residual >= 0 ? ctx.data<const float>(uint32_t(l_.residual)) : nullptr;
+    const size_t blocks = (l_.m + mk.mr - 1) / mk.mr, items = l_.offsets.size() * blocks;
+    const uint64_t macs = uint64_t(l_.offsets.size()) * l_.m * l_.n * l_.k;
     const size_t parts = macs < kMinParallelMacs ? 1 : std::min<size_t>(ctx.pool->threads(), items);
     auto part = [&](size_t t) {
       const size_t begin = items * t / parts, end = items * (t + 1) / parts;
       Buffers& buf = tBuffers;
-      buf.a.ensure(mk.mr * k_ * sizeof(float));
-      buf.b.ensure(roundUp(n_, mk.nr) * k_ * sizeof(float));
+      buf.a.ensure(mk.mr * l_.k * sizeof(float));
+      buf.b.ensure(roundUp(l_.n, mk.nr) * l_.k * sizeof(float));
       float* const packedA = buf.a.as<float>();
       float* const packedB = buf.b.as<float>();
       size_t packedEntry = SIZE_MAX;
       for (size_t item = begin; item < end; ++item) {
-        const size_t entry = item / blocks, row0 = item % blocks * mk.mr, rows = std::min(mk.mr, m_ - row0);
+        const size_t entry = item / blocks, row0 = item % blocks * mk.mr, rows = std::min(mk.mr, l_.m - row0);
         if (entry != packedEntry) {
-          StridedPanelSource(bRef(b + offsets_[entry].second)).pack(0, k_, 0, n_, mk.nr, packedB);
+          StridedPanelSource(bRef(b + l_.offsets[entry].second)).pack(0, l_.k, 0, l_.n, mk.nr, packedB);
           packedEntry = entry;
         }
-        packA(aRef(a + offsets_[entry].first), row0, rows, 0, k_, mk.mr, packedA);
-        float* c = y + entry * m_ * n_;
+        packA(aRef(a + l_.offsets[entry].first), row0, rows, 0, l_.k, mk.mr, packedA);
+        float* c = y + entry * l_.m * l_.n;
         Epilogue e = ep;
-        if (residual) e.residual = residual + entry * m_ * n_, e.ldr = n_;
+        if (residual) e.residual = residual + entry * l_.m * l_.n, e.ldr = l_.n;
         sweep(mk, packedA, packedB, c, row0, rows, e);
       }
     };
@@ -80,39 +76,33 @@ class GemmBatchedOp final : public LayerOp {
 
  private:
   MatrixRef aRef(const float* a) const {
-    return transA_ ? MatrixRef{a, 1, ptrdiff_t(m_)} : MatrixRef{a, ptrdiff_t(k_), 1};
+    return l_.transA ? MatrixRef{a, 1, ptrdiff_t(l_.m)} : MatrixRef{a, ptrdiff_t(l_.k), 1};
   }
   MatrixRef bRef(const float* b) const {
-    return transB_ ? MatrixRef{b, 1, ptrdiff_t(k_)} : MatrixRef{b, ptrdiff_t(n_), 1};
+    return l_.transB ? MatrixRef{b, 1, ptrdiff_t(l_.k)} : MatrixRef{b, ptrdiff_t(l_.n), 1};
   }
 
   // One MR-row block of C across every NR panel of B; edge tiles through a stack tile.
   void sweep(const MicroKernel& mk, const float* packedA, const float* packedB, float* c, size_t row0, size_t rows,
              const Epilogue& e) const {
     const bool epilogue = !epilogueIsEmpty(e);
-    for (size_t j0 = 0; j0 < n_; j0 += mk.nr) {
-      const size_t cols = std::min(mk.nr, n_ - j0);
-      float* tile = c + row0 * n_ + j0;
-      const float* panel = packedB + j0 * k_;
+    for (size_t j0 = 0; j0 < l_.n; j0 += mk.nr) {
+      const size_t cols = std::min(mk.nr, l_.n - j0);
+      float* tile = c + row0 * l_.n + j0;
+      const float* panel = packedB + j0 * l_.k;
       if (rows == mk.mr && cols == mk.nr) {
-        mk.fn(k_, packedA, panel, tile, n_, false);
-        if (epilogue) applyEpilogue(e, tile, n_, rows, cols, row0, j0);
+        mk.fn(l_.k, packedA, panel, tile, l_.n, false);
+        if (epilogue) applyEpilogue(e, tile, l_.n, rows, cols, row0, j0);
         continue;
       }
       alignas(64) float tmp[kMaxMr * kMaxNr];
-      mk.fn(k_, packedA, panel, tmp, mk.nr, false);
+      mk.fn(l_.k, packedA, panel, tmp, mk.nr, false);
       if (epilogue) applyEpilogue(e, tmp, mk.nr, rows, cols, row0, j0);
-      for (size_t i = 0; i < rows; ++i) std::copy(tmp + i * mk.nr, tmp + i * mk.nr + cols, tile + i * n_);
+      for (size_t i = 0; i < rows; ++i) std::copy(tmp + i * mk.nr, tmp + i * mk.nr + cols, tile + i * l_.n);
     }
   }
 
-  uint32_t a_, b_;
-  int64_t bias_, residual_;
-  uint32_t y_;
-  size_t m_, n_, k_;
-  bool transA_, transB_;
-  Activation act_;
-  std::vector<std::pair<int64_t, int64_t>> offsets_;  // element offsets of a and b per batch entry
+  const BatchedGemmLayer l_;
 };
 
 std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
@@ -121,8 +111,7 @@ std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
   if (uint64_t(g.k) * uint64_t(g.n) > kMaxPackedB)
     c.fail(cat("kernel gemmBatched packs one entry of b whole, at most ", kMaxPackedB, " elements; b ",
                LayerCheck::describe(c.input(1)), " has K*N = ", g.k * g.n));
-  return std::make_unique<GemmBatchedOp>(c, size_t(g.m), size_t(g.n), size_t(g.k), p.transA, p.transB, p.act,
-                                         std::move(g.offsets), p.hasBias, p.residual);
+  return std::make_unique<GemmBatchedOp>(c, p, std::move(g));
 }
 
 }  // namespace

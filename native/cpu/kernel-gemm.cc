@@ -17,54 +17,45 @@ namespace {
 
 class GemmOp final : public LayerOp {
  public:
-  GemmOp(const LayerCheck& c, const GemmParams& p, BatchedGemm g)
-      : a_(c.inputId(0)), b_(c.inputId(1)), bias_(p.hasBias ? int64_t(c.inputId(2)) : -1), residual_(p.residual),
-        y_(c.outputId(0)), m_(size_t(g.m)), n_(size_t(g.n)), k_(size_t(g.k)), transA_(p.transA), transB_(p.transB),
-        act_(p.act), batchOffsets_(std::move(g.offsets)) {
+  GemmOp(const LayerCheck& c, const GemmParams& p, BatchedGemm g) : l_(c, p, std::move(g)) {
     // A constant operand shared by every batch entry is packed once, here.
-    const bool oneA = elementCount(c.input(0).shape) == m_ * k_, oneB = elementCount(c.input(1).shape) == k_ * n_;
-    const ptrdiff_t M = ptrdiff_t(m_), N = ptrdiff_t(n_), K = ptrdiff_t(k_);
+    const bool oneA = elementCount(c.input(0).shape) == l_.m * l_.k, oneB = elementCount(c.input(1).shape) == l_.k * l_.n;
+    const ptrdiff_t M = ptrdiff_t(l_.m), N = ptrdiff_t(l_.n), K = ptrdiff_t(l_.k);
     if (const float* a = c.constantF32(0); a && oneA)
-      packedA_ = prepackA(transA_ ? MatrixRef{a, 1, M} : MatrixRef{a, K, 1}, m_, k_);
+      packedA_ = prepackA(l_.transA ? MatrixRef{a, 1, M} : MatrixRef{a, K, 1}, l_.m, l_.k);
     if (const float* b = c.constantF32(1); b && oneB)
-      packedB_ = prepackB(transB_ ? MatrixRef{b, 1, K} : MatrixRef{b, N, 1}, k_, n_);
+      packedB_ = prepackB(l_.transB ? MatrixRef{b, 1, K} : MatrixRef{b, N, 1}, l_.k, l_.n);
   }
 
   void run(const RunContext& ctx) const override {
-    const float* a = ctx.data<const float>(a_);
-    const float* b = ctx.data<const float>(b_);
-    const float* bias = bias_ >= 0 ? ctx.data<const float>(uint32_t(bias_)) : nullptr;
-    float* y = ctx.data<float>(y_);
-    const float* residual = residual_ >= 0 ? ctx.data<const float>(uint32_t(residual_)) : nullptr;
-    const ptrdiff_t M = ptrdiff_t(m_), N = ptrdiff_t(n_), K = ptrdiff_t(k_);
-    std::vector<GemmProblem> problems(batchOffsets_.size());
+    const float* a = ctx.data<const float>(l_.a);
+    const float* b = ctx.data<const float>(l_.b);
+    const float* bias = l_.bias >= 0 ? ctx.data<const float>(uint32_t(l_.bias)) : nullptr;
+    float* y = ctx.data<float>(l_.y);
+    const float* residual = l_.residual >= 0 ? ctx.data<const float>(uint32_t(l_.residual)) : nullptr;
+    const ptrdiff_t M = ptrdiff_t(l_.m), N = ptrdiff_t(l_.n), K = ptrdiff_t(l_.k);
+    std::vector<GemmProblem> problems(l_.offsets.size());
     for (size_t i = 0; i < problems.size(); ++i) {
       GemmProblem& p = problems[i];
-      p.m = m_;
-      p.n = n_;
-      p.k = k_;
-      const float* ai = a + batchOffsets_[i].first;
-      const float* bi = b + batchOffsets_[i].second;
-      p.a = transA_ ? MatrixRef{ai, 1, M} : MatrixRef{ai, K, 1};
-      p.b = transB_ ? MatrixRef{bi, 1, K} : MatrixRef{bi, N, 1};
+      p.m = l_.m;
+      p.n = l_.n;
+      p.k = l_.k;
+      const float* ai = a + l_.offsets[i].first;
+      const float* bi = b + l_.offsets[i].second;
+      p.a = l_.transA ? MatrixRef{ai, 1, M} : MatrixRef{ai, K, 1};
+      p.b = l_.transB ? MatrixRef{bi, 1, K} : MatrixRef{bi, N, 1};
       if (packedA_.size()) p.aPacked = packedA_.as<const float>();
       if (packedB_.size()) p.bPacked = packedB_.as<const float>();
       p.c = y + ptrdiff_t(i) * M * N;
-      p.ldc = n_;
-      p.epilogue = {bias, false, act_};
-      if (residual) p.epilogue.residual = residual + ptrdiff_t(i) * M * N, p.epilogue.ldr = n_;
+      p.ldc = l_.n;
+      p.epilogue = {bias, false, l_.act};
+      if (residual) p.epilogue.residual = residual + ptrdiff_t(i) * M * N, p.epilogue.ldr = l_.n;
     }
     sgemmBatch(*ctx.pool, problems.data(), problems.size());
   }
 
  private:
-  uint32_t a_, b_;
-  int64_t bias_, residual_;
-  uint32_t y_;
-  size_t m_, n_, k_;
-  bool transA_, transB_;
-  Activation act_;
-  std::vector<std::pair<int64_t, int64_t>> batchOffsets_;  // element offsets of a and b per batch entry
+  const BatchedGemmLayer l_;
   AlignedBuffer packedA_, packedB_;  // empty unless that operand is a constant
 };
 
