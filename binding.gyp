@@ -118,6 +118,7 @@
         'native/cpu/kernel-conv-depthwise.cc',
         'native/cpu/kernel-conv-depthwise-8c.cc',
         'native/cpu/kernel-conv-depthwise-nhwc.cc',
+        'native/cpu/kernel-conv-nhwc.cc',
         'native/cpu/kernel-conv-winograd.cc',
         'native/cpu/kernel-copy.cc',
         'native/cpu/kernel-cumsum.cc',

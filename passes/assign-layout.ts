@@ -24,23 +24,28 @@ import {
 } from '../src/ir/index.js';
 import { definePass } from './pass.js';
 
-type Kind = 'matmul' | 'depthwise';
+type Kind = 'matmul' | 'depthwise' | 'conv';
+/** Whose kernels the layout is for: the CPU's (NHWC where measured faster) or the CUDA fp16 backend's (options.layout). */
+type Policy = 'cpu' | 'cuda';
 
 /** The largest input plane (H * W) a layer is moved to NHWC for. */
 export const MAX_NHWC_PLANE = 32 * 32;
 /** A region of NHWC layers must hold this many layers per reformat it needs. */
 export const MIN_LAYERS_PER_REFORMAT = 4;
+/** The same under the CUDA layout, where a reformat is one cheap launch beside large convs. */
+export const GPU_LAYERS_PER_REFORMAT = 2;
 
 const permuted = (t: TensorType, perm: readonly number[]): TensorType => ({ dtype: t.dtype, shape: perm.map((p) => t.shape[p]!) });
 const isConst = (g: Graph, v: string | undefined) => v === undefined || v === '' || v in g.constants;
 
 /** 1a. What a layer becomes in NHWC, if anything. */
-function nhwcKind(g: Graph, node: Node): Kind | undefined {
+function nhwcKind(g: Graph, node: Node, policy: Policy): Kind | undefined {
   if (node.op !== 'Conv') return undefined;
   const [x, w, b, residual] = node.inputs;
   const xt = g.types[x!]!, wt = g.types[w!]!;
   if (xt.dtype !== 'f32' || xt.shape.length !== 4 || !isConst(g, w) || !isConst(g, b)) return undefined;
   if (!xt.shape.slice(1).every((d) => typeof d === 'number')) return undefined;
+  if (policy === 'cuda') return gpuKind(g, node);
   // Measured (MobileNetV2, AVX2): NHWC wins at 28x28 and below, where NCHW rows are
   // short for the vector width; on larger planes NCHW's GEMMs and depthwise win.
   if ((xt.shape[2] as number) * (xt.shape[3] as number) > MAX_NHWC_PLANE) return undefined;
@@ -58,15 +63,32 @@ function nhwcKind(g: Graph, node: Node): Kind | undefined {
 }
 
 /**
+ * The CUDA fp16 layout: every groups-1 2-D conv whose input channels fill 16-byte
+ * vectors (C % 8 == 0; the 3-channel stem stays NCHW) becomes ConvNhwc, whatever its
+ * kernel or plane, so the tensor-core implicit GEMM loads a pixel's channels with
+ * cp.async (codegen/cuda/kernels/conv-nhwc.ts); depthwise convs too (convDepthwiseNhwc).
+ */
+function gpuKind(g: Graph, node: Node): Kind | undefined {
+  const xt = g.types[node.inputs[0]!]!, wt = g.types[node.inputs[1]!]!;
+  const channels = xt.shape[1] as number;
+  const groups = (node.attrs.groups as number | undefined) ?? 1;
+  const hasResidual = (node.inputs[3] ?? '') !== '';
+  if (wt.shape.length !== 4) return undefined;
+  if (groups === 1 && channels % 8 === 0) return 'conv';
+  if (!hasResidual && groups === channels && wt.shape[0] === channels && groups > 1) return 'depthwise';
+  return undefined;
+}
+
+/**
  * 1b. Regions of candidate layers joined by the values they pass each other; a region
  * is kept when it needs at most one reformat per MIN_LAYERS_PER_REFORMAT of its layers
  * (SqueezeNet's fire modules, 1x1 convs between 3x3 ones and concats, would pay more
  * in transposes than their GEMMs gain; MobileNet's chain of blocks needs two in all).
  */
-function select(g: Graph, minLayersPerReformat: number): Map<string, Kind> {
+function select(g: Graph, minLayersPerReformat: number, policy: Policy): Map<string, Kind> {
   const kinds = new Map<string, Kind>();
   for (const n of g.nodes) {
-    const k = nhwcKind(g, n);
+    const k = nhwcKind(g, n, policy);
     if (k) kinds.set(n.name, k);
   }
   const producer = new Map<string, Node>();
@@ -108,9 +130,11 @@ function select(g: Graph, minLayersPerReformat: number): Map<string, Kind> {
 
 export const AssignLayout = definePass({
   name: 'AssignLayout',
-  // options.minLayersPerReformat overrides MIN_LAYERS_PER_REFORMAT (0 converts every candidate: tests).
+  // options.minLayersPerReformat overrides MIN_LAYERS_PER_REFORMAT (0 converts every candidate: tests);
+  // options.layout 'cuda' selects the CUDA fp16 backend's layout (gpuKind).
   run: (graph, { options }) => {
-    const kinds = select(graph, (options.minLayersPerReformat as number | undefined) ?? MIN_LAYERS_PER_REFORMAT);
+    const policy: Policy = options.layout === 'cuda' ? 'cuda' : 'cpu';
+    const kinds = select(graph, (options.minLayersPerReformat as number | undefined) ?? (policy === 'cuda' ? GPU_LAYERS_PER_REFORMAT : MIN_LAYERS_PER_REFORMAT), policy);
     if (kinds.size === 0) return graph;
     const taken = new Set<string>([...Object.keys(graph.types), ...graph.nodes.map((n) => n.name)]);
     const fresh = (base: string) => {
@@ -157,6 +181,10 @@ export const AssignLayout = definePass({
         const { activation, alpha, beta } = node.attrs;
         const epilogue = Object.fromEntries(Object.entries({ activation, alpha, beta }).filter(([, v]) => v !== undefined));
         nodes.push({ name: node.name, op: 'MatMul', inputs, outputs: [yn], attrs: { transB: true, ...epilogue }, ...fused });
+      } else if (kind === 'conv') {
+        const inputs = [toNhwc(x), w, b ?? '', residual ? toNhwc(residual) : ''];
+        while (inputs[inputs.length - 1] === '') inputs.pop();
+        nodes.push({ name: node.name, op: 'ConvNhwc', inputs, outputs: [yn], attrs: node.attrs, ...fused });
       } else {
         nodes.push({ name: node.name, op: 'ConvNhwc', inputs: [toNhwc(x), w, ...(b ? [b] : [])], outputs: [yn], attrs: node.attrs, ...fused });
       }

@@ -5,13 +5,17 @@ import { windowParams } from '../../src/ir/index.js';
 import { ACTIVATION_CODES, type ActivationName } from '../plan-desc.js';
 import { lowering } from './kernel-table.js';
 
+// Groups 1 (the CUDA layout's convs) lowers to kernel convNhwc with conv's ints,
+// the residual flag appended when there is one.
 lowering(['ConvNhwc'], ({ node, attrs, inputs }) => {
   const kernel = inputs[1]!.shape.slice(2) as number[];
   const w = windowParams(attrs, kernel);
   if (typeof w === 'string') throw new Error(`layer '${node.name}': ${w}`);
+  const dense = attrs.groups === 1;
   return {
-    kernel: 'convDepthwiseNhwc',
-    ints: [2, attrs.groups as number, ACTIVATION_CODES[attrs.activation as ActivationName], ...w.strides, ...w.padsBegin, ...w.padsEnd, ...w.dilations],
+    kernel: dense ? 'convNhwc' : 'convDepthwiseNhwc',
+    ints: [2, attrs.groups as number, ACTIVATION_CODES[attrs.activation as ActivationName], ...w.strides, ...w.padsBegin, ...w.padsEnd, ...w.dilations,
+      ...(dense && inputs[3] ? [1] : [])],
     floats: [attrs.alpha as number, attrs.beta as number],
   };
 });

@@ -21,6 +21,7 @@ KernelDef reduceKernel(); KernelDef argmaxKernel(); KernelDef hardmaxKernel(); K
 KernelDef convDepthwiseKernel(); KernelDef pool2dKernel(); KernelDef gemvKernel(); KernelDef gemmRowsKernel(); KernelDef gemmBatchedKernel(); KernelDef softmaxRowsKernel(); KernelDef transposeTiledKernel(); KernelDef convWinogradKernel(); KernelDef convWideKernel(); KernelDef convWinogradWideKernel();  // tactics (codegen/cpu/tactics.ts)
 KernelDef convDepthwise8cKernel();  // tactic: depthwise on 8-channel blocks
 KernelDef convDepthwiseNhwcKernel();  // ConvNhwc (passes/assign-layout.ts)
+KernelDef convNhwcKernel();  // ConvNhwc with groups 1 (the CUDA layout)
 KernelDef deconvKernel();
 KernelDef rnnKernel();
 KernelDef gruKernel();

@@ -63,13 +63,14 @@ const conv = defineKernel('Conv', (ctx) => {
 const run = (op: string, ctx: KernelContext, inputs: (Tensor | undefined)[], attrs: KernelContext['attrs'], out: { dtype: Tensor['dtype']; shape: number[] }): Tensor =>
   getKernel(op)!.fn({ ...ctx, attrs, inputs, outputs: [out] })[0]!;
 
-// ConvNhwc (the depthwise conv layout assignment makes) is defined as Conv between two
-// Transposes, so its kernel is exactly that: NHWC -> NCHW, Conv, NCHW -> NHWC.
+// ConvNhwc (layout assignment's conv on NHWC tensors) is defined as Conv between
+// Transposes, so its kernel is exactly that: NHWC -> NCHW (x and the residual), Conv,
+// NCHW -> NHWC.
 const convNhwc = defineKernel('ConvNhwc', (ctx) => {
-  const [x, w, b] = ctx.inputs as [Tensor, Tensor, Tensor | undefined];
+  const [x, w, b, residual] = ctx.inputs as [Tensor, Tensor, Tensor | undefined, Tensor | undefined];
   const y = ctx.outputs[0]!;
-  const xt = run('Transpose', ctx, [x], { perm: [...TO_NCHW] }, { dtype: x.dtype, shape: TO_NCHW.map((p) => x.shape[p]!) });
-  const yt = run('Conv', ctx, [xt, w, b], ctx.attrs, { dtype: y.dtype, shape: TO_NCHW.map((p) => y.shape[p]!) });
+  const toNchw = (t: Tensor) => run('Transpose', ctx, [t], { perm: [...TO_NCHW] }, { dtype: t.dtype, shape: TO_NCHW.map((p) => t.shape[p]!) });
+  const yt = run('Conv', ctx, [toNchw(x), w, b, ...(residual ? [toNchw(residual)] : [])], ctx.attrs, { dtype: y.dtype, shape: TO_NCHW.map((p) => y.shape[p]!) });
   return [run('Transpose', ctx, [yt], { perm: [...TO_NHWC] }, y)];
 });
 

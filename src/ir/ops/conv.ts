@@ -94,24 +94,30 @@ export const TO_NCHW = [0, 3, 1, 2] as const;
 
 const permuted = (t: TensorType, perm: readonly number[]): TensorType => ({ dtype: t.dtype, shape: perm.map((p) => t.shape[p]!) });
 
-// ConvNhwc, made only by layout assignment (passes/assign-layout.ts): a depthwise Conv
-// (groups == C == Cout, 2 spatial dims) on an NHWC input that writes an NHWC output.
-// It means exactly Transpose(Conv(Transpose(x, TO_NCHW), w, b), TO_NHWC) with Conv's
-// attributes and weights ([C,1,kh,kw]), so its shape inference is Conv's on the
-// permuted types and the oracle of every layout test is the Conv the layer replaced.
+// ConvNhwc, made only by layout assignment (passes/assign-layout.ts): a Conv on an
+// NHWC input that writes an NHWC output, 2 spatial dims, either depthwise (groups ==
+// C == Cout, the CPU's MobileNet blocks) or with groups 1 (the CUDA layout, where a
+// pixel's channels are one 16-byte load). It means exactly
+// Transpose(Conv(Transpose(x, TO_NCHW), w, b, Transpose(residual, TO_NCHW)), TO_NHWC)
+// with Conv's attributes and weights ([Cout,Cin/groups,kh,kw]), so its shape
+// inference is Conv's on the permuted types and the oracle of every layout test is the
+// Conv the layer replaced. The residual, like the output, is NHWC.
 defineOp({
   name: 'ConvNhwc',
   group: 'conv',
-  inputs: [{ name: 'x' }, { name: 'w' }, { name: 'b', optional: true }],
+  inputs: [{ name: 'x' }, { name: 'w' }, { name: 'b', optional: true }, { name: 'residual', optional: true }],
   attrs: conv.attrs,
   infer: (ctx) => {
-    const [x, w, b] = ctx.inputs as [TensorType, TensorType, TensorType | undefined];
+    const [x, w, b, residual] = ctx.inputs as [TensorType, TensorType, TensorType | undefined, TensorType | undefined];
     if (x.shape.length !== 4) ctx.fail(`input 'x' must be NHWC [N,H,W,C], got ${formatType(x)}`, { argument: 'x', received: formatType(x) });
     const channels = x.shape[3];
-    if (typeof channels !== 'number' || ctx.attrs.groups !== channels || w.shape[0] !== channels || w.shape[1] !== 1) {
-      ctx.fail(`ConvNhwc is depthwise: groups ${String(ctx.attrs.groups)} and weights 'w' ${formatType(w)} must match the ${String(channels)} channels of input 'x' ${formatType(x)} ([C,1,kh,kw])`, { argument: 'w', received: formatType(w) });
+    const depthwise = typeof channels === 'number' && ctx.attrs.groups === channels && w.shape[0] === channels && w.shape[1] === 1;
+    if (ctx.attrs.groups !== 1 && !depthwise) {
+      ctx.fail(`ConvNhwc is depthwise or has groups 1: groups ${String(ctx.attrs.groups)} and weights 'w' ${formatType(w)} must match the ${String(channels)} channels of input 'x' ${formatType(x)} ([C,1,kh,kw])`, { argument: 'w', received: formatType(w) });
     }
-    const [y] = conv.infer({ ...ctx, inputs: [permuted(x, TO_NCHW), w, b] });
+    if (residual && residual.shape.length !== 4) ctx.fail(`residual must be NHWC [N,H,W,C], got ${formatType(residual)}`, { argument: 'residual', received: formatType(residual) });
+    const inputs = [permuted(x, TO_NCHW), w, b, ...(residual ? [permuted(residual, TO_NCHW)] : [])];
+    const [y] = conv.infer({ ...ctx, inputs });
     return [permuted(y!, TO_NHWC)];
   },
 });
