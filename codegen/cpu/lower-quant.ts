@@ -1,6 +1,6 @@
 // Lowerings of the quantization ops: QuantizeLinear / DequantizeLinear to the
 // quantize / dequantize kernels, QConv / QGemm to the int8 qconv / qgemm kernels
-// (layouts in native/PLAN_FORMAT.md, "int8 kernels").
+// and QMatMul / QConvNhwc to qmatmul / qconv-nhwc (layouts in native/PLAN_FORMAT.md, "int8 kernels").
 import { normalizeAxis, windowParams } from '../../src/ir/index.js';
 import { ACTIVATION_CODES, type ActivationName } from '../plan-desc.js';
 import { lowering, type LowerContext } from './kernel-table.js';
@@ -24,3 +24,17 @@ lowering(['QConv'], (ctx) => {
 lowering(['QGemm'], (ctx) => ({
   kernel: 'qgemm', ints: [ACTIVATION_CODES[ctx.attrs.activation as ActivationName], ctx.inputs[3] ? 1 : 0], floats: int8Floats(ctx),
 }));
+
+// The NHWC int8 layers (src/ir/ops/quant-nhwc.ts): the GEMM over pixels and the depthwise conv.
+lowering(['QMatMul'], (ctx) => ({
+  kernel: 'qmatmul',
+  ints: [ACTIVATION_CODES[ctx.attrs.activation as ActivationName], ctx.inputs[3] ? 1 : 0, ctx.inputs[4] ? 1 : 0],
+  floats: [...int8Floats(ctx), ctx.attrs.residualScale as number],
+}));
+
+lowering(['QConvNhwc'], (ctx) => {
+  const w = windowParams(ctx.attrs, ctx.inputs[1]!.shape.slice(2) as number[]);
+  if (typeof w === 'string') throw new Error(`layer '${ctx.node.name}': ${w}`);
+  const act = ACTIVATION_CODES[ctx.attrs.activation as ActivationName];
+  return { kernel: 'qconv-nhwc', ints: [...w.strides, ...w.padsBegin, ...w.padsEnd, ...w.dilations, act, ctx.inputs[3] ? 1 : 0], floats: int8Floats(ctx) };
+});

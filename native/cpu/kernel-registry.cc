@@ -8,6 +8,7 @@
 #include "../text.h"
 #include "kernels.h"
 #include "lowp-bf16-fp16.h"
+#include "int8-kernels.h"
 #include "layer-check.h"
 
 namespace kiln {
@@ -24,7 +25,7 @@ std::unordered_map<std::string, KernelDef> buildRegistry() {
       cpu::convDepthwise8cKernel(), cpu::convDepthwiseNhwcKernel(), cpu::convNhwcKernel(),
       cpu::reduceKernel(), cpu::argmaxKernel(), cpu::hardmaxKernel(), cpu::topkKernel(), cpu::cumsumKernel(), cpu::logSoftmaxKernel(), cpu::layerNormKernel(), cpu::instanceNormKernel(), cpu::batchNormKernel(),
       cpu::mathKernel(), cpu::compareKernel(), cpu::whereKernel(), cpu::preluKernel(), cpu::castKernel(), cpu::modKernel(),
-      cpu::quantizeKernel(), cpu::dequantizeKernel(), cpu::qconvKernel(), cpu::qgemmKernel(),
+      cpu::quantizeKernel(), cpu::dequantizeKernel(), cpu::qconvKernel(), cpu::qgemmKernel(), cpu::qmatmulKernel(), cpu::qconvNhwcKernel(),
       cpu::pointwiseKernel(),
       cpu::lowpConvKernel(), cpu::lowpConvWideKernel(), cpu::lowpConvWinogradKernel(), cpu::lowpConvWinogradWideKernel(), cpu::lowpConvDepthwiseKernel(), cpu::lowpGemmKernel(), cpu::lowpGemmRowsKernel(), cpu::lowpGemvKernel(), cpu::gemvBf16Kernel(),  // lowp-bf16-fp16.h
       cpu::sliceKernel(), cpu::splitKernel(), cpu::tileKernel(), cpu::expandKernel(), cpu::depthToSpaceKernel(), cpu::spaceToDepthKernel(), cpu::gatherKernel(), cpu::gatherElementsKernel(), cpu::padKernel(), cpu::resizeKernel(), cpu::triluKernel(), cpu::fillKernel(), cpu::rangeKernel(), cpu::shapeKernel(),

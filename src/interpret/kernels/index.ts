@@ -15,6 +15,7 @@ import { reduceNormKernels } from './reduce-norm.js';
 import { scaleKernels } from './scale.js';
 import { softmaxKernels } from './softmax.js';
 import { quantKernels } from './quant.js';
+import { quantNhwcKernels } from './quant-nhwc.js';
 import type { KernelDef } from '../kernel.js';
 
 export const ALL_KERNELS: readonly KernelDef[] = [
@@ -34,6 +35,7 @@ export const ALL_KERNELS: readonly KernelDef[] = [
   ...reduceKernels,
   ...reduceNormKernels,
   ...quantKernels,
+  ...quantNhwcKernels,
 ];
 
 export { unary } from './activation.js';

@@ -13,4 +13,5 @@ export * from './layout.js';
 export * from './reduce.js';
 export * from './reduce-norm.js';
 import './quant.js';
+import './quant-nhwc.js';
 export * from './shape-rules.js';

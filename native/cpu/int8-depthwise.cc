@@ -1,0 +1,112 @@
+// qconv-nhwc: a depthwise conv (groups == C) on NHWC i8 activations with
+// per-channel i8 weights, exact i32 sums and the channel epilogue of int8-nhwc.h
+// (dequantize by xScale * wScale[c], f32 bias, activation, f32 or i8 by outScale).
+// Per output pixel the taps are pointers to that input pixel's channels, or to a
+// zero row where the window leaves the image, so the border needs no other path.
+// inputs: x i8 [N,H,W,C], w i8 [C,1,kh,kw] (weights), wScale f32[C] (weights),
+// optional bias f32[C] (weights). ints: [strideH, strideW, padTop, padLeft,
+// padBottom, padRight, dilationH, dilationW, activationCode, hasBias].
+// floats: [alpha, beta, xScale, outScale].
+#include <algorithm>
+#include <vector>
+
+#include "int8-kernels.h"
+#include "int8-nhwc.h"
+#include "kernels.h"
+#include "layer-check.h"
+
+namespace kiln::cpu {
+namespace {
+
+class QConvNhwcOp final : public LayerOp {
+ public:
+  explicit QConvNhwcOp(const LayerCheck& c) {
+    c.intCount(10, "[strideH, strideW, padTop, padLeft, padBottom, padRight, dilationH, dilationW, activationCode, hasBias]");
+    c.floatCount(4, "[alpha, beta, xScale, outScale]");
+    for (size_t i = 0; i < 8; ++i) p_[i] = size_t(c.intIn(i, i < 2 || i > 5 ? 1 : 0, 1 << 20, "window parameter"));
+    const bool hasBias = c.intIn(9, 0, 1, "hasBias") == 1;
+    c.inputs(hasBias ? 4 : 3, hasBias ? 4 : 3);
+    c.outputs(1);
+    act_ = c.activation(8);
+    x_ = c.inputId(0);
+    y_ = c.outputId(0);
+    bias_ = hasBias ? int64_t(c.inputId(3)) : -1;
+    const TensorDesc &xt = c.input(0), &wt = c.input(1), &st = c.input(2), &yt = c.output(0);
+    if (xt.dtype != DType::i8 || wt.dtype != DType::i8) c.fail(cat("qconv-nhwc needs i8 x and w, got ", LayerCheck::describe(xt), " and ", LayerCheck::describe(wt)));
+    if (xt.shape.size() != 4 || wt.shape.size() != 4 || yt.shape.size() != 4 || wt.shape[0] != xt.shape[3] || wt.shape[1] != 1 || yt.shape[3] != xt.shape[3] || yt.shape[0] != xt.shape[0])
+      c.fail(cat("qconv-nhwc is depthwise: x [N,H,W,C], w [C,1,kh,kw], y [N,OH,OW,C], got ", LayerCheck::describe(xt), ", ", LayerCheck::describe(wt), " and ", LayerCheck::describe(yt)));
+    if (wt.location != Location::weights || st.location != Location::weights) c.fail("int8 weights and their scales must be constants");
+    n_ = size_t(xt.shape[0]); h_ = size_t(xt.shape[1]); w_ = size_t(xt.shape[2]); c_ = size_t(xt.shape[3]);
+    kh_ = size_t(wt.shape[2]); kw_ = size_t(wt.shape[3]);
+    oh_ = size_t(yt.shape[1]); ow_ = size_t(yt.shape[2]);
+    // Every output pixel's window must start inside the padded input.
+    if ((oh_ - 1) * p_[0] + (kh_ - 1) * p_[6] + 1 > h_ + p_[2] + p_[4] || (ow_ - 1) * p_[1] + (kw_ - 1) * p_[7] + 1 > w_ + p_[3] + p_[5])
+      c.fail(cat("output ", LayerCheck::describe(yt), " does not fit the window over ", LayerCheck::describe(xt)));
+    if (st.dtype != DType::f32 || size_t(elementCount(st.shape)) != c_) c.fail(cat("weight scales must be f32[", c_, "], got ", LayerCheck::describe(st)));
+    if (hasBias && (c.input(3).dtype != DType::f32 || size_t(elementCount(c.input(3).shape)) != c_)) c.fail(cat("bias must be f32[", c_, "], got ", LayerCheck::describe(c.input(3))));
+    const double xScale = c.floats()[2];
+    outScale_ = float(c.floats()[3]);
+    if (!(xScale > 0) || outScale_ < 0) c.fail(cat("xScale must be > 0 and outScale >= 0, got ", xScale, " and ", outScale_));
+    if (yt.dtype != (outScale_ > 0 ? DType::i8 : DType::f32)) c.fail(cat("output ", LayerCheck::describe(yt), " must be ", outScale_ > 0 ? "i8 (outScale > 0)" : "f32 (outScale 0)"));
+    const float* ws = c.constantF32(2);
+    if (!ws) return;
+    cores_ = &int8NhwcCores();
+    const int8_t* w = reinterpret_cast<const int8_t*>(reinterpret_cast<const uint8_t*>(ws) - st.offset + wt.offset);
+    pairs_ = depthwisePairs(kh_ * kw_);
+    packed_.resize(c_ * pairs_ * 2);
+    packDepthwise(w, c_, kh_ * kw_, packed_.data());
+    multiplier_.resize(c_);
+    for (size_t i = 0; i < c_; ++i) multiplier_[i] = float(xScale) * ws[i];
+    zeros_.assign(c_ + 16, 0);
+  }
+
+  void run(const RunContext& ctx) const override {
+    const int8_t* x = ctx.data<const int8_t>(x_);
+    const float* bias = bias_ >= 0 ? ctx.data<const float>(uint32_t(bias_)) : nullptr;
+    uint8_t* y = ctx.data<uint8_t>(y_);
+    const size_t esize = outScale_ > 0 ? 1 : 4;
+    const Int8ChannelEpilogue e{nullptr, multiplier_.data(), bias, nullptr, 0.f, act_, outScale_};
+    ctx.pool->parallelFor(n_ * oh_, [&](size_t row) {
+      static thread_local std::vector<int32_t> acc;
+      if (acc.size() < c_) acc.resize(c_);
+      const size_t n = row / oh_, oy = row % oh_;
+      const int8_t* taps[64];
+      std::vector<const int8_t*> many;
+      const int8_t** t = 2 * pairs_ <= 64 ? taps : (many.resize(2 * pairs_), many.data());
+      for (size_t ox = 0; ox < ow_; ++ox) {
+        size_t i = 0;
+        for (size_t ky = 0; ky < kh_; ++ky) {
+          const ptrdiff_t iy = ptrdiff_t(oy * p_[0] + ky * p_[6]) - ptrdiff_t(p_[2]);
+          for (size_t kx = 0; kx < kw_; ++kx, ++i) {
+            const ptrdiff_t ix = ptrdiff_t(ox * p_[1] + kx * p_[7]) - ptrdiff_t(p_[3]);
+            const bool inside = iy >= 0 && iy < ptrdiff_t(h_) && ix >= 0 && ix < ptrdiff_t(w_);
+            t[i] = inside ? x + ((n * h_ + size_t(iy)) * w_ + size_t(ix)) * c_ : zeros_.data();
+          }
+        }
+        for (; i < 2 * pairs_; ++i) t[i] = zeros_.data();
+        cores_->depthwise(t, pairs_, packed_.data(), c_, acc.data());
+        cores_->finish(acc.data(), c_, e, y + ((n * oh_ + oy) * ow_ + ox) * c_ * esize);
+      }
+    });
+  }
+
+ private:
+  size_t p_[8];
+  Activation act_;
+  uint32_t x_, y_;
+  int64_t bias_;
+  size_t n_, h_, w_, c_, kh_, kw_, oh_, ow_, pairs_ = 0;
+  float outScale_ = 0;
+  const Int8NhwcCores* cores_ = nullptr;
+  std::vector<int16_t> packed_;
+  std::vector<float> multiplier_;
+  std::vector<int8_t> zeros_;
+};
+
+std::unique_ptr<LayerOp> validateQConvNhwc(const LayerCheck& c) { return std::make_unique<QConvNhwcOp>(c); }
+
+}  // namespace
+
+KernelDef qconvNhwcKernel() { return {"qconv-nhwc", false, validateQConvNhwc}; }
+
+}  // namespace kiln::cpu

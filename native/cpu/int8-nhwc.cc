@@ -1,0 +1,95 @@
+// The portable cores of the NHWC int8 layers, the depthwise weight packing both
+// cores read, and the dispatch (layouts: int8-nhwc.h).
+#include "int8-nhwc.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "../cpu-features.h"
+
+namespace kiln::cpu {
+
+namespace {
+
+void microGeneric(const uint8_t* a, const int8_t* b, size_t kq, int32_t* acc, bool accumulate) {
+  if (!accumulate) std::fill(acc, acc + kNhwcMr * kNhwcNr, 0);
+  for (size_t q = 0; q < kq; ++q, a += 4 * kNhwcMr, b += 4 * kNhwcNr)
+    for (size_t i = 0; i < kNhwcMr; ++i)
+      for (size_t j = 0; j < kNhwcNr; ++j) {
+        int32_t s = 0;
+        for (size_t t = 0; t < 4; ++t) s += int32_t(a[4 * i + t]) * int32_t(b[4 * j + t]);
+        acc[i * kNhwcNr + j] += s;
+      }
+}
+
+void packRowsGeneric(const int8_t* const* rows, size_t k, size_t kq, uint8_t* a) {
+  for (size_t q = 0; q < kq; ++q)
+    for (size_t i = 0; i < kNhwcMr; ++i)
+      for (size_t t = 0; t < 4; ++t) {
+        const size_t kk = 4 * q + t;
+        a[(q * kNhwcMr + i) * 4 + t] = rows[i] && kk < k ? uint8_t(rows[i][kk] ^ 0x80) : 0;
+      }
+}
+
+}  // namespace
+
+// Where weight (c, tap) of channel c sits in packDepthwise's layout.
+static size_t depthwiseIndex(size_t c, size_t tap, size_t channels, size_t pairs) {
+  const size_t blocks = channels / 16, p = tap / 2, t = tap % 2;
+  if (c >= blocks * 16) return blocks * 16 * pairs * 2 + ((c - blocks * 16) * pairs + p) * 2 + t;
+  const size_t in = c % 16, half = (in / 4) % 2, lane = in < 8 ? in % 4 : in % 4 + 4;
+  return ((c / 16 * pairs + p) * 2 + half) * 16 + lane * 2 + t;
+}
+
+void packDepthwise(const int8_t* w, size_t channels, size_t taps, int16_t* out) {
+  const size_t pairs = depthwisePairs(taps);
+  std::fill(out, out + channels * pairs * 2, int16_t(0));
+  for (size_t c = 0; c < channels; ++c)
+    for (size_t t = 0; t < taps; ++t) out[depthwiseIndex(c, t, channels, pairs)] = w[c * taps + t];
+}
+
+namespace {
+
+void depthwiseGeneric(const int8_t* const* taps, size_t pairs, const int16_t* w, size_t channels, int32_t* acc) {
+  for (size_t c = 0; c < channels; ++c) {
+    int32_t s = 0;
+    for (size_t t = 0; t < 2 * pairs; ++t) s += int32_t(taps[t][c]) * w[depthwiseIndex(c, t, channels, pairs)];
+    acc[c] = s;
+  }
+}
+
+void finishGeneric(const int32_t* acc, size_t n, const Int8ChannelEpilogue& e, void* out) {
+  for (size_t c = 0; c < n; ++c) {
+    float v = float(acc[c] - (e.comp ? e.comp[c] : 0)) * e.multiplier[c];
+    if (e.bias) v += e.bias[c];
+    if (e.residual) {
+      if (e.residualScale > 0) v += float(static_cast<const int8_t*>(e.residual)[c]) * e.residualScale;
+      else v += static_cast<const float*>(e.residual)[c];
+    }
+    if (e.act.kind != Act::none) applyActivation(e.act, &v, &v, 1);
+    if (e.outScale > 0) static_cast<int8_t*>(out)[c] = int8_t(std::min(127.f, std::max(-128.f, std::nearbyint(v / e.outScale))));
+    else static_cast<float*>(out)[c] = v;
+  }
+}
+
+}  // namespace
+
+const Int8NhwcCores kInt8NhwcGeneric = {"int8-nhwc-generic", false, microGeneric, packRowsGeneric, depthwiseGeneric, finishGeneric};
+
+const Int8NhwcCores& int8NhwcCores() {
+  static const Int8NhwcCores* cores = []() -> const Int8NhwcCores* {
+    // KILN_INT8_TILE=none forces the portable cores (as for QConv), so tests reach them on any CPU.
+    const char* force = std::getenv("KILN_INT8_TILE");
+    if (force && std::string(force) == "none") return &kInt8NhwcGeneric;
+#if defined(__x86_64__) || defined(_M_X64)
+    if (hostIsaMask() & isa::kAvx2) return &kInt8NhwcAvx2;
+#endif
+    return &kInt8NhwcGeneric;
+  }();
+  return *cores;
+}
+
+}  // namespace kiln::cpu
