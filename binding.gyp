@@ -28,7 +28,7 @@
         {
           'target_name': 'kiln_avx2',
           'type': 'static_library',
-          'sources': ['native/cpu/sgemm-avx2.cc', 'native/cpu/sgemm-avx2-4x24.cc', 'native/cpu/int8-gemm-avx2.cc', 'native/cpu/int8-tile-avx2.cc', 'native/cpu/int8-nhwc-avx2.cc'],
+          'sources': ['native/cpu/sgemm-avx2.cc', 'native/cpu/sgemm-avx2-4x24.cc', 'native/cpu/gemm-packed-avx2.cc', 'native/cpu/int8-gemm-avx2.cc', 'native/cpu/int8-tile-avx2.cc', 'native/cpu/int8-nhwc-avx2.cc'],
           'cflags': ['<@(kiln_common_cflags)', '-mavx2', '-mfma'],
           'xcode_settings': { 'OTHER_CPLUSPLUSFLAGS': ['-mavx2', '-mfma'] },
           'msvs_settings': { 'VCCLCompilerTool': { 'AdditionalOptions': ['/arch:AVX2'] } },
@@ -129,6 +129,8 @@
         'native/cpu/kernel-gemm-bf16.cc',
         'native/cpu/lowp-bf16-fp16.cc',
         'native/cpu/kernel-gemm-rows.cc',
+        'native/cpu/kernel-gemm-packed.cc',
+        'native/cpu/gemm-packed.cc',
         'native/cpu/kernel-gemm-batched.cc',
         'native/cpu/gemm-layer.cc',
         'native/cpu/kernel-softmax-rows.cc',

@@ -9,6 +9,7 @@
 #include "kernels.h"
 #include "lowp-bf16-fp16.h"
 #include "int8-kernels.h"
+#include "gemm-packed.h"
 #include "layer-check.h"
 
 namespace kiln {
@@ -21,7 +22,7 @@ std::unordered_map<std::string, KernelDef> buildRegistry() {
       cpu::copyKernel(), cpu::transposeKernel(), cpu::unaryKernel(),   cpu::binaryKernel(), cpu::scaleKernel(),
       cpu::convKernel(), cpu::poolKernel(),      cpu::gemmKernel(),    cpu::softmaxKernel(), cpu::concatKernel(),
       cpu::deconvKernel(), cpu::rnnKernel(), cpu::gruKernel(), cpu::lstmKernel(),
-      cpu::convDepthwiseKernel(), cpu::pool2dKernel(), cpu::gemvKernel(), cpu::gemmRowsKernel(), cpu::gemmBatchedKernel(), cpu::softmaxRowsKernel(), cpu::transposeTiledKernel(), cpu::convWinogradKernel(), cpu::convWideKernel(), cpu::convWinogradWideKernel(),
+      cpu::convDepthwiseKernel(), cpu::pool2dKernel(), cpu::gemvKernel(), cpu::gemmRowsKernel(), cpu::gemmPackedKernel(), cpu::gemmBatchedKernel(), cpu::softmaxRowsKernel(), cpu::transposeTiledKernel(), cpu::convWinogradKernel(), cpu::convWideKernel(), cpu::convWinogradWideKernel(),
       cpu::convDepthwise8cKernel(), cpu::convDepthwiseNhwcKernel(), cpu::convNhwcKernel(),
       cpu::reduceKernel(), cpu::argmaxKernel(), cpu::hardmaxKernel(), cpu::topkKernel(), cpu::cumsumKernel(), cpu::logSoftmaxKernel(), cpu::layerNormKernel(), cpu::instanceNormKernel(), cpu::batchNormKernel(),
       cpu::mathKernel(), cpu::compareKernel(), cpu::whereKernel(), cpu::preluKernel(), cpu::castKernel(), cpu::modKernel(),

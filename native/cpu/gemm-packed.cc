@@ -1,0 +1,188 @@
+// See gemm-packed.h. Loop nest of one task (a row chunk x a column chunk of C):
+//   for each K block (kc rows of B, <= 256, so a 16-column panel is 16 KiB of L1):
+//     for each 16-column panel of the chunk:      the panel stays in L1
+//       for each 6-row tile of the row chunk:     A's rows stream from L2
+// The first K block overwrites C, later ones add to it, the last applies the epilogue.
+#include "gemm-packed.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <tuple>
+
+#include "../cpu-features.h"
+#include "gemm-packed-micro.h"
+
+namespace kiln::cpu {
+namespace {
+
+constexpr size_t kMaxKc = 256;
+// Rows of A one task reads per K block: 240 x 256 floats (240 KiB) stay in L2.
+constexpr size_t kMaxTaskRows = 240;
+// Multiply-adds below which another task costs more than it balances.
+constexpr size_t kMinTaskWork = 48 * 1024;
+
+size_t ceilDiv(size_t a, size_t b) { return (a + b - 1) / b; }
+
+bool useAvx2() {
+#ifdef KILN_HAVE_AVX2
+  // KILN_GEMM_KERNEL=generic forces the portable kernels everywhere, this one included.
+  static const bool yes = (hostIsaMask() & isa::kAvx2) && (hostIsaMask() & isa::kFma) &&
+                          std::strcmp(sgemmKernelName(), "generic-4x8") != 0;
+  return yes;
+#else
+  return false;
+#endif
+}
+
+// The portable strip: the same contract as kiln_gemmp_avx2_strip.
+void genericStrip(size_t mc, size_t kc, const float* a, size_t lda, const float* panel, float* c, size_t ldc,
+                  size_t cols, bool accumulate, const KilnPackedEpilogue* ep) {
+  for (size_t i = 0; i < mc; ++i) {
+    float acc[kPackedNr] = {};
+    for (size_t k = 0; k < kc; ++k) {
+      const float av = a[i * lda + k];
+      for (size_t j = 0; j < kPackedNr; ++j) acc[j] += av * panel[k * kPackedNr + j];
+    }
+    float* ci = c + i * ldc;
+    for (size_t j = 0; j < cols; ++j) {
+      float v = acc[j] + (accumulate ? ci[j] : 0.f);
+      if (ep) {
+        if (ep->bias) v += ep->bias[j];
+        if (ep->residual) v += ep->residual[i * ep->ldr + j];
+      }
+      ci[j] = v;
+    }
+    if (!ep || ep->act == 0) continue;
+    static constexpr Act kActs[] = {Act::none, Act::relu, Act::clip, Act::leakyRelu, Act::gelu};
+    applyActivation({kActs[ep->act], ep->alpha, ep->beta}, ci, ci, cols);
+  }
+}
+
+// The activations the strip kernels apply in registers (gemm-packed-micro.h codes);
+// -1 for the others, which run after the store.
+int registerAct(Act a) {
+  switch (a) {
+    case Act::none: return 0;
+    case Act::relu: return 1;
+    case Act::clip: return 2;
+    case Act::leakyRelu: return 3;
+    case Act::gelu: return 4;
+    default: return -1;
+  }
+}
+
+void packInto(const MatrixRef& b, PackedB& p) {
+  float* out = p.data.as<float>();
+  for (size_t pc = 0; pc < p.k; pc += p.kc) {
+    const size_t kcb = std::min(p.kc, p.k - pc);
+    float* block = out + pc * p.panels * kPackedNr;
+    for (size_t j = 0; j < p.panels; ++j) {
+      float* panel = block + j * kcb * kPackedNr;
+      const size_t col0 = j * kPackedNr, cols = std::min(kPackedNr, p.n - col0);
+      for (size_t k = 0; k < kcb; ++k) {
+        float* row = panel + k * kPackedNr;
+        for (size_t c = 0; c < cols; ++c) row[c] = b.at(pc + k, col0 + c);
+        for (size_t c = cols; c < kPackedNr; ++c) row[c] = 0.f;
+      }
+    }
+  }
+}
+
+// FNV-1a over the 32-bit words of a dense operand (B's k x n elements are contiguous
+// in either orientation), four interleaved lanes so the multiplies overlap.
+uint64_t fingerprint(const float* data, size_t count) {
+  constexpr uint64_t kPrime = 1099511628211ull;
+  uint64_t h[4] = {1469598103934665603ull, 1469598103934665603ull ^ 1, 1469598103934665603ull ^ 2,
+                   1469598103934665603ull ^ 3};
+  const uint32_t* words = reinterpret_cast<const uint32_t*>(data);
+  size_t i = 0;
+  for (; i + 4 <= count; i += 4)
+    for (size_t l = 0; l < 4; ++l) h[l] = (h[l] ^ words[i + l]) * kPrime;
+  for (; i < count; ++i) h[0] = (h[0] ^ words[i]) * kPrime;
+  return ((h[0] * kPrime ^ h[1]) * kPrime ^ h[2]) * kPrime ^ h[3];
+}
+
+struct Task {
+  size_t m0, m1, j0, j1;  // rows and panels
+};
+
+// Rows and panels cut into about `parts` tasks: columns first (each task then
+// reads all of its rows of A once per panel from L2), rows when there are too few
+// panels or a task's rows of A would not stay in L2.
+std::vector<Task> planTasks(size_t m, size_t panels, size_t k, unsigned threads) {
+  const size_t work = m * panels * kPackedNr * std::max<size_t>(k, 1);
+  size_t parts = 1;
+  if (threads > 1) parts = std::clamp<size_t>(work / kMinTaskWork, 1, size_t(threads) * 4);
+  const size_t tiles = ceilDiv(m, kPackedMr);
+  size_t pn = std::min(panels, parts);
+  size_t pm = std::min(tiles, std::max(ceilDiv(parts, pn), ceilDiv(m, kMaxTaskRows)));
+  const size_t rowsPer = ceilDiv(tiles, pm) * kPackedMr, panelsPer = ceilDiv(panels, pn);
+  std::vector<Task> tasks;
+  for (size_t m0 = 0; m0 < m; m0 += rowsPer)
+    for (size_t j0 = 0; j0 < panels; j0 += panelsPer)
+      tasks.push_back({m0, std::min(m, m0 + rowsPer), j0, std::min(panels, j0 + panelsPer)});
+  return tasks;
+}
+
+void runTask(const PackedGemm& g, const Task& t) {
+  const PackedB& b = *g.b;
+  const auto strip = useAvx2() ? kiln_gemmp_avx2_strip : genericStrip;
+  const int act = registerAct(g.act.kind);
+  const size_t rows = t.m1 - t.m0;
+  const float* a = g.a + t.m0 * g.lda;
+  float* c = g.c + t.m0 * g.ldc;
+  const float* base = b.data.as<const float>();
+  // K = 0: no block, but C still gets the epilogue of a zero product.
+  const size_t k = std::max<size_t>(b.k, 1);
+  for (size_t pc = 0; pc < k; pc += b.kc) {
+    const size_t kcb = b.k ? std::min(b.kc, b.k - pc) : 0;
+    const bool last = pc + b.kc >= k;
+    const float* block = base + pc * b.panels * kPackedNr;
+    for (size_t j = t.j0; j < t.j1; ++j) {
+      const size_t col = j * kPackedNr, cols = std::min(kPackedNr, b.n - col);
+      KilnPackedEpilogue ep{g.bias ? g.bias + col : nullptr,
+                            g.residual ? g.residual + t.m0 * g.ldr + col : nullptr, g.ldr, std::max(act, 0),
+                            g.act.alpha, g.act.beta};
+      strip(rows, kcb, a + pc, g.lda, block + j * kcb * kPackedNr, c + col, g.ldc, cols, pc > 0, last ? &ep : nullptr);
+      if (last && act < 0)
+        for (size_t i = 0; i < rows; ++i) applyActivation(g.act, c + i * g.ldc + col, c + i * g.ldc + col, cols);
+    }
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<const PackedB> sharedPackedB(const MatrixRef& b, size_t k, size_t n) {
+  // The contents' hash guards against new weights at a freed block's address.
+  using Key = std::tuple<const float*, ptrdiff_t, ptrdiff_t, size_t, size_t, uint64_t>;
+  static std::mutex mutex;
+  static std::map<Key, std::weak_ptr<const PackedB>> cache;
+  const Key key{b.data, b.rowStride, b.colStride, k, n, fingerprint(b.data, k * n)};
+  std::lock_guard<std::mutex> lock(mutex);
+  if (auto it = cache.find(key); it != cache.end()) {
+    if (auto held = it->second.lock()) return held;
+  }
+  for (auto it = cache.begin(); it != cache.end();) it = it->second.expired() ? cache.erase(it) : std::next(it);
+  auto p = std::make_shared<PackedB>();
+  p->k = k, p->n = n;
+  // Even K blocks of at most kMaxKc rows (a K of 300 gives 150 + 150, not 256 + 44).
+  p->kc = k ? ceilDiv(k, ceilDiv(k, kMaxKc)) : 1;
+  p->panels = ceilDiv(n, kPackedNr);
+  p->data.reset(std::max<size_t>(p->panels * kPackedNr * k, 1) * sizeof(float));
+  packInto(b, *p);
+  cache[key] = p;
+  return p;
+}
+
+void packedGemm(ThreadPool& pool, const PackedGemm& g) {
+  if (g.m == 0 || g.b->n == 0) return;
+  const std::vector<Task> tasks = planTasks(g.m, g.b->panels, g.b->k, pool.threads());
+  pool.parallelFor(tasks.size(), [&](size_t i) { runTask(g, tasks[i]); });
+}
+
+const char* packedGemmKernelName() { return useAvx2() ? "avx2-6x16" : "generic"; }
+
+}  // namespace kiln::cpu
