@@ -52,6 +52,7 @@ function convTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[]
   // The 4x24 register tile pads fewer rows for output channel counts of 16, 20, 64...,
   // and measured faster even at some multiples of 6 (24): always worth timing.
   const wide = [same(layer, `${gemm.name}-4x24`, 'convWide')];
+  if (c.groups === 1 && c.nSpatial <= 2 && tensors[layer.inputs[1]!]!.location === 'weights') wide.push(same(layer, 'direct-6x16', 'convDirect'));
   const winograd = c.nSpatial === 2 && c.groups === 1 && all(c.kernel, 3) && all(c.strides, 1) && all(c.dilations, 1)
     && tensors[layer.inputs[1]!]!.location === 'weights';
   if (winograd) return [gemm, ...wide, same(layer, 'winograd-2x2', 'convWinograd'), same(layer, 'winograd-2x2-4x24', 'convWinogradWide')];
@@ -68,6 +69,8 @@ function gemmTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[]
   const k = a.shape[a.shape.length - 1]!;
   const rows = a.shape.reduce((p, d) => p * d, 1) / k;
   const out: Tactic[] = [];
+  // Constant weights packed once, the epilogue (GELU too) in registers: transformer projections and FFNs.
+  if (b.location === 'weights' && a.shape.length >= 2) out.push(same(layer, 'gemm-packed', 'gemmPacked'));
   // A batch of a against one b is just more rows: one GEMM instead of one per entry.
   if (a.shape.length > 2 && rows > a.shape[a.shape.length - 2]!) out.push(same(layer, 'gemm-rows', 'gemmRows'));
   out.push(blocked);

@@ -1,0 +1,26 @@
+// The direct conv's register tile (conv-direct.inc), picked once per process for
+// this CPU like vec-kernels.h: the AVX2+FMA build when cpuid allows, else the
+// portable one (also forced by KILN_VEC_KERNELS=generic).
+#pragma once
+
+#include "kernel.h"
+
+namespace kiln::cpu {
+
+using DirectTileFn = void (*)(long K, const float* b0, const float* b1, const long* off, const float* w,
+                              const float* bias, const float* r0, const float* r1, float* y0, float* y1, long ldy,
+                              long rows, long n0, long n1, int clamp, float lo, float hi, long pf);
+
+// The tile of this CPU; `isa` gets its name ("avx2" or "generic").
+DirectTileFn directTile(const char** isa = nullptr);
+
+KernelDef convDirectKernel();  // kernel-conv-direct.cc
+
+}  // namespace kiln::cpu
+
+extern "C" {
+void kiln_cd_generic_tile(long, const float*, const float*, const long*, const float*, const float*, const float*,
+                          const float*, float*, float*, long, long, long, long, int, float, float, long);
+void kiln_cd_avx2_tile(long, const float*, const float*, const long*, const float*, const float*, const float*,
+                       const float*, float*, float*, long, long, long, long, int, float, float, long);
+}
