@@ -85,7 +85,7 @@ describe('GEMV tactic', () => {
       net.markOutput(fuse(y, R.pick(['none', 'relu', 'sigmoid'])), 'y');
       for (const t of await checkTactics(net, `fc trial ${trial} rows ${rows} k ${k} n ${n}`, trial)) seen.add(t);
     }
-    expect([...seen].sort()).toEqual(['gemm-blocked', 'gemv']);
+    expect([...seen].sort()).toEqual(['gemm-blocked', 'gemm-packed', 'gemv']);
   });
 
   it('handles matmuls with batch dims against constant weights', async () => {
@@ -94,7 +94,7 @@ describe('GEMV tactic', () => {
     const w = net.constant('w', R.floats(19 * 21), [19, 21]);
     net.markOutput(x.matmul(w), 'y');
     const seen = await checkTactics(net, 'batched matmul');
-    expect([...seen].sort()).toEqual(['gemm-blocked', 'gemm-rows', 'gemv']);
+    expect([...seen].sort()).toEqual(['gemm-blocked', 'gemm-packed', 'gemm-rows', 'gemv']);
   });
 
   it('folds the batch of a into rows against a shared b, constant or not', async () => {
@@ -108,6 +108,22 @@ describe('GEMV tactic', () => {
       const seen = await checkTactics(net, `gemm rows trial ${trial}`, trial);
       if (batch[0]! * batch[1]! > 1) expect(seen).toContain('gemm-rows');
     }
+  });
+});
+
+describe('packed-B GEMM tactic', () => {
+  it('matches the interpreter on a transformer FFN: odd rows, K past one block, GELU and the residual add fused', async () => {
+    const seen = new Set<string>();
+    for (let trial = 0; trial < 6; trial++) {
+      const rows = R.int(1, 40), d = R.pick([5, 17, 31]), hidden = R.pick([33, 270, 300]);
+      const net = new Network();
+      const x = net.input('x', 'f32', [R.int(1, 2), rows, d]);
+      const h = x.matmul(net.constant('w1', R.floats(d * hidden), [d, hidden])).add(net.constant('b1', R.floats(hidden), [hidden])).gelu();
+      const y = h.matmul(net.constant('w2', R.floats(hidden * d), [hidden, d])).add(net.constant('b2', R.floats(d), [d])).add(x);
+      net.markOutput(y, 'y');
+      for (const t of await checkTactics(net, `ffn trial ${trial} rows ${rows} d ${d} hidden ${hidden}`, trial)) seen.add(t);
+    }
+    expect(seen).toContain('gemm-packed');
   });
 });
 
