@@ -5,6 +5,10 @@
 //   x ─► QuantizeLinear(x_scale) ─► QConv / QGemm [i8 weights, per-channel scales,
 //                                                   bias + activation epilogue] ─► y
 //
+// and the layers of AssignLayout's NHWC regions likewise: a MatMul over NHWC pixels
+// (x [N,H,W,K], a 1x1 conv) into QMatMul, its residual kept in the epilogue (i8 when
+// its producer writes i8), and a depthwise ConvNhwc into QConvNhwc. An NHWC value
+// (`v.nhwc`) takes the scale calibrated for v: a per-tensor scale ignores layout.
 // y keeps its name; it stays f32 unless every reader is another int8 layer, which
 // then reads it as i8 straight from the producer's requantizing epilogue. Every
 // other layer (pooling, softmax, ...) stays as it was, in fp32. Runs after the
@@ -49,16 +53,42 @@ function allowed(node: Node, o: QuantizeOptions): boolean {
   return [node.name, ...(node.fused ?? [])].every((n) => (o.precisionOf!(n) ?? 'int8') === 'int8');
 }
 
-/** Whether `node` becomes a QConv / QGemm: a 2-d groups-1 Conv or a fully connected MatMul with constant f32 weights, its input calibrated. */
+/** What a layer becomes in int8, by its op and shapes alone. */
+type Int8Kind = 'QConv' | 'QGemm' | 'QMatMul' | 'QConvNhwc';
+
+/** Every op the Quantize pass makes that computes in int8. */
+export const INT8_LAYER_OPS: ReadonlySet<string> = new Set<Int8Kind>(['QConv', 'QGemm', 'QMatMul', 'QConvNhwc']);
+
+function int8Kind(graph: Graph, node: Node): Int8Kind | undefined {
+  const xType = graph.types[node.inputs[0]!]!;
+  const w = graph.constants[node.inputs[1] ?? ''];
+  const rank = xType.shape.length;
+  if (node.op === 'Conv' && (node.attrs.groups ?? 1) === 1 && rank === 4) return 'QConv';
+  if (node.op === 'MatMul' && node.attrs.transB === true && node.attrs.transA !== true && w?.type.shape.length === 2) return rank === 2 ? 'QGemm' : rank > 2 ? 'QMatMul' : undefined;
+  const c = xType.shape[3];
+  const depthwise = rank === 4 && w?.type.shape.length === 4 && w.type.shape[0] === c && w.type.shape[1] === 1 && node.attrs.groups === c && (c as number) > 1;
+  if (node.op === 'ConvNhwc' && depthwise && !node.inputs[3]) return 'QConvNhwc';
+  return undefined;
+}
+
+const NHWC_SUFFIX = /\.nhwc(_\d+)?$/;
+
+/** The calibrated scale of value v: its own, or for AssignLayout's NHWC copy `x.nhwc` that of x. */
+export function scaleOf(scales: ReadonlyMap<string, number>, v: string): number | undefined {
+  return scales.get(v) ?? (NHWC_SUFFIX.test(v) ? scales.get(v.replace(NHWC_SUFFIX, '')) : undefined);
+}
+
+/** Whether `node` becomes an int8 layer: a kind above with constant f32 weights, its input calibrated. */
 function quantizable(graph: Graph, node: Node, o: QuantizeOptions): boolean {
+  const kind = int8Kind(graph, node);
+  if (!kind) return false;
   const x = node.inputs[0]!;
   const w = graph.constants[node.inputs[1] ?? ''];
-  const xScale = o.scales.get(x);
-  const xType = graph.types[x]!;
-  const conv = node.op === 'Conv' && (node.attrs.groups ?? 1) === 1 && xType.shape.length === 4;
-  const fc = node.op === 'MatMul' && node.attrs.transB === true && node.attrs.transA !== true && xType.shape.length === 2 && w?.type.shape.length === 2;
-  return (conv || fc) && w?.type.dtype === 'f32' && xType.dtype === 'f32' && xScale !== undefined && xScale > 0
-    && (!node.inputs[2] || !!graph.constants[node.inputs[2]]) && (!node.inputs[3] || !!activationOp(node)) && allowed(node, o);
+  const xScale = scaleOf(o.scales, x);
+  // QMatMul adds the residual in its epilogue; QConv / QGemm split it off (activationOp).
+  const residualOk = !node.inputs[3] || kind === 'QMatMul' || !!activationOp(node);
+  return w?.type.dtype === 'f32' && graph.types[x]!.dtype === 'f32' && xScale !== undefined && xScale > 0
+    && (!node.inputs[2] || !!graph.constants[node.inputs[2]]) && residualOk && allowed(node, o);
 }
 
 /** The activation layer that follows a residual Add: the int8 layers have no residual input, so y = act(q(x) + b + r) becomes QConv, Add, act. */
@@ -76,28 +106,37 @@ export function quantizableLayers(graph: Graph, o: QuantizeOptions): Node[] {
   return graph.nodes.filter((n) => quantizable(graph, n, o));
 }
 
-/** Of the `chosen` layers, those that write i8 (requantized): every reader is a chosen layer reading it as x, and it is no graph output. */
+/**
+ * Of the `chosen` layers, those that write i8 (requantized): every reader is a chosen
+ * layer reading it as x, or a chosen QMatMul reading it as its residual only, and it
+ * is no graph output. A layer with a residual writes i8 only as a QMatMul (the others
+ * add theirs in f32 after the layer).
+ */
 export function int8Writers(graph: Graph, chosen: ReadonlySet<Node>): Set<Node> {
   const readers = new Map<string, Node[]>();
   for (const n of graph.nodes) for (const v of n.inputs) readers.set(v, [...(readers.get(v) ?? []), n]);
   const outputs = new Set(graph.outputs);
+  const readsAsInt8 = (n: Node, y: string) => chosen.has(n) && (
+    (n.inputs[0] === y && !n.inputs.slice(1).includes(y))
+    || (int8Kind(graph, n) === 'QMatMul' && n.inputs[3] === y && !n.inputs.slice(0, 3).includes(y)));
   return new Set([...chosen].filter((node) => {
     const y = node.outputs[0]!;
     const r = readers.get(y) ?? [];
-    return !node.inputs[3] && !outputs.has(y) && r.length > 0 && r.every((n) => chosen.has(n) && n.inputs[0] === y && !n.inputs.slice(1).includes(y));
+    return (!node.inputs[3] || int8Kind(graph, node) === 'QMatMul') && !outputs.has(y) && r.length > 0 && r.every((n) => readsAsInt8(n, y));
   }));
 }
 
 /**
  * Rewrites what it can; returns the same graph when nothing qualifies. Steps:
  * 1. pick the layers to quantize;
- * 2. a quantized layer whose output is read only by quantized layers (as their x)
- *    writes i8 itself, requantized by that tensor's scale: no f32 tensor and no
+ * 2. a quantized layer whose output is read only by quantized layers (as their x,
+ *    or as a QMatMul's residual) writes i8 itself, requantized by that tensor's scale: no f32 tensor and no
  *    QuantizeLinear between consecutive int8 layers;
  * 3. every other f32 input of a quantized layer gets one QuantizeLinear, shared by
  *    all its quantized readers;
- * 4. a fused residual splits into QConv, Add and the activation, which FusePointwise
- *    joins again into one Pointwise layer.
+ * 4. a fused residual of a QConv / QGemm splits into the layer, Add and the
+ *    activation, which FusePointwise joins again into one Pointwise layer; QMatMul
+ *    keeps its residual (i8 where it arrives as i8).
  */
 export function quantizeGraph(graph: Graph, o: QuantizeOptions): Graph {
   const chosen = new Set(quantizableLayers(graph, o));
@@ -112,11 +151,13 @@ export function quantizeGraph(graph: Graph, o: QuantizeOptions): Graph {
       d.nodes.push(node);
       continue;
     }
+    const kind = int8Kind(graph, node)!;
     const x = node.inputs[0]!;
     const w = graph.constants[node.inputs[1]!]!;
     const cout = w.type.shape[0] as number;
-    const { q, scales } = quantizeWeights(w.data as Float32Array, cout, weightMax);
-    const s = Math.fround(o.scales.get(x)!);
+    // Depthwise sums go through vpmaddwd (no u8 x s8 pair limit): full 8-bit weights.
+    const { q, scales } = quantizeWeights(w.data as Float32Array, cout, kind === 'QConvNhwc' ? 127 : weightMax);
+    const s = Math.fround(scaleOf(o.scales, x)!);
     let xq = graph.types[x]!.dtype === 'f32' && d.types[x]?.dtype === 'i8' ? x : quantized.get(x);
     if (!xq) {
       xq = d.node('QuantizeLinear', `${node.name}.quantize`, [x, d.constant(`${node.name}.x_scale`, 'f32', [1], Float32Array.of(s))], {});
@@ -124,14 +165,28 @@ export function quantizeGraph(graph: Graph, o: QuantizeOptions): Graph {
     }
     const wq = d.constant(`${node.name}.w_int8`, 'i8', [...(w.type.shape as number[])], q);
     const ws = d.constant(`${node.name}.w_scale`, 'f32', [cout], scales);
-    const outScale = writers.has(node) ? Math.fround(o.scales.get(node.outputs[0]!) ?? 0) : 0;
+    const outScale = writers.has(node) ? Math.fround(scaleOf(o.scales, node.outputs[0]!) ?? 0) : 0;
+    const fused = node.fused ?? [node.name];
+    const epilogue = { activation: node.attrs.activation ?? 'none', alpha: node.attrs.alpha ?? 0, beta: node.attrs.beta ?? 0 };
+    if (kind === 'QMatMul' || kind === 'QConvNhwc') {
+      const r = node.inputs[3];
+      // A residual that arrives as i8 (its producer requantizes), or whose quantized copy
+      // exists already, is read as i8 with its scale: a quarter of the bytes.
+      const rq = r && (d.types[r]?.dtype === 'i8' ? r : quantized.get(r));
+      const residualScale = rq ? Math.fround(scaleOf(o.scales, r!)!) : 0;
+      const inputs = [xq, wq, ws, node.inputs[2] ?? '', rq || r || ''];
+      while (inputs[inputs.length - 1] === '') inputs.pop();
+      const attrs = kind === 'QMatMul' ? { xScale: s, outScale, residualScale, ...epilogue } : { ...windowAttrs(node.attrs), xScale: s, outScale, ...epilogue };
+      d.node(kind, `${node.name}.int8`, inputs, attrs, node.outputs[0]);
+      d.nodes[d.nodes.length - 1] = { ...d.nodes[d.nodes.length - 1]!, fused };
+      continue;
+    }
     const residual = node.inputs[3];
-    const act = residual ? { activation: 'none', alpha: 0, beta: 0 } : { activation: node.attrs.activation ?? 'none', alpha: node.attrs.alpha ?? 0, beta: node.attrs.beta ?? 0 };
-    const conv = node.op === 'Conv';
+    const act = residual ? { activation: 'none', alpha: 0, beta: 0 } : epilogue;
+    const conv = kind === 'QConv';
     const window = conv ? windowAttrs(node.attrs) : {};
     const inputs = [xq, wq, ws, ...(node.inputs[2] ? [node.inputs[2]] : [])];
-    const fused = node.fused ?? [node.name];
-    const y = d.node(conv ? 'QConv' : 'QGemm', `${node.name}.int8`, inputs, { ...window, xScale: s, outScale, ...act }, residual ? undefined : node.outputs[0]);
+    const y = d.node(kind, `${node.name}.int8`, inputs, { ...window, xScale: s, outScale, ...act }, residual ? undefined : node.outputs[0]);
     d.nodes[d.nodes.length - 1] = { ...d.nodes[d.nodes.length - 1]!, fused };
     if (residual) {
       const after = activationOp(node)!;
@@ -144,5 +199,5 @@ export function quantizeGraph(graph: Graph, o: QuantizeOptions): Graph {
   for (const name of Object.keys(d.constants)) if (!read.has(name)) (delete d.constants[name], delete d.types[name]);
   // A split residual's Add and activation become one Pointwise layer: one pass over the f32 tensors, not two.
   const out = d.graph();
-  return [...chosen].some((n) => n.inputs[3]) ? FusePointwise.run(out, { logger: () => {}, options: {} }) : out;
+  return [...chosen].some((n) => n.inputs[3] && int8Kind(graph, n) !== 'QMatMul') ? FusePointwise.run(out, { logger: () => {}, options: {} }) : out;
 }

@@ -91,81 +91,79 @@ void depthwiseAvx2(const int8_t* const* taps, size_t pairs, const int16_t* w, si
   }
 }
 
-// v -> i8 codes of 8 lanes: round half to even, clamp first (cvtps of a huge value is INT_MIN).
+// v -> i8 codes of 8 lanes. cvtps rounds half to even (the default MXCSR mode, as
+// nearbyint); the clamp comes first because cvtps of a huge value is INT_MIN.
 inline __m128i codes8(__m256 v) {
-  v = _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(-128.f)), _mm256_set1_ps(127.f));
   const __m256i q = _mm256_cvtps_epi32(v);
   const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
   return _mm_packs_epi16(w, w);
 }
 
-// The interpreter's float steps in its order (no FP contraction in this library): eight
-// channels at a time, the last few through a zero-padded copy of the operands.
-void finishAvx2(const int32_t* acc, size_t n, const Int8ChannelEpilogue& e, void* out) {
-  const __m256 zero = _mm256_setzero_ps(), lo = _mm256_set1_ps(e.act.alpha), hi = _mm256_set1_ps(e.act.beta);
-  const __m256 rs = _mm256_set1_ps(e.residualScale), s = _mm256_set1_ps(e.outScale);
-  const bool simple = e.act.kind == Act::none || e.act.kind == Act::relu || e.act.kind == Act::clip;
-  const bool i8Residual = e.residualScale > 0;
-  for (size_t c = 0; c < n; c += 8) {
-    const size_t m = std::min<size_t>(8, n - c);
-    alignas(32) int32_t ta[8] = {}, tc[8] = {};
-    alignas(32) float tm[8] = {}, tb[8] = {}, tr[8] = {};
-    const int32_t* pa = acc + c;
-    const int32_t* pc = e.comp ? e.comp + c : nullptr;
-    const float* pm = e.multiplier + c;
-    const float* pb = e.bias ? e.bias + c : nullptr;
-    __m256 r = zero;
-    if (m < 8) {
-      std::memcpy(ta, pa, m * 4);
-      if (pc) std::memcpy(tc, pc, m * 4), pc = tc;
-      std::memcpy(tm, pm, m * 4);
-      if (pb) std::memcpy(tb, pb, m * 4), pb = tb;
-      pa = ta, pm = tm;
+// Eight channels of the epilogue, in the interpreter's float steps and order (no FP
+// contraction in this library); i8 output multiplies by the f32 reciprocal of outScale.
+struct Lanes {
+  const Int8ChannelEpilogue& e;
+  __m256 zero, lo, hi, rs, inv;
+  bool simple, i8Residual;
+
+  explicit Lanes(const Int8ChannelEpilogue& ep)
+      : e(ep), zero(_mm256_setzero_ps()), lo(_mm256_set1_ps(ep.act.alpha)), hi(_mm256_set1_ps(ep.act.beta)),
+        rs(_mm256_set1_ps(ep.residualScale)), inv(_mm256_set1_ps(ep.outScale > 0 ? 1.f / ep.outScale : 0.f)),
+        simple(ep.act.kind == Act::none || ep.act.kind == Act::relu || ep.act.kind == Act::clip), i8Residual(ep.residualScale > 0) {}
+
+  // acc, comp, multiplier, bias and residual of 8 channels (each pointer to 8 readable values).
+  __m256 value(const int32_t* acc, const int32_t* comp, const float* m, const float* b, const void* r) const {
+    __m256i ai = load(acc);
+    if (comp) ai = _mm256_sub_epi32(ai, load(comp));
+    __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(ai), _mm256_loadu_ps(m));
+    if (b) v = _mm256_add_ps(v, _mm256_loadu_ps(b));
+    if (r) {
+      const __m256 rv = i8Residual ? _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(static_cast<const __m128i*>(r)))), rs)
+                                   : _mm256_loadu_ps(static_cast<const float*>(r));
+      v = _mm256_add_ps(v, rv);
     }
-    if (e.residual) {
-      if (i8Residual) {
-        alignas(8) int8_t t8[8] = {};
-        std::memcpy(t8, static_cast<const int8_t*>(e.residual) + c, m);
-        r = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(t8)))), rs);
-      } else if (m < 8) {
-        std::memcpy(tr, static_cast<const float*>(e.residual) + c, m * 4);
-        r = _mm256_load_ps(tr);
-      } else {
-        r = _mm256_loadu_ps(static_cast<const float*>(e.residual) + c);
-      }
-    }
-    __m256i ai = load(pa);
-    if (pc) ai = _mm256_sub_epi32(ai, load(pc));
-    __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(ai), _mm256_loadu_ps(pm));
-    if (pb) v = _mm256_add_ps(v, _mm256_loadu_ps(pb));
-    if (e.residual) v = _mm256_add_ps(v, r);
-    if (e.act.kind == Act::relu) v = _mm256_max_ps(v, zero);
-    else if (e.act.kind == Act::clip) v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
-    else if (!simple) {
+    if (e.act.kind == Act::relu) return _mm256_max_ps(v, zero);
+    if (e.act.kind == Act::clip) return _mm256_min_ps(_mm256_max_ps(v, lo), hi);
+    if (!simple) {
       alignas(32) float t[8];
       _mm256_store_ps(t, v);
       applyActivation(e.act, t, t, 8);
       v = _mm256_load_ps(t);
     }
-    if (e.outScale > 0) {
-      const __m128i q = codes8(_mm256_div_ps(v, s));
-      int8_t* y = static_cast<int8_t*>(out) + c;
-      if (m == 8) _mm_storel_epi64(reinterpret_cast<__m128i*>(y), q);
-      else {
-        alignas(16) int8_t t[16];
-        _mm_store_si128(reinterpret_cast<__m128i*>(t), q);
-        std::memcpy(y, t, m);
-      }
-    } else {
-      float* y = static_cast<float*>(out) + c;
-      if (m == 8) _mm256_storeu_ps(y, v);
-      else {
-        alignas(32) float t[8];
-        _mm256_store_ps(t, v);
-        std::memcpy(y, t, m * 4);
-      }
-    }
+    return v;
+  }
+};
+
+void finishAvx2(const int32_t* acc, size_t n, const Int8ChannelEpilogue& e, void* out) {
+  const Lanes l(e);
+  const size_t rsize = e.residualScale > 0 ? 1 : 4;
+  const auto* r = static_cast<const uint8_t*>(e.residual);
+  size_t c = 0;
+  for (; c + 8 <= n; c += 8) {
+    const __m256 v = l.value(acc + c, e.comp ? e.comp + c : nullptr, e.multiplier + c, e.bias ? e.bias + c : nullptr, r ? r + c * rsize : nullptr);
+    if (e.outScale > 0) _mm_storel_epi64(reinterpret_cast<__m128i*>(static_cast<int8_t*>(out) + c), codes8(_mm256_mul_ps(v, l.inv)));
+    else _mm256_storeu_ps(static_cast<float*>(out) + c, v);
+  }
+  if (c == n) return;
+  // The last few channels through zero-padded copies of their operands.
+  const size_t m = n - c;
+  alignas(32) int32_t ta[8] = {}, tc[8] = {};
+  alignas(32) float tm[8] = {}, tb[8] = {}, tr[8] = {};
+  std::memcpy(ta, acc + c, m * 4);
+  std::memcpy(tm, e.multiplier + c, m * 4);
+  if (e.comp) std::memcpy(tc, e.comp + c, m * 4);
+  if (e.bias) std::memcpy(tb, e.bias + c, m * 4);
+  if (r) std::memcpy(tr, r + c * rsize, m * rsize);
+  const __m256 v = l.value(ta, e.comp ? tc : nullptr, tm, e.bias ? tb : nullptr, r ? tr : nullptr);
+  if (e.outScale > 0) {
+    alignas(16) int8_t t[16];
+    _mm_store_si128(reinterpret_cast<__m128i*>(t), codes8(_mm256_mul_ps(v, l.inv)));
+    std::memcpy(static_cast<int8_t*>(out) + c, t, m);
+  } else {
+    alignas(32) float t[8];
+    _mm256_store_ps(t, v);
+    std::memcpy(static_cast<float*>(out) + c, t, m * 4);
   }
 }
 

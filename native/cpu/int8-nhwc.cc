@@ -62,6 +62,7 @@ void depthwiseGeneric(const int8_t* const* taps, size_t pairs, const int16_t* w,
 }
 
 void finishGeneric(const int32_t* acc, size_t n, const Int8ChannelEpilogue& e, void* out) {
+  const float inv = e.outScale > 0 ? 1.f / e.outScale : 0.f;
   for (size_t c = 0; c < n; ++c) {
     float v = float(acc[c] - (e.comp ? e.comp[c] : 0)) * e.multiplier[c];
     if (e.bias) v += e.bias[c];
@@ -70,7 +71,7 @@ void finishGeneric(const int32_t* acc, size_t n, const Int8ChannelEpilogue& e, v
       else v += static_cast<const float*>(e.residual)[c];
     }
     if (e.act.kind != Act::none) applyActivation(e.act, &v, &v, 1);
-    if (e.outScale > 0) static_cast<int8_t*>(out)[c] = int8_t(std::min(127.f, std::max(-128.f, std::nearbyint(v / e.outScale))));
+    if (e.outScale > 0) static_cast<int8_t*>(out)[c] = int8_t(std::min(127.f, std::max(-128.f, std::nearbyint(v * inv))));
     else static_cast<float*>(out)[c] = v;
   }
 }

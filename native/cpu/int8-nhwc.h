@@ -13,7 +13,7 @@
 //    pairs of taps through vpmaddwd (16 channels, exact i32 sums, no shift and no
 //    pair limit), the weights prepacked as pairs in the unpack order.
 // 3. The channel epilogue: v = f32(acc - comp[c]) * multiplier[c] + bias[c]
-//    [+ residual[c]], the activation, then f32 out or i8 by outScale, in the float
+//    [+ residual[c]], the activation, then f32 out or i8 = round(v * f32(1 / outScale)), in the float
 //    steps and order of the interpreter (src/interpret/kernels/quant-nhwc.ts).
 #pragma once
 

@@ -16,7 +16,7 @@
 //    INT8 layers are timed the same way before quantizing (chooseInt8).
 import { lowerToPlan } from '../../codegen/index.js';
 import { assignPrecision, choosePrecisions, type Precision, type PrecisionOptions } from '../../passes/index.js';
-import { int8Writers, quantizableLayers, quantizeGraph, type QuantizeOptions } from '../../passes/quantize.js';
+import { INT8_LAYER_OPS, int8Writers, quantizableLayers, quantizeGraph, type QuantizeOptions } from '../../passes/quantize.js';
 import { makeGraph, type DType, type Graph, type Node } from '../ir/index.js';
 import { native } from '../runtime/native.js';
 import { KILN_VERSION } from '../version.js';
@@ -174,7 +174,7 @@ export function chooseInt8(graph: Graph, o: QuantizeOptions, config: BuilderConf
     const from = producer.get(node.inputs[0]!);
     const quantizeIn = !(from && writers.has(from) && !slower.has(from.name));
     const { faster, figures } = timedVerdict(single, node, {
-      precision: 'int8', graph: int8, layer: int8.nodes.find((n) => n.op === 'QConv' || n.op === 'QGemm')!.name, edges: quantizeIn ? 'in-' : '--',
+      precision: 'int8', graph: int8, layer: int8.nodes.find((n) => INT8_LAYER_OPS.has(n.op))!.name, edges: quantizeIn ? 'in-' : '--',
       note: quantizeIn ? ' with quantize' : '', cost: (t) => t.layer + (quantizeIn ? t.castIn : 0) + t.castOut,
     }, config);
     logger.verbose(`int8 '${node.name}': ${figures}: ${faster ? 'int8' : 'fp32 kept'}`);

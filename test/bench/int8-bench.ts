@@ -18,6 +18,7 @@ import { TimingCache } from '../../src/builder/timing-cache.js';
 import { mulberry32, type Tensor } from '../../src/interpret/index.js';
 import { importOnnx } from '../../src/onnx/index.js';
 import { writeQdqModel } from './qdq-model.js';
+import { INT8_LAYER_OPS } from '../../passes/quantize.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -89,7 +90,7 @@ async function runCase(c: Case, threads: number, cache: TimingCache): Promise<In
     config.tuningThreads = threads;
     if (int8) (config.setFlag('int8'), (config.calibrator = calibrator));
     const plan = builder.buildSerializedNetwork(g, config);
-    return { plan, layers: builder.lastBuild!.optimized.nodes.filter((n) => n.op === 'QConv' || n.op === 'QGemm').length };
+    return { plan, layers: builder.lastBuild!.optimized.nodes.filter((n) => INT8_LAYER_OPS.has(n.op)).length };
   };
   const fp32 = build(false);
   const int8 = build(true);

@@ -1,8 +1,9 @@
 // The oracle of the NHWC int8 layers (QMatMul, QConvNhwc; src/ir/ops/quant-nhwc.ts):
 // exact integer sums, then every float step rounded to f32 in the native epilogue's
 // order: f32(acc) * f32(xScale * wScale[c]), + bias, + residual (an i8 residual as
-// f32(r * residualScale)), the activation, then f32 out or round-half-even(v / outScale)
-// saturated to i8.
+// f32(r * residualScale)), the activation, then f32 out or round-half-even(v * f32(1 /
+// outScale)) saturated to i8: a multiply, where QConv divides, since a vector divide
+// costs as much as the rest of the epilogue.
 import type { Activation } from '../../ir/index.js';
 import { activationFn } from '../activation-fns.js';
 import { defineKernel, type KernelContext, type KernelDef } from '../kernel.js';
@@ -18,6 +19,7 @@ function epilogueNhwc(ctx: KernelContext, acc: Int32Array, channels: number, res
   const bias = ctx.inputs[3]?.data as Float32Array | undefined;
   const m = Array.from(wScale, (s) => f(f(ctx.attrs.xScale as number) * s));
   const outScale = f(ctx.attrs.outScale as number);
+  const inv = outScale > 0 ? f(1 / outScale) : 0;
   const rScale = f((ctx.attrs.residualScale as number | undefined) ?? 0);
   const act = activationFn(ctx.attrs.activation as Activation, ctx.attrs.alpha as number, ctx.attrs.beta as number);
   const { dtype, shape } = ctx.outputs[0]!;
@@ -28,7 +30,7 @@ function epilogueNhwc(ctx: KernelContext, acc: Int32Array, channels: number, res
     if (bias) v = f(v + bias[c]!);
     if (residual) v = f(v + (residual.dtype === 'i8' ? f((residual.data[i] as number) * rScale) : (residual.data[i] as number)));
     v = f(act(v));
-    out[i] = dtype === 'i8' ? quantizeValue(v, outScale, 0, -128, 127) : v;
+    out[i] = dtype === 'i8' ? quantizeValue(f(v * inv), 1, 0, -128, 127) : v;
   }
   return { dtype, shape: [...shape], data: out };
 }

@@ -6,7 +6,7 @@
 //  - QConvNhwc: a depthwise conv (groups == C) on x [N,H,W,C] with weights [C,1,kh,kw].
 // Both: i8 activations, per-output-channel i8 weights, exact i32 sums, then the
 // epilogue of QConv (ops/quant.ts): acc * (xScale * wScale[c]) + bias [+ residual],
-// the activation, f32 out or i8 requantized by outScale.
+// the activation, f32 out or i8 requantized as round(v * f32(1 / outScale)).
 import { defineOp, type InferContext } from '../op-registry.js';
 import { formatType, type TensorType } from '../shape.js';
 import { EPILOGUE_ATTRS } from './activation.js';
