@@ -4,3 +4,4 @@
 
 #define KILN_CD(name) kiln_cd_generic_##name
 #include "conv-direct.inc"
+#include "pool-plane.inc"

@@ -1,6 +1,7 @@
-// The direct conv's register tile (conv-direct.inc), picked once per process for
-// this CPU like vec-kernels.h: the AVX2+FMA build when cpuid allows, else the
-// portable one (also forced by KILN_VEC_KERNELS=generic).
+// The direct conv's register tile (conv-direct.inc) and the plane pools
+// (pool-plane.inc), picked once per process for this CPU like vec-kernels.h: the
+// AVX2+FMA build when cpuid allows, else the portable one (also forced by
+// KILN_VEC_KERNELS=generic).
 #pragma once
 
 #include "kernel.h"
@@ -14,6 +15,15 @@ using DirectTileFn = void (*)(long K, const float* b0, const float* b1, const lo
 // The tile of this CPU; `isa` gets its name ("avx2" or "generic").
 DirectTileFn directTile(const char** isa = nullptr);
 
+struct PlanePoolFns {
+  void (*plane)(const float* x, long H, long W, long kh, long kw, long sh, long sw, long top, long left, long OH,
+                long OW, int isMax, const float* rowScale, const float* colScale, float* vert, float* y);
+  void (*reduce)(const float* x, long planes, long n, int isMax, float scale, float* out);
+};
+const PlanePoolFns& planePool();
+// Scratch floats pool_plane needs for its padded row.
+inline long planePoolScratch(long OW, long kw, long sw) { return ((OW + 7) / 8 * 8 - 1) * sw + kw + 16; }
+
 KernelDef convDirectKernel();  // kernel-conv-direct.cc
 
 }  // namespace kiln::cpu
@@ -21,6 +31,12 @@ KernelDef convDirectKernel();  // kernel-conv-direct.cc
 extern "C" {
 void kiln_cd_generic_tile(long, const float*, const float*, const long*, const float*, const float*, const float*,
                           const float*, float*, float*, long, long, long, long, int, float, float, long);
+void kiln_cd_generic_pool_plane(const float*, long, long, long, long, long, long, long, long, long, long, int,
+                                const float*, const float*, float*, float*);
+void kiln_cd_avx2_pool_plane(const float*, long, long, long, long, long, long, long, long, long, long, int,
+                             const float*, const float*, float*, float*);
+void kiln_cd_generic_plane_reduce(const float*, long, long, int, float, float*);
+void kiln_cd_avx2_plane_reduce(const float*, long, long, int, float, float*);
 void kiln_cd_avx2_tile(long, const float*, const float*, const long*, const float*, const float*, const float*,
                        const float*, float*, float*, long, long, long, long, int, float, float, long);
 }

@@ -28,21 +28,38 @@
 
 namespace kiln::cpu {
 
-DirectTileFn directTile(const char** isa) {
-  static const char* name = "generic";
-  static const DirectTileFn fn = [] {
+namespace {
+
+bool useAvx2() {
 #ifdef KILN_HAVE_AVX2
+  static const bool yes = [] {
     const char* v = std::getenv("KILN_VEC_KERNELS");
     const uint64_t host = hostIsaMask();
-    if (!(v && std::strcmp(v, "generic") == 0) && (host & isa::kAvx2) && (host & isa::kFma)) {
-      name = "avx2";
-      return &kiln_cd_avx2_tile;
-    }
-#endif
-    return &kiln_cd_generic_tile;
+    return !(v && std::strcmp(v, "generic") == 0) && (host & isa::kAvx2) && (host & isa::kFma);
   }();
-  if (isa) *isa = name;
-  return fn;
+  return yes;
+#else
+  return false;
+#endif
+}
+
+}  // namespace
+
+DirectTileFn directTile(const char** isa) {
+  if (isa) *isa = useAvx2() ? "avx2" : "generic";
+#ifdef KILN_HAVE_AVX2
+  if (useAvx2()) return &kiln_cd_avx2_tile;
+#endif
+  return &kiln_cd_generic_tile;
+}
+
+const PlanePoolFns& planePool() {
+  static const PlanePoolFns generic = {kiln_cd_generic_pool_plane, kiln_cd_generic_plane_reduce};
+#ifdef KILN_HAVE_AVX2
+  static const PlanePoolFns avx2 = {kiln_cd_avx2_pool_plane, kiln_cd_avx2_plane_reduce};
+  if (useAvx2()) return avx2;
+#endif
+  return generic;
 }
 
 namespace {

@@ -1,9 +1,10 @@
 // pool2d: the pooling tactic for 1 or 2 spatial dims (every CNN's max and
 // average pools), with pool's parameters and results (kernel-pool.cc). Per
 // output row the window's input rows are first reduced vertically into one
-// row (a vectorized max or sum in one pass), which is then padded and split by stride
-// phase so each horizontal tap is a contiguous vector pass; the portable
-// kernel's scalar window loops cost ~10x more.
+// padded row, then 8 outputs at a time take their horizontal taps from it
+// (stride 2 by deinterleaving 16 floats), one call per plane (pool-plane.inc);
+// global pools reduce each plane in one pass. The portable kernel's scalar
+// window loops cost ~10x more.
 // ints: [nSpatial, modeCode (max 0, avg 1), countIncludePad (0/1),
 //        kernel[n], strides[n], padsBegin[n], padsEnd[n]]. floats: none.
 #include <algorithm>
@@ -15,8 +16,7 @@
 #include "../aligned-buffer.h"
 #include "kernels.h"
 #include "layer-check.h"
-#include "phase-split.h"
-#include "vec-kernels.h"
+#include "conv-direct.h"
 #include "window.h"
 
 namespace kiln::cpu {
@@ -27,58 +27,52 @@ thread_local AlignedBuffer tRows;
 class Pool2dOp final : public LayerOp {
  public:
   Pool2dOp(uint32_t x, uint32_t y, int64_t planes, const Window3& w, bool isMax, bool includePad)
-      : x_(x), y_(y), planes_(planes), w_(w), max_(isMax), includePad_(includePad) {
-    width_ = (w.out[2] - 1) * w.stride[2] + w.kernel[2];
-    phaseLen_ = (w.kernel[2] - 1) / w.stride[2] + w.out[2] + 1;
-    if (!max_) {
-      // Real (non-pad) columns of each window, for averages that exclude padding.
-      for (int64_t ox = 0; ox < w.out[2]; ++ox) {
-        const int64_t x0 = ox * w.stride[2] - w.padBegin[2];
-        colCount_.push_back(float(std::min(x0 + w.kernel[2], w.in[2]) - std::max<int64_t>(x0, 0)));
-      }
+      : x_(x), y_(y), planes_(planes), w_(w), max_(isMax) {
+    global_ = w.kernel[1] == w.in[1] && w.kernel[2] == w.in[2] && w.out[1] == 1 && w.out[2] == 1 &&
+              w.padBegin[1] + w.padBegin[2] + w.padEnd[1] + w.padEnd[2] == 0;
+    // Averages: the scale of each output row and column (padded to whole vectors).
+    for (int64_t oy = 0; oy < w.out[1]; ++oy) {
+      const int64_t y0 = oy * w.stride[1] - w.padBegin[1];
+      const int64_t rows = std::min(y0 + w.kernel[1], w.in[1]) - std::max<int64_t>(y0, 0);
+      rowScale_.push_back(1.f / float(includePad ? w.kernel[1] : rows));
     }
+    for (int64_t ox = 0; ox < (w.out[2] + 7) / 8 * 8; ++ox) {
+      const int64_t x0 = ox * w.stride[2] - w.padBegin[2];
+      const int64_t cols = std::min(x0 + w.kernel[2], w.in[2]) - std::max<int64_t>(x0, 0);
+      colScale_.push_back(1.f / float(includePad || ox >= w.out[2] ? w.kernel[2] : cols));
+    }
+    // Work items of about 16K input floats: LeNet's 24x24 planes go several to an item.
+    perItem_ = std::clamp<int64_t>(16384 / std::max<int64_t>(w.inVolume(), 1), 1, planes_);
   }
 
   void run(const RunContext& ctx) const override {
     const float* x = ctx.data<const float>(x_);
     float* y = ctx.data<float>(y_);
     const int64_t inVol = w_.inVolume(), outVol = w_.outVolume();
-    ctx.pool->parallelFor(size_t(planes_), [&](size_t p) { plane(x + int64_t(p) * inVol, y + int64_t(p) * outVol); });
+    const PlanePoolFns& fns = planePool();
+    const size_t items = size_t((planes_ + perItem_ - 1) / perItem_);
+    ctx.pool->parallelFor(items, [&](size_t item) {
+      const int64_t p0 = int64_t(item) * perItem_, n = std::min(perItem_, planes_ - p0);
+      if (global_) {
+        fns.reduce(x + p0 * inVol, long(n), long(inVol), max_ ? 1 : 0, 1.f / float(inVol), y + p0);
+        return;
+      }
+      const Window3& w = w_;
+      tRows.ensure(size_t(planePoolScratch(long(w.out[2]), long(w.kernel[2]), long(w.stride[2]))) * sizeof(float));
+      for (int64_t p = p0; p < p0 + n; ++p)
+        fns.plane(x + p * inVol, long(w.in[1]), long(w.in[2]), long(w.kernel[1]), long(w.kernel[2]), long(w.stride[1]),
+                  long(w.stride[2]), long(w.padBegin[1]), long(w.padBegin[2]), long(w.out[1]), long(w.out[2]),
+                  max_ ? 1 : 0, rowScale_.data(), colScale_.data(), tRows.as<float>(), y + p * outVol);
+    });
   }
 
  private:
-  void plane(const float* x, float* y) const {
-    const Window3& w = w_;
-    const VecKernels& vk = vecKernels();
-    const int64_t W = w.in[2], sw = w.stride[2], left = w.padBegin[2];
-    const float fill = max_ ? -std::numeric_limits<float>::infinity() : 0.f;
-    tRows.ensure(size_t(W + sw * phaseLen_) * sizeof(float));
-    float* vert = tRows.as<float>();
-    float* split = vert + W;
-    for (int64_t oy = 0; oy < w.out[1]; ++oy) {
-      const int64_t y0 = oy * w.stride[1] - w.padBegin[1];
-      const int64_t ya = std::max<int64_t>(y0, 0), yb = std::min(y0 + w.kernel[1], w.in[1]);
-      vk.reduceRows(x + ya * W, long(W), long(yb - ya), long(W), max_ ? 1 : 0, vert);
-      phaseSplitRow(vert, W, left, sw, phaseLen_, fill, split);
-      float* yrow = y + oy * w.out[2];
-      vk.poolRow(split, long(phaseLen_), long(sw), long(w.kernel[2]), max_ ? 1 : 0, yrow, long(w.out[2]));
-      if (max_) continue;
-      if (includePad_) {
-        const float inv = 1.f / float(w.kernel[1] * w.kernel[2]);
-        for (int64_t ox = 0; ox < w.out[2]; ++ox) yrow[ox] *= inv;
-      } else {
-        const float rows = float(yb - ya);
-        for (int64_t ox = 0; ox < w.out[2]; ++ox) yrow[ox] /= rows * colCount_[size_t(ox)];
-      }
-    }
-  }
-
   uint32_t x_, y_;
   int64_t planes_;
   Window3 w_;
-  bool max_, includePad_;
-  int64_t width_ = 0, phaseLen_ = 0;
-  std::vector<float> colCount_;
+  bool max_, global_ = false;
+  int64_t perItem_ = 1;
+  std::vector<float> rowScale_, colScale_;
 };
 
 std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
