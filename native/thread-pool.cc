@@ -20,7 +20,13 @@ thread_local bool tInsideJob = false;
 
 // Between two layers the gap is usually microseconds; spinning that long
 // saves a futex round trip per layer, sleeping after it frees the core.
+// After the first few hundred pauses a waiter yields its core instead: on a
+// machine with more runnable threads than cores (other tenants), a spinning
+// caller otherwise keeps the core its own preempted worker needs to finish the
+// job (encoder at seq 64 beside a loaded host: 0.92 -> 1.05-1.10 of onnxruntime's
+// speed), and on an idle core the yield returns at once.
 constexpr auto kSpinTime = std::chrono::microseconds(50);
+constexpr unsigned kPauseSpins = 256;
 
 // next_ packs the job generation (high 32 bits) and the next index (low 32).
 constexpr uint64_t kIndexMask = 0xffffffffull;
@@ -31,7 +37,8 @@ bool spinUntil(Ready ready) {
   auto start = std::chrono::steady_clock::now();
   for (unsigned i = 1;; ++i) {
     if (ready()) return true;
-    KILN_CPU_RELAX();
+    if (i > kPauseSpins) std::this_thread::yield();
+    else KILN_CPU_RELAX();
     if ((i & 63) == 0 && std::chrono::steady_clock::now() - start > kSpinTime) return false;
   }
 }
