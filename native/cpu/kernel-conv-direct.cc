@@ -25,6 +25,7 @@
 #include "conv-params.h"
 #include "epilogue.h"
 #include "layer-check.h"
+#include "vec-kernels.h"
 
 namespace kiln::cpu {
 
@@ -97,7 +98,10 @@ class DirectOp final : public LayerOp {
       rowStride_ = phaseLen_ * sw;
       halo_ = (w.kernel[1] - 1) * w.dilation[1] + 1;
       const int64_t perRow = d.channels * rowStride_ * w.stride[1];
-      band_ = std::clamp<int64_t>(kStageFloats / std::max<int64_t>(perRow, 1), 1, w.out[1]);
+      // Bands small enough to stay in L2, and enough of them for the threads (8 items per
+      // batch) before channel groups, which would stage the same band again.
+      const int64_t want = (w.out[1] * d.batch + 7) / 8;
+      band_ = std::clamp<int64_t>(std::min(kStageFloats / std::max<int64_t>(perRow, 1), want), 1, w.out[1]);
       bandRows_ = (band_ - 1) * w.stride[1] + halo_;
       for (int64_t ci = 0; ci < d.channels; ++ci)
         for (int64_t ky = 0; ky < w.kernel[1]; ++ky)
@@ -240,6 +244,16 @@ class DirectOp final : public LayerOp {
           std::memset(dst, 0, size_t(a) * sizeof(float));
           std::memcpy(dst + a, src, size_t(b) * sizeof(float));
           std::memset(dst + a + b, 0, size_t(phaseLen_ - a - b) * sizeof(float));
+          continue;
+        }
+        if (sw == 2) {
+          // Input column ix sits at padded position ix + left: phase (ix + left) % 2.
+          std::memset(dst, 0, size_t(rowStride_) * sizeof(float));
+          const int64_t cols = std::clamp<int64_t>(rowStride_ - left, 0, W);
+          float* evenDst = dst + (left % 2) * phaseLen_ + left / 2;
+          float* oddDst = dst + (1 - left % 2) * phaseLen_ + (left + 1) / 2;
+          vecKernels().deinterleave2(src, long(cols / 2), evenDst, oddDst);
+          if (cols % 2) evenDst[cols / 2] = src[cols - 1];
           continue;
         }
         for (int64_t ph = 0; ph < sw; ++ph) {
