@@ -45,6 +45,12 @@ export interface QuantizeOptions {
    * VNNI targets, which lose nothing to it.
    */
   weightMax?: number;
+  /**
+   * Values written as i8 even where int8Writers would not (a graph output): the
+   * builder times one layer alone as it would run in the network, writing i8 for
+   * its int8 readers.
+   */
+  i8Outputs?: ReadonlySet<string>;
 }
 
 function allowed(node: Node, o: QuantizeOptions): boolean {
@@ -112,7 +118,7 @@ export function quantizableLayers(graph: Graph, o: QuantizeOptions): Node[] {
  * is no graph output. A layer with a residual writes i8 only as a QMatMul (the others
  * add theirs in f32 after the layer).
  */
-export function int8Writers(graph: Graph, chosen: ReadonlySet<Node>): Set<Node> {
+export function int8Writers(graph: Graph, chosen: ReadonlySet<Node>, i8Outputs?: ReadonlySet<string>): Set<Node> {
   const readers = new Map<string, Node[]>();
   for (const n of graph.nodes) for (const v of n.inputs) readers.set(v, [...(readers.get(v) ?? []), n]);
   const outputs = new Set(graph.outputs);
@@ -122,7 +128,8 @@ export function int8Writers(graph: Graph, chosen: ReadonlySet<Node>): Set<Node> 
   return new Set([...chosen].filter((node) => {
     const y = node.outputs[0]!;
     const r = readers.get(y) ?? [];
-    return (!node.inputs[3] || int8Kind(graph, node) === 'QMatMul') && !outputs.has(y) && r.length > 0 && r.every((n) => readsAsInt8(n, y));
+    const residualOk = !node.inputs[3] || int8Kind(graph, node) === 'QMatMul';
+    return residualOk && (i8Outputs?.has(y) || (!outputs.has(y) && r.length > 0 && r.every((n) => readsAsInt8(n, y))));
   }));
 }
 
@@ -141,7 +148,7 @@ export function int8Writers(graph: Graph, chosen: ReadonlySet<Node>): Set<Node> 
 export function quantizeGraph(graph: Graph, o: QuantizeOptions): Graph {
   const chosen = new Set(quantizableLayers(graph, o));
   if (chosen.size === 0) return graph;
-  const writers = int8Writers(graph, chosen);
+  const writers = int8Writers(graph, chosen, o.i8Outputs);
   const d = new GraphDraft(graph);
   d.nodes.length = 0;
   const quantized = new Map<string, string>();

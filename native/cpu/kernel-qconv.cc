@@ -86,7 +86,8 @@ struct Int8Layer {
 };
 
 // QConv as a GEMM per image: C[cout][P] = W[cout][K] * X[K][P], P = oh * ow, K =
-// cin * kh * kw. X is the image itself for a 1x1 stride-1 unpadded window, else its
+// cin * kh * kw (or over the whole batch's P side by side, for planes of at most
+// kJointPixels). X is the image itself for a 1x1 stride-1 unpadded window, else its
 // im2col in a per-thread buffer. Tasks are groups of 24-pixel tiles (times chunks
 // of output channels when there are few groups); each packs its B panels once and
 // runs the 4 x 24 int8 tile over its channel blocks, then the epilogue writes rows.
@@ -139,13 +140,15 @@ class QConvOp final : public LayerOp {
       }
   }
 
-  // cols[k][p] for k = (ic, ky, kx): the input under tap k of output pixel p, 0 outside.
-  void im2col(const int8_t* xn, int8_t* cols, ThreadPool* pool) const {
-    const size_t pixels = oh_ * ow_, taps = kh_ * kw_;
-    pool->parallelFor(cin_ * taps, [&](size_t k) {
+  // cols[k][n * pixels + p] for k = (ic, ky, kx), images n0 <= n < n1 (row stride
+  // `stride`): the input under tap k of output pixel p, 0 outside.
+  void im2col(const int8_t* x, size_t n0, size_t n1, int8_t* cols, size_t stride, ThreadPool* pool) const {
+    const size_t pixels = oh_ * ow_, taps = kh_ * kw_, images = n1 - n0;
+    pool->parallelFor(images * cin_ * taps, [&](size_t task) {
+      const size_t k = task % (cin_ * taps), n = task / (cin_ * taps);
       const size_t ic = k / taps, ky = (k % taps) / kw_, kx = k % kw_;
-      const int8_t* plane = xn + ic * h_ * w_;
-      int8_t* row = cols + k * pixels;
+      const int8_t* plane = x + ((n0 + n) * cin_ + ic) * h_ * w_;
+      int8_t* row = cols + k * stride + n * pixels;
       const ptrdiff_t off = ptrdiff_t(kx * p_[7]) - ptrdiff_t(p_[3]), sw = ptrdiff_t(p_[1]);
       // Output columns whose input column lies inside [0, w).
       ptrdiff_t lo = 0, hi = ptrdiff_t(ow_);
@@ -182,12 +185,16 @@ class QConvOp final : public LayerOp {
     });
   }
 
+  // The GEMM runs over the columns of `images` images at once (their im2col side by
+  // side, row stride images * pixels): small planes (7x7: 49 pixels fill 2 of 3
+  // 24-pixel tiles) then waste little of the last tile, and every thread has tiles.
   void runTiled(const RunContext& ctx) const {
     const int8_t* x = ctx.data<const int8_t>(l_.x);
     const float* bias = l_.bias >= 0 ? ctx.data<const float>(uint32_t(l_.bias)) : nullptr;
     uint8_t* y = ctx.data<uint8_t>(l_.y);
     const size_t pixels = oh_ * ow_, k = l_.k, esize = l_.outScale > 0 ? 1 : 4;
-    const size_t tiles = (pixels + kInt8Nr - 1) / kInt8Nr;
+    const size_t images = !direct_ && pixels <= kJointPixels ? n_ : 1;
+    const size_t columns = images * pixels, tiles = (columns + kInt8Nr - 1) / kInt8Nr;
     // A task packs up to kGroup B panels, then walks its channel blocks over all of
     // them: each block of weights is read once per group from L1, not once per tile.
     // Fewer panels when K is long, so the group stays within L2 (128 KiB).
@@ -199,32 +206,37 @@ class QConvOp final : public LayerOp {
     const size_t chunks = std::min({blocks_, wanted, std::max<size_t>(1, blocks_ / 8)});
     const size_t perChunk = (blocks_ + chunks - 1) / chunks;
     static thread_local std::vector<int8_t> cols;
-    if (!direct_ && cols.size() < k * pixels) cols.resize(k * pixels);
-    for (size_t n = 0; n < n_; ++n) {
-      const int8_t* xn = x + n * cin_ * h_ * w_;
-      const int8_t* src = xn;
+    if (!direct_ && cols.size() < k * columns) cols.resize(k * columns);
+    for (size_t n0 = 0; n0 < n_; n0 += images) {
+      const int8_t* src = x + n0 * cin_ * h_ * w_;
       if (!direct_) {
-        im2col(xn, cols.data(), ctx.pool);
+        im2col(x, n0, n0 + images, cols.data(), columns, ctx.pool);
         src = cols.data();
       }
       ctx.pool->parallelFor(groups * chunks, [&](size_t task) {
         static thread_local std::vector<uint8_t> b;
         const size_t panel = kq_ * 96;
         if (b.size() < kGroup * panel) b.resize(kGroup * panel);
-        alignas(32) int32_t acc[kInt8Mr * kInt8Nr];
+        // One tile more than the 4 x 24 results: an image's run inside a tile starts at an offset.
+        alignas(32) int32_t acc[kInt8Mr * kInt8Nr + kInt8Nr];
         const size_t t0 = (task / chunks) * kGroup, t1 = std::min(tiles, t0 + kGroup);
         const size_t b0 = (task % chunks) * perChunk, b1 = std::min(blocks_, b0 + perChunk);
         if (b0 >= b1) return;
-        for (size_t t = t0; t < t1; ++t) tile_->packB(src + t * kInt8Nr, pixels, k, std::min(kInt8Nr, pixels - t * kInt8Nr), b.data() + (t - t0) * panel);
+        for (size_t t = t0; t < t1; ++t) tile_->packB(src + t * kInt8Nr, columns, k, std::min(kInt8Nr, columns - t * kInt8Nr), b.data() + (t - t0) * panel);
         for (size_t blk = b0; blk < b1; ++blk)
           for (size_t t = t0; t < t1; ++t) {
-            const size_t p0 = t * kInt8Nr, count = std::min(kInt8Nr, pixels - p0);
+            const size_t c0 = t * kInt8Nr, count = std::min(kInt8Nr, columns - c0);
             const uint8_t* bt = b.data() + (t - t0) * panel;
             for (size_t pl = 0; pl < planes_; ++pl) tile_->micro(a_.data() + (pl * blocks_ + blk) * kq_ * 16, bt, kq_, acc, pl > 0);
             for (size_t i = 0; i < kInt8Mr && blk * kInt8Mr + i < l_.cout; ++i) {
               const size_t o = blk * kInt8Mr + i;
               const Int8RowEpilogue e{comp_[o], l_.multiplier[o], bias ? bias[o] : 0.f, l_.act, l_.outScale};
-              tile_->finish(acc + i * kInt8Nr, count, e, y + ((n * l_.cout + o) * pixels + p0) * esize);
+              // The tile's columns, cut where one image ends and the next begins.
+              for (size_t c = c0; c < c0 + count;) {
+                const size_t n = n0 + c / pixels, p = c % pixels, run = std::min(c0 + count - c, pixels - p);
+                tile_->finish(acc + i * kInt8Nr + (c - c0), run, e, y + ((n * l_.cout + o) * pixels + p) * esize);
+                c += run;
+              }
             }
           }
       });
@@ -258,6 +270,9 @@ class QConvOp final : public LayerOp {
       });
     }
   }
+
+  // Planes of at most this many output pixels run the whole batch as one GEMM.
+  static constexpr size_t kJointPixels = 256;
 
   Int8Layer l_;
   size_t p_[8];

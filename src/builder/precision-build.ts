@@ -157,8 +157,8 @@ function timeLayers(graph: Graph, options: PrecisionOptions, config: BuilderConf
  * faster. Layers are decided in graph order, and an approximation counts the edges:
  * the QuantizeLinear is left out where the input arrives as i8 from an earlier layer
  * kept int8 (int8Writers, assuming its other readers int8 too), and counted for each
- * reader of a shared input; a layer that would write i8 is timed writing f32 (the
- * same epilogue, a different store). Under obey every layer the precisions allow is
+ * reader of a shared input; a layer that would write i8 is timed writing i8 (a
+ * quarter of the bytes of f32). Under obey every layer the precisions allow is
  * int8. Returns the options for quantizeGraph.
  */
 export function chooseInt8(graph: Graph, o: QuantizeOptions, config: BuilderConfig, logger: Logger): QuantizeOptions {
@@ -170,11 +170,11 @@ export function chooseInt8(graph: Graph, o: QuantizeOptions, config: BuilderConf
   const slower = new Set<string>();
   for (const node of layers) {
     const single = layerGraph(graph, node);
-    const int8 = quantizeGraph(single, o);
+    const int8 = quantizeGraph(single, writers.has(node) ? { ...o, i8Outputs: new Set(node.outputs) } : o);
     const from = producer.get(node.inputs[0]!);
     const quantizeIn = !(from && writers.has(from) && !slower.has(from.name));
     const { faster, figures } = timedVerdict(single, node, {
-      precision: 'int8', graph: int8, layer: int8.nodes.find((n) => INT8_LAYER_OPS.has(n.op))!.name, edges: quantizeIn ? 'in-' : '--',
+      precision: 'int8', graph: int8, layer: int8.nodes.find((n) => INT8_LAYER_OPS.has(n.op))!.name, edges: `${quantizeIn ? 'in-' : '--'}${writers.has(node) ? ' i8' : ''}`,
       note: quantizeIn ? ' with quantize' : '', cost: (t) => t.layer + (quantizeIn ? t.castIn : 0) + t.castOut,
     }, config);
     logger.verbose(`int8 '${node.name}': ${figures}: ${faster ? 'int8' : 'fp32 kept'}`);

@@ -73,7 +73,8 @@ describe('int8 kernels against the interpreter', () => {
     });
   }
 
-  // The tiled path's cases: pixel counts past one 24-pixel tile with a remainder,
+  // The tiled path's cases (batch 2: small planes run both images as one GEMM, whose
+  // tiles straddle the images): pixel counts past one 24-pixel tile with a remainder,
   // channel counts across several 4-row blocks, 7-bit weights (one plane) and full
   // 8-bit ones (two planes), a 1x1 window read in place, clip, and inputs at -128.
   const tiled = [
@@ -81,6 +82,8 @@ describe('int8 kernels against the interpreter', () => {
     { name: '3x3 stride 2, 8-bit weights, f32 out', cin: 7, cout: 6, k: 3, hw: 11, stride: 2, pad: 1, wmax: 127, outScale: 0, activation: 'none' },
     { name: '1x1 in place, 7-bit weights, clip', cin: 9, cout: 10, k: 1, hw: 7, stride: 1, pad: 0, wmax: 63, outScale: 0.05, activation: 'clip' },
     { name: '1x1 in place, 8-bit weights at the pair limit', cin: 16, cout: 4, k: 1, hw: 5, stride: 1, pad: 0, wmax: 127, outScale: 0, activation: 'relu' },
+    // 289 pixels: past the joint-batch limit (256), one GEMM per image.
+    { name: '3x3 on a 17x17 plane, per image', cin: 3, cout: 9, k: 3, hw: 17, stride: 1, pad: 1, wmax: 63, outScale: 0.2, activation: 'relu' },
   ];
   for (const t of tiled) {
     it(`qconv tiles: ${t.name}`, async () => {
