@@ -19,6 +19,10 @@ describe('gemmPacked', () => {
     await check({ as: [4, 131, 64], k: 64, n: 129, transB: true, bias: true, residual: false, act: 1, threads: 2 });
   });
 
+  it('packs each new set of weights of one shape (engines freed and loaded again, ops alive side by side)', async () => {
+    for (let i = 0; i < 6; i++) await check({ as: [7, 33], k: 33, n: 20, transB: i % 2 === 1, bias: true, residual: false, act: 0, threads: 2 });
+  });
+
   it('applies the activations to special values as the gemm kernel does (NaN, infinities, signed zero)', async () => {
     const specials = [Infinity, -Infinity, NaN, 0, -0, 1e-30, -1e-30, 5, -5, 20, -20, 1e30, -1e30, 0.5, -0.5, 3];
     const run = async (kernel: string, act: number) => {
