@@ -25,6 +25,14 @@ export const CUDA_DIALECT = {
   half: { storage: 'unsigned short', toFloat: 'kiln_h2f', fromFloat: 'kiln_f2h', pack: 'kiln_pack2' },
   /** Warp-wide tensor-core multiply-add, m16n8k16, f16 operands, f32 accumulators (PTX mma.sync). */
   mma: 'kiln_mma16816',
+  /**
+   * Asynchronous 16-byte copies global -> shared (PTX cp.async.cg, sm_80+): `copy(dst, src, full)`
+   * copies 16 bytes, or writes 16 zero bytes when `full` is false (src is then not read);
+   * `commit()` closes a group of copies; `wait<N>()` waits until at most N groups are pending.
+   */
+  cpAsync: { copy: 'kiln_cp16', commit: 'kiln_cp_commit', wait: 'kiln_cp_wait' },
+  /** Alignment of a shared array that 16-byte copies target. */
+  align16: 'alignas(16)',
   /** Bytes of two words picked by a selector (PTX prmt). */
   bytePerm: '__byte_perm',
   math: { exp: 'expf', tanh: 'tanhf', erf: 'erff', pow: 'powf', bitsToFloat: '__int_as_float' },
@@ -47,5 +55,12 @@ export const CUDA_HELPERS = [
   '               : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])',
   '               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));',
   '}',
+  `${CUDA_DIALECT.device} void kiln_cp16(void* dst, const void* src, bool full) {`,
+  '  unsigned s;',
+  '  asm volatile("{ .reg .u64 a; cvta.to.shared.u64 a, %1; cvt.u32.u64 %0, a; }" : "=r"(s) : "l"(dst));',
+  '  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" :: "r"(s), "l"(src), "r"(full ? 16 : 0));',
+  '}',
+  `${CUDA_DIALECT.device} void kiln_cp_commit() { asm volatile("cp.async.commit_group;"); }`,
+  `template <int N> ${CUDA_DIALECT.device} void kiln_cp_wait() { asm volatile("cp.async.wait_group %0;" :: "n"(N)); }`,
   '#endif',
 ].join('\n');

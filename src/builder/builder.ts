@@ -128,6 +128,8 @@ export class Builder {
     const phase = (what: string) => this.logger.info(`build phase: ${what}`);
     const pipeline = withProgress(buildPipeline({ optLevel: config.optLevel, disable: config.disabledPasses, insert: config.customPasses, supports: supportsOp(config.target) }), (p) => phase(`pass ${p}`));
     const { graph: piped, report } = runPipeline(specialized, pipeline, {
+      // Under CUDA fp16, layout assignment puts the convs in NHWC for the tensor-core kernels.
+      ...(config.target === 'cuda' && config.cudaPrecision === 'fp16' ? { options: { layout: 'cuda' } } : {}),
       dumpDir: config.dumpDir ?? process.env.KILN_DUMP,
       logger: (severity, message) => this.logger.log(severity, message),
     });

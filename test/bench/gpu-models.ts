@@ -94,7 +94,7 @@ async function main(): Promise<number> {
   const checks: unknown[] = [];
   let ok = true;
   // The kernel networks: fp32 by rule, every fp32 tactic, fp16 tiles and split-K. --fp16-only: the last only,
-  // the fp16 model checks for ResNet-50 alone, and autotuned timings (a short device call).
+  // the fp16 model checks, and autotuned timings (a short device call).
   const fp16Only = process.argv.includes('--fp16-only');
   for (const c of [...(fp16Only ? [] : [...await checkKernelNets(), ...await checkTactics()]), ...await checkFp16()]) {
     ok &&= c.ok;
@@ -102,7 +102,6 @@ async function main(): Promise<number> {
     log(`${c.ok ? 'PASS' : 'FAIL'} ${c.name}: ${c.detail}`);
   }
   for (const e of manifest) {
-    if (fp16Only && e.name !== 'resnet50') continue;
     const x = readInput(e);
     const refBytes = readFileSync(e.referenceFile);
     const want = new Float32Array(refBytes.buffer.slice(refBytes.byteOffset, refBytes.byteOffset + refBytes.byteLength));

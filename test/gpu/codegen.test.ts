@@ -13,7 +13,7 @@ import { native } from '../../src/runtime/native.js';
 import { defineMnistNetwork } from '../../samples/mnist/network.js';
 import { mnistAssets } from './gpu-checks.js';
 import { lowerNetwork } from './helpers.js';
-import { kernelNets, splitNet } from './kernel-nets.js';
+import { kernelNets, nhwcNet, splitNet } from './kernel-nets.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const mnistPlan = () => lowerNetwork(defineMnistNetwork(mnistAssets(root).weights, 2));
@@ -114,7 +114,8 @@ describe('fp16 storage', () => {
 });
 
 describe.skipIf(!nvcc)('nvcc compiles every emitted kernel for sm_90', () => {
-  const cases: [string, () => PlanDesc][] = [['mnist', mnistPlan], ...kernelNets().map((k): [string, () => PlanDesc] => [k.name, () => lowerNetwork(k.net)])];
+  const cases: [string, () => PlanDesc][] = [['mnist', mnistPlan], ...kernelNets().map((k): [string, () => PlanDesc] => [k.name, () => lowerNetwork(k.net)]),
+    ['nhwcConvs (CUDA layout)', () => lowerNetwork(nhwcNet().net, 3, 'cuda')]];
   it.each(cases)('%s', (_, plan) => {
     const cubin = nvccCompiler(nvcc!).compile(emitCuda(plan()).source, 90, 'test.cu');
     expect(String.fromCharCode(...cubin.subarray(1, 4))).toBe('ELF');

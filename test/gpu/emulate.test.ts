@@ -13,14 +13,18 @@ import { INPUT, OUTPUT, defineMnistNetwork } from '../../samples/mnist/network.j
 import { emulatePlan, hasGxx } from './emulate.js';
 import { mnistAssets, pixels } from './gpu-checks.js';
 import { compareF32, lowerNetwork } from './helpers.js';
-import { kernelNets, splitNet, tacticNet } from './kernel-nets.js';
+import { kernelNets, nhwcNet, splitNet, tacticNet } from './kernel-nets.js';
+import { NHWC_TILES } from '../../codegen/cuda/kernels/conv-nhwc.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-function emulateAndCompare(net: Network, inputs: Record<string, Tensor>, rtol = 1e-4, tactic?: string, precision: 'fp32' | 'fp16' = 'fp32'): void {
-  const plan = lowerNetwork(net);
+function emulateAndCompare(net: Network, inputs: Record<string, Tensor>, rtol = 1e-4, tactic?: string, precision: 'fp32' | 'fp16' = 'fp32', layout: 'cpu' | 'cuda' = 'cpu'): void {
+  const plan = lowerNetwork(net, 3, layout);
   const given = new Map(plan.inputs.map((t) => [t, new Uint8Array((inputs[plan.tensors[t]!.name]!.data as Float32Array).slice().buffer)]));
-  const outs = emulatePlan(plan, emitCuda(plan, { tactics: plan.layers.map(() => tactic), precision }), given);
+  // Under the CUDA layout the tactic is forced on the NHWC convs only (the stem keeps its own).
+  const tactics = plan.layers.map((l) => (layout === 'cpu' || l.kernel === 'convNhwc' ? tactic : undefined));
+  if (layout === 'cuda') expect(plan.layers.filter((l) => l.kernel === 'convNhwc').length).toBeGreaterThan(0);
+  const outs = emulatePlan(plan, emitCuda(plan, { tactics, precision }), given);
   const expected = interpret(net.graph, inputs);
   // Half operands carry 11 significant bits: fp16 is held to an absolute error against the output's scale.
   plan.outputs.forEach((t, i) => {
@@ -50,6 +54,17 @@ describe.skipIf(!hasGxx())('CUDA kernels under the CPU emulator equal the interp
   it.each(['tc128x64.split', 'tc64x64.split', 'tc64x32.split'])('fp16 split-K tactic %s (workspace sums, then the epilogue)', (tactic) => {
     const k = splitNet();
     emulateAndCompare(k.net, k.inputs, 1e-2, tactic, 'fp16');
+  }, 120_000);
+
+  // The CUDA layout: NHWC convs on the cp.async tensor-core kernel, every tile and split-K; and in f32, the simple kernel.
+  it.each([...Object.keys(NHWC_TILES), 'nc128x64.split', 'nc64x64.split', 'nc32x64.split'])('fp16 NHWC conv with tactic %s', (tactic) => {
+    const k = nhwcNet();
+    emulateAndCompare(k.net, k.inputs, 1e-2, tactic, 'fp16', 'cuda');
+  }, 120_000);
+
+  it('fp32 NHWC conv (a thread per output)', () => {
+    const k = nhwcNet();
+    emulateAndCompare(k.net, k.inputs, 1e-4, undefined, 'fp32', 'cuda');
   }, 120_000);
 
   it.each(['pointwise', 'movement', 'convpool', 'encoderOps', 'invertedResidual', 'pointwiseConvs'])('fp16 storage: %s', (name) => {

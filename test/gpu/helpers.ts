@@ -4,19 +4,25 @@ import { lowerToPlan, type PlanDesc } from '../../codegen/index.js';
 import { cudaKernelNames } from '../../codegen/cuda/index.js';
 import { Builder, Logger, type Network } from '../../src/index.js';
 import { KILN_VERSION } from '../../src/version.js';
+import { AssignLayout, applyPass } from '../../passes/index.js';
 import type { Tensor } from '../../src/interpret/index.js';
 
 export const quiet = new Logger('error');
 
-/** The plan description of `net` as the builder lowers it (CPU layers, no CUDA section yet). */
-export function lowerNetwork(net: Network, optLevel = 3): PlanDesc {
+/**
+ * The plan description of `net` as the builder lowers it (CPU layers, no CUDA section yet);
+ * layout 'cuda' applies the CUDA fp16 layout (every candidate conv NHWC) instead of the CPU's.
+ */
+export function lowerNetwork(net: Network, optLevel = 3, layout: 'cpu' | 'cuda' = 'cpu'): PlanDesc {
   const builder = new Builder(quiet);
   const config = builder.createBuilderConfig().setOptLevel(optLevel);
   // Built for the CPU (no GPU here), so leave out what a CUDA build leaves out too:
   // passes that introduce layers without a CUDA template (see supportsOp in the builder).
-  config.disabledPasses = cudaKernelNames().includes('pointwise') ? [] : ['FusePointwise'];
+  config.disabledPasses = [...(cudaKernelNames().includes('pointwise') ? [] : ['FusePointwise']), ...(layout === 'cuda' ? ['AssignLayout'] : [])];
   builder.buildSerializedNetwork(net, config);
-  return lowerToPlan(builder.lastBuild!.optimized, { kilnVersion: KILN_VERSION, buildDigest: config.digest() }).plan;
+  const optimized = builder.lastBuild!.optimized;
+  const graph = layout === 'cuda' ? applyPass(AssignLayout, optimized, { options: { layout: 'cuda', minLayersPerReformat: 0 } }) : optimized;
+  return lowerToPlan(graph, { kilnVersion: KILN_VERSION, buildDigest: config.digest() }).plan;
 }
 
 /** The largest violation of |a - e| <= atol + rtol |e|, as a message, or undefined. */

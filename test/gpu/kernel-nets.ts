@@ -143,6 +143,23 @@ export function splitNet(): KernelNet {
   return { name: 'splitK', net, inputs: { x: x.tensor, v: v.tensor } };
 }
 
+/**
+ * Convs for the CUDA layout (lowerNetwork(net, 3, 'cuda')): NHWC convs of 8k input channels
+ * with 1x1, 3x3 strided, dilated 5x5 windows, a fused residual, an odd channel count and
+ * pixel counts that leave partial tiles; the 3-channel stem stays NCHW.
+ */
+export function nhwcNet(): KernelNet {
+  const net = new Network({ name: 'nhwcConvs' });
+  const x = input(net, 'x', [2, 3, 9, 7], 91);
+  const w = (seed: number, n: number) => scaled(seed, n, 0.3);
+  const stem = x.t.conv({ name: 'nstem', outChannels: 16, kernel: [3, 3], padding: [1, 1], weights: w(92, 16 * 27), bias: w(93, 16) }).relu('nr0');
+  const a = stem.conv({ name: 'na', outChannels: 32, kernel: [3, 3], padding: [1, 1], weights: w(94, 32 * 16 * 9), bias: w(95, 32) }).relu('nr1');
+  const b = a.conv({ name: 'nb', outChannels: 16, kernel: [1, 1], weights: w(96, 16 * 32) }).add(stem, 'nskip').relu('nr2');
+  const c = b.conv({ name: 'nc', outChannels: 24, kernel: [3, 3], strides: [2, 2], padding: [1, 1], weights: w(97, 24 * 16 * 9), bias: w(98, 24) }).clip(0, 6, 'nr3');
+  net.markOutput(c.conv({ name: 'nd', outChannels: 13, kernel: [5, 5], dilations: [2, 2], padding: [4, 4], weights: w(99, 13 * 24 * 25), bias: w(100, 13) }), 'y');
+  return { name: 'nhwcConvs', net, inputs: { x: x.tensor } };
+}
+
 export function kernelNets(): KernelNet[] {
   return [pointwise(), movement(), convPool(), gemms(), encoderOps(), invertedResidual(), pointwiseConvs()];
 }

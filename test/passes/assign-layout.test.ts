@@ -94,4 +94,13 @@ describe('AssignLayout properties (checkPass)', () => {
     const share = nets.filter((n) => applyPass(AssignLayout, n.graph, eager) !== n.graph).length / nets.length;
     expect(share).toBeGreaterThan(0.04);
   });
+
+  it('under the CUDA layout (groups-1 convs of 8k channels, any window, with residuals), and it fires', () => {
+    const ops: ArbOp[] = ['conv', 'relu', 'clip', 'add', 'residual', 'maxPool'];
+    const cuda = { options: { layout: 'cuda', minLayersPerReformat: 0 } };
+    checkPass(AssignLayout, { numRuns: 2 * RUNS, ops, maxLayers: 12, context: cuda });
+    const nets = fc.sample(networkArbitrary({ ops, maxLayers: 12 }), { numRuns: 400, seed: 5 });
+    const share = nets.filter((n) => applyPass(AssignLayout, n.graph, cuda) !== n.graph).length / nets.length;
+    expect(share).toBeGreaterThan(0.01);
+  });
 });

@@ -15,7 +15,7 @@ import { toHalfRows } from '../precision.js';
 import { ELEMENTWISE_THREADS, activation, elementwiseLaunch, gridStride, indexType, numel, overlaps, renderKernel } from '../render.js';
 import { cudaTemplate, requireF32, unsupported, type KernelCtx } from '../template.js';
 import { renderTile, tileOf, tileSharedBytes, tileTactics, tileThreads } from './gemm-tile.js';
-import { MMA_TILES, chooseMmaTile, isMmaTactic, mmaSharedBytes, mmaTactics, mmaThreads, parseMma, renderMma, renderSplit, splitCount, splitTactics, type MmaCode } from './mma-tile.js';
+import { MMA_TILES, chooseMmaTile, isMmaTactic, mmaSharedBytes, mmaTactics, mmaThreads, mmaSplitGemm, parseMma, renderMma, renderSplit, splitCount, splitTactics, type MmaCode } from './mma-tile.js';
 
 const DIRECT_THREADS = 256;
 /** Direct conv keeps M sums in registers and M x K weights in shared memory. */
@@ -149,7 +149,7 @@ cudaTemplate(['conv'], (ctx) => {
     ].filter(Boolean).join('\n') : undefined;
     if (slices > 1) {
       const split = renderSplit(ctx, {
-        t, code, operands: [{ name: 'x', type: X }, { name: 'wh', type: 'unsigned' }], operandArgs: [ctx.layer.inputs[0]!, tensor],
+        I, M, N, K, gemm: mmaSplitGemm(t, code), operands: [{ name: 'x', type: X }, { name: 'wh', type: 'unsigned' }], operandArgs: [ctx.layer.inputs[0]!, tensor],
         tail, tailArgs, storeSetup: 'const int g = 0;', store, restrict, slices,
       });
       split[1]!.source = `${tapHelper}\n\n${split[1]!.source}`;

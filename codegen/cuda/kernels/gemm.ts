@@ -13,7 +13,7 @@ import { toHalfRows } from '../precision.js';
 import { activation, broadcastStrides, gatherIndex, indexType, numel, overlaps, renderKernel, type Param } from '../render.js';
 import { cudaTemplate, requireF32, unsupported, type KernelCtx } from '../template.js';
 import { renderTile, tileOf, tileSharedBytes, tileTactics, tileThreads } from './gemm-tile.js';
-import { MMA_TILES, chooseMmaTile, isMmaTactic, mmaSharedBytes, mmaTactics, mmaThreads, parseMma, renderMma, renderSplit, splitCount, splitTactics } from './mma-tile.js';
+import { MMA_TILES, chooseMmaTile, isMmaTactic, mmaSharedBytes, mmaTactics, mmaThreads, mmaSplitGemm, parseMma, renderMma, renderSplit, splitCount, splitTactics } from './mma-tile.js';
 
 const SKINNY_ROWS = 8;
 const SKINNY_WARPS = 8;
@@ -195,7 +195,7 @@ function mma(ctx: KernelCtx, p: GemmParts) {
   if (slices > 1) {
     const nOperands = 2;
     return renderSplit(ctx, {
-      t, code, operands: params.slice(0, nOperands), operandArgs: args.slice(0, nOperands),
+      I: p.I, M: p.M, N: p.N, K: p.K, gemm: mmaSplitGemm(t, code), operands: params.slice(0, nOperands), operandArgs: args.slice(0, nOperands),
       tail: params.slice(nOperands), tailArgs: args.slice(nOperands),
       storeSetup: `const ${p.I} yoff = 0;`, store: p.store, restrict: p.restrict, slices,
     });

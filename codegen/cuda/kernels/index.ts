@@ -6,3 +6,4 @@ import './pool.js';
 import './gemm.js';
 import './conv.js';
 import './reduce-gather.js';
+import './conv-nhwc.js';

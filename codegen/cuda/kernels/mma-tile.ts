@@ -253,9 +253,30 @@ const ${I} kEnd = ${c.K};`,
   ].filter((l) => l !== '').join('\n');
 }
 
+/** The GEMM launch of a split-K layer: a body summing K steps [blockIdx.z * chunk, + chunk) and running `store` per element. */
+export interface SplitGemm {
+  body: (store: string, chunk: number) => string;
+  /** Blocks along x and y (the K slices go on z). */
+  grid: [number, number];
+  threads: number;
+  /** What the kernel's comment says of its tile. */
+  note: string;
+}
+
+/** renderMma as the GEMM of a split-K layer. */
+export const mmaSplitGemm = (t: MmaTile, code: Omit<MmaCode, 'store' | 'splitChunk'>): SplitGemm => ({
+  body: (store, chunk) => renderMma(t, { ...code, splitChunk: chunk, store }),
+  grid: [Math.ceil(code.N / t.bn), Math.ceil(code.M / t.bm)],
+  threads: mmaThreads(t),
+  note: `tile ${t.bm}x${t.bn}x32, ${t.warpsM}x${t.warpsN} warps`,
+});
+
 export interface SplitParts {
-  t: MmaTile;
-  code: Omit<MmaCode, 'store' | 'splitChunk'>;
+  I: string;
+  M: number;
+  N: number;
+  K: number;
+  gemm: SplitGemm;
   /** The operands the GEMM kernel reads, with their tensor indices. */
   operands: Param[];
   operandArgs: number[];
@@ -271,18 +292,19 @@ export interface SplitParts {
 
 /**
  * Split-K as three launches over the CUDA workspace: zero M x N f32 sums, the GEMM with
- * each K slice on its own blockIdx.z adding its partial tile with atomicAdd, then the
- * layer's epilogue (bias, residual, activation, store) once per element.
+ * each K slice on its own blockIdx.z adding its partial tile with atomicAdd (element
+ * (m, n) at ws[m * N + n]), then the layer's epilogue (bias, residual, activation,
+ * store) once per element.
  */
 export function renderSplit(ctx: KernelCtx, p: SplitParts): EmittedKernel[] {
-  const { M, N, K, I } = p.code;
+  const { M, N, K, I } = p;
   const ws = ctx.workspace(4 * M * N);
   const steps = Math.ceil(K / BK);
   const chunk = Math.ceil(steps / p.slices) * BK;
   const slices = Math.ceil(K / chunk);
   const wsParam = { name: 'ws', type: 'float', out: true };
   const zero = `${ctx.name}_zero`, epi = `${ctx.name}_epilogue`;
-  const body = renderMma(p.t, { ...p.code, splitChunk: chunk, store: `atomicAdd(ws + m * ${N} + n, v);` });
+  const body = p.gemm.body(`atomicAdd(ws + m * ${N} + n, v);`, chunk);
   return [
     {
       function: zero, source: renderKernel(zero, [wsParam], ELEMENTWISE_THREADS, true, gridStride(I, M * N, 'ws[i] = 0.f;')),
@@ -290,8 +312,8 @@ export function renderSplit(ctx: KernelCtx, p: SplitParts): EmittedKernel[] {
     },
     {
       function: ctx.name,
-      source: `// split-K: ${slices} slices of ${chunk} along K=${K}, M=${M} N=${N}; tile ${p.t.bm}x${p.t.bn}x32, ${p.t.warpsM}x${p.t.warpsN} warps\n${renderKernel(ctx.name, [...p.operands, wsParam], mmaThreads(p.t), true, body)}`,
-      grid: [Math.ceil(N / p.t.bn), Math.ceil(M / p.t.bm), slices], block: [mmaThreads(p.t), 1, 1], sharedBytes: 0,
+      source: `// split-K: ${slices} slices of ${chunk} along K=${K}, M=${M} N=${N}; ${p.gemm.note}\n${renderKernel(ctx.name, [...p.operands, wsParam], p.gemm.threads, true, body)}`,
+      grid: [...p.gemm.grid, slices], block: [p.gemm.threads, 1, 1], sharedBytes: 0,
       args: [...p.operandArgs, ws],
     },
     {

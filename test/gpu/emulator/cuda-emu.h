@@ -111,6 +111,16 @@ inline void kiln_mma16816(float* c, const unsigned* a, const unsigned* b) {
   __syncthreads();
 }
 
+// cp.async: the copy happens at once (one thread's own copies need no ordering beyond
+// program order here; __syncthreads still publishes them to the block).
+inline void kiln_cp16(void* dst, const void* src, bool full) {
+  if (full) std::memcpy(dst, src, 16);
+  else std::memset(dst, 0, 16);
+}
+inline void kiln_cp_commit() {}
+template <int N>
+inline void kiln_cp_wait() {}
+
 inline float atomicAdd(float* at, float v) {
   static std::mutex m;
   std::lock_guard<std::mutex> lock(m);
