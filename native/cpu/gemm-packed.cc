@@ -75,20 +75,8 @@ int registerAct(Act a) {
 }
 
 void packInto(const MatrixRef& b, PackedB& p) {
-  float* out = p.data.as<float>();
-  for (size_t pc = 0; pc < p.k; pc += p.kc) {
-    const size_t kcb = std::min(p.kc, p.k - pc);
-    float* block = out + pc * p.panels * kPackedNr;
-    for (size_t j = 0; j < p.panels; ++j) {
-      float* panel = block + j * kcb * kPackedNr;
-      const size_t col0 = j * kPackedNr, cols = std::min(kPackedNr, p.n - col0);
-      for (size_t k = 0; k < kcb; ++k) {
-        float* row = panel + k * kPackedNr;
-        for (size_t c = 0; c < cols; ++c) row[c] = b.at(pc + k, col0 + c);
-        for (size_t c = cols; c < kPackedNr; ++c) row[c] = 0.f;
-      }
-    }
-  }
+  for (size_t pc = 0; pc < p.k; pc += p.kc)
+    packPanels(b, pc, std::min(p.kc, p.k - pc), p.n, p.data.as<float>() + pc * p.panels * kPackedNr);
 }
 
 // FNV-1a over a dense operand's 32-bit words (B's k x n elements are contiguous in
@@ -133,31 +121,53 @@ std::vector<Task> planTasks(size_t m, size_t panels, size_t k, unsigned threads)
 
 void runTask(const PackedGemm& g, const Task& t) {
   const PackedB& b = *g.b;
-  const auto strip = useAvx2() ? kiln_gemmp_avx2_strip : genericStrip;
-  const int act = registerAct(g.act.kind);
-  const size_t rows = t.m1 - t.m0;
-  const float* a = g.a + t.m0 * g.lda;
-  float* c = g.c + t.m0 * g.ldc;
-  const float* base = b.data.as<const float>();
+  const PanelEpilogue ep{g.bias, g.residual ? g.residual + t.m0 * g.ldr : nullptr, g.ldr, g.act};
   // K = 0: no block, but C still gets the epilogue of a zero product.
   const size_t k = std::max<size_t>(b.k, 1);
   for (size_t pc = 0; pc < k; pc += b.kc) {
     const size_t kcb = b.k ? std::min(b.kc, b.k - pc) : 0;
-    const bool last = pc + b.kc >= k;
-    const float* block = base + pc * b.panels * kPackedNr;
-    for (size_t j = t.j0; j < t.j1; ++j) {
-      const size_t col = j * kPackedNr, cols = std::min(kPackedNr, b.n - col);
-      KilnPackedEpilogue ep{g.bias ? g.bias + col : nullptr,
-                            g.residual ? g.residual + t.m0 * g.ldr + col : nullptr, g.ldr, std::max(act, 0),
-                            g.act.alpha, g.act.beta};
-      strip(rows, kcb, a + pc, g.lda, block + j * kcb * kPackedNr, c + col, g.ldc, cols, pc > 0, last ? &ep : nullptr);
-      if (last && act < 0)
-        for (size_t i = 0; i < rows; ++i) applyActivation(g.act, c + i * g.ldc + col, c + i * g.ldc + col, cols);
-    }
+    sweepPanels(g.a + t.m0 * g.lda + pc, g.lda, t.m1 - t.m0, b.data.as<const float>() + pc * b.panels * kPackedNr, kcb,
+                t.j0, t.j1, b.n, g.c + t.m0 * g.ldc, g.ldc, pc > 0, pc + b.kc >= k ? &ep : nullptr);
   }
 }
 
 }  // namespace
+
+void packPanels(const MatrixRef& b, size_t k0, size_t kc, size_t n, float* out) {
+  for (size_t j = 0; j * kPackedNr < n; ++j) {
+    float* panel = out + j * kc * kPackedNr;
+    const size_t col0 = j * kPackedNr, cols = std::min(kPackedNr, n - col0);
+    if (cols < kPackedNr) std::memset(panel, 0, kc * kPackedNr * sizeof(float));
+    if (b.colStride == 1) {  // rows of B contiguous: one copy of `cols` floats per k
+      for (size_t k = 0; k < kc; ++k)
+        std::memcpy(panel + k * kPackedNr, b.data + ptrdiff_t(k0 + k) * b.rowStride + ptrdiff_t(col0), cols * sizeof(float));
+    } else if (b.rowStride == 1) {  // transposed: each column of B contiguous
+      for (size_t c = 0; c < cols; ++c) {
+        const float* src = b.data + ptrdiff_t(col0 + c) * b.colStride + ptrdiff_t(k0);
+        for (size_t k = 0; k < kc; ++k) panel[k * kPackedNr + c] = src[k];
+      }
+    } else {
+      for (size_t k = 0; k < kc; ++k)
+        for (size_t c = 0; c < cols; ++c) panel[k * kPackedNr + c] = b.at(k0 + k, col0 + c);
+    }
+  }
+}
+
+void sweepPanels(const float* a, size_t lda, size_t rows, const float* block, size_t kc, size_t j0, size_t j1, size_t n,
+                 float* c, size_t ldc, bool accumulate, const PanelEpilogue* ep) {
+  const auto strip = useAvx2() ? kiln_gemmp_avx2_strip : genericStrip;
+  const int act = ep ? registerAct(ep->act.kind) : 0;
+  for (size_t j = j0; j < j1; ++j) {
+    const size_t col = j * kPackedNr, cols = std::min(kPackedNr, n - col);
+    KilnPackedEpilogue e{};
+    if (ep)
+      e = {ep->bias ? ep->bias + col : nullptr, ep->residual ? ep->residual + col : nullptr, ep->ldr, std::max(act, 0),
+           ep->act.alpha, ep->act.beta};
+    strip(rows, kc, a, lda, block + j * kc * kPackedNr, c + col, ldc, cols, accumulate, ep ? &e : nullptr);
+    if (ep && act < 0)
+      for (size_t i = 0; i < rows; ++i) applyActivation(ep->act, c + i * ldc + col, c + i * ldc + col, cols);
+  }
+}
 
 std::shared_ptr<const PackedB> sharedPackedB(const MatrixRef& b, size_t k, size_t n) {
   // The contents' fingerprint guards against new weights at a freed block's address.

@@ -49,6 +49,24 @@ struct PackedGemm {
 
 void packedGemm(ThreadPool& pool, const PackedGemm& g);
 
+// The pieces the packed-B kernels share (gemmPacked, gemmBatched): rows [k0, k0+kc)
+// of b (columns [0, n)) packed as 16-column panels, panel j at out + j * kc * 16,
+// columns past n zero;
+void packPanels(const MatrixRef& b, size_t k0, size_t kc, size_t n, float* out);
+
+// and rows [0, rows) of C (row i at c + i * ldc) against panels [j0, j1) of one such
+// block: C = (accumulate ? C : 0) + A * block, with A's row i at a + i * lda, then,
+// when ep is non-null (the last K block), bias (n values, at column 0), residual
+// (row i at residual + i * ldr, column 0) and the activation.
+struct PanelEpilogue {
+  const float* bias;
+  const float* residual;
+  size_t ldr;
+  Activation act;
+};
+void sweepPanels(const float* a, size_t lda, size_t rows, const float* block, size_t kc, size_t j0, size_t j1, size_t n,
+                 float* c, size_t ldc, bool accumulate, const PanelEpilogue* ep);
+
 // Name of the register tile in use ("avx2-6x16" or "generic"), for tests.
 const char* packedGemmKernelName();
 
