@@ -119,6 +119,7 @@
         'native/cpu/kernel-conv-depthwise-8c.cc',
         'native/cpu/kernel-conv-depthwise-nhwc.cc',
         'native/cpu/kernel-conv-direct.cc',
+        'native/cpu/kernel-conv-winograd-fused.cc',
         'native/cpu/conv-direct-generic.cc',
         'native/cpu/kernel-conv-nhwc.cc',
         'native/cpu/kernel-conv-winograd.cc',

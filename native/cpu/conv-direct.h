@@ -21,10 +21,16 @@ struct PlanePoolFns {
   void (*reduce)(const float* x, long planes, long n, int isMax, float scale, float* out);
 };
 const PlanePoolFns& planePool();
+
+// Winograd F(2x2, 3x3) output of 8 tiles straight into two output rows (conv-direct.inc).
+using WinoOut8Fn = void (*)(const float* m, long stride, float bias, const float* r0, const float* r1, float* y0,
+                            float* y1, long width, int clamp, float lo, float hi);
+WinoOut8Fn winoOut8();
 // Scratch floats pool_plane needs for its padded row.
 inline long planePoolScratch(long OW, long kw, long sw) { return ((OW + 7) / 8 * 8 - 1) * sw + kw + 16; }
 
-KernelDef convDirectKernel();  // kernel-conv-direct.cc
+KernelDef convDirectKernel();          // kernel-conv-direct.cc
+KernelDef convWinogradFusedKernel();  // kernel-conv-winograd-fused.cc
 
 }  // namespace kiln::cpu
 
@@ -35,6 +41,10 @@ void kiln_cd_generic_pool_plane(const float*, long, long, long, long, long, long
                                 const float*, const float*, float*, float*);
 void kiln_cd_avx2_pool_plane(const float*, long, long, long, long, long, long, long, long, long, long, int,
                              const float*, const float*, float*, float*);
+void kiln_cd_generic_wino_out8(const float*, long, float, const float*, const float*, float*, float*, long, int,
+                               float, float);
+void kiln_cd_avx2_wino_out8(const float*, long, float, const float*, const float*, float*, float*, long, int, float,
+                            float);
 void kiln_cd_generic_plane_reduce(const float*, long, long, int, float, float*);
 void kiln_cd_avx2_plane_reduce(const float*, long, long, int, float, float*);
 void kiln_cd_avx2_tile(long, const float*, const float*, const long*, const float*, const float*, const float*,

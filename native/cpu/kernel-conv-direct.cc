@@ -54,6 +54,13 @@ DirectTileFn directTile(const char** isa) {
   return &kiln_cd_generic_tile;
 }
 
+WinoOut8Fn winoOut8() {
+#ifdef KILN_HAVE_AVX2
+  if (useAvx2()) return &kiln_cd_avx2_wino_out8;
+#endif
+  return &kiln_cd_generic_wino_out8;
+}
+
 const PlanePoolFns& planePool() {
   static const PlanePoolFns generic = {kiln_cd_generic_pool_plane, kiln_cd_generic_plane_reduce};
 #ifdef KILN_HAVE_AVX2
