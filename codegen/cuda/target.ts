@@ -1,12 +1,13 @@
 // Building the CUDA section of a plan: pick the architecture (the chosen GPU's, or
-// an explicit one for cross-compiling), optionally autotune (emit every tactic of
-// every layer into one module, time each launch on the GPU with CUDA events, keep
-// the fastest per layer), emit the final module, compile it with NVRTC or nvcc, and
+// an explicit one for cross-compiling), optionally autotune (autotune.ts: tactics
+// from the timing cache, the rest timed on the GPU with CUDA events, or the rule
+// where there is no GPU to time on), emit the final module, compile it with NVRTC or nvcc, and
 // return the section the native writer stores. The native functions come in as a
 // parameter so codegen keeps no dependency on the runtime.
 import { KilnError } from '../../src/ir/index.js';
 import type { PlanCudaTarget, PlanDesc } from '../plan-desc.js';
 import { findNvcc, nvccCompiler, type CudaCompiler } from './compile.js';
+import { tuneTactics, type TacticCache } from './autotune.js';
 import { emitCuda, type CudaProgram } from './emit.js';
 import type { CudaPrecision } from './precision.js';
 
@@ -23,14 +24,18 @@ export interface CudaBuildOptions {
   /** 'sm_90' or 90: build for this architecture instead of the device's. */
   arch?: string | number;
   compiler: 'auto' | 'nvrtc' | 'nvcc';
-  /** Time every tactic on the GPU and keep the fastest (needs the GPU of `arch`). */
+  /** Choose tactics: from `cache`, else timed on the GPU (needs the GPU of `arch`), else the rule. */
   autotune?: boolean;
+  /** Where tactic timings are looked up and recorded, keyed by architecture and multiprocessor count. */
+  cache?: TacticCache;
   /** 'fp16': activations stored as half, conv and gemm on tensor cores; default 'fp32'. */
   precision?: CudaPrecision;
   log?: (message: string) => void;
 }
 
 const TUNING_REPEATS = 10;
+/** Multiprocessors assumed where no GPU of the architecture is here (an H100 / H200 SXM): tiles and cache keys follow it. */
+const ASSUMED_MULTIPROCESSORS = 132;
 
 /** The plan with a compiled program as its CUDA section, and the program's derived constants appended. */
 export function withCuda(plan: PlanDesc, program: CudaProgram, cubin: Uint8Array, arch: number, compiler: string): PlanDesc {
@@ -38,37 +43,6 @@ export function withCuda(plan: PlanDesc, program: CudaProgram, cubin: Uint8Array
     ...plan, tensors: [...plan.tensors, ...program.tensors], weights: program.weights, arenaBytes: program.arenaBytes,
     cuda: { arch, compiler, cubin, launches: program.launches },
   };
-}
-
-/** Times every tactic of every layer in one module; returns each layer's fastest (ties: the rule's). */
-function autotune(plan: PlanDesc, native: CudaNative, compiler: CudaCompiler, arch: number, multiprocessors: number | undefined, precision: CudaPrecision, log: (m: string) => void): (string | undefined)[] {
-  const tuning = emitCuda(plan, { multiprocessors, allTactics: true, precision });
-  const cubin = compiler.compile(tuning.source, arch, 'kiln-tuning.cu');
-  const times = native.cudaTimeLaunches(native.serializePlan(withCuda(plan, tuning, cubin, arch, compiler.name)), TUNING_REPEATS);
-  const perLayer = new Map<number, Map<string, number>>();
-  tuning.launches.forEach((l, i) => {
-    const tactic = tuning.launchTactics[i];
-    if (tactic === undefined) return;
-    const m = perLayer.get(l.layer) ?? new Map<string, number>();
-    m.set(tactic, (m.get(tactic) ?? 0) + times[i]!);
-    perLayer.set(l.layer, m);
-  });
-  const chosen: (string | undefined)[] = plan.layers.map(() => undefined);
-  const record = (layer: number, best: string, us: number) => {
-    chosen[layer] = best;
-    const info = JSON.parse(plan.layers[layer]!.info || '{}') as Record<string, unknown>;
-    plan.layers[layer]!.info = JSON.stringify({ ...info, tactic: best, tacticUs: +us.toFixed(2) });
-  };
-  for (const [layer, m] of perLayer) {
-    const [best] = [...m].reduce((a, b) => (b[1] < a[1] ? b : a));
-    log(`autotune layer '${plan.layers[layer]!.name}': ${[...m].map(([t, ms]) => `${t} ${(ms * 1000).toFixed(1)} us`).join(', ')} -> ${best}`);
-    record(layer, best!, m.get(best!)! * 1000);
-  }
-  tuning.sameAs.forEach((first, layer) => {
-    if (first === undefined || chosen[first] === undefined) return;
-    record(layer, chosen[first]!, perLayer.get(first)!.get(chosen[first]!)! * 1000);
-  });
-  return chosen;
 }
 
 export function parseArch(arch: string | number): number {
@@ -108,8 +82,16 @@ export function buildCudaTarget(plan: PlanDesc, native: CudaNative, options: Cud
   const compiler = chooseCompiler(native, options.compiler);
   const canTime = device !== undefined && arch === device.arch;
   const precision = options.precision ?? 'fp32';
-  const tactics = options.autotune && canTime ? autotune(plan, native, compiler, arch, multiprocessors, precision, options.log ?? (() => {})) : undefined;
-  const program = emitCuda(plan, { multiprocessors, tactics, precision });
+  const sms = multiprocessors ?? ASSUMED_MULTIPROCESSORS;
+  const sm = arch;
+  const time = (tuning: CudaProgram) => {
+    const cubin = compiler.compile(tuning.source, sm, 'kiln-tuning.cu');
+    return native.cudaTimeLaunches(native.serializePlan(withCuda(plan, tuning, cubin, sm, compiler.name)), TUNING_REPEATS);
+  };
+  const tactics = options.autotune && (canTime || options.cache)
+    ? tuneTactics(plan, { arch, multiprocessors: sms, precision, cache: options.cache, ...(canTime ? { time } : {}), log: options.log }).tactics
+    : undefined;
+  const program = emitCuda(plan, { multiprocessors: sms, tactics, precision });
   const cubin = compiler.compile(program.source, arch, 'kiln-plan.cu');
   const built = withCuda(plan, program, cubin, arch, compiler.name);
   plan.tensors = built.tensors;

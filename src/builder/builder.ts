@@ -151,7 +151,7 @@ export class Builder {
       const autotune = config.cudaAutotune ?? config.optLevel >= 3;
       plan.cuda = buildCudaTarget(plan, native(), {
         device: config.device, arch: config.cudaArch, compiler: config.cudaCompiler, precision: config.cudaPrecision,
-        autotune, log: (m) => this.logger.info(m),
+        autotune, cache: config.timingCache ?? processTimingCache, log: (m) => this.logger.info(m),
       });
     }
     phase('serializing');
