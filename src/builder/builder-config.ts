@@ -25,13 +25,13 @@ export class BuilderConfig {
   cudaArch: string | undefined = undefined;
   /** CUDA: NVRTC (through the driver's toolkit), nvcc, or whichever is there (NVRTC first). */
   cudaCompiler: 'auto' | 'nvrtc' | 'nvcc' = 'auto';
-  /** CUDA: time every kernel tactic on the GPU and keep the fastest; default: at optLevel >= 3 when building for this machine's GPU. */
+  /** CUDA: tactics from the timing cache, misses timed on this machine's GPU (cross-builds: the rule); default: at optLevel >= 3. */
   cudaAutotune: boolean | undefined = undefined;
   /** CUDA: 'fp16' stores activations as half and runs conv/gemm on tensor cores (f32 sums); inputs and outputs stay f32. */
   cudaPrecision: 'fp32' | 'fp16' = 'fp32';
   /** Custom passes, each run just before or after a named pass or stage of the pipeline. */
   readonly customPasses: PassInsertion[] = [];
-  /** CPU autotuning: where tactic timings are looked up and recorded (unset: one cache shared by this process's builds). */
+  /** Autotuning (CPU, and CUDA keyed by sm_XX and SM count): where tactic timings are looked up and recorded (unset: one cache shared by this process's builds). */
   timingCache: TimingCache | undefined = undefined;
   /** CPU autotuning: threads each tactic is timed with (0 = all cores); match the contexts that will run the plan. */
   tuningThreads = 0;

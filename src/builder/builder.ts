@@ -147,7 +147,7 @@ export class Builder {
     }
     if (config.target === 'cuda') {
       phase('CUDA code generation and compilation');
-      // Level 3 and up time every tactic on the GPU; lower levels take each template's rule (deterministic plans).
+      // Level 3 and up take tactics from the timing cache and time misses on the GPU; lower levels take each template's rule.
       const autotune = config.cudaAutotune ?? config.optLevel >= 3;
       plan.cuda = buildCudaTarget(plan, native(), {
         device: config.device, arch: config.cudaArch, compiler: config.cudaCompiler, precision: config.cudaPrecision,

@@ -1,14 +1,17 @@
 // The timing cache (TensorRT's ITimingCache): what autotuning measured, keyed by the
-// target (CPU model, ISA, GEMM kernel, threads) and a layer's signature (kernel,
-// parameters, operand types; never weight values), so a layer of the same shape in
-// any model reuses the result. Serialized as JSON with sorted keys: the same content
-// always gives the same bytes. With every layer of a network in the cache, a build
-// times nothing and its plan depends only on the network, config and cache.
+// target and a layer's signature (kernel, parameters, operand types; never weight
+// values), so a layer of the same shape in any model reuses the result. CPU targets
+// ('cpu <model> | <ISA> | <GEMM kernel> | <n> threads', src/builder/autotune.ts) and
+// CUDA targets ('cuda sm_90 | 132 SMs', codegen/cuda/autotune.ts) are separate keys
+// in one file, so neither ever answers the other's lookups. Serialized as JSON with
+// sorted keys: the same content always gives the same bytes. With every layer of a
+// network in the cache, a build times nothing and its plan depends only on the
+// network, config and cache.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { KilnError } from '../ir/index.js';
 
 export interface TimingEntry {
-  /** The fastest tactic's name (codegen/cpu/tactics.ts). */
+  /** The fastest tactic's name (codegen/cpu/tactics.ts, or a CUDA template's tactic). */
   tactic: string;
   /** Its best time in ms when measured. */
   ms: number;
