@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { PlanBuilder, kiln, numel, runPlan } from './plan-fixtures.js';
 import { R, check, randomCase } from './gemm-packed-cases.js';
+import { activate } from './references.js';
 
 describe('gemmPacked', () => {
   it('matches the reference at random odd sizes, every activation, bias, residual and transB', async () => {
@@ -42,6 +43,19 @@ describe('gemmPacked', () => {
         if (!ok) throw new Error(`act ${act}: element ${i} (${specials[Math.floor(i / 17)]}): gemmPacked ${g}, gemm ${w}`);
       }
     }
+  });
+
+  it('computes GELU in registers within 1e-6 of the exact erf form over [-10, 10]', async () => {
+    const n = 4001;
+    const xs = Float32Array.from({ length: n }, (_, i) => -10 + (20 * i) / (n - 1));
+    const p = new PlanBuilder();
+    const y = p.tensor('y', [n, 1]);
+    p.layer('gemmPacked', [p.input('a', [n, 1]), p.weight('b', [1, 1], Float32Array.of(1))], [y], [0, 0, 6, 0], [0, 0]);
+    p.output(y);
+    const out = (await runPlan(p.desc(), { a: { data: xs, shape: [n, 1] } })).y.data as Float32Array;
+    let worst = 0;
+    for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(out[i]! - activate(xs[i]!, { code: 6, alpha: 0, beta: 0 })));
+    expect(worst).toBeLessThan(1e-6);
   });
 
   it('refuses a b computed at run time, transA and a mismatched inner dim by name', () => {
