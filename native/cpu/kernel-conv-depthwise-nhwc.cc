@@ -5,7 +5,9 @@
 // band of output rows of one image, and for every 8-channel block copies the
 // rows it reads (zero-padded, 32 bytes per pixel, no transpose) into scratch
 // and runs the same register-blocked loops as convDepthwise8c
-// (vec-kernels-8c.inc) before storing the block back into its pixels.
+// (vec-kernels-8c.inc) before storing the block back into its pixels. Channel
+// counts divisible by 8 (MobileNet's) skip the copies: conv-direct.inc's dw_nhwc
+// reads and writes the NHWC tensors in place, 8 pixels of a block per step.
 // inputs: x [N, H, W, C], w [C, 1, kh, kw] (constant), optional b [C];
 // output y [N, OH, OW, C]. ints and floats: conv's for 2 spatial dims
 // (conv-params.h) with groups == C.
@@ -16,6 +18,7 @@
 
 #include "../aligned-buffer.h"
 #include "activation.h"
+#include "conv-direct.h"
 #include "layer-check.h"
 #include "copy-small.h"
 #include "kernels.h"
@@ -61,12 +64,39 @@ class DepthwiseNhwcOp final : public LayerOp {
         for (int64_t t = 0; t < taps; ++t) p[t * 8 + ch % 8] = w[ch * taps + t];
         p[taps * 8 + ch % 8] = b ? b[ch] : 0.f;
       }
+    // The same weights as [block][tap][8] and the bias as [block][8], for whole blocks.
+    direct_ = d.c % 8 == 0 && d.kh <= 64;
+    if (direct_)
+      for (int64_t cb = 0; cb < blocks_; ++cb) {
+        wDirect_.insert(wDirect_.end(), packed_.begin() + cb * per, packed_.begin() + cb * per + taps * 8);
+        bDirect_.insert(bDirect_.end(), packed_.begin() + cb * per + taps * 8, packed_.begin() + (cb + 1) * per);
+      }
   }
 
   void run(const RunContext& ctx) const override {
     const NhwcDims& d = d_;
     const float* x = ctx.data<const float>(x_);
     float* y = ctx.data<float>(y_);
+    if (direct_) {
+      // Whole 8-channel blocks: read x and write y in place, no staging (conv-direct.inc dw_nhwc).
+      const DwNhwcFn fn = dwNhwc();
+      // Items of one output row and up to 16 channel blocks: enough of them to balance two threads.
+      const int64_t per = 16, groups = (blocks_ + per - 1) / per;
+      ctx.pool->parallelFor(size_t(d.n * d.oh * groups), [&](size_t item) {
+        const int64_t g = int64_t(item) % groups, row = int64_t(item) / groups;
+        const int64_t n = row / d.oh, oy = row % d.oh, cb0 = g * per, cb1 = std::min(blocks_, cb0 + per);
+        float* yi = y + n * d.oh * d.ow * d.c;
+        fn(x + n * d.h * d.w * d.c, long(d.h), long(d.w), long(d.c), long(d.kh), long(d.kw), long(d.sh), long(d.sw),
+           long(d.pt), long(d.pl), long(d.dh), long(d.dw), wDirect_.data(), bDirect_.data(), long(oy), long(oy + 1),
+           long(cb0), long(cb1), long(d.ow), clamp_ ? 1 : 0, lo_, hi_, yi);
+        if (!clamp_ && act_.kind != Act::none)
+          for (int64_t ox = 0; ox < d.ow; ++ox) {
+            float* p = yi + (oy * d.ow + ox) * d.c + cb0 * 8;
+            applyActivation(act_, p, p, size_t((cb1 - cb0) * 8));
+          }
+      });
+      return;
+    }
     const int64_t halo = (d.kh - 1) * d.dh + 1, taps = d.kh * d.kw, per = taps * 8 + 8;
     const int64_t inner = std::max<int64_t>(0, std::min(d.w, width_ - d.pl));
     const int64_t leftZeros = std::min(d.pl, width_);
@@ -126,8 +156,8 @@ class DepthwiseNhwcOp final : public LayerOp {
   uint32_t x_, y_;
   int64_t width_ = 0, rowStride_ = 0, band_ = 1, bands_ = 1, blocks_ = 1;
   std::vector<long> taps_;
-  std::vector<float> packed_;
-  bool clamp_ = false, small3x3_ = false;
+  std::vector<float> packed_, wDirect_, bDirect_;
+  bool clamp_ = false, small3x3_ = false, direct_ = false;
   float lo_ = 0.f, hi_ = 0.f;
 };
 

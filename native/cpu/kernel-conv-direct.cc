@@ -61,6 +61,13 @@ WinoOut8Fn winoOut8() {
   return &kiln_cd_generic_wino_out8;
 }
 
+DwNhwcFn dwNhwc() {
+#ifdef KILN_HAVE_AVX2
+  if (useAvx2()) return &kiln_cd_avx2_dw_nhwc;
+#endif
+  return &kiln_cd_generic_dw_nhwc;
+}
+
 const PlanePoolFns& planePool() {
   static const PlanePoolFns generic = {kiln_cd_generic_pool_plane, kiln_cd_generic_plane_reduce};
 #ifdef KILN_HAVE_AVX2
