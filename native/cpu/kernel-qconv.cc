@@ -10,10 +10,12 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "activation.h"
 #include "int8-gemm.h"
+#include "int8-winograd.h"
 #include "kernels.h"
 #include "layer-check.h"
 
@@ -106,10 +108,16 @@ class QConvOp final : public LayerOp {
     direct_ = kh_ == 1 && kw_ == 1 && p_[0] == 1 && p_[1] == 1 && p_[2] + p_[3] + p_[4] + p_[5] == 0;
     tile_ = int8Tile();
     if (tile_ && !l_.wq.empty()) packTile();
+    // 3x3 stride 1 (dilation 1): Winograd F(2x2, 3x3) in exact integers, 2.25x fewer
+    // multiplies (KILN_INT8_WINOGRAD=0 keeps the direct GEMM, for tests and timing).
+    const char* wino = std::getenv("KILN_INT8_WINOGRAD");
+    const bool winograd = kh_ == 3 && kw_ == 3 && p_[0] == 1 && p_[1] == 1 && p_[6] == 1 && p_[7] == 1 && cin_ >= 4 && !(wino && std::string(wino) == "0");
+    if (tile_ && winograd && !l_.wq.empty()) wino_ = std::make_unique<Int8Winograd>(Int8WinogradShape{n_, cin_, h_, w_, l_.cout, oh_, ow_, p_[2], p_[3]}, l_.wq.data());
   }
 
   void run(const RunContext& ctx) const override {
-    if (tile_) runTiled(ctx);
+    if (wino_) runWinograd(ctx);
+    else if (tile_) runTiled(ctx);
     else runRows(ctx);
   }
 
@@ -243,6 +251,22 @@ class QConvOp final : public LayerOp {
     }
   }
 
+  // The exact i32 sums from Winograd, then the tile's epilogue over each output row.
+  void runWinograd(const RunContext& ctx) const {
+    static thread_local std::vector<int32_t> acc;
+    if (acc.size() < wino_->accSize() + kInt8Nr) acc.resize(wino_->accSize() + kInt8Nr);
+    wino_->sums(ctx.data<const int8_t>(l_.x), acc.data(), ctx.pool);
+    const float* bias = l_.bias >= 0 ? ctx.data<const float>(uint32_t(l_.bias)) : nullptr;
+    uint8_t* y = ctx.data<uint8_t>(l_.y);
+    const size_t pixels = oh_ * ow_, esize = l_.outScale > 0 ? 1 : 4;
+    const int32_t* sums = acc.data();
+    ctx.pool->parallelFor(n_ * l_.cout, [&](size_t row) {
+      const size_t o = row % l_.cout;
+      const Int8RowEpilogue e{0, l_.multiplier[o], bias ? bias[o] : 0.f, l_.act, l_.outScale};
+      for (size_t p = 0; p < pixels; p += kInt8Nr) tile_->finish(sums + row * pixels + p, std::min(kInt8Nr, pixels - p), e, y + (row * pixels + p) * esize);
+    });
+  }
+
   void runRows(const RunContext& ctx) const {
     const int8_t* x = ctx.data<const int8_t>(l_.x);
     const size_t pixels = oh_ * ow_, block = 16, blocks = (pixels + block - 1) / block;
@@ -279,6 +303,7 @@ class QConvOp final : public LayerOp {
   size_t n_, cin_, h_, w_, kh_, kw_, oh_, ow_;
   bool direct_ = false;
   const Int8Tile* tile_ = nullptr;
+  std::unique_ptr<Int8Winograd> wino_;
   size_t kq_ = 0, blocks_ = 0, planes_ = 1;
   std::vector<int8_t> a_;
   std::vector<int32_t> comp_;

@@ -82,6 +82,11 @@ describe('int8 kernels against the interpreter', () => {
     { name: '3x3 stride 2, 8-bit weights, f32 out', cin: 7, cout: 6, k: 3, hw: 11, stride: 2, pad: 1, wmax: 127, outScale: 0, activation: 'none' },
     { name: '1x1 in place, 7-bit weights, clip', cin: 9, cout: 10, k: 1, hw: 7, stride: 1, pad: 0, wmax: 63, outScale: 0.05, activation: 'clip' },
     { name: '1x1 in place, 8-bit weights at the pair limit', cin: 16, cout: 4, k: 1, hw: 5, stride: 1, pad: 0, wmax: 127, outScale: 0, activation: 'relu' },
+    // 3x3 stride 1 with 4+ input channels runs Winograd F(2x2, 3x3) in exact integers:
+    // odd output sizes (a last half tile), odd channel counts, 8-bit weights, pads 0 and 2.
+    { name: 'Winograd, 8-bit weights, odd channels, no pad', cin: 7, cout: 9, k: 3, hw: 12, stride: 1, pad: 0, wmax: 127, outScale: 0.3, activation: 'relu' },
+    { name: 'Winograd, pad 2, f32 out', cin: 12, cout: 6, k: 3, hw: 7, stride: 1, pad: 2, wmax: 63, outScale: 0, activation: 'none' },
+    { name: 'Winograd, rows of 8+ tiles (the vector output path)', cin: 6, cout: 5, k: 3, hw: 21, stride: 1, pad: 1, wmax: 127, outScale: 0.4, activation: 'clip' },
     // 289 pixels: past the joint-batch limit (256), one GEMM per image.
     { name: '3x3 on a 17x17 plane, per image', cin: 3, cout: 9, k: 3, hw: 17, stride: 1, pad: 1, wmax: 63, outScale: 0.2, activation: 'relu' },
   ];

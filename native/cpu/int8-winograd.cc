@@ -1,0 +1,131 @@
+// Winograd F(2x2, 3x3) in exact integers for QConv (see int8-winograd.h).
+// Tiles (2x2 outputs each) of all images are numbered together and taken 24 at a
+// time: a task transforms its tiles' 4x4 input patches once (V, i16, [16][Cin/2][24][2],
+// 8 tiles per AVX2 step), then for each block of 4 output channels runs the 16 GEMMs
+// and transforms back into the i32 sums of the output.
+#include "int8-winograd.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace kiln::cpu {
+
+namespace {
+
+constexpr size_t kTiles = 24, kRows = 4;
+
+// 2G of F(2x2, 3x3): G's halves doubled, so U = (2G) g (2G)^T = 4 G g G^T is integral.
+constexpr int kG2[4][3] = {{2, 0, 0}, {1, 1, 1}, {1, -1, 1}, {0, 0, 2}};
+
+// o = A^T m A / 4 (A^T rows: [1,1,1,0], [0,1,-1,-1]) in wrapping u32 arithmetic: the
+// i32 sums may wrap on the way, but the true result fits, so the wrapped one is it.
+inline void outputTransform(const uint32_t m[16], int32_t o[4]) {
+  uint32_t r[2][4];
+  for (int j = 0; j < 4; ++j) {
+    r[0][j] = m[0 * 4 + j] + m[1 * 4 + j] + m[2 * 4 + j];
+    r[1][j] = m[1 * 4 + j] - m[2 * 4 + j] - m[3 * 4 + j];
+  }
+  for (int i = 0; i < 2; ++i) {
+    o[i * 2 + 0] = int32_t(r[i][0] + r[i][1] + r[i][2]) / 4;
+    o[i * 2 + 1] = int32_t(r[i][1] - r[i][2] - r[i][3]) / 4;
+  }
+}
+
+}  // namespace
+
+Int8Winograd::Int8Winograd(const Int8WinogradShape& s, const int8_t* w) : s_(s) {
+  th_ = (s.oh + 1) / 2;
+  tw_ = (s.ow + 1) / 2;
+  kp_ = (s.cin + 1) / 2;
+  blocks_ = (s.cout + kRows - 1) / kRows;
+  u_.assign(16 * blocks_ * kp_ * kRows * 2, 0);
+  for (size_t o = 0; o < s.cout; ++o)
+    for (size_t c = 0; c < s.cin; ++c) {
+      const int8_t* g = w + (o * s.cin + c) * 9;
+      int t[4][3];  // (2G) g
+      for (int i = 0; i < 4; ++i)
+        for (int j = 0; j < 3; ++j) t[i][j] = kG2[i][0] * g[j] + kG2[i][1] * g[3 + j] + kG2[i][2] * g[6 + j];
+      for (int i = 0; i < 4; ++i)
+        for (int j = 0; j < 4; ++j) {
+          const int v = t[i][0] * kG2[j][0] + t[i][1] * kG2[j][1] + t[i][2] * kG2[j][2];
+          u_[(((size_t(i * 4 + j) * blocks_ + o / kRows) * kp_ + c / 2) * kRows + o % kRows) * 2 + c % 2] = int16_t(v);
+        }
+    }
+}
+
+void Int8Winograd::sums(const int8_t* x, int32_t* acc, ThreadPool* pool) const {
+  const size_t perImage = th_ * tw_, total = s_.n * perImage, chunks = (total + kTiles - 1) / kTiles;
+  // i16 of one p's V, plus slack: a group of 8 tiles at a run's end writes past it.
+  const size_t panel = kp_ * kTiles * 2 + 16;
+  pool->parallelFor(chunks, [&](size_t chunk) {
+    static thread_local std::vector<int16_t> v;
+    if (v.size() < 16 * panel) v.resize(16 * panel);
+    const size_t t0 = chunk * kTiles, count = std::min(kTiles, total - t0);
+    auto where = [&](size_t j, size_t& n, size_t& ty, size_t& tx) {
+      const size_t t = t0 + j;
+      n = t / perImage, ty = (t % perImage) / tw_, tx = t % tw_;
+    };
+    // 1. V = B^T d B: per pair of input channels, per run of tiles in one tile row, the
+    //    patch rows copied with their zero padding, then 8 tiles per vector step.
+    alignas(32) int8_t rows[2][4][96];
+    for (size_t c = 0; c < s_.cin; c += 2) {
+      for (size_t j = 0; j < count;) {
+        size_t n, ty, tx;
+        where(j, n, ty, tx);
+        const size_t len = std::min(count - j, tw_ - tx);
+        const ptrdiff_t y0 = ptrdiff_t(2 * ty) - ptrdiff_t(s_.padTop), x0 = ptrdiff_t(2 * tx) - ptrdiff_t(s_.padLeft);
+        const ptrdiff_t width = ptrdiff_t(2 * len + 2);
+        for (size_t k = 0; k < 2 && c + k < s_.cin; ++k) {
+          const int8_t* plane = x + (n * s_.cin + c + k) * s_.h * s_.w;
+          for (int r = 0; r < 4; ++r) {
+            int8_t* row = rows[k][r];
+            std::memset(row, 0, sizeof rows[k][r]);
+            const ptrdiff_t iy = y0 + r;
+            if (iy < 0 || iy >= ptrdiff_t(s_.h)) continue;
+            const ptrdiff_t a = std::max<ptrdiff_t>(0, -x0), b = std::min<ptrdiff_t>(width, ptrdiff_t(s_.w) - x0);
+            if (b > a) std::memcpy(row + a, plane + size_t(iy) * s_.w + size_t(x0 + a), size_t(b - a));
+          }
+        }
+        for (size_t g = 0; g < len; g += 8) {
+          const int8_t* r0[4] = {rows[0][0] + 2 * g, rows[0][1] + 2 * g, rows[0][2] + 2 * g, rows[0][3] + 2 * g};
+          const int8_t* r1[4] = {rows[1][0] + 2 * g, rows[1][1] + 2 * g, rows[1][2] + 2 * g, rows[1][3] + 2 * g};
+          int8WinogradInputAvx2(r0, c + 1 < s_.cin ? r1 : nullptr, v.data() + ((c / 2) * kTiles + j + g) * 2, panel);
+        }
+        j += len;
+      }
+    }
+    // 2. Per block of 4 output channels: the 16 products, then A^T M A / 4, 8 tiles at
+    //    a time where they lie side by side in one tile row, else one by one.
+    alignas(32) int32_t m[16][kRows * kTiles];
+    for (size_t blk = 0; blk < blocks_; ++blk) {
+      for (size_t p = 0; p < 16; ++p) int8WinogradMicroAvx2(u_.data() + (p * blocks_ + blk) * kp_ * kRows * 2, v.data() + p * panel, kp_, m[p]);
+      for (size_t i = 0; i < kRows && blk * kRows + i < s_.cout; ++i) {
+        const size_t o = blk * kRows + i;
+        for (size_t j = 0; j < count;) {
+          size_t n, ty, tx;
+          where(j, n, ty, tx);
+          const size_t oy = 2 * ty, ox = 2 * tx;
+          int32_t* row = acc + ((n * s_.cout + o) * s_.oh + oy) * s_.ow + ox;
+          if (j + 8 <= count && tx + 8 <= tw_ && ox + 16 <= s_.ow) {
+            int8WinogradOutputAvx2(&m[0][i * kTiles + j], kRows * kTiles, row, oy + 1 < s_.oh ? row + s_.ow : nullptr);
+            j += 8;
+            continue;
+          }
+          uint32_t mm[16];
+          for (size_t p = 0; p < 16; ++p) mm[p] = uint32_t(m[p][i * kTiles + j]);
+          int32_t out[4];
+          outputTransform(mm, out);
+          row[0] = out[0];
+          if (ox + 1 < s_.ow) row[1] = out[1];
+          if (oy + 1 < s_.oh) {
+            row[s_.ow] = out[2];
+            if (ox + 1 < s_.ow) row[s_.ow + 1] = out[3];
+          }
+          ++j;
+        }
+      }
+    }
+  });
+}
+
+}  // namespace kiln::cpu

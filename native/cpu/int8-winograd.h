@@ -1,0 +1,48 @@
+// QConv's 3x3 stride-1 convolutions by Winograd F(2x2, 3x3) in exact integers:
+// with 2G in place of G (every entry an integer), U = (2G) g (2G)^T holds i16
+// (|U| <= 9 * 127), V = B^T d B of an i8 input tile holds i16 (|V| <= 4 * 128),
+// and A^T (U . V) A is exactly 4x the direct conv's i32 sums, so dividing by 4 gives
+// the same sums the interpreter computes, with 16 products per 2x2 outputs and input
+// channel instead of 36. The 16 GEMMs M[p] = U[p] V[p] run on a 4 x 24 tile of
+// vpmaddwd over pairs of input channels (as many multiplies per instruction as the
+// u8 x s8 pair of vpmaddubsw + vpmaddwd, which needs two), AVX2 only.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "../thread-pool.h"
+
+namespace kiln::cpu {
+
+struct Int8WinogradShape {
+  size_t n, cin, h, w, cout, oh, ow, padTop, padLeft;
+};
+
+class Int8Winograd {
+ public:
+  // w: [cout][cin][3][3] i8 codes.
+  Int8Winograd(const Int8WinogradShape& s, const int8_t* w);
+  // acc[n][o][oh][ow] = sum over (c, ky, kx) of x * w, exactly as the direct conv.
+  void sums(const int8_t* x, int32_t* acc, ThreadPool* pool) const;
+  size_t accSize() const { return s_.n * s_.cout * s_.oh * s_.ow; }
+
+ private:
+  Int8WinogradShape s_;
+  size_t th_, tw_, kp_, blocks_;
+  std::vector<int16_t> u_;  // [16][cout / 4][kp][4][2]
+};
+
+#if defined(__x86_64__) || defined(_M_X64)
+// acc[4][24] = sum over kp pairs of a[q][4 rows][2] . b[q][24][2] (i16, exact i32 sums).
+void int8WinogradMicroAvx2(const int16_t* a, const int16_t* b, size_t kp, int32_t* acc);
+// V of 8 adjacent tiles of channels c and c + 1 (c1 null: zeros), rows[r] at each
+// patch row's first byte (32 bytes readable): v[p * pStride + 2 * j + (0|1)].
+void int8WinogradInputAvx2(const int8_t* const c0[4], const int8_t* const c1[4], int16_t* v, size_t pStride);
+// A^T M A / 4 of 8 adjacent tiles (m[p * pStride + j]) into 16 values of output row
+// 0 and, unless null, row 1.
+void int8WinogradOutputAvx2(const int32_t* m, size_t pStride, int32_t* row0, int32_t* row1);
+#endif
+
+}  // namespace kiln::cpu
