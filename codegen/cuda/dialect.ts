@@ -41,26 +41,36 @@ export const CUDA_DIALECT = {
 export type Dialect = typeof CUDA_DIALECT;
 
 /**
- * Device helpers every module starts with. The CPU emulator (test/gpu/emulator)
- * defines KILN_EMULATOR and its own versions of the same functions.
+ * Device helpers every module starts with, for the plan's 16-bit storage format
+ * (IEEE half, or bfloat16: the conversions and the mma's operand type differ, the
+ * kernels do not). The CPU emulator (test/gpu/emulator) defines KILN_EMULATOR and its
+ * own versions of the same functions (a bf16 module sets its emuBf16 flag).
  */
-export const CUDA_HELPERS = [
-  '#ifndef KILN_EMULATOR',
-  `${CUDA_DIALECT.device} float kiln_h2f(unsigned short h) { float f; asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h)); return f; }`,
-  `${CUDA_DIALECT.device} unsigned short kiln_f2h(float f) { unsigned short h; asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f)); return h; }`,
-  `${CUDA_DIALECT.device} unsigned kiln_pack2(unsigned short lo, unsigned short hi) { return (unsigned)lo | ((unsigned)hi << 16); }`,
-  '// c (4 floats, this lane\'s share of a 16x8 f32 tile) += A (16x16, row-major, 4 regs) x B (16x8, col-major, 2 regs)',
-  `${CUDA_DIALECT.device} void kiln_mma16816(float* c, const unsigned* a, const unsigned* b) {`,
-  '  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"',
-  '               : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])',
-  '               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));',
-  '}',
-  `${CUDA_DIALECT.device} void kiln_cp16(void* dst, const void* src, bool full) {`,
-  '  unsigned s;',
-  '  asm volatile("{ .reg .u64 a; cvta.to.shared.u64 a, %1; cvt.u32.u64 %0, a; }" : "=r"(s) : "l"(dst));',
-  '  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" :: "r"(s), "l"(src), "r"(full ? 16 : 0));',
-  '}',
-  `${CUDA_DIALECT.device} void kiln_cp_commit() { asm volatile("cp.async.commit_group;"); }`,
-  `template <int N> ${CUDA_DIALECT.device} void kiln_cp_wait() { asm volatile("cp.async.wait_group %0;" :: "n"(N)); }`,
-  '#endif',
-].join('\n');
+export function cudaHelpers(format: 'f16' | 'bf16' = 'f16'): string {
+  const d = CUDA_DIALECT.device;
+  const bf = format === 'bf16';
+  return [
+    `// 16-bit storage: ${bf ? 'bfloat16' : 'IEEE half'}`,
+    '#ifndef KILN_EMULATOR',
+    bf ? `${d} float kiln_h2f(unsigned short h) { return __int_as_float((unsigned)h << 16); }`
+      : `${d} float kiln_h2f(unsigned short h) { float f; asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h)); return f; }`,
+    `${d} unsigned short kiln_f2h(float f) { unsigned short h; asm("cvt.rn.${bf ? 'bf16' : 'f16'}.f32 %0, %1;" : "=h"(h) : "f"(f)); return h; }`,
+    `${d} unsigned kiln_pack2(unsigned short lo, unsigned short hi) { return (unsigned)lo | ((unsigned)hi << 16); }`,
+    '// c (4 floats, this lane\'s share of a 16x8 f32 tile) += A (16x16, row-major, 4 regs) x B (16x8, col-major, 2 regs)',
+    `${d} void kiln_mma16816(float* c, const unsigned* a, const unsigned* b) {`,
+    `  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.${bf ? 'bf16.bf16' : 'f16.f16'}.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"`,
+    '               : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])',
+    '               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));',
+    '}',
+    `${d} void kiln_cp16(void* dst, const void* src, bool full) {`,
+    '  unsigned s;',
+    '  asm volatile("{ .reg .u64 a; cvta.to.shared.u64 a, %1; cvt.u32.u64 %0, a; }" : "=r"(s) : "l"(dst));',
+    '  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" :: "r"(s), "l"(src), "r"(full ? 16 : 0));',
+    '}',
+    `${d} void kiln_cp_commit() { asm volatile("cp.async.commit_group;"); }`,
+    `template <int N> ${d} void kiln_cp_wait() { asm volatile("cp.async.wait_group %0;" :: "n"(N)); }`,
+    '#else',
+    ...(bf ? ['static const bool kiln_bf16_storage = (emuBf16 = true);'] : []),
+    '#endif',
+  ].join('\n');
+}

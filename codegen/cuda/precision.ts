@@ -1,21 +1,33 @@
 // Storage precision of a CUDA plan. The plan's layers keep their logical f32
 // types (the CPU checks and the interpreter see the network as written); what
-// changes under fp16 is how the GPU stores intermediate activations: every f32
-// arena tensor that is neither a network input nor an output is kept as IEEE
-// half in the first half of its f32-sized slot, and conv / gemm weights get a
-// half copy in the weight blob (padded for the tensor-core tiles). Arithmetic
-// stays f32 everywhere except inside tensor-core GEMMs (f16 x f16, f32 sums).
+// changes under fp16 / bf16 is how the GPU stores intermediate activations: every
+// f32 arena tensor that is neither a network input nor an output is kept as a
+// 16-bit float (IEEE half, or bfloat16) in the first half of its f32-sized slot,
+// and conv / gemm weights get a 16-bit copy in the weight blob (padded for the
+// tensor-core tiles). Arithmetic stays f32 everywhere except inside tensor-core
+// GEMMs (16-bit x 16-bit, f32 sums). Kernels are written once for "half" storage:
+// the module's helpers (kiln_h2f, kiln_f2h, kiln_mma16816; dialect.ts) convert and
+// multiply in the plan's 16-bit format.
+import { f32ToBF16Bits } from '../../src/interpret/float16.js';
 import type { PlanDesc, PlanDType, PlanTensor } from '../plan-desc.js';
 import { CUDA_DIALECT as D } from './dialect.js';
 import { overlaps } from './render.js';
 
-export type CudaPrecision = 'fp32' | 'fp16';
+export type CudaPrecision = 'fp32' | 'fp16' | 'bf16';
 
-export const CUDA_PRECISIONS: readonly CudaPrecision[] = ['fp32', 'fp16'];
+export const CUDA_PRECISIONS: readonly CudaPrecision[] = ['fp32', 'fp16', 'bf16'];
+
+/** The 16-bit format of half storage. */
+export type HalfFormat = 'f16' | 'bf16';
 
 /** How each plan tensor is stored on the device; templates render loads and stores through it. */
 export class Storage {
-  constructor(private readonly halves: ReadonlySet<PlanTensor> = new Set()) {}
+  constructor(private readonly halves: ReadonlySet<PlanTensor> = new Set(), readonly format: HalfFormat = 'f16') {}
+
+  /** Rows of f32 values as this storage's 16-bit format, each row padded with zeros to `padCols` (weight copies). */
+  rows(src: Float32Array, rows: number, cols: number, padCols: number): Uint8Array {
+    return toHalfRows(src, rows, cols, padCols, this.format);
+  }
 
   isHalf(t: PlanTensor): boolean {
     return this.halves.has(t);
@@ -55,6 +67,7 @@ export class Storage {
  * reshapes that alias) must agree, so a float one keeps its partner float too.
  */
 export function chooseStorage(plan: PlanDesc, precision: CudaPrecision): Storage {
+  if (!CUDA_PRECISIONS.includes(precision)) throw new Error(`CUDA precision must be one of ${CUDA_PRECISIONS.join(', ')}, got '${String(precision)}'`);
   if (precision === 'fp32') return new Storage();
   const io = new Set([...plan.inputs, ...plan.outputs]);
   const half = new Set<number>();
@@ -74,7 +87,7 @@ export function chooseStorage(plan: PlanDesc, precision: CudaPrecision): Storage
       }
     }
   }
-  return new Storage(new Set([...half].map((i) => plan.tensors[i]!)));
+  return new Storage(new Set([...half].map((i) => plan.tensors[i]!)), precision === 'bf16' ? 'bf16' : 'f16');
 }
 
 /** IEEE half bits of a float, rounded to nearest even (as cvt.rn.f16.f32). */
@@ -104,9 +117,10 @@ export function halfBits(x: number): number {
   return sign | h;
 }
 
-/** Rows of `rows` f32 values of length `cols`, as half, each row padded with zeros to `padCols`. */
-export function toHalfRows(src: Float32Array, rows: number, cols: number, padCols: number): Uint8Array {
+/** Rows of `rows` f32 values of length `cols`, as half (or bfloat16), each row padded with zeros to `padCols`. */
+export function toHalfRows(src: Float32Array, rows: number, cols: number, padCols: number, format: HalfFormat = 'f16'): Uint8Array {
+  const bits = format === 'bf16' ? f32ToBF16Bits : halfBits;
   const out = new Uint16Array(rows * padCols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * padCols + c] = halfBits(src[r * cols + c]!);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * padCols + c] = bits(src[r * cols + c]!);
   return new Uint8Array(out.buffer);
 }

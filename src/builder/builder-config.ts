@@ -28,7 +28,15 @@ export class BuilderConfig {
   /** CUDA: tactics from the timing cache, misses timed on this machine's GPU (cross-builds: the rule); default: at optLevel >= 3. */
   cudaAutotune: boolean | undefined = undefined;
   /** CUDA: 'fp16' stores activations as half and runs conv/gemm on tensor cores (f32 sums); inputs and outputs stay f32. */
-  cudaPrecision: 'fp32' | 'fp16' = 'fp32';
+  cudaPrecision: 'fp32' | 'fp16' | 'bf16' = 'fp32';
+  /**
+   * The CUDA storage precision of the build: cudaPrecision when set, else what setFlag allows
+   * (fp16 before bf16; on the GPU the flags choose the storage, they do not rewrite layers).
+   */
+  cudaStorage(): 'fp32' | 'fp16' | 'bf16' {
+    if (this.cudaPrecision !== 'fp32') return this.cudaPrecision;
+    return this.fp16 ? 'fp16' : this.bf16 ? 'bf16' : 'fp32';
+  }
   /** Custom passes, each run just before or after a named pass or stage of the pipeline. */
   readonly customPasses: PassInsertion[] = [];
   /** Autotuning (CPU, and CUDA keyed by sm_XX and SM count): where tactic timings are looked up and recorded (unset: one cache shared by this process's builds). */

@@ -128,8 +128,8 @@ export class Builder {
     const phase = (what: string) => this.logger.info(`build phase: ${what}`);
     const pipeline = withProgress(buildPipeline({ optLevel: config.optLevel, disable: config.disabledPasses, insert: config.customPasses, supports: supportsOp(config.target) }), (p) => phase(`pass ${p}`));
     const { graph: piped, report } = runPipeline(specialized, pipeline, {
-      // Under CUDA fp16, layout assignment puts the convs in NHWC for the tensor-core kernels.
-      ...(config.target === 'cuda' && config.cudaPrecision === 'fp16' ? { options: { layout: 'cuda' } } : {}),
+      // Under CUDA fp16 / bf16, layout assignment puts the convs in NHWC for the tensor-core kernels.
+      ...(config.target === 'cuda' && config.cudaStorage() !== 'fp32' ? { options: { layout: 'cuda' } } : {}),
       dumpDir: config.dumpDir ?? process.env.KILN_DUMP,
       logger: (severity, message) => this.logger.log(severity, message),
     });
@@ -150,7 +150,7 @@ export class Builder {
       // Level 3 and up take tactics from the timing cache and time misses on the GPU; lower levels take each template's rule.
       const autotune = config.cudaAutotune ?? config.optLevel >= 3;
       plan.cuda = buildCudaTarget(plan, native(), {
-        device: config.device, arch: config.cudaArch, compiler: config.cudaCompiler, precision: config.cudaPrecision,
+        device: config.device, arch: config.cudaArch, compiler: config.cudaCompiler, precision: config.cudaStorage(),
         autotune, cache: config.timingCache ?? processTimingCache, log: (m) => this.logger.info(m),
       });
     }

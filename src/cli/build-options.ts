@@ -16,6 +16,9 @@ export const SHAPE_FLAGS: FlagSpec[] = [
 
 export const BUILD_FLAGS: FlagSpec[] = [
   { name: 'opt-level', kind: 'string', metavar: '0-5', help: 'builder optimization level (default 3; 0 runs no passes)' },
+  { name: 'target', kind: 'string', metavar: 'cpu|cuda', help: 'what the plan runs on (default cpu); cuda: generated kernels for an NVIDIA GPU, --fp16/--bf16 choose 16-bit storage' },
+  { name: 'device', kind: 'string', metavar: 'N', help: 'cuda: the GPU whose architecture the build targets and times on (default 0)' },
+  { name: 'cuda-arch', kind: 'string', metavar: 'sm_XX', help: 'cuda: build for this architecture instead of the device\'s (a machine without a GPU; needs nvcc)' },
   ...SHAPE_FLAGS,
   { name: 'min-shapes', kind: 'list', metavar: 'SPEC', help: 'optimization profile minimum shapes; repeat min/opt/max for several profiles' },
   { name: 'opt-shapes', kind: 'list', metavar: 'SPEC', help: 'profile optimal shapes (tactics are timed here)' },
@@ -52,6 +55,10 @@ export interface BuildOptions {
   timingCache?: string;
   /** Low precision: BuilderConfig flags, --layer-precisions, --precision-constraints, --calib. */
   precision?: PrecisionOptions;
+  /** --target (default cpu), --device, --cuda-arch. */
+  target?: 'cpu' | 'cuda';
+  device?: number;
+  cudaArch?: string;
   /** --mem-pool: the largest arena (bytes) a build may plan. */
   arenaLimit?: number;
   /** --plugin modules, and their configure functions once loaded (model.ts). */
@@ -89,8 +96,17 @@ export function resolveBuildOptions(flags: Flags): BuildOptions {
   if (calib !== undefined && !precisionFlags.some((f) => f === 'int8' || f === 'best')) throw new UsageError('--calib gives int8 scales, but int8 is not allowed; add --int8 (or --best)');
   const plugins = flags.list('plugin');
   for (const p of plugins) readable('plugin', p);
+  const target = flags.string('target') ?? 'cpu';
+  if (target !== 'cpu' && target !== 'cuda') throw new UsageError(`--target must be cpu or cuda, got '${target}'`);
+  const cudaArch = flags.string('cuda-arch');
+  if (cudaArch !== undefined && !/^sm_\d{2,3}$/.test(cudaArch)) throw new UsageError(`--cuda-arch must name an architecture like sm_90, got '${cudaArch}'`);
+  if (target === 'cpu' && (flags.string('device') !== undefined || cudaArch !== undefined)) throw new UsageError('--device and --cuda-arch apply to --target cuda');
+  if (target === 'cuda' && precisionFlags.some((f) => f === 'int8' || f === 'best')) throw new UsageError('--target cuda builds fp32, --fp16 or --bf16 plans; int8 (and --best) run on the CPU only so far');
   return {
     optLevel,
+    target,
+    ...(flags.string('device') !== undefined ? { device: flags.int('device', 0, 0, 1023) } : {}),
+    ...(cudaArch !== undefined ? { cudaArch } : {}),
     shapes,
     disabledPasses: flags.list('disable-pass'),
     dumpDir: flags.string('dump-ir'),

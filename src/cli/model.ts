@@ -173,6 +173,9 @@ export function buildGraph(graph: Graph, options: BuildOptions, logger: Logger):
   const config = builder.createBuilderConfig().setOptLevel(options.optLevel);
   config.disabledPasses = [...options.disabledPasses];
   config.dumpDir = options.dumpDir;
+  config.target = options.target ?? 'cpu';
+  if (options.device !== undefined) config.device = options.device;
+  if (options.cudaArch !== undefined) config.cudaArch = options.cudaArch;
   for (const ranged of options.profiles ?? [undefined]) {
     if (!ranged && options.shapes.size === 0) continue;
     const profile = builder.createOptimizationProfile();

@@ -32,7 +32,7 @@ const quiet = new Logger('error');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const log = (s: string) => console.log(s);
 
-function build(file: string, dims: Record<string, number>, precision: 'fp32' | 'fp16', autotune: boolean, tuneLog?: string[]) {
+function build(file: string, dims: Record<string, number>, precision: 'fp32' | 'fp16' | 'bf16', autotune: boolean, tuneLog?: string[]) {
   const t0 = performance.now();
   const { graph } = importOnnx(file, { dims });
   const logger = new Logger('info', (_s, m) => { if (m.startsWith('autotune') && tuneLog) tuneLog.push(m); });
@@ -105,8 +105,8 @@ async function main(): Promise<number> {
     const x = readInput(e);
     const refBytes = readFileSync(e.referenceFile);
     const want = new Float32Array(refBytes.buffer.slice(refBytes.byteOffset, refBytes.byteOffset + refBytes.byteLength));
-    for (const precision of fp16Only ? (['fp16'] as const) : (['fp32', 'fp16'] as const)) {
-      const tol = precision === 'fp32' ? 1e-3 : 3e-2;
+    for (const precision of fp16Only ? (['fp16', 'bf16'] as const) : (['fp32', 'fp16', 'bf16'] as const)) {
+      const tol = precision === 'fp32' ? 1e-3 : precision === 'bf16' ? 8e-2 : 3e-2;
       try {
         const { plan, ms } = build(e.file, e.dims, precision, false);
         const ctx = new Runtime(quiet).deserializeEngine(plan).createExecutionContext();
@@ -142,13 +142,16 @@ async function main(): Promise<number> {
   const profiles: unknown[] = [];
   const tuneLog: string[] = [];
   if (resnet && !process.argv.includes('--quick')) {
-    for (const batch of fp16Only ? [256, 1] : [1, 256]) {
+    // --fp16-only: fp16 autotuned at 256 and 1, then bf16 at 256 (last: the least needed if the call runs out of time).
+    const plans: [number, ('fp16' | 'bf16')[]][] = fp16Only ? [[256, ['fp16']], [1, ['fp16']], [256, ['bf16']]] : [[1, ['fp16', 'bf16']], [256, ['fp16', 'bf16']]];
+    for (const [batch, precisions] of plans) {
       const n = batch * 3 * 224 * 224;
       const x = new Float32Array(n);
       const src = readInput(resnet) as Float32Array;
       for (let i = 0; i < n; i += src.length) x.set(src.subarray(0, Math.min(src.length, n - i)), i);
       const feed = { [resnet.input]: { data: x, shape: [batch, 3, 224, 224] } };
-      for (const [precision, autotune] of fp16Only ? ([['fp16', true]] as const) : ([['fp16', false], ['fp16', true]] as const)) {
+      const runs = [...(fp16Only ? [] : [['fp16', false] as const]), ...precisions.map((p) => [p, true] as const)];
+      for (const [precision, autotune] of runs) {
         const { plan, ms } = build(resnet.file, { batch }, precision, autotune, autotune ? tuneLog : undefined);
         const t = await timeRuns(plan, feed, batch === 1 ? 300 : 20);
         const engine = `kiln cuda ${precision} ${autotune ? 'autotuned' : 'rule'} graph`;

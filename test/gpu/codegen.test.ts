@@ -126,6 +126,15 @@ describe.skipIf(!nvcc)('nvcc compiles every emitted kernel for sm_90', () => {
     expect(String.fromCharCode(...cubin.subarray(1, 4))).toBe('ELF');
   }, 300_000);
 
+  it.each(cases.filter(([name]) => ['mnist', 'pointwiseConvs', 'nhwcConvs (CUDA layout)'].includes(name)))('%s in bf16, every tactic', (_, plan) => {
+    const program = emitCuda(plan(), { precision: 'bf16', allTactics: true });
+    expect(program.source).toContain('mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32');
+    // Weight copies in bfloat16 (the workspace, when split-K needs one, stays f32).
+    expect(program.tensors.some((t) => t.dtype === 'bf16') && !program.tensors.some((t) => t.dtype === 'f16')).toBe(true);
+    const cubin = nvccCompiler(nvcc!).compile(program.source, 90, 'test.cu');
+    expect(String.fromCharCode(...cubin.subarray(1, 4))).toBe('ELF');
+  }, 300_000);
+
   it('a split-K fp16 plan carries its half weights and workspace; a workspace over the layers\' bytes is refused', () => {
     const plan = lowerNetwork(splitNet().net);
     const program = emitCuda(plan, { precision: 'fp16', tactics: plan.layers.map(() => 'tc64x64.split') });

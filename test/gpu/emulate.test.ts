@@ -18,7 +18,7 @@ import { NHWC_TILES } from '../../codegen/cuda/kernels/conv-nhwc.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-function emulateAndCompare(net: Network, inputs: Record<string, Tensor>, rtol = 1e-4, tactic?: string, precision: 'fp32' | 'fp16' = 'fp32', layout: 'cpu' | 'cuda' = 'cpu'): void {
+function emulateAndCompare(net: Network, inputs: Record<string, Tensor>, rtol = 1e-4, tactic?: string, precision: 'fp32' | 'fp16' | 'bf16' = 'fp32', layout: 'cpu' | 'cuda' = 'cpu'): void {
   const plan = lowerNetwork(net, 3, layout);
   const given = new Map(plan.inputs.map((t) => [t, new Uint8Array((inputs[plan.tensors[t]!.name]!.data as Float32Array).slice().buffer)]));
   // Under the CUDA layout the tactic is forced on the NHWC convs only (the stem keeps its own).
@@ -30,7 +30,8 @@ function emulateAndCompare(net: Network, inputs: Record<string, Tensor>, rtol = 
   plan.outputs.forEach((t, i) => {
     const name = plan.tensors[t]!.name;
     const want = expected[name]!.data as Float32Array;
-    const atol = precision === 'fp16' ? 1e-2 * Math.max(...Array.from(want, Math.abs)) : 1e-5;
+    // bf16 keeps 8 significant bits to half's 11.
+    const atol = precision === 'fp32' ? 1e-5 : (precision === 'bf16' ? 6e-2 : 1e-2) * Math.max(...Array.from(want, Math.abs));
     expect(compareF32(new Float32Array(outs[i]!.buffer), want, rtol, atol), `output '${name}'`).toBeUndefined();
   });
 }
@@ -60,6 +61,22 @@ describe.skipIf(!hasGxx())('CUDA kernels under the CPU emulator equal the interp
   it.each([...Object.keys(NHWC_TILES), 'nc128x64.split', 'nc64x64.split', 'nc32x64.split'])('fp16 NHWC conv with tactic %s', (tactic) => {
     const k = nhwcNet();
     emulateAndCompare(k.net, k.inputs, 1e-2, tactic, 'fp16', 'cuda');
+  }, 120_000);
+
+  // bf16: the same kernels with bfloat16 storage, conversions and mma operands.
+  it.each(['tc64x64', 'tc64x64.split'])('bf16 conv and gemm with tactic %s', (tactic) => {
+    const k = tactic.endsWith('split') ? splitNet() : tacticNet();
+    emulateAndCompare(k.net, k.inputs, 6e-2, tactic, 'bf16');
+  }, 120_000);
+
+  it.each(['nc128x128', 'nc64x64.split'])('bf16 NHWC conv with tactic %s', (tactic) => {
+    const k = nhwcNet();
+    emulateAndCompare(k.net, k.inputs, 6e-2, tactic, 'bf16', 'cuda');
+  }, 120_000);
+
+  it('bf16 storage through the encoder families', () => {
+    const k = kernelNets().find((n) => n.name === 'encoderOps')!;
+    emulateAndCompare(k.net, k.inputs, 6e-2, undefined, 'bf16');
   }, 120_000);
 
   it('fp32 NHWC conv (a thread per output)', () => {

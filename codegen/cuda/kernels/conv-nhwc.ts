@@ -13,7 +13,6 @@
 // and stores channel pairs as one word. Split-K (blockIdx.z) serves small layers.
 // Other storage (f32, or channels not a multiple of 8) runs a thread per output element.
 import { CUDA_DIALECT as D } from '../dialect.js';
-import { toHalfRows } from '../precision.js';
 import { ELEMENTWISE_THREADS, activation, elementwiseLaunch, gridStride, indexType, numel, overlaps, renderKernel, type Param } from '../render.js';
 import { cudaTemplate, requireF32, unsupported, type EmittedKernel, type KernelCtx } from '../template.js';
 import { BK, renderSplit, splitCount, type MmaTile } from './mma-tile.js';
@@ -21,6 +20,8 @@ import { BK, renderSplit, splitCount, type MmaTile } from './mma-tile.js';
 /** Tile configurations, each a tactic; every one stages whole 16-byte chunks (threads divide BM * 4 and BN * 4). */
 export const NHWC_TILES = {
   nc128x128: { bm: 128, bn: 128, warpsM: 2, warpsN: 4 },
+  // Four warps of 64x64: twice the mma work per byte of shared memory read as the 8-warp tile.
+  nc128x128w4: { bm: 128, bn: 128, warpsM: 2, warpsN: 2 },
   nc128x64: { bm: 128, bn: 64, warpsM: 2, warpsN: 2 },
   nc64x128: { bm: 64, bn: 128, warpsM: 2, warpsN: 2 },
   nc64x64: { bm: 64, bn: 64, warpsM: 2, warpsN: 2 },
@@ -81,12 +82,12 @@ function parseTactic(tactic: string): { name: NhwcTileName; split: boolean } | u
 /** The weights as half in K order (kh, kw, c): [Cout][KH*KW*C]. */
 function nhwcWeights(ctx: KernelCtx, s: Shape): number {
   const w = ctx.ins[1]!;
-  return ctx.constant(`${w.name}:nhwc-f16`, 'f16', [s.CO, s.K], () => {
+  return ctx.constant(`${w.name}:nhwc-${ctx.st.format}`, ctx.st.format, [s.CO, s.K], () => {
     const bytes = ctx.plan.weights.slice(w.offset, w.offset + 4 * s.CO * s.K);
     const src = new Float32Array(bytes.buffer, bytes.byteOffset, s.CO * s.K);
     const taps = s.KH * s.KW, perm = new Float32Array(s.CO * s.K);
     for (let o = 0; o < s.CO; o++) for (let c = 0; c < s.C; c++) for (let t = 0; t < taps; t++) perm[o * s.K + t * s.C + c] = src[(o * s.C + c) * taps + t]!;
-    return toHalfRows(perm, s.CO, s.K, s.K);
+    return ctx.st.rows(perm, s.CO, s.K, s.K);
   });
 }
 

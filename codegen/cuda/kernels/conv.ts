@@ -11,7 +11,6 @@
 // thread per output position keeps every channel's sum in registers and reads the
 // group's weights from shared memory, so each input tap is gathered once.
 import { CUDA_DIALECT as D } from '../dialect.js';
-import { toHalfRows } from '../precision.js';
 import { ELEMENTWISE_THREADS, activation, elementwiseLaunch, gridStride, indexType, numel, overlaps, renderKernel } from '../render.js';
 import { cudaTemplate, requireF32, unsupported, type KernelCtx } from '../template.js';
 import { renderTile, tileOf, tileSharedBytes, tileTactics, tileThreads } from './gemm-tile.js';
@@ -58,9 +57,9 @@ function halfWeights(ctx: KernelCtx, s: ConvShape): { tensor: number; kp: number
   const w = ctx.ins[1]!;
   if (w.location !== 'weights') unsupported(ctx, `runs on tensor cores only with constant weights, and '${w.name}' is computed`);
   const kp = Math.ceil(s.K / 8) * 8;
-  const tensor = ctx.constant(`${w.name}:f16x${kp}`, 'f16', [s.CO, kp], () => {
+  const tensor = ctx.constant(`${w.name}:${ctx.st.format}x${kp}`, ctx.st.format, [s.CO, kp], () => {
     const bytes = ctx.plan.weights.slice(w.offset, w.offset + 4 * s.CO * s.K);
-    return toHalfRows(new Float32Array(bytes.buffer, bytes.byteOffset, s.CO * s.K), s.CO, s.K, kp);
+    return ctx.st.rows(new Float32Array(bytes.buffer, bytes.byteOffset, s.CO * s.K), s.CO, s.K, kp);
   });
   return { tensor, kp };
 }

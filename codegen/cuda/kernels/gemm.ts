@@ -9,7 +9,6 @@
 // M x N is small but K is long (a classifier head at batch 256).
 import type { PlanTensor } from '../../plan-desc.js';
 import { CUDA_DIALECT as D } from '../dialect.js';
-import { toHalfRows } from '../precision.js';
 import { activation, broadcastStrides, gatherIndex, indexType, numel, overlaps, renderKernel, type Param } from '../render.js';
 import { cudaTemplate, requireF32, unsupported, type KernelCtx } from '../template.js';
 import { renderTile, tileOf, tileSharedBytes, tileTactics, tileThreads } from './gemm-tile.js';
@@ -143,13 +142,13 @@ function dot(p: GemmParts): { body: string; threads: number; grid: [number, numb
 /** A constant operand of one matrix (no batch) as half rows with K contiguous, padded to a multiple of 8. */
 function halfOperand(ctx: KernelCtx, t: PlanTensor, rows: number, K: number, kContiguous: boolean): { tensor: number; kp: number } {
   const kp = Math.ceil(K / 8) * 8;
-  const tensor = ctx.constant(`${t.name}:f16x${kp}${kContiguous ? '' : 't'}`, 'f16', [rows, kp], () => {
+  const tensor = ctx.constant(`${t.name}:${ctx.st.format}x${kp}${kContiguous ? '' : 't'}`, ctx.st.format, [rows, kp], () => {
     const bytes = ctx.plan.weights.slice(t.offset, t.offset + 4 * rows * K);
     const src = new Float32Array(bytes.buffer, bytes.byteOffset, rows * K);
-    if (kContiguous) return toHalfRows(src, rows, K, kp);
+    if (kContiguous) return ctx.st.rows(src, rows, K, kp);
     const tr = new Float32Array(rows * K);  // src is [K][rows]
     for (let k = 0; k < K; k++) for (let r = 0; r < rows; r++) tr[r * K + k] = src[k * rows + r]!;
-    return toHalfRows(tr, rows, K, kp);
+    return ctx.st.rows(tr, rows, K, kp);
   });
   return { tensor, kp };
 }

@@ -42,7 +42,11 @@ inline float __int_as_float(unsigned bits) {
 // versions out when KILN_EMULATOR is defined.
 #define KILN_EMULATOR 1
 
+// The module's 16-bit format: IEEE half unless a bf16 module sets this at start-up.
+bool emuBf16 = false;
+
 inline float kiln_h2f(unsigned short h) {
+  if (emuBf16) return __int_as_float(unsigned(h) << 16);
   const unsigned sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
   unsigned bits;
   if (exp == 0x1f) bits = sign | 0x7f800000u | (mant << 13);
@@ -60,6 +64,10 @@ inline float kiln_h2f(unsigned short h) {
 inline unsigned short kiln_f2h(float f) {
   unsigned bits;
   std::memcpy(&bits, &f, 4);
+  if (emuBf16) {  // round to nearest even on the dropped half-word; NaN stays quiet NaN
+    if ((bits & 0x7f800000u) == 0x7f800000u && (bits & 0x7fffffu)) return (unsigned short)((bits >> 16) | 0x40u);
+    return (unsigned short)((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+  }
   const unsigned sign = (bits >> 16) & 0x8000u, exp = (bits >> 23) & 0xff;
   unsigned mant = bits & 0x7fffff;
   if (exp == 0xff) return (unsigned short)(sign | 0x7c00u | (mant ? 0x200u : 0u));
