@@ -112,9 +112,10 @@ class DirectOp final : public LayerOp {
       rowStride_ = phaseLen_ * sw;
       halo_ = (w.kernel[1] - 1) * w.dilation[1] + 1;
       const int64_t perRow = d.channels * rowStride_ * w.stride[1];
-      // Bands small enough to stay in L2, and enough of them for the threads (8 items per
-      // batch) before channel groups, which would stage the same band again.
-      const int64_t want = (w.out[1] * d.batch + 7) / 8;
+      // Bands small enough to stay in L2, and enough of them (about 32 items per batch, so
+      // a thread preempted on a shared host leaves little behind) before channel groups,
+      // which would stage the same band again.
+      const int64_t want = (w.out[1] * d.batch + 31) / 32;
       band_ = std::clamp<int64_t>(std::min(kStageFloats / std::max<int64_t>(perRow, 1), want), 1, w.out[1]);
       bandRows_ = (band_ - 1) * w.stride[1] + halo_;
       for (int64_t ci = 0; ci < d.channels; ++ci)
@@ -127,7 +128,7 @@ class DirectOp final : public LayerOp {
     bands_ = pointwise_ ? (w.outVolume() + kRunPixels - 1) / kRunPixels : (w.out[1] + band_ - 1) / band_;
     // Enough items for the threads: split the channel blocks when images x bands are few.
     const int64_t spatial = d.batch * bands_;
-    groups_ = std::clamp<int64_t>((16 + spatial - 1) / spatial, 1, blocks_);
+    groups_ = std::clamp<int64_t>((32 + spatial - 1) / spatial, 1, blocks_);
     perGroup_ = (blocks_ + groups_ - 1) / groups_;
     groups_ = (blocks_ + perGroup_ - 1) / perGroup_;
     const float* weights = c.constantF32(1);

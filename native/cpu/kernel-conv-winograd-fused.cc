@@ -49,7 +49,7 @@ class WinogradFusedOp final : public LayerOp {
     phaseLen_ = tilesW_ + 1 + kSlack;
     rowStride_ = 2 * phaseLen_;
     const int64_t perTileRow = d.channels * 2 * rowStride_;
-    const int64_t want = (tilesH_ * d.batch + 7) / 8;  // about 8 items per batch for the threads
+    const int64_t want = (tilesH_ * d.batch + 31) / 32;  // about 32 items per batch: fine-grained for the threads
     // At least 16 tiles per band where the plane has them, so runs pair into whole register tiles.
     const int64_t least = (16 + tilesW_ - 1) / tilesW_;
     band_ = std::clamp<int64_t>(std::max(least, std::min(kStageFloats / std::max<int64_t>(perTileRow, 1), want)), 1, tilesH_);
