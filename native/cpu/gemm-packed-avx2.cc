@@ -122,7 +122,11 @@ template <bool kFull>
 void strip(size_t mc, size_t kc, const float* a, size_t lda, const float* b, float* c, size_t ldc, bool accumulate,
            const KilnPackedEpilogue* ep, __m256i m0, __m256i m1) {
   KilnPackedEpilogue rowEp = ep ? *ep : KilnPackedEpilogue{};
-  for (size_t i = 0; i < mc; i += 6) {
+  // Tiles of 6 rows, but the last 7-9 rows as two of 3-5: a tile of 1-2 rows has
+  // too few accumulators to cover the FMA latency (M = 8: 4 + 4, not 6 + 2).
+  for (size_t i = 0, rows; i < mc; i += rows) {
+    const size_t left = mc - i;
+    rows = left >= 10 || left <= 6 ? (left < 6 ? left : 6) : left - left / 2;
     const KilnPackedEpilogue* e = nullptr;
     if (ep) {
       rowEp.residual = ep->residual ? ep->residual + i * ep->ldr : nullptr;
@@ -130,7 +134,7 @@ void strip(size_t mc, size_t kc, const float* a, size_t lda, const float* b, flo
     }
     const float* ai = a + i * lda;
     float* ci = c + i * ldc;
-    switch (mc - i < 6 ? mc - i : 6) {
+    switch (rows) {
       case 6: tile<6, kFull>(kc, ai, lda, b, ci, ldc, accumulate, e, m0, m1); break;
       case 5: tile<5, kFull>(kc, ai, lda, b, ci, ldc, accumulate, e, m0, m1); break;
       case 4: tile<4, kFull>(kc, ai, lda, b, ci, ldc, accumulate, e, m0, m1); break;
