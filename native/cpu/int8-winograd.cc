@@ -2,7 +2,7 @@
 // Tiles (2x2 outputs each) of all images are numbered together and taken 24 at a
 // time: a task transforms its tiles' 4x4 input patches once (V, i16, [16][Cin/2][24][2],
 // 8 tiles per AVX2 step), then for each block of 4 output channels runs the 16 GEMMs
-// and transforms back into the i32 sums of the output.
+// and transforms back into runs of output rows, which the caller's epilogue takes.
 #include "int8-winograd.h"
 
 #include <algorithm>
@@ -53,7 +53,7 @@ Int8Winograd::Int8Winograd(const Int8WinogradShape& s, const int8_t* w) : s_(s) 
     }
 }
 
-void Int8Winograd::sums(const int8_t* x, int32_t* acc, ThreadPool* pool) const {
+void Int8Winograd::run(const int8_t* x, Sink sink, ThreadPool* pool) const {
   const size_t perImage = th_ * tw_, total = s_.n * perImage, chunks = (total + kTiles - 1) / kTiles;
   // i16 of one p's V, plus slack: a group of 8 tiles at a run's end writes past it.
   const size_t panel = kp_ * kTiles * 2 + 16;
@@ -94,9 +94,11 @@ void Int8Winograd::sums(const int8_t* x, int32_t* acc, ThreadPool* pool) const {
         j += len;
       }
     }
-    // 2. Per block of 4 output channels: the 16 products, then A^T M A / 4, 8 tiles at
-    //    a time where they lie side by side in one tile row, else one by one.
+    // 2. Per block of 4 output channels: the 16 products, then A^T M A / 4 into the two
+    //    output rows of each run of tiles (8 tiles a vector step, the rest one by one),
+    //    which go to the sink.
     alignas(32) int32_t m[16][kRows * kTiles];
+    alignas(32) int32_t out[2][2 * kTiles + 16];
     for (size_t blk = 0; blk < blocks_; ++blk) {
       for (size_t p = 0; p < 16; ++p) int8WinogradMicroAvx2(u_.data() + (p * blocks_ + blk) * kp_ * kRows * 2, v.data() + p * panel, kp_, m[p]);
       for (size_t i = 0; i < kRows && blk * kRows + i < s_.cout; ++i) {
@@ -104,24 +106,20 @@ void Int8Winograd::sums(const int8_t* x, int32_t* acc, ThreadPool* pool) const {
         for (size_t j = 0; j < count;) {
           size_t n, ty, tx;
           where(j, n, ty, tx);
-          const size_t oy = 2 * ty, ox = 2 * tx;
-          int32_t* row = acc + ((n * s_.cout + o) * s_.oh + oy) * s_.ow + ox;
-          if (j + 8 <= count && tx + 8 <= tw_ && ox + 16 <= s_.ow) {
-            int8WinogradOutputAvx2(&m[0][i * kTiles + j], kRows * kTiles, row, oy + 1 < s_.oh ? row + s_.ow : nullptr);
-            j += 8;
-            continue;
+          const size_t len = std::min(count - j, tw_ - tx), oy = 2 * ty, ox = 2 * tx;
+          size_t g = 0;
+          for (; g + 8 <= len; g += 8) int8WinogradOutputAvx2(&m[0][i * kTiles + j + g], kRows * kTiles, out[0] + 2 * g, out[1] + 2 * g);
+          for (; g < len; ++g) {
+            uint32_t mm[16];
+            for (size_t p = 0; p < 16; ++p) mm[p] = uint32_t(m[p][i * kTiles + j + g]);
+            int32_t r[4];
+            outputTransform(mm, r);
+            out[0][2 * g] = r[0], out[0][2 * g + 1] = r[1], out[1][2 * g] = r[2], out[1][2 * g + 1] = r[3];
           }
-          uint32_t mm[16];
-          for (size_t p = 0; p < 16; ++p) mm[p] = uint32_t(m[p][i * kTiles + j]);
-          int32_t out[4];
-          outputTransform(mm, out);
-          row[0] = out[0];
-          if (ox + 1 < s_.ow) row[1] = out[1];
-          if (oy + 1 < s_.oh) {
-            row[s_.ow] = out[2];
-            if (ox + 1 < s_.ow) row[s_.ow + 1] = out[3];
-          }
-          ++j;
+          const size_t width = std::min(2 * len, s_.ow - ox);
+          sink(n, o, oy, ox, out[0], width);
+          if (oy + 1 < s_.oh) sink(n, o, oy + 1, ox, out[1], width);
+          j += len;
         }
       }
     }

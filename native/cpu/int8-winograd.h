@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "../function-ref.h"
 #include "../thread-pool.h"
 
 namespace kiln::cpu {
@@ -24,9 +25,11 @@ class Int8Winograd {
  public:
   // w: [cout][cin][3][3] i8 codes.
   Int8Winograd(const Int8WinogradShape& s, const int8_t* w);
-  // acc[n][o][oh][ow] = sum over (c, ky, kx) of x * w, exactly as the direct conv.
-  void sums(const int8_t* x, int32_t* acc, ThreadPool* pool) const;
-  size_t accSize() const { return s_.n * s_.cout * s_.oh * s_.ow; }
+  // The sums over (c, ky, kx) of x * w, exactly as the direct conv's, handed out as
+  // runs of one output row: out(n, o, oy, ox, values, count) for values at ox.. of
+  // row oy of channel o of image n (count <= 48), from the thread that computed them.
+  using Sink = FunctionRef<void(size_t n, size_t o, size_t oy, size_t ox, const int32_t* values, size_t count)>;
+  void run(const int8_t* x, Sink out, ThreadPool* pool) const;
 
  private:
   Int8WinogradShape s_;

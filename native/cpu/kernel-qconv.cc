@@ -251,20 +251,16 @@ class QConvOp final : public LayerOp {
     }
   }
 
-  // The exact i32 sums from Winograd, then the tile's epilogue over each output row.
+  // Winograd's exact i32 sums, a run of one output row at a time, through the tile's epilogue.
   void runWinograd(const RunContext& ctx) const {
-    static thread_local std::vector<int32_t> acc;
-    if (acc.size() < wino_->accSize() + kInt8Nr) acc.resize(wino_->accSize() + kInt8Nr);
-    wino_->sums(ctx.data<const int8_t>(l_.x), acc.data(), ctx.pool);
     const float* bias = l_.bias >= 0 ? ctx.data<const float>(uint32_t(l_.bias)) : nullptr;
     uint8_t* y = ctx.data<uint8_t>(l_.y);
-    const size_t pixels = oh_ * ow_, esize = l_.outScale > 0 ? 1 : 4;
-    const int32_t* sums = acc.data();
-    ctx.pool->parallelFor(n_ * l_.cout, [&](size_t row) {
-      const size_t o = row % l_.cout;
+    const size_t esize = l_.outScale > 0 ? 1 : 4;
+    wino_->run(ctx.data<const int8_t>(l_.x), [&](size_t n, size_t o, size_t oy, size_t ox, const int32_t* v, size_t count) {
       const Int8RowEpilogue e{0, l_.multiplier[o], bias ? bias[o] : 0.f, l_.act, l_.outScale};
-      for (size_t p = 0; p < pixels; p += kInt8Nr) tile_->finish(sums + row * pixels + p, std::min(kInt8Nr, pixels - p), e, y + (row * pixels + p) * esize);
-    });
+      uint8_t* row = y + (((n * l_.cout + o) * oh_ + oy) * ow_ + ox) * esize;
+      for (size_t p = 0; p < count; p += kInt8Nr) tile_->finish(v + p, std::min(kInt8Nr, count - p), e, row + p * esize);
+    }, ctx.pool);
   }
 
   void runRows(const RunContext& ctx) const {
