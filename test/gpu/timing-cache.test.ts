@@ -133,6 +133,16 @@ describe('autotuning CUDA tactics with a timing cache (fake GPU)', () => {
     expect(cache.size).toBeGreaterThan(12);
   });
 
+  it('treats an entry naming no candidate of the layer as a miss: timed again and replaced', () => {
+    const cache = new TimingCache();
+    const coldPlan = buildOn(lowerNetwork(mnist()), fakeGpu().gpu, cache);
+    const stale = edited(cache, (t) => { for (const e of Object.values(t[H100]!)) e.tactic = 'tile999'; });
+    const again = fakeGpu();
+    expect(same(buildOn(lowerNetwork(mnist()), again.gpu, stale), coldPlan)).toBe(true);
+    expect(again.timed.length).toBe(1);
+    expect(same(stale.serialize(), cache.serialize())).toBe(true);
+  });
+
   it('times layers alike once and gives them one tactic', () => {
     const net = kernelNets().find((k) => k.name === 'invertedResidual')!.net;
     const cache = new TimingCache();
@@ -154,12 +164,13 @@ describe('autotuning CUDA tactics with a timing cache (fake GPU)', () => {
 });
 
 /** A cross-build for `arch` with nvcc through the Builder, as CI makes them. */
-function crossBuild(net: Network, cache: TimingCache, arch = 'sm_90') {
+function crossBuild(net: Network, cache: TimingCache, arch = 'sm_90', autotune?: boolean) {
   const builder = new Builder(quiet);
   const config = builder.createBuilderConfig();
   config.target = 'cuda';
   config.cudaArch = arch;
   config.cudaCompiler = 'nvcc';
+  config.cudaAutotune = autotune;
   config.setTimingCache(cache);
   const plan = builder.buildSerializedNetwork(net, config);
   return { plan, builder, config };
@@ -186,6 +197,8 @@ describe.skipIf(!nvcc)('cross-builds (sm_90, nvcc) take cached tactics', () => {
     const sm80 = edited(cache, (t) => { t['cuda sm_80 | 132 SMs'] = t[H100]!; delete t[H100]; });
     expect(same(crossBuild(mnist(), sm80).plan, rule)).toBe(true);
     expect(tactics(crossBuild(mnist(), sm80, 'sm_80').plan).map((t) => t ?? '')).toEqual(recorded);
+    // cudaAutotune = false: the rule, whatever the cache holds.
+    expect(same(crossBuild(mnist(), cache, 'sm_90', false).plan, rule)).toBe(true);
   }, 300_000);
 
   it('follows the cache: a tactic written into it is the one built', () => {
