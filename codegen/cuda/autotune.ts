@@ -1,14 +1,15 @@
 // Autotuning CUDA tactics through the timing cache (the CPU's design, src/builder/
 // autotune.ts, applied to the GPU). Each layer with a choice of tactics (conv, gemm)
 // has a signature: kernel, parameters, operand shapes and dtypes, how the CUDA
-// Storage keeps each operand (f32 or 16-bit), whether it runs in place, and its
-// candidate tactics. The target is the GPU architecture and its multiprocessor
+// Storage keeps each operand (f32 or 16-bit), whether it runs in place, its
+// candidate tactics and a digest of their code. The target is the GPU architecture and its multiprocessor
 // count (tiles and split-K depend on it). Layers found in the cache take the
 // recorded tactic; the rest are emitted, every tactic of each, into one tuning
 // module that is compiled and timed on the GPU with CUDA events, and the fastest
 // is recorded. Where nothing can be timed (a cross-build), a miss takes the
 // template's rule. So a warm cache compiles no tuning module, times nothing, and
 // gives the plan the cold build gave.
+import { createHash, type Hash } from 'node:crypto';
 import type { PlanDesc, PlanLayer } from '../plan-desc.js';
 import { emitCuda, type CudaProgram } from './emit.js';
 import { chooseStorage, type CudaPrecision, type Storage } from './precision.js';
@@ -55,14 +56,31 @@ export function cudaTimingTarget(arch: number, multiprocessors: number): string 
   return `cuda sm_${arch} | ${multiprocessors} SMs`;
 }
 
+/**
+ * A digest of each tuned layer's kernels as rendered (all its tactics), without what
+ * names the layer (emit's `// layer` line, the `kiln_<index>_` prefix): a template
+ * that changes its code no longer matches timings taken of the old code.
+ */
+function codeDigests(tuning: CudaProgram): Map<number, string> {
+  const layerOf = new Map(tuning.launches.map((l) => [l.function, l.layer]));
+  const hashes = new Map<number, Hash>();
+  for (const k of tuning.kernels) {
+    const layer = layerOf.get(k.function);
+    if (layer === undefined) continue;
+    const hash = hashes.get(layer) ?? createHash('sha256');
+    hashes.set(layer, hash.update(k.source.slice(k.source.indexOf('\n') + 1).replace(/\bkiln_\d+_/g, 'kiln_')));
+  }
+  return new Map([...hashes].map(([layer, h]) => [layer, h.digest('hex').slice(0, 16)]));
+}
+
 /** A layer's timing identity on the GPU; names and weight values play no part. */
-export function cudaLayerSignature(plan: PlanDesc, layer: PlanLayer, st: Storage, precision: CudaPrecision, candidates: readonly string[]): string {
+export function cudaLayerSignature(plan: PlanDesc, layer: PlanLayer, st: Storage, precision: CudaPrecision, candidates: readonly string[], code: string): string {
   const operand = (i: number) => {
     const t = plan.tensors[i]!;
     return `${t.dtype}${st.isHalf(t) ? `:${precision}` : ''}[${t.shape.join(',')}]${t.location === 'weights' ? 'w' : ''}`;
   };
   const inPlace = layer.outputs.map((o) => layer.inputs.map((i) => (overlaps(plan.tensors[o]!, plan.tensors[i]!) ? 1 : 0)).join('')).join(',');
-  return `${precision} ${layer.kernel}(${layer.inputs.map(operand).join(';')})->(${layer.outputs.map(operand).join(';')}) i[${layer.ints.join(',')}] f[${layer.floats.join(',')}] inplace[${inPlace}] tactics[${candidates.join(',')}]`;
+  return `${precision} ${layer.kernel}(${layer.inputs.map(operand).join(';')})->(${layer.outputs.map(operand).join(';')}) i[${layer.ints.join(',')}] f[${layer.floats.join(',')}] inplace[${inPlace}] tactics[${candidates.join(',')}] code ${code}`;
 }
 
 /** The tuning module cut down to the launches of `layers` (and the kernels they call). */
@@ -118,9 +136,10 @@ export function tuneTactics(plan: PlanDesc, options: TuneOptions): { tactics: (s
   const target = cudaTimingTarget(options.arch, options.multiprocessors);
   // Layers alike share the first one's emitted tactics (emit's sameAs).
   const firstOf = (i: number) => tuning.sameAs[i] ?? i;
+  const code = codeDigests(tuning);
   const signatures = plan.layers.map((layer, i) => {
     const c = candidates.get(firstOf(i));
-    return c && cudaLayerSignature(plan, layer, st, options.precision, c);
+    return c && cudaLayerSignature(plan, layer, st, options.precision, c, code.get(firstOf(i))!);
   });
   const chosen = new Map<string, TacticTiming>();
   // Signatures not found, each with the layer whose tuning launches stand for it.

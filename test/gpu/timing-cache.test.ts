@@ -14,6 +14,7 @@ import { lowerToPlan, type PlanDesc } from '../../codegen/index.js';
 import { buildCudaTarget, findNvcc, nvccCompiler, type CudaNative } from '../../codegen/cuda/index.js';
 import type { CudaPrecision } from '../../codegen/cuda/precision.js';
 import { Builder, type Network } from '../../src/index.js';
+import { Network as DslNetwork } from '../../dsl/index.js';
 import { TimingCache } from '../../src/builder/timing-cache.js';
 import { native } from '../../src/runtime/native.js';
 import { KILN_VERSION } from '../../src/version.js';
@@ -141,6 +142,32 @@ describe('autotuning CUDA tactics with a timing cache (fake GPU)', () => {
     expect(same(buildOn(lowerNetwork(mnist()), again.gpu, stale), coldPlan)).toBe(true);
     expect(again.timed.length).toBe(1);
     expect(same(stale.serialize(), cache.serialize())).toBe(true);
+  });
+
+  it('reuses timings in another network: layer names, positions and weights play no part; changed code does', () => {
+    const convs = (name: string, lead: boolean, seed: number) => {
+      const net = new DslNetwork({ name });
+      const w = (n: number) => new Float32Array(n).map((_, i) => Math.sin(seed + i));
+      let x = net.input('x', 'f32', [2, 8, 12, 12]);
+      if (lead) x = x.sigmoid(`${name}_lead`);
+      const a = x.conv({ name: `${name}_a`, outChannels: 16, kernel: [3, 3], padding: [1, 1], weights: w(16 * 72), bias: w(16) }).relu();
+      net.markOutput(a.conv({ name: `${name}_b`, outChannels: 8, kernel: [1, 1], weights: w(128) }), 'y');
+      return net;
+    };
+    const cache = new TimingCache();
+    buildOn(lowerNetwork(convs('first', false, 1)), fakeGpu().gpu, cache);
+    expect(cache.size).toBe(2);
+    const other = fakeGpu();
+    const plan = buildOn(lowerNetwork(convs('second', true, 7)), other.gpu, cache);
+    expect(other.timed).toEqual([]);
+    expect(tactics(plan).filter((t) => t !== undefined).length).toBe(2);
+    // The same layers with their kernels' code changed (here: what a template edit would do) are timed afresh.
+    const changed = edited(cache, (t) => {
+      for (const sig of Object.keys(t[H100]!)) { t[H100]![sig.replace(/code \w+$/, 'code 0000000000000000')] = t[H100]![sig]!; delete t[H100]![sig]; }
+    });
+    const again = fakeGpu();
+    buildOn(lowerNetwork(convs('first', false, 1)), again.gpu, changed);
+    expect(again.timed.length).toBe(1);
   });
 
   it('times layers alike once and gives them one tactic', () => {
