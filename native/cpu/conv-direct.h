@@ -16,6 +16,9 @@ using DirectTileFn = void (*)(long K, const float* b0, const float* b1, const lo
 DirectTileFn directTile(const char** isa = nullptr);
 
 struct PlanePoolFns {
+  // pool-plane.inc pool_nhwc: output pixels [ox0, ox1) of row oy of one NHWC image.
+  void (*nhwc)(const float* x, long H, long W, long ld, long C, long kh, long kw, long sh, long sw, long pt, long pl,
+               long oy, long ox0, long ox1, long OW, int isMax, int includePad, float* y);
   void (*plane)(const float* x, long H, long W, long kh, long kw, long sh, long sw, long top, long left, long OH,
                 long OW, int isMax, const float* rowScale, const float* colScale, float* vert, float* y);
   void (*reduce)(const float* x, long planes, long n, int isMax, float scale, float* out);
@@ -38,6 +41,7 @@ inline long planePoolScratch(long OW, long kw, long sw) { return ((OW + 7) / 8 *
 
 KernelDef convDirectKernel();          // kernel-conv-direct.cc
 KernelDef convWinogradFusedKernel();  // kernel-conv-winograd-fused.cc
+KernelDef poolNhwcKernel();           // kernel-pool-nhwc.cc
 
 }  // namespace kiln::cpu
 
@@ -56,6 +60,10 @@ void kiln_cd_generic_dw_nhwc(const float*, long, long, long, long, long, long, l
                              const float*, const float*, long, long, long, long, long, int, float, float, float*);
 void kiln_cd_avx2_dw_nhwc(const float*, long, long, long, long, long, long, long, long, long, long, long, const float*,
                           const float*, long, long, long, long, long, int, float, float, float*);
+void kiln_cd_generic_pool_nhwc(const float*, long, long, long, long, long, long, long, long, long, long, long, long,
+                               long, long, int, int, float*);
+void kiln_cd_avx2_pool_nhwc(const float*, long, long, long, long, long, long, long, long, long, long, long, long, long,
+                            long, int, int, float*);
 void kiln_cd_generic_plane_reduce(const float*, long, long, int, float, float*);
 void kiln_cd_avx2_plane_reduce(const float*, long, long, int, float, float*);
 void kiln_cd_avx2_tile(long, const float*, const float*, const long*, const float*, const float*, const float*,

@@ -69,9 +69,9 @@ DwNhwcFn dwNhwc() {
 }
 
 const PlanePoolFns& planePool() {
-  static const PlanePoolFns generic = {kiln_cd_generic_pool_plane, kiln_cd_generic_plane_reduce};
+  static const PlanePoolFns generic = {kiln_cd_generic_pool_nhwc, kiln_cd_generic_pool_plane, kiln_cd_generic_plane_reduce};
 #ifdef KILN_HAVE_AVX2
-  static const PlanePoolFns avx2 = {kiln_cd_avx2_pool_plane, kiln_cd_avx2_plane_reduce};
+  static const PlanePoolFns avx2 = {kiln_cd_avx2_pool_nhwc, kiln_cd_avx2_pool_plane, kiln_cd_avx2_plane_reduce};
   if (useAvx2()) return avx2;
 #endif
   return generic;
