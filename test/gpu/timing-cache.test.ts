@@ -4,9 +4,9 @@
 // misses are timed once, a warm cache times and compiles nothing extra and gives the
 // same plan. Cross-builds through the Builder (sm_90 with nvcc, as CI runs) take
 // cached choices for their architecture only; CPU and CUDA entries never answer for
-// each other; the cache goes through a file and `kiln build --timing-cache`.
+// each other; the cache goes through a file and `kiln build --target cuda --timing-cache`.
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -264,17 +264,15 @@ describe.skipIf(!nvcc)('cross-builds (sm_90, nvcc) take cached tactics', () => {
     expect(merged.size).toBe(cpuCache.size + cudaCache.size);
   }, 300_000);
 
-  it('kiln build with a CUDA plugin reads --timing-cache and builds the cached tactics', async () => {
+  it('kiln build --target cuda --cuda-arch sm_90 --timing-cache FILE builds the cached tactics', async () => {
     const dir = tempDir('kiln-cuda-cli-');
-    const plugin = join(dir, 'cuda.ts');
-    writeFileSync(plugin, "export default (config) => { config.target = 'cuda'; config.cudaArch = 'sm_90'; config.cudaCompiler = 'nvcc'; };\n");
     const { network } = await import('../cli/fixtures/mnist.js');
     const cache = new TimingCache();
     const recorded = recordOnGpu(network, cache);
     const file = join(dir, 'timing.cache');
     cache.save(file);
     const out = join(dir, 'mnist.plan');
-    const r = await kiln(['build', join(FIXTURES, 'mnist.ts'), '--plugin', plugin, '--timing-cache', file, '--save-plan', out]);
+    const r = await kiln(['build', join(FIXTURES, 'mnist.ts'), '--target', 'cuda', '--cuda-arch', 'sm_90', '--timing-cache', file, '--save-plan', out]);
     expect(r.code, r.stderr).toBe(0);
     const plan = new Uint8Array(readFileSync(out));
     expect(native().inspectPlan(plan).target).toBe('cuda sm_90');
