@@ -1,14 +1,14 @@
 // Autotuning CUDA tactics through the timing cache (the CPU's design, src/builder/
-// autotune.ts, applied to the GPU). Each layer with a choice of tactics (conv, gemm)
-// has a signature: kernel, parameters, operand shapes and dtypes, how the CUDA
-// Storage keeps each operand (f32 or 16-bit), whether it runs in place, its
-// candidate tactics and a digest of their code. The target is the GPU architecture and its multiprocessor
-// count (tiles and split-K depend on it). Layers found in the cache take the
-// recorded tactic; the rest are emitted, every tactic of each, into one tuning
-// module that is compiled and timed on the GPU with CUDA events, and the fastest
-// is recorded. Where nothing can be timed (a cross-build), a miss takes the
-// template's rule. So a warm cache compiles no tuning module, times nothing, and
-// gives the plan the cold build gave.
+// autotune.ts, applied to the GPU). Each layer with a choice of tactics (conv,
+// gemm) has a signature: kernel, parameters, operand shapes and dtypes, how the
+// CUDA Storage keeps each operand (f32 or 16-bit), whether it runs in place, its
+// candidate tactics and a digest of their code. The target is the GPU architecture
+// and its multiprocessor count (tiles and split-K depend on it). Layers found in
+// the cache take the recorded tactic; the rest are emitted, every tactic of each,
+// into one tuning module that is compiled and timed on the GPU with CUDA events,
+// and the fastest is recorded. Where nothing can be timed (a cross-build), a miss
+// takes the template's rule. So a warm cache compiles no tuning module, times
+// nothing, and gives the plan the cold build gave.
 import { createHash, type Hash } from 'node:crypto';
 import type { PlanDesc, PlanLayer } from '../plan-desc.js';
 import { emitCuda, type CudaProgram } from './emit.js';
@@ -57,20 +57,27 @@ export function cudaTimingTarget(arch: number, multiprocessors: number): string 
 }
 
 /**
- * A digest of each tuned layer's kernels as rendered (all its tactics), without what
- * names the layer (emit's `// layer` line, the `kiln_<index>_` prefix): a template
- * that changes its code no longer matches timings taken of the old code.
+ * A digest of each tuned layer's kernels as rendered (all its tactics) and the
+ * module's prelude (device helpers), without what names the layer (emit's `// layer`
+ * line, the `kiln_<index>_` prefix): once a template or helper changes its code,
+ * timings taken of the old code no longer match.
  */
 function codeDigests(tuning: CudaProgram): Map<number, string> {
   const layerOf = new Map(tuning.launches.map((l) => [l.function, l.layer]));
+  const prelude = preludeOf(tuning);
   const hashes = new Map<number, Hash>();
   for (const k of tuning.kernels) {
     const layer = layerOf.get(k.function);
     if (layer === undefined) continue;
-    const hash = hashes.get(layer) ?? createHash('sha256');
+    const hash = hashes.get(layer) ?? createHash('sha256').update(prelude);
     hashes.set(layer, hash.update(k.source.slice(k.source.indexOf('\n') + 1).replace(/\bkiln_\d+_/g, 'kiln_')));
   }
   return new Map([...hashes].map(([layer, h]) => [layer, h.digest('hex').slice(0, 16)]));
+}
+
+/** A module is its prelude, then its kernels' texts: the prelude as emitted. */
+function preludeOf(program: CudaProgram): string {
+  return program.kernels.length > 0 ? program.source.slice(0, program.source.indexOf(program.kernels[0]!.source)) : program.source;
 }
 
 /** A layer's timing identity on the GPU; names and weight values play no part. */
@@ -88,10 +95,8 @@ function onlyLayers(tuning: CudaProgram, layers: ReadonlySet<number>): CudaProgr
   const keep = tuning.launches.map((l) => layers.has(l.layer));
   const functions = new Set(tuning.launches.filter((_, i) => keep[i]).map((l) => l.function));
   const kernels = tuning.kernels.filter((k) => functions.has(k.function));
-  // The module is its prelude, then the kernels' texts: keep the prelude as emitted.
-  const head = tuning.kernels.length > 0 ? tuning.source.slice(0, tuning.source.indexOf(tuning.kernels[0]!.source)) : tuning.source;
   return {
-    ...tuning, kernels, source: `${head}${kernels.map((k) => k.source).join('\n\n')}\n`,
+    ...tuning, kernels, source: `${preludeOf(tuning)}${kernels.map((k) => k.source).join('\n\n')}\n`,
     launches: tuning.launches.filter((_, i) => keep[i]), launchTactics: tuning.launchTactics.filter((_, i) => keep[i]),
   };
 }
