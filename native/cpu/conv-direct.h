@@ -30,11 +30,10 @@ using WinoOut8Fn = void (*)(const float* m, long stride, float bias, const float
                             float* y1, long width, int clamp, float lo, float hi);
 WinoOut8Fn winoOut8();
 
-// Depthwise conv on NHWC with C % 8 == 0, rows [oy0, oy1) and 8-channel blocks [cb0, cb1)
-// of one image (conv-direct.inc).
-using DwNhwcFn = void (*)(const float* x, long H, long W, long C, long kh, long kw, long sh, long sw, long pt, long pl,
-                          long dh, long dw, const float* w, const float* bias, long oy0, long oy1, long cb0, long cb1,
-                          long OW, int clamp, float lo, float hi, float* y);
+// Depthwise conv on NHWC over a zero-padded band of input rows (conv-direct.inc dw_nhwc).
+using DwNhwcFn = void (*)(const float* x, long rowStride, long ldx, long nb, long kh, long kw, long sh, long sw,
+                          long dh, long dw, const float* w, const float* bias, long oh, long OW, long ldy, int clamp,
+                          float lo, float hi, float* y);
 DwNhwcFn dwNhwc();
 // Scratch floats pool_plane needs for its padded row.
 inline long planePoolScratch(long OW, long kw, long sw) { return ((OW + 7) / 8 * 8 - 1) * sw + kw + 16; }
@@ -56,10 +55,10 @@ void kiln_cd_generic_wino_out8(const float*, long, float, const float*, const fl
                                float, float);
 void kiln_cd_avx2_wino_out8(const float*, long, float, const float*, const float*, float*, float*, long, int, float,
                             float);
-void kiln_cd_generic_dw_nhwc(const float*, long, long, long, long, long, long, long, long, long, long, long,
-                             const float*, const float*, long, long, long, long, long, int, float, float, float*);
-void kiln_cd_avx2_dw_nhwc(const float*, long, long, long, long, long, long, long, long, long, long, long, const float*,
-                          const float*, long, long, long, long, long, int, float, float, float*);
+void kiln_cd_generic_dw_nhwc(const float*, long, long, long, long, long, long, long, long, long, const float*,
+                             const float*, long, long, long, int, float, float, float*);
+void kiln_cd_avx2_dw_nhwc(const float*, long, long, long, long, long, long, long, long, long, const float*, const float*,
+                          long, long, long, int, float, float, float*);
 void kiln_cd_generic_pool_nhwc(const float*, long, long, long, long, long, long, long, long, long, long, long, long,
                                long, long, int, int, float*);
 void kiln_cd_avx2_pool_nhwc(const float*, long, long, long, long, long, long, long, long, long, long, long, long, long,

@@ -6,8 +6,9 @@
 // rows it reads (zero-padded, 32 bytes per pixel, no transpose) into scratch
 // and runs the same register-blocked loops as convDepthwise8c
 // (vec-kernels-8c.inc) before storing the block back into its pixels. Channel
-// counts divisible by 8 (MobileNet's) skip the copies: conv-direct.inc's dw_nhwc
-// reads and writes the NHWC tensors in place, 8 pixels of a block per step.
+// counts divisible by 8 (MobileNet's) copy each band's rows once for up to 16
+// blocks (whole pixels' channels, not 32-byte pieces) and write y in place
+// (conv-direct.inc dw_nhwc, 8 pixels of a block per step).
 // inputs: x [N, H, W, C], w [C, 1, kh, kw] (constant), optional b [C];
 // output y [N, OH, OW, C]. ints and floats: conv's for 2 spatial dims
 // (conv-params.h) with groups == C.
@@ -78,22 +79,40 @@ class DepthwiseNhwcOp final : public LayerOp {
     const float* x = ctx.data<const float>(x_);
     float* y = ctx.data<float>(y_);
     if (direct_) {
-      // Whole 8-channel blocks: read x and write y in place, no staging (conv-direct.inc dw_nhwc).
+      // Whole 8-channel blocks: per item (image, band of output rows, group of up to 16
+      // blocks) the band's input rows are copied zero-padded, a pixel's group channels
+      // contiguous (runs of up to 512 bytes), then conv-direct.inc's dw_nhwc reads
+      // every window without a bounds check and writes y in place.
       const DwNhwcFn fn = dwNhwc();
-      // Items of one output row and up to 16 channel blocks: enough of them to balance two threads.
       const int64_t per = 16, groups = (blocks_ + per - 1) / per;
-      ctx.pool->parallelFor(size_t(d.n * d.oh * groups), [&](size_t item) {
-        const int64_t g = int64_t(item) % groups, row = int64_t(item) / groups;
-        const int64_t n = row / d.oh, oy = row % d.oh, cb0 = g * per, cb1 = std::min(blocks_, cb0 + per);
-        float* yi = y + n * d.oh * d.ow * d.c;
-        fn(x + n * d.h * d.w * d.c, long(d.h), long(d.w), long(d.c), long(d.kh), long(d.kw), long(d.sh), long(d.sw),
-           long(d.pt), long(d.pl), long(d.dh), long(d.dw), wDirect_.data(), bDirect_.data(), long(oy), long(oy + 1),
-           long(cb0), long(cb1), long(d.ow), clamp_ ? 1 : 0, lo_, hi_, yi);
-        if (!clamp_ && act_.kind != Act::none)
-          for (int64_t ox = 0; ox < d.ow; ++ox) {
-            float* p = yi + (oy * d.ow + ox) * d.c + cb0 * 8;
-            applyActivation(act_, p, p, size_t((cb1 - cb0) * 8));
+      const int64_t band = std::clamp<int64_t>((d.oh * d.n * groups + 63) / 64, 1, 8), bands = (d.oh + band - 1) / band;
+      const int64_t halo = (d.kh - 1) * d.dh + 1;
+      const int64_t wp = std::max(d.pl + d.w, ((d.ow + 7) / 8 * 8 - 1) * d.sw + (d.kw - 1) * d.dw + 1);
+      ctx.pool->parallelFor(size_t(d.n * bands * groups), [&](size_t item) {
+        const int64_t g = int64_t(item) % groups, nb = int64_t(item) / groups;
+        const int64_t n = nb / bands, oy0 = nb % bands * band, oh = std::min(band, d.oh - oy0);
+        const int64_t cb0 = g * per, nblk = std::min(per, blocks_ - cb0), ldx = nblk * 8;
+        const int64_t rows = (oh - 1) * d.sh + halo, rowStride = wp * ldx;
+        tIn.ensure(size_t(rows * rowStride) * sizeof(float));
+        float* s = tIn.as<float>();
+        const float* image = x + n * d.h * d.w * d.c + cb0 * 8;
+        for (int64_t r = 0; r < rows; ++r) {
+          float* dst = s + r * rowStride;
+          const int64_t iy = oy0 * d.sh + r - d.pt;
+          if (iy < 0 || iy >= d.h) {
+            zeroFloats(dst, size_t(rowStride));
+            continue;
           }
+          zeroFloats(dst, size_t(d.pl * ldx));
+          for (int64_t ix = 0; ix < d.w; ++ix) copyFloats(dst + (d.pl + ix) * ldx, image + (iy * d.w + ix) * d.c, size_t(ldx));
+          zeroFloats(dst + (d.pl + d.w) * ldx, size_t((wp - d.pl - d.w) * ldx));
+        }
+        float* yb = y + (n * d.oh + oy0) * d.ow * d.c + cb0 * 8;
+        fn(s, long(rowStride), long(ldx), long(nblk), long(d.kh), long(d.kw), long(d.sh), long(d.sw), long(d.dh),
+           long(d.dw), wDirect_.data() + cb0 * d.kh * d.kw * 8, bDirect_.data() + cb0 * 8, long(oh), long(d.ow),
+           long(d.c), clamp_ ? 1 : 0, lo_, hi_, yb);
+        if (!clamp_ && act_.kind != Act::none)
+          for (int64_t p = 0; p < oh * d.ow; ++p) applyActivation(act_, yb + p * d.c, yb + p * d.c, size_t(ldx));
       });
       return;
     }
