@@ -74,5 +74,15 @@ const char* packedGemmKernelName();
 
 namespace kiln::cpu {
 struct KernelDef;
+class LayerCheck;
+class LayerOp;
+struct GemmParams;
+struct RowsGemm;
 KernelDef gemmPackedKernel();  // kernel-gemm-packed.cc
+// True for a layer gemmPacked can run (transA 0, a of rank >= 2, b constant 2-D
+// weights); gemm and gemmRows run such layers on it too, so whichever of them a
+// noisy autotune picks, constant weights get the packed-B path.
+bool runsPacked(const LayerCheck& c, const GemmParams& p);
+// The gemmPacked op for a layer runsPacked accepts, its shapes checked by the caller.
+std::unique_ptr<LayerOp> makeGemmPackedOp(const LayerCheck& c, const GemmParams& p, const RowsGemm& g);
 }  // namespace kiln::cpu

@@ -60,6 +60,15 @@ std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
 
 }  // namespace
 
+bool runsPacked(const LayerCheck& c, const GemmParams& p) {
+  return !p.transA && c.input(0).shape.size() >= 2 && c.input(1).shape.size() == 2 &&
+         c.input(1).location == Location::weights;
+}
+
+std::unique_ptr<LayerOp> makeGemmPackedOp(const LayerCheck& c, const GemmParams& p, const RowsGemm& g) {
+  return std::make_unique<GemmPackedOp>(c, p, g);
+}
+
 KernelDef gemmPackedKernel() { return {"gemmPacked", false, validate}; }
 
 }  // namespace kiln::cpu

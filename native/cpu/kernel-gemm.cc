@@ -1,13 +1,15 @@
 // gemm (matmul): y[..., M, N] = op(a)[..., M, K] * op(b)[..., K, N] + bias,
 // then the activation; op() transposes the last two dims when its flag is
 // set. Leading (batch) dims broadcast numpy-style; each batch entry is one
-// problem of the shared blocked GEMM.
+// problem of the shared blocked GEMM, except with transA 0 and b constant 2-D
+// weights, which run on the packed-B GEMM (gemm-packed.h), as gemmPacked does.
 // inputs: a, b, optional bias (N elements, added along the last dim), optional
 // residual (y's type, added before the activation).
 // ints: [transA, transB, activationCode, hasBias, hasResidual (optional,
 // appended)]. floats: [alpha, beta] of the activation.
 #include "epilogue.h"
 #include "gemm-layer.h"
+#include "gemm-packed.h"
 #include "kernels.h"
 #include "layer-check.h"
 #include "sgemm.h"
@@ -61,7 +63,10 @@ class GemmOp final : public LayerOp {
 
 std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
   const GemmParams p = readGemmParams(c);
-  return std::make_unique<GemmOp>(c, p, checkBatchedGemm(c, p, "gemm"));
+  BatchedGemm g = checkBatchedGemm(c, p, "gemm");
+  // Constant 2-D weights: every batch entry's rows are one GEMM on the packed-B path.
+  if (runsPacked(c, p)) return makeGemmPackedOp(c, p, RowsGemm{g.m * int64_t(g.offsets.size()), g.n, g.k});
+  return std::make_unique<GemmOp>(c, p, std::move(g));
 }
 
 }  // namespace

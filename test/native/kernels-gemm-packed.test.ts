@@ -26,14 +26,18 @@ describe('gemmPacked', () => {
 
   it('applies the activations to special values as the gemm kernel does (NaN, infinities, signed zero)', async () => {
     const specials = [Infinity, -Infinity, NaN, 0, -0, 1e-30, -1e-30, 5, -5, 20, -20, 1e30, -1e30, 0.5, -0.5, 3];
+    const b = Float32Array.from({ length: 17 }, (_, j) => (j % 2 ? 1 : -1) * (j + 1) / 4);
+    // gemm with b an input runs the blocked GEMM and the portable activations.
     const run = async (kernel: string, act: number) => {
       const p = new PlanBuilder();
       const ai = p.input('a', [specials.length, 1]);
-      const bi = p.weight('b', [1, 17], Float32Array.from({ length: 17 }, (_, j) => (j % 2 ? 1 : -1) * (j + 1) / 4));
+      const bi = kernel === 'gemm' ? p.input('b', [1, 17]) : p.weight('b', [1, 17], b);
       const y = p.tensor('y', [specials.length, 17]);
       p.layer(kernel, [ai, bi], [y], [0, 0, act, 0], [0.1, 0.5]);
       p.output(y);
-      return (await runPlan(p.desc(), { a: { data: Float32Array.from(specials), shape: [specials.length, 1] } })).y.data as Float32Array;
+      const feed = { a: { data: Float32Array.from(specials), shape: [specials.length, 1] }, b: { data: b, shape: [1, 17] } };
+      if (kernel !== 'gemm') delete (feed as Partial<typeof feed>).b;
+      return (await runPlan(p.desc(), feed)).y.data as Float32Array;
     };
     for (let act = 0; act <= 8; act++) {
       const want = await run('gemm', act), got = await run('gemmPacked', act);
