@@ -139,8 +139,11 @@ void packPanels(const MatrixRef& b, size_t k0, size_t kc, size_t n, float* out) 
     const size_t col0 = j * kPackedNr, cols = std::min(kPackedNr, n - col0);
     if (cols < kPackedNr) std::memset(panel, 0, kc * kPackedNr * sizeof(float));
     if (b.colStride == 1) {  // rows of B contiguous: one copy of `cols` floats per k
-      for (size_t k = 0; k < kc; ++k)
-        std::memcpy(panel + k * kPackedNr, b.data + ptrdiff_t(k0 + k) * b.rowStride + ptrdiff_t(col0), cols * sizeof(float));
+      const float* src = b.data + ptrdiff_t(k0) * b.rowStride + ptrdiff_t(col0);
+      if (cols == kPackedNr)  // a constant size the compiler turns into a few vector moves
+        for (size_t k = 0; k < kc; ++k) std::memcpy(panel + k * kPackedNr, src + ptrdiff_t(k) * b.rowStride, sizeof(float) * kPackedNr);
+      else
+        for (size_t k = 0; k < kc; ++k) std::memcpy(panel + k * kPackedNr, src + ptrdiff_t(k) * b.rowStride, cols * sizeof(float));
     } else if (b.rowStride == 1) {  // transposed: each column of B contiguous
       for (size_t c = 0; c < cols; ++c) {
         const float* src = b.data + ptrdiff_t(col0 + c) * b.colStride + ptrdiff_t(k0);
