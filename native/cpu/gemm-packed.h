@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "../aligned-buffer.h"
@@ -78,6 +79,7 @@ class LayerCheck;
 class LayerOp;
 struct GemmParams;
 struct RowsGemm;
+struct BatchedGemm;
 KernelDef gemmPackedKernel();  // kernel-gemm-packed.cc
 // True for a layer gemmPacked can run (transA 0, a of rank >= 2, b constant 2-D
 // weights); gemm and gemmRows run such layers on it too, so whichever of them a
@@ -85,4 +87,10 @@ KernelDef gemmPackedKernel();  // kernel-gemm-packed.cc
 bool runsPacked(const LayerCheck& c, const GemmParams& p);
 // The gemmPacked op for a layer runsPacked accepts, its shapes checked by the caller.
 std::unique_ptr<LayerOp> makeGemmPackedOp(const LayerCheck& c, const GemmParams& p, const RowsGemm& g);
+// Likewise gemm runs a b per batch entry of at most kBatchedMaxKn elements (K x N,
+// attention's K^T and V; the gemm-batched tactic's condition in codegen/cpu/tactics.ts)
+// on gemmBatched (kernel-gemm-batched.cc).
+inline constexpr uint64_t kBatchedMaxKn = 65536;
+bool runsBatched(const LayerCheck& c, const BatchedGemm& g);
+std::unique_ptr<LayerOp> makeGemmBatchedOp(const LayerCheck& c, const GemmParams& p, BatchedGemm g);
 }  // namespace kiln::cpu

@@ -109,6 +109,14 @@ std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
 
 }  // namespace
 
+bool runsBatched(const LayerCheck& c, const BatchedGemm& g) {
+  return c.input(1).shape.size() > 2 && uint64_t(g.k) * uint64_t(g.n) <= kBatchedMaxKn;
+}
+
+std::unique_ptr<LayerOp> makeGemmBatchedOp(const LayerCheck& c, const GemmParams& p, BatchedGemm g) {
+  return std::make_unique<GemmBatchedOp>(c, p, std::move(g));
+}
+
 KernelDef gemmBatchedKernel() { return {"gemmBatched", false, validate}; }
 
 }  // namespace kiln::cpu

@@ -2,7 +2,9 @@
 // then the activation; op() transposes the last two dims when its flag is
 // set. Leading (batch) dims broadcast numpy-style; each batch entry is one
 // problem of the shared blocked GEMM, except with transA 0 and b constant 2-D
-// weights, which run on the packed-B GEMM (gemm-packed.h), as gemmPacked does.
+// weights, which run on the packed-B GEMM (gemm-packed.h) as gemmPacked does, and
+// with a small b per entry, which run as gemmBatched does: whichever tactic a noisy
+// autotune keeps, those layers get the faster kernel.
 // inputs: a, b, optional bias (N elements, added along the last dim), optional
 // residual (y's type, added before the activation).
 // ints: [transA, transB, activationCode, hasBias, hasResidual (optional,
@@ -66,6 +68,8 @@ std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
   BatchedGemm g = checkBatchedGemm(c, p, "gemm");
   // Constant 2-D weights: every batch entry's rows are one GEMM on the packed-B path.
   if (runsPacked(c, p)) return makeGemmPackedOp(c, p, RowsGemm{g.m * int64_t(g.offsets.size()), g.n, g.k});
+  // A small b per entry (attention): gemmBatched's (entry, rows) items on the packed-B strips.
+  if (runsBatched(c, g)) return makeGemmBatchedOp(c, p, std::move(g));
   return std::make_unique<GemmOp>(c, p, std::move(g));
 }
 
