@@ -69,6 +69,8 @@ describe('gemm', () => {
     await checkGemm({ as: [3, 1, 600], bs: [600, 50], transA: false, transB: false, bias: false, act: 1, weightsB: true }, 2);
     await checkGemm({ as: [520, 131], bs: [67, 520], transA: true, transB: true, bias: false, act: 1 }, 2);
     await checkGemm({ as: [1, 600], bs: [600, 777], transA: false, transB: false, bias: true, act: 0 }, 3);
+    // b per entry past gemmBatched's 65536 elements: the blocked GEMM per entry (smaller ones run as gemmBatched)
+    await checkGemm({ as: [2, 9, 300], bs: [2, 300, 250], transA: false, transB: false, bias: true, act: 1 }, 2);
   });
 
   it('refuses mismatched inner dims', () => {
