@@ -55,6 +55,6 @@ describe.concurrent('kiln bench', () => {
     const r = await kiln(['bench', MLP, '--shapes', 'x:1x48', '--iterations', '3', '--warmup', '0', '--dump-profile']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^=== Profile === \(median of 20 profiled runs; layers sum to \d+\.\d+ ms\)$/m);
-    expect(r.stdout).toMatch(/^0 +fc1 \+ bias \+ relu1 +MatMul +(gemm|gemv) +\S+ +\d+\.\d+ +\d+\.\d +fc1, fc1\.bias_add, relu1$/m);
+    expect(r.stdout).toMatch(/^0 +fc1 \+ bias \+ relu1 +MatMul +(gemm|gemv|gemmPacked) +\S+ +\d+\.\d+ +\d+\.\d +fc1, fc1\.bias_add, relu1$/m);
   });
 });

@@ -75,7 +75,7 @@ describe('kiln build', () => {
     expect(r.stdout).toMatch(/^ {2}data {2}f32\[1,1,28,28\]$/m);
     expect(r.stdout).toMatch(/^ {2}prob {2}f32\[1,10\]$/m);
     expect(r.stdout).toMatch(/^layers \([4-9]\)$/m);
-    expect(r.stdout).toMatch(/^\d +fc1 \+ bias \+ relu1 +MatMul +(gemm|gemv)( \(\S+\))? +f32 +fc1, fc1\.bias_add, relu1 +relu1$/m);
+    expect(r.stdout).toMatch(/^\d +fc1 \+ bias \+ relu1 +MatMul +(gemm|gemv|gemmPacked)( \(\S+\))? +f32 +fc1, fc1\.bias_add, relu1 +relu1$/m);
   });
 });
 
@@ -91,8 +91,8 @@ describe('kiln inspect', () => {
     expect(r.stdout).toMatch(/^memory: plan [\d.]+ KiB, weights [\d.]+ KiB, arena [\d.]+ (B|KiB) per execution context$/m);
     expect(r.stdout).toMatch(/^ {2}x {2}f32\[4,48\]$/m);
     expect(r.stdout).toMatch(/^ {2}y {2}f32\[4,10\]$/m);
-    expect(r.stdout).toMatch(/^0 +fc1 \+ bias \+ relu1 +MatMul +(gemm|gemv)( \(\S+\))? +f32 +fc1, fc1\.bias_add, relu1 +relu1$/m);
-    expect(r.stdout).toMatch(/^1 +fc2 \+ bias +MatMul +(gemm|gemv)( \(\S+\))? +f32 +fc2, fc2\.bias_add/m);
+    expect(r.stdout).toMatch(/^0 +fc1 \+ bias \+ relu1 +MatMul +(gemm|gemv|gemmPacked)( \(\S+\))? +f32 +fc1, fc1\.bias_add, relu1 +relu1$/m);
+    expect(r.stdout).toMatch(/^1 +fc2 \+ bias +MatMul +(gemm|gemv|gemmPacked)( \(\S+\))? +f32 +fc2, fc2\.bias_add/m);
     expect(r.stdout).toMatch(/^2 +prob +Softmax +softmax/m);
   });
 
@@ -107,7 +107,7 @@ describe('kiln inspect', () => {
     expect(doc.inputs).toEqual([{ name: 'x', dtype: 'f32', shape: [4, 48], type: 'f32[4,48]' }]);
     expect(doc.layers.map((l: { name: string }) => l.name)).toEqual(['fc1 + bias + relu1', 'fc2 + bias', 'prob']);
     expect(doc.layers[0]).toMatchObject({ op: 'MatMul', precision: 'f32', fused: ['fc1', 'fc1.bias_add', 'relu1'] });
-    expect(doc.layers[0].kernel).toMatch(/^(gemm|gemv)$/);
+    expect(doc.layers[0].kernel).toMatch(/^(gemm|gemv|gemmPacked)$/);
   });
 
   it('inspects a MODEL by building it, with the arena offset of every tensor', async () => {

@@ -21,7 +21,7 @@ describe.runIf(have).concurrent('kiln on lenet.onnx', () => {
     const i = await kiln(['inspect', plan]);
     expect(i.code, i.stderr).toBe(0);
     expect(i.stdout).toMatch(/^ {2}input {2}f32\[1,1,28,28\]$/m);
-    expect(i.stdout).toMatch(/^\d+ +\/f1\/Gemm \+ \/Relu +MatMul +(gemm|gemv)( \(\S+\))? +f32 +\/f1\/Gemm, .*\/Relu/m);
+    expect(i.stdout).toMatch(/^\d+ +\/f1\/Gemm \+ \/Relu +MatMul +(gemm|gemv|gemmPacked)( \(\S+\))? +f32 +\/f1\/Gemm, .*\/Relu/m);
   });
 
   it('needs --shapes for its dynamic batch, and says so', async () => {
