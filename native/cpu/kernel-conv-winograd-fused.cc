@@ -23,6 +23,7 @@
 #include "epilogue.h"
 #include "layer-check.h"
 #include "vec-kernels.h"
+#include "winograd-f23.h"
 
 namespace kiln::cpu {
 namespace {
@@ -69,7 +70,7 @@ class WinogradFusedOp final : public LayerOp {
     float t[16];
     for (int64_t o = 0; o < co; ++o)
       for (int64_t i = 0; i < ci; ++i) {
-        transformFilter(g + (o * ci + i) * 9, t);
+        winogradFilter(g + (o * ci + i) * 9, t, 1);
         for (int xi = 0; xi < 16; ++xi) u[((xi * blocks_ + o / kRows) * ci + i) * kRows + o % kRows] = t[xi];
       }
   }
@@ -86,21 +87,6 @@ class WinogradFusedOp final : public LayerOp {
   }
 
  private:
-  // U = G g G^T for one 3x3 filter, G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1].
-  static void transformFilter(const float* g, float* u) {
-    float t[4][3];
-    for (int j = 0; j < 3; ++j) {
-      t[0][j] = g[j];
-      t[1][j] = 0.5f * (g[j] + g[3 + j] + g[6 + j]);
-      t[2][j] = 0.5f * (g[j] - g[3 + j] + g[6 + j]);
-      t[3][j] = g[6 + j];
-    }
-    for (int i = 0; i < 4; ++i) {
-      const float r[4] = {t[i][0], 0.5f * (t[i][0] + t[i][1] + t[i][2]), 0.5f * (t[i][0] - t[i][1] + t[i][2]), t[i][2]};
-      for (int j = 0; j < 4; ++j) u[i * 4 + j] = r[j];
-    }
-  }
-
   void band(const float* x, const float* bias, const float* residual, float* y, int64_t n, int64_t b) const {
     const ConvDims& d = L_.d;
     const Window3& w = d.win;

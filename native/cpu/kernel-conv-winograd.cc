@@ -21,6 +21,7 @@
 #include "phase-split.h"
 #include "sgemm.h"
 #include "vec-kernels.h"
+#include "winograd-f23.h"
 
 namespace kiln::cpu {
 namespace {
@@ -45,7 +46,7 @@ class WinogradOp final : public LayerOp {
     const int64_t co = L.d.outChannels, ci = L.d.channels;
     std::vector<float> u(size_t(16 * co * ci));
     for (int64_t o = 0; o < co; ++o)
-      for (int64_t i = 0; i < ci; ++i) transformFilter(g + (o * ci + i) * 9, &u[size_t(o * ci + i)], co * ci);
+      for (int64_t i = 0; i < ci; ++i) winogradFilter(g + (o * ci + i) * 9, &u[size_t(o * ci + i)], co * ci);
     for (int xi = 0; xi < 16; ++xi)
       packedU_.push_back(prepackA({u.data() + xi * co * ci, ci, 1}, size_t(co), size_t(ci), tile_));
   }
@@ -88,22 +89,6 @@ class WinogradOp final : public LayerOp {
   }
 
  private:
-  // U = G g G^T for one 3x3 filter, G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1];
-  // element xi lands at u[xi * stride].
-  static void transformFilter(const float* g, float* u, int64_t stride) {
-    float t[4][3];
-    for (int j = 0; j < 3; ++j) {
-      t[0][j] = g[j];
-      t[1][j] = 0.5f * (g[j] + g[3 + j] + g[6 + j]);
-      t[2][j] = 0.5f * (g[j] - g[3 + j] + g[6 + j]);
-      t[3][j] = g[6 + j];
-    }
-    for (int i = 0; i < 4; ++i) {
-      const float r[4] = {t[i][0], 0.5f * (t[i][0] + t[i][1] + t[i][2]), 0.5f * (t[i][0] - t[i][1] + t[i][2]), t[i][2]};
-      for (int j = 0; j < 4; ++j) u[(i * 4 + j) * stride] = r[j];
-    }
-  }
-
   // One channel plane: its padded rows phase-split once, then V for every tile row.
   void inputTransform(const float* x, float* v, int64_t stride) const {
     const Window3& w = L_.d.win;

@@ -13,6 +13,7 @@
 #include "conv-direct.h"
 #include "kernels.h"
 #include "layer-check.h"
+#include "pool-params.h"
 #include "window.h"
 
 namespace kiln::cpu {
@@ -60,34 +61,11 @@ class PoolNhwcOp final : public LayerOp {
 };
 
 std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
-  static const char* kLayout = "[2, modeCode, countIncludePad, kernel[2], strides[2], padsBegin[2], padsEnd[2]]";
-  c.inputs(1, 1);
-  c.outputs(1);
-  c.intCount(11, kLayout);
-  c.floatCount(0, "(none)");
-  c.allF32();
-  c.intIn(0, 2, 2, "nSpatial (poolNhwc: 2)");
-  const bool isMax = c.intIn(1, 0, 1, "pool mode code") == 0;
-  const bool includePad = c.intIn(2, 0, 1, "countIncludePad") == 1;
-  const TensorDesc &x = c.input(0), &y = c.output(0);
-  if (x.shape.size() != 4) c.fail(cat("kernel poolNhwc expects x [N,H,W,C], got ", LayerCheck::describe(x)));
-  PoolNhwcDims d{x.shape[0], x.shape[1], x.shape[2], x.shape[3], 0, 0, 0, 0, 0, 0, 0, 0};
-  d.kh = c.intIn(3, 1, 1 << 20, "kernel size");
-  d.kw = c.intIn(4, 1, 1 << 20, "kernel size");
-  d.sh = c.intIn(5, 1, 1 << 20, "stride");
-  d.sw = c.intIn(6, 1, 1 << 20, "stride");
-  d.pt = c.intIn(7, 0, d.kh - 1, "padBegin (must be below the kernel size)");
-  d.pl = c.intIn(8, 0, d.kw - 1, "padBegin (must be below the kernel size)");
-  const int64_t pb = c.intIn(9, 0, d.kh - 1, "padEnd (must be below the kernel size)");
-  const int64_t pr = c.intIn(10, 0, d.kw - 1, "padEnd (must be below the kernel size)");
-  d.oh = windowOutSize(d.h, d.kh, d.sh, d.pt, pb, 1);
-  d.ow = windowOutSize(d.w, d.kw, d.sw, d.pl, pr, 1);
-  if (d.oh < 1 || d.ow < 1 || y.shape != Shape{d.n, d.oh, d.ow, d.c})
-    c.fail(cat("kernel poolNhwc expects output ",
-               d.oh < 1 || d.ow < 1 ? std::string("(none: the window does not fit)")
-                                    : typeString(DType::f32, {d.n, d.oh, d.ow, d.c}),
-               " for input ", typeString(x.dtype, x.shape), "; got ", typeString(y.dtype, y.shape)));
-  return std::make_unique<PoolNhwcOp>(c.inputId(0), c.outputId(0), d, isMax, includePad);
+  const PoolLayer L = readPoolLayer(c, 2, true);
+  if (c.ints()[0] != 2) c.fail("kernel poolNhwc needs 2 spatial dims");
+  const Window3& w = L.w;
+  const PoolNhwcDims d{L.batch, w.in[1], w.in[2], L.channels, w.out[1], w.out[2], w.kernel[1], w.kernel[2], w.stride[1], w.stride[2], w.padBegin[1], w.padBegin[2]};
+  return std::make_unique<PoolNhwcOp>(c.inputId(0), c.outputId(0), d, L.isMax, L.includePad);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "kernels.h"
 #include "layer-check.h"
+#include "pool-params.h"
 #include "window.h"
 
 namespace kiln::cpu {
@@ -68,39 +69,8 @@ class PoolOp final : public LayerOp {
 };
 
 std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
-  static const char* kLayout = "[nSpatial, modeCode, countIncludePad, kernel[n], strides[n], padsBegin[n], padsEnd[n]]";
-  c.inputs(1, 1);
-  c.outputs(1);
-  if (c.ints().empty()) c.fail(cat("kernel pool expects ints ", kLayout, ", got []"));
-  const size_t n = size_t(c.intIn(0, 1, 3, "nSpatial"));
-  c.intCount(3 + 4 * n, kLayout);
-  c.floatCount(0, "(none)");
-  c.allF32();
-  const bool isMax = c.intIn(1, 0, 1, "pool mode code") == 0;
-  const bool includePad = c.intIn(2, 0, 1, "countIncludePad") == 1;
-  const TensorDesc &x = c.input(0), &y = c.output(0);
-  if (x.shape.size() != n + 2)
-    c.fail(cat("kernel pool with ", n, " spatial dims expects an input of rank ", n + 2, ", got ", LayerCheck::describe(x)));
-  Window3 w;
-  Shape expect = {x.shape[0], x.shape[1]};
-  bool fits = true;
-  for (size_t i = 0; i < n; ++i) {
-    const size_t a = 3 - n + i;  // spatial dims are right-aligned in Window3
-    w.in[a] = x.shape[2 + i];
-    w.kernel[a] = c.intIn(3 + i, 1, 1 << 20, "kernel size");
-    w.stride[a] = c.intIn(3 + n + i, 1, 1 << 20, "stride");
-    w.padBegin[a] = c.intIn(3 + 2 * n + i, 0, w.kernel[a] - 1, "padBegin (must be below the kernel size)");
-    w.padEnd[a] = c.intIn(3 + 3 * n + i, 0, w.kernel[a] - 1, "padEnd (must be below the kernel size)");
-    w.out[a] = windowOutSize(w.in[a], w.kernel[a], w.stride[a], w.padBegin[a], w.padEnd[a], 1);
-    fits = fits && w.out[a] >= 1;
-    expect.push_back(w.out[a]);
-  }
-  if (!fits || y.shape != expect)
-    c.fail(cat("kernel pool expects output ", fits ? typeString(DType::f32, expect) : std::string("(none: the window does not fit)"),
-               " for input ", typeString(x.dtype, x.shape), ", kernel ", listString(slice(c.ints(), 3, n)),
-               ", strides ", listString(slice(c.ints(), 3 + n, n)), ", pads ", listString(slice(c.ints(), 3 + 2 * n, n)),
-               "+", listString(slice(c.ints(), 3 + 3 * n, n)), "; got ", typeString(y.dtype, y.shape)));
-  return std::make_unique<PoolOp>(c.inputId(0), c.outputId(0), x.shape[0] * x.shape[1], w, isMax, includePad);
+  const PoolLayer L = readPoolLayer(c, 3, false);
+  return std::make_unique<PoolOp>(c.inputId(0), c.outputId(0), L.batch * L.channels, L.w, L.isMax, L.includePad);
 }
 
 }  // namespace

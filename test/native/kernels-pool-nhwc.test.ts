@@ -53,12 +53,12 @@ describe('poolNhwc', () => {
     const yi = plan.tensor('y', [1, 4, 4, 5]);
     plan.layer('poolNhwc', [xi], [yi], [2, 0, 0, 2, 2, 2, 2, 0, 0, 0, 0], [], 'p');
     plan.output(yi);
-    expect(() => kiln().serializePlan(plan.desc())).toThrow("layer 'p': kernel poolNhwc expects output f32[1,4,4,4] for input f32[1,8,8,4]; got f32[1,4,4,5]");
+    expect(() => kiln().serializePlan(plan.desc())).toThrow("layer 'p': kernel poolNhwc expects output f32[1,4,4,4] for input f32[1,8,8,4], kernel [2,2], strides [2,2], pads [0,0]+[0,0]; got f32[1,4,4,5]");
     const bad = new PlanBuilder();
     const bx = bad.input('x', [8, 8, 4]);
     const by = bad.tensor('y', [4, 4, 4]);
     bad.layer('poolNhwc', [bx], [by], [2, 0, 0, 2, 2, 2, 2, 0, 0, 0, 0], [], 'q');
     bad.output(by);
-    expect(() => kiln().serializePlan(bad.desc())).toThrow("layer 'q': kernel poolNhwc expects x [N,H,W,C], got");
+    expect(() => kiln().serializePlan(bad.desc())).toThrow("layer 'q': kernel poolNhwc with 2 spatial dims expects an input of rank 4 [N, spatial..., C], got 'x' f32[8,8,4]");
   });
 });
