@@ -7,6 +7,9 @@
 // dilationW, activationCode, hasBias]; qgemm ints: [activationCode, hasBias].
 // floats: [alpha, beta, xScale, outScale] (outScale 0: f32 output).
 #include <algorithm>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -148,6 +151,21 @@ class QConvOp final : public LayerOp {
       }
   }
 
+  // row[ox] = src[2 * ox + off] for lo <= ox < hi (a stride-2 tap): 16 at a time by
+  // masking the odd bytes of 32 and packing, while those 32 lie inside the input row.
+  static void copyEven(const int8_t* src, int8_t* row, ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t off, ptrdiff_t width) {
+    ptrdiff_t ox = lo;
+#if defined(__SSE2__)
+    const __m128i low = _mm_set1_epi16(0x00ff);
+    for (; ox + 16 <= hi && 2 * ox + off + 32 <= width; ox += 16) {
+      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 2 * ox + off));
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 2 * ox + off + 16));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(row + ox), _mm_packus_epi16(_mm_and_si128(a, low), _mm_and_si128(b, low)));
+    }
+#endif
+    for (; ox < hi; ++ox) row[ox] = src[2 * ox + off];
+  }
+
   // cols[k][n * pixels + p] for k = (ic, ky, kx), images n0 <= n < n1 (row stride
   // `stride`): the input under tap k of output pixel p, 0 outside.
   void im2col(const int8_t* x, size_t n0, size_t n1, int8_t* cols, size_t stride, ThreadPool* pool) const {
@@ -187,6 +205,7 @@ class QConvOp final : public LayerOp {
         const int8_t* src = plane + size_t(iy) * w_;
         std::memset(row, 0, size_t(lo));
         if (sw == 1) std::memcpy(row + lo, src + lo + off, size_t(hi - lo));
+        else if (sw == 2) copyEven(src, row, lo, hi, off, ptrdiff_t(w_));
         else for (ptrdiff_t ox = lo; ox < hi; ++ox) row[ox] = src[ox * sw + off];
         std::memset(row + hi, 0, ow_ - size_t(hi));
       }

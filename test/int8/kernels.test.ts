@@ -87,6 +87,7 @@ describe('int8 kernels against the interpreter', () => {
     { name: 'Winograd, 8-bit weights, odd channels, no pad', cin: 7, cout: 9, k: 3, hw: 12, stride: 1, pad: 0, wmax: 127, outScale: 0.3, activation: 'relu' },
     { name: 'Winograd, pad 2, f32 out', cin: 12, cout: 6, k: 3, hw: 7, stride: 1, pad: 2, wmax: 63, outScale: 0, activation: 'none' },
     { name: 'Winograd, rows of 8+ tiles (the vector output path)', cin: 6, cout: 5, k: 3, hw: 21, stride: 1, pad: 1, wmax: 127, outScale: 0.4, activation: 'clip' },
+    { name: '7x7 stride 2 on a 40x40 plane (16-wide stride-2 copies)', cin: 3, cout: 6, k: 7, hw: 40, stride: 2, pad: 3, wmax: 63, outScale: 0, activation: 'relu' },
     // 289 pixels: past the joint-batch limit (256), one GEMM per image.
     { name: '3x3 on a 17x17 plane, per image', cin: 3, cout: 9, k: 3, hw: 17, stride: 1, pad: 1, wmax: 63, outScale: 0.2, activation: 'relu' },
   ];
