@@ -14,6 +14,8 @@ using DirectTileFn = void (*)(long K, const float* b0, const float* b1, const lo
 
 // The tile of this CPU; `isa` gets its name ("avx2" or "generic").
 DirectTileFn directTile(const char** isa = nullptr);
+// Orders the calling thread's streaming stores (the tile's pf < 0) before what follows.
+void directFence();
 
 struct PlanePoolFns {
   // pool-plane.inc pool_nhwc: output pixels [ox0, ox1) of row oy of one NHWC image.
@@ -65,6 +67,8 @@ void kiln_cd_avx2_pool_nhwc(const float*, long, long, long, long, long, long, lo
                             long, int, int, float*);
 void kiln_cd_generic_plane_reduce(const float*, long, long, int, float, float*);
 void kiln_cd_avx2_plane_reduce(const float*, long, long, int, float, float*);
+void kiln_cd_generic_fence();
+void kiln_cd_avx2_fence();
 void kiln_cd_avx2_tile(long, const float*, const float*, const long*, const float*, const float*, const float*,
                        const float*, float*, float*, long, long, long, long, int, float, float, long);
 }

@@ -11,7 +11,8 @@
 //     consecutive outputs is 8 consecutive floats at a fixed offset.
 // Output rows shorter than 8 (LeNet's 8x8, 7x7 planes) pair two rows in one tile.
 // Bias, a fused residual and relu/clip are applied in registers; other
-// activations on the stored tile. Parameters are conv's (conv-params.h).
+// activations on the stored tile. Outputs of more than 16 MB leave by streaming
+// stores. Parameters are conv's (conv-params.h).
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -68,6 +69,12 @@ DwNhwcFn dwNhwc() {
   return &kiln_cd_generic_dw_nhwc;
 }
 
+void directFence() {
+#ifdef KILN_HAVE_AVX2
+  if (useAvx2()) kiln_cd_avx2_fence();
+#endif
+}
+
 const PlanePoolFns& planePool() {
   static const PlanePoolFns generic = {kiln_cd_generic_pool_nhwc, kiln_cd_generic_pool_plane, kiln_cd_generic_plane_reduce};
 #ifdef KILN_HAVE_AVX2
@@ -82,6 +89,9 @@ namespace {
 constexpr int64_t kRows = 6;                // output channels per tile
 constexpr int64_t kStageFloats = 24 * 1024;  // staged input per band, about half of a core's L2 share
 constexpr int64_t kRunPixels = 512;         // pointwise: pixels per work item
+// Outputs larger than this go out by streaming stores: far past the caches, the next
+// layer reads them from memory anyway, and a normal store first reads each line.
+constexpr int64_t kStreamBytes = int64_t(16) << 20;
 
 thread_local AlignedBuffer tStage;  // staged band, or a pointwise plane's last partial run
 thread_local AlignedBuffer tWeights;  // weights packed per run when the plan's are not prepacked
@@ -101,6 +111,13 @@ class DirectOp final : public LayerOp {
     clamp_ = L.act.kind == Act::relu || L.act.kind == Act::clip;
     lo_ = L.act.kind == Act::clip ? L.act.alpha : L.act.kind == Act::relu ? 0.f : -std::numeric_limits<float>::infinity();
     hi_ = L.act.kind == Act::clip ? L.act.beta : std::numeric_limits<float>::infinity();
+    pointwise_ = isPointwise(w) && w.in[0] == 1;
+    // Streaming stores only where every whole tile half lands 32-byte aligned (planes and,
+    // for bands, rows of whole vectors): a line written partly by a normal store and
+    // partly by a streaming one is worse than either. Activations other than relu/clip
+    // (applied on the stored tile) stay out.
+    stream_ = d.batch * d.outChannels * w.outVolume() * int64_t(sizeof(float)) > kStreamBytes &&
+              (clamp_ || L.act.kind == Act::none) && w.outVolume() % 8 == 0 && (pointwise_ || w.out[2] % 8 == 0);
     pointwise_ = isPointwise(w) && w.in[0] == 1;
     if (pointwise_) {
       for (int64_t ci = 0; ci < d.channels; ++ci) off_.push_back(long(ci * w.inVolume()));
@@ -159,6 +176,7 @@ class DirectOp final : public LayerOp {
         runPointwise(x, y, residual, packed, n, band, b0, b1);
       else
         runBand(x, y, residual, packed, n, band, b0, b1);
+      if (stream_) directFence();
     });
   }
 
@@ -196,7 +214,7 @@ class DirectOp final : public LayerOp {
         const float* rb = rImage ? rImage + co * plane : nullptr;
         tile_(long(K_), b(s0), b(s1), off, packed + blk * K_ * kRows, packed + blocks_ * K_ * kRows + co,
               rb ? rb + o0 : nullptr, rb ? rb + o1 : nullptr, yb + o0, yb + o1, long(plane), long(rows), long(s0.n),
-              long(n1), clamp_ ? 1 : 0, lo_, hi_, blk == b0 ? pf : 0);
+              long(n1), clamp_ ? 1 : 0, lo_, hi_, stream_ ? -(blk == b0 ? pf : 0) - 1 : blk == b0 ? pf : 0);
         if (!clamp_ && L_.act.kind != Act::none)
           for (int64_t i = 0; i < rows; ++i) {
             applyActivation(L_.act, yb + i * plane + o0, yb + i * plane + o0, size_t(s0.n));
@@ -293,7 +311,7 @@ class DirectOp final : public LayerOp {
   DirectTileFn tile_;
   int64_t K_ = 0, blocks_ = 0, groups_ = 1, perGroup_ = 1, bands_ = 1;
   int64_t band_ = 1, bandRows_ = 1, halo_ = 1, phaseLen_ = 0, rowStride_ = 0;
-  bool pointwise_ = false, clamp_ = false;
+  bool pointwise_ = false, clamp_ = false, stream_ = false;
   float lo_ = 0.f, hi_ = 0.f;
   std::vector<long> off_, tailOff_;
   AlignedBuffer packed_;

@@ -70,4 +70,14 @@ describe('direct-6x16 tactic', () => {
     stem.markOutput(stem.input('x', 'f32', [1, 3, 97, 101]).conv({ outChannels: 32, kernel: [3, 3], strides: [2, 2], padding: [1, 1], weights: R.floats(32 * 27), bias: R.floats(32) }).clip(0, 6), 'y');
     expect(await checkTactics(stem, 'stem direct', 6, 2e-4)).toContain('direct-6x16');
   });
+
+  it('streams outputs larger than 16 MB (pointwise and banded), relu fused', async () => {
+    const pw = new Network();
+    pw.markOutput(pw.input('x', 'f32', [1, 4, 384, 385]).conv({ outChannels: 31, kernel: [1, 1], weights: R.floats(124), bias: R.floats(31) }).relu(), 'y');
+    expect(await checkTactics(pw, 'streamed pointwise direct', 7)).toContain('direct-6x16');
+    const band = new Network();
+    band.markOutput(band.input('x', 'f32', [1, 3, 401, 400]).conv({ outChannels: 28, kernel: [3, 3], padding: [1, 1], weights: R.floats(28 * 27), bias: R.floats(28) }), 'y');
+    expect(await checkTactics(band, 'streamed banded direct', 8, 2e-4)).toContain('direct-6x16');
+  });
 });
+
