@@ -17,20 +17,6 @@ constexpr size_t kTiles = 24, kRows = 4;
 // 2G of F(2x2, 3x3): G's halves doubled, so U = (2G) g (2G)^T = 4 G g G^T is integral.
 constexpr int kG2[4][3] = {{2, 0, 0}, {1, 1, 1}, {1, -1, 1}, {0, 0, 2}};
 
-// o = A^T m A / 4 (A^T rows: [1,1,1,0], [0,1,-1,-1]) in wrapping u32 arithmetic: the
-// i32 sums may wrap on the way, but the true result fits, so the wrapped one is it.
-inline void outputTransform(const uint32_t m[16], int32_t o[4]) {
-  uint32_t r[2][4];
-  for (int j = 0; j < 4; ++j) {
-    r[0][j] = m[0 * 4 + j] + m[1 * 4 + j] + m[2 * 4 + j];
-    r[1][j] = m[1 * 4 + j] - m[2 * 4 + j] - m[3 * 4 + j];
-  }
-  for (int i = 0; i < 2; ++i) {
-    o[i * 2 + 0] = int32_t(r[i][0] + r[i][1] + r[i][2]) / 4;
-    o[i * 2 + 1] = int32_t(r[i][1] - r[i][2] - r[i][3]) / 4;
-  }
-}
-
 }  // namespace
 
 Int8Winograd::Int8Winograd(const Int8WinogradShape& s, const int8_t* w) : s_(s) {
@@ -95,9 +81,9 @@ void Int8Winograd::run(const int8_t* x, Sink sink, ThreadPool* pool) const {
       }
     }
     // 2. Per block of 4 output channels: the 16 products, then A^T M A / 4 into the two
-    //    output rows of each run of tiles (8 tiles a vector step, the rest one by one),
-    //    which go to the sink.
-    alignas(32) int32_t m[16][kRows * kTiles];
+    //    output rows of each run of tiles (8 tiles a vector step), which go to the sink.
+    // 8 columns of slack per p: the last group of 8 tiles may read past the chunk's 24.
+    alignas(32) int32_t m[16][kRows * kTiles + 8];
     alignas(32) int32_t out[2][2 * kTiles + 16];
     for (size_t blk = 0; blk < blocks_; ++blk) {
       for (size_t p = 0; p < 16; ++p) int8WinogradMicroAvx2(u_.data() + (p * blocks_ + blk) * kp_ * kRows * 2, v.data() + p * panel, kp_, m[p]);
@@ -107,15 +93,8 @@ void Int8Winograd::run(const int8_t* x, Sink sink, ThreadPool* pool) const {
           size_t n, ty, tx;
           where(j, n, ty, tx);
           const size_t len = std::min(count - j, tw_ - tx), oy = 2 * ty, ox = 2 * tx;
-          size_t g = 0;
-          for (; g + 8 <= len; g += 8) int8WinogradOutputAvx2(&m[0][i * kTiles + j + g], kRows * kTiles, out[0] + 2 * g, out[1] + 2 * g);
-          for (; g < len; ++g) {
-            uint32_t mm[16];
-            for (size_t p = 0; p < 16; ++p) mm[p] = uint32_t(m[p][i * kTiles + j + g]);
-            int32_t r[4];
-            outputTransform(mm, r);
-            out[0][2 * g] = r[0], out[0][2 * g + 1] = r[1], out[1][2 * g] = r[2], out[1][2 * g + 1] = r[3];
-          }
+          // Groups of 8 tiles; past the run's end the values are garbage, and unused.
+          for (size_t g = 0; g < len; g += 8) int8WinogradOutputAvx2(&m[0][i * kTiles + j + g], kRows * kTiles + 8, out[0] + 2 * g, out[1] + 2 * g);
           const size_t width = std::min(2 * len, s_.ow - ox);
           sink(n, o, oy, ox, out[0], width);
           if (oy + 1 < s_.oh) sink(n, o, oy + 1, ox, out[1], width);
