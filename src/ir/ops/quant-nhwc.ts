@@ -9,25 +9,9 @@
 // the activation, f32 out or i8 requantized as round(v * f32(1 / outScale)).
 import { defineOp, type InferContext } from '../op-registry.js';
 import { formatType, type TensorType } from '../shape.js';
-import { EPILOGUE_ATTRS } from './activation.js';
 import { windowParams } from './conv.js';
+import { INT8_LAYER_ATTRS as ATTRS, checkInt8Operands as checkOperands } from './quant.js';
 import { windowOut } from './shape-rules.js';
-
-const ATTRS = {
-  /** The per-tensor scale of the i8 input. */
-  xScale: { kind: 'float' },
-  /** 0: output f32; otherwise requantize the output to i8 with this scale. */
-  outScale: { kind: 'float', default: 0 },
-  ...EPILOGUE_ATTRS,
-} as const;
-
-function checkOperands(ctx: InferContext, x: TensorType, w: TensorType, wScale: TensorType, b: TensorType | undefined, cout: number): void {
-  if (x.dtype !== 'i8') ctx.fail(`input 'x' must be i8, got ${formatType(x)}`, { argument: 'x' });
-  if (w.dtype !== 'i8') ctx.fail(`weights 'w' must be i8, got ${formatType(w)}`, { argument: 'w' });
-  if (wScale.dtype !== 'f32' || wScale.shape.length !== 1 || wScale.shape[0] !== cout) ctx.fail(`weight scales must be f32[${cout}], got ${formatType(wScale)}`, { argument: 'wScale' });
-  if (b && (b.dtype !== 'f32' || b.shape.length !== 1 || b.shape[0] !== cout)) ctx.fail(`bias 'b' must be f32[${cout}], got ${formatType(b)}`, { argument: 'b' });
-  if (!((ctx.attrs.xScale as number) > 0)) ctx.fail(`xScale must be > 0, got ${String(ctx.attrs.xScale)}`, { argument: 'xScale' });
-}
 
 const outDtype = (ctx: InferContext) => ((ctx.attrs.outScale as number) > 0 ? 'i8' : 'f32');
 

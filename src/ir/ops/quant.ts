@@ -51,7 +51,7 @@ defineOp({
   },
 });
 
-const INT8_LAYER_ATTRS = {
+export const INT8_LAYER_ATTRS = {
   /** The per-tensor scale of the i8 input. */
   xScale: { kind: 'float' },
   /** 0: output f32; otherwise requantize the output to i8 with this scale. */
@@ -60,7 +60,7 @@ const INT8_LAYER_ATTRS = {
 } as const;
 
 /** The i8 operands and the f32 per-output-channel weight scales and bias of QConv / QGemm. */
-function checkInt8Operands(ctx: InferContext, x: TensorType, w: TensorType, wScale: TensorType, b: TensorType | undefined, cout: number): void {
+export function checkInt8Operands(ctx: InferContext, x: TensorType, w: TensorType, wScale: TensorType, b: TensorType | undefined, cout: number): void {
   if (x.dtype !== 'i8') ctx.fail(`input 'x' must be i8, got ${formatType(x)}`, { argument: 'x' });
   if (w.dtype !== 'i8') ctx.fail(`weights 'w' must be i8, got ${formatType(w)}`, { argument: 'w' });
   if (wScale.dtype !== 'f32' || wScale.shape.length !== 1 || wScale.shape[0] !== cout) ctx.fail(`weight scales must be f32[${cout}], got ${formatType(wScale)}`, { argument: 'wScale' });
