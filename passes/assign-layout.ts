@@ -39,13 +39,13 @@ const permuted = (t: TensorType, perm: readonly number[]): TensorType => ({ dtyp
 const isConst = (g: Graph, v: string | undefined) => v === undefined || v === '' || v in g.constants;
 
 /** 1a. What a layer becomes in NHWC, if anything. */
-function nhwcKind(g: Graph, node: Node, policy: Policy): Kind | undefined {
+function nhwcKind(g: Graph, node: Node, policy: Policy, channelMultiple = 8): Kind | undefined {
   if (node.op !== 'Conv') return undefined;
   const [x, w, b, residual] = node.inputs;
   const xt = g.types[x!]!, wt = g.types[w!]!;
   if (xt.dtype !== 'f32' || xt.shape.length !== 4 || !isConst(g, w) || !isConst(g, b)) return undefined;
   if (!xt.shape.slice(1).every((d) => typeof d === 'number')) return undefined;
-  if (policy === 'cuda') return gpuKind(g, node);
+  if (policy === 'cuda') return gpuKind(g, node, channelMultiple);
   // Measured (MobileNetV2, AVX2): NHWC wins at 28x28 and below, where NCHW rows are
   // short for the vector width; on larger planes NCHW's GEMMs and depthwise win.
   if ((xt.shape[2] as number) * (xt.shape[3] as number) > MAX_NHWC_PLANE) return undefined;
@@ -68,13 +68,13 @@ function nhwcKind(g: Graph, node: Node, policy: Policy): Kind | undefined {
  * kernel or plane, so the tensor-core implicit GEMM loads a pixel's channels with
  * cp.async (codegen/cuda/kernels/conv-nhwc.ts); depthwise convs too (convDepthwiseNhwc).
  */
-function gpuKind(g: Graph, node: Node): Kind | undefined {
+function gpuKind(g: Graph, node: Node, channelMultiple: number): Kind | undefined {
   const xt = g.types[node.inputs[0]!]!, wt = g.types[node.inputs[1]!]!;
   const channels = xt.shape[1] as number;
   const groups = (node.attrs.groups as number | undefined) ?? 1;
   const hasResidual = (node.inputs[3] ?? '') !== '';
   if (wt.shape.length !== 4) return undefined;
-  if (groups === 1 && channels % 8 === 0) return 'conv';
+  if (groups === 1 && channels % channelMultiple === 0) return 'conv';
   if (!hasResidual && groups === channels && wt.shape[0] === channels && groups > 1) return 'depthwise';
   return undefined;
 }
@@ -85,10 +85,10 @@ function gpuKind(g: Graph, node: Node): Kind | undefined {
  * (SqueezeNet's fire modules, 1x1 convs between 3x3 ones and concats, would pay more
  * in transposes than their GEMMs gain; MobileNet's chain of blocks needs two in all).
  */
-function select(g: Graph, minLayersPerReformat: number, policy: Policy): Map<string, Kind> {
+function select(g: Graph, minLayersPerReformat: number, policy: Policy, channelMultiple: number): Map<string, Kind> {
   const kinds = new Map<string, Kind>();
   for (const n of g.nodes) {
-    const k = nhwcKind(g, n, policy);
+    const k = nhwcKind(g, n, policy, channelMultiple);
     if (k) kinds.set(n.name, k);
   }
   const producer = new Map<string, Node>();
@@ -131,10 +131,11 @@ function select(g: Graph, minLayersPerReformat: number, policy: Policy): Map<str
 export const AssignLayout = definePass({
   name: 'AssignLayout',
   // options.minLayersPerReformat overrides MIN_LAYERS_PER_REFORMAT (0 converts every candidate: tests);
-  // options.layout 'cuda' selects the CUDA fp16 backend's layout (gpuKind).
+  // options.layout 'cuda' selects the CUDA fp16 backend's layout (gpuKind); options.nhwcChannels (default 8)
+  // is the channel multiple its convs need (4 for tf32, whose 16-byte chunks hold 4 floats).
   run: (graph, { options }) => {
     const policy: Policy = options.layout === 'cuda' ? 'cuda' : 'cpu';
-    const kinds = select(graph, (options.minLayersPerReformat as number | undefined) ?? (policy === 'cuda' ? GPU_LAYERS_PER_REFORMAT : MIN_LAYERS_PER_REFORMAT), policy);
+    const kinds = select(graph, (options.minLayersPerReformat as number | undefined) ?? (policy === 'cuda' ? GPU_LAYERS_PER_REFORMAT : MIN_LAYERS_PER_REFORMAT), policy, (options.nhwcChannels as number | undefined) ?? 8);
     if (kinds.size === 0) return graph;
     const taken = new Set<string>([...Object.keys(graph.types), ...graph.nodes.map((n) => n.name)]);
     const fresh = (base: string) => {

@@ -25,6 +25,8 @@ export const CUDA_DIALECT = {
   half: { storage: 'unsigned short', toFloat: 'kiln_h2f', fromFloat: 'kiln_f2h', pack: 'kiln_pack2' },
   /** Warp-wide tensor-core multiply-add, m16n8k16, f16 operands, f32 accumulators (PTX mma.sync). */
   mma: 'kiln_mma16816',
+  /** The same on f32 bits read as tf32 (10-bit mantissa), m16n8k8, f32 accumulators. */
+  mmaTf32: 'kiln_mma1688tf32',
   /**
    * Asynchronous 16-byte copies global -> shared (PTX cp.async.cg, sm_80+): `copy(dst, src, full)`
    * copies 16 bytes, or writes 16 zero bytes when `full` is false (src is then not read);
@@ -59,6 +61,12 @@ export function cudaHelpers(format: 'f16' | 'bf16' = 'f16'): string {
     '// c (4 floats, this lane\'s share of a 16x8 f32 tile) += A (16x16, row-major, 4 regs) x B (16x8, col-major, 2 regs)',
     `${d} void kiln_mma16816(float* c, const unsigned* a, const unsigned* b) {`,
     `  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.${bf ? 'bf16.bf16' : 'f16.f16'}.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"`,
+    '               : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])',
+    '               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));',
+    '}',
+    '// c += A (16x8 tf32, row-major, 4 regs of f32 bits) x B (8x8, col-major, 2 regs)',
+    `${d} void kiln_mma1688tf32(float* c, const unsigned* a, const unsigned* b) {`,
+    '  asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"',
     '               : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])',
     '               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));',
     '}',

@@ -13,16 +13,18 @@ import type { PlanDesc, PlanDType, PlanTensor } from '../plan-desc.js';
 import { CUDA_DIALECT as D } from './dialect.js';
 import { overlaps } from './render.js';
 
-export type CudaPrecision = 'fp32' | 'fp16' | 'bf16';
+/** fp32; tf32 (f32 storage, convs on tensor cores reading f32 as tf32); fp16 / bf16 (16-bit storage). */
+export type CudaPrecision = 'fp32' | 'tf32' | 'fp16' | 'bf16';
 
-export const CUDA_PRECISIONS: readonly CudaPrecision[] = ['fp32', 'fp16', 'bf16'];
+export const CUDA_PRECISIONS: readonly CudaPrecision[] = ['fp32', 'tf32', 'fp16', 'bf16'];
 
 /** The 16-bit format of half storage. */
 export type HalfFormat = 'f16' | 'bf16';
 
 /** How each plan tensor is stored on the device; templates render loads and stores through it. */
 export class Storage {
-  constructor(private readonly halves: ReadonlySet<PlanTensor> = new Set(), readonly format: HalfFormat = 'f16') {}
+  /** tf32: f32 storage whose NHWC convs may run on tensor cores as tf32 (10-bit mantissa products, f32 sums). */
+  constructor(private readonly halves: ReadonlySet<PlanTensor> = new Set(), readonly format: HalfFormat = 'f16', readonly tf32 = false) {}
 
   /** Rows of f32 values as this storage's 16-bit format, each row padded with zeros to `padCols` (weight copies). */
   rows(src: Float32Array, rows: number, cols: number, padCols: number): Uint8Array {
@@ -68,7 +70,7 @@ export class Storage {
  */
 export function chooseStorage(plan: PlanDesc, precision: CudaPrecision): Storage {
   if (!CUDA_PRECISIONS.includes(precision)) throw new Error(`CUDA precision must be one of ${CUDA_PRECISIONS.join(', ')}, got '${String(precision)}'`);
-  if (precision === 'fp32') return new Storage();
+  if (precision === 'fp32' || precision === 'tf32') return new Storage(new Set(), 'f16', precision === 'tf32');
   const io = new Set([...plan.inputs, ...plan.outputs]);
   const half = new Set<number>();
   plan.tensors.forEach((t, i) => {

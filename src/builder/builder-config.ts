@@ -28,14 +28,14 @@ export class BuilderConfig {
   /** CUDA: tactics from the timing cache, misses timed on this machine's GPU (cross-builds: the rule); default: at optLevel >= 3. */
   cudaAutotune: boolean | undefined = undefined;
   /** CUDA: 'fp16' stores activations as half and runs conv/gemm on tensor cores (f32 sums); inputs and outputs stay f32. */
-  cudaPrecision: 'fp32' | 'fp16' | 'bf16' = 'fp32';
+  cudaPrecision: 'fp32' | 'tf32' | 'fp16' | 'bf16' = 'fp32';
   /**
    * The CUDA storage precision of the build: cudaPrecision when set, else what setFlag allows
    * (fp16 before bf16; on the GPU the flags choose the storage, they do not rewrite layers).
    */
-  cudaStorage(): 'fp32' | 'fp16' | 'bf16' {
+  cudaStorage(): 'fp32' | 'tf32' | 'fp16' | 'bf16' {
     if (this.cudaPrecision !== 'fp32') return this.cudaPrecision;
-    return this.fp16 ? 'fp16' : this.bf16 ? 'bf16' : 'fp32';
+    return this.fp16 ? 'fp16' : this.bf16 ? 'bf16' : this.tf32 ? 'tf32' : 'fp32';
   }
   /** Custom passes, each run just before or after a named pass or stage of the pipeline. */
   readonly customPasses: PassInsertion[] = [];
@@ -52,6 +52,8 @@ export class BuilderConfig {
   /** FP16 / BF16: allow layers in 16 bits where the CPU has a kernel (see setFlag). */
   fp16 = false;
   bf16 = false;
+  /** TF32 (CUDA only, TensorRT's BuilderFlag.TF32): fp32 plans run their NHWC convs on tensor cores reading f32 as tf32. */
+  tf32 = false;
   /** Set by setFlag('best'): every precision, int8 only where a calibrator is given. */
   best = false;
   /** How layerPrecisions and the flags bind (trtexec --precisionConstraints): obey, prefer (timed), none; unset: prefer when layerPrecisions is set. */
@@ -61,9 +63,11 @@ export class BuilderConfig {
    * TensorRT's BuilderFlag: 'fp16', 'bf16' and 'int8' allow that precision (int8 needs a
    * calibrator); 'best' allows all three. Under 'prefer'/'none' a layer keeps a lower
    * precision only where it measured faster on this machine; under 'obey' it must.
+   * 'tf32' (CUDA builds; the CPU has no tf32) lets fp32 convs use tf32 tensor cores.
    */
-  setFlag(flag: 'int8' | 'fp16' | 'bf16' | 'best'): this {
-    if (!['int8', 'fp16', 'bf16', 'best'].includes(flag)) throw new KilnError('KILN_CONFIG', `unknown precision flag '${String(flag)}'; use fp16, bf16, int8 or best`, { argument: 'flag', expected: 'fp16 | bf16 | int8 | best', received: String(flag) });
+  setFlag(flag: 'int8' | 'fp16' | 'bf16' | 'tf32' | 'best'): this {
+    if (!['int8', 'fp16', 'bf16', 'tf32', 'best'].includes(flag)) throw new KilnError('KILN_CONFIG', `unknown precision flag '${String(flag)}'; use fp16, bf16, tf32, int8 or best`, { argument: 'flag', expected: 'fp16 | bf16 | tf32 | int8 | best', received: String(flag) });
+    if (flag === 'tf32') this.tf32 = true;
     if (flag === 'int8' || flag === 'best') this.int8 = true;
     if (flag === 'fp16' || flag === 'best') this.fp16 = true;
     if (flag === 'bf16' || flag === 'best') this.bf16 = true;
@@ -139,7 +143,7 @@ export class BuilderConfig {
     const custom = this.customPasses.map((c) => `${c.pass.name}${c.before !== undefined ? `<${c.before}` : `>${c.after}`}`);
     const text = JSON.stringify({ optLevel: this.optLevel, disabled: [...this.disabledPasses].sort(), ...(custom.length > 0 ? { custom } : {}), ...(this.int8 ? { int8: [this.layerPrecisions, this.precisionConstraints ?? null] } : {}), ...(this.fp16 || this.bf16 ? { lowp: [this.fp16, this.bf16, this.layerPrecisions, this.precisionConstraints ?? null] } : {}), ...(this.ioFormats.size > 0 ? { io: [...this.ioFormats] } : {}) });
     // CPU plans keep the digest they always had; a CUDA plan adds its target.
-    const target = this.target === 'cuda' ? JSON.stringify({ target: 'cuda', device: this.device, arch: this.cudaArch ?? null, ...(this.cudaPrecision === 'fp32' ? {} : { precision: this.cudaPrecision }) }) : '';
+    const target = this.target === 'cuda' ? JSON.stringify({ target: 'cuda', device: this.device, arch: this.cudaArch ?? null, ...(this.cudaStorage() === 'fp32' ? {} : { precision: this.cudaStorage() }) }) : '';
     return new Uint8Array(createHash('sha256').update(text + target).digest());
   }
 }

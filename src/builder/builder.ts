@@ -124,12 +124,14 @@ export class Builder {
     if (dynamic && config.target === 'cuda') throw new KilnError('KILN_CONFIG', 'CUDA plans are static: build with one optimization profile whose min, opt and max are equal');
     if (dynamic && config.int8) throw new KilnError('KILN_CONFIG', 'int8 builds are static: build with one optimization profile whose min, opt and max are equal');
     const specialized = dynamic ? graph : specializeShapes(graph, bindProfile(graph, config.profiles[0]));
+    if (config.tf32 && config.target === 'cpu') this.logger.warning('tf32 applies to CUDA builds (the CPU has no tf32 arithmetic); the CPU plan keeps fp32');
     // Progress lines start with 'build phase:' so a CLI can show them as one status line.
     const phase = (what: string) => this.logger.info(`build phase: ${what}`);
     const pipeline = withProgress(buildPipeline({ optLevel: config.optLevel, disable: config.disabledPasses, insert: config.customPasses, supports: supportsOp(config.target) }), (p) => phase(`pass ${p}`));
     const { graph: piped, report } = runPipeline(specialized, pipeline, {
-      // Under CUDA fp16 / bf16, layout assignment puts the convs in NHWC for the tensor-core kernels.
-      ...(config.target === 'cuda' && config.cudaStorage() !== 'fp32' ? { options: { layout: 'cuda' } } : {}),
+      // Under CUDA fp16 / bf16 / tf32, layout assignment puts the convs in NHWC for the tensor-core
+      // kernels, whose 16-byte chunks hold 8 channels of 16 bits or 4 of f32.
+      ...(config.target === 'cuda' && config.cudaStorage() !== 'fp32' ? { options: { layout: 'cuda', nhwcChannels: config.cudaStorage() === 'tf32' ? 4 : 8 } } : {}),
       dumpDir: config.dumpDir ?? process.env.KILN_DUMP,
       logger: (severity, message) => this.logger.log(severity, message),
     });

@@ -31,6 +31,7 @@ export const BUILD_FLAGS: FlagSpec[] = [
   { name: 'timing-cache', kind: 'string', metavar: 'FILE', help: "autotuning's timing cache: read if it exists, new timings written back" },
   { name: 'fp16', kind: 'boolean', help: 'allow fp16 layers where faster (16-bit storage, f32 sums)' },
   { name: 'bf16', kind: 'boolean', help: 'allow bf16 layers where faster' },
+  { name: 'tf32', kind: 'boolean', help: 'cuda: fp32 convs on tensor cores reading f32 as tf32 (10-bit mantissa products, f32 sums)' },
   { name: 'int8', kind: 'boolean', help: 'allow int8 conv / fully connected layers (scales from --calib, else random data with a warning)' },
   { name: 'best', kind: 'boolean', help: 'allow every precision (int8 only with --calib)' },
   { name: 'layer-precisions', kind: 'string', metavar: 'SPEC', help: "per-layer precision, first match wins: conv1:fp32,fc*:int8,*:bf16" },
@@ -67,7 +68,7 @@ export interface BuildOptions {
 }
 
 export interface PrecisionOptions {
-  flags: ('fp16' | 'bf16' | 'int8' | 'best')[];
+  flags: ('fp16' | 'bf16' | 'tf32' | 'int8' | 'best')[];
   layerPrecisions?: string;
   constraints?: 'none' | 'prefer' | 'obey';
   calib?: string;
@@ -87,7 +88,7 @@ export function resolveBuildOptions(flags: Flags): BuildOptions {
   const calib = flags.string('calib');
   if (calib !== undefined) readable('calib', calib);
 
-  const precisionFlags = (['fp16', 'bf16', 'int8', 'best'] as const).filter((f) => flags.bool(f));
+  const precisionFlags = (['fp16', 'bf16', 'tf32', 'int8', 'best'] as const).filter((f) => flags.bool(f));
   const layerPrecisions = flags.string('layer-precisions');
   const constraints = flags.string('precision-constraints') as PrecisionOptions['constraints'];
   const precision: PrecisionOptions | undefined = precisionFlags.length || layerPrecisions || (constraints && constraints !== 'none') || calib
@@ -100,7 +101,7 @@ export function resolveBuildOptions(flags: Flags): BuildOptions {
   if (target !== 'cpu' && target !== 'cuda') throw new UsageError(`--target must be cpu or cuda, got '${target}'`);
   const cudaArch = flags.string('cuda-arch');
   if (cudaArch !== undefined && !/^sm_\d{2,3}$/.test(cudaArch)) throw new UsageError(`--cuda-arch must name an architecture like sm_90, got '${cudaArch}'`);
-  if (target === 'cpu' && (flags.string('device') !== undefined || cudaArch !== undefined)) throw new UsageError('--device and --cuda-arch apply to --target cuda');
+  if (target === 'cpu' && (flags.string('device') !== undefined || cudaArch !== undefined || flags.bool('tf32'))) throw new UsageError('--device, --cuda-arch and --tf32 apply to --target cuda');
   if (target === 'cuda' && precisionFlags.some((f) => f === 'int8' || f === 'best')) throw new UsageError('--target cuda builds fp32, --fp16 or --bf16 plans; int8 (and --best) run on the CPU only so far');
   return {
     optLevel,

@@ -32,7 +32,7 @@ const quiet = new Logger('error');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const log = (s: string) => console.log(s);
 
-function build(file: string, dims: Record<string, number>, precision: 'fp32' | 'fp16' | 'bf16', autotune: boolean, tuneLog?: string[]) {
+function build(file: string, dims: Record<string, number>, precision: 'fp32' | 'tf32' | 'fp16' | 'bf16', autotune: boolean, tuneLog?: string[]) {
   const t0 = performance.now();
   const { graph } = importOnnx(file, { dims });
   const logger = new Logger('info', (_s, m) => { if (m.startsWith('autotune') && tuneLog) tuneLog.push(m); });
@@ -105,8 +105,8 @@ async function main(): Promise<number> {
     const x = readInput(e);
     const refBytes = readFileSync(e.referenceFile);
     const want = new Float32Array(refBytes.buffer.slice(refBytes.byteOffset, refBytes.byteOffset + refBytes.byteLength));
-    for (const precision of fp16Only ? (['fp16', 'bf16'] as const) : (['fp32', 'fp16', 'bf16'] as const)) {
-      const tol = precision === 'fp32' ? 1e-3 : precision === 'bf16' ? 8e-2 : 3e-2;
+    for (const precision of fp16Only ? (['fp16', 'bf16', 'tf32'] as const) : (['fp32', 'tf32', 'fp16', 'bf16'] as const)) {
+      const tol = precision === 'fp32' ? 1e-3 : precision === 'tf32' ? 1e-2 : precision === 'bf16' ? 8e-2 : 3e-2;
       try {
         const { plan, ms } = build(e.file, e.dims, precision, false);
         const ctx = new Runtime(quiet).deserializeEngine(plan).createExecutionContext();
@@ -143,7 +143,9 @@ async function main(): Promise<number> {
   const tuneLog: string[] = [];
   if (resnet && !process.argv.includes('--quick')) {
     // --fp16-only: fp16 autotuned at 256 and 1, then bf16 at 256 (last: the least needed if the call runs out of time).
-    const plans: [number, ('fp16' | 'bf16')[]][] = fp16Only ? [[256, ['fp16']], [1, ['fp16']], [256, ['bf16']]] : [[1, ['fp16', 'bf16']], [256, ['fp16', 'bf16']]];
+    // KILN_GPU_TIMINGS=256:tf32,1:fp16 replaces the list.
+    const given = process.env.KILN_GPU_TIMINGS?.split(',').map((p) => p.split(':')).map(([b, p]): [number, ('tf32' | 'fp16' | 'bf16')[]] => [Number(b), [p as 'tf32' | 'fp16' | 'bf16']]);
+    const plans: [number, ('tf32' | 'fp16' | 'bf16')[]][] = given ?? (fp16Only ? [[256, ['fp16']], [1, ['fp16']], [256, ['bf16']]] : [[1, ['fp16', 'bf16']], [256, ['fp16', 'bf16']]]);
     for (const [batch, precisions] of plans) {
       const n = batch * 3 * 224 * 224;
       const x = new Float32Array(n);

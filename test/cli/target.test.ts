@@ -14,7 +14,8 @@ describe('kiln build --target', () => {
   it('refuses a target it does not know, CUDA flags on a CPU build, and int8 on the GPU', async () => {
     for (const [args, message] of [
       [['--target', 'gpu'], "--target must be cpu or cuda, got 'gpu'"],
-      [['--device', '1'], '--device and --cuda-arch apply to --target cuda'],
+      [['--device', '1'], '--device, --cuda-arch and --tf32 apply to --target cuda'],
+      [['--tf32'], '--device, --cuda-arch and --tf32 apply to --target cuda'],
       [['--target', 'cuda', '--cuda-arch', '90'], "--cuda-arch must name an architecture like sm_90, got '90'"],
       [['--target', 'cuda', '--int8'], '--target cuda builds fp32, --fp16 or --bf16 plans'],
     ] as const) {
@@ -23,6 +24,12 @@ describe('kiln build --target', () => {
       expect(errorLine(r)).toContain(message);
     }
   });
+
+  it.skipIf(!nvcc)('cross-builds a tf32 plan for sm_90 (nvcc)', async () => {
+    const r = await kiln(['build', MLP, '--shapes', 'x:4x48', '--target', 'cuda', '--tf32', '--cuda-arch', 'sm_90']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('not saved');
+  }, 120_000);
 
   it.skipIf(!nvcc)('cross-builds a CUDA fp16 plan for sm_90 (nvcc)', async () => {
     const plan = join(tempDir(), 'mlp-cuda.plan');

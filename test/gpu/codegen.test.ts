@@ -135,6 +135,15 @@ describe.skipIf(!nvcc)('nvcc compiles every emitted kernel for sm_90', () => {
     expect(String.fromCharCode(...cubin.subarray(1, 4))).toBe('ELF');
   }, 300_000);
 
+  it('nhwcConvs in tf32 (f32 storage, m16n8k8 tf32 tiles), every tactic', () => {
+    const program = emitCuda(lowerNetwork(nhwcNet().net, 3, 'cuda-tf32'), { precision: 'tf32', allTactics: true });
+    expect(program.source).toContain('kiln_mma1688tf32(acc[i][j], fa[i], fb[j]);');
+    expect(program.source).toContain('tf32, tile 128x128x16');
+    expect(program.tensors.some((t) => t.dtype === 'f32' && t.name.includes(':nhwc-f32'))).toBe(true);
+    const cubin = nvccCompiler(nvcc!).compile(program.source, 90, 'test.cu');
+    expect(String.fromCharCode(...cubin.subarray(1, 4))).toBe('ELF');
+  }, 300_000);
+
   it('a split-K fp16 plan carries its half weights and workspace; a workspace over the layers\' bytes is refused', () => {
     const plan = lowerNetwork(splitNet().net);
     const program = emitCuda(plan, { precision: 'fp16', tactics: plan.layers.map(() => 'tc64x64.split') });

@@ -18,12 +18,12 @@ import { NHWC_TILES } from '../../codegen/cuda/kernels/conv-nhwc.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-function emulateAndCompare(net: Network, inputs: Record<string, Tensor>, rtol = 1e-4, tactic?: string, precision: 'fp32' | 'fp16' | 'bf16' = 'fp32', layout: 'cpu' | 'cuda' = 'cpu'): void {
+function emulateAndCompare(net: Network, inputs: Record<string, Tensor>, rtol = 1e-4, tactic?: string, precision: 'fp32' | 'tf32' | 'fp16' | 'bf16' = 'fp32', layout: 'cpu' | 'cuda' | 'cuda-tf32' = 'cpu'): void {
   const plan = lowerNetwork(net, 3, layout);
   const given = new Map(plan.inputs.map((t) => [t, new Uint8Array((inputs[plan.tensors[t]!.name]!.data as Float32Array).slice().buffer)]));
   // Under the CUDA layout the tactic is forced on the NHWC convs only (the stem keeps its own).
   const tactics = plan.layers.map((l) => (layout === 'cpu' || l.kernel === 'convNhwc' ? tactic : undefined));
-  if (layout === 'cuda') expect(plan.layers.filter((l) => l.kernel === 'convNhwc').length).toBeGreaterThan(0);
+  if (layout !== 'cpu') expect(plan.layers.filter((l) => l.kernel === 'convNhwc').length).toBeGreaterThan(0);
   const outs = emulatePlan(plan, emitCuda(plan, { tactics, precision }), given);
   const expected = interpret(net.graph, inputs);
   // Half operands carry 11 significant bits: fp16 is held to an absolute error against the output's scale.
@@ -77,6 +77,12 @@ describe.skipIf(!hasGxx())('CUDA kernels under the CPU emulator equal the interp
   it('bf16 storage through the encoder families', () => {
     const k = kernelNets().find((n) => n.name === 'encoderOps')!;
     emulateAndCompare(k.net, k.inputs, 6e-2, undefined, 'bf16');
+  }, 120_000);
+
+  // tf32: f32 storage, the NHWC convs on tensor cores reading f32 bits as tf32 (4 channels a chunk).
+  it.each(['nc128x128', 'nc64x128', 'nc32x64', 'nc64x64.split'])('tf32 NHWC conv with tactic %s', (tactic) => {
+    const k = nhwcNet();
+    emulateAndCompare(k.net, k.inputs, 1e-2, tactic, 'tf32', 'cuda-tf32');
   }, 120_000);
 
   it('fp32 NHWC conv (a thread per output)', () => {

@@ -11,17 +11,18 @@ export const quiet = new Logger('error');
 
 /**
  * The plan description of `net` as the builder lowers it (CPU layers, no CUDA section yet);
- * layout 'cuda' applies the CUDA fp16 layout (every candidate conv NHWC) instead of the CPU's.
+ * layout 'cuda' applies the CUDA fp16 layout (every candidate conv NHWC) instead of the CPU's;
+ * 'cuda-tf32' the same for tf32 (4-channel multiples).
  */
-export function lowerNetwork(net: Network, optLevel = 3, layout: 'cpu' | 'cuda' = 'cpu'): PlanDesc {
+export function lowerNetwork(net: Network, optLevel = 3, layout: 'cpu' | 'cuda' | 'cuda-tf32' = 'cpu'): PlanDesc {
   const builder = new Builder(quiet);
   const config = builder.createBuilderConfig().setOptLevel(optLevel);
   // Built for the CPU (no GPU here), so leave out what a CUDA build leaves out too:
   // passes that introduce layers without a CUDA template (see supportsOp in the builder).
-  config.disabledPasses = [...(cudaKernelNames().includes('pointwise') ? [] : ['FusePointwise']), ...(layout === 'cuda' ? ['AssignLayout'] : [])];
+  config.disabledPasses = [...(cudaKernelNames().includes('pointwise') ? [] : ['FusePointwise']), ...(layout === 'cpu' ? [] : ['AssignLayout'])];
   builder.buildSerializedNetwork(net, config);
   const optimized = builder.lastBuild!.optimized;
-  const graph = layout === 'cuda' ? applyPass(AssignLayout, optimized, { options: { layout: 'cuda', minLayersPerReformat: 0 } }) : optimized;
+  const graph = layout === 'cpu' ? optimized : applyPass(AssignLayout, optimized, { options: { layout: 'cuda', minLayersPerReformat: 0, nhwcChannels: layout === 'cuda' ? 8 : 4 } });
   return lowerToPlan(graph, { kilnVersion: KILN_VERSION, buildDigest: config.digest() }).plan;
 }
 

@@ -16,6 +16,7 @@ import { CUDA_DIALECT as D } from '../dialect.js';
 import { ELEMENTWISE_THREADS, activation, elementwiseLaunch, gridStride, indexType, numel, overlaps, renderKernel, type Param } from '../render.js';
 import { cudaTemplate, requireF32, unsupported, type EmittedKernel, type KernelCtx } from '../template.js';
 import { BK, renderSplit, splitCount, type MmaTile } from './mma-tile.js';
+import { CUBLASLT_TACTIC, convCublasLt, convCublasLtTactics } from './cublaslt.js';
 
 /** Tile configurations, each a tactic; every one stages whole 16-byte chunks (threads divide BM * 4 and BN * 4). */
 export const NHWC_TILES = {
@@ -61,9 +62,23 @@ function shapeOf(ctx: KernelCtx): Shape {
   };
 }
 
-/** Whether the layer runs on the tensor-core kernel: half activations in, 16-byte channel chunks, constant weights. */
-const onTensorCores = (ctx: KernelCtx, s: Shape) =>
-  ctx.st.isHalf(ctx.ins[0]!) && s.C % 8 === 0 && ctx.ins[1]!.location === 'weights';
+/**
+ * How the layer's operands reach the tensor cores: 16-bit storage (mma m16n8k16, 8 channels
+ * a 16-byte chunk), f32 storage under tf32 (mma m16n8k8 on the f32 bits, 4 channels a
+ * chunk), or not at all (a thread per output).
+ */
+type Mode = 'half' | 'tf32' | 'simple';
+function modeOf(ctx: KernelCtx, s: Shape): Mode {
+  if (ctx.ins[1]!.location !== 'weights') return 'simple';
+  if (ctx.st.isHalf(ctx.ins[0]!)) return s.C % 8 === 0 ? 'half' : 'simple';
+  return ctx.st.tf32 && s.C % 4 === 0 ? 'tf32' : 'simple';
+}
+
+/** Per mode: the stored element's C type, elements in a 16-byte chunk, and the mma of one 2-chunk K slice. */
+const ELEMENT = {
+  half: { type: 'unsigned short', chunk: 8, mma: D.mma },
+  tf32: { type: 'float', chunk: 4, mma: D.mmaTf32 },
+} as const;
 
 /** The rule: the biggest tile that gives every multiprocessor a block, else split-K on the small tile where it pays. */
 export function chooseNhwcTactic(p: number, co: number, k: number, multiprocessors: number): string {
@@ -79,15 +94,16 @@ function parseTactic(tactic: string): { name: NhwcTileName; split: boolean } | u
   return name in NHWC_TILES && (!split || SPLIT_TILES.includes(name)) ? { name, split } : undefined;
 }
 
-/** The weights as half in K order (kh, kw, c): [Cout][KH*KW*C]. */
-function nhwcWeights(ctx: KernelCtx, s: Shape): number {
+/** The weights in K order (kh, kw, c): [Cout][KH*KW*C], in the storage's 16-bit format, or f32 for tf32. */
+function nhwcWeights(ctx: KernelCtx, s: Shape, mode: Mode): number {
   const w = ctx.ins[1]!;
-  return ctx.constant(`${w.name}:nhwc-${ctx.st.format}`, ctx.st.format, [s.CO, s.K], () => {
+  const dtype = mode === 'tf32' ? 'f32' : ctx.st.format;
+  return ctx.constant(`${w.name}:nhwc-${dtype}`, dtype, [s.CO, s.K], () => {
     const bytes = ctx.plan.weights.slice(w.offset, w.offset + 4 * s.CO * s.K);
     const src = new Float32Array(bytes.buffer, bytes.byteOffset, s.CO * s.K);
     const taps = s.KH * s.KW, perm = new Float32Array(s.CO * s.K);
     for (let o = 0; o < s.CO; o++) for (let c = 0; c < s.C; c++) for (let t = 0; t < taps; t++) perm[o * s.K + t * s.C + c] = src[(o * s.C + c) * taps + t]!;
-    return ctx.st.rows(perm, s.CO, s.K, s.K);
+    return mode === 'tf32' ? new Uint8Array(perm.buffer) : ctx.st.rows(perm, s.CO, s.K, s.K);
   });
 }
 
@@ -96,17 +112,18 @@ function nhwcWeights(ctx: KernelCtx, s: Shape): number {
  * channels [n0, n0+BN) over K steps [t0, t1) (all of them, or blockIdx.z's slice), then
  * runs `store` (v0, v1 at pixel m, channels n, n+1) or, split, `single` per element.
  */
-function renderBody(t: MmaTile, s: Shape, I: string, x: string, store: { pair?: string; single: string }, chunkSteps?: number): string {
+function renderBody(t: MmaTile, s: Shape, I: string, x: string, mode: 'half' | 'tf32', store: { pair?: string; single: string }, chunkSteps?: number): string {
   const threads = threadsOf(t), wm = t.bm / t.warpsM, wn = t.bn / t.warpsN, mt = wm / 16, nt = wn / 8;
   const ap = (t.bm * 4) / threads, bp = (t.bn * 4) / threads;
-  const steps = Math.ceil(s.K / BK);
+  const E = ELEMENT[mode], bk = 4 * E.chunk;
+  const steps = Math.ceil(s.K / bk);
   const stage = (t.bm + t.bn) * ROW_WORDS;
   const cp = D.cpAsync;
   // Word offset of row r's 16-byte chunk c (c ^ (r/2 mod 4): fragment loads hit 32 distinct banks).
   const at = (row: string, chunk: string) => `(${row}) * ${ROW_WORDS} + ((((${chunk}) ^ (((${row}) >> 1) & 3))) << 2)`;
   const range = (n: number) => Array.from({ length: n }, (_, i) => i);
   const loadStage = [
-    `const int k = kt * ${BK} + ch * 8;`,
+    `const int k = kt * ${bk} + ch * ${E.chunk};`,
     `const int tap = k / ${s.C}, ci = k - tap * ${s.C}, kh = tap / ${s.KW}, kw = tap - kh * ${s.KW};`,
     `unsigned* sa = smem + slot * ${stage};`,
     ...range(ap).map((j) => [
@@ -136,7 +153,7 @@ function renderBody(t: MmaTile, s: Shape, I: string, x: string, store: { pair?: 
     `  ${D.unroll}`,
     `  for (int i = 0; i < ${mt}; ++i)`,
     `    ${D.unroll}`,
-    `    for (int j = 0; j < ${nt}; ++j) ${D.mma}(acc[i][j], fa[i], fb[j]);`,
+    `    for (int j = 0; j < ${nt}; ++j) ${E.mma}(acc[i][j], fa[i], fb[j]);`,
     '}',
   ].join('\n');
   const epilogue = store.pair ? [
@@ -162,7 +179,7 @@ function renderBody(t: MmaTile, s: Shape, I: string, x: string, store: { pair?: 
     `const int n0 = ${D.block.y} * ${t.bn};`,
     // This thread's staging: chunk `ch` of rows arow, arow + threads/4, ... of A and of B.
     'const int arow = tid >> 2, ch = tid & 3;',
-    `const unsigned short* abase[${ap}]; int ah[${ap}], aw[${ap}]; bool aok[${ap}];`,
+    `const ${E.type}* abase[${ap}]; int ah[${ap}], aw[${ap}]; bool aok[${ap}];`,
     D.unroll,
     `for (int j = 0; j < ${ap}; ++j) {`,
     `  const ${I} m = m0 + arow + j * ${threads / 4};`,
@@ -172,7 +189,7 @@ function renderBody(t: MmaTile, s: Shape, I: string, x: string, store: { pair?: 
     `  ah[j] = oh * ${s.SH} - ${s.PH}; aw[j] = ow * ${s.SW} - ${s.PW};`,
     `  abase[j] = ${x} + b * ${s.H * s.W * s.C};`,
     '}',
-    `const unsigned short* bbase[${bp}]; bool bok[${bp}];`,
+    `const ${E.type}* bbase[${bp}]; bool bok[${bp}];`,
     D.unroll,
     `for (int j = 0; j < ${bp}; ++j) {`,
     `  const int co = n0 + arow + j * ${threads / 4};`,
@@ -218,6 +235,7 @@ function renderBody(t: MmaTile, s: Shape, I: string, x: string, store: { pair?: 
 
 cudaTemplate(['convNhwc'], (ctx) => {
   requireF32(ctx, [...ctx.ins, ...ctx.outs]);
+  if (ctx.tactic === CUBLASLT_TACTIC) return convCublasLt(ctx);
   const s = shapeOf(ctx);
   const { st } = ctx;
   const x = ctx.ins[0]!, y = ctx.outs[0]!, bias = s.hasBias ? ctx.ins[2]! : undefined;
@@ -234,7 +252,8 @@ cudaTemplate(['convNhwc'], (ctx) => {
     `y[(${I})m * ${s.CO} + n] = ${st.store(y, 'v')};`,
   ].filter(Boolean).join('\n');
 
-  if (!onTensorCores(ctx, s)) {
+  const mode = modeOf(ctx, s);
+  if (mode === 'simple') {
     if (ctx.tactic !== undefined && ctx.tactic !== 'simple') unsupported(ctx, `has no tactic '${ctx.tactic}' for these operands (tensor-core tiles need half activations with 8k channels)`);
     const body = gridStride(I, s.P * s.CO, [
       `const ${I} m = i / ${s.CO};`,
@@ -266,16 +285,17 @@ cudaTemplate(['convNhwc'], (ctx) => {
   const parsed = parseTactic(chosen);
   if (!parsed) unsupported(ctx, `has no tactic '${chosen}' (tiles: ${TILE_NAMES.join(', ')}; split: ${SPLIT_TILES.map((n) => `${n}.split`).join(', ')})`);
   const t = NHWC_TILES[parsed.name];
-  const wh = nhwcWeights(ctx, s);
-  const operands: Param[] = [{ name: 'x', type: st.type(x) }, { name: 'wh', type: 'unsigned short' }];
+  const wh = nhwcWeights(ctx, s, mode);
+  const operands: Param[] = [{ name: 'x', type: st.type(x) }, { name: 'wh', type: ELEMENT[mode].type }];
   const operandArgs = [ctx.layer.inputs[0]!, wh];
-  const note = `tile ${t.bm}x${t.bn}x${BK}, ${t.warpsM}x${t.warpsN} warps, ${STAGES} cp.async stages (${nhwcSharedBytes(t)} B shared)`;
+  const note = `${mode === 'tf32' ? 'tf32, ' : ''}tile ${t.bm}x${t.bn}x${4 * ELEMENT[mode].chunk}, ${t.warpsM}x${t.warpsN} warps, ${STAGES} cp.async stages (${nhwcSharedBytes(t)} B shared)`;
   const slices = parsed.split ? splitCount(t, s.P, s.CO, s.K, ctx.multiprocessors) : 1;
   if (slices > 1) {
     return renderSplit(ctx, {
       I, M: s.P, N: s.CO, K: s.K,
       gemm: {
-        body: (store, chunk) => renderBody(t, s, I, 'x', { single: store }, chunk / BK),
+        // renderSplit cuts K in multiples of BK elements; a tf32 step is half as deep.
+        body: (store, chunk) => renderBody(t, s, I, 'x', mode, { single: store }, chunk / (4 * ELEMENT[mode].chunk)),
         grid: [Math.ceil(s.P / t.bm), Math.ceil(s.CO / t.bn)], threads: threadsOf(t), note,
       },
       operands, operandArgs, tail, tailArgs, storeSetup: '', store: single, restrict, slices,
@@ -292,7 +312,7 @@ cudaTemplate(['convNhwc'], (ctx) => {
     activation(s.act, 'v1', s.alpha, s.beta),
     `*(unsigned*)(y + at) = ${h.pack}(${h.fromFloat}(v0), ${h.fromFloat}(v1));`,
   ].filter(Boolean).join('\n') : undefined;
-  const body = renderBody(t, s, I, 'x', { pair, single });
+  const body = renderBody(t, s, I, 'x', mode, { pair, single });
   const kernel: EmittedKernel = {
     function: ctx.name,
     source: `// NHWC implicit GEMM on tensor cores: P=${s.P} pixels x Cout=${s.CO}, K=${s.K} (${s.KH}x${s.KW}x${s.C}); ${note}\n${renderKernel(ctx.name, [...operands, ...tail], threadsOf(t), restrict, body)}`,
@@ -304,8 +324,8 @@ cudaTemplate(['convNhwc'], (ctx) => {
   return [kernel];
 }, (ctx) => {
   const s = shapeOf(ctx);
-  if (!onTensorCores(ctx, s)) return ['simple'];
+  if (modeOf(ctx, s) === 'simple') return ['simple', ...convCublasLtTactics(ctx)];
   const first = chooseNhwcTactic(s.P, s.CO, s.K, ctx.multiprocessors);
   const splits = SPLIT_TILES.filter((n) => splitCount(NHWC_TILES[n], s.P, s.CO, s.K, ctx.multiprocessors) > 1).map((n) => `${n}.split`);
-  return [first, ...[...TILE_NAMES, ...splits].filter((n) => n !== first)];
+  return [first, ...[...TILE_NAMES, ...splits].filter((n) => n !== first), ...convCublasLtTactics(ctx)];
 });

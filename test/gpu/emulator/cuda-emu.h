@@ -129,6 +129,26 @@ inline void kiln_cp_commit() {}
 template <int N>
 inline void kiln_cp_wait() {}
 
+// mma.sync m16n8k8 tf32 (row.col): A (16x8) a0 (g, t), a1 (g+8, t), a2 (g, t+4), a3 (g+8, t+4);
+// B (8x8) b0 (k t, n g), b1 (k t+4, n g); the operands' low 13 mantissa bits are dropped.
+inline void kiln_mma1688tf32(float* c, const unsigned* a, const unsigned* b) {
+  for (int q = 0; q < 4; ++q) emuMmaA[emuTid][q] = a[q];
+  emuMmaB[emuTid][0] = b[0];
+  emuMmaB[emuTid][1] = b[1];
+  __syncthreads();
+  const unsigned base = emuTid & ~31u, lane = emuTid & 31u, gid = lane >> 2, tig = lane & 3u;
+  auto tf32 = [](unsigned w) { return __int_as_float(w & 0xffffe000u); };
+  auto A = [&](int r, int k) { return tf32(emuMmaA[base + (r % 8) * 4 + k % 4][(r >= 8 ? 1 : 0) + (k >= 4 ? 2 : 0)]); };
+  auto B = [&](int k, int n) { return tf32(emuMmaB[base + n * 4 + k % 4][k >= 4 ? 1 : 0]); };
+  for (int q = 0; q < 4; ++q) {
+    const int r = int(gid) + (q >> 1) * 8, n = int(tig) * 2 + (q & 1);
+    float sum = 0.f;
+    for (int k = 0; k < 8; ++k) sum += A(r, k) * B(k, n);
+    c[q] += sum;
+  }
+  __syncthreads();
+}
+
 inline float atomicAdd(float* at, float v) {
   static std::mutex m;
   std::lock_guard<std::mutex> lock(m);
