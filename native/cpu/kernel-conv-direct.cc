@@ -47,42 +47,27 @@ bool useAvx2() {
 
 }  // namespace
 
+// This CPU's build of a conv-direct.inc / pool-plane.inc routine.
+#ifdef KILN_HAVE_AVX2
+#define KILN_CD_ISA(name) (useAvx2() ? &kiln_cd_avx2_##name : &kiln_cd_generic_##name)
+#else
+#define KILN_CD_ISA(name) (&kiln_cd_generic_##name)
+#endif
+
 DirectTileFn directTile(const char** isa) {
   if (isa) *isa = useAvx2() ? "avx2" : "generic";
-#ifdef KILN_HAVE_AVX2
-  if (useAvx2()) return &kiln_cd_avx2_tile;
-#endif
-  return &kiln_cd_generic_tile;
+  return KILN_CD_ISA(tile);
 }
 
-WinoOut8Fn winoOut8() {
-#ifdef KILN_HAVE_AVX2
-  if (useAvx2()) return &kiln_cd_avx2_wino_out8;
-#endif
-  return &kiln_cd_generic_wino_out8;
-}
-
-DwNhwcFn dwNhwc() {
-#ifdef KILN_HAVE_AVX2
-  if (useAvx2()) return &kiln_cd_avx2_dw_nhwc;
-#endif
-  return &kiln_cd_generic_dw_nhwc;
-}
-
-void directFence() {
-#ifdef KILN_HAVE_AVX2
-  if (useAvx2()) kiln_cd_avx2_fence();
-#endif
-}
+WinoOut8Fn winoOut8() { return KILN_CD_ISA(wino_out8); }
+DwNhwcFn dwNhwc() { return KILN_CD_ISA(dw_nhwc); }
+void directFence() { KILN_CD_ISA(fence)(); }
 
 const PlanePoolFns& planePool() {
-  static const PlanePoolFns generic = {kiln_cd_generic_pool_nhwc, kiln_cd_generic_pool_plane, kiln_cd_generic_plane_reduce};
-#ifdef KILN_HAVE_AVX2
-  static const PlanePoolFns avx2 = {kiln_cd_avx2_pool_nhwc, kiln_cd_avx2_pool_plane, kiln_cd_avx2_plane_reduce};
-  if (useAvx2()) return avx2;
-#endif
-  return generic;
+  static const PlanePoolFns fns = {KILN_CD_ISA(pool_nhwc), KILN_CD_ISA(pool_plane), KILN_CD_ISA(plane_reduce)};
+  return fns;
 }
+#undef KILN_CD_ISA
 
 namespace {
 
