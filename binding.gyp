@@ -184,6 +184,7 @@
         'native/cuda/cuda-engine.cc',
         'native/cuda/cuda-runner.cc',
         'native/cuda/cuda-section.cc',
+        'native/cuda/cublaslt.cc',
         'native/cuda/nvrtc.cc',
       ],
       'include_dirs': ["<!@(node -p \"require('node-addon-api').include\")"],

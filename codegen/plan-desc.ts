@@ -56,6 +56,25 @@ export interface PlanCudaLaunch {
   block: [number, number, number];
   sharedBytes: number;
   args: number[];
+  /** Instead of a kernel of the cubin: one cuBLASLt matmul (`function` only names it). */
+  cublasLt?: PlanCublasLt;
+}
+
+/**
+ * A cuBLASLt matmul record (native/PLAN_FORMAT.md): D = epilogue(op(A) op(B) + beta C) in
+ * cuBLAS's column-major terms, D m x n with ld `ldc`, f32 accumulation; tensors by index.
+ */
+export interface PlanCublasLt {
+  typeAB: 'f32' | 'f16' | 'bf16';
+  typeCD: 'f32' | 'f16' | 'bf16';
+  transA: 0 | 1;
+  transB: 0 | 1;
+  m: number; n: number; k: number;
+  lda: number; ldb: number; ldc: number;
+  batch: number; strideA: number; strideB: number; strideC: number;
+  epilogue: 'none' | 'bias' | 'relu' | 'reluBias';
+  beta: 0 | 1;
+  a: number; b: number; c?: number; d: number; bias?: number;
 }
 
 /** The CUDA target section: absent for CPU plans (native/PLAN_FORMAT.md). */

@@ -70,7 +70,7 @@ struct DynamicSection {
 };
 
 struct PlanModel {
-  uint32_t formatVersion = 2;
+  uint32_t formatVersion = 3;
   std::string kilnVersion;
   std::array<uint8_t, 32> buildDigest{};
   uint64_t isaMask = 0;

@@ -34,6 +34,8 @@ export interface TuneOptions {
   arch: number;
   multiprocessors: number;
   precision: CudaPrecision;
+  /** cuBLASLt loads here and the build is for this GPU: offer tactic 'cublasLt'. */
+  cublasLt?: boolean;
   cache?: TacticCache;
   /** Compiles a tuning module and times each of its launches on the GPU (ms); absent where there is no GPU of `arch`. */
   time?: (program: CudaProgram) => number[];
@@ -128,7 +130,7 @@ function timeLayers(plan: PlanDesc, program: CudaProgram, time: (p: CudaProgram)
 export function tuneTactics(plan: PlanDesc, options: TuneOptions): { tactics: (string | undefined)[]; report: TuneReport } {
   const log = options.log ?? (() => {});
   // Emitting is cheap (text); compiling and timing are not, so only misses get that far.
-  const tuning = emitCuda(plan, { multiprocessors: options.multiprocessors, allTactics: true, precision: options.precision });
+  const tuning = emitCuda(plan, { multiprocessors: options.multiprocessors, allTactics: true, precision: options.precision, cublasLt: options.cublasLt });
   const candidates = new Map<number, string[]>();
   tuning.launches.forEach((l, i) => {
     const tactic = tuning.launchTactics[i];

@@ -2,7 +2,7 @@
 // becomes one CUDA C++ module with a kernel per layer (several for concat, none
 // for a reshape that aliases its input) and the launch list of the plan's CUDA
 // section. Pure: text and data out, no compiler and no device touched here.
-import type { PlanDesc, PlanTensor } from '../plan-desc.js';
+import type { PlanCublasLt, PlanDesc, PlanTensor } from '../plan-desc.js';
 import { cudaHelpers } from './dialect.js';
 import { chooseStorage, type CudaPrecision, type HalfFormat } from './precision.js';
 import { overlaps } from './render.js';
@@ -16,7 +16,14 @@ export interface CudaLaunchDesc {
   block: [number, number, number];
   sharedBytes: number;
   args: number[];
+  /** A cuBLASLt matmul in this launch's place (kernels/cublaslt.ts). */
+  cublasLt?: PlanCublasLt;
 }
+
+/** The launch of an emitted kernel (or library call) for layer `layer`. */
+const launchOf = (layer: number, k: EmittedKernel): CudaLaunchDesc => ({
+  layer, function: k.function, grid: k.grid, block: k.block, sharedBytes: k.sharedBytes, args: k.args, ...(k.cublasLt ? { cublasLt: k.cublasLt } : {}),
+});
 
 export interface CudaProgram {
   source: string;
@@ -42,6 +49,8 @@ export interface EmitOptions {
   allTactics?: boolean;
   /** fp16 / bf16: intermediate activations stored in 16 bits, conv/gemm on tensor cores (precision.ts). */
   precision?: CudaPrecision;
+  /** cuBLASLt loads and the build is for this machine's GPU: conv/gemm offer tactic 'cublasLt'. */
+  cublasLt?: boolean;
 }
 
 /** The module's first lines: what it is, then the device helpers for its 16-bit format. */
@@ -109,7 +118,7 @@ export function emitCuda(plan: PlanDesc, options: EmitOptions = {}): CudaProgram
       ins: layer.inputs.map((t) => plan.tensors[t]!),
       outs: layer.outputs.map((t) => plan.tensors[t]!),
       multiprocessors: options.multiprocessors ?? 132,
-      st, constant: pool.add, workspace: pool.scratch,
+      st, constant: pool.add, workspace: pool.scratch, cublasLt: options.cublasLt,
     };
     // Layers alike in kernel, parameters, shapes and storage run the same code.
     const ins = base.ins.map((t) => [t.shape, t.location, st.isHalf(t)]), outs = base.outs.map((t) => [t.shape, st.isHalf(t)]);
@@ -132,7 +141,7 @@ export function emitCuda(plan: PlanDesc, options: EmitOptions = {}): CudaProgram
         const emitted = template.render({ ...base, name: first.name, tactic });
         if (emitted.length === first.kernels.length && emitted.every((k, i) => k.source === first.kernels[i]!.source && k.function === first.kernels[i]!.function)) {
           for (const k of emitted) {
-            launches.push({ layer: index, function: k.function, grid: k.grid, block: k.block, sharedBytes: k.sharedBytes, args: k.args });
+            launches.push(launchOf(index, k));
             launchTactics.push(tactic);
           }
           return;
@@ -147,7 +156,7 @@ export function emitCuda(plan: PlanDesc, options: EmitOptions = {}): CudaProgram
       if (!options.allTactics && !shared.has(`${key}/${tactic}`)) shared.set(`${key}/${tactic}`, { name, kernels: emitted });
       for (const k of emitted) {
         kernels.push({ layer: layer.name, function: k.function, source: `// layer '${layer.name}' (${layer.kernel})${tactic ? `, tactic ${tactic}` : ''}\n${k.source}` });
-        launches.push({ layer: index, function: k.function, grid: k.grid, block: k.block, sharedBytes: k.sharedBytes, args: k.args });
+        launches.push(launchOf(index, k));
         launchTactics.push(tactic);
       }
     }

@@ -14,6 +14,8 @@ import type { CudaPrecision } from './precision.js';
 export interface CudaNative {
   cudaDevices(): { available: boolean; reason?: string; devices: { index: number; name: string; arch: number; multiprocessors: number }[] };
   nvrtcInfo(): { available: boolean; reason?: string; version?: string };
+  /** Whether libcublasLt loads here (tactic 'cublasLt'); absent: never offered. */
+  cublasLtInfo?(): { available: boolean; reason?: string; version?: string };
   cudaCompile(source: string, arch: number, name: string): { cubin: Uint8Array; log: string };
   serializePlan(desc: PlanDesc): Uint8Array;
   cudaTimeLaunches(plan: Uint8Array, repeats: number): number[];
@@ -81,6 +83,8 @@ export function buildCudaTarget(plan: PlanDesc, native: CudaNative, options: Cud
   }
   const compiler = chooseCompiler(native, options.compiler);
   const canTime = device !== undefined && arch === device.arch;
+  // cuBLASLt records run only where the library is, so only a build for this GPU offers them.
+  const cublasLt = canTime && native.cublasLtInfo?.().available === true;
   const precision = options.precision ?? 'fp32';
   const sms = multiprocessors ?? ASSUMED_MULTIPROCESSORS;
   const sm = arch;
@@ -89,9 +93,9 @@ export function buildCudaTarget(plan: PlanDesc, native: CudaNative, options: Cud
     return native.cudaTimeLaunches(native.serializePlan(withCuda(plan, tuning, cubin, sm, compiler.name)), TUNING_REPEATS);
   };
   const tactics = options.autotune && (canTime || options.cache)
-    ? tuneTactics(plan, { arch, multiprocessors: sms, precision, cache: options.cache, ...(canTime ? { time } : {}), log: options.log }).tactics
+    ? tuneTactics(plan, { arch, multiprocessors: sms, precision, cublasLt, cache: options.cache, ...(canTime ? { time } : {}), log: options.log }).tactics
     : undefined;
-  const program = emitCuda(plan, { multiprocessors: sms, tactics, precision });
+  const program = emitCuda(plan, { multiprocessors: sms, tactics, precision, cublasLt });
   const cubin = compiler.compile(program.source, arch, 'kiln-plan.cu');
   const built = withCuda(plan, program, cubin, arch, compiler.name);
   plan.tensors = built.tensors;

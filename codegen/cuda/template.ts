@@ -2,7 +2,7 @@
 // native/PLAN_FORMAT.md, the same layers the CPU runs), a template that renders
 // CUDA C++ for that one layer with every shape baked in, and says how to launch
 // it. Families register from their own files (kernels/*.ts), as codegen/cpu does.
-import type { PlanDesc, PlanDType, PlanLayer, PlanTensor } from '../plan-desc.js';
+import type { PlanCublasLt, PlanDesc, PlanDType, PlanLayer, PlanTensor } from '../plan-desc.js';
 import type { Storage } from './precision.js';
 
 export interface KernelCtx {
@@ -30,6 +30,8 @@ export interface KernelCtx {
    * plan's own, shared by every layer (launches run in order on one stream).
    */
   workspace(bytes: number): number;
+  /** cuBLASLt loads and the build is for this machine's GPU: conv/gemm may offer tactic 'cublasLt'. */
+  cublasLt?: boolean;
 }
 
 export interface EmittedKernel {
@@ -40,6 +42,8 @@ export interface EmittedKernel {
   sharedBytes: number;
   /** Plan tensor indices, passed as device pointers in this order. */
   args: number[];
+  /** A library call instead of a kernel (kernels/cublaslt.ts): `source` is a comment, nothing is launched from the cubin. */
+  cublasLt?: PlanCublasLt;
 }
 
 export type KernelTemplate = (ctx: KernelCtx) => EmittedKernel[];

@@ -5,6 +5,7 @@
 
 #include "../binding-errors.h"
 #include "../text.h"
+#include "cublaslt.h"
 #include "cuda-driver.h"
 #include "../engine.h"
 #include "cuda-errors.h"
@@ -63,6 +64,85 @@ Napi::Value nvrtcInfo(const Napi::CallbackInfo& cb) {
   return out;
 }
 
+Napi::Value cublasLtInfo(const Napi::CallbackInfo& cb) {
+  Napi::Env env = cb.Env();
+  Napi::Object out = Napi::Object::New(env);
+  std::string why;
+  const bool ok = cuda::cublasLtAvailable(&why);
+  out.Set("available", Napi::Boolean::New(env, ok));
+  if (ok) out.Set("version", cuda::cublasLtVersion());
+  else out.Set("reason", why);
+  return out;
+}
+
+// The names a cuBLASLt record's enums have in JS (desc and info alike).
+const char* const kLtTypes[] = {"f32", "f16", "bf16"};
+const char* const kLtEpilogues[] = {"none", "bias", "relu", "reluBias"};
+
+template <size_t N>
+uint32_t namedArg(const Napi::Value& v, const std::string& what, const char* const (&names)[N]) {
+  const std::string s = stringArg(v, what);
+  for (size_t i = 0; i < N; ++i)
+    if (s == names[i]) return uint32_t(i);
+  std::vector<std::string> all(names, names + N);
+  argumentError(what, cat("one of ", joined(all, ", ")), v);
+}
+
+cuda::CublasLtCall cublasLtFromJs(const Napi::Value& value, const std::string& what) {
+  const Napi::Object o = objectArg(value, what);
+  cuda::CublasLtCall x;
+  auto u32 = [&](const char* key, int64_t lo, int64_t hi) { return uint32_t(integerArg(o.Get(key), cat(what, ".", key), lo, hi)); };
+  auto u64 = [&](const char* key) { return uint64_t(integerArg(o.Get(key), cat(what, ".", key), 0, int64_t(1) << 52)); };
+  auto tensor = [&](const char* key) { return o.Get(key).IsUndefined() ? cuda::kNoTensor : u32(key, 0, UINT32_MAX - 1); };
+  x.typeAB = cuda::LtType(namedArg(o.Get("typeAB"), what + ".typeAB", kLtTypes));
+  x.typeCD = cuda::LtType(namedArg(o.Get("typeCD"), what + ".typeCD", kLtTypes));
+  x.transA = u32("transA", 0, 1);
+  x.transB = u32("transB", 0, 1);
+  x.m = u32("m", 1, UINT32_MAX);
+  x.n = u32("n", 1, UINT32_MAX);
+  x.k = u32("k", 1, UINT32_MAX);
+  x.lda = u32("lda", 1, UINT32_MAX);
+  x.ldb = u32("ldb", 1, UINT32_MAX);
+  x.ldc = u32("ldc", 1, UINT32_MAX);
+  x.batch = u32("batch", 1, 65535);
+  x.strideA = u64("strideA");
+  x.strideB = u64("strideB");
+  x.strideC = u64("strideC");
+  x.epilogue = cuda::LtEpilogue(namedArg(o.Get("epilogue"), what + ".epilogue", kLtEpilogues));
+  x.beta = u32("beta", 0, 1);
+  x.a = tensor("a");
+  x.b = tensor("b");
+  x.c = tensor("c");
+  x.d = tensor("d");
+  x.bias = tensor("bias");
+  return x;
+}
+
+Napi::Object cublasLtToJs(Napi::Env env, const cuda::CublasLtCall& x) {
+  Napi::Object o = Napi::Object::New(env);
+  auto num = [&](const char* key, double v) { o.Set(key, Napi::Number::New(env, v)); };
+  o.Set("typeAB", kLtTypes[uint32_t(x.typeAB)]);
+  o.Set("typeCD", kLtTypes[uint32_t(x.typeCD)]);
+  num("transA", x.transA);
+  num("transB", x.transB);
+  num("m", x.m);
+  num("n", x.n);
+  num("k", x.k);
+  num("lda", x.lda);
+  num("ldb", x.ldb);
+  num("ldc", x.ldc);
+  num("batch", x.batch);
+  num("strideA", double(x.strideA));
+  num("strideB", double(x.strideB));
+  num("strideC", double(x.strideC));
+  o.Set("epilogue", kLtEpilogues[uint32_t(x.epilogue)]);
+  num("beta", x.beta);
+  const std::pair<const char*, uint32_t> tensors[] = {{"a", x.a}, {"b", x.b}, {"c", x.c}, {"d", x.d}, {"bias", x.bias}};
+  for (const auto& [key, t] : tensors)
+    if (t != cuda::kNoTensor) num(key, t);
+  return o;
+}
+
 Napi::Value cudaCompile(const Napi::CallbackInfo& cb) {
   return guarded(cb.Env(), [&] {
     const std::string source = stringArg(cb[0], "source");
@@ -118,6 +198,14 @@ cuda::CudaSection cudaSectionFromJs(const Napi::Value& value, const std::string&
     triple(l.Get("grid"), at + ".grid", x.grid);
     triple(l.Get("block"), at + ".block", x.block);
     x.sharedBytes = uint32_t(integerArg(l.Get("sharedBytes"), at + ".sharedBytes", 0, UINT32_MAX));
+    if (!l.Get("cublasLt").IsUndefined()) {
+      // A library call: its tensors are the record's, whatever `args` says.
+      x.kind = cuda::LaunchKind::cublasLt;
+      x.lt = cublasLtFromJs(l.Get("cublasLt"), at + ".cublasLt");
+      x.args = cuda::cublasLtArgs(x.lt);
+      s.launches.push_back(std::move(x));
+      continue;
+    }
     const Napi::Array args = arrayArg(l.Get("args"), at + ".args");
     for (uint32_t k = 0; k < args.Length(); ++k)
       x.args.push_back(uint32_t(integerArg(args.Get(k), cat(at, ".args[", k, "]"), 0, UINT32_MAX)));
@@ -144,6 +232,7 @@ Napi::Value cudaSectionInfo(Napi::Env env, const PlanModel& plan) {
     x.Set("function", l.function);
     x.Set("grid", cat(l.grid[0], "x", l.grid[1], "x", l.grid[2]));
     x.Set("block", cat(l.block[0], "x", l.block[1], "x", l.block[2]));
+    if (l.kind == cuda::LaunchKind::cublasLt) x.Set("cublasLt", cublasLtToJs(env, l.lt));
     launches.Set(i, x);
   }
   o.Set("launches", launches);
@@ -153,6 +242,7 @@ Napi::Value cudaSectionInfo(Napi::Env env, const PlanModel& plan) {
 void addCudaExports(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaDevices", Napi::Function::New(env, cudaDevices, "cudaDevices"));
   exports.Set("nvrtcInfo", Napi::Function::New(env, nvrtcInfo, "nvrtcInfo"));
+  exports.Set("cublasLtInfo", Napi::Function::New(env, cublasLtInfo, "cublasLtInfo"));
   exports.Set("cudaCompile", Napi::Function::New(env, cudaCompile, "cudaCompile"));
   exports.Set("cudaTimeLaunches", Napi::Function::New(env, cudaTimeLaunches, "cudaTimeLaunches"));
 }

@@ -5,6 +5,8 @@
 //   Never throws: a machine without a driver answers available: false with the
 //   reason ("no CUDA driver (libcuda.so.1 not found)").
 // nvrtcInfo(): {available, reason?, version?}                              [sync]
+// cublasLtInfo(): {available, reason?, version?}                           [sync]
+//   Whether libcublasLt loads here (KILN_CUBLASLT names a file to use instead).
 // cudaTimeLaunches(plan: Uint8Array, repeats: number): number[]          [sync]
 //   Loads a CUDA plan, runs it `repeats` times launch by launch, and returns
 //   each launch's mean GPU milliseconds (autotuning). Throws KILN_PLAN_*,

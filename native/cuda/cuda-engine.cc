@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "../text.h"
+#include "cublaslt.h"
 #include "cuda-errors.h"
 
 namespace kiln::cuda {
@@ -22,6 +23,11 @@ int runtimeDevice() {
 DeviceInfo checkTargetSupported(const PlanModel& plan, int device) {
   const std::string built = cat("plan built for ", archName(plan.cuda.arch), " by kiln ", plan.kilnVersion);
   std::string why;
+  // Libraries first: the plan names what it needs, whatever GPU is here.
+  for (const CudaLaunch& l : plan.cuda.launches)
+    if (l.kind == LaunchKind::cublasLt && !cublasLtAvailable(&why))
+      throw Error(codes::kPlanTarget, cat(built, "; layer ", quoted(plan.layers[l.layer].name), " runs on cuBLASLt (",
+                                          l.function, "), and this machine has no cuBLASLt: ", why));
   if (!driver(&why)) throw Error(codes::kPlanTarget, cat(built, "; this machine: ", why));
   const int count = deviceCount();
   if (device >= count)
@@ -42,6 +48,10 @@ CudaEngine::CudaEngine(const PlanModel& plan, const DeviceInfo& device, const ui
   std::vector<uint8_t> image(plan.cuda.cubin, plan.cuda.cubin + plan.cuda.cubinBytes);
   module_ = loadModule(image.data());
   for (const CudaLaunch& l : plan.cuda.launches) {
+    if (l.kind == LaunchKind::cublasLt) {  // no function: the runner prepares the library call
+      functions_.push_back(nullptr);
+      continue;
+    }
     CUfunction f = nullptr;
     const CUresult r = d.cuModuleGetFunction(&f, module_.get(), l.function.c_str());
     if (r != 0)

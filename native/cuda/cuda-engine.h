@@ -17,8 +17,9 @@ namespace kiln::cuda {
 // The device a runtime uses: KILN_CUDA_DEVICE when set, else 0.
 int runtimeDevice();
 
-// Throws KILN_PLAN_TARGET naming both sides unless this machine has a driver
-// and a GPU of exactly the plan's compute capability ("plan built for sm_90
+// Throws KILN_PLAN_TARGET naming both sides unless this machine has the
+// libraries the plan calls (cuBLASLt, named with the first layer needing it),
+// a driver and a GPU of exactly the plan's compute capability ("plan built for sm_90
 // by kiln 0.1.0; this machine: no CUDA driver (libcuda.so.1 not found)").
 DeviceInfo checkTargetSupported(const PlanModel& plan, int device);
 
@@ -33,6 +34,7 @@ class CudaEngine {
   const DeviceInfo& device() const { return device_; }
   const PrimaryContext& context() const { return ctx_; }
   CUdeviceptr weights() const { return weights_.get(); }
+  // Null for a launch that is a library call (cuBLASLt).
   CUfunction function(size_t launch) const { return functions_[launch]; }
 
  private:

@@ -2,9 +2,11 @@
 // weight base plus the tensor's offset), so a run only enqueues work.
 #include "cuda-runner.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
+#include "../text.h"
 #include "cuda-errors.h"
 
 namespace kiln::cuda {
@@ -47,13 +49,24 @@ CudaRunner::CudaRunner(const CudaEngine& engine, const PlanModel& plan) : engine
   for (uint32_t t : plan.inputs) uploads_.push_back({device(t), host_[t], size_t(tensorBytes(plan.tensors[t]))});
   for (uint32_t t : plan.outputs) downloads_.push_back({device(t), host_[t], size_t(tensorBytes(plan.tensors[t]))});
 
+  size_t workspace = 0;
   for (size_t i = 0; i < plan.cuda.launches.size(); ++i) {
     const CudaLaunch& l = plan.cuda.launches[i];
-    Launch x{engine_.function(i), {l.grid[0], l.grid[1], l.grid[2]}, {l.block[0], l.block[1], l.block[2]}, l.sharedBytes, {}, {}};
+    Launch x{engine_.function(i), {l.grid[0], l.grid[1], l.grid[2]}, {l.block[0], l.block[1], l.block[2]}, l.sharedBytes, {}, {}, {}};
+    if (l.kind == LaunchKind::cublasLt) {
+      if (!ltHandle_) ltHandle_ = std::make_unique<LtHandle>();
+      auto at = [&](uint32_t t) -> CUdeviceptr { return t == kNoTensor ? 0 : device(t); };
+      const LtPointers p{at(l.lt.a), at(l.lt.b), at(l.lt.c), at(l.lt.d), at(l.lt.bias)};
+      x.lt = std::make_unique<LtMatmul>(*ltHandle_, l.lt, p, cat("layer ", quoted(plan.layers[l.layer].name), " (", l.function, ")"));
+      workspace = std::max(workspace, x.lt->workspaceBytes());
+      launches_.push_back(std::move(x));
+      continue;
+    }
     for (uint32_t a : l.args) x.values.push_back(device(a));
     for (CUdeviceptr& v : x.values) x.params.push_back(&v);
     launches_.push_back(std::move(x));  // moving keeps the vectors' buffers, so params stay valid
   }
+  ltWorkspace_ = DeviceBuffer(workspace);
 }
 
 CudaRunner::~CudaRunner() { engine_.context().makeCurrentNoThrow(); }
@@ -66,6 +79,7 @@ void CudaRunner::enqueue() {
 }
 
 void CudaRunner::launch(Launch& l) {
+  if (l.lt) return l.lt->enqueue(stream_.get(), ltWorkspace_.get(), ltWorkspace_.size());
   KILN_CU(requireDriver().cuLaunchKernel(l.function, l.grid[0], l.grid[1], l.grid[2], l.block[0], l.block[1], l.block[2],
                                          l.sharedBytes, stream_.get(), l.params.data(), nullptr));
 }

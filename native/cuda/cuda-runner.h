@@ -4,13 +4,17 @@
 // it), and the prepared argument arrays of every launch. A run is: async H2D
 // of the inputs, every launch in plan order, async D2H of the outputs, one
 // wait; by default the whole sequence is captured once as a CUDA graph and
-// replayed (KILN_CUDA_GRAPH=0 launches one by one, for comparison).
+// replayed (KILN_CUDA_GRAPH=0 launches one by one, for comparison). A
+// cuBLASLt record is prepared here (descriptors, algorithm, one workspace for
+// all of them) and enqueued on the same stream in its place.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "../plan-model.h"
+#include "cublaslt.h"
 #include "cuda-engine.h"
 #include "cuda-resources.h"
 
@@ -46,6 +50,7 @@ class CudaRunner {
     uint32_t grid[3], block[3], sharedBytes;
     std::vector<CUdeviceptr> values;  // one device pointer per argument
     std::vector<void*> params;        // &values[i], as cuLaunchKernel wants
+    std::unique_ptr<LtMatmul> lt;     // instead of a kernel: a cuBLASLt matmul
   };
   void enqueue();
   void launch(Launch& l);
@@ -58,6 +63,8 @@ class CudaRunner {
   Event start_, end_;
   std::vector<uint8_t*> host_;
   std::vector<Copy> uploads_, downloads_;
+  std::unique_ptr<LtHandle> ltHandle_;  // only for plans with cuBLASLt calls; outlives them
+  DeviceBuffer ltWorkspace_;            // the largest any of them asked for
   std::vector<Launch> launches_;
   bool useGraph_ = true;
   GraphExec graph_;

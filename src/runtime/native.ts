@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PlanDesc } from '../../codegen/plan-desc.js';
+import type { PlanCublasLt, PlanDesc } from '../../codegen/plan-desc.js';
 import { KilnError, type TypedArray } from '../ir/index.js';
 
 export interface NativeIO {
@@ -35,7 +35,7 @@ export interface NativeEngineInfo {
   targetIsa: string[];
   /** 'cpu' or 'cuda sm_90'. */
   target: string;
-  cuda?: { arch: number; compiler: string; cubinBytes: number; launches: { layer: string; function: string; grid: string; block: string }[] };
+  cuda?: { arch: number; compiler: string; cubinBytes: number; launches: { layer: string; function: string; grid: string; block: string; cublasLt?: PlanCublasLt }[] };
   buildDigest: string;
   arenaBytes: number;
   weightsBytes: number;
@@ -114,6 +114,7 @@ export interface NativeBinding {
   /** Never throws: without a driver, available is false and reason says why. */
   cudaDevices(): { available: boolean; reason?: string; driverVersion?: string; devices: CudaDeviceInfo[] };
   nvrtcInfo(): { available: boolean; reason?: string; version?: string };
+  cublasLtInfo(): { available: boolean; reason?: string; version?: string };
   cudaCompile(source: string, arch: number, name: string, options?: string[]): { cubin: Uint8Array; log: string };
   /** Mean GPU ms of each launch of a CUDA plan, launched one by one `repeats` times (autotuning). */
   cudaTimeLaunches(plan: Uint8Array, repeats: number): number[];

@@ -87,7 +87,7 @@ describe('plan round trip', () => {
     const info = new k.Engine(bytes).info();
     expect(k.inspectPlan(bytes)).toEqual(info);
     expect(info).toMatchObject({
-      formatVersion: 2, kilnVersion: '0.1.0-test', targetIsa: [], arenaBytes: desc.arenaBytes,
+      formatVersion: 3, kilnVersion: '0.1.0-test', targetIsa: [], arenaBytes: desc.arenaBytes,
       weightsBytes: desc.weights.length,
       inputs: [{ name: 'x', dtype: 'f32', shape: [2, 3] }], outputs: [{ name: 'y', dtype: 'f32', shape: [2, 4] }],
     });
@@ -137,14 +137,17 @@ describe('damaged plans', () => {
     const v7 = good.slice();
     new DataView(v7.buffer).setUint32(8, 7, true);
     expect(codeOf(() => new k.Engine(v7))).toEqual({
-      code: 'KILN_PLAN_VERSION', message: 'plan format version 7 is not supported by this runtime (supports 2)',
+      code: 'KILN_PLAN_VERSION', message: 'plan format version 7 is not supported by this runtime (supports 3)',
     });
-    // Format 1 (before dynamic shapes) is refused too: plans are rebuilt, never guessed at.
-    const v1 = good.slice();
-    new DataView(v1.buffer).setUint32(8, 1, true);
-    expect(codeOf(() => new k.Engine(v1))).toEqual({
-      code: 'KILN_PLAN_VERSION', message: 'plan format version 1 is not supported by this runtime (supports 2)',
-    });
+    // Formats 1 (before dynamic shapes) and 2 (before cuBLASLt records) are refused too: plans
+    // are rebuilt, never guessed at.
+    for (const old of [1, 2]) {
+      const v = good.slice();
+      new DataView(v.buffer).setUint32(8, old, true);
+      expect(codeOf(() => new k.Engine(v))).toEqual({
+        code: 'KILN_PLAN_VERSION', message: `plan format version ${old} is not supported by this runtime (supports 3)`,
+      });
+    }
   });
 
   it('refuses lies inside a body with a valid checksum', () => {

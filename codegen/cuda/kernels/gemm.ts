@@ -6,11 +6,13 @@
 // column streaming the weights once with coalesced K-contiguous reads; and, when
 // both operands are K-contiguous (a row-major, b transposed, as in fully connected
 // layers), "dot", one warp per output element, which keeps every SM busy when
-// M x N is small but K is long (a classifier head at batch 256).
+// M x N is small but K is long (a classifier head at batch 256). Against constant
+// 2-D weights, 'cublasLt' where the library is here (kernels/cublaslt.ts).
 import type { PlanTensor } from '../../plan-desc.js';
 import { CUDA_DIALECT as D } from '../dialect.js';
 import { activation, broadcastStrides, gatherIndex, indexType, numel, overlaps, renderKernel, type Param } from '../render.js';
 import { cudaTemplate, requireF32, unsupported, type KernelCtx } from '../template.js';
+import { CUBLASLT_TACTIC, cublasLtTactics, halfOperand, renderCublasLt, type GemmOperands } from './cublaslt.js';
 import { renderTile, tileOf, tileSharedBytes, tileTactics, tileThreads } from './gemm-tile.js';
 import { MMA_TILES, chooseMmaTile, isMmaTactic, mmaSharedBytes, mmaTactics, mmaThreads, mmaSplitGemm, parseMma, renderMma, renderSplit, splitCount, splitTactics } from './mma-tile.js';
 
@@ -139,18 +141,22 @@ function dot(p: GemmParts): { body: string; threads: number; grid: [number, numb
   return { body, threads: 32 * SKINNY_WARPS, grid: [Math.ceil((p.M * p.N) / SKINNY_WARPS), 1, p.batch] };
 }
 
-/** A constant operand of one matrix (no batch) as half rows with K contiguous, padded to a multiple of 8. */
-function halfOperand(ctx: KernelCtx, t: PlanTensor, rows: number, K: number, kContiguous: boolean): { tensor: number; kp: number } {
-  const kp = Math.ceil(K / 8) * 8;
-  const tensor = ctx.constant(`${t.name}:${ctx.st.format}x${kp}${kContiguous ? '' : 't'}`, ctx.st.format, [rows, kp], () => {
-    const bytes = ctx.plan.weights.slice(t.offset, t.offset + 4 * rows * K);
-    const src = new Float32Array(bytes.buffer, bytes.byteOffset, rows * K);
-    if (kContiguous) return ctx.st.rows(src, rows, K, kp);
-    const tr = new Float32Array(rows * K);  // src is [K][rows]
-    for (let k = 0; k < K; k++) for (let r = 0; r < rows; r++) tr[r * K + k] = src[k * rows + r]!;
-    return ctx.st.rows(tr, rows, K, kp);
-  });
-  return { tensor, kp };
+/** The layer as one GEMM of an activation and constant 2-D weights (cuBLASLt's case), or undefined. */
+function ltOperands(ctx: KernelCtx, p: GemmParts): GemmOperands | undefined {
+  const [, , act, bias, residual] = ctx.layer.ints as number[];
+  const a = ctx.ins[0]!, w = ctx.ins[1]!;
+  if (p.batch !== 1 || w.location !== 'weights' || !mmaOperandOk(w)) return undefined;
+  const last = ctx.ins.length - 1;
+  return {
+    M: p.M, N: p.N, K: p.K, a, aIndex: ctx.layer.inputs[0]!, transA: p.transA, w, transB: p.transB,
+    y: ctx.outs[0]!, yIndex: ctx.layer.outputs[0]!, act: act!,
+    ...(bias === 1 ? { bias: { tensor: ctx.ins[2]!, index: ctx.layer.inputs[2]! } } : {}),
+    ...(residual === 1 ? { residual: { tensor: ctx.ins[last]!, index: ctx.layer.inputs[last]! } } : {}),
+    halfWeights: () => {
+      const h = halfOperand(ctx, w, p.N, p.K, p.transB);
+      return { tensor: h.tensor, ld: h.kp };
+    },
+  };
 }
 
 const mmaOperandOk = (t: PlanTensor) => t.location !== 'weights' || t.shape.slice(0, -2).every((d) => d === 1);
@@ -213,6 +219,7 @@ function mma(ctx: KernelCtx, p: GemmParts) {
 cudaTemplate(['gemm'], (ctx) => {
   requireF32(ctx, [...ctx.ins, ...ctx.outs]);
   const p = parts(ctx);
+  if (ctx.tactic === CUBLASLT_TACTIC) return renderCublasLt(ctx, ltOperands(ctx, p) ?? unsupported(ctx, `has no tactic '${CUBLASLT_TACTIC}' here: cuBLASLt needs one GEMM against constant 2-D weights`));
   const canMma = mmaOperandOk(ctx.ins[0]!) && mmaOperandOk(ctx.ins[1]!);
   if (canMma && (isMmaTactic(ctx.tactic) || (ctx.tactic === undefined && ctx.st.any && p.M > SKINNY_ROWS))) return mma(ctx, p);
   const { params, args } = p;
@@ -245,8 +252,9 @@ cudaTemplate(['gemm'], (ctx) => {
     ? [...mmaTactics(p.M, p.N, p.batch, ctx.multiprocessors), ...(p.batch === 1 ? splitTactics(p.M, p.N, p.K, ctx.multiprocessors) : [])]
     : [];
   const own = [...(p.M <= SKINNY_ROWS ? ['skinny'] : []), ...tiles, ...(!p.transA && p.transB ? ['dot'] : [])];
-  if (tc.length === 0) return own;
+  const lt = cublasLtTactics(ctx, ltOperands(ctx, p));
+  if (tc.length === 0) return [...own, ...lt];
   // Under fp16: tensor cores, and the warp-per-output kernels for skinny or dot-shaped layers.
   const small = own.filter((t) => t === 'skinny' || t === 'dot');
-  return p.M <= SKINNY_ROWS ? [...small, ...tc] : [...tc, ...small];
+  return [...(p.M <= SKINNY_ROWS ? [...small, ...tc] : [...tc, ...small]), ...lt];
 });

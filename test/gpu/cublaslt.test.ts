@@ -1,0 +1,185 @@
+// The 'cublasLt' tactic without a GPU: which layers are offered it (only where the
+// build says the library is here), the records emitted for 1x1 NHWC convs and a
+// constant-weight gemm (the column-major arithmetic of kernels/cublaslt.ts), the
+// record's round trip through the plan's CUDA section and its validation, and the
+// refusal of such a plan on a machine without libcublasLt, naming layer and library.
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PlanCublasLt, PlanDesc } from '../../codegen/plan-desc.js';
+import { emitCuda, withCuda, type CudaProgram } from '../../codegen/cuda/index.js';
+import type { CudaPrecision } from '../../codegen/cuda/precision.js';
+import { Network } from '../../src/index.js';
+import { mulberry32 } from '../../src/interpret/index.js';
+import { native } from '../../src/runtime/native.js';
+import { lowerNetwork } from './helpers.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const values = (seed: number, n: number) => {
+  const rng = mulberry32(seed);
+  return Float32Array.from({ length: n }, () => (rng() * 2 - 1) * 0.3);
+};
+
+/** 1x1 convs (bias + relu; bias + residual + relu), a 3x3 conv, and a classifier gemm after a relu. */
+function ltNet(): Network {
+  const net = new Network({ name: 'cublasLt' });
+  const x = net.input('x', 'f32', [2, 16, 6, 5]);
+  const a = x.conv({ name: 'la', outChannels: 32, kernel: [1, 1], weights: values(1, 32 * 16), bias: values(2, 32) }).relu('lr0');
+  const b = a.conv({ name: 'lb', outChannels: 16, kernel: [1, 1], weights: values(3, 16 * 32), bias: values(4, 16) }).add(x, 'lskip').relu('lr1');
+  net.markOutput(b.conv({ name: 'lc', outChannels: 8, kernel: [3, 3], padding: [1, 1], weights: values(5, 8 * 16 * 9) }), 'y');
+  const v = net.input('v', 'f32', [4, 300]);
+  net.markOutput(v.relu('lvr').fullyConnected({ name: 'lfc', outputs: 20, weights: values(6, 20 * 300), bias: values(7, 20) }), 'fc');
+  return net;
+}
+
+const layerIndex = (plan: PlanDesc, name: string) => {
+  const i = plan.layers.findIndex((l) => l.name.split(' ')[0] === name);
+  if (i < 0) throw new Error(`no layer '${name}' in ${plan.layers.map((l) => l.name).join(', ')}`);
+  return i;
+};
+
+/** Each layer's offered tactics in the tuning module. */
+function offered(plan: PlanDesc, precision: CudaPrecision, cublasLt: boolean): Map<string, string[]> {
+  const tuning = emitCuda(plan, { precision, allTactics: true, cublasLt });
+  const out = new Map<string, string[]>();
+  tuning.launches.forEach((l, i) => {
+    const name = plan.layers[l.layer]!.name.split(' ')[0]!, t = tuning.launchTactics[i];
+    if (t !== undefined && !out.get(name)?.includes(t)) out.set(name, [...(out.get(name) ?? []), t]);
+  });
+  return out;
+}
+
+/** The plan with 'cublasLt' forced on the named layers. */
+function forced(plan: PlanDesc, precision: CudaPrecision, layers: string[]): CudaProgram {
+  return emitCuda(plan, { precision, tactics: plan.layers.map((l) => (layers.includes(l.name.split(' ')[0]!) ? 'cublasLt' : undefined)) });
+}
+
+const recordOf = (program: CudaProgram, plan: PlanDesc, name: string): PlanCublasLt => {
+  const launches = program.launches.filter((l) => l.layer === layerIndex(plan, name));
+  expect(launches).toHaveLength(1);
+  expect(launches[0]!.cublasLt).toBeDefined();
+  return launches[0]!.cublasLt!;
+};
+
+// Stands in for the cubin: the reader keeps its bytes; only an engine loads them.
+const fakeCubin = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]);
+
+describe("tactic 'cublasLt'", () => {
+  const plan = lowerNetwork(ltNet(), 3, 'cuda');
+
+  it('is offered for 1x1 NHWC convs and the constant-weight gemm only where the build says the library is here', () => {
+    for (const precision of ['fp16', 'bf16', 'fp32'] as const) {
+      const without = offered(plan, precision, false);
+      const withLt = offered(plan, precision, true);
+      for (const [layer, tactics] of without) expect(tactics, `${precision} ${layer}`).not.toContain('cublasLt');
+      for (const layer of ['la', 'lb', 'lfc']) {
+        expect(withLt.get(layer), `${precision} ${layer}`).toContain('cublasLt');
+        expect(withLt.get(layer)!.filter((t) => t !== 'cublasLt'), `${precision} ${layer}`).toEqual(without.get(layer));
+      }
+      expect(withLt.get('lc'), `${precision} 3x3`).not.toContain('cublasLt');
+    }
+  });
+
+  it('emits a 1x1 NHWC conv as D (Cout x pixels) = W^T x X with bias, relu and the residual as C', () => {
+    const program = forced(plan, 'fp16', ['la', 'lb']);
+    const la = recordOf(program, plan, 'la'), lb = recordOf(program, plan, 'lb');
+    const pixels = 2 * 6 * 5;
+    expect(la).toMatchObject({
+      typeAB: 'f16', typeCD: 'f16', transA: 1, transB: 0, m: 32, n: pixels, k: 16, lda: 16, ldb: 16, ldc: 32,
+      batch: 1, epilogue: 'reluBias', beta: 0,
+    });
+    expect(la.c).toBeUndefined();
+    expect(lb).toMatchObject({ typeAB: 'f16', typeCD: 'f16', transA: 1, transB: 0, m: 16, n: pixels, k: 32, lda: 32, ldb: 32, ldc: 16, epilogue: 'reluBias', beta: 1 });
+    const layerB = plan.layers[layerIndex(plan, 'lb')]!;
+    expect(lb.b).toBe(layerB.inputs[0]);
+    expect(lb.c).toBe(layerB.inputs[layerB.inputs.length - 1]);
+    expect(lb.d).toBe(layerB.outputs[0]);
+    // Weights and bias are 16-bit copies appended as constants (Cout rows of C, bias of Cout).
+    const tensors = [...plan.tensors, ...program.tensors];
+    expect(tensors[lb.a]).toMatchObject({ dtype: 'f16', shape: [16, 32], location: 'weights' });
+    expect(tensors[lb.bias!]).toMatchObject({ dtype: 'f16', shape: [16], location: 'weights' });
+    // No kernel in the module for them: a comment stands in its place.
+    expect(program.source).toContain(`// ${program.launches.find((l) => l.cublasLt === lb)!.function}: cuBLASLt matmul`);
+  });
+
+  it('emits f32 convs with the plan\'s own weights and bias', () => {
+    const la = recordOf(forced(plan, 'fp32', ['la']), plan, 'la');
+    const layer = plan.layers[layerIndex(plan, 'la')]!;
+    expect(la).toMatchObject({ typeAB: 'f32', typeCD: 'f32', transA: 1, m: 32, k: 16, lda: 16, a: layer.inputs[1], bias: layer.inputs[2], epilogue: 'reluBias' });
+  });
+
+  it('emits a gemm against constant weights as D (N x M) = W^T x A, its f32 output and bias as they are', () => {
+    const program = forced(plan, 'fp16', ['lfc']);
+    const fc = recordOf(program, plan, 'lfc');
+    const layer = plan.layers[layerIndex(plan, 'lfc')]!;
+    expect(fc).toMatchObject({
+      typeAB: 'f16', typeCD: 'f32', transA: 1, transB: 0, m: 20, n: 4, k: 300, lda: 304, ldb: 300, ldc: 20,
+      epilogue: 'bias', beta: 0, b: layer.inputs[0], d: layer.outputs[0], bias: layer.inputs[2],
+    });
+    expect([...plan.tensors, ...program.tensors][fc.a]).toMatchObject({ dtype: 'f16', shape: [20, 304] });
+  });
+
+  it('refuses a forced cublasLt where the layer is not one GEMM, naming the layer', () => {
+    expect(() => forced(plan, 'fp16', ['lc'])).toThrow("layer 'lc' (convNhwc): the CUDA backend has no tactic 'cublasLt' here: cuBLASLt runs only 1x1 convs of stride 1 without padding");
+  });
+});
+
+describe('cuBLASLt records in the plan', () => {
+  const plan = lowerNetwork(ltNet(), 3, 'cuda');
+  const program = forced(plan, 'fp16', ['la', 'lb', 'lfc']);
+  const full = withCuda(plan, program, fakeCubin, 90, 'test');
+
+  it('round-trip through serializePlan and inspectPlan', () => {
+    const info = native().inspectPlan(native().serializePlan(full));
+    expect(info.cuda!.launches).toHaveLength(program.launches.length);
+    program.launches.forEach((l, i) => {
+      expect(info.cuda!.launches[i]!.function).toBe(l.function);
+      expect(info.cuda!.launches[i]!.cublasLt).toEqual(l.cublasLt);
+    });
+    expect(program.launches.filter((l) => l.cublasLt)).toHaveLength(3);
+  });
+
+  it('are validated: leading dims, the tensors for beta and the epilogue, extents and overlaps', () => {
+    const i = program.launches.findIndex((l) => l.cublasLt && l.layer === layerIndex(plan, 'lb'));
+    const with_ = (change: Partial<PlanCublasLt>) => ({
+      ...full, cuda: { ...full.cuda!, launches: full.cuda!.launches.map((l, k) => (k === i ? { ...l, cublasLt: { ...l.cublasLt!, ...change } } : l)) },
+    });
+    const where = `plan CUDA launch ${i} '${program.launches[i]!.function}' of layer '${plan.layers[layerIndex(plan, 'lb')]!.name}'`;
+    expect(() => native().serializePlan(with_({ lda: 8 }))).toThrow(`${where}: cuBLASLt leading dims 8/32/16 are below the rows 32/32/16`);
+    expect(() => native().serializePlan(with_({ c: undefined }))).toThrow(`${where}: cuBLASLt needs A, B and D, C exactly when beta is 1, and a bias exactly for a bias epilogue`);
+    expect(() => native().serializePlan(with_({ epilogue: 'relu' }))).toThrow(/a bias exactly for a bias epilogue/);
+    expect(() => native().serializePlan(with_({ n: 200 }))).toThrow(new RegExp(`${where.replace(/[+()]/g, '\\$&')}: cuBLASLt B spans \\d+ bytes but tensor`));
+    expect(() => native().serializePlan(with_({ typeAB: 'f32', typeCD: 'f16' }))).toThrow(/cuBLASLt types A\/B 0, C\/D 1 are not one of/);
+    const rec = program.launches[i]!.cublasLt!;
+    expect(() => native().serializePlan(with_({ d: rec.b }))).toThrow(`${where}: cuBLASLt D overlaps B`);
+    expect(() => native().serializePlan(with_({ d: rec.a }))).toThrow(`${where}: cuBLASLt D must be an arena tensor`);
+  });
+
+  it('make a plan refused where libcublasLt does not load, naming the layer and the library', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-lt-'));
+    try {
+      writeFileSync(join(dir, 'plan.bin'), native().serializePlan(full));
+      // A child process, so the library search (made once per process) sees only a missing file.
+      const script = `const k = require(${JSON.stringify(join(root, 'build', 'Release', 'kiln.node'))});
+        try { new k.Engine(require('fs').readFileSync(${JSON.stringify(join(dir, 'plan.bin'))})); console.log('{}'); }
+        catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
+      const missing = '/nonexistent/libcublasLt.so.13';
+      const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { env: { ...process.env, KILN_CUBLASLT: missing }, encoding: 'utf8' })) as { code?: string; message?: string };
+      const fn = program.launches.find((l) => l.cublasLt)!.function;
+      expect(out.code).toBe('KILN_PLAN_TARGET');
+      expect(out.message).toMatch(new RegExp(`^plan built for sm_90 by kiln \\S+; layer 'la \\+ lr0' runs on cuBLASLt \\(${fn}\\), and this machine has no cuBLASLt: libcublasLt not found \\(tried ${missing}\\)$`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('say whether the library is here', () => {
+    const lt = native().cublasLtInfo();
+    expect(typeof lt.available).toBe('boolean');
+    if (!lt.available) expect(lt.reason).toMatch(/^libcublasLt not found \(tried libcublasLt\.so, libcublasLt\.so\.13, /);
+    else expect(lt.version).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
