@@ -64,7 +64,7 @@ describe('plan round trip', () => {
     const plan: Uint8Array = kiln().serializePlan(desc);
     const v = new DataView(plan.buffer, plan.byteOffset, plan.byteLength);
     expect(String.fromCharCode(...plan.subarray(0, 8))).toBe('KILNPLAN');
-    expect(v.getUint32(8, true)).toBe(2);
+    expect(v.getUint32(8, true)).toBe(3);
     const headerBytes = v.getUint32(12, true);
     expect(headerBytes % 8).toBe(0);
     expect(Array.from(plan.subarray(24, 56))).toEqual(Array.from(desc.buildDigest));
