@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PlanCublasLt, PlanDesc } from '../../codegen/plan-desc.js';
-import { emitCuda, withCuda, type CudaProgram } from '../../codegen/cuda/index.js';
+import { buildCudaTarget, emitCuda, withCuda, type CudaNative, type CudaProgram } from '../../codegen/cuda/index.js';
 import type { CudaPrecision } from '../../codegen/cuda/precision.js';
 import { Network } from '../../src/index.js';
 import { mulberry32 } from '../../src/interpret/index.js';
@@ -124,6 +124,51 @@ describe("tactic 'cublasLt'", () => {
 
   it('refuses a forced cublasLt where the layer is not one GEMM, naming the layer', () => {
     expect(() => forced(plan, 'fp16', ['lc'])).toThrow("layer 'lc' (convNhwc): the CUDA backend has no tactic 'cublasLt' here: cuBLASLt runs only 1x1 convs of stride 1 without padding");
+  });
+});
+
+/** A GPU that is not there (as in timing-cache.test.ts), with cuBLASLt or without; cublasLt launches time fastest. */
+function fakeGpu(lt: boolean): { gpu: CudaNative; timedTactics: string[] } {
+  const timedTactics: string[] = [];
+  const gpu: CudaNative = {
+    cudaDevices: () => ({ available: true, devices: [{ index: 0, name: 'fake GPU', arch: 90, multiprocessors: 132 }] }),
+    nvrtcInfo: () => ({ available: true, version: 'fake' }),
+    cublasLtInfo: () => (lt ? { available: true, version: '13.0.0' } : { available: false, reason: 'libcublasLt not found (fake)' }),
+    cudaCompile: () => ({ cubin: fakeCubin, log: '' }),
+    serializePlan: (desc) => native().serializePlan(desc),
+    cudaTimeLaunches: (bytes) => native().inspectPlan(bytes).cuda!.launches.map((l) => {
+      if (l.cublasLt) timedTactics.push(l.function);
+      return l.cublasLt ? 0.001 : 0.01;
+    }),
+  };
+  return { gpu, timedTactics };
+}
+
+describe('the builder and cuBLASLt', () => {
+  const cublasLtLayers = (plan: PlanDesc) => plan.cuda!.launches.filter((l) => l.cublasLt).map((l) => plan.layers[l.layer]!.name.split(' ')[0]);
+
+  it('times cublasLt against the generated tiles on this machine\'s GPU where the library loads, and keeps the winner', () => {
+    const plan = lowerNetwork(ltNet(), 3, 'cuda');
+    const { gpu, timedTactics } = fakeGpu(true);
+    plan.cuda = buildCudaTarget(plan, gpu, { device: 0, compiler: 'auto', autotune: true, precision: 'fp16' });
+    expect(timedTactics).toHaveLength(3);
+    expect(cublasLtLayers(plan)).toEqual(['la', 'lb', 'lfc']);
+    const info = JSON.parse(plan.layers[layerIndex(plan, 'la')]!.info) as { tactic: string };
+    expect(info.tactic).toBe('cublasLt');
+    native().serializePlan(plan);
+  });
+
+  it('never offers it without the library, nor when cross-building for another architecture', () => {
+    const without = lowerNetwork(ltNet(), 3, 'cuda');
+    const a = fakeGpu(false);
+    without.cuda = buildCudaTarget(without, a.gpu, { device: 0, compiler: 'auto', autotune: true, precision: 'fp16' });
+    expect(a.timedTactics).toEqual([]);
+    expect(cublasLtLayers(without)).toEqual([]);
+    const cross = lowerNetwork(ltNet(), 3, 'cuda');
+    const b = fakeGpu(true);
+    cross.cuda = buildCudaTarget(cross, b.gpu, { device: 0, arch: 'sm_80', compiler: 'auto', autotune: true, precision: 'fp16' });
+    expect(b.timedTactics).toEqual([]);
+    expect(cublasLtLayers(cross)).toEqual([]);
   });
 });
 
