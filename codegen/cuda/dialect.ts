@@ -27,6 +27,8 @@ export const CUDA_DIALECT = {
   mma: 'kiln_mma16816',
   /** The same on f32 bits read as tf32 (10-bit mantissa), m16n8k8, f32 accumulators. */
   mmaTf32: 'kiln_mma1688tf32',
+  /** f32 bits rounded to tf32 (nearest, ties away; PTX cvt.rna.tf32.f32): the mma itself would truncate. */
+  toTf32: 'kiln_to_tf32',
   /**
    * Asynchronous 16-byte copies global -> shared (PTX cp.async.cg, sm_80+): `copy(dst, src, full)`
    * copies 16 bytes, or writes 16 zero bytes when `full` is false (src is then not read);
@@ -70,6 +72,7 @@ export function cudaHelpers(format: 'f16' | 'bf16' = 'f16'): string {
     '               : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])',
     '               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));',
     '}',
+    `${d} unsigned kiln_to_tf32(unsigned bits) { unsigned r; asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(__uint_as_float(bits))); return r; }`,
     `${d} void kiln_cp16(void* dst, const void* src, bool full) {`,
     '  unsigned s;',
     '  asm volatile("{ .reg .u64 a; cvta.to.shared.u64 a, %1; cvt.u32.u64 %0, a; }" : "=r"(s) : "l"(dst));',

@@ -9,6 +9,7 @@ import { ACTIVATION_CODES, type PlanDesc } from '../../codegen/plan-desc.js';
 import { emitCuda, findNvcc, nvccCompiler, parseArch, withCuda } from '../../codegen/cuda/index.js';
 import { activation, broadcastStrides, f32, gatherIndex } from '../../codegen/cuda/render.js';
 import { chooseStorage, halfBits } from '../../codegen/cuda/precision.js';
+import { toTf32 } from '../../codegen/cuda/kernels/conv-nhwc.js';
 import { native } from '../../src/runtime/native.js';
 import { defineMnistNetwork } from '../../samples/mnist/network.js';
 import { mnistAssets } from './gpu-checks.js';
@@ -134,6 +135,11 @@ describe.skipIf(!nvcc)('nvcc compiles every emitted kernel for sm_90', () => {
     const cubin = nvccCompiler(nvcc!).compile(program.source, 90, 'test.cu');
     expect(String.fromCharCode(...cubin.subarray(1, 4))).toBe('ELF');
   }, 300_000);
+
+  it('rounds weights to tf32 as cvt.rna does: nearest, ties away from zero', () => {
+    const v = toTf32(new Float32Array([1 + 2 ** -11, 1 + 2 ** -12, -(1 + 3 * 2 ** -11), 1 + 2 ** -10, Infinity]));
+    expect(Array.from(v)).toEqual([1 + 2 ** -10, 1, -(1 + 2 ** -9), 1 + 2 ** -10, Infinity]);
+  });
 
   it('nhwcConvs in tf32 (f32 storage, m16n8k8 tf32 tiles), every tactic', () => {
     const program = emitCuda(lowerNetwork(nhwcNet().net, 3, 'cuda-tf32'), { precision: 'tf32', allTactics: true });

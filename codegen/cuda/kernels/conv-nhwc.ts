@@ -94,6 +94,13 @@ function parseTactic(tactic: string): { name: NhwcTileName; split: boolean } | u
   return name in NHWC_TILES && (!split || SPLIT_TILES.includes(name)) ? { name, split } : undefined;
 }
 
+/** f32 values rounded to tf32 as cvt.rna.tf32.f32 does (nearest, ties away from zero; inf and NaN kept). */
+export function toTf32(v: Float32Array): Float32Array {
+  const bits = new Uint32Array(v.buffer, v.byteOffset, v.length).slice();
+  for (let i = 0; i < bits.length; i++) if ((bits[i]! & 0x7f800000) !== 0x7f800000) bits[i] = ((bits[i]! + 0x1000) & 0xffffe000) >>> 0;
+  return new Float32Array(bits.buffer);
+}
+
 /** The weights in K order (kh, kw, c): [Cout][KH*KW*C], in the storage's 16-bit format, or f32 for tf32. */
 function nhwcWeights(ctx: KernelCtx, s: Shape, mode: Mode): number {
   const w = ctx.ins[1]!;
@@ -103,7 +110,7 @@ function nhwcWeights(ctx: KernelCtx, s: Shape, mode: Mode): number {
     const src = new Float32Array(bytes.buffer, bytes.byteOffset, s.CO * s.K);
     const taps = s.KH * s.KW, perm = new Float32Array(s.CO * s.K);
     for (let o = 0; o < s.CO; o++) for (let c = 0; c < s.C; c++) for (let t = 0; t < taps; t++) perm[o * s.K + t * s.C + c] = src[(o * s.C + c) * taps + t]!;
-    return mode === 'tf32' ? new Uint8Array(perm.buffer) : ctx.st.rows(perm, s.CO, s.K, s.K);
+    return mode === 'tf32' ? new Uint8Array(toTf32(perm).buffer) : ctx.st.rows(perm, s.CO, s.K, s.K);
   });
 }
 
@@ -144,6 +151,8 @@ function renderBody(t: MmaTile, s: Shape, I: string, x: string, mode: 'half' | '
     '    const int r = wm0 + i * 16 + gid;',
     `    fa[i][0] = sa[${at('r', '2 * kk')} + tig]; fa[i][1] = sa[${at('r + 8', '2 * kk')} + tig];`,
     `    fa[i][2] = sa[${at('r', '2 * kk + 1')} + tig]; fa[i][3] = sa[${at('r + 8', '2 * kk + 1')} + tig];`,
+    // tf32: activations rounded to nearest (the weights were rounded when copied); the mma would truncate.
+    ...(mode === 'tf32' ? [`    for (int q = 0; q < 4; ++q) fa[i][q] = ${D.toTf32}(fa[i][q]);`] : []),
     '  }',
     `  ${D.unroll}`,
     `  for (int j = 0; j < ${nt}; ++j) {`,

@@ -129,6 +129,12 @@ inline void kiln_cp_commit() {}
 template <int N>
 inline void kiln_cp_wait() {}
 
+// cvt.rna.tf32.f32: round to the nearest tf32 (10-bit mantissa), ties away from zero.
+inline unsigned kiln_to_tf32(unsigned bits) {
+  if ((bits & 0x7f800000u) == 0x7f800000u) return bits;
+  return (bits + 0x1000u) & 0xffffe000u;
+}
+
 // mma.sync m16n8k8 tf32 (row.col): A (16x8) a0 (g, t), a1 (g+8, t), a2 (g, t+4), a3 (g+8, t+4);
 // B (8x8) b0 (k t, n g), b1 (k t+4, n g); the operands' low 13 mantissa bits are dropped.
 inline void kiln_mma1688tf32(float* c, const unsigned* a, const unsigned* b) {
