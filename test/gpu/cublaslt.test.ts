@@ -5,7 +5,7 @@
 // refusal of such a plan on a machine without libcublasLt, naming layer and library.
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,9 +13,9 @@ import type { PlanCublasLt, PlanDesc } from '../../codegen/plan-desc.js';
 import { buildCudaTarget, emitCuda, withCuda, type CudaNative, type CudaProgram } from '../../codegen/cuda/index.js';
 import type { CudaPrecision } from '../../codegen/cuda/precision.js';
 import { Network } from '../../src/index.js';
-import { mulberry32 } from '../../src/interpret/index.js';
+import { interpret, mulberry32 } from '../../src/interpret/index.js';
 import { native } from '../../src/runtime/native.js';
-import { lowerNetwork } from './helpers.js';
+import { compareF32, lowerNetwork } from './helpers.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const values = (seed: number, n: number) => {
@@ -226,5 +226,57 @@ describe('cuBLASLt records in the plan', () => {
     expect(typeof lt.available).toBe('boolean');
     if (!lt.available) expect(lt.reason).toMatch(/^libcublasLt not found \(tried libcublasLt\.so, libcublasLt\.so\.13, /);
     else expect(lt.version).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+/** Two fully connected layers (bias + relu; bias + residual + relu): the plan's only launches are cuBLASLt records. */
+function fcNet(): Network {
+  const net = new Network({ name: 'fcs' });
+  const v = net.input('v', 'f32', [6, 40]);
+  const h = v.fullyConnected({ name: 'f1', outputs: 24, weights: values(11, 24 * 40), bias: values(12, 24) }).relu('r1');
+  net.markOutput(h.fullyConnected({ name: 'f2', outputs: 24, weights: values(13, 24 * 24), bias: values(14, 24) }).add(h, 'skip').relu('r2'), 'y');
+  return net;
+}
+
+const gxx = ['/usr/bin/g++', '/usr/local/bin/g++'].find((p) => existsSync(p));
+
+describe.skipIf(!gxx)('cuBLASLt records on a stand-in driver and library (CPU, test/gpu/fake-cuda)', () => {
+  it('run through the engine, the runner and its CUDA graph, and equal the interpreter', () => {
+    const net = fcNet();
+    const plan = lowerNetwork(net, 3);
+    const program = emitCuda(plan, { tactics: plan.layers.map(() => 'cublasLt') });
+    expect(program.launches.every((l) => l.cublasLt)).toBe(true);
+    const v = { dtype: 'f32' as const, shape: [6, 40], data: values(15, 240).map((x) => x * 5) };
+    const expected = interpret(net.graph, { v }).y!.data as Float32Array;
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-fake-cuda-'));
+    try {
+      const src = join(root, 'test', 'gpu', 'fake-cuda');
+      execFileSync(gxx!, ['-std=c++17', '-O1', '-shared', '-fPIC', '-Wl,-soname,libcuda.so.1', '-o', join(dir, 'libcuda.so.1'), join(src, 'fake-driver.cc')]);
+      execFileSync(gxx!, ['-std=c++17', '-O1', '-shared', '-fPIC', '-o', join(dir, 'libcublasLt.so'), join(src, 'fake-cublaslt.cc'), join(dir, 'libcuda.so.1')]);
+      writeFileSync(join(dir, 'plan.bin'), native().serializePlan(withCuda(plan, program, fakeCubin, 90, 'test')));
+      writeFileSync(join(dir, 'v.json'), JSON.stringify(Array.from(v.data)));
+      // Graph replay (twice: a replay must not depend on the capture run), then launch by launch.
+      const script = `const k = require(${JSON.stringify(join(root, 'build', 'Release', 'kiln.node'))}), fs = require('fs');
+        (async () => {
+          const engine = new k.Engine(fs.readFileSync(${JSON.stringify(join(dir, 'plan.bin'))}));
+          const input = [{ name: 'v', shape: [6, 40], data: Float32Array.from(JSON.parse(fs.readFileSync(${JSON.stringify(join(dir, 'v.json'))}, 'utf8'))) }];
+          const runs = [];
+          for (const graph of ['1', '0']) {
+            process.env.KILN_CUDA_GRAPH = graph;
+            const ctx = new k.Context(engine, 1);
+            for (let i = 0; i < 2; i++) runs.push(Array.from((await ctx.run(input))[0].data));
+          }
+          console.log(JSON.stringify({ target: engine.info().target, runs }));
+        })().catch((e) => console.log(JSON.stringify({ code: e.code, message: e.message })));`;
+      const out = JSON.parse(execFileSync(process.execPath, ['-e', script], {
+        env: { ...process.env, LD_LIBRARY_PATH: dir, KILN_CUBLASLT: join(dir, 'libcublasLt.so') }, encoding: 'utf8',
+      })) as { target?: string; runs?: number[][]; message?: string };
+      expect(out.message).toBeUndefined();
+      expect(out.target).toBe('cuda sm_90');
+      expect(out.runs).toHaveLength(4);
+      for (const run of out.runs!) expect(compareF32(Float32Array.from(run), expected, 1e-5, 1e-5)).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
