@@ -53,27 +53,20 @@ Napi::Value cudaDevices(const Napi::CallbackInfo& cb) {
   });
 }
 
-Napi::Value nvrtcInfo(const Napi::CallbackInfo& cb) {
-  Napi::Env env = cb.Env();
+// {available, version} or {available: false, reason}: what nvrtcInfo and cublasLtInfo answer.
+Napi::Value libraryInfo(Napi::Env env, bool (*available)(std::string*), std::string (*version)()) {
   Napi::Object out = Napi::Object::New(env);
   std::string why;
-  const bool ok = cuda::nvrtcAvailable(&why);
+  const bool ok = available(&why);
   out.Set("available", Napi::Boolean::New(env, ok));
-  if (ok) out.Set("version", cuda::nvrtcVersion());
+  if (ok) out.Set("version", version());
   else out.Set("reason", why);
   return out;
 }
 
-Napi::Value cublasLtInfo(const Napi::CallbackInfo& cb) {
-  Napi::Env env = cb.Env();
-  Napi::Object out = Napi::Object::New(env);
-  std::string why;
-  const bool ok = cuda::cublasLtAvailable(&why);
-  out.Set("available", Napi::Boolean::New(env, ok));
-  if (ok) out.Set("version", cuda::cublasLtVersion());
-  else out.Set("reason", why);
-  return out;
-}
+Napi::Value nvrtcInfo(const Napi::CallbackInfo& cb) { return libraryInfo(cb.Env(), cuda::nvrtcAvailable, cuda::nvrtcVersion); }
+
+Napi::Value cublasLtInfo(const Napi::CallbackInfo& cb) { return libraryInfo(cb.Env(), cuda::cublasLtAvailable, cuda::cublasLtVersion); }
 
 // The names a cuBLASLt record's enums have in JS (desc and info alike).
 const char* const kLtTypes[] = {"f32", "f16", "bf16"};

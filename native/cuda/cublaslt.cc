@@ -1,19 +1,15 @@
 // See cublaslt.h. The types are declared as cublasLt.h defines them (opaque
 // handles, int statuses, the 64-byte algorithm and the 96-byte heuristic
-// result), so no CUDA header is needed to build. The soname carries the
-// cuBLAS major version: the plain name, .so.13 down to .so.11, then the
-// toolkit folders; KILN_CUBLASLT names one file to use instead (a PyTorch
-// wheel's copy, say).
+// result), so no CUDA header is needed to build. The library is found as
+// dl-library.h says (libcublasLt.so, .so.13 down to .so.11, the toolkit
+// folders); KILN_CUBLASLT names one file to use instead (a PyTorch wheel's
+// copy, say).
 #include "cublaslt.h"
 
-#include <dlfcn.h>
-
-#include <cstdlib>
 #include <mutex>
 #include <vector>
 
-#include "../text.h"
-#include "cuda-errors.h"
+#include "dl-library.h"
 
 namespace kiln::cuda {
 namespace {
@@ -58,28 +54,11 @@ struct Api {
                    void*, const Algo*, void*, size_t, CUstream);
 };
 
-struct Loaded {
-  Api api{};
-  bool ok = false;
-  std::string whyNot;
-};
+using Loaded = LoadedLibrary<Api>;
 
 std::vector<std::string> candidates() {
   if (const char* forced = std::getenv("KILN_CUBLASLT"); forced && *forced) return {forced};
-  std::vector<std::string> names = {"libcublasLt.so"};
-  for (int v = 13; v >= 11; --v) names.push_back(cat("libcublasLt.so.", v));
-  std::vector<std::string> out = names;
-  const char* home = std::getenv("CUDA_HOME");
-  for (const std::string& dir : {home ? cat(home, "/lib64/") : std::string(), std::string("/usr/local/cuda/lib64/")})
-    if (!dir.empty())
-      for (const std::string& n : names) out.push_back(dir + n);
-  return out;
-}
-
-template <typename Fn>
-bool bind(void* lib, Fn*& slot, const char* name) {
-  slot = reinterpret_cast<Fn*>(dlsym(lib, name));
-  return slot != nullptr;
+  return cudaLibraryNames("libcublasLt.so", 13, 11);
 }
 
 const Loaded& loaded() {
@@ -87,23 +66,22 @@ const Loaded& loaded() {
   static std::once_flag once;
   std::call_once(once, [] {
     const std::vector<std::string> names = candidates();
-    void* lib = nullptr;
-    for (const std::string& n : names)
-      if ((lib = dlopen(n.c_str(), RTLD_NOW | RTLD_LOCAL))) break;
+    void* lib = openFirst(names);
     if (!lib) {
       state.whyNot = cat("libcublasLt not found (tried ", joined(names, ", "), ")");
       return;
     }
     Api& a = state.api;
-    bind(lib, a.statusName, "cublasLtGetStatusName");
-    const bool all = bind(lib, a.create, "cublasLtCreate") && bind(lib, a.destroy, "cublasLtDestroy") &&
-                     bind(lib, a.getVersion, "cublasLtGetVersion") && bind(lib, a.descCreate, "cublasLtMatmulDescCreate") &&
-                     bind(lib, a.descDestroy, "cublasLtMatmulDescDestroy") && bind(lib, a.descSet, "cublasLtMatmulDescSetAttribute") &&
-                     bind(lib, a.layoutCreate, "cublasLtMatrixLayoutCreate") && bind(lib, a.layoutDestroy, "cublasLtMatrixLayoutDestroy") &&
-                     bind(lib, a.layoutSet, "cublasLtMatrixLayoutSetAttribute") && bind(lib, a.prefCreate, "cublasLtMatmulPreferenceCreate") &&
-                     bind(lib, a.prefDestroy, "cublasLtMatmulPreferenceDestroy") &&
-                     bind(lib, a.prefSet, "cublasLtMatmulPreferenceSetAttribute") && bind(lib, a.heuristic, "cublasLtMatmulAlgoGetHeuristic") &&
-                     bind(lib, a.matmul, "cublasLtMatmul");
+    auto bind = [lib](auto*& slot, const char* name) { return bindSymbol(lib, slot, name); };
+    bind(a.statusName, "cublasLtGetStatusName");
+    const bool all = bind(a.create, "cublasLtCreate") && bind(a.destroy, "cublasLtDestroy") &&
+                     bind(a.getVersion, "cublasLtGetVersion") && bind(a.descCreate, "cublasLtMatmulDescCreate") &&
+                     bind(a.descDestroy, "cublasLtMatmulDescDestroy") && bind(a.descSet, "cublasLtMatmulDescSetAttribute") &&
+                     bind(a.layoutCreate, "cublasLtMatrixLayoutCreate") && bind(a.layoutDestroy, "cublasLtMatrixLayoutDestroy") &&
+                     bind(a.layoutSet, "cublasLtMatrixLayoutSetAttribute") && bind(a.prefCreate, "cublasLtMatmulPreferenceCreate") &&
+                     bind(a.prefDestroy, "cublasLtMatmulPreferenceDestroy") &&
+                     bind(a.prefSet, "cublasLtMatmulPreferenceSetAttribute") && bind(a.heuristic, "cublasLtMatmulAlgoGetHeuristic") &&
+                     bind(a.matmul, "cublasLtMatmul");
     if (!all) {
       state.whyNot = "the libcublasLt found lacks entry points kiln needs (cuBLASLt 11 or later)";
       return;
@@ -113,11 +91,7 @@ const Loaded& loaded() {
   return state;
 }
 
-const Api& require() {
-  const Loaded& s = loaded();
-  if (!s.ok) throw Error(codes::kCuda, s.whyNot);
-  return s.api;
-}
+const Api& require() { return loaded().require(); }
 
 const char* statusName(const Api& a, Status s) {
   if (a.statusName) return a.statusName(s);
@@ -159,11 +133,7 @@ uint32_t alignmentOf(CUdeviceptr p) {
 
 }  // namespace
 
-bool cublasLtAvailable(std::string* whyNot) {
-  const Loaded& s = loaded();
-  if (!s.ok && whyNot) *whyNot = s.whyNot;
-  return s.ok;
-}
+bool cublasLtAvailable(std::string* whyNot) { return loaded().available(whyNot); }
 
 std::string cublasLtVersion() {
   if (!cublasLtAvailable()) return {};

@@ -1,15 +1,10 @@
-// See nvrtc.h. NVRTC's soname carries the toolkit's major version, so the
-// loader tries the plain name, then each versioned name from newest, then the
-// usual toolkit folders, so a machine with only one CUDA installed just works.
+// See nvrtc.h. The library is found as dl-library.h says (libnvrtc.so,
+// .so.14 down to .so.11, the toolkit folders).
 #include "nvrtc.h"
 
-#include <dlfcn.h>
-
-#include <cstdlib>
 #include <mutex>
 
-#include "../text.h"
-#include "cuda-errors.h"
+#include "dl-library.h"
 
 namespace kiln::cuda {
 namespace {
@@ -28,30 +23,13 @@ struct Nvrtc {
   int (*destroyProgram)(nvrtcProgram*);
 };
 
-struct Loaded {
-  Nvrtc api{};
-  bool ok = false;
-  std::string whyNot;
-};
+using Loaded = LoadedLibrary<Nvrtc>;
 
 void* openNvrtc(std::string* tried) {
-  std::vector<std::string> names = {"libnvrtc.so"};
-  for (int v = 14; v >= 11; --v) names.push_back(cat("libnvrtc.so.", v));
-  std::vector<std::string> dirs;
-  if (const char* home = std::getenv("CUDA_HOME")) dirs.push_back(cat(home, "/lib64/"));
-  dirs.push_back("/usr/local/cuda/lib64/");
-  for (const std::string& base : std::vector<std::string>(names))
-    for (const std::string& dir : dirs) names.push_back(dir + base);
-  for (const std::string& n : names)
-    if (void* lib = dlopen(n.c_str(), RTLD_NOW | RTLD_LOCAL)) return lib;
+  const std::vector<std::string> names = cudaLibraryNames("libnvrtc.so", 14, 11);
+  if (void* lib = openFirst(names)) return lib;
   *tried = joined(std::vector<std::string>(names.begin(), names.begin() + 5), ", ");
   return nullptr;
-}
-
-template <typename Fn>
-bool sym(void* lib, Fn*& slot, const char* name) {
-  slot = reinterpret_cast<Fn*>(dlsym(lib, name));
-  return slot != nullptr;
 }
 
 const Loaded& loaded() {
@@ -65,11 +43,12 @@ const Loaded& loaded() {
       return;
     }
     Nvrtc& n = state.api;
-    const bool all = sym(lib, n.getErrorString, "nvrtcGetErrorString") && sym(lib, n.version, "nvrtcVersion") &&
-                     sym(lib, n.createProgram, "nvrtcCreateProgram") && sym(lib, n.compileProgram, "nvrtcCompileProgram") &&
-                     sym(lib, n.getProgramLogSize, "nvrtcGetProgramLogSize") && sym(lib, n.getProgramLog, "nvrtcGetProgramLog") &&
-                     sym(lib, n.getCUBINSize, "nvrtcGetCUBINSize") && sym(lib, n.getCUBIN, "nvrtcGetCUBIN") &&
-                     sym(lib, n.destroyProgram, "nvrtcDestroyProgram");
+    auto sym = [lib](auto*& slot, const char* name) { return bindSymbol(lib, slot, name); };
+    const bool all = sym(n.getErrorString, "nvrtcGetErrorString") && sym(n.version, "nvrtcVersion") &&
+                     sym(n.createProgram, "nvrtcCreateProgram") && sym(n.compileProgram, "nvrtcCompileProgram") &&
+                     sym(n.getProgramLogSize, "nvrtcGetProgramLogSize") && sym(n.getProgramLog, "nvrtcGetProgramLog") &&
+                     sym(n.getCUBINSize, "nvrtcGetCUBINSize") && sym(n.getCUBIN, "nvrtcGetCUBIN") &&
+                     sym(n.destroyProgram, "nvrtcDestroyProgram");
     if (!all) {
       state.whyNot = "the NVRTC library found lacks entry points kiln needs (nvrtcGetCUBIN needs CUDA 11.1 or later)";
       return;
@@ -79,11 +58,7 @@ const Loaded& loaded() {
   return state;
 }
 
-const Nvrtc& require() {
-  const Loaded& s = loaded();
-  if (!s.ok) throw Error(codes::kCuda, s.whyNot);
-  return s.api;
-}
+const Nvrtc& require() { return loaded().require(); }
 
 void checkNvrtc(const Nvrtc& n, int result, const char* call, const char* file, int line) {
   if (result != 0) throw Error(codes::kCuda, cat(call, " failed: ", n.getErrorString(result), " at ", file, ":", line));
@@ -102,11 +77,7 @@ struct Program {
 
 }  // namespace
 
-bool nvrtcAvailable(std::string* whyNot) {
-  const Loaded& s = loaded();
-  if (!s.ok && whyNot) *whyNot = s.whyNot;
-  return s.ok;
-}
+bool nvrtcAvailable(std::string* whyNot) { return loaded().available(whyNot); }
 
 std::string nvrtcVersion() {
   if (!nvrtcAvailable()) return {};
