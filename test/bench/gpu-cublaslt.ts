@@ -12,7 +12,10 @@
 //    against the plan with that best tile forced (same input, both on the GPU); and the
 //    builder's own autotuning (target.ts offers cublasLt here), with its picks.
 //
-// Writes $OUT/gpu-cublaslt.json. Usage: node gpu-cublaslt.mjs [--quick]
+// Writes $OUT/gpu-cublaslt.json. Usage: node gpu-cublaslt.mjs [--quick]. Where no
+// libcublasLt is on the loader's path or in the toolkit, it runs itself again with
+// KILN_CUBLASLT set to the copy PyTorch's wheels installed (python3 finds it).
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Builder, Logger, Network, Runtime } from '../../src/index.js';
@@ -174,7 +177,21 @@ function builderPicks(net: Network): { layer: string; tactic?: string; tacticUs?
     .filter((l) => l.tactic !== undefined);
 }
 
+/** PyTorch's own libcublasLt (site-packages/nvidia/.../lib), or undefined. */
+function wheelCublasLt(): string | undefined {
+  const py = 'import glob, os, site\nfor d in site.getsitepackages():\n  for f in sorted(glob.glob(os.path.join(d, "nvidia", "**", "libcublasLt.so*"), recursive=True)):\n    print(f); raise SystemExit';
+  const r = spawnSync('python3', ['-c', py], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.trim() ? r.stdout.trim().split('\n')[0] : undefined;
+}
+
 async function main(): Promise<number> {
+  if (!native().cublasLtInfo().available && !process.env.KILN_CUBLASLT) {
+    const found = wheelCublasLt();
+    if (found) {
+      log(`${native().cublasLtInfo().reason}; running again with KILN_CUBLASLT=${found}`);
+      return spawnSync(process.execPath, process.argv.slice(1), { env: { ...process.env, KILN_CUBLASLT: found }, stdio: 'inherit' }).status ?? 2;
+    }
+  }
   const devices = Runtime.cudaDevices();
   const report: Record<string, unknown> = { devices, nvrtc: native().nvrtcInfo(), cublasLt: native().cublasLtInfo(), date: new Date().toISOString() };
   log(JSON.stringify(report));
