@@ -65,11 +65,15 @@ export function percentileAmax(h: AbsHistogram, percentile = 99.99): number {
  * Entropy calibration. For each candidate threshold of i bins (128..2048): P is the
  * histogram cut at i with the clipped tail added to its last bin; Q quantizes the
  * first i bins into 128 levels and spreads each level back over its nonzero bins.
- * The i with the smallest KL(P || Q) wins; amax is its upper edge.
+ * The i with the smallest KL(P || Q) wins; amax is its upper edge. Bin 0 counts as
+ * its neighbour does (as NVIDIA's calibrators do): a ReLU output's spike of exact
+ * zeros, spread over level 0's other bins, would otherwise make every wide
+ * threshold look lossy and pick a narrow one that clips a quarter of the range.
  */
 export function entropyAmax(h: AbsHistogram): number {
   if (h.range === 0) return 0;
-  const bins = h.bins;
+  const bins = Float64Array.from(h.bins);
+  bins[0] = bins[1]!;
   let last = HISTOGRAM_BINS;
   while (last > 0 && bins[last - 1] === 0) last--;
   if (last <= QUANT_LEVELS) return Math.min(h.max, last * h.binWidth);

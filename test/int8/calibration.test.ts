@@ -52,6 +52,20 @@ describe('calibration histograms', () => {
     expect(amax).toBeGreaterThan(4);
   });
 
+  it('entropy ignores a ReLU output\'s spike of exact zeros (bin 0 counts as bin 1)', () => {
+    // Laplace-like magnitudes alone, then with as many exact zeros again: the same threshold
+    // (counting the zeros, KL picked 1.5 of the 12.2 range, clipping most of the tail).
+    const laplace = () => Float64Array.from({ length: 100000 }, (_, i) => -Math.log((i + 0.5) / 100000));
+    const plain = new AbsHistogram();
+    plain.add(laplace());
+    const relu = new AbsHistogram();
+    relu.add(new Float32Array(100000));
+    relu.add(laplace());
+    expect(relu.bins[0]).toBeGreaterThan(100000);
+    expect(entropyAmax(relu)).toBe(entropyAmax(plain));
+    expect(entropyAmax(relu)).toBeGreaterThan(4);
+  });
+
   it('entropy of a bell-shaped histogram clips below the max', () => {
     const h = new AbsHistogram();
     // Deterministic Laplace-like magnitudes: -ln(u) over a uniform grid of u.
