@@ -16,6 +16,7 @@ import { Network } from '../../src/index.js';
 import { interpret, mulberry32 } from '../../src/interpret/index.js';
 import { native } from '../../src/runtime/native.js';
 import { compareF32, lowerNetwork } from './helpers.js';
+import { fixChecksum } from '../native/plan-fixtures.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const values = (seed: number, n: number) => {
@@ -201,6 +202,27 @@ describe('cuBLASLt records in the plan', () => {
     const rec = program.launches[i]!.cublasLt!;
     expect(() => native().serializePlan(with_({ d: rec.b }))).toThrow(`${where}: cuBLASLt D overlaps B`);
     expect(() => native().serializePlan(with_({ d: rec.a }))).toThrow(`${where}: cuBLASLt D must be an arena tensor`);
+  });
+
+  it('are read back only with a known launch kind and a whole record', () => {
+    const bytes = native().serializePlan(full);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // Sections after the header: tag, reserved, u64 payload bytes, payload.
+    let at = view.getUint32(12, true);
+    while (String.fromCharCode(...bytes.subarray(at, at + 4)) !== 'CUDA') at += 16 + Number(view.getBigUint64(at + 8, true));
+    // Past arch, compiler and count, each launch: layer, function, kind, then a kernel's 32 bytes
+    // and its arguments, or a cuBLASLt record's 100.
+    const i = program.launches.findIndex((l) => l.cublasLt);
+    let launch = at + 16 + 12;
+    for (let k = 0; k < i; k++) launch += view.getUint32(launch + 8, true) === 0 ? 12 + 32 + 4 * view.getUint32(launch + 40, true) : 12 + 100;
+    const kind = launch + 8;
+    expect(view.getUint32(kind, true)).toBe(1);
+    const bad = bytes.slice();
+    new DataView(bad.buffer).setUint32(kind, 7, true);
+    expect(() => native().inspectPlan(fixChecksum(bad))).toThrow(`plan CUDA launch ${i} has unknown kind 7`);
+    const kernel = bytes.slice();
+    new DataView(kernel.buffer).setUint32(kind, 0, true);  // the record read as a kernel's geometry: refused as out of range
+    expect(() => native().inspectPlan(fixChecksum(kernel))).toThrow(/^plan (is truncated|CUDA launch)/);
   });
 
   it('make a plan refused where libcublasLt does not load, naming the layer and the library', () => {
