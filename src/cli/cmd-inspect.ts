@@ -24,7 +24,7 @@ export const inspectCommand: Command = {
     const { logger, done } = cliLogger({ verbose: options.verbose, phases: false });
     let target: Target;
     try {
-      target = await loadTarget(path!, options, logger, (f) => flags.has(f));
+      target = await loadTarget(path!, options, logger, (f) => flags.has(f), true);
     } finally {
       done();
     }
@@ -64,6 +64,7 @@ export function describeTarget(target: Target) {
     kind: target.kind,
     kilnVersion: engine.kilnVersion,
     formatVersion: engine.formatVersion,
+    target: engine.target,
     targetIsa: engine.targetIsa,
     buildDigest: engine.buildDigest,
     planBytes: target.plan.byteLength,
@@ -99,7 +100,7 @@ type Doc = ReturnType<typeof describeTarget>;
 function formatText(d: Doc): string {
   const isa = d.targetIsa.length ? d.targetIsa.join(', ') : 'any x86-64';
   const lines = [
-    `${color.bold(d.kind === 'plan' ? 'plan' : 'model')} ${d.path}: kiln ${d.kilnVersion}, plan format ${d.formatVersion}, target CPU (${isa}), build digest ${d.buildDigest.slice(0, 16)}`,
+    `${color.bold(d.kind === 'plan' ? 'plan' : 'model')} ${d.path}: kiln ${d.kilnVersion}, plan format ${d.formatVersion}, target ${d.target === 'cpu' ? `CPU (${isa})` : d.target}, build digest ${d.buildDigest.slice(0, 16)}`,
     `memory: plan ${formatBytes(d.planBytes)}, weights ${formatBytes(d.memory.weightsBytes)}, arena ${formatBytes(d.memory.arenaBytes)} per execution context`,
     '',
     color.bold('inputs'),

@@ -268,15 +268,17 @@ export interface Target {
 
 const BUILD_ONLY_FLAGS = ['opt-level', 'min-shapes', 'opt-shapes', 'max-shapes', 'disable-pass', 'dump-ir', 'fp16', 'bf16', 'int8', 'best', 'layer-precisions', 'precision-constraints', 'calib', 'mem-pool', 'plugin'];
 
-export async function loadTarget(path: string, options: BuildOptions, logger: Logger, given: (flag: string) => boolean): Promise<Target> {
+export async function loadTarget(path: string, options: BuildOptions, logger: Logger, given: (flag: string) => boolean, describeOnly = false): Promise<Target> {
   const kind = sourceKind(path);
   if (kind === 'plan') {
     const flag = BUILD_ONLY_FLAGS.find(given);
     if (flag) throw new UsageError(`--${flag} applies when building a MODEL, but '${path}' is a plan that is already built; rebuild it with kiln build`);
     const plan = new Uint8Array(readFileSync(path));
-    return { kind, path, plan, engine: new Runtime(logger).deserializeEngine(plan) };
+    // inspect reads a plan it cannot run (a CUDA plan without its GPU) from its description.
+    return { kind, path, plan, engine: describeOnly ? new Runtime(logger).describePlan(plan) : new Runtime(logger).deserializeEngine(plan) };
   }
   const model = await loadModel(path, kind, new Builder(logger), options);
   const built = buildGraph(model.graph, options, logger);
-  return { kind, path, plan: built.plan, engine: new Runtime(logger).deserializeEngine(built.plan), model, built };
+  const runtime = new Runtime(logger);
+  return { kind, path, plan: built.plan, engine: describeOnly ? runtime.describePlan(built.plan) : runtime.deserializeEngine(built.plan), model, built };
 }

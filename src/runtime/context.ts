@@ -44,7 +44,7 @@ export class ExecutionContext {
   constructor(readonly engine: Engine, threads: number) {
     if (!Number.isInteger(threads) || threads < 0) throw new KilnError('KILN_CONFIG', `threads must be a non-negative integer (0 = all cores), got ${threads}`, { argument: 'threads' });
     try {
-      this.handle = new (native().Context)(engine.handle, threads);
+      this.handle = new (native().Context)(engine.handle!, threads);
     } catch (e) {
       throw toKilnError(e);
     }

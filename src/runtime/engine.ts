@@ -47,8 +47,11 @@ export class Engine {
   /** Hex digest of the build options. */
   readonly buildDigest: string;
 
-  /** @internal use Runtime.deserializeEngine */
-  constructor(readonly handle: NativeEngine, info: NativeEngineInfo) {
+  /**
+   * @internal use Runtime.deserializeEngine (or Runtime.describePlan, which reads the plan
+   * without loading it: no handle, so no execution contexts).
+   */
+  constructor(readonly handle: NativeEngine | undefined, info: NativeEngineInfo) {
     this.profiles = info.profiles ?? [];
     const opt = this.profiles[0];
     const dims = (t: NativeIO) => (t.dims ? { dims: [...t.dims] } : {});
@@ -86,6 +89,7 @@ export class Engine {
   /** A context with its own activation arena (and, on a GPU, its own stream); `threads`
    *  defaults to the machine's cores for CPU plans and to 1 for GPU plans, which need none. */
   createExecutionContext(options: { threads?: number } = {}): ExecutionContext {
+    if (!this.handle) throw new KilnError('KILN_PLAN', `this engine was only described from its plan (target ${this.target}), not loaded; load it with Runtime.deserializeEngine on a machine that can run it`);
     return new ExecutionContext(this, options.threads ?? (this.target === 'cpu' ? 0 : 1));
   }
 }

@@ -13,6 +13,20 @@ export class Runtime {
     return native().cudaDevices();
   }
 
+  /**
+   * The plan's description (IO, layers, tactics, memory, target) read without loading it,
+   * so a CUDA plan can be inspected on a machine without its GPU; the result cannot create
+   * execution contexts.
+   */
+  describePlan(plan: Uint8Array): Engine {
+    if (!(plan instanceof Uint8Array)) throw new KilnError('KILN_PLAN', `describePlan expects the plan as a Uint8Array, received ${typeof plan}`);
+    try {
+      return new Engine(undefined, native().inspectPlan(plan));
+    } catch (e) {
+      throw toKilnError(e);
+    }
+  }
+
   deserializeEngine(plan: Uint8Array): Engine {
     if (!(plan instanceof Uint8Array)) throw new KilnError('KILN_PLAN', `deserializeEngine expects the plan as a Uint8Array, received ${typeof plan}`);
     try {

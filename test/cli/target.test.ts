@@ -1,7 +1,8 @@
 // --target cuda from the command line: the flags are checked before anything slow
 // (a bad target, --device on a CPU build, int8 on the GPU), and with nvcc on PATH a
 // LeNet-sized DSL model cross-builds for sm_90 with --fp16 (16-bit storage chosen by the
-// flag, not a rewrite to f16 layers) into a plan that names its GPU target.
+// flag, not a rewrite to f16 layers) into a plan that names its GPU target, which
+// `kiln inspect` reads on this machine without a GPU and `kiln run` refuses.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -39,6 +40,11 @@ describe('kiln build --target', () => {
     // The plan's CUDA section: the target check refuses it on this machine, naming the architecture.
     const bytes = readFileSync(plan);
     expect(bytes.includes(Buffer.from('CUDA'))).toBe(true);
+    // inspect reads it without loading it (no GPU here); run cannot.
+    const inspect = await kiln(['inspect', plan]);
+    expect(inspect.code, inspect.stderr).toBe(0);
+    expect(inspect.stdout).toContain('target cuda sm_90');
+    expect(inspect.stdout).toMatch(/fc1 \+ bias \+ relu1 +MatMul +gemm/);
     const run = await kiln(['run', plan]);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain('plan built for sm_90');

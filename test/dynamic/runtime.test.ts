@@ -170,7 +170,7 @@ describe('several profiles, one context, many shapes', () => {
         expect(Array.from(out.y!.data as Float32Array)).toEqual(Array.from(first[b]!));
       }
     }
-    expect(engine.handle.shapeSetsPrepared()).toBe(2);
+    expect(engine.handle!.shapeSetsPrepared()).toBe(2);
   });
 });
 
