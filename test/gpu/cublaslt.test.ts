@@ -17,6 +17,9 @@ import { interpret, mulberry32 } from '../../src/interpret/index.js';
 import { native } from '../../src/runtime/native.js';
 import { compareF32, lowerNetwork } from './helpers.js';
 import { fixChecksum } from '../native/plan-fixtures.js';
+import { emulatePlan, hasGxx } from './emulate.js';
+import { renderKernel, type Param } from '../../codegen/cuda/render.js';
+import { CUDA_DIALECT as D } from '../../codegen/cuda/dialect.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const values = (seed: number, n: number) => {
@@ -301,4 +304,54 @@ describe.skipIf(!gxx)('cuBLASLt records on a stand-in driver and library (CPU, t
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+/**
+ * cuBLASLt's documented meaning of a record (column-major, op() per transpose, C read only
+ * for beta 1, bias per row of D before relu) as a one-thread kernel for the CPU emulator, so
+ * the records of a 16-bit plan are checked end to end against the interpreter.
+ */
+function ltAsKernel(name: string, r: PlanCublasLt): string {
+  const load = (type: PlanCublasLt['typeAB'], p: string, i: string) => (type === 'f32' ? `((const float*)${p})[${i}]` : `${D.half.toFloat}(((const unsigned short*)${p})[${i}])`);
+  const params: Param[] = [{ name: 'a', type: 'void' }, { name: 'b', type: 'void' }, ...(r.c !== undefined ? [{ name: 'c', type: 'void' }] : []), { name: 'd', type: 'void', out: true }, ...(r.bias !== undefined ? [{ name: 'bias', type: 'void' }] : [])];
+  const body = [
+    `for (long j = 0; j < ${r.n}; ++j) for (long i = 0; i < ${r.m}; ++i) {`,
+    '  float v = 0.f;',
+    `  for (long l = 0; l < ${r.k}; ++l) v += ${load(r.typeAB, 'a', r.transA ? `l + i * ${r.lda}` : `i + l * ${r.lda}`)} * ${load(r.typeAB, 'b', r.transB ? `j + l * ${r.ldb}` : `l + j * ${r.ldb}`)};`,
+    r.beta ? `  v += ${load(r.typeCD, 'c', `i + j * ${r.ldc}`)};` : '',
+    r.bias !== undefined ? `  v += ${load(r.typeCD, 'bias', 'i')};` : '',
+    r.epilogue === 'relu' || r.epilogue === 'reluBias' ? '  v = v > 0.f ? v : 0.f;' : '',
+    r.typeCD === 'f32' ? `  ((float*)d)[i + j * ${r.ldc}] = v;` : `  ((unsigned short*)d)[i + j * ${r.ldc}] = ${D.half.fromFloat}(v);`,
+    '}',
+  ].filter(Boolean).join('\n');
+  return renderKernel(name, params, 1, false, body);
+}
+
+describe.skipIf(!hasGxx())('16-bit cuBLASLt records under the CPU emulator (cuBLASLt semantics as a kernel)', () => {
+  const net = ltNet();
+  const rng = mulberry32(21);
+  const inputs = {
+    x: { dtype: 'f32' as const, shape: [2, 16, 6, 5], data: Float32Array.from({ length: 960 }, () => rng() * 4 - 2) },
+    v: { dtype: 'f32' as const, shape: [4, 300], data: Float32Array.from({ length: 1200 }, () => rng() * 4 - 2) },
+  };
+  const expected = interpret(net.graph, inputs);
+
+  it.each(['fp16', 'bf16', 'fp32'] as const)('%s: the 1x1 convs and the gemm as records equal the interpreter', (precision) => {
+    const plan = lowerNetwork(net, 3, 'cuda');
+    const program = forced(plan, precision, ['la', 'lb', 'lfc']);
+    expect(program.launches.filter((l) => l.cublasLt)).toHaveLength(3);
+    const emulated: CudaProgram = {
+      ...program,
+      source: `${program.source}\n${program.launches.map((l, i) => (l.cublasLt ? ltAsKernel(`kiln_lt_${i}`, l.cublasLt) : '')).join('\n')}\n`,
+      launches: program.launches.map((l, i) => (l.cublasLt ? { ...l, function: `kiln_lt_${i}`, cublasLt: undefined } : l)),
+    };
+    const given = new Map(plan.inputs.map((t) => [t, new Uint8Array((inputs[plan.tensors[t]!.name as 'x' | 'v'].data).slice().buffer)]));
+    const outs = emulatePlan(plan, emulated, given);
+    plan.outputs.forEach((t, i) => {
+      const name = plan.tensors[t]!.name;
+      const want = expected[name]!.data as Float32Array;
+      const tol = precision === 'fp32' ? 1e-4 : precision === 'fp16' ? 1e-2 : 6e-2;
+      expect(compareF32(new Float32Array(outs[i]!.buffer), want, tol, tol * Math.max(...Array.from(want, Math.abs))), `${precision} output '${name}'`).toBeUndefined();
+    });
+  }, 120_000);
 });
