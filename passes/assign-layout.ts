@@ -17,6 +17,9 @@
 //   3. Cancel: a selected reader of a selected layer's output takes the NHWC value
 //      itself (the reformat pair NCHW -> NHWC -> NCHW never appears); reformats left
 //      with no reader, and weights no layer reads any more, are dropped.
+// A 2-D pool whose input comes from a selected layer joins its region as PoolNhwc (the global
+// average after MobileNet's or ResNet's last conv), so the reformat out of the region moves
+// past the pool onto its smaller output.
 // The rewritten layers keep their names (`conv1 + bias + relu`); reformats are named
 // `<value> to NHWC` / `<layer> to NCHW`.
 import {
@@ -24,7 +27,7 @@ import {
 } from '../src/ir/index.js';
 import { definePass } from './pass.js';
 
-type Kind = 'matmul' | 'depthwise' | 'conv';
+type Kind = 'matmul' | 'depthwise' | 'conv' | 'pool';
 /** Whose kernels the layout is for: the CPU's (NHWC where measured faster) or the CUDA fp16 backend's (options.layout). */
 type Policy = 'cpu' | 'cuda';
 
@@ -62,6 +65,13 @@ function nhwcKind(g: Graph, node: Node, policy: Policy, channelMultiple = 8): Ki
   return undefined;
 }
 
+/** A 2-D pool on a static f32 NCHW input: PoolNhwc can take it inside a region. */
+function isPool2d(g: Graph, node: Node): boolean {
+  if (node.op !== 'Pool') return false;
+  const xt = g.types[node.inputs[0]!]!;
+  return xt.dtype === 'f32' && xt.shape.length === 4 && xt.shape.slice(1).every((d) => typeof d === 'number') && (node.attrs.kernel as number[]).length === 2;
+}
+
 /**
  * The CUDA fp16 layout: every groups-1 2-D conv whose input channels fill 16-byte
  * vectors (C % 8 == 0; the 3-channel stem stays NCHW) becomes ConvNhwc, whatever its
@@ -87,12 +97,14 @@ function gpuKind(g: Graph, node: Node, channelMultiple: number): Kind | undefine
  */
 function select(g: Graph, minLayersPerReformat: number, policy: Policy, channelMultiple: number): Map<string, Kind> {
   const kinds = new Map<string, Kind>();
-  for (const n of g.nodes) {
-    const k = nhwcKind(g, n, policy, channelMultiple);
-    if (k) kinds.set(n.name, k);
-  }
   const producer = new Map<string, Node>();
   for (const n of g.nodes) for (const o of n.outputs) producer.set(o, n);
+  // Nodes are in topological order: a 2-D pool joins when its input comes from a layer already
+  // selected (a global average after the last conv), so a pool never starts a region.
+  for (const n of g.nodes) {
+    const k = nhwcKind(g, n, policy, channelMultiple) ?? (isPool2d(g, n) && kinds.has(producer.get(n.inputs[0]!)?.name ?? '') ? 'pool' : undefined);
+    if (k) kinds.set(n.name, k);
+  }
   const root = new Map<string, string>([...kinds.keys()].map((k) => [k, k]));
   const find = (k: string): string => (root.get(k) === k ? k : find(root.get(k)!));
   const operands = (n: Node) => [n.inputs[0]!, n.inputs[3] ?? ''].filter((v) => v !== '');
@@ -182,6 +194,8 @@ export const AssignLayout = definePass({
         const { activation, alpha, beta } = node.attrs;
         const epilogue = Object.fromEntries(Object.entries({ activation, alpha, beta }).filter(([, v]) => v !== undefined));
         nodes.push({ name: node.name, op: 'MatMul', inputs, outputs: [yn], attrs: { transB: true, ...epilogue }, ...fused });
+      } else if (kind === 'pool') {
+        nodes.push({ name: node.name, op: 'PoolNhwc', inputs: [toNhwc(x)], outputs: [yn], attrs: node.attrs, ...fused });
       } else if (kind === 'conv') {
         const inputs = [toNhwc(x), w, b ?? '', residual ? toNhwc(residual) : ''];
         while (inputs[inputs.length - 1] === '') inputs.pop();

@@ -84,7 +84,7 @@ export const DEFAULT_STAGES: readonly Stage[] = [
     name: 'tidy',
     // Layouts on the fused layers (NHWC regions of 1x1 and depthwise convs, MobileNet's blocks);
     // then folding and fusion strand constants (a [1,N] bias becomes [N]); sweep them up.
-    passes: [{ pass: AssignLayout, level: 3, creates: ['ConvNhwc'] }, { pass: EliminateDeadLayers, level: 2 }],
+    passes: [{ pass: AssignLayout, level: 3, creates: ['ConvNhwc', 'PoolNhwc'] }, { pass: EliminateDeadLayers, level: 2 }],
   },
 ];
 

@@ -146,7 +146,8 @@ export function splitNet(): KernelNet {
 /**
  * Convs for the CUDA layout (lowerNetwork(net, 3, 'cuda')): NHWC convs of 8k input channels
  * with 1x1, 3x3 strided, dilated 5x5 windows, a fused residual, an odd channel count and
- * pixel counts that leave partial tiles; the 3-channel stem stays NCHW.
+ * pixel counts that leave partial tiles, a max pool and a global average pool inside the
+ * region (PoolNhwc); the 3-channel stem stays NCHW.
  */
 export function nhwcNet(): KernelNet {
   const net = new Network({ name: 'nhwcConvs' });
@@ -156,7 +157,9 @@ export function nhwcNet(): KernelNet {
   const a = stem.conv({ name: 'na', outChannels: 32, kernel: [3, 3], padding: [1, 1], weights: w(94, 32 * 16 * 9), bias: w(95, 32) }).relu('nr1');
   const b = a.conv({ name: 'nb', outChannels: 16, kernel: [1, 1], weights: w(96, 16 * 32) }).add(stem, 'nskip').relu('nr2');
   const c = b.conv({ name: 'nc', outChannels: 24, kernel: [3, 3], strides: [2, 2], padding: [1, 1], weights: w(97, 24 * 16 * 9), bias: w(98, 24) }).clip(0, 6, 'nr3');
-  net.markOutput(c.conv({ name: 'nd', outChannels: 13, kernel: [5, 5], dilations: [2, 2], padding: [4, 4], weights: w(99, 13 * 24 * 25), bias: w(100, 13) }), 'y');
+  const p = c.maxPool({ name: 'npool', kernel: [3, 3], strides: [1, 1], padding: [1, 1] });
+  const d = p.conv({ name: 'nd', outChannels: 13, kernel: [5, 5], dilations: [2, 2], padding: [4, 4], weights: w(99, 13 * 24 * 25), bias: w(100, 13) });
+  net.markOutput(d.avgPool({ name: 'ngap', kernel: [5, 4] }), 'y');
   return { name: 'nhwcConvs', net, inputs: { x: x.tensor } };
 }
 

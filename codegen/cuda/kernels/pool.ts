@@ -2,13 +2,16 @@
 // One thread per output element, the window loops fully unrolled (sizes are
 // constants). Max ignores padding; average divides by the real element count, or
 // by the window volume with countIncludePad, as native/cpu/kernel-pool.cc does.
+// poolNhwc (a pool inside an NHWC region) is the same with channels fastest, so a warp
+// reads and writes neighbouring channels of one pixel.
 import { POOL_MODE_CODES } from '../../plan-desc.js';
 import { CUDA_DIALECT as D } from '../dialect.js';
 import { f32, elementwiseLaunch, gridStride, indexType, numel, renderKernel, ELEMENTWISE_THREADS } from '../render.js';
-import { cudaTemplate, requireF32, unsupported } from '../template.js';
+import { cudaTemplate, requireF32, unsupported, type EmittedKernel, type KernelCtx } from '../template.js';
 
-cudaTemplate(['pool'], (ctx) => {
+const renderPool = (nhwc: boolean) => (ctx: KernelCtx): EmittedKernel[] => {
   requireF32(ctx, [...ctx.ins, ...ctx.outs]);
+  if (nhwc && ctx.layer.ints[0] !== 2) unsupported(ctx, 'expects 2 spatial dims');
   const ints = ctx.layer.ints;
   const ns = ints[0]!;
   if (ns > 2) unsupported(ctx, `has no ${ns}-D pooling kernel yet`);
@@ -17,14 +20,23 @@ cudaTemplate(['pool'], (ctx) => {
   const two = (v: number[], fill: number) => (ns === 1 ? [fill, v[0]!] : v);
   const [KH, KW] = two(take(3), 1), [SH, SW] = two(take(3 + ns), 1), [PH, PW] = two(take(3 + 3 * ns), 0);
   const x = ctx.ins[0]!, y = ctx.outs[0]!;
-  const [H, W] = ns === 1 ? [1, x.shape[2]!] : [x.shape[2]!, x.shape[3]!];
-  const [OH, OW] = ns === 1 ? [1, y.shape[2]!] : [y.shape[2]!, y.shape[3]!];
+  // NCHW [N,C,H,W] (or [N,C,W]); NHWC [N,H,W,C] with C channels fastest.
+  const [H, W] = nhwc ? [x.shape[1]!, x.shape[2]!] : ns === 1 ? [1, x.shape[2]!] : [x.shape[2]!, x.shape[3]!];
+  const [OH, OW] = nhwc ? [y.shape[1]!, y.shape[2]!] : ns === 1 ? [1, y.shape[2]!] : [y.shape[2]!, y.shape[3]!];
+  const C = nhwc ? x.shape[3]! : 1;
   const n = numel(y.shape);
   const I = indexType(numel(x.shape), n);
   const max = mode === POOL_MODE_CODES.max;
   const body = gridStride(I, n, [
-    `const int ow = i % ${OW}, oh = (i / ${OW}) % ${OH};`,
-    `const ${ctx.st.type(x)}* xp = x + (i / ${OH * OW}) * ${H * W};`,
+    ...(nhwc ? [
+      `const int c = i % ${C};`,
+      `const ${I} pix = i / ${C};`,
+      `const int ow = pix % ${OW}, oh = (pix / ${OW}) % ${OH};`,
+      `const ${ctx.st.type(x)}* xp = x + (pix / ${OH * OW}) * ${H * W * C} + c;`,
+    ] : [
+      `const int ow = i % ${OW}, oh = (i / ${OW}) % ${OH};`,
+      `const ${ctx.st.type(x)}* xp = x + (i / ${OH * OW}) * ${H * W};`,
+    ]),
     `const int h0 = oh * ${SH} - ${PH}, w0 = ow * ${SW} - ${PW};`,
     max ? `float acc = ${f32(-Infinity)};` : 'float acc = 0.f;',
     max || includePad ? '' : 'int count = 0;',
@@ -36,7 +48,7 @@ cudaTemplate(['pool'], (ctx) => {
     `  for (int kw = 0; kw < ${KW}; ++kw) {`,
     `    const int w = w0 + kw;`,
     `    if (w < 0 || w >= ${W}) continue;`,
-    `    const float v = ${ctx.st.load(x, `xp[h * ${W} + w]`)};`,
+    `    const float v = ${ctx.st.load(x, nhwc ? `xp[(h * ${W} + w) * ${C}]` : `xp[h * ${W} + w]`)};`,
     max ? '    acc = v > acc ? v : acc;' : `    acc += v;${includePad ? '' : ' ++count;'}`,
     '  }',
     '}',
@@ -49,4 +61,7 @@ cudaTemplate(['pool'], (ctx) => {
     sharedBytes: 0,
     args: [...ctx.layer.inputs, ...ctx.layer.outputs],
   }];
-});
+};
+
+cudaTemplate(['pool'], renderPool(false));
+cudaTemplate(['poolNhwc'], renderPool(true));

@@ -74,4 +74,12 @@ const convNhwc = defineKernel('ConvNhwc', (ctx) => {
   return [run('Transpose', ctx, [yt], { perm: [...TO_NHWC] }, y)];
 });
 
-export const convKernels: readonly KernelDef[] = [conv, convNhwc];
+// PoolNhwc (a pool inside an NHWC region) is Pool between the same two Transposes.
+const poolNhwc = defineKernel('PoolNhwc', (ctx) => {
+  const x = ctx.inputs[0]!, y = ctx.outputs[0]!;
+  const xt = run('Transpose', ctx, [x], { perm: [...TO_NCHW] }, { dtype: x.dtype, shape: TO_NCHW.map((p) => x.shape[p]!) });
+  const yt = run('Pool', ctx, [xt], ctx.attrs, { dtype: y.dtype, shape: TO_NCHW.map((p) => y.shape[p]!) });
+  return [run('Transpose', ctx, [yt], { perm: [...TO_NHWC] }, y)];
+});
+
+export const convKernels: readonly KernelDef[] = [conv, convNhwc, poolNhwc];

@@ -122,7 +122,7 @@ defineOp({
   },
 });
 
-defineOp({
+const pool = defineOp({
   name: 'Pool',
   group: 'pool',
   inputs: [{ name: 'x' }],
@@ -142,5 +142,24 @@ defineOp({
     }
     if (kernel.some((k) => k < 1)) ctx.fail(`kernel sizes must be >= 1, got [${kernel}]`, { argument: 'kernel' });
     return [windowOutput(ctx, x, x.shape[1]!, kernel)];
+  },
+});
+
+// PoolNhwc, made only by layout assignment: a 2-D Pool on an NHWC input that writes an
+// NHWC output (a pool inside an NHWC region, MobileNet's or ResNet's global average after
+// the last conv). It means exactly Transpose(Pool(Transpose(x, TO_NCHW)), TO_NHWC) with
+// Pool's attributes, so its inference is Pool's on the permuted type.
+defineOp({
+  name: 'PoolNhwc',
+  group: 'pool',
+  inputs: [{ name: 'x' }],
+  attrs: pool.attrs,
+  infer: (ctx) => {
+    const x = ctx.inputs[0]!;
+    if (x.shape.length !== 4 || (ctx.attrs.kernel as number[]).length !== 2) {
+      ctx.fail(`PoolNhwc needs a 2-D window on an NHWC input [N,H,W,C], got kernel [${String(ctx.attrs.kernel)}] and ${formatType(x)}`, { argument: 'x', received: formatType(x) });
+    }
+    const [y] = pool.infer({ ...ctx, inputs: [permuted(x, TO_NCHW)] });
+    return [permuted(y!, TO_NHWC)];
   },
 });
