@@ -12,6 +12,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { PlanDesc, PlanLayer } from '../plan-desc.js';
 import { emitCuda, type CudaProgram } from './emit.js';
+import { CUBLASLT_TACTIC } from './kernels/cublaslt.js';
 import { chooseStorage, type CudaPrecision, type Storage } from './precision.js';
 import { overlaps } from './render.js';
 
@@ -65,7 +66,8 @@ export function cudaTimingTarget(arch: number, multiprocessors: number): string 
  * timings taken of the old code no longer match.
  */
 function codeDigests(tuning: CudaProgram): Map<number, string> {
-  const layerOf = new Map(tuning.launches.map((l) => [l.function, l.layer]));
+  // Library calls have no code here (their comment in the module would tie the digest to whether the library is present).
+  const layerOf = new Map(tuning.launches.filter((l) => !l.cublasLt).map((l) => [l.function, l.layer]));
   const prelude = preludeOf(tuning);
   const hashes = new Map<number, Hash>();
   for (const k of tuning.kernels) {
@@ -144,9 +146,11 @@ export function tuneTactics(plan: PlanDesc, options: TuneOptions): { tactics: (s
   // Layers alike share the first one's emitted tactics (emit's sameAs).
   const firstOf = (i: number) => tuning.sameAs[i] ?? i;
   const code = codeDigests(tuning);
+  // 'cublasLt' stays out of the signature, so entries serve builds with and without the library
+  // alike; an entry serves a build that offers it only if it timed it too (below).
   const signatures = plan.layers.map((layer, i) => {
     const c = candidates.get(firstOf(i));
-    return c && cudaLayerSignature(plan, layer, st, options.precision, c, code.get(firstOf(i))!);
+    return c && cudaLayerSignature(plan, layer, st, options.precision, c.filter((t) => t !== CUBLASLT_TACTIC), code.get(firstOf(i))!);
   });
   const chosen = new Map<string, TacticTiming>();
   // Signatures not found, each with the layer whose tuning launches stand for it.
@@ -154,7 +158,8 @@ export function tuneTactics(plan: PlanDesc, options: TuneOptions): { tactics: (s
   signatures.forEach((sig, i) => {
     if (sig === undefined || chosen.has(sig) || misses.has(sig)) return;
     const hit = options.cache?.get(target, sig);
-    if (hit && candidates.get(firstOf(i))!.includes(hit.tactic)) chosen.set(sig, hit);
+    const offered = candidates.get(firstOf(i))!;
+    if (hit && offered.includes(hit.tactic) && (!offered.includes(CUBLASLT_TACTIC) || CUBLASLT_TACTIC in hit.candidates)) chosen.set(sig, hit);
     else misses.set(sig, firstOf(i));
   });
   const report: TuneReport = { tunable: signatures.filter((s) => s !== undefined).length, cached: 0, timed: 0, rule: 0 };

@@ -5,6 +5,7 @@
 // refusal of such a plan on a machine without libcublasLt, naming layer and library.
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,6 +16,7 @@ import type { CudaPrecision } from '../../codegen/cuda/precision.js';
 import { Network } from '../../src/index.js';
 import { interpret, mulberry32 } from '../../src/interpret/index.js';
 import { native } from '../../src/runtime/native.js';
+import { TimingCache } from '../../src/builder/timing-cache.js';
 import { compareF32, lowerNetwork } from './helpers.js';
 import { fixChecksum } from '../native/plan-fixtures.js';
 import { emulatePlan, hasGxx } from './emulate.js';
@@ -131,9 +133,13 @@ describe("tactic 'cublasLt'", () => {
   });
 });
 
-/** A GPU that is not there (as in timing-cache.test.ts), with cuBLASLt or without; cublasLt launches time fastest. */
-function fakeGpu(lt: boolean): { gpu: CudaNative; timedTactics: string[] } {
+/**
+ * A GPU that is not there (as in timing-cache.test.ts), with cuBLASLt or without. Launch times
+ * come from `ms` (by layer, whether a cuBLASLt call, function); by default cublasLt is fastest.
+ */
+function fakeGpu(lt: boolean, ms: (layer: string, isLt: boolean, fn: string) => number = (_l, isLt) => (isLt ? 0.001 : 0.01)) {
   const timedTactics: string[] = [];
+  const timedLayers = new Set<string>();
   const gpu: CudaNative = {
     cudaDevices: () => ({ available: true, devices: [{ index: 0, name: 'fake GPU', arch: 90, multiprocessors: 132 }] }),
     nvrtcInfo: () => ({ available: true, version: 'fake' }),
@@ -141,11 +147,13 @@ function fakeGpu(lt: boolean): { gpu: CudaNative; timedTactics: string[] } {
     cudaCompile: () => ({ cubin: fakeCubin, log: '' }),
     serializePlan: (desc) => native().serializePlan(desc),
     cudaTimeLaunches: (bytes) => native().inspectPlan(bytes).cuda!.launches.map((l) => {
+      const layer = l.layer.split(' ')[0]!;
       if (l.cublasLt) timedTactics.push(l.function);
-      return l.cublasLt ? 0.001 : 0.01;
+      timedLayers.add(layer);  // tuning modules hold only the layers being timed
+      return ms(layer, l.cublasLt !== undefined, l.function);
     }),
   };
-  return { gpu, timedTactics };
+  return { gpu, timedTactics, timedLayers };
 }
 
 describe('the builder and cuBLASLt', () => {
@@ -160,6 +168,32 @@ describe('the builder and cuBLASLt', () => {
     const info = JSON.parse(plan.layers[layerIndex(plan, 'la')]!.info) as { tactic: string };
     expect(info.tactic).toBe('cublasLt');
     native().serializePlan(plan);
+  });
+
+  it('shares timing-cache entries between builds with and without the library, retiming where cublasLt was not timed', () => {
+    const cache = new TimingCache();
+    // cublasLt wins 'la' only; the generated tactics' times differ by function.
+    const ms = (layer: string, isLt: boolean, fn: string) => (isLt ? (layer === 'la' ? 0.001 : 0.05) : 0.01 + (createHash('sha256').update(fn).digest()[0]! / 1e5));
+    const build = (lt: boolean) => {
+      const plan = lowerNetwork(ltNet(), 3, 'cuda');
+      const fake = fakeGpu(lt, ms);
+      plan.cuda = buildCudaTarget(plan, fake.gpu, { device: 0, compiler: 'auto', autotune: true, precision: 'fp16', cache });
+      return { plan, timed: [...fake.timedLayers].sort() };
+    };
+    const first = build(true);
+    expect(first.timed).toEqual(['la', 'lb', 'lc', 'lfc']);
+    expect(cublasLtLayers(first.plan)).toEqual(['la']);
+    // Without the library the entries of lb, lc and lfc serve as they are; la's winner is not on offer, so la is timed again.
+    const without = build(false);
+    expect(without.timed).toEqual(['la']);
+    expect(cublasLtLayers(without.plan)).toEqual([]);
+    const tactic = (plan: PlanDesc, name: string) => (JSON.parse(plan.layers[layerIndex(plan, name)]!.info) as { tactic: string }).tactic;
+    for (const name of ['lb', 'lc', 'lfc']) expect(tactic(without.plan, name)).toBe(tactic(first.plan, name));
+    // With the library again, la's new entry never timed cublasLt: timed once more, and cublasLt wins it back.
+    const again = build(true);
+    expect(again.timed).toEqual(['la']);
+    expect(cublasLtLayers(again.plan)).toEqual(['la']);
+    expect(build(true).timed).toEqual([]);
   });
 
   it('never offers it without the library, nor when cross-building for another architecture', () => {
