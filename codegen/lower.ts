@@ -10,6 +10,7 @@ import {
   type Dim, type Graph, type Node, type TensorType,
 } from '../src/ir/index.js';
 import { planMemory, type MemoryPlan } from '../passes/index.js';
+import { INT8_LAYER_OPS } from '../passes/quantize.js';
 import { chooseCpuKernel, type KernelChoice } from './cpu/index.js';
 import { dimProgram } from './dim-program.js';
 import type { PlanDesc, PlanLayer, PlanProfile, PlanTensor } from './plan-desc.js';
@@ -70,7 +71,7 @@ function scaleDefaults(node: Node, graph: Graph): { index: number; fill: number;
 /** The precision a layer computes in, recorded in its info for inspect and draw: int8 for the
  *  quantized conv/gemm (whatever dtype their epilogue writes), else its first output's dtype. */
 function layerPrecision(node: Node, graph: Graph): string {
-  return node.op === 'QConv' || node.op === 'QGemm' ? 'i8' : graph.types[node.outputs[0]!]!.dtype;
+  return INT8_LAYER_OPS.has(node.op) ? 'i8' : graph.types[node.outputs[0]!]!.dtype;
 }
 
 export function lowerToPlan(source: Graph, options: LowerOptions): Lowered {

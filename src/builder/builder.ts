@@ -23,7 +23,7 @@ import { specializeShapes } from './specialize.js';
 import { processTimingCache } from './timing-cache.js';
 import { calibrate } from './calibrator.js';
 import { applyPrecisions, chooseInt8 } from './precision-build.js';
-import { parseLayerPrecisions, quantizeGraph } from '../../passes/quantize.js';
+import { INT8_LAYER_OPS, parseLayerPrecisions, quantizeGraph } from '../../passes/quantize.js';
 
 export interface BuildReport {
   layersBefore: number;
@@ -112,7 +112,7 @@ export class Builder {
     // Under prefer / none each layer stays int8 only where timed faster than fp32 (chooseInt8).
     const options = chooseInt8(optimized, { scales, precisionOf: config.layerPrecisions ? parseLayerPrecisions(config.layerPrecisions) : undefined }, config, this.logger);
     const quantized = quantizeGraph(optimized, options);
-    this.logger.info(`int8: ${quantized.nodes.filter((n) => n.op === 'QConv' || n.op === 'QGemm').length} layers quantized`);
+    this.logger.info(`int8: ${quantized.nodes.filter((n) => INT8_LAYER_OPS.has(n.op)).length} layers quantized`);
     return quantized;
   }
 
