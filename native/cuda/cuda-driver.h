@@ -27,6 +27,7 @@ inline constexpr int kAttrCcMajor = 75;
 inline constexpr int kAttrCcMinor = 76;
 inline constexpr unsigned kStreamNonBlocking = 1;
 inline constexpr int kCaptureThreadLocal = 1;
+inline constexpr int kCaptureRelaxed = 2;
 
 struct Driver {
   CUresult (*cuInit)(unsigned);

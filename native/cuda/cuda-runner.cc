@@ -121,20 +121,27 @@ void CudaRunner::capture() {
       warmed = true;
     }
   if (warmed) KILN_CU(d.cuStreamSynchronize(stream_.get()));
-  KILN_CU(d.cuStreamBeginCapture(stream_.get(), kCaptureThreadLocal));
+  // Relaxed: a library call inside the capture (cuBLASLt) may query or set up state through
+  // APIs the thread-local mode forbids; on an H100 one of ResNet-shaped cuBLASLt sequences
+  // invalidated a thread-local capture (CUDA_ERROR_STREAM_CAPTURE_INVALID).
+  KILN_CU(d.cuStreamBeginCapture(stream_.get(), kCaptureRelaxed));
   CUgraph raw = nullptr;
+  bool recorded = true;
   try {
     enqueue();
   } catch (...) {
-    d.cuStreamEndCapture(stream_.get(), &raw);  // leave the stream usable
-    Graph discard(raw);
-    throw;
+    recorded = false;
   }
-  KILN_CU(d.cuStreamEndCapture(stream_.get(), &raw));
+  const CUresult ended = d.cuStreamEndCapture(stream_.get(), &raw);  // leaves the stream usable either way
   Graph graph(raw);
   CUgraphExec exec = nullptr;
-  KILN_CU(d.cuGraphInstantiateWithFlags(&exec, graph.get(), 0));
-  graph_ = GraphExec(exec);
+  if (recorded && ended == 0 && graph.get() && d.cuGraphInstantiateWithFlags(&exec, graph.get(), 0) == 0) {
+    graph_ = GraphExec(exec);
+    return;
+  }
+  // A plan whose launches cannot be recorded still runs: launch by launch on the stream
+  // (a failing launch then reports its own error there).
+  useGraph_ = false;
 }
 
 void CudaRunner::run() {

@@ -47,7 +47,11 @@ function convNet(batch: number, hw: number, c = 256): { net: Network; inputs: Re
   const q = c / 4;
   const a = x.conv({ name: 'reduce', outChannels: q, kernel: [1, 1], weights: values(1, q * c, 1 / Math.sqrt(c)), bias: values(2, q, 0.1) }).relu('r0');
   const b = a.conv({ name: 'expand', outChannels: c, kernel: [1, 1], weights: values(3, c * q, 1 / Math.sqrt(q)), bias: values(4, c, 0.1) }).add(x, 'skip').relu('r1');
-  net.markOutput(b, 'y');
+  // A second block: a region of four NHWC layers pays for its two reformats under the
+  // CUDA layout's rule (GPU_LAYERS_PER_REFORMAT), so a real build runs these convs NHWC.
+  const a2 = b.conv({ name: 'reduce2', outChannels: q, kernel: [1, 1], weights: values(6, q * c, 1 / Math.sqrt(c)), bias: values(7, q, 0.1) }).relu('r2');
+  const b2 = a2.conv({ name: 'expand2', outChannels: c, kernel: [1, 1], weights: values(8, c * q, 1 / Math.sqrt(q)), bias: values(9, c, 0.1) }).add(b, 'skip2').relu('r3');
+  net.markOutput(b2, 'y');
   return { net, inputs: { x: { dtype: 'f32', shape, data: values(5, shape.reduce((p, d) => p * d, 1), 1) } } };
 }
 
