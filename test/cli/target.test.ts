@@ -50,5 +50,4 @@ describe('kiln build --target', () => {
     expect(run.stderr).toContain('plan built for sm_90');
   }, 120_000);
 
-  if (!nvcc) it.skip('cross-build of a CUDA plan: nvcc is not on PATH', () => {});
 });

@@ -97,26 +97,33 @@ inline unsigned __byte_perm(unsigned x, unsigned y, unsigned s) {
   return r;
 }
 
-// mma.sync m16n8k16 (row.col, f16 in, f32 accumulate): every lane of the warp
-// publishes its fragments, then computes its four outputs from the whole tiles.
+// mma.sync (row.col, f32 accumulate): every lane of the warp publishes its fragments,
+// then computes its four outputs (rows gid, gid + 8; columns 2 tig, 2 tig + 1) from the
+// whole tiles; A(base, r, k) and B(base, k, n) read an element of the published tiles.
 unsigned emuMmaA[1024][4], emuMmaB[1024][2];
 
-inline void kiln_mma16816(float* c, const unsigned* a, const unsigned* b) {
+template <typename ReadA, typename ReadB>
+inline void emuMma(float* c, const unsigned* a, const unsigned* b, int depth, ReadA A, ReadB B) {
   for (int q = 0; q < 4; ++q) emuMmaA[emuTid][q] = a[q];
   emuMmaB[emuTid][0] = b[0];
   emuMmaB[emuTid][1] = b[1];
   __syncthreads();
   const unsigned base = emuTid & ~31u, lane = emuTid & 31u, gid = lane >> 2, tig = lane & 3u;
-  auto half = [](unsigned w, int k) { return kiln_h2f((unsigned short)(k & 1 ? w >> 16 : w & 0xffff)); };
-  auto A = [&](int r, int k) { return half(emuMmaA[base + (r % 8) * 4 + (k % 8) / 2][(r >= 8 ? 1 : 0) + (k >= 8 ? 2 : 0)], k); };
-  auto B = [&](int k, int n) { return half(emuMmaB[base + n * 4 + (k % 8) / 2][k >= 8 ? 1 : 0], k); };
   for (int q = 0; q < 4; ++q) {
     const int r = int(gid) + (q >> 1) * 8, n = int(tig) * 2 + (q & 1);
     float sum = 0.f;
-    for (int k = 0; k < 16; ++k) sum += A(r, k) * B(k, n);
+    for (int k = 0; k < depth; ++k) sum += A(base, r, k) * B(base, k, n);
     c[q] += sum;
   }
   __syncthreads();
+}
+
+// m16n8k16, f16 (or bf16) pairs: a word holds k and k + 1.
+inline void kiln_mma16816(float* c, const unsigned* a, const unsigned* b) {
+  auto half = [](unsigned w, int k) { return kiln_h2f((unsigned short)(k & 1 ? w >> 16 : w & 0xffff)); };
+  emuMma(c, a, b, 16,
+         [&](unsigned base, int r, int k) { return half(emuMmaA[base + (r % 8) * 4 + (k % 8) / 2][(r >= 8 ? 1 : 0) + (k >= 8 ? 2 : 0)], k); },
+         [&](unsigned base, int k, int n) { return half(emuMmaB[base + n * 4 + (k % 8) / 2][k >= 8 ? 1 : 0], k); });
 }
 
 // cp.async: the copy happens at once (one thread's own copies need no ordering beyond
@@ -138,21 +145,10 @@ inline unsigned kiln_to_tf32(unsigned bits) {
 // mma.sync m16n8k8 tf32 (row.col): A (16x8) a0 (g, t), a1 (g+8, t), a2 (g, t+4), a3 (g+8, t+4);
 // B (8x8) b0 (k t, n g), b1 (k t+4, n g); the operands' low 13 mantissa bits are dropped.
 inline void kiln_mma1688tf32(float* c, const unsigned* a, const unsigned* b) {
-  for (int q = 0; q < 4; ++q) emuMmaA[emuTid][q] = a[q];
-  emuMmaB[emuTid][0] = b[0];
-  emuMmaB[emuTid][1] = b[1];
-  __syncthreads();
-  const unsigned base = emuTid & ~31u, lane = emuTid & 31u, gid = lane >> 2, tig = lane & 3u;
   auto tf32 = [](unsigned w) { return __int_as_float(w & 0xffffe000u); };
-  auto A = [&](int r, int k) { return tf32(emuMmaA[base + (r % 8) * 4 + k % 4][(r >= 8 ? 1 : 0) + (k >= 4 ? 2 : 0)]); };
-  auto B = [&](int k, int n) { return tf32(emuMmaB[base + n * 4 + k % 4][k >= 4 ? 1 : 0]); };
-  for (int q = 0; q < 4; ++q) {
-    const int r = int(gid) + (q >> 1) * 8, n = int(tig) * 2 + (q & 1);
-    float sum = 0.f;
-    for (int k = 0; k < 8; ++k) sum += A(r, k) * B(k, n);
-    c[q] += sum;
-  }
-  __syncthreads();
+  emuMma(c, a, b, 8,
+         [&](unsigned base, int r, int k) { return tf32(emuMmaA[base + (r % 8) * 4 + k % 4][(r >= 8 ? 1 : 0) + (k >= 4 ? 2 : 0)]); },
+         [&](unsigned base, int k, int n) { return tf32(emuMmaB[base + n * 4 + k % 4][k >= 4 ? 1 : 0]); });
 }
 
 inline float atomicAdd(float* at, float v) {
