@@ -60,7 +60,7 @@ describe('BuilderConfig precision API', () => {
   it('refuses unknown flags, constraints and malformed layer precisions, naming the argument', () => {
     const c = new Builder(quiet).createBuilderConfig();
     expect(() => c.setFlag('fp8' as never)).toThrow(KilnError);
-    expect(() => c.setFlag('fp8' as never)).toThrow("unknown precision flag 'fp8'; use fp16, bf16, int8 or best");
+    expect(() => c.setFlag('fp8' as never)).toThrow("unknown precision flag 'fp8'; use fp16, bf16, tf32, int8 or best");
     expect(() => c.setPrecisionConstraints('always' as never)).toThrow("precision constraints must be none, prefer or obey, got 'always'");
     expect(() => c.setLayerPrecisions('conv1=bf16')).toThrow(/layer precision 'conv1=bf16' must be/);
     expect(() => c.setLayerPrecisions('conv1:fp64')).toThrow(/conv1:fp64/);
