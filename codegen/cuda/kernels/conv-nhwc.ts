@@ -11,7 +11,9 @@
 // 4 words an mma fragment load touches fall on 32 distinct banks. Warps own WM x WN
 // pieces of m16n8k16 tiles; the epilogue adds bias and residual, applies the activation
 // and stores channel pairs as one word. Split-K (blockIdx.z) serves small layers.
-// Other storage (f32, or channels not a multiple of 8) runs a thread per output element.
+// Under tf32 (f32 storage) the same kernel takes 4 channels a chunk and 16-deep K steps on
+// mma m16n8k8, operands rounded to tf32 first. 1x1 convs may run on cuBLASLt (cublaslt.ts).
+// Other storage (f32 without tf32, or other channel counts) runs a thread per output element.
 import { CUDA_DIALECT as D } from '../dialect.js';
 import { ELEMENTWISE_THREADS, activation, elementwiseLaunch, gridStride, indexType, numel, overlaps, renderKernel, type Param } from '../render.js';
 import { cudaTemplate, requireF32, unsupported, type EmittedKernel, type KernelCtx } from '../template.js';
