@@ -7,6 +7,7 @@
 // Both: i8 activations, per-output-channel i8 weights, exact i32 sums, then the
 // epilogue of QConv (ops/quant.ts): acc * (xScale * wScale[c]) + bias [+ residual],
 // the activation, f32 out or i8 requantized as round(v * f32(1 / outScale)).
+import { WINDOW_ATTRS } from './conv.js';
 import { defineOp, type InferContext } from '../op-registry.js';
 import { formatType, type TensorType } from '../shape.js';
 import { windowParams } from './conv.js';
@@ -47,10 +48,7 @@ defineOp({
   group: 'conv',
   inputs: [{ name: 'x' }, { name: 'w' }, { name: 'wScale' }, { name: 'b', optional: true }],
   attrs: {
-    strides: { kind: 'ints', default: [] },
-    padsBegin: { kind: 'ints', default: [] },
-    padsEnd: { kind: 'ints', default: [] },
-    dilations: { kind: 'ints', default: [] },
+    ...WINDOW_ATTRS,
     ...ATTRS,
   },
   infer: (ctx) => {

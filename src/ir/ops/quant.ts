@@ -8,7 +8,7 @@ import { defineOp, type InferContext } from '../op-registry.js';
 import { formatType, type TensorType } from '../shape.js';
 import { EPILOGUE_ATTRS } from './activation.js';
 import { windowOut, windowOutDim } from './shape-rules.js';
-import { windowParams } from './conv.js';
+import { WINDOW_ATTRS, windowParams } from './conv.js';
 
 /** The scale (and zero point) must be a scalar or hold one value per entry of the axis. */
 function checkScale(ctx: InferContext, x: TensorType, scale: TensorType, zp: TensorType | undefined): void {
@@ -73,10 +73,7 @@ defineOp({
   group: 'conv',
   inputs: [{ name: 'x' }, { name: 'w' }, { name: 'wScale' }, { name: 'b', optional: true }],
   attrs: {
-    strides: { kind: 'ints', default: [] },
-    padsBegin: { kind: 'ints', default: [] },
-    padsEnd: { kind: 'ints', default: [] },
-    dilations: { kind: 'ints', default: [] },
+    ...WINDOW_ATTRS,
     ...INT8_LAYER_ATTRS,
   },
   infer: (ctx) => {
