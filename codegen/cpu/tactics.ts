@@ -55,7 +55,7 @@ function convTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[]
   if (c.groups === 1 && c.nSpatial <= 2 && tensors[layer.inputs[1]!]!.location === 'weights') wide.push(same(layer, 'direct-6x16', 'convDirect'));
   const winograd = c.nSpatial === 2 && c.groups === 1 && all(c.kernel, 3) && all(c.strides, 1) && all(c.dilations, 1)
     && tensors[layer.inputs[1]!]!.location === 'weights';
-  if (winograd) return [gemm, ...wide, same(layer, 'winograd-2x2', 'convWinograd'), same(layer, 'winograd-2x2-4x24', 'convWinogradWide'), same(layer, 'winograd-2x2-fused', 'convWinogradFused')];
+  if (winograd) return [gemm, ...wide, same(layer, 'winograd-2x2', 'convWinograd'), same(layer, 'winograd-2x2-4x24', 'convWinogradWide'), same(layer, 'winograd-2x2-fused', 'convWinogradFused'), same(layer, 'winograd-4x4-fused', 'convWinogradF43')];
   return [gemm, ...wide];
 }
 

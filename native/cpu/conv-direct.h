@@ -42,6 +42,7 @@ inline long planePoolScratch(long OW, long kw, long sw) { return ((OW + 7) / 8 *
 
 KernelDef convDirectKernel();          // kernel-conv-direct.cc
 KernelDef convWinogradFusedKernel();  // kernel-conv-winograd-fused.cc
+KernelDef convWinogradF43Kernel();     // kernel-conv-winograd-f43.cc
 KernelDef poolNhwcKernel();           // kernel-pool-nhwc.cc
 
 }  // namespace kiln::cpu

@@ -1,0 +1,234 @@
+// convWinogradF43: Winograd F(4x4, 3x3) for 3x3 stride-1 convs, fused like
+// convWinogradFused: each 4x4 output tile costs 36 products per channel pair instead
+// of F(2x2, 3x3)'s 64 (16 per 2x2), at the price of weights transformed to 36/9 of
+// their size and larger transforms. Tiles of all images are numbered (image, tile row,
+// tile column) and cut into blocks of T; one work item takes a block and a range of
+// output channels:
+//   1. V = B^T d B of the block's tiles, 8 at a time (winograd-f43.inc input8), into
+//      [36][Cin][T] scratch; a tile's rows are read in place unless the padding or the
+//      plane's edge cuts them;
+//   2. per chunk of output channels, the 36 products M_xi = U_xi V_xi on the direct
+//      conv's 6 x 16 register tile (conv-direct.h), into [36][chunk][T] scratch;
+//   3. Y = A^T M A + bias, the residual and relu/clip (output8), into y.
+// T grows with the weights: small U (SqueezeNet, ResNet's layer1) stays in cache and
+// V in L2; large U (512 x 512: 37 MB) is streamed once per block, so blocks take all
+// tiles they can and the output channels are split between the threads instead.
+// Parameters are conv's (conv-params.h); needs constant weights.
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "../aligned-buffer.h"
+#include "../cpu-features.h"
+#include "conv-direct.h"
+#include "conv-params.h"
+#include "epilogue.h"
+#include "layer-check.h"
+#include "winograd-f43.h"
+
+namespace kiln::cpu {
+
+const WinogradF43Fns& winogradF43Fns() {
+  static const WinogradF43Fns fns = [] {
+#ifdef KILN_HAVE_AVX2
+    const char* v = std::getenv("KILN_VEC_KERNELS");
+    const uint64_t host = hostIsaMask();
+    if (!(v && std::strcmp(v, "generic") == 0) && (host & isa::kAvx2) && (host & isa::kFma))
+      return WinogradF43Fns{&kiln_wf_avx2_input8, &kiln_wf_avx2_output8};
+#endif
+    return WinogradF43Fns{&kiln_wf_generic_input8, &kiln_wf_generic_output8};
+  }();
+  return fns;
+}
+
+namespace {
+
+constexpr int64_t kRows = 6;  // output channels per register tile
+constexpr int64_t kXi = 36;   // elements of a transformed tile
+
+thread_local AlignedBuffer tV, tM;
+
+// One tile of the block: where its input patch and output block start.
+struct Slot {
+  int64_t x;   // offset of input element (iy0, ix0) of channel 0 (may lie in the padding)
+  int64_t y;   // offset of output (4 ty, 4 tx) of channel 0
+  int64_t iy0, ix0;
+  long hv;     // valid output rows << 4 | columns
+  bool inside; // all 6 rows in place, 8 floats readable from each
+};
+
+class WinogradF43Op final : public LayerOp {
+ public:
+  WinogradF43Op(const LayerCheck& c, const ConvLayer& L) : L_(L), tile_(directTile()), fns_(winogradF43Fns()) {
+    const ConvDims& d = L.d;
+    const Window3& w = d.win;
+    tilesH_ = (w.out[1] + 3) / 4;
+    tilesW_ = (w.out[2] + 3) / 4;
+    tiles_ = d.batch * tilesH_ * tilesW_;
+    const int64_t ci = d.channels, co = d.outChannels;
+    // Small U stays in cache: blocks whose V fits L2. Large U streams from memory once
+    // per block: blocks as large as a few MB of V allow.
+    const int64_t uBytes = kXi * ci * co * 4, vBudget = uBytes <= (2 << 20) ? (256 << 10) : (4 << 20);
+    const int64_t tMax = std::clamp<int64_t>(vBudget / (kXi * ci * 4) / 16 * 16, 16, 256);
+    blocks_ = (tiles_ + tMax - 1) / tMax;
+    T_ = ((tiles_ + blocks_ - 1) / blocks_ + 15) / 16 * 16;
+    chunk_ = std::clamp<int64_t>((128 << 10) / (kXi * T_ * 4) / kRows * kRows, kRows, 48);
+    chunks_ = (co + chunk_ - 1) / chunk_;
+    for (int64_t i = 0; i < ci; ++i) off_.push_back(long(i * T_));
+    clamp_ = L.act.kind == Act::relu || L.act.kind == Act::clip;
+    lo_ = L.act.kind == Act::clip ? L.act.alpha : L.act.kind == Act::relu ? 0.f : -std::numeric_limits<float>::infinity();
+    hi_ = L.act.kind == Act::clip ? L.act.beta : std::numeric_limits<float>::infinity();
+    const float* g = c.constantF32(1);
+    if (!g) return;  // validation only (serialize, inspect)
+    // U packed [xi][6-channel block][ci][6] for the register tile (zeros past Cout).
+    const int64_t nb = (co + kRows - 1) / kRows;
+    packed_.reset(size_t(kXi * nb * ci * kRows) * sizeof(float));
+    float* u = packed_.as<float>();
+    std::memset(u, 0, size_t(kXi * nb * ci * kRows) * sizeof(float));
+    float t[kXi];
+    for (int64_t o = 0; o < co; ++o)
+      for (int64_t i = 0; i < ci; ++i) {
+        winogradF43Filter(g + (o * ci + i) * 9, t, 1);
+        for (int xi = 0; xi < kXi; ++xi) u[((xi * nb + o / kRows) * ci + i) * kRows + o % kRows] = t[xi];
+      }
+  }
+
+  void run(const RunContext& ctx) const override {
+    const float* x = ctx.data<const float>(L_.x);
+    const float* bias = L_.b >= 0 ? ctx.data<const float>(uint32_t(L_.b)) : nullptr;
+    const float* residual = L_.residual >= 0 ? ctx.data<const float>(uint32_t(L_.residual)) : nullptr;
+    float* y = ctx.data<float>(L_.y);
+    // Too few blocks for the threads: split the output channels too (each part
+    // transforms the block's input again, cheap next to its products).
+    const int64_t want = 2 * int64_t(ctx.pool->threads());
+    const int64_t splits = blocks_ >= want ? 1 : std::min(chunks_, (want + blocks_ - 1) / blocks_);
+    ctx.pool->parallelFor(size_t(blocks_ * splits), [&](size_t item) {
+      const int64_t b = int64_t(item) / splits, k = int64_t(item) % splits;
+      block(x, bias, residual, y, b, k * chunks_ / splits, (k + 1) * chunks_ / splits);
+    });
+  }
+
+ private:
+  void block(const float* x, const float* bias, const float* residual, float* y, int64_t b, int64_t chunk0,
+             int64_t chunk1) const {
+    const ConvDims& d = L_.d;
+    const Window3& w = d.win;
+    const int64_t H = w.in[1], W = w.in[2], OH = w.out[1], OW = w.out[2], Cin = d.channels, Cout = d.outChannels;
+    const int64_t HW = H * W, OHW = OH * OW, xSize = d.batch * Cin * HW;
+    const int64_t t0 = b * T_, count = std::min(T_, tiles_ - t0), used = (count + 15) / 16 * 16;
+    std::vector<Slot> slots(static_cast<size_t>(count));
+    for (int64_t s = 0; s < count; ++s) {
+      const int64_t t = t0 + s, n = t / (tilesH_ * tilesW_), ty = t / tilesW_ % tilesH_, tx = t % tilesW_;
+      Slot& sl = slots[size_t(s)];
+      sl.iy0 = 4 * ty - w.padBegin[1];
+      sl.ix0 = 4 * tx - w.padBegin[2];
+      sl.x = n * Cin * HW + sl.iy0 * W + sl.ix0;
+      sl.y = n * Cout * OHW + 4 * ty * OW + 4 * tx;
+      sl.hv = long(std::min<int64_t>(4, OH - 4 * ty) << 4 | std::min<int64_t>(4, OW - 4 * tx));
+      sl.inside = sl.iy0 >= 0 && sl.iy0 + 6 <= H && sl.ix0 >= 0 && sl.ix0 + 6 <= W &&
+                  sl.x + (Cin - 1) * HW + 5 * W + 8 <= xSize;
+    }
+    tV.ensure(size_t(kXi * Cin * T_) * sizeof(float));
+    tM.ensure(size_t(kXi * chunk_ * T_) * sizeof(float));
+    float* v = tV.as<float>();
+    float* m = tM.as<float>();
+    // 1. V, 8 tiles at a time; rows cut by the padding or the edge are built in `edge`.
+    alignas(32) static const float kZeros[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    alignas(32) float edge[48 * 8];
+    const float* rows[48];
+    for (int64_t g = 0; g < used; g += 8)
+      for (int64_t ci = 0; ci < Cin; ++ci) {
+        for (int64_t s = 0; s < 8; ++s) {
+          const float** r = rows + 6 * s;
+          if (g + s >= count) {
+            std::fill(r, r + 6, kZeros);
+            continue;
+          }
+          const Slot& sl = slots[size_t(g + s)];
+          if (sl.inside) {
+            for (int i = 0; i < 6; ++i) r[i] = x + sl.x + ci * HW + i * W;
+            continue;
+          }
+          for (int64_t i = 0; i < 6; ++i) {
+            const int64_t iy = sl.iy0 + i;
+            if (iy < 0 || iy >= H) {
+              r[i] = kZeros;
+              continue;
+            }
+            float* e = edge + (6 * s + i) * 8;
+            const float* src = x + sl.x + ci * HW + i * W;
+            for (int64_t j = 0; j < 8; ++j) e[j] = j < 6 && sl.ix0 + j >= 0 && sl.ix0 + j < W ? src[j] : 0.f;
+            r[i] = e;
+          }
+        }
+        fns_.input8(rows, v + ci * T_ + g, long(Cin * T_));
+      }
+    static const float kZeroBias[kRows] = {0, 0, 0, 0, 0, 0};
+    const float* u = packed_.as<float>();
+    const int64_t nb = (Cout + kRows - 1) / kRows;
+    for (int64_t c0 = chunk0 * chunk_; c0 < std::min(Cout, chunk1 * chunk_); c0 += chunk_) {
+      const int64_t cc = std::min(chunk_, Cout - c0);
+      // 2. M_xi = U_xi V_xi for channels [c0, c0 + cc); a U block serves every 16 tiles.
+      for (int xi = 0; xi < kXi; ++xi) {
+        const float* vb = v + xi * Cin * T_;
+        for (int64_t co = c0; co < c0 + cc; co += kRows) {
+          const float* ub = u + ((xi * nb + co / kRows) * Cin) * kRows;
+          const long rowsHere = long(std::min(kRows, Cout - co));
+          for (int64_t t = 0; t < used; t += 16) {
+            float* mo = m + (xi * chunk_ + co - c0) * T_ + t;
+            tile_(long(Cin), vb + t, vb + t + 8, off_.data(), ub, kZeroBias, nullptr, nullptr, mo, mo + 8, long(T_),
+                  rowsHere, 8, 8, 0, 0.f, 0.f, 0);
+          }
+        }
+      }
+      // 3. Y = A^T M A + bias, the residual, relu/clip; other activations after.
+      for (int64_t co = c0; co < c0 + cc; ++co)
+        for (int64_t g = 0; g < count; g += 8) {
+          float* ys[8];
+          const float* rs[8];
+          long hv[8];
+          for (int64_t s = 0; s < 8; ++s) {
+            const bool real = g + s < count;
+            const int64_t at = real ? slots[size_t(g + s)].y + co * OHW : 0;
+            ys[s] = real ? y + at : nullptr;
+            rs[s] = real && residual ? residual + at : nullptr;
+            hv[s] = real ? slots[size_t(g + s)].hv : 0;
+          }
+          fns_.output8(m + (co - c0) * T_ + g, long(chunk_ * T_), bias ? bias[co] : 0.f, ys, residual ? rs : nullptr,
+                       long(OW), hv, clamp_ ? 1 : 0, lo_, hi_);
+          if (clamp_ || L_.act.kind == Act::none) continue;
+          for (int64_t s = 0; s < 8 && ys[s]; ++s)
+            for (long a = 0; a < (hv[s] >> 4); ++a) applyActivation(L_.act, ys[s] + a * OW, ys[s] + a * OW, size_t(hv[s] & 15));
+        }
+    }
+  }
+
+  ConvLayer L_;
+  DirectTileFn tile_;
+  WinogradF43Fns fns_;
+  int64_t tilesH_ = 0, tilesW_ = 0, tiles_ = 0, blocks_ = 1, T_ = 16, chunk_ = kRows, chunks_ = 1;
+  bool clamp_ = false;
+  float lo_ = 0.f, hi_ = 0.f;
+  std::vector<long> off_;
+  AlignedBuffer packed_;
+};
+
+std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
+  const ConvLayer L = readConvLayer(c, true);
+  const Window3& w = L.d.win;
+  const bool fits = L.d.nSpatial == 2 && L.d.groups == 1 && w.kernel[1] == 3 && w.kernel[2] == 3 &&
+                    w.stride[1] == 1 && w.stride[2] == 1 && w.dilation[1] == 1 && w.dilation[2] == 1;
+  if (!fits)
+    c.fail("kernel convWinogradF43 needs a 2-D 3x3 convolution with stride 1, dilation 1 and groups 1");
+  if (c.input(1).location != Location::weights) c.fail("kernel convWinogradF43 needs constant weights");
+  return std::make_unique<WinogradF43Op>(c, L);
+}
+
+}  // namespace
+
+KernelDef convWinogradF43Kernel() { return {"convWinogradF43", false, validate}; }
+
+}  // namespace kiln::cpu

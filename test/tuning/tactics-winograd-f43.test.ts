@@ -1,0 +1,52 @@
+// The F(4x4, 3x3) Winograd tactic (convWinogradF43: tiles of all images in blocks,
+// transforms and products per block in cache) against the interpreter: odd output
+// sizes (clipped last tile rows and columns), planes of fewer than 8 tiles (one
+// vector of tiles across images and tile rows), paddings 0 to 2 on each side, channel
+// counts that leave partial 6-channel tiles and output-channel chunks, several blocks
+// and output-channel splits, batches, a fused residual, and each activation. F(4,3)'s
+// transforms scale by up to 8 and its G by 1/6, so its error is a few times
+// F(2,3)'s; the tolerance is the fused F(2,3) test's.
+import { describe, expect, it } from 'vitest';
+import { Network } from '../../dsl/index.js';
+import { checkTactics, shapeRng } from './harness.js';
+
+const R = shapeRng(4343);
+const tol = 3e-4;
+
+describe('winograd-4x4-fused tactic', () => {
+  it('matches the interpreter on random 3x3 convs', async () => {
+    const seen = new Set<string>();
+    for (let trial = 0; trial < 14; trial++) {
+      const c = R.pick([R.int(1, 9), R.int(10, 40)]), co = R.pick([R.int(1, 13), R.int(40, 110)]);
+      const pads = [R.int(0, 2), R.int(0, 2), R.int(0, 2), R.int(0, 2)];
+      const h = R.int(3, 30), w = R.int(3, 37);
+      const net = new Network();
+      const x = net.input('x', 'f32', [R.int(1, 3), c, h, w]);
+      let y = x.conv({ outChannels: co, kernel: [3, 3], weights: R.floats(co * c * 9), bias: R.chance(0.7) ? R.floats(co) : undefined, padsBegin: [pads[0]!, pads[1]!], padsEnd: [pads[2]!, pads[3]!] });
+      const act = R.pick(['none', 'relu', 'clip', 'sigmoid']);
+      if (act === 'relu') y = y.relu();
+      if (act === 'clip') y = y.clip(-0.25, 0.5);
+      if (act === 'sigmoid') y = y.sigmoid();
+      net.markOutput(y, 'y');
+      for (const t of await checkTactics(net, `winograd f43 trial ${trial} (c ${c}, co ${co}, ${h}x${w}, pads ${pads})`, trial, tol)) seen.add(t);
+    }
+    expect(seen).toContain('winograd-4x4-fused');
+  });
+
+  it('handles a fused residual, small planes across images and large weights', async () => {
+    const res = new Network();
+    const rx = res.input('x', 'f32', [2, 14, 11, 9]);
+    res.markOutput(rx.conv({ outChannels: 14, kernel: [3, 3], padding: [1, 1], weights: R.floats(14 * 14 * 9), bias: R.floats(14) }).add(rx).relu(), 'y');
+    expect(await checkTactics(res, 'residual winograd f43', 3, tol)).toContain('winograd-4x4-fused');
+    // 7x7 planes: 4 tiles each, so one vector of 8 tiles spans images; 160 channels of
+    // 9 (U over 2 MB) take the large-weight path: one block, channels split between threads.
+    const small = new Network();
+    const sx = small.input('x', 'f32', [5, 160, 7, 7]);
+    small.markOutput(sx.conv({ outChannels: 100, kernel: [3, 3], padding: [1, 1], weights: R.floats(100 * 160 * 9).map((v) => v / 8), bias: R.floats(100) }).add(sx.conv({ outChannels: 100, kernel: [1, 1], weights: R.floats(100 * 160).map((v) => v / 8) })), 'y');
+    expect(await checkTactics(small, 'small planes winograd f43', 5, tol)).toContain('winograd-4x4-fused');
+    // Many tiles of few channels: several blocks of tiles.
+    const tall = new Network();
+    tall.markOutput(tall.input('x', 'f32', [1, 5, 131, 23]).conv({ outChannels: 7, kernel: [3, 3], padding: [1, 1], weights: R.floats(7 * 5 * 9) }), 'y');
+    expect(await checkTactics(tall, 'tall winograd f43', 4, tol)).toContain('winograd-4x4-fused');
+  });
+});
