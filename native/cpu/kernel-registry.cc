@@ -11,6 +11,7 @@
 #include "int8-kernels.h"
 #include "gemm-packed.h"
 #include "conv-direct.h"
+#include "conv-1x1.h"
 #include "layer-check.h"
 
 namespace kiln {
@@ -24,7 +25,7 @@ std::unordered_map<std::string, KernelDef> buildRegistry() {
       cpu::convKernel(), cpu::poolKernel(),      cpu::gemmKernel(),    cpu::softmaxKernel(), cpu::concatKernel(),
       cpu::deconvKernel(), cpu::rnnKernel(), cpu::gruKernel(), cpu::lstmKernel(),
       cpu::convDepthwiseKernel(), cpu::pool2dKernel(), cpu::gemvKernel(), cpu::gemmRowsKernel(), cpu::gemmPackedKernel(), cpu::gemmBatchedKernel(), cpu::softmaxRowsKernel(), cpu::transposeTiledKernel(), cpu::convWinogradKernel(), cpu::convWideKernel(), cpu::convWinogradWideKernel(),
-      cpu::convDepthwise8cKernel(), cpu::convDepthwiseNhwcKernel(), cpu::convNhwcKernel(), cpu::convDirectKernel(), cpu::convWinogradFusedKernel(), cpu::convWinogradF43Kernel(), cpu::poolNhwcKernel(),
+      cpu::convDepthwise8cKernel(), cpu::convDepthwiseNhwcKernel(), cpu::convNhwcKernel(), cpu::convDirectKernel(), cpu::conv1x1Kernel(), cpu::conv1x1StreamKernel(), cpu::convWinogradFusedKernel(), cpu::convWinogradF43Kernel(), cpu::poolNhwcKernel(),
       cpu::reduceKernel(), cpu::argmaxKernel(), cpu::hardmaxKernel(), cpu::topkKernel(), cpu::cumsumKernel(), cpu::logSoftmaxKernel(), cpu::layerNormKernel(), cpu::instanceNormKernel(), cpu::batchNormKernel(),
       cpu::mathKernel(), cpu::compareKernel(), cpu::whereKernel(), cpu::preluKernel(), cpu::castKernel(), cpu::modKernel(),
       cpu::quantizeKernel(), cpu::dequantizeKernel(), cpu::qconvKernel(), cpu::qgemmKernel(), cpu::qmatmulKernel(), cpu::qconvNhwcKernel(),

@@ -1,0 +1,89 @@
+// The pointwise tactics (conv1x1, conv1x1Stream: a 4-channel x 24-pixel tile over X
+// in place, kernel-conv-1x1.cc) against the interpreter: channel counts that leave a
+// partial 4-row block and a partial 32-channel streaming chunk, planes shorter than a
+// tile and planes ending in a partial tile, planes split into several strips and
+// channel groups, plane sizes of every alignment (the streaming rows' stride), 1-D and
+// 3-D convs, batches, a fused residual and each activation; and the layers they refuse.
+import { describe, expect, it } from 'vitest';
+import { Network } from '../../dsl/index.js';
+import { kiln, PlanBuilder } from '../native/plan-fixtures.js';
+import { checkTactics, shapeRng } from './harness.js';
+
+const R = shapeRng(1124);
+const POINTWISE = ['pointwise-4x24', 'pointwise-4x24-nt'];
+
+type Act = 'none' | 'relu' | 'clip' | 'sigmoid' | 'leakyRelu';
+function activate(y: ReturnType<Network['input']>, act: Act) {
+  if (act === 'relu') return y.relu();
+  if (act === 'clip') return y.clip(-0.25, 0.5);
+  if (act === 'sigmoid') return y.sigmoid();
+  if (act === 'leakyRelu') return y.leakyRelu(0.1);
+  return y;
+}
+
+interface Case { n: number; c: number; co: number; spatial: number[]; act: Act; bias: boolean; residual: boolean }
+
+async function check(k: Case, label: string, seed: number): Promise<string[]> {
+  const net = new Network();
+  const x = net.input('x', 'f32', [k.n, k.c, ...k.spatial]);
+  let y = x.conv({ outChannels: k.co, kernel: k.spatial.map(() => 1), weights: R.floats(k.co * k.c), bias: k.bias ? R.floats(k.co) : undefined });
+  if (k.residual) y = y.add(net.input('r', 'f32', [k.n, k.co, ...k.spatial]));
+  net.markOutput(activate(y, k.act), 'y');
+  const seen = await checkTactics(net, `${label} (n ${k.n}, c ${k.c}, co ${k.co}, ${k.spatial.join('x')}, ${k.act}${k.residual ? ', residual' : ''})`, seed, 2e-4);
+  expect(seen, label).toEqual(expect.arrayContaining(POINTWISE));
+  return seen;
+}
+
+describe('pointwise-4x24 tactics', () => {
+  it('match the interpreter on random pointwise convs', async () => {
+    for (let trial = 0; trial < 12; trial++) {
+      await check({
+        n: R.int(1, 3), c: R.pick([R.int(1, 8), R.int(9, 40), R.int(41, 130)]), co: R.pick([R.int(1, 3), 4, R.int(5, 31), R.int(33, 70)]),
+        spatial: [R.int(1, 23), R.int(1, 41)], act: R.pick(['none', 'relu', 'clip', 'sigmoid', 'leakyRelu'] as const),
+        bias: R.chance(0.7), residual: R.chance(0.3),
+      }, `random trial ${trial}`, trial);
+    }
+  });
+
+  it('split planes into strips and channel groups, with every plane alignment', async () => {
+    // K 8: 1536-pixel strips, so 41x43 is two; K 100: 96-pixel strips; 32+ channels take streaming chunks.
+    await check({ n: 1, c: 8, co: 37, spatial: [41, 43], act: 'relu', bias: true, residual: false }, 'two strips', 1);
+    await check({ n: 2, c: 100, co: 69, spatial: [13, 13], act: 'clip', bias: true, residual: true }, 'strips of 96', 2);
+    for (const [h, w] of [[7, 8], [6, 6], [5, 6], [9, 9], [1, 3]]) {
+      await check({ n: 2, c: R.int(3, 20), co: 64 + R.int(0, 5), spatial: [h!, w!], act: 'relu', bias: R.chance(0.5), residual: R.chance(0.5) }, `plane ${h}x${w}`, h! * w!);
+    }
+  });
+
+  it('take 1-D and 3-D convs, and a residual that is the input', async () => {
+    await check({ n: 2, c: 5, co: 9, spatial: [77], act: 'none', bias: true, residual: false }, '1-D', 3);
+    await check({ n: 1, c: 6, co: 13, spatial: [3, 5, 7], act: 'relu', bias: false, residual: true }, '3-D', 4);
+    const net = new Network();
+    const x = net.input('x', 'f32', [2, 12, 11, 9]);
+    net.markOutput(x.conv({ outChannels: 12, kernel: [1, 1], weights: R.floats(144), bias: R.floats(12) }).add(x).relu(), 'y');
+    expect(await checkTactics(net, 'residual input', 5, 2e-4)).toEqual(expect.arrayContaining(POINTWISE));
+  });
+
+  it('stream SqueezeNet-sized outputs (55x55, rows 8 channels apart)', async () => {
+    await check({ n: 2, c: 16, co: 64, spatial: [55, 55], act: 'relu', bias: true, residual: false }, 'expand1x1', 6);
+  });
+
+  it('refuse convs that are not pointwise and runtime weights', () => {
+    for (const kernel of ['conv1x1', 'conv1x1Stream']) {
+      const three = new PlanBuilder();
+      const tx = three.input('x', [1, 2, 8, 8]);
+      const tw = three.weight('w', [4, 2, 3, 3], R.floats(72));
+      const ty = three.tensor('y', [1, 4, 8, 8]);
+      three.layer(kernel, [tx, tw], [ty], [2, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1], [0, 0], 'c');
+      three.output(ty);
+      expect(() => kiln().serializePlan(three.desc())).toThrow(
+        `layer 'c': kernel ${kernel} needs a pointwise conv (groups 1, kernel 1, stride 1, no padding), got groups 1, kernel [3,3], strides [1,1], pads [1,1,1,1]`);
+      const runtime = new PlanBuilder();
+      const rx = runtime.input('x', [1, 2, 8, 8]);
+      const rw = runtime.input('w', [4, 2, 1, 1]);
+      const ry = runtime.tensor('y', [1, 4, 8, 8]);
+      runtime.layer(kernel, [rx, rw], [ry], [2, 1, 0, 1, 1, 0, 0, 0, 0, 1, 1], [0, 0], 'c');
+      runtime.output(ry);
+      expect(() => kiln().serializePlan(runtime.desc())).toThrow(`layer 'c': kernel ${kernel} needs constant weights and bias (packed once at load)`);
+    }
+  });
+});
