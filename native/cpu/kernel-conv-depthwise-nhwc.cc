@@ -8,11 +8,14 @@
 // (vec-kernels-8c.inc) before storing the block back into its pixels. Channel
 // counts divisible by 8 (MobileNet's) copy each band's rows once for up to 16
 // blocks (whole pixels' channels, not 32-byte pieces) and write y in place
-// (conv-direct.inc dw_nhwc, 8 pixels of a block per step).
+// (conv-direct.inc dw_nhwc, 8 pixels of a block per step); 3x3 kernels at
+// stride 1 or 2 (all of MobileNet's) copy nothing and read x in place
+// (vec-kernels-dw-nhwc.inc, 2 output rows x 4 pixels a tile).
 // inputs: x [N, H, W, C], w [C, 1, kh, kw] (constant), optional b [C];
 // output y [N, OH, OW, C]. ints and floats: conv's for 2 spatial dims
 // (conv-params.h) with groups == C.
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <vector>
@@ -26,8 +29,26 @@
 #include "vec-kernels.h"
 #include "window.h"
 
+extern "C" {
+void kiln_vec_generic_dw3x3_nhwc_rows(const float* const*, long, long, long, long, long, long, const float*,
+                                      const float*, long, long, int, float, float, float* const*, long);
+#ifdef KILN_HAVE_AVX2
+void kiln_vec_avx2_dw3x3_nhwc_rows(const float* const*, long, long, long, long, long, long, const float*, const float*,
+                                   long, long, int, float, float, float* const*, long);
+#endif
+}
+
 namespace kiln::cpu {
 namespace {
+
+// vec-kernels-dw-nhwc.inc's row kernel in the build vecKernels() picked for this CPU.
+using Dw3x3RowsFn = decltype(&kiln_vec_generic_dw3x3_nhwc_rows);
+Dw3x3RowsFn dw3x3Rows() {
+#ifdef KILN_HAVE_AVX2
+  if (std::strcmp(vecKernels().isa, "avx2") == 0) return &kiln_vec_avx2_dw3x3_nhwc_rows;
+#endif
+  return &kiln_vec_generic_dw3x3_nhwc_rows;
+}
 
 thread_local AlignedBuffer tIn;
 thread_local AlignedBuffer tOut;
@@ -67,6 +88,8 @@ class DepthwiseNhwcOp final : public LayerOp {
       }
     // The same weights as [block][tap][8] and the bias as [block][8], for whole blocks.
     direct_ = d.c % 8 == 0 && d.kh <= 64;
+    inPlace3x3_ = direct_ && small3x3_ && (d.sh == 1 || d.sh == 2);
+    if (inPlace3x3_) zeroRow_.assign(size_t(d.w * d.c), 0.f);
     if (direct_)
       for (int64_t cb = 0; cb < blocks_; ++cb) {
         wDirect_.insert(wDirect_.end(), packed_.begin() + cb * per, packed_.begin() + cb * per + taps * 8);
@@ -78,6 +101,10 @@ class DepthwiseNhwcOp final : public LayerOp {
     const NhwcDims& d = d_;
     const float* x = ctx.data<const float>(x_);
     float* y = ctx.data<float>(y_);
+    if (inPlace3x3_) {
+      runInPlace3x3(ctx, x, y);
+      return;
+    }
     if (direct_) {
       // Whole 8-channel blocks: per item (image, band of output rows, group of up to 16
       // blocks) the band's input rows are copied zero-padded, a pixel's group channels
@@ -170,13 +197,41 @@ class DepthwiseNhwcOp final : public LayerOp {
   }
 
  private:
+  // Items of 2 output rows x a group of channel blocks; enough groups that both
+  // threads of a small layer (batch 1, 7x7) get several items.
+  void runInPlace3x3(const RunContext& ctx, const float* x, float* y) const {
+    const NhwcDims& d = d_;
+    const Dw3x3RowsFn fn = dw3x3Rows();
+    const int64_t bands = (d.oh + 1) / 2;
+    int64_t groups = 1;
+    while (d.n * bands * groups < 8 * int64_t(ctx.pool->threads()) && groups * 2 <= blocks_) groups *= 2;
+    ctx.pool->parallelFor(size_t(d.n * bands * groups), [&](size_t item) {
+      const int64_t g = int64_t(item) % groups, nb = int64_t(item) / groups;
+      const int64_t n = nb / bands, oy = nb % bands * 2, rows = std::min<int64_t>(2, d.oh - oy);
+      const float* image = x + n * d.h * d.w * d.c;
+      const float* in[5];
+      for (int64_t i = 0; i < (rows - 1) * d.sh + 3; ++i) {
+        const int64_t iy = oy * d.sh - d.pt + i;
+        in[i] = iy < 0 || iy >= d.h ? zeroRow_.data() : image + iy * d.w * d.c;
+      }
+      float* out[2] = {y + (n * d.oh + oy) * d.ow * d.c, y + (n * d.oh + oy + rows - 1) * d.ow * d.c};
+      fn(in, long(rows), long(d.w), long(d.c), long(d.sh), long(d.sw), long(d.pl), wDirect_.data(), bDirect_.data(),
+         long(blocks_ * g / groups), long(blocks_ * (g + 1) / groups), clamp_ ? 1 : 0, lo_, hi_, out, long(d.ow));
+      if (!clamp_ && act_.kind != Act::none)
+        for (int64_t p = 0; p < rows * d.ow; ++p) {
+          float* px = out[0] + p * d.c + blocks_ * g / groups * 8;
+          applyActivation(act_, px, px, size_t((blocks_ * (g + 1) / groups - blocks_ * g / groups) * 8));
+        }
+    });
+  }
+
   NhwcDims d_;
   Activation act_;
   uint32_t x_, y_;
   int64_t width_ = 0, rowStride_ = 0, band_ = 1, bands_ = 1, blocks_ = 1;
   std::vector<long> taps_;
-  std::vector<float> packed_, wDirect_, bDirect_;
-  bool clamp_ = false, small3x3_ = false, direct_ = false;
+  std::vector<float> packed_, wDirect_, bDirect_, zeroRow_;
+  bool clamp_ = false, small3x3_ = false, direct_ = false, inPlace3x3_ = false;
   float lo_ = 0.f, hi_ = 0.f;
 };
 

@@ -1,39 +1,49 @@
-// The NHWC depthwise conv's in-place path (channel counts divisible by 8: conv-direct.inc
-// dw_nhwc) against the interpreter, through AssignLayout (every candidate converted):
-// 1 to 6 channel blocks, kernels 1..5 and 7, strides 1..3, dilation, paddings wider than
-// the reach on either side (border pixels take the checked loop), rows shorter than the
-// 8-pixel step, batch, and each fused activation; and a channel count that is not (the
-// staged path) beside it.
-import { describe, expect, it } from 'vitest';
-import { Network } from '../../src/index.js';
-import { interpret, mulberry32, randomInt, randomTensor } from '../../src/interpret/index.js';
-import { AssignLayout, FuseEpilogues, applyPass } from '../../passes/index.js';
-import { buildPlan, expectClose, runPlan } from './helpers.js';
+// The NHWC depthwise conv (kernel convDepthwiseNhwc) against the interpreter, through
+// AssignLayout (every candidate converted). Its paths: 3x3 kernels without dilation at
+// stride 1 or 2 on channel counts divisible by 8 read x in place (vec-kernels-dw-nhwc.inc:
+// tiles of 2 rows x 4 pixels or 1 x 8, single pixels, checked edge pixels, zero rows for
+// padding); other kernels on such counts copy a band (conv-direct.inc dw_nhwc); other
+// channel counts stage 8-channel blocks. Cases: 1 to 8 channel blocks, kernels 1..5 and 7,
+// strides 1..3 per axis, dilation, asymmetric paddings up to wider than the reach, rows
+// narrower than a tile, odd output heights (a last band of one row), batch, and each
+// fused activation.
+import { describe, it } from 'vitest';
+import { mulberry32, randomInt } from '../../src/interpret/index.js';
+import { checkNhwcDepthwise, type DepthwiseCase } from './nhwc-depthwise-cases.js';
 
-const floats = (rng: () => number, n: number) => randomTensor('f32', [n], rng, { min: -0.5, max: 0.5 }).data as Float32Array;
+const acts = ['none', 'relu', 'clip', 'relu6', 'sigmoid'] as const;
 
-describe('NHWC depthwise on whole 8-channel blocks', () => {
+describe('NHWC depthwise', () => {
   it('matches the interpreter on random depthwise convs', async () => {
     const rng = mulberry32(8080);
     for (let trial = 0; trial < 24; trial++) {
-      const c = trial === 23 ? 12 : 8 * randomInt(rng, 1, 6), n = randomInt(rng, 1, 2);
       const k = [1, 2, 3, 3, 5, 7][randomInt(rng, 0, 5)]!, s = randomInt(rng, 1, 3), d = randomInt(rng, 1, 2);
-      const h = randomInt(rng, (k - 1) * d + 1, 25), w = randomInt(rng, (k - 1) * d + 1, 31);
-      const pads = [randomInt(rng, 0, 3), randomInt(rng, 0, 3), randomInt(rng, 0, 3), randomInt(rng, 0, 3)];
-      const act = (['none', 'relu', 'clip', 'sigmoid'] as const)[trial % 4]!;
-      const net = new Network();
-      const x = net.input('x', 'f32', [n, c, h, w]);
-      const a = x.conv({ outChannels: c, kernel: [1, 1], weights: floats(rng, c * c) });
-      let dw = a.conv({ outChannels: c, kernel: [k, k], groups: c, weights: floats(rng, c * k * k), bias: trial % 3 ? floats(rng, c) : undefined, strides: [s, s], dilations: [d, d], padsBegin: [pads[0]!, pads[1]!], padsEnd: [pads[2]!, pads[3]!] });
-      if (act === 'relu') dw = dw.relu();
-      if (act === 'clip') dw = dw.clip(0, 0.25);
-      if (act === 'sigmoid') dw = dw.sigmoid();
-      net.markOutput(dw.conv({ outChannels: 3, kernel: [1, 1], weights: floats(rng, 3 * c) }), 'y');
-      const nhwc = applyPass(AssignLayout, applyPass(FuseEpilogues, net.graph), { options: { minLayersPerReformat: 0 } });
-      expect(nhwc.nodes.map((l) => l.op)).toContain('ConvNhwc');
-      const inputs = { x: randomTensor('f32', [n, c, h, w], rng, { min: -1, max: 1 }) };
-      const actual = await runPlan(buildPlan(nhwc), inputs);
-      expectClose(actual.y!, interpret(net.graph, inputs).y!, `trial ${trial} (c ${c}, ${h}x${w}, k ${k}, s ${s}, d ${d}, pads ${pads}, ${act})`);
+      const t: DepthwiseCase = {
+        n: randomInt(rng, 1, 2), c: trial === 23 ? 12 : 8 * randomInt(rng, 1, 6), k, strides: [s, s], dilation: d,
+        h: randomInt(rng, (k - 1) * d + 1, 25), w: randomInt(rng, (k - 1) * d + 1, 31),
+        pads: [randomInt(rng, 0, 3), randomInt(rng, 0, 3), randomInt(rng, 0, 3), randomInt(rng, 0, 3)],
+        bias: trial % 3 !== 0, act: acts[trial % 5]!,
+      };
+      await checkNhwcDepthwise(rng, t, `trial ${trial}`);
     }
+  });
+
+  it('reads 3x3 windows in place at strides 1 and 2', async () => {
+    const rng = mulberry32(3303);
+    for (let trial = 0; trial < 40; trial++) {
+      const pads: DepthwiseCase['pads'] = [randomInt(rng, 0, 2), randomInt(rng, 0, 2), randomInt(rng, 0, 2), randomInt(rng, 0, 2)];
+      const t: DepthwiseCase = {
+        n: randomInt(rng, 1, 3), c: trial % 10 === 9 ? 8 * randomInt(rng, 1, 4) + randomInt(rng, 1, 7) : 8 * randomInt(rng, 1, 8),
+        h: Math.max(randomInt(rng, 1, 20), 3 - pads[0] - pads[2]), w: Math.max(randomInt(rng, 1, 31), 3 - pads[1] - pads[3]),
+        k: 3, strides: [randomInt(rng, 1, 2), randomInt(rng, 1, 2)], dilation: 1, pads, bias: trial % 4 !== 0, act: acts[trial % 5]!,
+      };
+      await checkNhwcDepthwise(rng, t, `3x3 trial ${trial}`);
+    }
+  });
+
+  it('matches MobileNetV2 planes (ReLU6, pad 1; fewer channels, whose count the tiles do not depend on)', async () => {
+    const rng = mulberry32(2);
+    for (const [c, h, s] of [[32, 28, 1], [32, 28, 2], [48, 14, 1], [48, 14, 2], [64, 7, 1]] as const)
+      await checkNhwcDepthwise(rng, { n: 2, c, h, w: h, k: 3, strides: [s, s], dilation: 1, pads: [1, 1, 1, 1], bias: true, act: 'relu6' }, 'MobileNetV2');
   });
 });
