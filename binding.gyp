@@ -38,7 +38,7 @@
           # vectors, so FMA contraction is allowed here.
           'target_name': 'kiln_avx2_vec',
           'type': 'static_library',
-          'sources': ['native/cpu/vec-kernels-avx2.cc', 'native/cpu/conv-direct-avx2.cc', 'native/cpu/conv-1x1-avx2.cc', 'native/cpu/winograd-f43-avx2.cc'],
+          'sources': ['native/cpu/vec-kernels-avx2.cc', 'native/cpu/conv-direct-avx2.cc', 'native/cpu/conv-1x1-avx2.cc', 'native/cpu/winograd-f43-avx2.cc', 'native/cpu/conv-small-c-avx2.cc'],
           'cflags': ['<@(kiln_common_cflags)', '-mavx2', '-mfma', '-ffp-contract=fast'],
           'xcode_settings': { 'OTHER_CPLUSPLUSFLAGS': ['-mavx2', '-mfma', '-ffp-contract=fast'] },
           'msvs_settings': { 'VCCLCompilerTool': { 'AdditionalOptions': ['/arch:AVX2'] } },
@@ -119,6 +119,7 @@
         'native/cpu/kernel-conv-depthwise-8c.cc',
         'native/cpu/kernel-conv-depthwise-nhwc.cc',
         'native/cpu/kernel-conv-direct.cc',
+        'native/cpu/kernel-conv-small-c.cc',
         'native/cpu/kernel-conv-1x1.cc',
         'native/cpu/kernel-conv-winograd-fused.cc',
         'native/cpu/kernel-conv-winograd-f43.cc', 'native/cpu/winograd-f43-generic.cc',

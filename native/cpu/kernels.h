@@ -20,6 +20,7 @@ KernelDef sliceKernel(); KernelDef splitKernel(); KernelDef tileKernel(); Kernel
 KernelDef reduceKernel(); KernelDef argmaxKernel(); KernelDef hardmaxKernel(); KernelDef topkKernel(); KernelDef cumsumKernel(); KernelDef logSoftmaxKernel(); KernelDef layerNormKernel(); KernelDef instanceNormKernel(); KernelDef batchNormKernel();  // reduce family
 KernelDef convDepthwiseKernel(); KernelDef pool2dKernel(); KernelDef gemvKernel(); KernelDef gemmRowsKernel(); KernelDef gemmBatchedKernel(); KernelDef softmaxRowsKernel(); KernelDef transposeTiledKernel(); KernelDef convWinogradKernel(); KernelDef convWideKernel(); KernelDef convWinogradWideKernel();  // tactics (codegen/cpu/tactics.ts)
 KernelDef convDepthwise8cKernel();  // tactic: depthwise on 8-channel blocks
+KernelDef convSmallCKernel();  // tactic: stem convs with 1-4 input channels
 KernelDef convDepthwiseNhwcKernel();  // ConvNhwc (passes/assign-layout.ts)
 KernelDef convNhwcKernel();  // ConvNhwc with groups 1 (the CUDA layout)
 KernelDef deconvKernel();
