@@ -12,6 +12,7 @@ import {
 import { planMemory, type MemoryPlan } from '../passes/index.js';
 import { INT8_LAYER_OPS } from '../passes/quantize.js';
 import { chooseCpuKernel, type KernelChoice } from './cpu/index.js';
+import { STRIDED_OUTPUT_KERNELS } from './cpu/tactics.js';
 import { dimProgram } from './dim-program.js';
 import type { PlanDesc, PlanLayer, PlanProfile, PlanTensor } from './plan-desc.js';
 
@@ -31,6 +32,9 @@ export interface LowerOptions {
   kilnVersion: string;
   buildDigest: Uint8Array;
   shapes?: LowerShapes;
+  /** Concat inputs at batch > 1 as strided views in their slice (passes/plan-memory.ts step 2b), where
+   *  the producer's kernel writes them (CPU plans; the CUDA backend cannot, and dynamic plans keep the copy). */
+  stridedViews?: boolean;
 }
 
 export interface Lowered {
@@ -82,7 +86,8 @@ export function lowerToPlan(source: Graph, options: LowerOptions): Lowered {
   // Everything below sees capacity shapes; `source` keeps the symbolic ones.
   const graph: Graph = shapes ? { ...source, types: Object.fromEntries(Object.entries(source.types).map(([k, t]) => [k, atCapacity(t)])) } : source;
   const symbolic: (Dim[] | undefined)[] = [];
-  const memory = planMemory(graph, { sizeOf: (v) => bytesOf(graph.types[v]!), inPlace: true });
+  const stridedOutput = (node: Node) => STRIDED_OUTPUT_KERNELS.has(choiceAt(node, graph, (t) => t).kernel);
+  const memory = planMemory(graph, { sizeOf: (v) => bytesOf(graph.types[v]!), inPlace: true, ...(options.stridedViews && !shapes ? { stridedOutput } : {}) });
   const tensors: PlanTensor[] = [];
   const index = new Map<string, number>();
   const chunks: { offset: number; data: Uint8Array }[] = [];
@@ -109,6 +114,8 @@ export function lowerToPlan(source: Graph, options: LowerOptions): Lowered {
       const offset = memory.offsets.get(value);
       if (offset === undefined) throw new Error(`value '${value}' has no place in the memory plan`);
       tensors.push({ name: value, dtype: type.dtype, shape: [...(type.shape as number[])], location: 'arena', offset });
+      const view = memory.sliceOf.get(value)?.imageStride;
+      if (view !== undefined) tensors[tensors.length - 1]!.imageStride = view / DTYPE_INFO[type.dtype].bytes;
       const declared = source.types[value]!;
       symbolic.push(isSymbolic(declared) ? [...declared.shape] : undefined);
       i = tensors.length - 1;

@@ -30,6 +30,10 @@ export interface PlanTensor {
    *  'weights': constant data (offset into the plan's weight blob, 64-byte aligned). */
   location: 'arena' | 'weights';
   offset: number;
+  /** A view of the tensor's slice in a larger buffer (a concat input at batch > 1): elements
+   *  between consecutive indices of dim 0. Absent (or 0) for dense tensors. Only kernels that
+   *  write strided outputs (codegen/cpu/tactics.ts STRIDED_OUTPUT_KERNELS) may produce one. */
+  imageStride?: number;
 }
 
 /**

@@ -40,6 +40,8 @@ TensorDesc tensorFromJs(const Napi::Value& v, const std::string& what) {
   else if (location == "weights") t.location = Location::weights;
   else invalid(cat(what, ".location must be 'arena' or 'weights', got ", quoted(location)));
   t.offset = uint64_t(integerArg(o.Get("offset"), what + ".offset", 0, kMaxSafe));
+  const Napi::Value stride = o.Get("imageStride");  // optional: absent or 0 for a dense tensor
+  if (!stride.IsUndefined()) t.imageStride = uint64_t(integerArg(stride, what + ".imageStride", 0, kMaxSafe));
   return t;
 }
 

@@ -52,6 +52,10 @@ class DynamicValidator {
       const TensorDesc& d = plan_.tensors[t.tensor];
       if (!seen.insert(t.tensor).second) fail(cat("tensor ", quoted(d.name), " has two dynamic shapes"));
       if (d.location != Location::arena) fail(cat("tensor ", quoted(d.name), " is a weight and cannot have a dynamic shape"));
+      // A view's image stride is a fixed count of elements: dynamic plans keep concat as a copy.
+      if (d.imageStride != 0)
+        fail(cat("tensor ", quoted(d.name), " is a strided view (image stride ", d.imageStride,
+                 " elements) and cannot have a dynamic shape"));
       if (t.dims.size() != d.shape.size())
         fail(cat("tensor ", quoted(d.name), " has rank ", d.shape.size(), " but ", t.dims.size(), " dim programs"));
       for (size_t i = 0; i < t.dims.size(); ++i) {

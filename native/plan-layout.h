@@ -7,7 +7,7 @@
 namespace kiln::layout {
 
 inline constexpr char kMagic[8] = {'K', 'I', 'L', 'N', 'P', 'L', 'A', 'N'};
-inline constexpr uint32_t kFormatVersion = 3;
+inline constexpr uint32_t kFormatVersion = 4;
 
 // Fixed header fields, by byte offset from the start of the file.
 inline constexpr uint64_t kOffVersion = 8;        // u32

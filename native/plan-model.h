@@ -24,6 +24,11 @@ struct TensorDesc {
   Shape shape;
   Location location = Location::arena;
   uint64_t offset = 0;
+  // Elements between consecutive indices of dim 0 when the tensor is a view of
+  // its slice in a larger buffer (concat elimination at batch > 1: each image's
+  // channels inside the concatenated image); 0 for a dense tensor. Only kernels
+  // that declare it (KernelDef::stridedOutput) may write one (plan-view.h).
+  uint64_t imageStride = 0;
 };
 
 struct LayerDesc {
@@ -70,7 +75,7 @@ struct DynamicSection {
 };
 
 struct PlanModel {
-  uint32_t formatVersion = 3;
+  uint32_t formatVersion = 4;
   std::string kilnVersion;
   std::array<uint8_t, 32> buildDigest{};
   uint64_t isaMask = 0;

@@ -162,12 +162,12 @@ class Reader {
     const uint32_t count = c.u32();
     if (count > limits::kMaxTensors) corrupt(cat("plan has too many tensors (", count, ")"));
     c.setItem("the tensor table");
-    c.needItems(count, 24);
+    c.needItems(count, 32);
     plan_.tensors.resize(count);
     for (uint32_t i = 0; i < count; ++i) {
       TensorDesc& t = plan_.tensors[i];
       c.setItem(cat("tensor ", i));
-      c.need(24);
+      c.need(32);
       t.name = string(c.u32(), cat("tensor ", i, " name"));
       const std::string label = cat("tensor ", i, " ", quoted(t.name));
       c.setItem(label);
@@ -180,9 +180,10 @@ class Reader {
       const uint32_t rank = c.u32();
       if (rank > limits::kMaxRank) corrupt(cat("plan ", label, " has rank ", rank, "; the limit is ", limits::kMaxRank));
       t.offset = c.u64();
-      c.need(uint64_t(rank) * 8);
+      c.need(uint64_t(rank) * 8 + 8);
       t.shape.resize(rank);
       for (auto& d : t.shape) d = c.i64();
+      t.imageStride = c.u64();  // elements; 0 for dense (format 4)
     }
   }
 

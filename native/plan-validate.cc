@@ -7,16 +7,11 @@
 
 #include "error.h"
 #include "plan-limits.h"
+#include "plan-view.h"
 #include "text.h"
 
 namespace kiln {
 namespace {
-
-struct Range {
-  uint64_t begin, end;
-  bool overlaps(const Range& o) const { return begin < o.end && o.begin < end; }
-  bool operator==(const Range& o) const { return begin == o.begin && end == o.end; }
-};
 
 class Validator {
  public:
@@ -64,11 +59,30 @@ class Validator {
                  dtypeSize(t.dtype)));
       const bool inArena = t.location == Location::arena;
       const uint64_t limit = inArena ? plan_.arenaBytes : plan_.weights.size;
+      if (isStrided(t)) checkView(t, limit);
       if (t.offset > limit || bytes > limit - t.offset)
         fail(cat("tensor ", quoted(t.name), " (", typeString(t.dtype, t.shape), ", ", bytes, " bytes) at ",
                  inArena ? "arena" : "weights", " offset ", t.offset, " ends at ", t.offset + bytes,
                  ", past the end of the ", inArena ? "arena" : "weight blob", " (", limit, " bytes)"));
     }
+  }
+
+  // A strided view (a concat input in its slice at batch > 1) lives in the arena and
+  // its images, imageStride elements apart, end inside it; the caller checked the shape.
+  void checkView(const TensorDesc& t, uint64_t limit) {
+    const std::string label = cat("tensor ", quoted(t.name), " ", typeString(t.dtype, t.shape));
+    if (t.location != Location::arena) fail(cat(label, " in the weights cannot be a strided view (image stride ", t.imageStride, ")"));
+    if (t.shape.empty()) fail(cat(label, " of rank 0 cannot be a strided view (image stride ", t.imageStride, ")"));
+    if (t.imageStride <= imageElements(t) || t.imageStride > limits::kMaxElements)
+      fail(cat(label, " has image stride ", t.imageStride, " elements; a strided view needs more than its ",
+               imageElements(t), " elements per image and at most 2^48"));
+    if (plan_.cuda.present)
+      fail(cat(label, " is a strided view (image stride ", t.imageStride,
+               " elements); CUDA plans do not support strided views (concat elimination at batch > 1 is CPU-only)"));
+    const uint64_t span = spanBytes(t);
+    if (t.offset > limit || span > limit - t.offset)
+      fail(cat(label, " viewed with image stride ", t.imageStride, " spans ", span, " bytes from arena offset ", t.offset,
+               ", past the end of the arena (", limit, " bytes)"));
   }
 
   void checkIndexList(const std::vector<uint32_t>& list, const char* what) {
@@ -86,6 +100,11 @@ class Validator {
     for (uint32_t t : plan_.inputs)
       if (plan_.tensors[t].location != Location::arena)
         fail(cat("input ", tensorLabel(t), " must live in the arena, not in the weights"));
+    for (const auto* list : {&plan_.inputs, &plan_.outputs})
+      for (uint32_t t : *list)
+        if (isStrided(plan_.tensors[t]))
+          fail(cat(list == &plan_.inputs ? "input " : "output ", tensorLabel(t), " is a strided view (image stride ",
+                   plan_.tensors[t].imageStride, " elements); graph inputs and outputs must be dense"));
   }
 
   void checkLayerOperands(size_t l) {
@@ -105,14 +124,9 @@ class Validator {
       if (plan_.tensors[t].location != Location::arena)
         fail(cat(layerLabel(l), " writes tensor ", tensorLabel(t), ", which is in the read-only weights"));
       for (size_t j = 0; j < i; ++j)
-        if (rangeOf(t).overlaps(rangeOf(layer.outputs[j])))
+        if (extentsOverlap(extentOf(plan_.tensors[t]), extentOf(plan_.tensors[layer.outputs[j]])))
           fail(cat(layerLabel(l), " outputs ", tensorLabel(layer.outputs[j]), " and ", tensorLabel(t), " overlap"));
     }
-  }
-
-  Range rangeOf(uint32_t t) const {
-    const TensorDesc& d = plan_.tensors[t];
-    return {d.offset, d.offset + tensorBytes(d)};
   }
 
   // Simulates the arena: which tensors hold their value at each step.
@@ -135,10 +149,12 @@ class Validator {
       // A copy onto its own bytes (a reshape the planner aliased) leaves the source intact.
       const bool aliasCopy = layer.kernel == "copy" && layer.inputs.size() == 1;
       for (uint32_t out : layer.outputs) {
-        const Range written = rangeOf(out);
+        const Extent written = extentOf(plan_.tensors[out]);
         for (uint32_t u = 0; u < n; ++u) {
-          if (u == out || plan_.tensors[u].location != Location::arena || !written.overlaps(rangeOf(u))) continue;
-          if (aliasCopy && u == layer.inputs[0] && rangeOf(u) == written) continue;
+          if (u == out || plan_.tensors[u].location != Location::arena) continue;
+          const Extent other = extentOf(plan_.tensors[u]);
+          if (!extentsOverlap(written, other)) continue;
+          if (aliasCopy && u == layer.inputs[0] && extentsEqual(other, written)) continue;
           valid[u] = false;
           lastClobber[u] = l;
         }

@@ -70,6 +70,7 @@ void writeTensors(ByteWriter& w, const PlanModel& plan, StringTable& strings) {
     w.u32(static_cast<uint32_t>(t.shape.size()));
     w.u64(t.offset);
     for (int64_t d : t.shape) w.i64(d);
+    w.u64(t.imageStride);
   }
 }
 

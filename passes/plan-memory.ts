@@ -25,7 +25,12 @@
 //     the interface, and its slice must start on the alignment. Its buffer becomes a
 //     child of the output's at that byte offset (nested concats nest), sharing the
 //     parent's place and widening its live interval back to the child's producer.
-//     A batch > 1 channel concat interleaves slices per image: left as a copy.
+//     A batch > 1 channel concat (every dim between 0 and the axis is 1) interleaves
+//     the slices per image: an input there becomes a strided view, image i of it at
+//     image i of the output (imageStride: the output's bytes per image), when its
+//     producer can write one (options.stridedOutput: in kiln the conv kernels) and
+//     its buffer holds it alone (no in-place alias, no concat inside it); its slice
+//     need not start on the alignment (image 1 on would not anyway).
 //  3. Assignment, greedy (TFLite's GreedyBySize and relatives): buffers taken in some
 //     order, each put at the lowest aligned offset that does not overlap a buffer
 //     already placed whose live interval overlaps its own. No single order is best
@@ -48,8 +53,9 @@ export interface MemoryPlan {
   sizes: Map<string, number>;
   /** In-place pairs: value -> the dying input whose buffer it reuses. */
   aliasOf: Map<string, string>;
-  /** Concat inputs placed in their output (step 2b): value -> the Concat's output and the byte offset in it. */
-  sliceOf: Map<string, { of: string; offset: number }>;
+  /** Concat inputs placed in their output (step 2b): value -> the Concat's output and the byte offset in it;
+   *  for a strided view (batch > 1), the offset in the output's first image and the output's bytes per image. */
+  sliceOf: Map<string, { of: string; offset: number; imageStride?: number }>;
 }
 
 export interface PlanOptions {
@@ -59,6 +65,9 @@ export interface PlanOptions {
   inPlace?: boolean;
   /** Concat inputs written straight into their slice of the output (step 2b); default: as inPlace. */
   concatInPlace?: boolean;
+  /** Whether a layer can write its output as a strided view (each image at a larger stride), so
+   *  that a batch > 1 concat input it produces can live in its slice; default: no layer can. */
+  stridedOutput?: (node: Node) => boolean;
 }
 
 /** One buffer to place: an interval of steps and a size. */
@@ -151,23 +160,34 @@ function inPlaceSource(graph: Graph, step: number, intervals: Map<string, LiveIn
   return candidates.find((v) => intervals.has(v) && !io.has(v) && intervals.get(v)!.last === step && sizes.get(v) === sizes.get(out));
 }
 
-/** Step 2b: the inputs of a Concat that may live in their slice of its output, with byte offsets. */
-function concatSlices(graph: Graph, node: Node, readers: Map<string, Node[]>, sizes: Map<string, number>, io: Set<string>, options: PlanOptions & { alignment: number }): { value: string; offset: number }[] {
+/** Step 2b: the inputs of a Concat that may live in their slice of its output, with byte offsets
+ *  (in the first image, and the output's bytes per image, for strided views). */
+function concatSlices(graph: Graph, node: Node, readers: Map<string, Node[]>, sizes: Map<string, number>, io: Set<string>, options: PlanOptions & { alignment: number }, alone: (v: string) => boolean): { value: string; offset: number; imageStride?: number }[] {
   const y = node.outputs[0]!;
   const shape = graph.types[y]!.shape;
   const axis = normalizeAxis(node.attrs.axis as number, shape.length);
-  if (node.op !== 'Concat' || io.has(y) || axis === undefined || !sizes.has(y) || shape.slice(0, axis).some((d) => d !== 1)) return [];
-  const slices: { value: string; offset: number }[] = [];
+  if (node.op !== 'Concat' || io.has(y) || axis === undefined || !sizes.has(y)) return [];
+  // Contiguous slices (every dim before the axis 1), or one slice per image (dims 1..axis-1 are 1).
+  const contiguous = shape.slice(0, axis).every((d) => d === 1);
+  const images = shape[0] as number;
+  if (!contiguous && !(axis >= 1 && options.stridedOutput && shape.slice(1, axis).every((d) => d === 1))) return [];
+  const per = contiguous ? 1 : images;
+  const slices: { value: string; offset: number; imageStride?: number }[] = [];
   let offset = 0;
   for (const v of node.inputs) {
     const own = readers.get(v) ?? [];
     const once = node.inputs.filter((i) => i === v).length === 1;
-    if (sizes.has(v) && !io.has(v) && own.length === 1 && once && offset % options.alignment === 0) slices.push({ value: v, offset });
+    const producer = own.length === 1 ? graph.nodes.find((n) => n.outputs.includes(v)) : undefined;
+    const canView = contiguous || (producer !== undefined && producer.outputs.length === 1 && alone(v) && options.stridedOutput!(producer));
+    // A view's later images start off the alignment anyway: its kernels store unaligned.
+    if (sizes.has(v) && !io.has(v) && own.length === 1 && once && canView && (!contiguous || offset % options.alignment === 0)) {
+      slices.push(contiguous ? { value: v, offset } : { value: v, offset, imageStride: sizes.get(y)! / per });
+    }
     // Constants are not planned; their bytes still take their place in the output.
-    offset += sizes.get(v) ?? options.sizeOf(v, graph.types[v]!);
+    offset += (sizes.get(v) ?? options.sizeOf(v, graph.types[v]!)) / per;
   }
   // Sizes must tile the output exactly, or sizeOf is not a plain byte count of these types.
-  return offset === sizes.get(y) ? slices : [];
+  return offset * per === sizes.get(y) && Number.isInteger(offset) ? slices : [];
 }
 
 export function planMemory(graph: Graph, options: PlanOptions): MemoryPlan {
@@ -194,16 +214,20 @@ export function planMemory(graph: Graph, options: PlanOptions): MemoryPlan {
     });
   }
   // Step 2b: concat inputs become children of the output's buffer at their slice.
-  const sliceOf = new Map<string, { of: string; offset: number }>();
+  const sliceOf = new Map<string, { of: string; offset: number; imageStride?: number }>();
   const parentOf = new Map<string, { parent: string; offset: number }>();
   if (options.concatInPlace ?? options.inPlace) {
     const readers = consumers(graph);
     const io = new Set([...graph.inputs, ...graph.outputs]);
+    // A strided view's buffer holds that value alone: no in-place alias shares it, no slice lies in it.
+    const members = new Map<string, number>();
+    for (const b of bufferOf.values()) members.set(b, (members.get(b) ?? 0) + 1);
+    const alone = (v: string) => bufferOf.get(v) === v && members.get(v) === 1 && ![...parentOf.values()].some((p) => p.parent === v);
     for (const node of graph.nodes) {
-      for (const { value, offset } of concatSlices(graph, node, readers, sizes, io, { ...options, alignment })) {
+      for (const { value, offset, imageStride } of concatSlices(graph, node, readers, sizes, io, { ...options, alignment }, alone)) {
         const child = bufferOf.get(value)!, parent = bufferOf.get(node.outputs[0]!)!;
         if (child === parent || parentOf.has(child)) continue;
-        sliceOf.set(value, { of: node.outputs[0]!, offset });
+        sliceOf.set(value, imageStride === undefined ? { of: node.outputs[0]!, offset } : { of: node.outputs[0]!, offset, imageStride });
         parentOf.set(child, { parent, offset });
       }
     }

@@ -107,8 +107,18 @@ function transposeTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tac
   return tiled ? [same(layer, 'transpose-8x8', 'transposeTiled'), generic] : [generic];
 }
 
-/** The candidate tactics of a layer, best guess first; a single one means nothing to choose. */
+/** Kernels that write an output as a strided view (native KernelDef::stridedOutput; the loader
+ *  refuses one for any other kernel). A kernel opts in here once it honours the output's image stride. */
+export const STRIDED_OUTPUT_KERNELS: ReadonlySet<string> = new Set(['conv', 'convWide', 'convDirect', 'convWinograd', 'convWinogradWide', 'convWinogradFused']);
+
+/** The candidate tactics of a layer, best guess first; a single one means nothing to choose.
+ *  A layer writing a strided view (concat elimination at batch > 1) gets only the kernels that can. */
 export function cpuTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[] {
+  const all = layerTactics(layer, tensors);
+  return layer.outputs.some((o) => tensors[o]!.imageStride) ? all.filter((t) => STRIDED_OUTPUT_KERNELS.has(t.kernel)) : all;
+}
+
+function layerTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[] {
   const f32 = f32KernelOf(layer.kernel);
   if (f32 !== undefined) return lowpTactics(layer, tensors, cpuTactics({ ...layer, kernel: f32 }, tensors));
   switch (layer.kernel) {

@@ -3,10 +3,13 @@
 // the inputs' rows back to back.
 // ints: [axis] (0 <= axis < rank). floats: none.
 // An input the memory planner put at its own slice of y (concat elimination:
-// one output row, the producer wrote straight into y) is already in place and
-// is not copied; an input anywhere else inside y is refused.
+// the producer wrote straight into y) is already in place and is not copied:
+// with one output row a dense input at the slice, with several (a batch > 1
+// channel concat) a strided view whose image stride is one output row; an input
+// anywhere else inside y, or a strided input outside it, is refused.
 #include <cstring>
 
+#include "../plan-view.h"
 #include "kernels.h"
 #include "layer-check.h"
 
@@ -79,15 +82,22 @@ std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
     c.fail(cat("kernel concat expects output ", typeString(y.dtype, expect), ", got ", typeString(y.dtype, y.shape)));
   }
   // Inputs inside y (kernel-registry lets them through) must sit exactly at their slice.
+  uint64_t rowBytes = 0;
+  for (uint64_t b : chunks) rowBytes += b;
   std::vector<bool> inPlace;
   uint64_t slice = 0;
   for (size_t i = 0; i < c.inputCount(); ++i) {
     const TensorDesc& x = c.input(i);
-    const bool inside = x.location == Location::arena && y.location == Location::arena && x.offset < y.offset + tensorBytes(y) &&
-                        y.offset < x.offset + tensorBytes(x);
-    if (inside && (outer != 1 || x.offset != y.offset + slice))
+    const bool inside = x.location == Location::arena && y.location == Location::arena && extentsOverlap(extentOf(x), extentOf(y));
+    // One output row: the slice is contiguous. Several: x's images one row apart (a strided view).
+    const bool rows = outer == 1 || (x.shape[0] == int64_t(outer) && isStrided(x) &&
+                                     imageStrideOf(x) * dtypeSize(x.dtype) == rowBytes);
+    if (inside && (!rows || x.offset != y.offset + slice))
       c.fail(cat("kernel concat: input ", LayerCheck::describe(x), " lies inside output ", LayerCheck::describe(y),
-                 " but not at its slice (byte ", slice, " of a single output row)"));
+                 " but not at its slice (byte ", slice, " of each ", rowBytes, "-byte output row)"));
+    if (!inside && isStrided(x))
+      c.fail(cat("kernel concat: input ", LayerCheck::describe(x), " is a strided view (image stride ", x.imageStride,
+                 " elements) outside output ", LayerCheck::describe(y)));
     inPlace.push_back(inside);
     slice += chunks[i];
   }

@@ -22,6 +22,7 @@
 
 #include "../aligned-buffer.h"
 #include "../cpu-features.h"
+#include "../plan-view.h"
 #include "conv-direct.h"
 #include "conv-params.h"
 #include "epilogue.h"
@@ -88,7 +89,8 @@ struct Segment {
 
 class DirectOp final : public LayerOp {
  public:
-  DirectOp(const LayerCheck& c, const ConvLayer& L) : L_(L), tile_(directTile()) {
+  DirectOp(const LayerCheck& c, const ConvLayer& L)
+      : L_(L), tile_(directTile()), yImage_(int64_t(imageStrideOf(c.output(0)))) {
     const ConvDims& d = L.d;
     const Window3& w = d.win;
     K_ = d.reduction();
@@ -102,7 +104,8 @@ class DirectOp final : public LayerOp {
     // partly by a streaming one is worse than either. Activations other than relu/clip
     // (applied on the stored tile) stay out.
     stream_ = d.batch * d.outChannels * w.outVolume() * int64_t(sizeof(float)) > kStreamBytes &&
-              (clamp_ || L.act.kind == Act::none) && w.outVolume() % 8 == 0 && (pointwise_ || w.out[2] % 8 == 0);
+              (clamp_ || L.act.kind == Act::none) && w.outVolume() % 8 == 0 && (pointwise_ || w.out[2] % 8 == 0) &&
+              c.output(0).offset % 32 == 0 && yImage_ % 8 == 0;  // a strided view's images too
     pointwise_ = isPointwise(w) && w.in[0] == 1;
     if (pointwise_) {
       for (int64_t ci = 0; ci < d.channels; ++ci) off_.push_back(long(ci * w.inVolume()));
@@ -215,7 +218,7 @@ class DirectOp final : public LayerOp {
     const int64_t plane = d.win.outVolume();
     const int64_t p0 = run * kRunPixels, p1 = std::min(plane, p0 + kRunPixels);
     const float* xImage = x + n * d.channels * plane;
-    float* yImage = y + n * d.outChannels * plane;
+    float* yImage = y + n * yImage_;
     const float* rImage = residual ? residual + n * d.outChannels * plane : nullptr;
     // Whole tiles read the planes in place; a last run of fewer than 16 is copied.
     const int64_t whole = p0 + (p1 - p0) / 16 * 16;
@@ -288,7 +291,7 @@ class DirectOp final : public LayerOp {
       for (int64_t c = 0; c < OW; c += 8) segs.push_back({oy0 + r, c, std::min<int64_t>(8, OW - c)});
     tiles(segs.data(), segs.size(), off_.data(),
           [&](const Segment& sg) { return s + (sg.row - oy0) * sh * rowStride_ + sg.col; },
-          y + n * d.outChannels * w.outVolume(), residual ? residual + n * d.outChannels * w.outVolume() : nullptr,
+          y + n * yImage_, residual ? residual + n * d.outChannels * w.outVolume() : nullptr,
           packed, b0, b1, OW, 0);
   }
 
@@ -296,6 +299,7 @@ class DirectOp final : public LayerOp {
   DirectTileFn tile_;
   int64_t K_ = 0, blocks_ = 0, groups_ = 1, perGroup_ = 1, bands_ = 1;
   int64_t band_ = 1, bandRows_ = 1, halo_ = 1, phaseLen_ = 0, rowStride_ = 0;
+  int64_t yImage_;  // elements from one image of y to the next (a strided view's are further apart)
   bool pointwise_ = false, clamp_ = false, stream_ = false;
   float lo_ = 0.f, hi_ = 0.f;
   std::vector<long> off_, tailOff_;
@@ -317,6 +321,6 @@ std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
 
 }  // namespace
 
-KernelDef convDirectKernel() { return {"convDirect", false, validate}; }
+KernelDef convDirectKernel() { return {"convDirect", false, validate, false, true}; }
 
 }  // namespace kiln::cpu

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "../aligned-buffer.h"
+#include "../plan-view.h"
 #include "conv-direct.h"
 #include "conv-params.h"
 #include "epilogue.h"
@@ -42,7 +43,8 @@ struct Run {
 
 class WinogradFusedOp final : public LayerOp {
  public:
-  WinogradFusedOp(const LayerCheck& c, const ConvLayer& L) : L_(L), tile_(directTile()), out8_(winoOut8()) {
+  WinogradFusedOp(const LayerCheck& c, const ConvLayer& L)
+      : L_(L), tile_(directTile()), out8_(winoOut8()), yImage_(int64_t(imageStrideOf(c.output(0)))) {
     const ConvDims& d = L.d;
     const Window3& w = d.win;
     tilesH_ = (w.out[1] + 1) / 2;
@@ -150,14 +152,15 @@ class WinogradFusedOp final : public LayerOp {
           for (int h = 0; h < 2 && half[h]; ++h) {
             const Run& run = *half[h];
             const int64_t ox = 2 * run.tx, width = std::min(2 * run.n, OW - ox), oy = 2 * run.ty;
-            const int64_t at = ((n * Cout + co) * OH + oy) * OW + ox;
+            const int64_t at = ((n * Cout + co) * OH + oy) * OW + ox;  // in the (dense) residual
+            float* yo = y + n * yImage_ + (co * OH + oy) * OW + ox;
             const bool second = oy + 1 < OH;
             out8_(m + (co - c0) * 16 + h * 8, long(kChunk * 16), bias ? bias[co] : 0.f, residual ? residual + at : nullptr,
-                  residual && second ? residual + at + OW : nullptr, y + at, second ? y + at + OW : nullptr, long(width),
+                  residual && second ? residual + at + OW : nullptr, yo, second ? yo + OW : nullptr, long(width),
                   clamp_ ? 1 : 0, lo_, hi_);
             if (clamp_ || L_.act.kind == Act::none) continue;
-            applyActivation(L_.act, y + at, y + at, size_t(width));
-            if (second) applyActivation(L_.act, y + at + OW, y + at + OW, size_t(width));
+            applyActivation(L_.act, yo, yo, size_t(width));
+            if (second) applyActivation(L_.act, yo + OW, yo + OW, size_t(width));
           }
       }
     }
@@ -167,6 +170,7 @@ class WinogradFusedOp final : public LayerOp {
   DirectTileFn tile_;
   WinoOut8Fn out8_;
   int64_t tilesH_ = 0, tilesW_ = 0, phaseLen_ = 0, rowStride_ = 0, band_ = 1, bands_ = 1, blocks_ = 0;
+  int64_t yImage_;  // elements from one image of y to the next (a strided view's are further apart)
   bool clamp_ = false;
   float lo_ = 0.f, hi_ = 0.f;
   std::vector<long> off_;
@@ -186,6 +190,6 @@ std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
 
 }  // namespace
 
-KernelDef convWinogradFusedKernel() { return {"convWinogradFused", false, validate}; }
+KernelDef convWinogradFusedKernel() { return {"convWinogradFused", false, validate, false, true}; }
 
 }  // namespace kiln::cpu

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "../aligned-buffer.h"
+#include "../plan-view.h"
 #include "conv-params.h"
 #include "kernels.h"
 #include "phase-split.h"
@@ -36,7 +37,8 @@ constexpr int64_t kSlack = 16;  // floats readable past a tile row (8-tile vecto
 
 class WinogradOp final : public LayerOp {
  public:
-  WinogradOp(const LayerCheck& c, const ConvLayer& L, MicroTile tile) : L_(L), tile_(tile) {
+  WinogradOp(const LayerCheck& c, const ConvLayer& L, MicroTile tile)
+      : L_(L), tile_(tile), yImage_(int64_t(imageStrideOf(c.output(0)))) {
     const Window3& w = L.d.win;
     tilesH_ = (w.out[1] + 1) / 2;
     tilesW_ = (w.out[2] + 1) / 2;
@@ -84,7 +86,7 @@ class WinogradOp final : public LayerOp {
     ctx.pool->parallelFor(size_t(d.batch * d.outChannels), [&](size_t p) {
       const int64_t n = int64_t(p) / d.outChannels, o = int64_t(p) % d.outChannels;
       outputTransform(m + o * all + n * tiles, all * d.outChannels, bias ? bias[o] : 0.f,
-                      y + int64_t(p) * d.win.outVolume(), residual ? residual + int64_t(p) * d.win.outVolume() : nullptr);
+                      y + n * yImage_ + o * d.win.outVolume(), residual ? residual + int64_t(p) * d.win.outVolume() : nullptr);
     });
   }
 
@@ -136,6 +138,7 @@ class WinogradOp final : public LayerOp {
   ConvLayer L_;
   MicroTile tile_;
   int64_t tilesH_ = 0, tilesW_ = 0, phaseLen_ = 0;
+  int64_t yImage_;  // elements from one image of y to the next (a strided view's are further apart)
   std::vector<AlignedBuffer> packedU_;  // per transform element xi
 };
 
@@ -156,7 +159,7 @@ std::unique_ptr<LayerOp> validateWide(const LayerCheck& c) { return validateOn(c
 
 }  // namespace
 
-KernelDef convWinogradKernel() { return {"convWinograd", false, validate}; }
-KernelDef convWinogradWideKernel() { return {"convWinogradWide", false, validateWide}; }
+KernelDef convWinogradKernel() { return {"convWinograd", false, validate, false, true}; }
+KernelDef convWinogradWideKernel() { return {"convWinogradWide", false, validateWide, false, true}; }
 
 }  // namespace kiln::cpu

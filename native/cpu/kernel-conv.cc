@@ -9,6 +9,7 @@
 #include "conv-params.h"
 #include "kernels.h"
 #include "layer-check.h"
+#include "../plan-view.h"
 #include "sgemm-pack.h"
 #include "sgemm.h"
 
@@ -21,7 +22,8 @@ thread_local AlignedBuffer tSplit;
 class ConvOp final : public LayerOp {
  public:
   ConvOp(const LayerCheck& c, const ConvLayer& L, MicroTile tile)
-      : x_(L.x), w_(L.w), b_(L.b), r_(L.residual), y_(L.y), d_(L.d), act_(L.act), tile_(tile) {
+      : x_(L.x), w_(L.w), b_(L.b), r_(L.residual), y_(L.y), d_(L.d), act_(L.act), tile_(tile),
+        yImage_(int64_t(imageStrideOf(c.output(0)))) {
     const ConvDims& d = L.d;
     if (!isPointwise(d.win)) tables_ = std::make_unique<Im2colTables>(d.win, d.groupChannels());
     // Constant weights are packed once here instead of on every run.
@@ -86,12 +88,12 @@ class ConvOp final : public LayerOp {
       p.c = y + g * og * outVol;
       p.ldc = size_t(outVol);
       p.cBlockCols = size_t(outVol);
-      p.cBlockStride = d_.outChannels * outVol;
+      p.cBlockStride = yImage_;  // a strided view's images sit further apart
       p.epilogue = {bias ? bias + g * og : nullptr, true, act_};
-      // The residual has y's layout, so it is read with C's column blocks.
+      // The residual has y's shape (dense), so it is read with C's column blocks.
       if (residual)
         p.epilogue.residual = residual + g * og * outVol, p.epilogue.ldr = p.ldc, p.epilogue.rBlockCols = p.cBlockCols,
-        p.epilogue.rBlockStride = p.cBlockStride;
+        p.epilogue.rBlockStride = d_.outChannels * outVol;
       p.tile = tile_;
     }
     sgemmBatch(*ctx.pool, problems.data(), problems.size());
@@ -104,6 +106,7 @@ class ConvOp final : public LayerOp {
   ConvDims d_;
   Activation act_;
   MicroTile tile_;
+  int64_t yImage_;  // elements from one image of y to the next
   std::unique_ptr<Im2colTables> tables_;  // null for pointwise convs
   std::vector<AlignedBuffer> packedW_;     // per group; empty unless w is a constant
 };
@@ -119,7 +122,7 @@ std::unique_ptr<LayerOp> validateWide(const LayerCheck& c) {
 
 }  // namespace
 
-KernelDef convKernel() { return {"conv", false, validate}; }
-KernelDef convWideKernel() { return {"convWide", false, validateWide}; }
+KernelDef convKernel() { return {"conv", false, validate, false, true}; }
+KernelDef convWideKernel() { return {"convWide", false, validateWide, false, true}; }
 
 }  // namespace kiln::cpu

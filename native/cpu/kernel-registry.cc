@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "../error.h"
+#include "../plan-view.h"
 #include "../text.h"
 #include "kernels.h"
 #include "lowp-bf16-fp16.h"
@@ -46,24 +47,18 @@ const std::unordered_map<std::string, KernelDef>& registry() {
   return r;
 }
 
-struct ByteRange {
-  uint64_t begin, end;
-};
-
-ByteRange rangeOf(const TensorDesc& t) { return {t.offset, t.offset + tensorBytes(t)}; }
-
 // Outputs may share memory with inputs only as an exact alias, and only for
 // kernels that read each element before writing it.
 void checkOperandOverlap(const LayerDesc& layer, const KernelDef& kernel, const std::vector<TensorDesc>& tensors) {
   for (uint32_t out : layer.outputs) {
-    const ByteRange o = rangeOf(tensors[out]);
+    const Extent o = extentOf(tensors[out]);
     for (uint32_t in : layer.inputs) {
       if (tensors[in].location != Location::arena) continue;
-      const ByteRange i = rangeOf(tensors[in]);
-      if (!(o.begin < i.end && i.begin < o.end)) continue;
-      const bool exact = o.begin == i.begin && o.end == i.end;
+      const Extent i = extentOf(tensors[in]);
+      if (!extentsOverlap(o, i)) continue;
+      const bool exact = extentsEqual(o, i);
       if (exact && kernel.inPlace) continue;
-      if (kernel.inputsInOutput && o.begin <= i.begin && i.end <= o.end) continue;
+      if (kernel.inputsInOutput && o.offset <= i.offset && i.end() <= o.end()) continue;
       const std::string what = cat("layer ", quoted(layer.name), ": output ", quoted(tensors[out].name));
       if (exact)
         throw Error(codes::kKernel, cat(what, " shares its memory with input ", quoted(tensors[in].name),
@@ -72,6 +67,21 @@ void checkOperandOverlap(const LayerDesc& layer, const KernelDef& kernel, const 
                   cat(what, " partially overlaps input ", quoted(tensors[in].name), " in the arena"));
     }
   }
+}
+
+// A strided view (concat elimination at batch > 1) is written only by kernels that
+// honour an output image stride and read only by a kernel that skips its inputs in
+// place (concat, whose validate() checks each sits at its slice).
+void checkStridedOperands(const LayerDesc& layer, const KernelDef& kernel, const std::vector<TensorDesc>& tensors) {
+  auto refuse = [&](const char* role, uint32_t t, const char* ability) {
+    throw Error(codes::kKernel, cat("layer ", quoted(layer.name), ": ", role, " ", quoted(tensors[t].name), " ",
+                                    typeString(tensors[t].dtype, tensors[t].shape), " is a strided view (image stride ",
+                                    tensors[t].imageStride, " elements), but kernel ", kernel.name, " cannot ", ability));
+  };
+  for (uint32_t t : layer.outputs)
+    if (isStrided(tensors[t]) && !kernel.stridedOutput) refuse("output", t, "write strided outputs");
+  for (uint32_t t : layer.inputs)
+    if (isStrided(tensors[t]) && !kernel.inputsInOutput) refuse("input", t, "read strided inputs");
 }
 
 }  // namespace
@@ -91,6 +101,7 @@ std::vector<std::unique_ptr<cpu::LayerOp>> prepareLayers(const PlanModel& plan, 
       throw Error(codes::kKernel, cat("layer ", quoted(layer.name), " uses kernel ", quoted(layer.kernel),
                                       " that this runtime does not have"));
     checkOperandOverlap(layer, *kernel, plan.tensors);
+    checkStridedOperands(layer, *kernel, plan.tensors);
     ops.push_back(kernel->validate(cpu::LayerCheck(layer, plan.tensors, weights)));
   }
   return ops;

@@ -45,6 +45,11 @@ struct KernelDef {
   // True when an input may lie inside the output (concat's inputs planned into
   // their slice); validate() then checks each such input sits at its own slice.
   bool inputsInOutput = false;
+  // True when the kernel writes an output that is a strided view (TensorDesc::
+  // imageStride: each image's output at its own stride, concat elimination at
+  // batch > 1); the loader refuses such an output for any other kernel. Only
+  // inputsInOutput kernels (concat, which skips them) may take a strided input.
+  bool stridedOutput = false;
 };
 
 }  // namespace kiln::cpu

@@ -147,7 +147,7 @@ export function timingPlan(plan: PlanDesc, layer: PlanLayer, candidates: Tactic[
   const layers = candidates.map((c, n) => {
     const outs = layer.outputs.map((o) => {
       const t = plan.tensors[o]!;
-      tensors.push({ ...t, name: `${t.name}#${n}`, location: 'arena', offset: arena });
+      tensors.push({ ...t, name: `${t.name}#${n}`, location: 'arena', offset: arena, imageStride: undefined });  // timed dense
       arena = align(arena + bytesOf(t));
       outputs.push(tensors.length - 1);
       return tensors.length - 1;

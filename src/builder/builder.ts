@@ -138,7 +138,7 @@ export class Builder {
     const optimized = applyPrecisions(config.quantizes() ? this.quantize(graph, piped, config) : piped, config, this.logger);
     this.logger.verbose(`optimized network:\n${printGraph(optimized)}`);
     phase('lowering');
-    const { plan, memory, symbolic } = lowerToPlan(optimized, { kilnVersion: KILN_VERSION, buildDigest: config.digest(), ...(dynamic ? { shapes: dynamic.shapes } : {}) });
+    const { plan, memory, symbolic } = lowerToPlan(optimized, { kilnVersion: KILN_VERSION, buildDigest: config.digest(), stridedViews: config.target === 'cpu', ...(dynamic ? { shapes: dynamic.shapes } : {}) });
     let autotune: AutotuneReport | undefined;
     if (config.target === 'cpu') {
       const options: AutotuneOptions = {

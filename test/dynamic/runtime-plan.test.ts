@@ -40,7 +40,7 @@ describe('DYNS section', () => {
     const bytes: Uint8Array = k.serializePlan(reluPlan());
     const engine = new k.Engine(bytes);
     const info = engine.info();
-    expect(info.formatVersion).toBe(3);
+    expect(info.formatVersion).toBe(4);
     expect(info.inputs[0].dims).toEqual(['n', 3]);
     expect(info.profiles).toEqual([{ x: { min: [1, 3], opt: [2, 3], max: [4, 3] } }]);
     const ctx = new k.Context(engine, 1);

@@ -15,10 +15,10 @@ import { interpret, mulberry32, randomTensor, type Tensor } from '../../src/inte
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const kiln: any = createRequire(import.meta.url)('../../build/Release/kiln.node');
 
-/** The plan the builder would lower at `optLevel` (before tactic selection). */
-export function lowerNetwork(network: Network, optLevel = 3): PlanDesc {
+/** The plan the builder would lower at `optLevel` (before tactic selection); `stridedViews` as a CPU build. */
+export function lowerNetwork(network: Network, optLevel = 3, stridedViews = false): PlanDesc {
   const { graph } = runPipeline(network.graph, buildPipeline({ optLevel, supports: hasCpuKernel }));
-  return lowerToPlan(graph, { kilnVersion: '0.0.0-test', buildDigest: new Uint8Array(32) }).plan;
+  return lowerToPlan(graph, { kilnVersion: '0.0.0-test', buildDigest: new Uint8Array(32), stridedViews }).plan;
 }
 
 export function randomInputs(network: Network, seed: number): Record<string, Tensor> {
@@ -46,10 +46,9 @@ function close(actual: Float32Array, expected: ArrayLike<number>, tol: number, l
  * Runs every tactic of every tunable layer (one layer switched at a time) and compares
  * all outputs with the interpreter. Returns the tactic names exercised.
  */
-export async function checkTactics(network: Network, label: string, seed = 1, tol = 1e-4): Promise<string[]> {
+export async function checkTactics(network: Network, label: string, seed = 1, tol = 1e-4, plan = lowerNetwork(network)): Promise<string[]> {
   const inputs = randomInputs(network, seed);
   const expected = interpret(network.graph, inputs);
-  const plan = lowerNetwork(network);
   const seen: string[] = [];
   for (let i = 0; i < plan.layers.length; i++) {
     const candidates = cpuTactics(plan.layers[i]!, plan.tensors);
