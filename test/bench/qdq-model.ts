@@ -8,6 +8,7 @@
 // pass writes them) behind a DequantizeLinear on axis 0; biases become int32 codes of
 // scale x_scale * w_scale[c]. ORT's onnxruntime.quantization is not available here.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { readCalibrationText } from '../../src/builder/calibrator.js';
 import type { GraphProto, NodeProto, TensorProto } from '../../src/onnx/proto/messages.js';
 import { ModelProtoType } from '../../src/onnx/proto/schema.js';
@@ -26,6 +27,14 @@ export function writeQdqModel(src: string, calibration: string, out: string, wei
   const model = ModelProtoType.decode(readFileSync(src)) as unknown as { graph: GraphProto };
   const g = model.graph;
   const scales = readCalibrationText(calibration);
+  // Weights kept in an external data file (torch's exporter writes them so) move into the
+  // model: the QDQ file lives elsewhere, and its readers would not find the data file.
+  const source = { baseDir: dirname(src) };
+  for (const t of g.initializer) {
+    if (t.data_location !== 1) continue;
+    const data = decodeTensorData(t, source).data as ArrayBufferView;
+    Object.assign(t, { raw_data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), data_location: 0, external_data: [] });
+  }
   const inits = new Map(g.initializer.map((t) => [t.name, t]));
   // torch shares weights through Identity nodes: see through them.
   const alias = new Map(g.node.filter((n) => n.op_type === 'Identity' && inits.has(n.input[0]!)).map((n) => [n.output[0]!, n.input[0]!]));
