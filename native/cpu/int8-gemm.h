@@ -70,8 +70,10 @@ extern const Int8Tile kInt8TileAvx512Vnni;
 // The AVX2 packing and epilogue, shared by the VNNI tile.
 void int8PackBAvx2(const int8_t* src, size_t stride, size_t k, size_t n, uint8_t* b);
 void int8FinishAvx2(const int32_t* acc, size_t n, const Int8RowEpilogue& e, void* out);
-// x f32 -> i8 = saturate(round_half_even(x / scale)), n values.
-void quantizeRowAvx2(const float* x, size_t n, float scale, int8_t* y);
+// x f32 -> i8 or u8 = saturate(round_half_even(x / scale) + zp) (QuantizeLinear), and
+// back to f32: y = (q - zp) * scale (DequantizeLinear), n values each.
+void quantizeRowAvx2(const float* x, size_t n, float scale, int32_t zp, bool u8, void* y);
+void dequantizeRowAvx2(const void* q, bool u8, size_t n, float scale, int32_t zp, float* y);
 #endif
 
 }  // namespace kiln::cpu

@@ -42,25 +42,36 @@ class QdqOp final : public LayerOp {
 
   void run(const RunContext& ctx) const override {
     const float* s = ctx.data<const float>(s_);
-#if defined(__x86_64__) || defined(_M_X64)
-    // The common case (a per-tensor scale to i8, no zero point) in vector blocks.
-    if (quantize_ && per_ == 1 && zp_ < 0 && !unsigned_ && (hostIsaMask() & isa::kAvx2)) {
-      const float* x = ctx.data<const float>(x_);
-      int8_t* y = ctx.data<int8_t>(y_);
-      const float scale = s[0];
-      ctx.pool->parallelRanges(count_, 16384, [&](size_t b, size_t e) { quantizeRowAvx2(x + b, e - b, scale, y + b); });
-      return;
-    }
-#endif
     const uint8_t* zpRaw = zp_ >= 0 ? ctx.data<const uint8_t>(uint32_t(zp_)) : nullptr;
     auto zp = [&](size_t c) -> int32_t {
       if (!zpRaw) return 0;
       if (wide_) return reinterpret_cast<const int32_t*>(zpRaw)[c];
       return unsigned_ ? int32_t(zpRaw[c]) : int32_t(int8_t(zpRaw[c]));
     };
+    // The channel of element i, and the end of its run of one channel (per tensor: all).
+    auto channel = [&](size_t i) { return per_ == 1 ? size_t(0) : (i / inner_) % per_; };
+    auto runEnd = [&](size_t i, size_t e) { return per_ == 1 ? e : std::min(e, (i / inner_ + 1) * inner_); };
+#if defined(__x86_64__) || defined(_M_X64)
+    // i8/u8 in vector rows, one scale and zero point per run of one channel.
+    if (!wide_ && (hostIsaMask() & isa::kAvx2)) {
+      const float* xf = ctx.data<const float>(x_);
+      const uint8_t* xq = ctx.data<const uint8_t>(x_);
+      float* yf = ctx.data<float>(y_);
+      uint8_t* yq = ctx.data<uint8_t>(y_);
+      ctx.pool->parallelRanges(count_, 16384, [&](size_t b, size_t e) {
+        for (size_t i = b; i < e;) {
+          const size_t end = runEnd(i, e), c = channel(i);
+          if (quantize_) quantizeRowAvx2(xf + i, end - i, s[c], zp(c), unsigned_, yq + i);
+          else dequantizeRowAvx2(xq + i, unsigned_, end - i, s[c], zp(c), yf + i);
+          i = end;
+        }
+      });
+      return;
+    }
+#endif
     const float lo = unsigned_ ? 0.f : -128.f, hi = unsigned_ ? 255.f : 127.f;
     for (size_t i = 0; i < count_; ++i) {
-      const size_t c = per_ == 1 ? 0 : (i / inner_) % per_;
+      const size_t c = channel(i);
       if (quantize_) {
         const float q = std::min(hi, std::max(lo, std::nearbyint(ctx.data<const float>(x_)[i] / s[c]) + float(zp(c))));
         if (unsigned_) ctx.data<uint8_t>(y_)[i] = uint8_t(q);

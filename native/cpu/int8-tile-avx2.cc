@@ -1,7 +1,7 @@
 // AVX2 int8 tile (compiled with -mavx2 into kiln_avx2; reached only through
 // int8Tile() after the cpuid check): the 4 x 24 u8 x s8 micro-kernel, the packing
 // of B (activation rows -> [K/4][24][4] u8), the vector epilogue, and the per-tensor
-// quantize row. Layouts and the pair limit of vpmaddubsw: int8-gemm.h.
+// quantize and dequantize rows. Layouts and the pair limit of vpmaddubsw: int8-gemm.h.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -132,11 +132,36 @@ void int8FinishAvx2(const int32_t* acc, size_t n, const Int8RowEpilogue& e, void
   if (dst == q) std::memcpy(y, q, n);
 }
 
-void quantizeRowAvx2(const float* x, size_t n, float scale, int8_t* y) {
-  const __m256 s = _mm256_set1_ps(scale);
+void quantizeRowAvx2(const float* x, size_t n, float scale, int32_t zp, bool u8, void* y) {
+  const __m256 s = _mm256_set1_ps(scale), z = _mm256_set1_ps(float(zp));
+  const float lo = u8 ? 0.f : -128.f, hi = u8 ? 255.f : 127.f;
+  const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+  uint8_t* out = static_cast<uint8_t*>(y);
   size_t i = 0;
-  for (; i + 8 <= n; i += 8) storeCodes8(_mm256_div_ps(_mm256_loadu_ps(x + i), s), y + i);
-  for (; i < n; ++i) y[i] = int8_t(std::min(127.f, std::max(-128.f, std::nearbyint(x[i] / scale))));
+  for (; i + 8 <= n; i += 8) {
+    __m256 v = _mm256_round_ps(_mm256_div_ps(_mm256_loadu_ps(x + i), s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    v = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(v, z), vlo), vhi);
+    const __m256i q = _mm256_cvtps_epi32(v);
+    const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(out + i), u8 ? _mm_packus_epi16(w, w) : _mm_packs_epi16(w, w));
+  }
+  for (; i < n; ++i) {
+    const float q = std::min(hi, std::max(lo, std::nearbyint(x[i] / scale) + float(zp)));
+    out[i] = u8 ? uint8_t(q) : uint8_t(int8_t(q));
+  }
+}
+
+void dequantizeRowAvx2(const void* q, bool u8, size_t n, float scale, int32_t zp, float* y) {
+  const uint8_t* in = static_cast<const uint8_t*>(q);
+  const __m256 s = _mm256_set1_ps(scale);
+  const __m256i z = _mm256_set1_epi32(zp);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(in + i));
+    const __m256i w = _mm256_sub_epi32(u8 ? _mm256_cvtepu8_epi32(b) : _mm256_cvtepi8_epi32(b), z);
+    _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_cvtepi32_ps(w), s));
+  }
+  for (; i < n; ++i) y[i] = float((u8 ? int32_t(in[i]) : int32_t(int8_t(in[i]))) - zp) * scale;
 }
 
 const Int8Tile kInt8TileAvx2 = {"u8s8-avx2-4x24", true, microAvx2, int8PackBAvx2, int8FinishAvx2};

@@ -52,6 +52,23 @@ describe('int8 kernels against the interpreter', () => {
     expect(Array.from(q0.slice(0, 7))).toEqual([0, 2, 0, -2, 2, 127, -128]);
   });
 
+  it('quantize / dequantize in vector rows: per-axis runs longer than a vector, i8 and u8 zero points, ties', async () => {
+    // 37 values per channel: each run of one scale covers four vectors of 8 and a tail.
+    const net = new GraphDraft();
+    const x = net.input('x', { dtype: 'f32', shape: [2, 3, 37] });
+    const scales = Float32Array.of(0.125, 0.5, 0.3);
+    const zi = net.constant('zi', 'i8', [3], Int8Array.from([-3, 0, 5]));
+    const qi = net.node('QuantizeLinear', 'qi', [x, net.constant('qi.scale', 'f32', [3], scales), zi], { axis: 1 });
+    net.outputs.push(qi, net.node('DequantizeLinear', 'dqi', [qi, net.constant('dqi.scale', 'f32', [3], scales), zi], { axis: 1 }));
+    const zu = net.constant('zu', 'u8', [1], Uint8Array.of(100));
+    const qu = net.node('QuantizeLinear', 'qu', [x, net.constant('qu.scale', 'f32', [1], Float32Array.of(0.25)), zu], {});
+    net.outputs.push(qu, net.node('DequantizeLinear', 'dqu', [qu, net.constant('dqu.scale', 'f32', [1], Float32Array.of(0.25)), zu], {}));
+    const rng = mulberry32(7);
+    // Multiples of 1/16 make ties (x / scale = k + 0.5) common; +-100 saturate both ways.
+    const values = Array.from({ length: 2 * 3 * 37 }, (_, i) => (i % 17 === 0 ? (i % 2 ? 100 : -100) : Math.round((rng() * 80 - 40) * 16) / 16));
+    await check(net, { x: tensor('f32', [2, 3, 37], values) }, 'qdq rows');
+  });
+
   for (const seed of [1, 2, 3, 4, 5, 6]) {
     it(`qconv, random case ${seed}`, async () => {
       const rng = mulberry32(seed);
