@@ -123,7 +123,7 @@ describe('strided tensors at load', () => {
     expect(load(off.desc())).toThrow(/kernel concat: input 'b' f32\[2,2,4,4\] lies inside output 'cat' f32\[2,5,4,4\] but not at its slice/);
   });
 
-  it('validates views: dense images, arena bounds, not an input or output', () => {
+  it('validates views: dense images, arena bounds, not an input or output, not in a CUDA plan', () => {
     const bad = (edit: (p: PlanBuilder) => void) => {
       const p = planWith('conv', [2, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1], convWeights);
       edit(p);
@@ -133,5 +133,9 @@ describe('strided tensors at load', () => {
       "tensor 'a' f32[2,3,4,4] has image stride 40 elements; a strided view needs more than its 48 elements per image and at most 2^48");
     expect(bad((p) => { p.tensors[2]!.imageStride = 4000; })).toThrow(/^tensor 'a' f32\[2,3,4,4\] viewed with image stride 4000 spans 16192 bytes from arena offset 1024, past the end of the arena/);
     expect(bad((p) => { p.tensors[0]!.imageStride = 80; })).toThrow("input 'x' is a strided view (image stride 80 elements); graph inputs and outputs must be dense");
+    // The CUDA backend has no strided kernels: a GPU plan holding a view is refused before its section is read.
+    const gpu = planWith('conv', [2, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1], convWeights).desc({ cuda: { arch: 90, compiler: 'nvrtc', cubin: new Uint8Array(64), launches: [] } });
+    expect(load(gpu)).toThrow(
+      "tensor 'a' f32[2,3,4,4] is a strided view (image stride 80 elements); CUDA plans do not support strided views (concat elimination at batch > 1 is CPU-only)");
   });
 });
