@@ -25,6 +25,7 @@
 
 #include "../aligned-buffer.h"
 #include "../cpu-features.h"
+#include "../plan-view.h"
 #include "conv-1x1.h"
 #include "conv-params.h"
 #include "layer-check.h"
@@ -60,7 +61,8 @@ struct Block {
 
 class Conv1x1Op final : public LayerOp {
  public:
-  Conv1x1Op(const LayerCheck& c, const ConvLayer& L, bool stream) : L_(L), fn_(conv1x1Tile()) {
+  Conv1x1Op(const LayerCheck& c, const ConvLayer& L, bool stream)
+      : L_(L), fn_(conv1x1Tile()), yImage_(int64_t(imageStrideOf(c.output(0)))) {
     const ConvDims& d = L.d;
     K_ = d.channels, M_ = d.outChannels, P_ = d.win.outVolume();
     clamp_ = L.act.kind == Act::relu || L.act.kind == Act::clip;
@@ -149,7 +151,7 @@ class Conv1x1Op final : public LayerOp {
   // Pixels before the first 64-byte line of block b's rows in image n (streaming only).
   int64_t head(const float* y, int64_t n, const Block& blk) const {
     if (!stream_) return 0;
-    const uintptr_t at = reinterpret_cast<uintptr_t>(y + (n * M_ + blk.c0) * P_);
+    const uintptr_t at = reinterpret_cast<uintptr_t>(y + n * yImage_ + blk.c0 * P_);
     return std::min<int64_t>(P_, int64_t((64 - at % 64) % 64 / sizeof(float)));
   }
 
@@ -164,18 +166,19 @@ class Conv1x1Op final : public LayerOp {
                int64_t p, int64_t e, bool& tailReady) const {
     if (p >= e) return;
     const Block& blk = blocks_[size_t(b)];
-    const int64_t row0 = (n * M_ + blk.c0) * P_, ldy = blk.stride * P_, nb = int64_t(blocks_.size());
+    const int64_t row0 = n * yImage_ + blk.c0 * P_, ldy = blk.stride * P_, nb = int64_t(blocks_.size());
+    const int64_t res0 = (n * M_ + blk.c0) * P_;  // the residual is dense
     const float* w = packed_.as<float>() + b * K_ * kRows;
     const float* bias = packed_.as<float>() + (nb * K_ + b) * kRows;
     const int64_t full = (e - p) / kTile * kTile, q = p + full;
-    const float* r = residual ? residual + row0 + p : nullptr;
+    const float* r = residual ? residual + res0 + p : nullptr;
     if (q == e || q + kTile <= P_) {
       call(xImage + p, P_, w, bias, r, y + row0 + p, ldy, blk.rows, e - p);
     } else {
       if (full) call(xImage + p, P_, w, bias, r, y + row0 + p, ldy, blk.rows, full);
       const int64_t start = std::max<int64_t>(0, P_ - kTile);
       if (!tailReady) fillTail(xImage, start), tailReady = true;
-      call(tTail.as<float>() + (q - start), kTail, w, bias, residual ? residual + row0 + q : nullptr, y + row0 + q,
+      call(tTail.as<float>() + (q - start), kTail, w, bias, residual ? residual + res0 + q : nullptr, y + row0 + q,
            ldy, blk.rows, e - q);
     }
     if (!clamp_ && L_.act.kind != Act::none)
@@ -203,6 +206,7 @@ class Conv1x1Op final : public LayerOp {
 
   ConvLayer L_;
   Conv1x1Fn fn_;
+  int64_t yImage_;  // elements from one image of y to the next (a strided view's are further apart)
   int64_t K_ = 0, M_ = 0, P_ = 0, chunk_ = 48, strip_ = 1, strips_ = 1, groups_ = 1, perGroup_ = 1;
   bool clamp_ = false, stream_ = false;
   float lo_ = 0.f, hi_ = 0.f;
@@ -234,7 +238,7 @@ Conv1x1Fn conv1x1Tile() {
   return fn;
 }
 
-KernelDef conv1x1Kernel() { return {"conv1x1", false, validate<false>}; }
-KernelDef conv1x1StreamKernel() { return {"conv1x1Stream", false, validate<true>}; }
+KernelDef conv1x1Kernel() { return {"conv1x1", false, validate<false>, false, true}; }
+KernelDef conv1x1StreamKernel() { return {"conv1x1Stream", false, validate<true>, false, true}; }
 
 }  // namespace kiln::cpu

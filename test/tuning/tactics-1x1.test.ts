@@ -3,11 +3,12 @@
 // partial 4-row block and a partial 32-channel streaming chunk, planes shorter than a
 // tile and planes ending in a partial tile, planes split into several strips and
 // channel groups, plane sizes of every alignment (the streaming rows' stride), 1-D and
-// 3-D convs, batches, a fused residual and each activation; and the layers they refuse.
+// 3-D convs, batches, a fused residual and each activation, outputs that are strided views
+// of a concat; and the layers they refuse.
 import { describe, expect, it } from 'vitest';
 import { Network } from '../../dsl/index.js';
 import { kiln, PlanBuilder } from '../native/plan-fixtures.js';
-import { checkTactics, shapeRng } from './harness.js';
+import { checkTactics, lowerNetwork, shapeRng } from './harness.js';
 
 const R = shapeRng(1124);
 const POINTWISE = ['pointwise-4x24', 'pointwise-4x24-nt'];
@@ -65,6 +66,20 @@ describe('pointwise-4x24 tactics', () => {
 
   it('stream SqueezeNet-sized outputs (55x55, rows 8 channels apart)', async () => {
     await check({ n: 2, c: 16, co: 64, spatial: [55, 55], act: 'relu', bias: true, residual: false }, 'expand1x1', 6);
+  });
+
+  it('write strided views (a concat eliminated at batch > 1) in place', async () => {
+    for (const batch of [2, 3]) {
+      const net = new Network();
+      const x = net.input('x', 'f32', [batch, 12, 9, 11]);
+      const s = x.conv({ outChannels: 6, kernel: [1, 1], weights: R.floats(72), bias: R.floats(6) }).relu();
+      const a = s.conv({ outChannels: 37, kernel: [1, 1], weights: R.floats(37 * 6), bias: R.floats(37) }).relu();
+      const b = s.conv({ outChannels: 10, kernel: [3, 3], padding: [1, 1], weights: R.floats(540), bias: R.floats(10) }).relu();
+      net.markOutput(net.concat([b, a], { axis: 1 }).maxPool({ kernel: [2, 2] }), 'y');
+      const plan = lowerNetwork(net, 3, true);
+      expect(plan.tensors.some((t) => t.imageStride)).toBe(true);
+      expect(await checkTactics(net, `strided batch ${batch}`, batch, 2e-4, plan)).toEqual(expect.arrayContaining(POINTWISE));
+    }
   });
 
   it('refuse convs that are not pointwise and runtime weights', () => {
