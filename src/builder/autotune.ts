@@ -49,7 +49,8 @@ export function timingTarget(threads: number): string {
 export function layerSignature(layer: PlanLayer, tensors: readonly PlanTensor[]): string {
   const operand = (i: number) => {
     const t = tensors[i]!;
-    return `${t.dtype}[${t.shape.join(',')}]${t.location === 'weights' ? 'w' : ''}`;
+    // 'v': a strided view (concat elimination), whose layer has fewer candidates (codegen/cpu/tactics.ts).
+    return `${t.dtype}[${t.shape.join(',')}]${t.location === 'weights' ? 'w' : ''}${t.imageStride ? 'v' : ''}`;
   };
   return `${layer.kernel}(${layer.inputs.map(operand).join(';')})->(${layer.outputs.map(operand).join(';')}) i[${layer.ints.join(',')}] f[${layer.floats.join(',')}]`;
 }

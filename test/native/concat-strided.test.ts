@@ -7,6 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { cpuTactics, STRIDED_OUTPUT_KERNELS } from '../../codegen/cpu/tactics.js';
 import type { PlanDesc } from '../../codegen/plan-desc.js';
 import { Network } from '../../dsl/index.js';
+import { Builder, Logger } from '../../src/index.js';
+import { layerSignature } from '../../src/builder/autotune.js';
+import { TimingCache } from '../../src/builder/timing-cache.js';
 import { checkTactics, lowerNetwork, shapeRng } from '../tuning/harness.js';
 import { PlanBuilder, kiln } from './plan-fixtures.js';
 
@@ -63,6 +66,27 @@ describe('concat elimination at batch > 1 (strided views)', () => {
       const kernels = cpuTactics(layer, plan.tensors).map((t) => t.kernel);
       if (strided) expect(kernels.every((k) => STRIDED_OUTPUT_KERNELS.has(k)), layer.name).toBe(true);
     }
+  });
+
+
+  it('keys a view layer apart in the timing cache: a warm build times nothing and gives the same bytes', () => {
+    const plan = lowerNetwork(fires(2, 4), 3, true);
+    const e1 = plan.layers.find((l) => l.name.startsWith('f0.expand1'))!;
+    expect(layerSignature(e1, plan.tensors)).toMatch(/->\(f32\[2,8,7,9\]v\)/);
+    expect(layerSignature(e1, plan.tensors.map((t) => ({ ...t, imageStride: undefined })))).toMatch(/->\(f32\[2,8,7,9\]\)/);
+    const cache = new TimingCache();
+    const build = () => {
+      const builder = new Builder(new Logger('error'));
+      const config = builder.createBuilderConfig().setTimingCache(cache);
+      config.tuningThreads = 1;
+      const bytes = builder.buildSerializedNetwork(fires(2, 4), config);
+      return { bytes, timed: builder.lastBuild!.autotune!.timed, views: [...builder.lastBuild!.memory.sliceOf.values()].filter((v) => v.imageStride).length };
+    };
+    const cold = build(), warm = build();
+    expect(cold.views).toBe(4);
+    expect(cold.timed).toBeGreaterThan(0);
+    expect(warm.timed).toBe(0);
+    expect(Buffer.from(warm.bytes).equals(Buffer.from(cold.bytes))).toBe(true);
   });
 });
 
@@ -123,7 +147,7 @@ describe('strided tensors at load', () => {
     expect(load(off.desc())).toThrow(/kernel concat: input 'b' f32\[2,2,4,4\] lies inside output 'cat' f32\[2,5,4,4\] but not at its slice/);
   });
 
-  it('validates views: dense images, arena bounds, not an input or output, not in a CUDA plan', () => {
+  it('validates views: dense images, arena bounds, not an input or output, not dynamic, not in a CUDA plan', () => {
     const bad = (edit: (p: PlanBuilder) => void) => {
       const p = planWith('conv', [2, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1], convWeights);
       edit(p);
@@ -133,6 +157,11 @@ describe('strided tensors at load', () => {
       "tensor 'a' f32[2,3,4,4] has image stride 40 elements; a strided view needs more than its 48 elements per image and at most 2^48");
     expect(bad((p) => { p.tensors[2]!.imageStride = 4000; })).toThrow(/^tensor 'a' f32\[2,3,4,4\] viewed with image stride 4000 spans 16192 bytes from arena offset 1024, past the end of the arena/);
     expect(bad((p) => { p.tensors[0]!.imageStride = 80; })).toThrow("input 'x' is a strided view (image stride 80 elements); graph inputs and outputs must be dense");
+    // A view's image stride is a fixed element count: a dynamic tensor cannot be one (such builds keep the copy).
+    const dyn = planWith('conv', [2, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1], convWeights);
+    const dynamic = { symbols: [{ name: 'n', input: 0, dim: 0 }], profiles: [{ min: [[1, 3, 4, 4]], opt: [[2, 3, 4, 4]], max: [[2, 3, 4, 4]] }],
+      tensors: [0, 1, 2, 3].map((tensor) => ({ tensor, dims: [[1, 0], [0, [3, 5, 3, 2][tensor]!], [0, 4], [0, 4]] })) };
+    expect(load(dyn.desc({ dynamic }))).toThrow("tensor 'a' is a strided view (image stride 80 elements) and cannot have a dynamic shape");
     // The CUDA backend has no strided kernels: a GPU plan holding a view is refused before its section is read.
     const gpu = planWith('conv', [2, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1], convWeights).desc({ cuda: { arch: 90, compiler: 'nvrtc', cubin: new Uint8Array(64), launches: [] } });
     expect(load(gpu)).toThrow(
