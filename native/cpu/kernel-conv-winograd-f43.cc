@@ -4,9 +4,9 @@
 // their size and larger transforms. Tiles of all images are numbered (image, tile row,
 // tile column) and cut into blocks of T; one work item takes a block and a range of
 // output channels:
-//   1. V = B^T d B of the block's tiles, 8 at a time (winograd-f43.inc input8), into
-//      [36][Cin][T] scratch; a tile's rows are read in place unless the padding or the
-//      plane's edge cuts them;
+//   1. per input channel, the rows the block's tiles read, zero-padded into scratch,
+//      then V = B^T d B of the tiles, 8 at a time (winograd-f43.inc input8), into
+//      [36][Cin][T] scratch;
 //   2. per chunk of output channels, the 36 products M_xi = U_xi V_xi on the direct
 //      conv's 6 x 16 register tile (conv-direct.h), into [36][chunk][T] scratch;
 //   3. Y = A^T M A + bias, the residual and relu/clip (output8), into y.
@@ -49,15 +49,11 @@ namespace {
 constexpr int64_t kRows = 6;  // output channels per register tile
 constexpr int64_t kXi = 36;   // elements of a transformed tile
 
-thread_local AlignedBuffer tV, tM;
+thread_local AlignedBuffer tV, tM, tStage;
 
-// One tile of the block: where its input patch and output block start.
-struct Slot {
-  int64_t x;   // offset of input element (iy0, ix0) of channel 0 (may lie in the padding)
-  int64_t y;   // offset of output (4 ty, 4 tx) of channel 0
-  int64_t iy0, ix0;
-  long hv;     // valid output rows << 4 | columns
-  bool inside; // all 6 rows in place, 8 floats readable from each
+// The padded rows [row0, row0 + rows) of one image that the block's tiles read.
+struct Segment {
+  int64_t n, row0, rows, at;
 };
 
 class WinogradF43Op final : public LayerOp {
@@ -69,10 +65,11 @@ class WinogradF43Op final : public LayerOp {
     tilesW_ = (w.out[2] + 3) / 4;
     tiles_ = d.batch * tilesH_ * tilesW_;
     const int64_t ci = d.channels, co = d.outChannels;
-    // Small U stays in cache: blocks whose V fits L2. Large U streams from memory once
-    // per block: blocks as large as a few MB of V allow.
-    const int64_t uBytes = kXi * ci * co * 4, vBudget = uBytes <= (2 << 20) ? (256 << 10) : (4 << 20);
-    const int64_t tMax = std::clamp<int64_t>(vBudget / (kXi * ci * 4) / 16 * 16, 16, 256);
+    // V in L2 while U stays in cache (up to L3's share); U past that streams from memory
+    // once per block, so blocks take as many tiles as a few MB of V allow.
+    const int64_t uBytes = kXi * ci * co * 4, big = uBytes > (16 << 20);
+    const int64_t vBudget = big ? (4 << 20) : (512 << 10), tCap = big ? 256 : 64;
+    const int64_t tMax = std::clamp<int64_t>(vBudget / (kXi * ci * 4) / 16 * 16, 16, tCap);
     blocks_ = (tiles_ + tMax - 1) / tMax;
     T_ = ((tiles_ + blocks_ - 1) / blocks_ + 15) / 16 * 16;
     chunk_ = std::clamp<int64_t>((128 << 10) / (kXi * T_ * 4) / kRows * kRows, kRows, 48);
@@ -117,55 +114,51 @@ class WinogradF43Op final : public LayerOp {
     const ConvDims& d = L_.d;
     const Window3& w = d.win;
     const int64_t H = w.in[1], W = w.in[2], OH = w.out[1], OW = w.out[2], Cin = d.channels, Cout = d.outChannels;
-    const int64_t HW = H * W, OHW = OH * OW, xSize = d.batch * Cin * HW;
+    const int64_t OHW = OH * OW;
     const int64_t t0 = b * T_, count = std::min(T_, tiles_ - t0), used = (count + 15) / 16 * 16;
-    std::vector<Slot> slots(static_cast<size_t>(count));
+    const int64_t top = w.padBegin[1], PW = 4 * tilesW_ + 4;  // 8 floats readable per patch row
+    // Per slot (tile of the block; past `count` none): its patch rows in the staged rows,
+    // its output block's offset in y's channel 0 (-1: none) and valid rows << 4 | columns.
+    std::vector<int64_t> stageAt(static_cast<size_t>(used), -1);
+    std::vector<long> yAt(static_cast<size_t>(used), -1), hv(static_cast<size_t>(used), 0);
+    std::vector<Segment> segs;
     for (int64_t s = 0; s < count; ++s) {
       const int64_t t = t0 + s, n = t / (tilesH_ * tilesW_), ty = t / tilesW_ % tilesH_, tx = t % tilesW_;
-      Slot& sl = slots[size_t(s)];
-      sl.iy0 = 4 * ty - w.padBegin[1];
-      sl.ix0 = 4 * tx - w.padBegin[2];
-      sl.x = n * Cin * HW + sl.iy0 * W + sl.ix0;
-      sl.y = n * Cout * OHW + 4 * ty * OW + 4 * tx;
-      sl.hv = long(std::min<int64_t>(4, OH - 4 * ty) << 4 | std::min<int64_t>(4, OW - 4 * tx));
-      sl.inside = sl.iy0 >= 0 && sl.iy0 + 6 <= H && sl.ix0 >= 0 && sl.ix0 + 6 <= W &&
-                  sl.x + (Cin - 1) * HW + 5 * W + 8 <= xSize;
+      if (segs.empty() || segs.back().n != n) segs.push_back({n, 4 * ty, 0, segs.empty() ? 0 : segs.back().at + segs.back().rows * PW});
+      Segment& sg = segs.back();
+      sg.rows = 4 * ty + 6 - sg.row0;
+      stageAt[size_t(s)] = sg.at + (4 * ty - sg.row0) * PW + 4 * tx;
+      yAt[size_t(s)] = long(n * Cout * OHW + 4 * ty * OW + 4 * tx);
+      hv[size_t(s)] = long(std::min<int64_t>(4, OH - 4 * ty) << 4 | std::min<int64_t>(4, OW - 4 * tx));
     }
+    const int64_t staged = segs.back().at + segs.back().rows * PW;
     tV.ensure(size_t(kXi * Cin * T_) * sizeof(float));
     tM.ensure(size_t(kXi * chunk_ * T_) * sizeof(float));
+    tStage.ensure(size_t(staged) * sizeof(float));
     float* v = tV.as<float>();
     float* m = tM.as<float>();
-    // 1. V, 8 tiles at a time; rows cut by the padding or the edge are built in `edge`.
+    float* st = tStage.as<float>();
+    // 1. Per channel: the block's rows zero-padded into `st`, then V for 8 tiles at a time.
     alignas(32) static const float kZeros[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    alignas(32) float edge[48 * 8];
-    const float* rows[48];
-    for (int64_t g = 0; g < used; g += 8)
-      for (int64_t ci = 0; ci < Cin; ++ci) {
-        for (int64_t s = 0; s < 8; ++s) {
-          const float** r = rows + 6 * s;
-          if (g + s >= count) {
-            std::fill(r, r + 6, kZeros);
+    const int64_t left = std::min(w.padBegin[2], PW), cols = std::clamp<int64_t>(PW - left, 0, W);  // input columns that land in a staged row
+    std::vector<const float*> rows(static_cast<size_t>(6 * used));
+    for (int64_t s = 0; s < used; ++s)
+      for (int i = 0; i < 6; ++i) rows[size_t(6 * s + i)] = s < count ? st + stageAt[size_t(s)] + i * PW : kZeros;
+    for (int64_t ci = 0; ci < Cin; ++ci) {
+      for (const Segment& sg : segs)
+        for (int64_t r = 0; r < sg.rows; ++r) {
+          float* dst = st + sg.at + r * PW;
+          const int64_t iy = sg.row0 + r - top;
+          if (iy < 0 || iy >= H || cols == 0) {
+            std::fill(dst, dst + PW, 0.f);
             continue;
           }
-          const Slot& sl = slots[size_t(g + s)];
-          if (sl.inside) {
-            for (int i = 0; i < 6; ++i) r[i] = x + sl.x + ci * HW + i * W;
-            continue;
-          }
-          for (int64_t i = 0; i < 6; ++i) {
-            const int64_t iy = sl.iy0 + i;
-            if (iy < 0 || iy >= H) {
-              r[i] = kZeros;
-              continue;
-            }
-            float* e = edge + (6 * s + i) * 8;
-            const float* src = x + sl.x + ci * HW + i * W;
-            for (int64_t j = 0; j < 8; ++j) e[j] = j < 6 && sl.ix0 + j >= 0 && sl.ix0 + j < W ? src[j] : 0.f;
-            r[i] = e;
-          }
+          std::fill(dst, dst + left, 0.f);
+          std::memcpy(dst + left, x + ((sg.n * Cin + ci) * H + iy) * W, size_t(cols) * sizeof(float));
+          std::fill(dst + left + cols, dst + PW, 0.f);
         }
-        fns_.input8(rows, v + ci * T_ + g, long(Cin * T_));
-      }
+      for (int64_t g = 0; g < used; g += 8) fns_.input8(rows.data() + 6 * g, v + ci * T_ + g, long(Cin * T_));
+    }
     static const float kZeroBias[kRows] = {0, 0, 0, 0, 0, 0};
     const float* u = packed_.as<float>();
     const int64_t nb = (Cout + kRows - 1) / kRows;
@@ -187,21 +180,15 @@ class WinogradF43Op final : public LayerOp {
       // 3. Y = A^T M A + bias, the residual, relu/clip; other activations after.
       for (int64_t co = c0; co < c0 + cc; ++co)
         for (int64_t g = 0; g < count; g += 8) {
-          float* ys[8];
-          const float* rs[8];
-          long hv[8];
-          for (int64_t s = 0; s < 8; ++s) {
-            const bool real = g + s < count;
-            const int64_t at = real ? slots[size_t(g + s)].y + co * OHW : 0;
-            ys[s] = real ? y + at : nullptr;
-            rs[s] = real && residual ? residual + at : nullptr;
-            hv[s] = real ? slots[size_t(g + s)].hv : 0;
-          }
-          fns_.output8(m + (co - c0) * T_ + g, long(chunk_ * T_), bias ? bias[co] : 0.f, ys, residual ? rs : nullptr,
-                       long(OW), hv, clamp_ ? 1 : 0, lo_, hi_);
+          fns_.output8(m + (co - c0) * T_ + g, long(chunk_ * T_), bias ? bias[co] : 0.f, y + co * OHW,
+                       residual ? residual + co * OHW : nullptr, yAt.data() + g, long(OW), hv.data() + g, clamp_ ? 1 : 0,
+                       lo_, hi_);
           if (clamp_ || L_.act.kind == Act::none) continue;
-          for (int64_t s = 0; s < 8 && ys[s]; ++s)
-            for (long a = 0; a < (hv[s] >> 4); ++a) applyActivation(L_.act, ys[s] + a * OW, ys[s] + a * OW, size_t(hv[s] & 15));
+          for (int64_t s = g; s < std::min(count, g + 8); ++s)
+            for (long a = 0; a < (hv[size_t(s)] >> 4); ++a) {
+              float* p = y + co * OHW + yAt[size_t(s)] + a * OW;
+              applyActivation(L_.act, p, p, size_t(hv[size_t(s)] & 15));
+            }
         }
     }
   }
