@@ -109,7 +109,7 @@ function transposeTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tac
 
 /** Kernels that write an output as a strided view (native KernelDef::stridedOutput; the loader
  *  refuses one for any other kernel). A kernel opts in here once it honours the output's image stride. */
-export const STRIDED_OUTPUT_KERNELS: ReadonlySet<string> = new Set(['conv', 'convWide', 'convDirect', 'convWinograd', 'convWinogradWide', 'convWinogradFused', 'conv1x1', 'conv1x1Stream']);
+export const STRIDED_OUTPUT_KERNELS: ReadonlySet<string> = new Set(['conv', 'convWide', 'convDirect', 'convWinograd', 'convWinogradWide', 'convWinogradFused', 'convWinogradF43', 'conv1x1', 'conv1x1Stream']);
 
 /** The candidate tactics of a layer, best guess first; a single one means nothing to choose.
  *  A layer writing a strided view (concat elimination at batch > 1) gets only the kernels that can. */

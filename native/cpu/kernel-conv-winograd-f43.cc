@@ -23,6 +23,7 @@
 
 #include "../aligned-buffer.h"
 #include "../cpu-features.h"
+#include "../plan-view.h"
 #include "conv-direct.h"
 #include "conv-params.h"
 #include "epilogue.h"
@@ -58,7 +59,8 @@ struct Segment {
 
 class WinogradF43Op final : public LayerOp {
  public:
-  WinogradF43Op(const LayerCheck& c, const ConvLayer& L) : L_(L), tile_(directTile()), fns_(winogradF43Fns()) {
+  WinogradF43Op(const LayerCheck& c, const ConvLayer& L)
+      : L_(L), tile_(directTile()), fns_(winogradF43Fns()), yImage_(int64_t(imageStrideOf(c.output(0)))) {
     const ConvDims& d = L.d;
     const Window3& w = d.win;
     tilesH_ = (w.out[1] + 3) / 4;
@@ -118,9 +120,10 @@ class WinogradF43Op final : public LayerOp {
     const int64_t t0 = b * T_, count = std::min(T_, tiles_ - t0), used = (count + 15) / 16 * 16;
     const int64_t top = w.padBegin[1], PW = 4 * tilesW_ + 4;  // 8 floats readable per patch row
     // Per slot (tile of the block; past `count` none): its patch rows in the staged rows,
-    // its output block's offset in y's channel 0 (-1: none) and valid rows << 4 | columns.
+    // its output block's offset in channel 0 of y (-1: none) and of the (dense) residual,
+    // and its valid rows << 4 | columns.
     std::vector<int64_t> stageAt(static_cast<size_t>(used), -1);
-    std::vector<long> yAt(static_cast<size_t>(used), -1), hv(static_cast<size_t>(used), 0);
+    std::vector<long> yAt(static_cast<size_t>(used), -1), rAt(static_cast<size_t>(used), -1), hv(static_cast<size_t>(used), 0);
     std::vector<Segment> segs;
     for (int64_t s = 0; s < count; ++s) {
       const int64_t t = t0 + s, n = t / (tilesH_ * tilesW_), ty = t / tilesW_ % tilesH_, tx = t % tilesW_;
@@ -128,7 +131,8 @@ class WinogradF43Op final : public LayerOp {
       Segment& sg = segs.back();
       sg.rows = 4 * ty + 6 - sg.row0;
       stageAt[size_t(s)] = sg.at + (4 * ty - sg.row0) * PW + 4 * tx;
-      yAt[size_t(s)] = long(n * Cout * OHW + 4 * ty * OW + 4 * tx);
+      yAt[size_t(s)] = long(n * yImage_ + 4 * ty * OW + 4 * tx);
+      rAt[size_t(s)] = long(n * Cout * OHW + 4 * ty * OW + 4 * tx);
       hv[size_t(s)] = long(std::min<int64_t>(4, OH - 4 * ty) << 4 | std::min<int64_t>(4, OW - 4 * tx));
     }
     const int64_t staged = segs.back().at + segs.back().rows * PW;
@@ -181,7 +185,7 @@ class WinogradF43Op final : public LayerOp {
       for (int64_t co = c0; co < c0 + cc; ++co)
         for (int64_t g = 0; g < count; g += 8) {
           fns_.output8(m + (co - c0) * T_ + g, long(chunk_ * T_), bias ? bias[co] : 0.f, y + co * OHW,
-                       residual ? residual + co * OHW : nullptr, yAt.data() + g, long(OW), hv.data() + g, clamp_ ? 1 : 0,
+                       residual ? residual + co * OHW : nullptr, yAt.data() + g, rAt.data() + g, long(OW), hv.data() + g, clamp_ ? 1 : 0,
                        lo_, hi_);
           if (clamp_ || L_.act.kind == Act::none) continue;
           for (int64_t s = g; s < std::min(count, g + 8); ++s)
@@ -196,6 +200,7 @@ class WinogradF43Op final : public LayerOp {
   ConvLayer L_;
   DirectTileFn tile_;
   WinogradF43Fns fns_;
+  int64_t yImage_;  // elements from one image of y to the next (a strided view's are further apart)
   int64_t tilesH_ = 0, tilesW_ = 0, tiles_ = 0, blocks_ = 1, T_ = 16, chunk_ = kRows, chunks_ = 1;
   bool clamp_ = false;
   float lo_ = 0.f, hi_ = 0.f;
@@ -216,6 +221,6 @@ std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
 
 }  // namespace
 
-KernelDef convWinogradF43Kernel() { return {"convWinogradF43", false, validate}; }
+KernelDef convWinogradF43Kernel() { return {"convWinogradF43", false, validate, false, true}; }
 
 }  // namespace kiln::cpu

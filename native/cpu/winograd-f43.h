@@ -25,8 +25,8 @@ inline void winogradF43Filter(const float* g, float* u, int64_t stride) {
 struct WinogradF43Fns {
   // winograd-f43.inc input8 / output8.
   void (*input8)(const float* const* rows, float* v, long vstride);
-  void (*output8)(const float* m, long mstride, float bias, float* y, const float* r, const long* off, long ldy,
-                  const long* hv, int clamp, float lo, float hi);
+  void (*output8)(const float* m, long mstride, float bias, float* y, const float* r, const long* off,
+                  const long* roff, long ldy, const long* hv, int clamp, float lo, float hi);
 };
 const WinogradF43Fns& winogradF43Fns();
 
@@ -35,8 +35,8 @@ const WinogradF43Fns& winogradF43Fns();
 extern "C" {
 void kiln_wf_generic_input8(const float* const*, float*, long);
 void kiln_wf_avx2_input8(const float* const*, float*, long);
-void kiln_wf_generic_output8(const float*, long, float, float*, const float*, const long*, long, const long*, int,
-                             float, float);
-void kiln_wf_avx2_output8(const float*, long, float, float*, const float*, const long*, long, const long*, int, float,
-                          float);
+void kiln_wf_generic_output8(const float*, long, float, float*, const float*, const long*, const long*, long,
+                             const long*, int, float, float);
+void kiln_wf_avx2_output8(const float*, long, float, float*, const float*, const long*, const long*, long, const long*,
+                          int, float, float);
 }

@@ -8,7 +8,7 @@
 // F(2,3)'s; the tolerance is the fused F(2,3) test's.
 import { describe, expect, it } from 'vitest';
 import { Network } from '../../dsl/index.js';
-import { checkTactics, shapeRng } from './harness.js';
+import { checkTactics, lowerNetwork, shapeRng } from './harness.js';
 
 const R = shapeRng(4343);
 const tol = 3e-4;
@@ -48,5 +48,18 @@ describe('winograd-4x4-fused tactic', () => {
     const tall = new Network();
     tall.markOutput(tall.input('x', 'f32', [1, 5, 131, 23]).conv({ outChannels: 7, kernel: [3, 3], padding: [1, 1], weights: R.floats(7 * 5 * 9) }), 'y');
     expect(await checkTactics(tall, 'tall winograd f43', 4, tol)).toContain('winograd-4x4-fused');
+  });
+
+  it('writes strided views of a concat (batch > 1), with and without a fused residual', async () => {
+    const net = new Network();
+    const x = net.input('x', 'f32', [3, 6, 9, 11]);
+    const a = x.conv({ outChannels: 5, kernel: [1, 1], weights: R.floats(30), bias: R.floats(5) }).relu();
+    const b = x.conv({ outChannels: 7, kernel: [3, 3], padding: [1, 1], weights: R.floats(7 * 6 * 9), bias: R.floats(7) }).relu();
+    const r = x.conv({ outChannels: 4, kernel: [1, 1], weights: R.floats(24) });
+    const c = x.conv({ outChannels: 4, kernel: [3, 3], padding: [1, 1], weights: R.floats(4 * 6 * 9), bias: R.floats(4) }).add(r).relu();
+    net.markOutput(net.concat([a, b, c], { axis: 1 }).maxPool({ kernel: [2, 2] }), 'y');
+    const plan = lowerNetwork(net, 3, true);
+    expect(plan.tensors.filter((t) => t.imageStride).length).toBeGreaterThanOrEqual(2);
+    expect(await checkTactics(net, 'strided winograd f43', 6, tol, plan)).toContain('winograd-4x4-fused');
   });
 });
