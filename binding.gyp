@@ -38,7 +38,7 @@
           # vectors, so FMA contraction is allowed here.
           'target_name': 'kiln_avx2_vec',
           'type': 'static_library',
-          'sources': ['native/cpu/vec-kernels-avx2.cc', 'native/cpu/conv-direct-avx2.cc', 'native/cpu/winograd-f43-avx2.cc', 'native/cpu/conv-1x1-avx2.cc', 'native/cpu/winograd-f43-avx2.cc', 'native/cpu/conv-small-c-avx2.cc'],
+          'sources': ['native/cpu/vec-kernels-avx2.cc', 'native/cpu/conv-direct-avx2.cc', 'native/cpu/conv-1x1-avx2.cc', 'native/cpu/winograd-f43-avx2.cc', 'native/cpu/conv-small-c-avx2.cc'],
           'cflags': ['<@(kiln_common_cflags)', '-mavx2', '-mfma', '-ffp-contract=fast'],
           'xcode_settings': { 'OTHER_CPLUSPLUSFLAGS': ['-mavx2', '-mfma', '-ffp-contract=fast'] },
           'msvs_settings': { 'VCCLCompilerTool': { 'AdditionalOptions': ['/arch:AVX2'] } },
