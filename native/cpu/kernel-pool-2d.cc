@@ -1,8 +1,8 @@
 // pool2d: the pooling tactic for 1 or 2 spatial dims (every CNN's max and
 // average pools), with pool's parameters and results (kernel-pool.cc). Per
 // output row the window's input rows are first reduced vertically into one
-// padded row, then 8 outputs at a time take their horizontal taps from it
-// (stride 2 by deinterleaving 16 floats), one call per plane (pool-plane.inc);
+// padded row (split by column parity for horizontal stride 2), then 8 outputs
+// at a time take their horizontal taps from it, one call per plane (pool-plane.inc);
 // global pools reduce each plane in one pass. The portable kernel's scalar
 // window loops cost ~10x more.
 // ints: [nSpatial, modeCode (max 0, avg 1), countIncludePad (0/1),

@@ -1,7 +1,8 @@
 // The pool-2d tactic (one call per plane, pool-plane.inc) against the interpreter:
 // max and average pools with strides 1, 2 and 3 (the horizontal pass's three paths),
 // padding on every side (ceil-mode windows), countIncludePad, widths that leave a
-// partial last vector, planes that go several to a work item, and global pools.
+// partial last vector, planes that go several to a work item, and global pools;
+// horizontal stride 2 (parity-split rows, masked last columns) on every width 1-19.
 import { describe, expect, it } from 'vitest';
 import { Network } from '../../dsl/index.js';
 import { checkTactics, shapeRng } from './harness.js';
@@ -39,6 +40,21 @@ describe('pool-2d tactic', () => {
     const squeeze = new Network();
     squeeze.markOutput(squeeze.input('x', 'f32', [1, 3, 55, 55]).maxPool({ kernel: [3, 3], strides: [2, 2], padsEnd: [1, 1] }), 'y');
     expect(await checkTactics(squeeze, 'squeezenet pool')).toContain('pool-2d');
+    // Horizontal stride 2 (pool-plane.inc's parity-split path): ResNet's padded 3x3/2 on an even width,
+    // SqueezeNet's odd widths, an odd left pad, and widths 1-19 whose last columns take the masked tail.
+    for (const [h, w, k, pb, pe] of [[16, 112, 3, 1, 1], [13, 111, 3, 0, 0], [9, 27, 3, 0, 1], [7, 30, 4, 3, 2]] as const) {
+      const s2 = new Network();
+      s2.markOutput(s2.input('x', 'f32', [2, 3, h, w]).maxPool({ kernel: [k, k], strides: [2, 2], padsBegin: [pb, pb], padsEnd: [pe, pe] }), 'y');
+      expect(await checkTactics(s2, `stride-2 max pool ${h}x${w} k ${k} pads ${pb}/${pe}`)).toContain('pool-2d');
+    }
+    for (let w = 1; w <= 19; w++) {
+      const tail = new Network();
+      const x = tail.input('x', 'f32', [1, 2, 5, w]);
+      const kw = Math.min(3, w), p = kw > 1 ? 1 : 0;
+      const o = { kernel: [3, kw], strides: [2, 2], padsBegin: [0, w % 2 ? p : 0], padsEnd: [1, p], countIncludePad: w % 3 === 0 };
+      tail.markOutput(w % 2 ? x.maxPool(o) : x.avgPool(o), 'y');
+      expect(await checkTactics(tail, `stride-2 pool width ${w}`)).toContain('pool-2d');
+    }
     const one = new Network();
     one.markOutput(one.input('x', 'f32', [2, 3, 29]).avgPool({ kernel: [3], strides: [2], padding: [1] }), 'y');
     expect(await checkTactics(one, '1-D pool')).toContain('pool-2d');
