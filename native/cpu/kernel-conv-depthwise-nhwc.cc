@@ -15,7 +15,6 @@
 // output y [N, OH, OW, C]. ints and floats: conv's for 2 spatial dims
 // (conv-params.h) with groups == C.
 #include <algorithm>
-#include <cstring>
 #include <limits>
 #include <memory>
 #include <vector>
@@ -25,30 +24,13 @@
 #include "conv-direct.h"
 #include "layer-check.h"
 #include "copy-small.h"
+#include "dw3x3-rows.h"
 #include "kernels.h"
 #include "vec-kernels.h"
 #include "window.h"
 
-extern "C" {
-void kiln_vec_generic_dw3x3_nhwc_rows(const float* const*, long, long, long, long, long, long, const float*,
-                                      const float*, long, long, int, float, float, float* const*, long);
-#ifdef KILN_HAVE_AVX2
-void kiln_vec_avx2_dw3x3_nhwc_rows(const float* const*, long, long, long, long, long, long, const float*, const float*,
-                                   long, long, int, float, float, float* const*, long);
-#endif
-}
-
 namespace kiln::cpu {
 namespace {
-
-// vec-kernels-dw-nhwc.inc's row kernel in the build vecKernels() picked for this CPU.
-using Dw3x3RowsFn = decltype(&kiln_vec_generic_dw3x3_nhwc_rows);
-Dw3x3RowsFn dw3x3Rows() {
-#ifdef KILN_HAVE_AVX2
-  if (std::strcmp(vecKernels().isa, "avx2") == 0) return &kiln_vec_avx2_dw3x3_nhwc_rows;
-#endif
-  return &kiln_vec_generic_dw3x3_nhwc_rows;
-}
 
 thread_local AlignedBuffer tIn;
 thread_local AlignedBuffer tOut;
