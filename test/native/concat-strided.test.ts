@@ -29,6 +29,19 @@ function fires(batch: number, seed: number): Network {
   return net;
 }
 
+/** Views written by strided convs (im2col's phase-split path) and by convs with a fused residual (read dense). */
+function residualAndStrided(batch: number, seed: number): Network {
+  const R = shapeRng(seed);
+  const net = new Network();
+  const x = net.input('x', 'f32', [batch, 6, 10, 13]);
+  const a = x.conv({ name: 'down', outChannels: 5, kernel: [3, 3], strides: [2, 2], padding: [1, 1], weights: R.floats(270), bias: R.floats(5) }).relu();
+  const r = x.conv({ name: 'shortcut', outChannels: 4, kernel: [1, 1], strides: [2, 2], weights: R.floats(24) });
+  const b = a.conv({ name: 'body', outChannels: 4, kernel: [3, 3], padding: [1, 1], weights: R.floats(180), bias: R.floats(4) }).add(r).relu();
+  const e = x.conv({ name: 'side', outChannels: 3, kernel: [1, 1], strides: [2, 2], weights: R.floats(18), bias: R.floats(3) });
+  net.markOutput(net.concat([b, e], { axis: 1, name: 'cat' }).maxPool({ kernel: [2, 2], name: 'pool' }), 'y');
+  return net;
+}
+
 const viewsOf = (plan: PlanDesc) => plan.tensors.filter((t) => t.imageStride).map((t) => [t.name, t.imageStride]);
 
 describe('concat elimination at batch > 1 (strided views)', () => {
@@ -56,6 +69,18 @@ describe('concat elimination at batch > 1 (strided views)', () => {
       for (const t of ['gemm-1x1', 'gemm-1x1-4x24', 'direct-6x16', 'im2col-gemm', 'im2col-gemm-4x24', 'winograd-2x2', 'winograd-2x2-4x24', 'winograd-2x2-fused']) {
         expect(seen).toContain(t);
       }
+    });
+  }
+
+  for (const batch of [2, 3]) {
+    it(`matches the interpreter on views written by strided convs and by convs with a fused residual, batch ${batch}`, async () => {
+      const net = residualAndStrided(batch, 20 + batch);
+      const plan = lowerNetwork(net, 3, true);
+      const writers = plan.layers.filter((l) => l.outputs.some((o) => plan.tensors[o]!.imageStride));
+      expect(writers.map((l) => l.name)).toEqual([expect.stringMatching(/^body .*add/), expect.stringMatching(/^side/)]);
+      expect(writers[0]!.inputs.length).toBe(4);  // x, w, b and the residual
+      const seen = await checkTactics(net, `residual and strided, batch ${batch}`, batch, 1e-4, plan);
+      for (const t of ['im2col-gemm', 'direct-6x16', 'winograd-2x2', 'winograd-2x2-fused']) expect(seen).toContain(t);
     });
   }
 
