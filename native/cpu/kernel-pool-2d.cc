@@ -59,7 +59,7 @@ class Pool2dOp final : public LayerOp {
         return;
       }
       const Window3& w = w_;
-      tRows.ensure(size_t(planePoolScratch(long(w.out[2]), long(w.kernel[2]), long(w.stride[2]))) * sizeof(float));
+      tRows.ensure(size_t(2 * planePoolScratch(long(w.out[2]), long(w.kernel[2]), long(w.stride[2]))) * sizeof(float));
       for (int64_t p = p0; p < p0 + n; ++p)
         fns.plane(x + p * inVol, long(w.in[1]), long(w.in[2]), long(w.kernel[1]), long(w.kernel[2]), long(w.stride[1]),
                   long(w.stride[2]), long(w.padBegin[1]), long(w.padBegin[2]), long(w.out[1]), long(w.out[2]),
