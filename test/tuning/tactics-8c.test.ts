@@ -1,7 +1,8 @@
 // The depthwise tactic on 8-channel blocks (convDepthwise8c) against the interpreter:
 // channel counts that fill whole blocks and leave a partial last block, widths that
 // leave remainders of its 4-output and 8x8-transpose steps, strides, dilation, padding
-// wider than the kernel's reach, bands of rows, batch, and each fused activation.
+// wider than the kernel's reach, bands of rows, batch, and each fused activation;
+// MobileNet's 3x3 pad-1 shapes at strides 1 and 2 with ReLU6 on odd planes, batch 3.
 import { describe, expect, it } from 'vitest';
 import { Network } from '../../dsl/index.js';
 import { checkTactics, shapeRng } from './harness.js';
@@ -42,6 +43,17 @@ describe('depthwise-8c tactic', () => {
     const small = new Network();
     small.markOutput(small.input('x', 'f32', [1, 24, 7, 7]).conv({ outChannels: 24, kernel: [3, 3], groups: 24, weights: R.floats(216), bias: R.floats(24), padding: [1, 1] }).clip(0, 6), 'y');
     expect(await checkTactics(small, '7x7 depthwise-8c')).toContain('depthwise-8c');
+  });
+
+  it('matches on MobileNet-like 3x3 convs: strides 1 and 2, odd planes, partial blocks, batch 3, ReLU6 or none', async () => {
+    for (let trial = 0; trial < 8; trial++) {
+      const c = trial % 2 ? R.int(9, 23) : 8 * R.int(1, 3), s = 1 + (trial % 2), h = R.int(3, 33), w = R.int(3, 37);
+      const net = new Network();
+      const x = net.input('x', 'f32', [3, c, h, w]);
+      const dw = x.conv({ outChannels: c, kernel: [3, 3], groups: c, weights: R.floats(c * 9), bias: R.floats(c), strides: [s, s], padding: [1, 1] });
+      net.markOutput(trial % 4 < 2 ? dw.clip(0, 6) : dw, 'y');
+      expect(await checkTactics(net, `MobileNet-like depthwise-8c trial ${trial} (c ${c}, ${h}x${w}, s ${s})`, trial)).toContain('depthwise-8c');
+    }
   });
 
   it('is not offered for channel multipliers', async () => {
