@@ -9,12 +9,17 @@
 namespace kiln::cpu {
 
 // U = G g G^T for one 3x3 filter g, element xi = 6 i + j at u[xi * stride], with
-// G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
-// (points 0, +-1, +-2, infinity). Computed in double and rounded once: G's sixths are
-// not exact in binary, so float intermediates would add their rounding to every U.
+// G = [1 0 0; 1/3 1/3 1/3; -1/3 1/3 -1/3; -16/15 -8/15 -4/15; 1/15 -2/15 4/15; 0 0 1]
+// (points 0, 1, -1, 1/2, -2, infinity; winograd-f43.inc). Computed in double and rounded
+// once: thirds and fifteenths are not exact in binary, so float intermediates would add
+// their rounding to every U.
 inline void winogradF43Filter(const float* g, float* u, int64_t stride) {
-  const double G[6][3] = {{1. / 4, 0, 0},           {-1. / 6, -1. / 6, -1. / 6}, {-1. / 6, 1. / 6, -1. / 6},
-                          {1. / 24, 1. / 12, 1. / 6}, {1. / 24, -1. / 12, 1. / 6}, {0, 0, 1}};
+  const double G[6][3] = {{1, 0, 0},
+                          {1. / 3, 1. / 3, 1. / 3},
+                          {-1. / 3, 1. / 3, -1. / 3},
+                          {-16. / 15, -8. / 15, -4. / 15},
+                          {1. / 15, -2. / 15, 4. / 15},
+                          {0, 0, 1}};
   double t[6][3];
   for (int i = 0; i < 6; ++i)
     for (int j = 0; j < 3; ++j) t[i][j] = G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j];
