@@ -79,9 +79,12 @@ class Validator {
     if (plan_.cuda.present)
       fail(cat(label, " is a strided view (image stride ", t.imageStride,
                " elements); CUDA plans do not support strided views (concat elimination at batch > 1 is CPU-only)"));
-    const uint64_t span = spanBytes(t);
-    if (t.offset > limit || span > limit - t.offset)
-      fail(cat(label, " viewed with image stride ", t.imageStride, " spans ", span, " bytes from arena offset ", t.offset,
+    // Images past the limit are refused before the span is computed (it could overflow).
+    const bool huge = uint64_t(t.shape[0] - 1) > limits::kMaxArenaBytes / (t.imageStride * dtypeSize(t.dtype));
+    const uint64_t span = huge ? 0 : spanBytes(t);
+    if (huge || t.offset > limit || span > limit - t.offset)
+      fail(cat(label, " viewed with image stride ", t.imageStride,
+               huge ? std::string(" spans more bytes than the arena") : cat(" spans ", span, " bytes from arena offset ", t.offset),
                ", past the end of the arena (", limit, " bytes)"));
   }
 

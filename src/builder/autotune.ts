@@ -139,7 +139,7 @@ export function timingPlan(plan: PlanDesc, layer: PlanLayer, candidates: Tactic[
       tensors.push({ ...t, offset: weights });
       weights = align(weights + bytesOf(t));
     } else {
-      tensors.push({ ...t, offset: arena });
+      tensors.push({ ...t, offset: arena, imageStride: undefined });
       arena = align(arena + bytesOf(t));
       inputs.push(tensors.length - 1);
     }

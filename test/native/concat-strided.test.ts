@@ -181,6 +181,8 @@ describe('strided tensors at load', () => {
     expect(bad((p) => { p.tensors[2]!.imageStride = 40; })).toThrow(
       "tensor 'a' f32[2,3,4,4] has image stride 40 elements; a strided view needs more than its 48 elements per image and at most 2^48");
     expect(bad((p) => { p.tensors[2]!.imageStride = 4000; })).toThrow(/^tensor 'a' f32\[2,3,4,4\] viewed with image stride 4000 spans 16192 bytes from arena offset 1024, past the end of the arena/);
+    expect(bad((p) => { p.tensors[2]!.imageStride = 2 ** 46; })).toThrow(
+      `tensor 'a' f32[2,3,4,4] viewed with image stride ${2 ** 46} spans more bytes than the arena, past the end of the arena (1664 bytes)`);
     expect(bad((p) => { p.tensors[0]!.imageStride = 80; })).toThrow("input 'x' is a strided view (image stride 80 elements); graph inputs and outputs must be dense");
     // A view's image stride is a fixed element count: a dynamic tensor cannot be one (such builds keep the copy).
     const dyn = planWith('conv', [2, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1], convWeights);
