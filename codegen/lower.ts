@@ -12,7 +12,7 @@ import {
 import { planMemory, type MemoryPlan } from '../passes/index.js';
 import { INT8_LAYER_OPS } from '../passes/quantize.js';
 import { chooseCpuKernel, type KernelChoice } from './cpu/index.js';
-import { STRIDED_OUTPUT_KERNELS } from './cpu/tactics.js';
+import { STRIDED_OUTPUT_KERNELS, cpuTactics } from './cpu/tactics.js';
 import { dimProgram } from './dim-program.js';
 import type { PlanDesc, PlanLayer, PlanProfile, PlanTensor } from './plan-desc.js';
 
@@ -51,6 +51,22 @@ function choiceAt(node: Node, graph: Graph, at: (t: TensorType) => TensorType): 
   return chooseCpuKernel(node, node.inputs.map((v) => (v === '' ? undefined : at(graph.types[v]!))), node.outputs.map((o) => at(graph.types[o]!)));
 }
 
+/**
+ * Whether a node's output may be planned as a strided view (concat elimination at batch > 1):
+ * its best-guess tactic's kernel writes one, so the view never takes away the tactic a layer
+ * is built for (a depthwise conv keeps its depthwise kernels and its concat stays a copy).
+ */
+function writesViews(node: Node, graph: Graph): boolean {
+  const choice = choiceAt(node, graph, (t) => t);
+  const values = [...node.inputs.filter((v) => v !== ''), ...node.outputs];
+  const operands: PlanTensor[] = values.map((v) => ({
+    name: v, dtype: graph.types[v]!.dtype, shape: [...(graph.types[v]!.shape as number[])], location: v in graph.constants ? 'weights' : 'arena', offset: 0,
+  }));
+  const ins = values.length - node.outputs.length;
+  const layer: PlanLayer = { name: node.name, kernel: choice.kernel, inputs: values.slice(0, ins).map((_, i) => i), outputs: node.outputs.map((_, i) => ins + i), ints: choice.ints, floats: choice.floats, info: '' };
+  return STRIDED_OUTPUT_KERNELS.has(choice.kernel) && STRIDED_OUTPUT_KERNELS.has(cpuTactics(layer, operands)[0]?.kernel ?? '');
+}
+
 function sameChoice(a: KernelChoice, b: KernelChoice): boolean {
   return a.kernel === b.kernel && a.ints.join() === b.ints.join() && a.floats.join() === b.floats.join();
 }
@@ -86,7 +102,7 @@ export function lowerToPlan(source: Graph, options: LowerOptions): Lowered {
   // Everything below sees capacity shapes; `source` keeps the symbolic ones.
   const graph: Graph = shapes ? { ...source, types: Object.fromEntries(Object.entries(source.types).map(([k, t]) => [k, atCapacity(t)])) } : source;
   const symbolic: (Dim[] | undefined)[] = [];
-  const stridedOutput = (node: Node) => STRIDED_OUTPUT_KERNELS.has(choiceAt(node, graph, (t) => t).kernel);
+  const stridedOutput = (node: Node) => writesViews(node, graph);
   const memory = planMemory(graph, { sizeOf: (v) => bytesOf(graph.types[v]!), inPlace: true, ...(options.stridedViews && !shapes ? { stridedOutput } : {}) });
   const tensors: PlanTensor[] = [];
   const index = new Map<string, number>();

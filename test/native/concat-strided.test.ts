@@ -13,7 +13,7 @@ import { TimingCache } from '../../src/builder/timing-cache.js';
 import { checkTactics, lowerNetwork, shapeRng } from '../tuning/harness.js';
 import { PlanBuilder, kiln } from './plan-fixtures.js';
 
-/** Two SqueezeNet fire modules (squeeze 1x1, expands 1x1 and 3x3, each + relu, concat on channels) on odd planes. */
+/** Two SqueezeNet fire modules (squeeze 1x1, expands 1x1 and 3x3, each + relu, concat on channels) on odd planes, then a 1x1 conv. */
 function fires(batch: number, seed: number): Network {
   const R = shapeRng(seed);
   const net = new Network();
@@ -25,7 +25,8 @@ function fires(batch: number, seed: number): Network {
     const b = s.conv({ name: `f${i}.expand3`, outChannels: e3, kernel: [3, 3], padding: [1, 1], weights: R.floats(e3 * sq * 9), bias: R.floats(e3) }).relu();
     x = net.concat([a, b], { axis: 1, name: `f${i}.cat` });
   }
-  net.markOutput(x.maxPool({ kernel: [2, 2], name: 'pool' }), 'y');
+  // A conv reads the last concat (pools have tactics of their own to check elsewhere).
+  net.markOutput(x.conv({ name: 'head', outChannels: 4, kernel: [1, 1], weights: R.floats(68) }), 'y');
   return net;
 }
 
@@ -38,7 +39,7 @@ function residualAndStrided(batch: number, seed: number): Network {
   const r = x.conv({ name: 'shortcut', outChannels: 4, kernel: [1, 1], strides: [2, 2], weights: R.floats(24) });
   const b = a.conv({ name: 'body', outChannels: 4, kernel: [3, 3], padding: [1, 1], weights: R.floats(180), bias: R.floats(4) }).add(r).relu();
   const e = x.conv({ name: 'side', outChannels: 3, kernel: [1, 1], strides: [2, 2], weights: R.floats(18), bias: R.floats(3) });
-  net.markOutput(net.concat([b, e], { axis: 1, name: 'cat' }).maxPool({ kernel: [2, 2], name: 'pool' }), 'y');
+  net.markOutput(net.concat([b, e], { axis: 1, name: 'cat' }).conv({ name: 'head', outChannels: 2, kernel: [1, 1], weights: R.floats(14) }), 'y');
   return net;
 }
 
@@ -83,6 +84,21 @@ describe('concat elimination at batch > 1 (strided views)', () => {
       for (const t of ['im2col-gemm', 'direct-6x16', 'winograd-2x2', 'winograd-2x2-fused']) expect(seen).toContain(t);
     });
   }
+
+  it('leaves a depthwise conv dense: its best-guess tactic (depthwise-8c) cannot write a view', async () => {
+    const R = shapeRng(7);
+    const net = new Network();
+    const x = net.input('x', 'f32', [2, 8, 6, 6]);
+    const dw = x.conv({ name: 'dw', outChannels: 8, kernel: [3, 3], padding: [1, 1], groups: 8, weights: R.floats(72), bias: R.floats(8) }).relu();
+    const pw = x.conv({ name: 'pw', outChannels: 8, kernel: [1, 1], weights: R.floats(64), bias: R.floats(8) }).relu();
+    net.markOutput(net.concat([dw, pw], { axis: 1, name: 'cat' }).relu(), 'y');
+    const plan = lowerNetwork(net, 3, true);
+    const writer = (name: string) => plan.layers.find((l) => l.name.startsWith(name))!;
+    expect(plan.tensors[writer('dw').outputs[0]!]!.imageStride).toBeUndefined();
+    expect(plan.tensors[writer('pw').outputs[0]!]!.imageStride).toBe(16 * 36);
+    expect(cpuTactics(writer('dw'), plan.tensors)[0]!.name).toBe('depthwise-8c');
+    await checkTactics(net, 'depthwise next to a view', 3, 1e-4, plan);
+  });
 
   it('offers a layer writing a view only the tactics whose kernels can write one', () => {
     const plan = lowerNetwork(fires(2, 3), 3, true);
