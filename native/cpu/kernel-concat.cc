@@ -7,6 +7,7 @@
 // with one output row a dense input at the slice, with several (a batch > 1
 // channel concat) a strided view whose image stride is one output row; an input
 // anywhere else inside y, or a strided input outside it, is refused.
+#include <algorithm>
 #include <cstring>
 
 #include "../plan-view.h"
@@ -28,6 +29,8 @@ class ConcatOp final : public LayerOp {
   }
 
   void run(const RunContext& ctx) const override {
+    // Every input already in place (its producer wrote its slice): no work, and no threads woken.
+    if (std::find(inPlace_.begin(), inPlace_.end(), false) == inPlace_.end()) return;
     uint8_t* y = ctx.data<uint8_t>(y_);
     const size_t k = inputs_.size();
     const uint64_t perItem = rowBytes_ / k + 1;
