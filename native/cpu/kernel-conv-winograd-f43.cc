@@ -100,10 +100,11 @@ class WinogradF43Op final : public LayerOp {
     const float* bias = L_.b >= 0 ? ctx.data<const float>(uint32_t(L_.b)) : nullptr;
     const float* residual = L_.residual >= 0 ? ctx.data<const float>(uint32_t(L_.residual)) : nullptr;
     float* y = ctx.data<float>(L_.y);
-    // Too few blocks for the threads: split the output channels too (each part
-    // transforms the block's input again, cheap next to its products).
-    const int64_t want = 2 * int64_t(ctx.pool->threads());
-    const int64_t splits = blocks_ >= want ? 1 : std::min(chunks_, (want + blocks_ - 1) / blocks_);
+    // Too few blocks to keep the threads evenly busy: split the output channels too, up
+    // to twice per thread (each part transforms the block's input again, cheap next to
+    // its products while parts are few).
+    const int64_t threads = int64_t(ctx.pool->threads()), want = 4 * threads;
+    const int64_t splits = blocks_ >= want ? 1 : std::min({chunks_, 2 * threads, (want + blocks_ - 1) / blocks_});
     ctx.pool->parallelFor(size_t(blocks_ * splits), [&](size_t item) {
       const int64_t b = int64_t(item) / splits, k = int64_t(item) % splits;
       block(x, bias, residual, y, b, k * chunks_ / splits, (k + 1) * chunks_ / splits);
