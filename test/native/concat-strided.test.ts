@@ -14,7 +14,7 @@ import { checkTactics, lowerNetwork, shapeRng } from '../tuning/harness.js';
 import { PlanBuilder, kiln } from './plan-fixtures.js';
 
 /** Two SqueezeNet fire modules (squeeze 1x1, expands 1x1 and 3x3, each + relu, concat on channels) on odd planes, then a 1x1 conv. */
-function fires(batch: number, seed: number): Network {
+function fires(batch: number | 'batch', seed: number): Network {
   const R = shapeRng(seed);
   const net = new Network();
   let x = net.input('x', 'f32', [batch, 5, 7, 9]);
@@ -84,6 +84,15 @@ describe('concat elimination at batch > 1 (strided views)', () => {
       for (const t of ['im2col-gemm', 'direct-6x16', 'winograd-2x2', 'winograd-2x2-fused']) expect(seen).toContain(t);
     });
   }
+
+  it('keeps the copy in a dynamic-shape build (a view stride would follow the symbols)', () => {
+    const builder = new Builder(new Logger('error'));
+    const config = builder.createBuilderConfig();
+    config.optLevel = 0;
+    config.addOptimizationProfile(builder.createOptimizationProfile().setDimensions('x', [1, 5, 7, 9], [2, 5, 7, 9], [3, 5, 7, 9]));
+    builder.buildSerializedNetwork(fires('batch', 6), config);
+    expect([...builder.lastBuild!.memory.sliceOf.values()].filter((v) => v.imageStride)).toEqual([]);
+  });
 
   it('leaves a depthwise conv dense: its best-guess tactic (depthwise-8c) cannot write a view', async () => {
     const R = shapeRng(7);
