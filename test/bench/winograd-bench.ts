@@ -41,9 +41,9 @@ async function maxErrors(net: Network, names: string[]): Promise<string> {
     applyTactic(desc.layers[i]!, cpuTactics(plan.layers[i]!, plan.tensors).find((t) => t.name === name)!);
     const n = native();
     const ctx = new n.Context(new n.Engine(n.serializePlan(desc)), 2);
-    const [y] = await ctx.run(Object.entries(inputs).map(([k, t]) => ({ name: k, data: t.data, shape: t.shape })));
+    const y = (await ctx.run(Object.entries(inputs).map(([k, t]) => ({ name: k, data: t.data, shape: t.shape }))))[0]!.data as Float32Array;
     let err = 0;
-    for (let j = 0; j < expected.length; j++) err = Math.max(err, Math.abs(y.data[j] - expected[j]!));
+    for (let j = 0; j < expected.length; j++) err = Math.max(err, Math.abs(y[j]! - expected[j]!));
     out.push(`${name} ${(err / peak).toExponential(1)}`);
   }
   return `max |error| / max |y|: ${out.join(', ')}`;
