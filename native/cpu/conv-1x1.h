@@ -7,10 +7,10 @@
 
 extern "C" {
 void kiln_pw_generic_run(long, const float*, long, const float*, const float*, const float*, float*, long, long, long,
-                         int, float, float, int);
+                         int, float, float, int, long);
 void kiln_pw_generic_fence();
 void kiln_pw_avx2_run(long, const float*, long, const float*, const float*, const float*, float*, long, long, long,
-                      int, float, float, int);
+                      int, float, float, int, long);
 void kiln_pw_avx2_fence();
 }
 
@@ -18,7 +18,7 @@ namespace kiln::cpu {
 
 struct Conv1x1Fn {
   void (*run)(long K, const float* x, long ldx, const float* w, const float* bias, const float* r, float* y, long ldy,
-              long rows, long n, int clamp, float lo, float hi, int nt);
+              long rows, long n, int clamp, float lo, float hi, int nt, long pf);
   void (*fence)();
   const char* isa;
 };

@@ -120,8 +120,8 @@ class Conv1x1Op final : public LayerOp {
 
  private:
   // Pixels [p0, p1) of the item's strip, chunk by chunk: every block of the group over the
-  // chunk, whose X stays in L1, while the next chunk's X is prefetched (K short runs, one
-  // per plane, which the hardware prefetchers pick up late). Each block's bounds move by
+  // chunk, whose X stays in L1, while the first block prefetches the next chunk's X (K
+  // short runs, one per plane, which the hardware prefetchers pick up late). Each block's bounds move by
   // its head (streaming), except the plane's ends. (Copying the chunk into a contiguous
   // panel measured 3-20% slower, K 16-512.)
   void runItem(const float* x, float* y, const float* residual, int64_t n, int64_t strip, int64_t g) const {
@@ -133,16 +133,16 @@ class Conv1x1Op final : public LayerOp {
     bool tailReady = false;
     for (int64_t c0 = p0; c0 < p1; c0 += chunk_) {
       const int64_t c1 = std::min(p1, c0 + chunk_);
-      if (c1 < p1) prefetch(xImage + c1, std::min(chunk_, p1 - c1));
       for (int64_t b = b0; b < b1; ++b) {
+        const long pf = b == b0 && c1 < p1 ? long(chunk_) : 0;  // the first block fetches the next chunk
         const int64_t h = b - b0 < 256 ? heads[b - b0] : head(y, n, blocks_[size_t(b)]);
         auto bound = [&](int64_t p) { return p == 0 || p >= P_ ? std::min(p, P_) : std::min(P_, p + h); };
         const int64_t e0 = bound(c0), e1 = bound(c1);
         if (e0 == 0 && h > 0) {
-          segment(xImage, y, residual, n, b, 0, std::min(h, e1), tailReady);
-          segment(xImage, y, residual, n, b, std::min(h, e1), e1, tailReady);
+          segment(xImage, y, residual, n, b, 0, std::min(h, e1), tailReady, pf);
+          segment(xImage, y, residual, n, b, std::min(h, e1), e1, tailReady, pf);
         } else {
-          segment(xImage, y, residual, n, b, e0, e1, tailReady);
+          segment(xImage, y, residual, n, b, e0, e1, tailReady, pf);
         }
       }
     }
@@ -155,15 +155,10 @@ class Conv1x1Op final : public LayerOp {
     return std::min<int64_t>(P_, int64_t((64 - at % 64) % 64 / sizeof(float)));
   }
 
-  void prefetch(const float* x, int64_t count) const {
-    for (int64_t k = 0; k < K_; ++k)
-      for (int64_t j = 0; j < count; j += 16) __builtin_prefetch(x + k * P_ + j);
-  }
-
   // Block b over pixels [p, e): tiles read X in place while 24 pixels remain in the plane,
   // else the zero-padded copy of the plane's end.
   void segment(const float* xImage, float* y, const float* residual, int64_t n, int64_t b,
-               int64_t p, int64_t e, bool& tailReady) const {
+               int64_t p, int64_t e, bool& tailReady, long pf) const {
     if (p >= e) return;
     const Block& blk = blocks_[size_t(b)];
     const int64_t row0 = n * yImage_ + blk.c0 * P_, ldy = blk.stride * P_, nb = int64_t(blocks_.size());
@@ -173,13 +168,13 @@ class Conv1x1Op final : public LayerOp {
     const int64_t full = (e - p) / kTile * kTile, q = p + full;
     const float* r = residual ? residual + res0 + p : nullptr;
     if (q == e || q + kTile <= P_) {
-      call(xImage + p, P_, w, bias, r, y + row0 + p, ldy, blk.rows, e - p);
+      call(xImage + p, P_, w, bias, r, y + row0 + p, ldy, blk.rows, e - p, pf);
     } else {
-      if (full) call(xImage + p, P_, w, bias, r, y + row0 + p, ldy, blk.rows, full);
+      if (full) call(xImage + p, P_, w, bias, r, y + row0 + p, ldy, blk.rows, full, pf);
       const int64_t start = std::max<int64_t>(0, P_ - kTile);
       if (!tailReady) fillTail(xImage, start), tailReady = true;
       call(tTail.as<float>() + (q - start), kTail, w, bias, residual ? residual + res0 + q : nullptr, y + row0 + q,
-           ldy, blk.rows, e - q);
+           ldy, blk.rows, e - q, 0);
     }
     if (!clamp_ && L_.act.kind != Act::none)
       for (int64_t i = 0; i < blk.rows; ++i) {
@@ -189,9 +184,9 @@ class Conv1x1Op final : public LayerOp {
   }
 
   void call(const float* x, int64_t ldx, const float* w, const float* bias, const float* r, float* y, int64_t ldy,
-            int64_t rows, int64_t n) const {
+            int64_t rows, int64_t n, long pf) const {
     fn_.run(long(K_), x, long(ldx), w, bias, r, y, long(ldy), long(rows), long(n), clamp_ ? 1 : 0, lo_, hi_,
-            stream_ ? 1 : 0);
+            stream_ ? 1 : 0, pf);
   }
 
   // Pixels [start, P) of every input plane of the image, zero-padded to kTail floats a row.
