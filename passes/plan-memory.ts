@@ -172,15 +172,17 @@ function concatSlices(graph: Graph, node: Node, readers: Map<string, Node[]>, si
   const images = shape[0] as number;
   if (!contiguous && !(axis >= 1 && options.stridedOutput && shape.slice(1, axis).every((d) => d === 1))) return [];
   const per = contiguous ? 1 : images;
+  const viewable = (v: string) => {
+    const producer = graph.nodes.find((n) => n.outputs.includes(v));
+    return producer !== undefined && producer.outputs.length === 1 && alone(v) && options.stridedOutput!(producer);
+  };
   const slices: { value: string; offset: number; imageStride?: number }[] = [];
   let offset = 0;
   for (const v of node.inputs) {
     const own = readers.get(v) ?? [];
     const once = node.inputs.filter((i) => i === v).length === 1;
-    const producer = own.length === 1 ? graph.nodes.find((n) => n.outputs.includes(v)) : undefined;
-    const canView = contiguous || (producer !== undefined && producer.outputs.length === 1 && alone(v) && options.stridedOutput!(producer));
     // A view's later images start off the alignment anyway: its kernels store unaligned.
-    if (sizes.has(v) && !io.has(v) && own.length === 1 && once && canView && (!contiguous || offset % options.alignment === 0)) {
+    if (sizes.has(v) && !io.has(v) && own.length === 1 && once && (contiguous ? offset % options.alignment === 0 : viewable(v))) {
       slices.push(contiguous ? { value: v, offset } : { value: v, offset, imageStride: sizes.get(y)! / per });
     }
     // Constants are not planned; their bytes still take their place in the output.
