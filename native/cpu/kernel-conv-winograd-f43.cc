@@ -69,7 +69,7 @@ class WinogradF43Op final : public LayerOp {
     const int64_t ci = d.channels, co = d.outChannels;
     // V in L2 while U stays in cache (up to L3's share); U past that streams from memory
     // once per block, so blocks take as many tiles as a few MB of V allow.
-    const int64_t uBytes = kXi * ci * co * 4, big = uBytes > (16 << 20);
+    const bool big = kXi * ci * co * 4 > (16 << 20);
     const int64_t vBudget = big ? (4 << 20) : (512 << 10), tCap = big ? 256 : 64;
     const int64_t tMax = std::clamp<int64_t>(vBudget / (kXi * ci * 4) / 16 * 16, 16, tCap);
     blocks_ = (tiles_ + tMax - 1) / tMax;
