@@ -179,31 +179,40 @@ class DepthwiseNhwcOp final : public LayerOp {
   }
 
  private:
-  // Items of 2 output rows x a group of channel blocks; enough groups that both
-  // threads of a small layer (batch 1, 7x7) get several items.
+  // Items of a band of 8, 4 or 2 output rows (the tallest that still gives both threads
+  // several items) x a group of channel blocks (more groups where bands alone are too
+  // few: batch 1, 7x7). The kernel takes 2 rows at a time; within a band the input rows
+  // two neighbouring pairs share are still in this core's caches.
   void runInPlace3x3(const RunContext& ctx, const float* x, float* y) const {
     const NhwcDims& d = d_;
     const Dw3x3RowsFn fn = dw3x3Rows();
-    const int64_t bands = (d.oh + 1) / 2;
+    const int64_t want = 8 * int64_t(ctx.pool->threads());
+    int64_t band = 8;
+    while (band > 2 && d.n * ((d.oh + band - 1) / band) < want) band /= 2;
+    const int64_t bands = (d.oh + band - 1) / band;
     int64_t groups = 1;
-    while (d.n * bands * groups < 8 * int64_t(ctx.pool->threads()) && groups * 2 <= blocks_) groups *= 2;
+    while (d.n * bands * groups < want && groups * 2 <= blocks_) groups *= 2;
     ctx.pool->parallelFor(size_t(d.n * bands * groups), [&](size_t item) {
       const int64_t g = int64_t(item) % groups, nb = int64_t(item) / groups;
-      const int64_t n = nb / bands, oy = nb % bands * 2, rows = std::min<int64_t>(2, d.oh - oy);
+      const int64_t n = nb / bands, oy0 = nb % bands * band, oy1 = std::min(d.oh, oy0 + band);
+      const int64_t cb0 = blocks_ * g / groups, cb1 = blocks_ * (g + 1) / groups;
       const float* image = x + n * d.h * d.w * d.c;
-      const float* in[5];
-      for (int64_t i = 0; i < (rows - 1) * d.sh + 3; ++i) {
-        const int64_t iy = oy * d.sh - d.pt + i;
-        in[i] = iy < 0 || iy >= d.h ? zeroRow_.data() : image + iy * d.w * d.c;
-      }
-      float* out[2] = {y + (n * d.oh + oy) * d.ow * d.c, y + (n * d.oh + oy + rows - 1) * d.ow * d.c};
-      fn(in, long(rows), long(d.w), long(d.c), long(d.sh), long(d.sw), long(d.pl), wDirect_.data(), bDirect_.data(),
-         long(blocks_ * g / groups), long(blocks_ * (g + 1) / groups), clamp_ ? 1 : 0, lo_, hi_, out, long(d.ow));
-      if (!clamp_ && act_.kind != Act::none)
-        for (int64_t p = 0; p < rows * d.ow; ++p) {
-          float* px = out[0] + p * d.c + blocks_ * g / groups * 8;
-          applyActivation(act_, px, px, size_t((blocks_ * (g + 1) / groups - blocks_ * g / groups) * 8));
+      for (int64_t oy = oy0; oy < oy1; oy += 2) {
+        const int64_t rows = std::min<int64_t>(2, oy1 - oy);
+        const float* in[5];
+        for (int64_t i = 0; i < (rows - 1) * d.sh + 3; ++i) {
+          const int64_t iy = oy * d.sh - d.pt + i;
+          in[i] = iy < 0 || iy >= d.h ? zeroRow_.data() : image + iy * d.w * d.c;
         }
+        float* out[2] = {y + (n * d.oh + oy) * d.ow * d.c, y + (n * d.oh + oy + rows - 1) * d.ow * d.c};
+        fn(in, long(rows), long(d.w), long(d.c), long(d.sh), long(d.sw), long(d.pl), wDirect_.data(), bDirect_.data(),
+           long(cb0), long(cb1), clamp_ ? 1 : 0, lo_, hi_, out, long(d.ow));
+        if (!clamp_ && act_.kind != Act::none)
+          for (int64_t p = 0; p < rows * d.ow; ++p) {
+            float* px = out[0] + p * d.c + cb0 * 8;
+            applyActivation(act_, px, px, size_t((cb1 - cb0) * 8));
+          }
+      }
     });
   }
 

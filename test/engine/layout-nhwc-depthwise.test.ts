@@ -5,8 +5,8 @@
 // padding); other kernels on such counts copy a band (conv-direct.inc dw_nhwc); other
 // channel counts stage 8-channel blocks. Cases: 1 to 8 channel blocks, kernels 1..5 and 7,
 // strides 1..3 per axis, dilation, asymmetric paddings up to wider than the reach, rows
-// narrower than a tile, odd output heights (a last band of one row), batch, and each
-// fused activation.
+// narrower than a tile, odd output heights (a last band of one row), batches split into
+// bands of 8, 4 or 2 rows, and each fused activation.
 import { describe, it } from 'vitest';
 import { mulberry32, randomInt } from '../../src/interpret/index.js';
 import { checkNhwcDepthwise, type DepthwiseCase } from './nhwc-depthwise-cases.js';
@@ -39,6 +39,12 @@ describe('NHWC depthwise', () => {
       };
       await checkNhwcDepthwise(rng, t, `3x3 trial ${trial}`);
     }
+  });
+
+  it('splits tall batches into bands of 8 and 4 rows, odd heights leaving a last single row', async () => {
+    const rng = mulberry32(88);
+    for (const [n, h, w, s] of [[4, 32, 32, 1], [8, 31, 17, 1], [8, 29, 30, 2], [6, 13, 9, 1]] as const)
+      await checkNhwcDepthwise(rng, { n, c: 16, h, w, k: 3, strides: [s, s], dilation: 1, pads: [1, 1, 1, 1], bias: true, act: 'relu6' }, 'banded');
   });
 
   it('matches MobileNetV2 planes (ReLU6, pad 1; fewer channels, whose count the tiles do not depend on)', async () => {
