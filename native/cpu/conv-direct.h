@@ -37,8 +37,13 @@ using DwNhwcFn = void (*)(const float* x, long rowStride, long ldx, long nb, lon
                           long dh, long dw, const float* w, const float* bias, long oh, long OW, long ldy, int clamp,
                           float lo, float hi, float* y);
 DwNhwcFn dwNhwc();
-// Scratch floats pool_plane needs for its padded row.
-inline long planePoolScratch(long OW, long kw, long sw) { return ((OW + 7) / 8 * 8 - 1) * sw + kw + 16; }
+// Scratch floats pool_plane needs per row it keeps; callers give it two rows. Stride 2
+// keeps each row as its even and odd columns, OW8 + kw / 2 + 1 floats each, 8 floats of
+// slack after each (pool-plane.inc, pool_plane_s2).
+inline long planePoolScratch(long OW, long kw, long sw) {
+  const long ow8 = (OW + 7) / 8 * 8;
+  return sw == 2 ? 2 * (ow8 + kw / 2 + 1) + 16 : (ow8 - 1) * sw + kw + 16;
+}
 
 KernelDef convDirectKernel();          // kernel-conv-direct.cc
 KernelDef convWinogradFusedKernel();  // kernel-conv-winograd-fused.cc
