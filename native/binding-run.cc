@@ -1,8 +1,19 @@
 // See binding-run.h. Inputs are validated and copied into the arena on the
-// JS thread before the worker is queued, so the worker never touches JS
-// memory and the caller may reuse its buffers as soon as run() returns.
+// JS thread before any layer runs, so no layer touches JS memory and the
+// caller may reuse its buffers as soon as run() returns.
+//
+// Where the layers run: a hop to a libuv worker and back costs two thread
+// wake-ups, which onnxruntime-node, running every inference on the JS thread,
+// never pays; beside it on the shared 2-core host the hop made SqueezeNet's
+// and MobileNetV2's batch-1 medians 1.3-1.5x longer under load. So once a
+// shape set has run, its runs execute on the JS thread in slices of about the
+// budget (1 ms; a longer layer alone), the event loop turning between slices
+// (setImmediate). A run with a layer over 4 budgets last time, the first run
+// of a shape set, CUDA plans and runs that begin while another is in flight
+// (so contexts still run concurrently) go to a libuv worker.
 #include "binding-run.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -101,16 +112,41 @@ Napi::Array outputsOf(Napi::Env env, const ExecutionContext& context) {
   return outputs;
 }
 
-// A run whose previous execution took less than this runs on the calling
-// thread: the hop to a libuv worker and back costs about as much (far more on
-// a loaded machine), and blocking the loop that briefly is ordinary JS work.
-// KILN_RUN_INLINE_US overrides it (0: always on a worker).
-double inlineRunMicros() {
-  static const double limit = [] {
-    const char* v = std::getenv("KILN_RUN_INLINE_US");
-    return v ? std::atof(v) : 250.0;
-  }();
-  return limit;
+// The slice budget in microseconds: the longest the JS thread runs layers at
+// a stretch. KILN_RUN_INLINE_US overrides it (0: every run on a worker); it is
+// read at every run, so a benchmark can compare both paths in one process.
+double sliceMicros() {
+  const char* v = std::getenv("KILN_RUN_INLINE_US");
+  return v ? std::atof(v) : 1000.0;
+}
+
+// A layer runs alone in its slice when it is longer than the budget; runs
+// with a layer longer than this many budgets go to a worker.
+constexpr double kLongestLayerSlices = 4;
+
+// Runs begun and not yet settled, in every context of the process: a run
+// takes the JS thread only while no other is in flight, so runs of several
+// contexts still execute in parallel on workers.
+std::atomic<int> gRunsInFlight{0};
+
+// Settles a run's promise once: releases the context first, so a
+// continuation may start the next run on it.
+void settle(Napi::Env env, Napi::Promise::Deferred& deferred, std::unique_ptr<RunLease>& lease,
+            std::exception_ptr error) {
+  if (!error) {
+    try {
+      Napi::Array outputs = outputsOf(env, lease->context());
+      lease.reset();
+      --gRunsInFlight;
+      deferred.Resolve(outputs);
+      return;
+    } catch (...) {
+      error = std::current_exception();
+    }
+  }
+  lease.reset();
+  --gRunsInFlight;
+  deferred.Reject(toJsError(env, error).Value());
 }
 
 class RunWorker final : public Napi::AsyncWorker {
@@ -128,29 +164,55 @@ class RunWorker final : public Napi::AsyncWorker {
   }
 
   void OnOK() override {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    try {
-      Napi::Array outputs = outputsOf(env, lease_->context());
-      lease_.reset();  // the context is free before any continuation runs
-      deferred_.Resolve(outputs);
-    } catch (...) {
-      lease_.reset();
-      deferred_.Reject(toJsError(env, std::current_exception()).Value());
-    }
+    Napi::HandleScope scope(Env());
+    settle(Env(), deferred_, lease_, nullptr);
   }
 
   void OnError(const Napi::Error&) override {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    lease_.reset();
-    deferred_.Reject(toJsError(env, error_).Value());
+    Napi::HandleScope scope(Env());
+    settle(Env(), deferred_, lease_, error_);
   }
 
  private:
   Napi::Promise::Deferred deferred_;
   std::unique_ptr<RunLease> lease_;
   std::exception_ptr error_;
+};
+
+// A run on the JS thread: one slice now, the next ones from setImmediate.
+// The continuation function holds the run (and the run its function, until
+// it settles), so neither is collected in between.
+class SlicedRun : public std::enable_shared_from_this<SlicedRun> {
+ public:
+  SlicedRun(Napi::Promise::Deferred deferred, std::unique_ptr<RunLease> lease, double sliceMicros)
+      : deferred_(deferred), lease_(std::move(lease)), sliceMicros_(sliceMicros) {}
+
+  void step(Napi::Env env) {
+    try {
+      if (!lease_->context().executeSlice(next_, sliceMicros_)) {
+        if (continuation_.IsEmpty()) {
+          auto self = shared_from_this();
+          continuation_ = Napi::Persistent(
+              Napi::Function::New(env, [self](const Napi::CallbackInfo& cb) { self->step(cb.Env()); }, "kilnRunSlice"));
+        }
+        env.Global().Get("setImmediate").As<Napi::Function>().Call({continuation_.Value()});
+        return;
+      }
+    } catch (...) {
+      continuation_.Reset();
+      settle(env, deferred_, lease_, std::current_exception());
+      return;
+    }
+    continuation_.Reset();
+    settle(env, deferred_, lease_, nullptr);
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::unique_ptr<RunLease> lease_;
+  Napi::FunctionReference continuation_;
+  double sliceMicros_;
+  size_t next_ = 0;
 };
 
 }  // namespace
@@ -161,16 +223,19 @@ Napi::Value runAsync(Napi::Env env, const std::shared_ptr<ExecutionContext>& con
     if (!context->tryBegin())
       throw Error(codes::kBusy, "this context is already running an inference; await it or use another context");
     auto lease = std::make_unique<RunLease>(context);
-    context->setInputs(parseInputs(inputs));
-    const double last = context->lastExecuteMicros();
-    if (last > 0 && last < inlineRunMicros() && !context->engine().cuda()) {
-      context->execute();
-      Napi::Array outputs = outputsOf(env, *context);
-      lease.reset();
-      deferred.Resolve(outputs);
-      return deferred.Promise();
+    const auto copies = context->checkInputs(parseInputs(inputs));
+    // The pool's workers wake while the inputs are copied, not in the first layer.
+    context->beginRun();
+    ExecutionContext::copyInputs(copies);
+    const double longest = context->longestLayerMicros(), slice = sliceMicros();
+    if (slice > 0 && longest >= 0 && longest <= kLongestLayerSlices * slice && gRunsInFlight.load() == 0) {
+      ++gRunsInFlight;  // settle() counts it down
+      std::make_shared<SlicedRun>(deferred, std::move(lease), slice)->step(env);
+    } else {
+      auto* worker = new RunWorker(env, deferred, std::move(lease));  // deletes itself when done
+      worker->Queue();
+      ++gRunsInFlight;
     }
-    (new RunWorker(env, deferred, std::move(lease)))->Queue();  // deletes itself when done
   } catch (...) {
     deferred.Reject(toJsError(env, std::current_exception()).Value());
   }

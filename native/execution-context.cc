@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <unordered_map>
 
 #include "cuda/cuda-runner.h"
@@ -50,7 +51,14 @@ bool ExecutionContext::tryBegin() {
   return busy_.compare_exchange_strong(expected, true, std::memory_order_acquire);
 }
 
-void ExecutionContext::end() { busy_.store(false, std::memory_order_release); }
+void ExecutionContext::end() {
+  pool_.endRun();
+  busy_.store(false, std::memory_order_release);
+}
+
+void ExecutionContext::beginRun() {
+  if (!cuda_) pool_.beginRun();
+}
 
 uint32_t ExecutionContext::inputIndex(const std::string& name, const char* what) const {
   const PlanModel& plan = engine_->plan();
@@ -100,7 +108,7 @@ const Shape& ExecutionContext::outputShape(size_t i) const {
   return shapes_ ? shapes_->tensors[t].shape : engine_->plan().tensors[t].shape;
 }
 
-void ExecutionContext::setInputs(const std::vector<InputData>& inputs) {
+std::vector<ExecutionContext::InputCopy> ExecutionContext::checkInputs(const std::vector<InputData>& inputs) {
   const PlanModel& plan = engine_->plan();
   std::vector<std::string> names;
   std::unordered_map<std::string, uint32_t> byName;
@@ -145,23 +153,81 @@ void ExecutionContext::setInputs(const std::vector<InputData>& inputs) {
       inputError(cat("input ", quoted(in.name), ": shape ", listString(t.shape), " needs ", elementCount(t.shape),
                      " elements, data has ", in.elements));
   }
+  std::vector<InputCopy> copies;
+  copies.reserve(plan.inputs.size());
   for (uint32_t t : plan.inputs) {
     const uint64_t bytes = tensorBytes((*tensors)[t]);
-    if (bytes) std::memcpy(tensorData_[t], given[t]->data, bytes);
+    if (bytes) copies.push_back({tensorData_[t], given[t]->data, bytes});
   }
+  return copies;
+}
+
+void ExecutionContext::copyInputs(const std::vector<InputCopy>& copies) {
+  for (const InputCopy& c : copies) std::memcpy(c.to, c.from, c.bytes);
 }
 
 void ExecutionContext::execute() {
   if (engine_->dynamic() && !shapes_) inputError("a dynamic engine runs after setInputs has given every input's shape");
-  const auto start = std::chrono::steady_clock::now();
-  if (cuda_) {
-    cuda_->run();
-  } else {
-    const cpu::RunContext ctx{tensorData_.data(), &pool_};
-    for (const auto& op : shapes_ ? shapes_->ops : engine_->ops()) op->run(ctx);
+  if (!cuda_) {
+    size_t next = 0;
+    executeSlice(next, std::numeric_limits<double>::infinity());
+    return;
   }
+  // The run's workers sleep as soon as its last layer is done, however it ends.
+  struct EndRun {
+    ThreadPool& pool;
+    ~EndRun() { pool.endRun(); }
+  } endRun{pool_};
+  const auto start = std::chrono::steady_clock::now();
+  cuda_->run();
   lastExecuteMicros_.store(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count(),
                            std::memory_order_relaxed);
+}
+
+bool ExecutionContext::executeSlice(size_t& next, double budgetMicros) {
+  if (engine_->dynamic() && !shapes_) inputError("a dynamic engine runs after setInputs has given every input's shape");
+  using Clock = std::chrono::steady_clock;
+  const auto& ops = shapes_ ? shapes_->ops : engine_->ops();
+  if (!timed_ || timedShapes_ != shapes_ || layerMicros_.size() != ops.size()) {
+    layerMicros_.assign(ops.size(), {0, 0, 0});
+    timed_ = false;  // no forecast until this shape set has run once
+    timedRuns_ = 0;
+  }
+  if (next == 0) runMicros_ = 0;
+  const unsigned slot = timedRuns_ % 3;
+  const cpu::RunContext ctx{tensorData_.data(), &pool_};
+  const auto sliceStart = Clock::now();
+  auto layerStart = sliceStart;
+  double elapsed = 0;
+  while (next < ops.size()) {
+    if (elapsed > 0 && elapsed + forecastMicros(next) > budgetMicros) break;
+    ops[next]->run(ctx);
+    const auto layerEnd = Clock::now();
+    layerMicros_[next++][slot] = std::chrono::duration<double, std::micro>(layerEnd - layerStart).count();
+    elapsed = std::chrono::duration<double, std::micro>(layerEnd - sliceStart).count();
+    layerStart = layerEnd;
+  }
+  runMicros_ += elapsed;
+  if (next < ops.size()) return false;
+  timedShapes_ = shapes_;
+  timed_ = true;
+  ++timedRuns_;
+  pool_.endRun();
+  lastExecuteMicros_.store(runMicros_, std::memory_order_relaxed);
+  return true;
+}
+
+double ExecutionContext::forecastMicros(size_t layer) const {
+  const auto& t = layerMicros_[layer];
+  if (timedRuns_ < 3) return timedRuns_ == 0 ? 0 : t[(timedRuns_ - 1) % 3];  // the last run's time
+  return std::max(std::min(t[0], t[1]), std::min(std::max(t[0], t[1]), t[2]));  // median of three
+}
+
+double ExecutionContext::longestLayerMicros() const {
+  if (cuda_ || !timed_ || timedShapes_ != shapes_) return -1;
+  double longest = 0;
+  for (size_t i = 0; i < layerMicros_.size(); ++i) longest = std::max(longest, forecastMicros(i));
+  return longest;
 }
 
 void ExecutionContext::executeLayer(size_t i) {

@@ -5,6 +5,7 @@
 // execute, outputs are read from the arena afterwards.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -46,11 +47,32 @@ class ExecutionContext {
   bool tryBegin();
   void end();
 
+  // One input's bytes and where they go in the arena.
+  struct InputCopy {
+    uint8_t* to;
+    const uint8_t* from;
+    uint64_t bytes;
+  };
   // Throws KILN_INPUT unless every engine input is given exactly once with
-  // the planned dtype, shape and data length; then copies them into the arena.
-  void setInputs(const std::vector<InputData>& inputs);
+  // the planned dtype, shape and data length; then picks the shape set
+  // (dynamic plans) and returns the copies that bring the inputs in.
+  std::vector<InputCopy> checkInputs(const std::vector<InputData>& inputs);
+  static void copyInputs(const std::vector<InputCopy>& copies);
+  // checkInputs, then copyInputs.
+  void setInputs(const std::vector<InputData>& inputs) { copyInputs(checkInputs(inputs)); }
+  // Wakes the thread pool for a run that is about to start (its workers'
+  // wake-up then overlaps the input copy); execute() and end() end it.
+  void beginRun();
   // Runs every layer. May be called on any thread.
   void execute();
+  // Runs layers from `next` on, advancing it, until all are done (true) or
+  // the next layer's forecast time would take the slice past budgetMicros
+  // (at least one layer runs). A run split into slices times the same as one
+  // execute(); it ends the pool's run when the last layer is done.
+  bool executeSlice(size_t& next, double budgetMicros);
+  // The longest layer forecast for the current shape set in microseconds;
+  // negative when that shape set has not run yet.
+  double longestLayerMicros() const;
   // Runs layer i alone (CPU plans): the per-layer profiler times each one.
   void executeLayer(size_t i);
   // Wall time of the last execute() in microseconds, 0 before the first: the
@@ -90,6 +112,16 @@ class ExecutionContext {
   std::unique_ptr<cuda::CudaRunner> cuda_;
   std::atomic<bool> busy_{false};
   std::atomic<double> lastExecuteMicros_{0};
+  // Each layer's time in the last three runs of shape set timedShapes_ (null
+  // for static plans), when timed_; their median is executeSlice's forecast,
+  // so one preempted layer on a loaded host does not skew it. Holding the set
+  // keeps a new one from reusing its address.
+  std::vector<std::array<double, 3>> layerMicros_;
+  unsigned timedRuns_ = 0;
+  double forecastMicros(size_t layer) const;
+  std::shared_ptr<const ShapeSet> timedShapes_;
+  bool timed_ = false;
+  double runMicros_ = 0;  // the current run's layer time so far
 };
 
 // Releases a context claimed with tryBegin when it goes out of scope.

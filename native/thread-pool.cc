@@ -27,20 +27,30 @@ thread_local bool tInsideJob = false;
 // speed), and on an idle core the yield returns at once.
 constexpr auto kSpinTime = std::chrono::microseconds(50);
 constexpr unsigned kPauseSpins = 256;
+// Inside a run a worker waits this long for the next job before sleeping: the
+// gaps are single-threaded layers and copies, and a gap of a millisecond makes
+// the ~50 us wake-up that follows it cheap in proportion.
+constexpr auto kRunSpin = std::chrono::milliseconds(1);
 
 // next_ packs the job generation (high 32 bits) and the next index (low 32).
 constexpr uint64_t kIndexMask = 0xffffffffull;
 uint64_t jobTag(uint64_t generation) { return (generation & kIndexMask) << 32; }
 
-template <typename Ready>
-bool spinUntil(Ready ready) {
+// Spins until ready() (true) or until giveUp(elapsed time) says so (false).
+template <typename Ready, typename GiveUp>
+bool spinUntil(Ready ready, GiveUp giveUp) {
   auto start = std::chrono::steady_clock::now();
   for (unsigned i = 1;; ++i) {
     if (ready()) return true;
     if (i > kPauseSpins) std::this_thread::yield();
     else KILN_CPU_RELAX();
-    if ((i & 63) == 0 && std::chrono::steady_clock::now() - start > kSpinTime) return false;
+    if ((i & 63) == 0 && giveUp(std::chrono::steady_clock::now() - start)) return false;
   }
+}
+
+template <typename Ready>
+bool spinUntil(Ready ready) {
+  return spinUntil(ready, [](auto elapsed) { return elapsed > kSpinTime; });
 }
 
 }  // namespace
@@ -115,15 +125,44 @@ void ThreadPool::drain(uint64_t generation) {
 void ThreadPool::workerLoop() {
   uint64_t seen = 0;
   for (;;) {
-    bool moved = spinUntil([&] { return generation_.load(std::memory_order_acquire) != seen; });
+    // In a run: until the job comes, the run ends or kRunSpin passes. Outside
+    // one (profiling, tuning): kSpinTime. The run count is read first: a run
+    // that begins after it wakes this worker from the sleep below.
+    const uint64_t runsSeen = runs_.load(std::memory_order_acquire);
+    const bool inRun = inRun_.load(std::memory_order_acquire);
+    const auto jobOrRunEnd = [&] {
+      return generation_.load(std::memory_order_acquire) != seen || (inRun && !inRun_.load(std::memory_order_acquire));
+    };
+    const bool moved =
+        spinUntil(jobOrRunEnd, [&](auto elapsed) { return elapsed > (inRun ? kRunSpin : kSpinTime); }) &&
+        generation_.load(std::memory_order_acquire) != seen;
     if (!moved) {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stop_ || generation_.load(std::memory_order_acquire) != seen; });
+      wake_.wait(lock, [&] {
+        return stop_ || generation_.load(std::memory_order_acquire) != seen ||
+               runs_.load(std::memory_order_acquire) != runsSeen;
+      });
       if (stop_) return;
+      if (generation_.load(std::memory_order_acquire) == seen) continue;  // a run began: spin in it
     }
     seen = generation_.load(std::memory_order_acquire);
     drain(seen);
   }
+}
+
+void ThreadPool::beginRun() {
+  if (workers_.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    inRun_.store(true, std::memory_order_release);
+    runs_.fetch_add(1, std::memory_order_release);
+  }
+  wake_.notify_all();
+}
+
+void ThreadPool::endRun() {
+  if (workers_.empty()) return;
+  inRun_.store(false, std::memory_order_release);
 }
 
 void ThreadPool::parallelFor(size_t n, FunctionRef<void(size_t)> fn) {

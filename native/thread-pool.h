@@ -3,7 +3,10 @@
 // thread, handing out indices one at a time through an atomic counter, so callers
 // pass coarse work items (GEMM tiles, channel blocks), not single elements.
 // Workers spin briefly between jobs (layers follow each other within
-// microseconds) and then sleep on a condition variable. A job is done when
+// microseconds) and then sleep on a condition variable. Inside a run
+// (beginRun .. endRun) they are woken at its start, so their wake-up overlaps
+// the run's input copy instead of the first layer, keep spinning between its
+// layers, and sleep as soon as it ends. A job is done when
 // its items are done: the caller never waits for a worker that has not yet
 // woken up (on a loaded machine that wait is a scheduler time slice), so
 // workers claim items through one word that tags the index with the job's
@@ -42,6 +45,13 @@ class ThreadPool {
   // items and runs fn(begin, end) on each: the shape of elementwise kernels.
   void parallelRanges(size_t total, size_t grain, FunctionRef<void(size_t, size_t)> fn);
 
+  // A run's bracket: beginRun wakes the workers and keeps them spinning
+  // (yielding their core after a few hundred pauses) between jobs for up to
+  // kRunSpin of idleness; endRun lets them sleep at once, so nothing spins
+  // between runs. Both may be called from any thread; endRun is idempotent.
+  void beginRun();
+  void endRun();
+
   static unsigned hardwareThreads();
 
  private:
@@ -57,6 +67,8 @@ class ThreadPool {
   std::condition_variable done_;
   bool stop_ = false;
   std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> inRun_{false};
+  std::atomic<uint64_t> runs_{0};  // beginRun calls, so a sleeping worker sees a new run
 
   // The job in flight. An item is claimed by moving next_ = (generation << 32)
   // | index forward with a CAS; a successful claim proves the job is still

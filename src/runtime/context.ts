@@ -1,5 +1,6 @@
 // ExecutionContext (TensorRT's IExecutionContext): owns an activation arena in the
-// native runtime; `run` executes off the event loop and resolves with the outputs.
+// native runtime; `run` resolves with the outputs and never holds the event loop for
+// long (slices of about 1 ms on the JS thread, or a libuv worker: native/binding-run.cc).
 import { KilnError, dtypeOfArray, formatShape, type DType, type TypedArray } from '../ir/index.js';
 import type { Engine } from './engine.js';
 import { native, toKilnError, type NativeContext } from './native.js';
