@@ -137,8 +137,12 @@ class WinogradF43Op final : public LayerOp {
       hv[size_t(s)] = long(std::min<int64_t>(4, OH - 4 * ty) << 4 | std::min<int64_t>(4, OW - 4 * tx));
     }
     const int64_t staged = segs.back().at + segs.back().rows * PW;
-    tV.ensure(size_t(kXi * Cin * T_) * sizeof(float));
-    tM.ensure(size_t(kXi * chunk_ * T_) * sizeof(float));
+    // The 36 planes of V and of M lie a line past a multiple of their size: Cin x T floats
+    // is often a multiple of 4 KB, which put all 36 stores of input8 (and loads of
+    // output8) in one L1 set.
+    const int64_t vStride = Cin * T_ + 16, mStride = chunk_ * T_ + 16;
+    tV.ensure(size_t(kXi * vStride) * sizeof(float));
+    tM.ensure(size_t(kXi * mStride) * sizeof(float));
     tStage.ensure(size_t(staged) * sizeof(float));
     float* v = tV.as<float>();
     float* m = tM.as<float>();
@@ -162,7 +166,7 @@ class WinogradF43Op final : public LayerOp {
           std::memcpy(dst + left, x + ((sg.n * Cin + ci) * H + iy) * W, size_t(cols) * sizeof(float));
           std::fill(dst + left + cols, dst + PW, 0.f);
         }
-      for (int64_t g = 0; g < used; g += 8) fns_.input8(rows.data() + 6 * g, v + ci * T_ + g, long(Cin * T_));
+      for (int64_t g = 0; g < used; g += 8) fns_.input8(rows.data() + 6 * g, v + ci * T_ + g, long(vStride));
     }
     static const float kZeroBias[kRows] = {0, 0, 0, 0, 0, 0};
     const float* u = packed_.as<float>();
@@ -171,12 +175,12 @@ class WinogradF43Op final : public LayerOp {
       const int64_t cc = std::min(chunk_, Cout - c0);
       // 2. M_xi = U_xi V_xi for channels [c0, c0 + cc); a U block serves every 16 tiles.
       for (int xi = 0; xi < kXi; ++xi) {
-        const float* vb = v + xi * Cin * T_;
+        const float* vb = v + xi * vStride;
         for (int64_t co = c0; co < c0 + cc; co += kRows) {
           const float* ub = u + ((xi * nb + co / kRows) * Cin) * kRows;
           const long rowsHere = long(std::min(kRows, Cout - co));
           for (int64_t t = 0; t < used; t += 16) {
-            float* mo = m + (xi * chunk_ + co - c0) * T_ + t;
+            float* mo = m + xi * mStride + (co - c0) * T_ + t;
             tile_(long(Cin), vb + t, vb + t + 8, off_.data(), ub, kZeroBias, nullptr, nullptr, mo, mo + 8, long(T_),
                   rowsHere, 8, 8, 0, 0.f, 0.f, 0);
           }
@@ -185,7 +189,7 @@ class WinogradF43Op final : public LayerOp {
       // 3. Y = A^T M A + bias, the residual, relu/clip; other activations after.
       for (int64_t co = c0; co < c0 + cc; ++co)
         for (int64_t g = 0; g < count; g += 8) {
-          fns_.output8(m + (co - c0) * T_ + g, long(chunk_ * T_), bias ? bias[co] : 0.f, y + co * OHW,
+          fns_.output8(m + (co - c0) * T_ + g, long(mStride), bias ? bias[co] : 0.f, y + co * OHW,
                        residual ? residual + co * OHW : nullptr, yAt.data() + g, rAt.data() + g, long(OW), hv.data() + g, clamp_ ? 1 : 0,
                        lo_, hi_);
           if (clamp_ || L_.act.kind == Act::none) continue;
