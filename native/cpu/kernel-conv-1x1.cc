@@ -5,10 +5,12 @@
 // expands, MobileNet's expansions) the layer is bound by its output write, which
 // the GEMM path slows with packing passes and 64-channel-wide store patterns.
 //
-// Work items are (image, pixel strip, group of channel blocks); an item runs each
-// of its blocks over the whole strip, so X's strip stays in L1/L2 while 4 rows at
-// a time stream out. The last tile of a plane reads a zero-padded copy of the
-// plane's end instead of running past it. conv1x1Stream writes through streaming
+// Work items are (image, pixel strip, group of channel blocks), about 32 of them;
+// an item walks its strip in chunks of X that fit L1, running every block over a
+// chunk while the first block prefetches the next, so 4 output rows at a time
+// stream out and X is read from memory once. The last tile of a plane reads a
+// zero-padded copy of the plane's end instead of running past it; outputs may be
+// strided views (a concat eliminated at batch > 1). conv1x1Stream writes through streaming
 // stores: a block's 4 rows are channels c, c + s, c + 2s, c + 3s with s chosen so
 // the rows share their 32-byte alignment even when a plane is not a multiple of 8
 // floats (SqueezeNet's 55x55), each block starts with a short head up to a 64-byte
