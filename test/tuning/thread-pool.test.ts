@@ -27,3 +27,23 @@ describe('thread pool', () => {
     }
   });
 });
+
+describe('thread pool between runs', () => {
+  it('lets its workers sleep once a run has settled: no CPU time while the context is idle', async () => {
+    const R = shapeRng(5);
+    const net = new Network();
+    let t = net.input('x', 'f32', [1, 16, 24, 24]);
+    for (let i = 0; i < 4; i++) t = t.conv({ outChannels: 16, kernel: [3, 3], padding: [1, 1], weights: R.floats(16 * 16 * 9), bias: R.floats(16) }).relu();
+    net.markOutput(t, 'y');
+    const builder = new Builder(new Logger('error'));
+    const ctx = new Runtime(new Logger('error')).deserializeEngine(builder.buildSerializedNetwork(net, builder.createBuilderConfig())).createExecutionContext({ threads: 4 });
+    const x = R.floats(16 * 24 * 24);
+    for (let i = 0; i < 5; i++) await ctx.run({ x });
+    await new Promise((r) => setTimeout(r, 20)); // past the pool's 50 us spin
+    const before = process.cpuUsage();
+    await new Promise((r) => setTimeout(r, 300));
+    const used = process.cpuUsage(before);
+    // Three workers spinning through the wait would burn up to 900 ms.
+    expect((used.user + used.system) / 1000).toBeLessThan(60);
+  });
+});
