@@ -33,7 +33,7 @@ describe('depthwise conv tactic', () => {
       net.markOutput(fuse(y, R.pick(['none', 'relu', 'clip', 'sigmoid'])), 'y');
       for (const t of await checkTactics(net, `depthwise trial ${trial}`, trial)) seen.add(t);
     }
-    expect([...seen].sort()).toEqual(['depthwise', 'depthwise-8c', 'direct-6x16', 'im2col-gemm', 'im2col-gemm-4x24']);
+    expect([...seen].sort()).toEqual(['depthwise', 'depthwise-8c', 'direct-6x16', 'im2col-gemm', 'im2col-gemm-4x24', 'small-c-4x24']);
   });
 
   it('handles 1-D depthwise convs and 3x3 layers of MobileNet shape', async () => {
@@ -141,7 +141,7 @@ describe('Winograd F(2x2, 3x3) tactic', () => {
       net.markOutput(fuse(y, R.pick(['none', 'relu', 'clip', 'sigmoid'])), 'y');
       for (const t of await checkTactics(net, `winograd trial ${trial} x ${JSON.stringify(x.shape)} pads ${pads}`, trial, 3e-4)) seen.add(t);
     }
-    expect([...seen].sort()).toEqual(['direct-6x16', 'im2col-gemm', 'im2col-gemm-4x24', 'winograd-2x2', 'winograd-2x2-4x24', 'winograd-2x2-fused', 'winograd-4x4-fused']);
+    expect([...seen].sort()).toEqual(['direct-6x16', 'im2col-gemm', 'im2col-gemm-4x24', 'small-c-4x24', 'winograd-2x2', 'winograd-2x2-4x24', 'winograd-2x2-fused', 'winograd-4x4-fused']);
   });
 
   it('handles ResNet-like layers: many channels, K past the GEMM block', async () => {
