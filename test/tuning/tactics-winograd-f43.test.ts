@@ -3,9 +3,10 @@
 // sizes (clipped last tile rows and columns), planes of fewer than 8 tiles (one
 // vector of tiles across images and tile rows), paddings 0 to 2 on each side, channel
 // counts that leave partial 6-channel tiles and output-channel chunks, several blocks
-// and output-channel splits, batches, a fused residual, and each activation. F(4,3)'s
-// transforms scale by up to 8 and its G by 1/6, so its error is a few times
-// F(2,3)'s; the tolerance is the fused F(2,3) test's.
+// and output-channel splits, weights past 16 MB transformed (the large-weight path),
+// batches, a fused residual, strided outputs and each activation. F(4,3)'s transforms
+// scale by up to 8, so its error is a few times F(2,3)'s; the tolerance is the fused
+// F(2,3) test's.
 import { describe, expect, it } from 'vitest';
 import { Network } from '../../dsl/index.js';
 import { checkTactics, lowerNetwork, shapeRng } from './harness.js';
@@ -38,12 +39,14 @@ describe('winograd-4x4-fused tactic', () => {
     const rx = res.input('x', 'f32', [2, 14, 11, 9]);
     res.markOutput(rx.conv({ outChannels: 14, kernel: [3, 3], padding: [1, 1], weights: R.floats(14 * 14 * 9), bias: R.floats(14) }).add(rx).relu(), 'y');
     expect(await checkTactics(res, 'residual winograd f43', 3, tol)).toContain('winograd-4x4-fused');
-    // 7x7 planes: 4 tiles each, so one vector of 8 tiles spans images; 160 channels of
-    // 9 (U over 2 MB) take the large-weight path: one block, channels split between threads.
+    // 7x7 planes: 4 tiles each, so one vector of 8 tiles spans images; 352 -> 336 channels
+    // (U past 16 MB) take the large-weight path: one block, output channels split between threads.
     const small = new Network();
-    const sx = small.input('x', 'f32', [5, 160, 7, 7]);
-    small.markOutput(sx.conv({ outChannels: 100, kernel: [3, 3], padding: [1, 1], weights: R.floats(100 * 160 * 9).map((v) => v / 8), bias: R.floats(100) }).add(sx.conv({ outChannels: 100, kernel: [1, 1], weights: R.floats(100 * 160).map((v) => v / 8) })), 'y');
-    expect(await checkTactics(small, 'small planes winograd f43', 5, tol)).toContain('winograd-4x4-fused');
+    const sx = small.input('x', 'f32', [2, 352, 7, 7]);
+    const scale = (v: number) => v / 16;
+    small.markOutput(sx.conv({ outChannels: 336, kernel: [3, 3], padding: [1, 1], weights: R.floats(336 * 352 * 9).map(scale), bias: R.floats(336) })
+      .add(sx.conv({ outChannels: 336, kernel: [1, 1], weights: R.floats(336 * 352).map(scale) })), 'y');
+    expect(await checkTactics(small, 'large weights winograd f43', 5, tol)).toContain('winograd-4x4-fused');
     // Many tiles of few channels: several blocks of tiles.
     const tall = new Network();
     tall.markOutput(tall.input('x', 'f32', [1, 5, 131, 23]).conv({ outChannels: 7, kernel: [3, 3], padding: [1, 1], weights: R.floats(7 * 5 * 9) }), 'y');
