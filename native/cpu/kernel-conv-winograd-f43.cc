@@ -153,19 +153,21 @@ class WinogradF43Op final : public LayerOp {
     std::vector<const float*> rows(static_cast<size_t>(6 * used));
     for (int64_t s = 0; s < used; ++s)
       for (int i = 0; i < 6; ++i) rows[size_t(6 * s + i)] = s < count ? st + stageAt[size_t(s)] + i * PW : kZeros;
+    // The padding never changes between channels: zeroed once, then only the rows'
+    // data is copied. The next channel's rows are prefetched meanwhile: each channel
+    // is a short run of a different plane, too short for the hardware prefetcher.
+    std::fill(st, st + staged, 0.f);
     for (int64_t ci = 0; ci < Cin; ++ci) {
-      for (const Segment& sg : segs)
-        for (int64_t r = 0; r < sg.rows; ++r) {
-          float* dst = st + sg.at + r * PW;
-          const int64_t iy = sg.row0 + r - top;
-          if (iy < 0 || iy >= H || cols == 0) {
-            std::fill(dst, dst + PW, 0.f);
-            continue;
-          }
-          std::fill(dst, dst + left, 0.f);
-          std::memcpy(dst + left, x + ((sg.n * Cin + ci) * H + iy) * W, size_t(cols) * sizeof(float));
-          std::fill(dst + left + cols, dst + PW, 0.f);
+      for (const Segment& sg : segs) {
+        const int64_t r0 = std::max<int64_t>(0, top - sg.row0), r1 = std::min(sg.rows, H + top - sg.row0);
+        const float* plane = x + (sg.n * Cin + ci) * H * W;
+        for (int64_t r = r0; r < r1; ++r)
+          std::memcpy(st + sg.at + r * PW + left, plane + (sg.row0 + r - top) * W, size_t(cols) * sizeof(float));
+        if (ci + 1 < Cin && r1 > r0) {
+          const char* next = reinterpret_cast<const char*>(plane + H * W + (sg.row0 + r0 - top) * W);
+          for (int64_t b = 0; b < (r1 - r0) * W * 4; b += 64) __builtin_prefetch(next + b);
         }
+      }
       for (int64_t g = 0; g < used; g += 8) fns_.input8(rows.data() + 6 * g, v + ci * T_ + g, long(vStride));
     }
     static const float kZeroBias[kRows] = {0, 0, 0, 0, 0, 0};
