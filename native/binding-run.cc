@@ -5,12 +5,13 @@
 // Where the layers run: a hop to a libuv worker and back costs two thread
 // wake-ups, which onnxruntime-node, running every inference on the JS thread,
 // never pays; beside it on the shared 2-core host the hop made SqueezeNet's
-// and MobileNetV2's batch-1 medians 1.3-1.5x longer under load. So once a
-// shape set has run, its runs execute on the JS thread in slices of about the
-// budget (1 ms; a longer layer alone), the event loop turning between slices
-// (setImmediate). A run with a layer over 4 budgets last time, the first run
-// of a shape set, CUDA plans and runs that begin while another is in flight
-// (so contexts still run concurrently) go to a libuv worker.
+// and MobileNetV2's batch-1 medians up to 1.35x longer while the load swung
+// (test/bench/run-overhead.ts). So once a shape set has run, its runs
+// execute on the JS thread in slices of about the budget (1 ms; a longer
+// layer alone), the event loop turning between slices (setImmediate). A run
+// with a layer forecast over 4 budgets, the first run of a shape set, CUDA
+// plans and runs that begin while another is in flight (so contexts still
+// run concurrently) go to a libuv worker.
 #include "binding-run.h"
 
 #include <atomic>
