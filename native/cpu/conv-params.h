@@ -37,6 +37,10 @@ struct ConvLayer {
 // well-formed convolution, or has a residual and the kernel takes none (withResidual).
 ConvLayer readConvLayer(const LayerCheck& c, bool withResidual = false);
 
+// readConvLayer(c, true) for the Winograd kernels: throws naming the layer's kernel
+// unless it is a 2-D 3x3 convolution with stride 1, dilation 1, groups 1 and constant weights.
+ConvLayer readWinograd3x3Layer(const LayerCheck& c);
+
 // True when every spatial dim has kernel 1, stride 1 and no padding.
 bool isPointwise(const Window3& w);
 

@@ -178,13 +178,7 @@ class WinogradFusedOp final : public LayerOp {
 };
 
 std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
-  const ConvLayer L = readConvLayer(c, true);
-  const Window3& w = L.d.win;
-  const bool fits = L.d.nSpatial == 2 && L.d.groups == 1 && w.kernel[1] == 3 && w.kernel[2] == 3 &&
-                    w.stride[1] == 1 && w.stride[2] == 1 && w.dilation[1] == 1 && w.dilation[2] == 1;
-  if (!fits)
-    c.fail("kernel convWinogradFused needs a 2-D 3x3 convolution with stride 1, dilation 1 and groups 1");
-  if (c.input(1).location != Location::weights) c.fail("kernel convWinogradFused needs constant weights");
+  const ConvLayer L = readWinograd3x3Layer(c);
   return std::make_unique<WinogradFusedOp>(c, L);
 }
 
