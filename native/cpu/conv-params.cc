@@ -2,6 +2,8 @@
 // refusal reads like any other kernel's.
 #include "conv-params.h"
 
+#include <algorithm>
+
 #include "epilogue.h"
 
 namespace kiln::cpu {
@@ -10,6 +12,26 @@ bool isPointwise(const Window3& w) {
   for (int i = 0; i < 3; ++i)
     if (w.kernel[i] != 1 || w.stride[i] != 1 || w.padBegin[i] != 0 || w.padEnd[i] != 0) return false;
   return true;
+}
+
+PhaseBands phaseBands(const ConvDims& d, int64_t stageFloats) {
+  const Window3& w = d.win;
+  const int64_t sw = w.stride[2];
+  PhaseBands b;
+  b.phaseLen = (w.out[2] + 7) / 8 * 8 + (w.kernel[2] - 1) * w.dilation[2] / sw + 1;
+  b.rowStride = b.phaseLen * sw;
+  b.halo = (w.kernel[1] - 1) * w.dilation[1] + 1;
+  const int64_t perRow = d.channels * b.rowStride * w.stride[1];
+  const int64_t want = (w.out[1] * d.batch + 31) / 32;
+  b.band = std::clamp<int64_t>(std::min(stageFloats / std::max<int64_t>(perRow, 1), want), 1, w.out[1]);
+  b.bandRows = (b.band - 1) * w.stride[1] + b.halo;
+  for (int64_t ci = 0; ci < d.channels; ++ci)
+    for (int64_t ky = 0; ky < w.kernel[1]; ++ky)
+      for (int64_t kx = 0; kx < w.kernel[2]; ++kx) {
+        const int64_t tx = kx * w.dilation[2];
+        b.off.push_back(long((ci * b.bandRows + ky * w.dilation[1]) * b.rowStride + tx % sw * b.phaseLen + tx / sw));
+      }
+  return b;
 }
 
 ConvLayer readWinograd3x3Layer(const LayerCheck& c) {

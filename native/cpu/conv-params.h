@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "activation.h"
 #include "layer-check.h"
@@ -40,6 +41,18 @@ ConvLayer readConvLayer(const LayerCheck& c, bool withResidual = false);
 // readConvLayer(c, true) for the Winograd kernels: throws naming the layer's kernel
 // unless it is a 2-D 3x3 convolution with stride 1, dilation 1, groups 1 and constant weights.
 ConvLayer readWinograd3x3Layer(const LayerCheck& c);
+
+// The staged input of the direct convs (kernel-conv-direct.cc, kernel-conv-small-c.cc):
+// bands of `band` output rows, whose input rows are staged per channel split by stride
+// phase (phase-split.h), each phase OW rounded up to 8 plus the taps' reach.
+struct PhaseBands {
+  int64_t phaseLen = 0, rowStride = 0, halo = 0, band = 1, bandRows = 0;
+  std::vector<long> off;  // per (channel, ky, kx): the tap's offset in a staged band
+};
+
+// Bands within stageFloats (L2), and about 32 of them per batch (a thread preempted on
+// a shared host leaves little behind); the rows two bands share are staged twice.
+PhaseBands phaseBands(const ConvDims& d, int64_t stageFloats);
 
 // True when every spatial dim has kernel 1, stride 1 and no padding.
 bool isPointwise(const Window3& w);

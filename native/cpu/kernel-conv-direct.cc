@@ -111,24 +111,9 @@ class DirectOp final : public LayerOp {
       for (int64_t ci = 0; ci < d.channels; ++ci) off_.push_back(long(ci * w.inVolume()));
       for (int64_t ci = 0; ci < d.channels; ++ci) tailOff_.push_back(long(ci * 16));
     } else {
-      const int64_t sw = w.stride[2];
-      const int64_t OW8 = (w.out[2] + 7) / 8 * 8;
-      phaseLen_ = OW8 + (w.kernel[2] - 1) * w.dilation[2] / sw + 1;
-      rowStride_ = phaseLen_ * sw;
-      halo_ = (w.kernel[1] - 1) * w.dilation[1] + 1;
-      const int64_t perRow = d.channels * rowStride_ * w.stride[1];
-      // Bands small enough to stay in L2, and enough of them (about 32 items per batch, so
-      // a thread preempted on a shared host leaves little behind) before channel groups,
-      // which would stage the same band again.
-      const int64_t want = (w.out[1] * d.batch + 31) / 32;
-      band_ = std::clamp<int64_t>(std::min(kStageFloats / std::max<int64_t>(perRow, 1), want), 1, w.out[1]);
-      bandRows_ = (band_ - 1) * w.stride[1] + halo_;
-      for (int64_t ci = 0; ci < d.channels; ++ci)
-        for (int64_t ky = 0; ky < w.kernel[1]; ++ky)
-          for (int64_t kx = 0; kx < w.kernel[2]; ++kx) {
-            const int64_t tx = kx * w.dilation[2];
-            off_.push_back(long((ci * bandRows_ + ky * w.dilation[1]) * rowStride_ + tx % sw * phaseLen_ + tx / sw));
-          }
+      const PhaseBands pb = phaseBands(d, kStageFloats);
+      phaseLen_ = pb.phaseLen, rowStride_ = pb.rowStride, halo_ = pb.halo, band_ = pb.band, bandRows_ = pb.bandRows;
+      off_ = pb.off;
     }
     bands_ = pointwise_ ? (w.outVolume() + kRunPixels - 1) / kRunPixels : (w.out[1] + band_ - 1) / band_;
     // Enough items for the threads: split the channel blocks when images x bands are few.

@@ -65,24 +65,10 @@ class SmallCOp final : public LayerOp {
     clamp_ = L.act.kind == Act::relu || L.act.kind == Act::clip;
     lo_ = L.act.kind == Act::clip ? L.act.alpha : L.act.kind == Act::relu ? 0.f : -std::numeric_limits<float>::infinity();
     hi_ = L.act.kind == Act::clip ? L.act.beta : std::numeric_limits<float>::infinity();
-    const int64_t sw = w.stride[2];
-    // A row's last tile reads whole vectors: positions up to OW rounded to 8, plus the taps' reach.
-    phaseLen_ = (w.out[2] + 7) / 8 * 8 + (w.kernel[2] - 1) * w.dilation[2] / sw + 1;
-    rowStride_ = phaseLen_ * sw;
-    halo_ = (w.kernel[1] - 1) * w.dilation[1] + 1;
-    // Bands that stay in L2, and about 32 of them per batch (a thread preempted on a
-    // shared host leaves little behind); the rows two bands share are staged twice.
-    const int64_t perRow = d.channels * rowStride_ * w.stride[1];
-    const int64_t want = (w.out[1] * d.batch + 31) / 32;
-    band_ = std::clamp<int64_t>(std::min(kStageFloats / std::max<int64_t>(perRow, 1), want), 1, w.out[1]);
-    bandRows_ = (band_ - 1) * w.stride[1] + halo_;
+    const PhaseBands pb = phaseBands(d, kStageFloats);
+    phaseLen_ = pb.phaseLen, rowStride_ = pb.rowStride, halo_ = pb.halo, band_ = pb.band, bandRows_ = pb.bandRows;
+    off_ = pb.off;
     bands_ = (w.out[1] + band_ - 1) / band_;
-    for (int64_t ci = 0; ci < d.channels; ++ci)
-      for (int64_t ky = 0; ky < w.kernel[1]; ++ky)
-        for (int64_t kx = 0; kx < w.kernel[2]; ++kx) {
-          const int64_t tx = kx * w.dilation[2];
-          off_.push_back(long((ci * bandRows_ + ky * w.dilation[1]) * rowStride_ + tx % sw * phaseLen_ + tx / sw));
-        }
     // [block][k][4] weights then [block][4] bias, zeros past the layer's channels.
     const float* weights = c.constantF32(1);
     const float* bias = L.b >= 0 ? c.constantF32(2) : nullptr;
