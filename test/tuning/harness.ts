@@ -78,3 +78,21 @@ export function shapeRng(seed: number) {
     chance: (p: number) => r() < p,
   };
 }
+
+/**
+ * The Winograd tactics' random trial: a 3x3 conv with c -> co channels on an h x w plane
+ * (batch 1-3, pads 0-2 a side, a bias 70% of the time, then no activation, relu, clip
+ * or sigmoid), each of its tactics checked against the interpreter; the tactics run.
+ */
+export async function random3x3Trial(R: ReturnType<typeof shapeRng>, c: number, co: number, h: number, w: number, label: string, seed: number, tol: number): Promise<string[]> {
+  const pads = [R.int(0, 2), R.int(0, 2), R.int(0, 2), R.int(0, 2)];
+  const net = new Network();
+  const x = net.input('x', 'f32', [R.int(1, 3), c, h, w]);
+  let y = x.conv({ outChannels: co, kernel: [3, 3], weights: R.floats(co * c * 9), bias: R.chance(0.7) ? R.floats(co) : undefined, padsBegin: [pads[0]!, pads[1]!], padsEnd: [pads[2]!, pads[3]!] });
+  const act = R.pick(['none', 'relu', 'clip', 'sigmoid']);
+  if (act === 'relu') y = y.relu();
+  if (act === 'clip') y = y.clip(-0.25, 0.5);
+  if (act === 'sigmoid') y = y.sigmoid();
+  net.markOutput(y, 'y');
+  return checkTactics(net, `${label} (c ${c}, co ${co}, ${h}x${w}, pads ${pads})`, seed, tol);
+}

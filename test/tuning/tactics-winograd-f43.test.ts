@@ -9,7 +9,7 @@
 // F(2,3) test's.
 import { describe, expect, it } from 'vitest';
 import { Network } from '../../dsl/index.js';
-import { checkTactics, lowerNetwork, shapeRng } from './harness.js';
+import { checkTactics, lowerNetwork, random3x3Trial, shapeRng } from './harness.js';
 
 const R = shapeRng(4343);
 const tol = 3e-4;
@@ -19,17 +19,7 @@ describe('winograd-4x4-fused tactic', () => {
     const seen = new Set<string>();
     for (let trial = 0; trial < 14; trial++) {
       const c = R.pick([R.int(1, 9), R.int(10, 40)]), co = R.pick([R.int(1, 13), R.int(40, 110)]);
-      const pads = [R.int(0, 2), R.int(0, 2), R.int(0, 2), R.int(0, 2)];
-      const h = R.int(3, 30), w = R.int(3, 37);
-      const net = new Network();
-      const x = net.input('x', 'f32', [R.int(1, 3), c, h, w]);
-      let y = x.conv({ outChannels: co, kernel: [3, 3], weights: R.floats(co * c * 9), bias: R.chance(0.7) ? R.floats(co) : undefined, padsBegin: [pads[0]!, pads[1]!], padsEnd: [pads[2]!, pads[3]!] });
-      const act = R.pick(['none', 'relu', 'clip', 'sigmoid']);
-      if (act === 'relu') y = y.relu();
-      if (act === 'clip') y = y.clip(-0.25, 0.5);
-      if (act === 'sigmoid') y = y.sigmoid();
-      net.markOutput(y, 'y');
-      for (const t of await checkTactics(net, `winograd f43 trial ${trial} (c ${c}, co ${co}, ${h}x${w}, pads ${pads})`, trial, tol)) seen.add(t);
+      for (const t of await random3x3Trial(R, c, co, R.int(3, 30), R.int(3, 37), `winograd f43 trial ${trial}`, trial, tol)) seen.add(t);
     }
     expect(seen).toContain('winograd-4x4-fused');
   });

@@ -6,7 +6,7 @@
 // fused residual, and each activation.
 import { describe, expect, it } from 'vitest';
 import { Network } from '../../dsl/index.js';
-import { checkTactics, shapeRng } from './harness.js';
+import { checkTactics, random3x3Trial, shapeRng } from './harness.js';
 
 const R = shapeRng(2323);
 
@@ -15,17 +15,7 @@ describe('winograd-2x2-fused tactic', () => {
     const seen = new Set<string>();
     for (let trial = 0; trial < 16; trial++) {
       const c = R.pick([R.int(1, 9), R.int(10, 40)]), co = R.pick([R.int(1, 13), R.int(90, 110)]);
-      const pads = [R.int(0, 2), R.int(0, 2), R.int(0, 2), R.int(0, 2)];
-      const h = R.int(3, 35), w = R.int(3, 41);
-      const net = new Network();
-      const x = net.input('x', 'f32', [R.int(1, 3), c, h, w]);
-      let y = x.conv({ outChannels: co, kernel: [3, 3], weights: R.floats(co * c * 9), bias: R.chance(0.7) ? R.floats(co) : undefined, padsBegin: [pads[0]!, pads[1]!], padsEnd: [pads[2]!, pads[3]!] });
-      const act = R.pick(['none', 'relu', 'clip', 'sigmoid']);
-      if (act === 'relu') y = y.relu();
-      if (act === 'clip') y = y.clip(-0.25, 0.5);
-      if (act === 'sigmoid') y = y.sigmoid();
-      net.markOutput(y, 'y');
-      for (const t of await checkTactics(net, `fused winograd trial ${trial} (c ${c}, co ${co}, ${h}x${w}, pads ${pads})`, trial, 3e-4)) seen.add(t);
+      for (const t of await random3x3Trial(R, c, co, R.int(3, 35), R.int(3, 41), `fused winograd trial ${trial}`, trial, 3e-4)) seen.add(t);
     }
     expect(seen).toContain('winograd-2x2-fused');
   });
