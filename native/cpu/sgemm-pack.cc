@@ -32,18 +32,25 @@ void packA(const MatrixRef& a, size_t i0, size_t mc, size_t k0, size_t kc, size_
 }
 
 void StridedPanelSource::pack(size_t k0, size_t kc, size_t j0, size_t nc, size_t nr, float* dst) const {
+  if (b_.colStride == 1) {
+    // Row by row, every panel's slice of it: each row of B is read once,
+    // front to back, so the hardware prefetcher follows one stream instead of
+    // kc rows a cache line at a time (panel by panel, a short K x wide N block
+    // spent a quarter of its time here).
+    const size_t panels = (nc + nr - 1) / nr, tail = nc - (panels - 1) * nr;
+    for (size_t k = 0; k < kc; ++k) {
+      const float* src = b_.data + ptrdiff_t(k0 + k) * b_.rowStride + ptrdiff_t(j0);
+      float* row = dst + k * nr;
+      for (size_t p = 0; p + 1 < panels; ++p) copyFloats(row + p * kc * nr, src + p * nr, nr);
+      float* last = row + (panels - 1) * kc * nr;
+      copyFloats(last, src + (panels - 1) * nr, tail);
+      if (tail < nr) zeroFloats(last + tail, nr - tail);
+    }
+    return;
+  }
   for (size_t p = 0; p * nr < nc; ++p, dst += kc * nr) {
     const size_t col0 = j0 + p * nr;
     const size_t cols = nc - p * nr < nr ? nc - p * nr : nr;
-    if (b_.colStride == 1) {
-      for (size_t k = 0; k < kc; ++k) {
-        const float* src = b_.data + ptrdiff_t(k0 + k) * b_.rowStride + ptrdiff_t(col0);
-        float* row = dst + k * nr;
-        copyFloats(row, src, cols);
-        if (cols < nr) zeroFloats(row + cols, nr - cols);
-      }
-      continue;
-    }
     if (cols < nr) std::memset(dst, 0, kc * nr * sizeof(float));
     if (b_.rowStride == 1) {
       for (size_t j = 0; j < cols; ++j) {

@@ -70,13 +70,22 @@ void scatteredTile(const MicroKernel& mk, const GemmProblem& p, size_t kc, const
   }
 }
 
+// Depth of the KC blocks: K cut into the fewest blocks of at most the
+// kernel's KC, all of one depth (576 = 3 x 192, not 256 + 256 + 64: a short
+// last block pays the tile's load and store for few multiply-adds). The
+// prepacked layouts use it too, so they and the driver agree.
+size_t kcFor(const MicroKernel& mk, size_t k) {
+  const size_t blocks = std::max<size_t>(1, (k + mk.kc - 1) / mk.kc);
+  return (k + blocks - 1) / blocks;
+}
+
 // Columns of B packed per KC block. With A packed at load (conv weights) a
 // narrow block costs nothing extra, and one that stays in L2 between its
 // packing and its last use is read back cheaply; otherwise the kernel's NC
 // amortizes packing A over more columns.
 size_t ncFor(const MicroKernel& mk, const GemmProblem& p) {
   if (!p.aPacked) return mk.nc;
-  const size_t kc = std::min(mk.kc, p.k);
+  const size_t kc = std::min(kcFor(mk, p.k), p.k);
   return std::min(mk.nc, std::max(mk.nr, (kL2BlockFloats / std::max<size_t>(kc, 1)) / mk.nr * mk.nr));
 }
 
@@ -84,7 +93,8 @@ void runTile(const MicroKernel& mk, const GemmProblem& p, const GemmTile& t) {
   const size_t tileN = t.n1 - t.n0;
   const size_t ncBlock = ncFor(mk, p);
   const size_t ncMax = std::min(ncBlock, roundUp(tileN, mk.nr));
-  const size_t kcMax = std::min(mk.kc, p.k);
+  const size_t kcBlock = kcFor(mk, p.k);
+  const size_t kcMax = std::min(kcBlock, p.k);
   const size_t mcMax = std::min(mk.mc, roundUp(t.m1 - t.m0, mk.mr));
   PackBuffers& buf = tBuffers;
   if (!p.aPacked) buf.a.ensure(roundUp(mcMax, mk.mr) * kcMax * sizeof(float));
@@ -106,8 +116,8 @@ void runTile(const MicroKernel& mk, const GemmProblem& p, const GemmTile& t) {
 
   for (size_t jc = t.n0; jc < t.n1; jc += ncBlock) {
     const size_t nc = std::min(ncBlock, t.n1 - jc);
-    for (size_t pc = 0; pc < p.k; pc += mk.kc) {
-      const size_t kc = std::min(mk.kc, p.k - pc);
+    for (size_t pc = 0; pc < p.k; pc += kcBlock) {
+      const size_t kc = std::min(kcBlock, p.k - pc);
       const bool accumulate = pc > 0;
       const bool last = pc + kc == p.k;
       const float* packedB = bBuffer;
@@ -154,8 +164,9 @@ AlignedBuffer prepackA(const MatrixRef& a, size_t m, size_t k, MicroTile tile) {
   const MicroKernel& mk = microKernelFor(int(tile));
   const size_t mPadded = roundUp(m, mk.mr);
   AlignedBuffer out(mPadded * k * sizeof(float));
-  for (size_t pc = 0; pc < k; pc += mk.kc)
-    packA(a, 0, m, pc, std::min(mk.kc, k - pc), mk.mr, out.as<float>() + pc * mPadded);
+  const size_t kcBlock = kcFor(mk, k);
+  for (size_t pc = 0; pc < k; pc += kcBlock)
+    packA(a, 0, m, pc, std::min(kcBlock, k - pc), mk.mr, out.as<float>() + pc * mPadded);
   return out;
 }
 
@@ -164,8 +175,9 @@ AlignedBuffer prepackB(const MatrixRef& b, size_t k, size_t n, MicroTile tile) {
   const size_t nPadded = roundUp(n, mk.nr);
   AlignedBuffer out(nPadded * k * sizeof(float));
   const StridedPanelSource source(b);
-  for (size_t pc = 0; pc < k; pc += mk.kc)
-    source.pack(pc, std::min(mk.kc, k - pc), 0, n, mk.nr, out.as<float>() + pc * nPadded);
+  const size_t kcBlock = kcFor(mk, k);
+  for (size_t pc = 0; pc < k; pc += kcBlock)
+    source.pack(pc, std::min(kcBlock, k - pc), 0, n, mk.nr, out.as<float>() + pc * nPadded);
   return out;
 }
 
