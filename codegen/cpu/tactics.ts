@@ -55,9 +55,13 @@ function convTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[]
   if (c.groups === 1 && c.nSpatial <= 2 && tensors[layer.inputs[1]!]!.location === 'weights') wide.push(same(layer, 'direct-6x16', 'convDirect'));
   // Stems (1-4 input channels): a 4x24 tile per output row over phase-split input rows (kernel-conv-small-c.cc).
   if (c.groups === 1 && c.nSpatial === 2 && c.channels <= 4 && !residual && layer.inputs.slice(1).every((t) => tensors[t]!.location === 'weights')) wide.push(same(layer, 'small-c-4x24', 'convSmallC'));
-  // Pointwise with constant weights and bias: X read in place by a 4x24 tile (kernel-conv-1x1.cc), plain and streaming stores;
-  // past 2^16 weights (a classifier's 512x1000) each chunk of pixels rereads them all, the GEMM's packed panels win.
-  if (pointwise && c.groups === 1 && c.channels * c.outChannels <= 65536 && layer.inputs.slice(1, layer.inputs.length - (residual ? 1 : 0)).every((t) => tensors[t]!.location === 'weights')) wide.push(same(layer, 'pointwise-4x24', 'conv1x1'), same(layer, 'pointwise-4x24-nt', 'conv1x1Stream'));
+  // Pointwise with constant weights and bias: X read in place by a 4x24 tile (kernel-conv-1x1.cc); past 2^16 weights (a
+  // classifier's 512x1000) each chunk of pixels rereads them all and the GEMM's packed panels win. Streaming stores only
+  // for outputs of 4 MiB and more: smaller ones stay in cache for the next layer.
+  if (pointwise && c.groups === 1 && c.channels * c.outChannels <= 65536 && layer.inputs.slice(1, layer.inputs.length - (residual ? 1 : 0)).every((t) => tensors[t]!.location === 'weights')) {
+    wide.push(same(layer, 'pointwise-4x24', 'conv1x1'));
+    if (tensors[layer.outputs[0]!]!.shape.reduce((a, b) => a * b, 4) >= 1 << 22) wide.push(same(layer, 'pointwise-4x24-nt', 'conv1x1Stream'));
+  }
   const winograd = c.nSpatial === 2 && c.groups === 1 && all(c.kernel, 3) && all(c.strides, 1) && all(c.dilations, 1)
     && tensors[layer.inputs[1]!]!.location === 'weights';
   if (winograd) return [gemm, ...wide, same(layer, 'winograd-2x2', 'convWinograd'), same(layer, 'winograd-2x2-4x24', 'convWinogradWide'), same(layer, 'winograd-2x2-fused', 'convWinogradFused'), same(layer, 'winograd-4x4-fused', 'convWinogradF43')];

