@@ -148,3 +148,56 @@ extern "C" void kiln_sgemm_avx2_6x16_epilogue(size_t kc, const float* a, const f
                                               float hi, int clamp) {
   kernel6x16<true>(kc, a, b, c, ldc, accumulate, rowBias, colBias, lo, hi, clamp);
 }
+
+// The last few columns of a block (cols < NR, e.g. 49 = 3 x 16 + 1), for all
+// `rows` rows of a packed A block at once: vectorized along M instead of N.
+// A packed panel holds MR (<= 8) rows per k contiguously, so one unaligned
+// 8-wide load gets them (lanes past MR hold the next k's values and are
+// dropped; the last k uses a masked load so nothing past the buffer is read).
+// Each column costs one FMA per panel per k, where a padded 6x16 tile costs 12
+// whatever its width. Twelve panels run at once: twelve independent
+// accumulators cover the FMA latency.
+template <int G>
+static inline __attribute__((always_inline)) void colsGroup(size_t kc, const float* a, size_t mr, size_t panelStride,
+                                                            size_t rows, const float* b, size_t nr, size_t col,
+                                                            float* c, size_t ldc, bool accumulate, __m256i lastMask) {
+  __m256 acc[G];
+  for (int g = 0; g < G; ++g) acc[g] = _mm256_setzero_ps();
+  const float* bk = b + col;
+  size_t k = 0;
+  for (; k + 1 < kc; ++k, bk += nr) {
+    const __m256 bv = _mm256_broadcast_ss(bk);
+    const float* ak = a + k * mr;
+    for (int g = 0; g < G; ++g) acc[g] = _mm256_fmadd_ps(_mm256_loadu_ps(ak + g * panelStride), bv, acc[g]);
+  }
+  if (kc) {
+    const __m256 bv = _mm256_broadcast_ss(bk);
+    const float* ak = a + k * mr;
+    for (int g = 0; g < G; ++g) acc[g] = _mm256_fmadd_ps(_mm256_maskload_ps(ak + g * panelStride, lastMask), bv, acc[g]);
+  }
+  alignas(32) float t[8];
+  for (int g = 0; g < G; ++g) {
+    _mm256_store_ps(t, acc[g]);
+    const size_t r0 = size_t(g) * mr, n = rows - r0 < mr ? rows - r0 : mr;
+    float* cg = c + r0 * ldc + col;
+    for (size_t i = 0; i < n; ++i) cg[i * ldc] = accumulate ? cg[i * ldc] + t[i] : t[i];
+  }
+}
+
+extern "C" void kiln_sgemm_avx2_cols(size_t kc, const float* a, size_t mr, size_t rows, const float* b, size_t nr,
+                                     size_t cols, float* c, size_t ldc, bool accumulate) {
+  const __m256i lastMask = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(mr)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  const size_t panelStride = kc * mr, panels = (rows + mr - 1) / mr;
+  for (size_t j = 0; j < cols; ++j) {
+    size_t p = 0;
+    for (; p + 12 <= panels; p += 12)
+      colsGroup<12>(kc, a + p * panelStride, mr, panelStride, rows - p * mr, b, nr, j, c + p * mr * ldc, ldc,
+                    accumulate, lastMask);
+#define KILN_COLS_GROUPS(G)                                                                                  \
+  for (; p + G <= panels; p += G)                                                                            \
+    colsGroup<G>(kc, a + p * panelStride, mr, panelStride, rows - p * mr, b, nr, j, c + p * mr * ldc, ldc, \
+                 accumulate, lastMask);
+    KILN_COLS_GROUPS(6) KILN_COLS_GROUPS(3) KILN_COLS_GROUPS(2) KILN_COLS_GROUPS(1)
+#undef KILN_COLS_GROUPS
+  }
+}

@@ -17,12 +17,21 @@ using MicroKernelFn = void (*)(size_t kc, const float* a, const float* b, float*
 using MicroKernelEpilogueFn = void (*)(size_t kc, const float* a, const float* b, float* c, size_t ldc, bool accumulate,
                                        const float* rowBias, const float* colBias, float lo, float hi, int clamp);
 
+// The last cols (< NR) columns of a KC block for all `rows` rows of a packed
+// A block (panels of mr rows, kc * mr floats apart) against one packed B panel
+// (kc x nr): C[0:rows, 0:cols] = (accumulate ? C : 0) + A * B.
+using MicroColsFn = void (*)(size_t kc, const float* a, size_t mr, size_t rows, const float* b, size_t nr, size_t cols,
+                             float* c, size_t ldc, bool accumulate);
+
 struct MicroKernel {
   const char* name;
   MicroKernelFn fn;
   size_t mr, nr;  // register tile
   size_t mc, kc, nc;  // cache blocks: A block mc x kc stays in L2, B panel kc x nr in L1
   MicroKernelEpilogueFn withEpilogue = nullptr;  // null: the driver applies the epilogue after the store
+  // Column remainders of at most colsMax columns go to `cols` (null: padded tiles).
+  MicroColsFn cols = nullptr;
+  size_t colsMax = 0;
 };
 
 // Largest register tile of any variant: edge tiles go through a stack buffer of this size.
@@ -45,6 +54,8 @@ void kiln_sgemm_generic_4x8(size_t kc, const float* a, const float* b, float* c,
 void kiln_sgemm_avx2_6x16(size_t kc, const float* a, const float* b, float* c, size_t ldc, bool accumulate);
 void kiln_sgemm_avx2_6x16_epilogue(size_t kc, const float* a, const float* b, float* c, size_t ldc, bool accumulate,
                                    const float* rowBias, const float* colBias, float lo, float hi, int clamp);
+void kiln_sgemm_avx2_cols(size_t kc, const float* a, size_t mr, size_t rows, const float* b, size_t nr, size_t cols,
+                          float* c, size_t ldc, bool accumulate);
 void kiln_sgemm_avx2_4x24(size_t kc, const float* a, const float* b, float* c, size_t ldc, bool accumulate);
 void kiln_sgemm_avx2_4x24_epilogue(size_t kc, const float* a, const float* b, float* c, size_t ldc, bool accumulate,
                                    const float* rowBias, const float* colBias, float lo, float hi, int clamp);

@@ -133,6 +133,12 @@ void runTile(const MicroKernel& mk, const GemmProblem& p, const GemmTile& t) {
           const float* bPanel = packedB + jr * kc;
           const size_t col = jc + jr;
           const bool oneBlock = !p.cBlockCols || col % p.cBlockCols + cols <= p.cBlockCols;
+          if (mk.cols && cols <= mk.colsMax && cols < mk.nr && oneBlock) {
+            float* c = cAt(p, ic, col);
+            mk.cols(kc, packedA, mk.mr, mc, bPanel, mk.nr, cols, c, p.ldc, accumulate);
+            if (last && hasEpilogue) applyEpilogue(p.epilogue, c, p.ldc, mc, cols, ic, col);
+            continue;
+          }
           for (size_t ir = 0; ir < mc; ir += mk.mr) {
             const size_t rows = std::min(mk.mr, mc - ir);
             if (!oneBlock) {
