@@ -31,6 +31,11 @@ void packA(const MatrixRef& a, size_t i0, size_t mc, size_t k0, size_t kc, size_
   }
 }
 
+// Rows of B requested ahead of the one being copied: each row is a new
+// stream the hardware prefetcher has to discover, so its first lines would
+// otherwise wait on memory.
+constexpr size_t kAhead = 4;
+
 void StridedPanelSource::pack(size_t k0, size_t kc, size_t j0, size_t nc, size_t nr, float* dst) const {
   if (b_.colStride == 1) {
     // Row by row, every panel's slice of it: each row of B is read once,
@@ -38,8 +43,11 @@ void StridedPanelSource::pack(size_t k0, size_t kc, size_t j0, size_t nc, size_t
     // kc rows a cache line at a time (panel by panel, a short K x wide N block
     // spent a quarter of its time here).
     const size_t panels = (nc + nr - 1) / nr, tail = nc - (panels - 1) * nr;
+    const size_t lines = (nc + 15) / 16;
     for (size_t k = 0; k < kc; ++k) {
       const float* src = b_.data + ptrdiff_t(k0 + k) * b_.rowStride + ptrdiff_t(j0);
+      if (k + kAhead < kc)
+        for (size_t l = 0; l < lines; ++l) __builtin_prefetch(src + kAhead * b_.rowStride + ptrdiff_t(l * 16), 0, 3);
       float* row = dst + k * nr;
       for (size_t p = 0; p + 1 < panels; ++p) copyFloats(row + p * kc * nr, src + p * nr, nr);
       float* last = row + (panels - 1) * kc * nr;
