@@ -190,7 +190,7 @@ AlignedBuffer prepackB(const MatrixRef& b, size_t k, size_t n, MicroTile tile) {
 void sgemmBatch(ThreadPool& pool, const GemmProblem* problems, size_t count) {
   if (count == 0) return;
   const MicroKernel& mk = microKernelFor(int(problems[0].tile));
-  const std::vector<GemmTile> tiles = planTiles(problems, count, pool.threads(), mk.mr, mk.nr);
+  const std::vector<GemmTile> tiles = planTiles(problems, count, pool.threads(), mk.mr, mk.nr, mk.cols ? mk.colsMax : 0);
   pool.parallelFor(tiles.size(), [&](size_t i) { runTile(mk, problems[tiles[i].problem], tiles[i]); });
 }
 

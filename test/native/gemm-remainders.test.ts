@@ -61,6 +61,15 @@ describe('sgemm column remainders', () => {
     await checkGemm(97, 49, 520, false, false, 0, 2);
   });
 
+  it('gemm and conv: 2-thread cuts of N between register tiles (64 x 196 splits at column 98)', async () => {
+    await checkGemm(64, 196, 300, true, true, 1, 2);
+    await checkGemm(64, 196, 300, false, true, 2, 2);
+    await checkGemm(68, 201, 257, true, false, 0, 2);
+    await checkConv('conv', [2, 8, 7, 7], [64, 8, 3, 3], 1, true, 1, 2);
+    await checkConv('convWide', [2, 8, 7, 7], [64, 8, 3, 3], 1, true, 2, 2);
+    await checkConv('conv', [3, 8, 9, 9], [30, 8, 3, 3], 1, false, 0, 2);
+  });
+
   it('conv and convWide: output planes of 49, 25, 81, 100 pixels, batches, 1-pixel planes crossing column blocks', async () => {
     for (const kernel of ['conv', 'convWide']) {
       await checkConv(kernel, [1, 5, 7, 7], [13, 5, 3, 3], 1, true, 1, 2);
