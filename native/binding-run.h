@@ -11,7 +11,8 @@
 namespace kiln::js {
 
 // Returns a Promise; every failure (busy context, bad inputs, kernel error)
-// rejects it, nothing throws synchronously.
+// rejects it, nothing throws synchronously. The layers run on the JS thread
+// in slices or on a libuv worker (binding-run.cc says which and why).
 Napi::Value runAsync(Napi::Env env, const std::shared_ptr<ExecutionContext>& context, const Napi::Value& inputs);
 
 // run()'s inputs argument ({name, data, shape}[]) as the context takes them;

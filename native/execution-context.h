@@ -2,7 +2,8 @@
 // plan's arenaBytes (64-byte aligned) and a thread pool; runs one inference
 // at a time (tryBegin/RunLease), while several contexts of one engine may run
 // at once. Inputs are validated and copied in by setInputs, layers run by
-// execute, outputs are read from the arena afterwards.
+// execute (or a few at a time by executeSlice), outputs are read from the
+// arena afterwards.
 #pragma once
 
 #include <array>
