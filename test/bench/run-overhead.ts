@@ -1,6 +1,6 @@
 // Where a run's time goes outside its layers, at batch 1 beside onnxruntime-node.
 // Rounds of [ORT, kiln on a libuv worker (KILN_RUN_INLINE_US=0), ORT, kiln in
-// slices on the JS thread (the default)], so load hits every column alike; per
+// slices on the JS thread (KILN_RUN_INLINE_US=1000)], so load hits every column alike; per
 // model the medians, the ORT/kiln ratios of both kiln paths, and the profile's
 // summed layer times (layers back to back, no hand-offs) as the floor.
 //   npx tsx test/bench/run-overhead.ts [squeezenet1_1,mobilenet_v2] [threads]
@@ -59,7 +59,7 @@ async function model(name: string): Promise<void> {
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   });
   const ortFeed = { [session.inputNames[0]!]: new ort.Tensor('float32', data, input.shape) };
-  const paths: [string, string | undefined][] = [['worker', '0'], ['slices', undefined]];
+  const paths: [string, string | undefined][] = [['worker', '0'], ['slices', '1000']];
   const t = { ort: [[], []] as number[][], kiln: [[], []] as number[][] };
   const end = performance.now() + budgetMs;
   for (let round = 0; round < 5 || (performance.now() < end && round < 2000); round++) {

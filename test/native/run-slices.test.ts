@@ -1,6 +1,8 @@
-// Runs after a shape set's first one execute on the JS thread in slices between
-// which the event loop turns (native/binding-run.cc); the first run, and runs
-// that begin while another is in flight, go to a libuv worker. Whichever path a
+// With KILN_RUN_INLINE_US set (this file sets 1000; the default, 0, keeps every
+// run on a libuv worker) runs after a shape set's first one execute on the JS
+// thread in slices between which the event loop turns (native/binding-run.cc);
+// the first run, and runs that begin while another is in flight, go to a libuv
+// worker. Whichever path a
 // run takes, the contract is the same and is what these tests hold: outputs equal
 // the interpreter's, inputs are copied before run() returns, the context is busy
 // until the promise settles, the event loop keeps turning, and a new shape set
@@ -10,6 +12,8 @@ import { Network } from '../../dsl/index.js';
 import { Builder, KilnError, Logger, Runtime, type ExecutionContext } from '../../src/index.js';
 import { interpret, mulberry32, randomTensor } from '../../src/interpret/index.js';
 import { expectClose } from './plan-fixtures.js';
+
+process.env.KILN_RUN_INLINE_US = '1000';  // read by the addon at every run
 
 const quiet = new Logger('error');
 const r = mulberry32(11);
