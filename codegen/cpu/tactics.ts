@@ -72,9 +72,11 @@ function gemmTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[]
   const blocked = same(layer, 'gemm-blocked', 'gemm');
   const [transA] = layer.ints as [number];
   const a = tensors[layer.inputs[0]!]!, b = tensors[layer.inputs[1]!]!;
+  // A runtime b (no packed-B path): the 4x24 tile pads fewer rows when M is 64, 256...
+  const wide = b.location !== 'weights' ? [same(layer, 'gemm-blocked-4x24', 'gemmWide')] : [];
   // One small b per entry (attention's Q*K^T, scores*V): each b packed whole once (the kernel caps K*N at 2^18).
   if (b.shape.length > 2 && b.shape.at(-1)! * b.shape.at(-2)! <= 65536) return [same(layer, 'gemm-batched', 'gemmBatched'), blocked];
-  if (transA !== 0 || b.shape.length !== 2) return [blocked];
+  if (transA !== 0 || b.shape.length !== 2) return [blocked, ...wide];
   const k = a.shape[a.shape.length - 1]!;
   const rows = a.shape.reduce((p, d) => p * d, 1) / k;
   const out: Tactic[] = [];
@@ -82,7 +84,7 @@ function gemmTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[]
   if (b.location === 'weights' && a.shape.length >= 2) out.push(same(layer, 'gemm-packed', 'gemmPacked'));
   // A batch of a against one b is just more rows: one GEMM instead of one per entry.
   if (a.shape.length > 2 && rows > a.shape[a.shape.length - 2]!) out.push(same(layer, 'gemm-rows', 'gemmRows'));
-  out.push(blocked);
+  out.push(blocked, ...wide);
   // The GEMV path streams constant weights once per 4 rows: worth timing only for few rows.
   if (b.location === 'weights' && rows <= 64) {
     const gemv = same(layer, 'gemv', 'gemv');

@@ -5,6 +5,8 @@
 // weights, which run on the packed-B GEMM (gemm-packed.h) as gemmPacked does, and
 // with a small b per entry, which run as gemmBatched does: whichever tactic a noisy
 // autotune keeps, those layers get the faster kernel.
+// gemmWide is the same layer on the 4x24 register tile, which pads fewer rows where M
+// is a multiple of 4 but not of 6 (64, 256: a ResNet layer's output channels).
 // inputs: a, b, optional bias (N elements, added along the last dim), optional
 // residual (y's type, added before the activation).
 // ints: [transA, transB, activationCode, hasBias, hasResidual (optional,
@@ -21,14 +23,14 @@ namespace {
 
 class GemmOp final : public LayerOp {
  public:
-  GemmOp(const LayerCheck& c, const GemmParams& p, BatchedGemm g) : l_(c, p, std::move(g)) {
+  GemmOp(const LayerCheck& c, const GemmParams& p, BatchedGemm g, MicroTile tile) : l_(c, p, std::move(g)), tile_(tile) {
     // A constant operand shared by every batch entry is packed once, here.
     const bool oneA = elementCount(c.input(0).shape) == l_.m * l_.k, oneB = elementCount(c.input(1).shape) == l_.k * l_.n;
     const ptrdiff_t M = ptrdiff_t(l_.m), N = ptrdiff_t(l_.n), K = ptrdiff_t(l_.k);
     if (const float* a = c.constantF32(0); a && oneA)
-      packedA_ = prepackA(l_.transA ? MatrixRef{a, 1, M} : MatrixRef{a, K, 1}, l_.m, l_.k);
+      packedA_ = prepackA(l_.transA ? MatrixRef{a, 1, M} : MatrixRef{a, K, 1}, l_.m, l_.k, tile_);
     if (const float* b = c.constantF32(1); b && oneB)
-      packedB_ = prepackB(l_.transB ? MatrixRef{b, 1, K} : MatrixRef{b, N, 1}, l_.k, l_.n);
+      packedB_ = prepackB(l_.transB ? MatrixRef{b, 1, K} : MatrixRef{b, N, 1}, l_.k, l_.n, tile_);
   }
 
   void run(const RunContext& ctx) const override {
@@ -53,6 +55,7 @@ class GemmOp final : public LayerOp {
       p.c = y + ptrdiff_t(i) * M * N;
       p.ldc = l_.n;
       p.epilogue = {bias, false, l_.act};
+      p.tile = tile_;
       if (residual) p.epilogue.residual = residual + ptrdiff_t(i) * M * N, p.epilogue.ldr = l_.n;
     }
     sgemmBatch(*ctx.pool, problems.data(), problems.size());
@@ -60,21 +63,26 @@ class GemmOp final : public LayerOp {
 
  private:
   const BatchedGemmLayer l_;
+  const MicroTile tile_;
   AlignedBuffer packedA_, packedB_;  // empty unless that operand is a constant
 };
 
-std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
+std::unique_ptr<LayerOp> validateOn(const LayerCheck& c, MicroTile tile) {
   const GemmParams p = readGemmParams(c);
   BatchedGemm g = checkBatchedGemm(c, p, "gemm");
   // Constant 2-D weights: every batch entry's rows are one GEMM on the packed-B path.
   if (runsPacked(c, p)) return makeGemmPackedOp(c, p, RowsGemm{g.m * int64_t(g.offsets.size()), g.n, g.k});
   // A small b per entry (attention): gemmBatched's (entry, rows) items on the packed-B strips.
   if (runsBatched(c, g)) return makeGemmBatchedOp(c, p, std::move(g));
-  return std::make_unique<GemmOp>(c, p, std::move(g));
+  return std::make_unique<GemmOp>(c, p, std::move(g), tile);
 }
+
+std::unique_ptr<LayerOp> validate(const LayerCheck& c) { return validateOn(c, MicroTile::standard); }
+std::unique_ptr<LayerOp> validateWide(const LayerCheck& c) { return validateOn(c, MicroTile::wide); }
 
 }  // namespace
 
 KernelDef gemmKernel() { return {"gemm", false, validate}; }
+KernelDef gemmWideKernel() { return {"gemmWide", false, validateWide}; }
 
 }  // namespace kiln::cpu

@@ -23,7 +23,7 @@ using cpu::KernelDef;
 std::unordered_map<std::string, KernelDef> buildRegistry() {
   const KernelDef all[] = {
       cpu::copyKernel(), cpu::transposeKernel(), cpu::unaryKernel(),   cpu::binaryKernel(), cpu::scaleKernel(),
-      cpu::convKernel(), cpu::poolKernel(),      cpu::gemmKernel(),    cpu::softmaxKernel(), cpu::concatKernel(),
+      cpu::convKernel(), cpu::poolKernel(),      cpu::gemmKernel(), cpu::gemmWideKernel(),    cpu::softmaxKernel(), cpu::concatKernel(),
       cpu::deconvKernel(), cpu::rnnKernel(), cpu::gruKernel(), cpu::lstmKernel(),
       cpu::convDepthwiseKernel(), cpu::pool2dKernel(), cpu::gemvKernel(), cpu::gemmRowsKernel(), cpu::gemmPackedKernel(), cpu::gemmBatchedKernel(), cpu::softmaxRowsKernel(), cpu::transposeTiledKernel(), cpu::convWinogradKernel(), cpu::convWideKernel(), cpu::convWinogradWideKernel(),
       cpu::convDepthwise8cKernel(), cpu::convDepthwiseNhwcKernel(), cpu::convNhwcKernel(), cpu::convDirectKernel(), cpu::conv1x1Kernel(), cpu::conv1x1StreamKernel(), cpu::convWinogradFusedKernel(), cpu::convWinogradF43Kernel(), cpu::poolNhwcKernel(),

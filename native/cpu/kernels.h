@@ -14,6 +14,7 @@ KernelDef scaleKernel();
 KernelDef convKernel();
 KernelDef poolKernel();
 KernelDef gemmKernel();
+KernelDef gemmWideKernel();  // kernel-gemm.cc: gemm on the 4x24 tile
 KernelDef softmaxKernel();
 KernelDef concatKernel();
 KernelDef sliceKernel(); KernelDef splitKernel(); KernelDef tileKernel(); KernelDef expandKernel(); KernelDef depthToSpaceKernel(); KernelDef spaceToDepthKernel(); KernelDef gatherKernel(); KernelDef gatherElementsKernel(); KernelDef padKernel(); KernelDef resizeKernel(); KernelDef triluKernel(); KernelDef fillKernel(); KernelDef rangeKernel(); KernelDef shapeKernel();  // layout family

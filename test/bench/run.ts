@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const gemm = benchGemm(threads);
   console.log(`\nGEMM (kiln ${machine.gemm}); FMA peak ${Object.entries(gemm.peak).map(([t, g]) => `${f(g, 1)} GFLOP/s on ${t} thread${t === '1' ? '' : 's'}`).join(', ')}`);
   for (const r of gemm.rows) {
-    console.log(`  ${r.name.padEnd(24)} M=${String(r.m).padEnd(5)} N=${String(r.n).padEnd(6)} K=${String(r.k).padEnd(5)} ${r.threads} thr ${f(r.ms).padStart(9)} ms ${f(r.gflops, 1).padStart(7)} GFLOP/s  ${f(100 * r.ofPeak, 0).padStart(3)}% of peak`);
+    console.log(`  ${r.name.padEnd(24)} M=${String(r.m).padEnd(5)} N=${String(r.n).padEnd(6)} K=${String(r.k).padEnd(5)} ${r.threads} thr ${f(r.ms).padStart(9)} ms ${f(r.gflops, 1).padStart(7)} GFLOP/s  ${f(100 * r.ofPeak, 0).padStart(3)}% of peak  ${r.kernel ?? ''}`);
   }
 
   const build = buildTimes(threads);

@@ -109,6 +109,19 @@ describe('GEMV tactic', () => {
       if (batch[0]! * batch[1]! > 1) expect(seen).toContain('gemm-rows');
     }
   });
+
+  it('runs a product of two runtime matrices on both register tiles (gemm-blocked, gemm-blocked-4x24)', async () => {
+    for (let trial = 0; trial < 8; trial++) {
+      // M around the tiles' 4 and 6 rows, N around 16 and 24 columns, K past one block.
+      const m = R.pick([R.int(1, 13), 64, R.int(60, 70)]), k = R.pick([R.int(1, 40), R.int(250, 300)]), n = R.pick([R.int(1, 50), R.int(90, 130)]);
+      const transA = R.chance(0.3), transB = R.chance(0.3);
+      const net = new Network();
+      const a = net.input('a', 'f32', transA ? [k, m] : [m, k]), b = net.input('b', 'f32', transB ? [n, k] : [k, n]);
+      net.markOutput(a.matmul(b, { transA, transB }), 'y');
+      const seen = await checkTactics(net, `two-input gemm trial ${trial} (m ${m}, k ${k}, n ${n}, transA ${transA}, transB ${transB})`, trial);
+      expect(seen).toEqual(expect.arrayContaining(['gemm-blocked', 'gemm-blocked-4x24']));
+    }
+  });
 });
 
 describe('packed-B GEMM tactic', () => {
