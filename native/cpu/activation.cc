@@ -5,10 +5,18 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "vec-kernels.h"
 
 namespace kiln::cpu {
+
+ClampRange clampOf(const Activation& a) {
+  const float inf = std::numeric_limits<float>::infinity();
+  if (a.kind == Act::clip) return {true, a.alpha, a.beta};
+  if (a.kind == Act::relu) return {true, 0.f, inf};
+  return {false, -inf, inf};
+}
 
 const char* actName(Act a) {
   static const char* const kNames[kActCount] = {"none", "relu", "sigmoid", "tanh", "leakyRelu", "clip", "gelu", "silu", "geluTanh"};

@@ -19,6 +19,14 @@ struct Activation {
 
 const char* actName(Act a);
 
+// relu and clip as the clamp to [lo, hi] that register epilogues apply (relu: [0, inf));
+// `on` is false for every other kind, whose lo and hi are -inf and inf.
+struct ClampRange {
+  bool on;
+  float lo, hi;
+};
+ClampRange clampOf(const Activation& a);
+
 // y[i] = act(x[i]) for i < n; y may equal x.
 void applyActivation(const Activation& act, const float* x, float* y, size_t n);
 

@@ -67,9 +67,8 @@ class Conv1x1Op final : public LayerOp {
       : L_(L), fn_(conv1x1Tile()), yImage_(int64_t(imageStrideOf(c.output(0)))) {
     const ConvDims& d = L.d;
     K_ = d.channels, M_ = d.outChannels, P_ = d.win.outVolume();
-    clamp_ = L.act.kind == Act::relu || L.act.kind == Act::clip;
-    lo_ = L.act.kind == Act::clip ? L.act.alpha : L.act.kind == Act::relu ? 0.f : -std::numeric_limits<float>::infinity();
-    hi_ = L.act.kind == Act::clip ? L.act.beta : std::numeric_limits<float>::infinity();
+    const ClampRange range = clampOf(L.act);
+    clamp_ = range.on, lo_ = range.lo, hi_ = range.hi;
     // Activations applied on the stored rows would read streamed lines back from memory.
     stream_ = stream && (clamp_ || L.act.kind == Act::none);
     // Rows whose planes start at the same offset within 8 floats: P * stride % 8 == 0.

@@ -95,9 +95,8 @@ class DirectOp final : public LayerOp {
     const Window3& w = d.win;
     K_ = d.reduction();
     blocks_ = (d.outChannels + kRows - 1) / kRows;
-    clamp_ = L.act.kind == Act::relu || L.act.kind == Act::clip;
-    lo_ = L.act.kind == Act::clip ? L.act.alpha : L.act.kind == Act::relu ? 0.f : -std::numeric_limits<float>::infinity();
-    hi_ = L.act.kind == Act::clip ? L.act.beta : std::numeric_limits<float>::infinity();
+    const ClampRange range = clampOf(L.act);
+    clamp_ = range.on, lo_ = range.lo, hi_ = range.hi;
     pointwise_ = isPointwise(w) && w.in[0] == 1;
     // Streaming stores only where every whole tile half lands 32-byte aligned (planes and,
     // for bands, rows of whole vectors): a line written partly by a normal store and

@@ -62,9 +62,8 @@ class SmallCOp final : public LayerOp {
     const Window3& w = d.win;
     K_ = d.reduction();
     blocks_ = (d.outChannels + kBlock - 1) / kBlock;
-    clamp_ = L.act.kind == Act::relu || L.act.kind == Act::clip;
-    lo_ = L.act.kind == Act::clip ? L.act.alpha : L.act.kind == Act::relu ? 0.f : -std::numeric_limits<float>::infinity();
-    hi_ = L.act.kind == Act::clip ? L.act.beta : std::numeric_limits<float>::infinity();
+    const ClampRange range = clampOf(L.act);
+    clamp_ = range.on, lo_ = range.lo, hi_ = range.hi;
     const PhaseBands pb = phaseBands(d, kStageFloats);
     phaseLen_ = pb.phaseLen, rowStride_ = pb.rowStride, halo_ = pb.halo, band_ = pb.band, bandRows_ = pb.bandRows;
     off_ = pb.off;

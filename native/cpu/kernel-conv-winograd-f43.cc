@@ -77,9 +77,8 @@ class WinogradF43Op final : public LayerOp {
     chunk_ = std::clamp<int64_t>((128 << 10) / (kXi * T_ * 4) / kRows * kRows, kRows, 48);
     chunks_ = (co + chunk_ - 1) / chunk_;
     for (int64_t i = 0; i < ci; ++i) off_.push_back(long(i * T_));
-    clamp_ = L.act.kind == Act::relu || L.act.kind == Act::clip;
-    lo_ = L.act.kind == Act::clip ? L.act.alpha : L.act.kind == Act::relu ? 0.f : -std::numeric_limits<float>::infinity();
-    hi_ = L.act.kind == Act::clip ? L.act.beta : std::numeric_limits<float>::infinity();
+    const ClampRange range = clampOf(L.act);
+    clamp_ = range.on, lo_ = range.lo, hi_ = range.hi;
     const float* g = c.constantF32(1);
     if (!g) return;  // validation only (serialize, inspect)
     // U packed [xi][6-channel block][ci][6] for the register tile (zeros past Cout).

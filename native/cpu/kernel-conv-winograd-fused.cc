@@ -59,9 +59,8 @@ class WinogradFusedOp final : public LayerOp {
     bands_ = (tilesH_ + band_ - 1) / band_;
     blocks_ = (d.outChannels + kRows - 1) / kRows;
     for (int64_t ci = 0; ci < d.channels; ++ci) off_.push_back(long(ci * 16));
-    clamp_ = L.act.kind == Act::relu || L.act.kind == Act::clip;
-    lo_ = L.act.kind == Act::clip ? L.act.alpha : L.act.kind == Act::relu ? 0.f : -std::numeric_limits<float>::infinity();
-    hi_ = L.act.kind == Act::clip ? L.act.beta : std::numeric_limits<float>::infinity();
+    const ClampRange range = clampOf(L.act);
+    clamp_ = range.on, lo_ = range.lo, hi_ = range.hi;
     const float* g = c.constantF32(1);
     if (!g) return;  // validation only (serialize, inspect)
     // U = G g G^T, packed [xi][block][ci][6] for the register tile (zeros past Cout).
