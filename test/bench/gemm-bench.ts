@@ -69,7 +69,10 @@ const GEMM_TILES = ['gemm', 'gemmWide'] as const;
 export function benchGemm(allThreads: number): { peak: Record<number, number>; rows: GemmRow[] } {
   const threadCounts = [...new Set([1, allThreads])];
   const peak: Record<number, number> = {};
-  for (const t of threadCounts) peak[t] = native().fmaPeak(t).gflops;
+  // The FMA loop on t threads keeps its best round; on a loaded host every round can
+  // lose a core and read as one core's peak, which would inflate the t-thread fractions.
+  // t times the 1-thread peak bounds it from below (conservative with SMT siblings).
+  for (const t of threadCounts) peak[t] = Math.max(native().fmaPeak(t).gflops, t * (peak[1] ?? 0));
   const rows: GemmRow[] = [];
   for (const s of GEMM_SHAPES) {
     for (const t of threadCounts) {
