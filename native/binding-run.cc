@@ -2,21 +2,21 @@
 // JS thread before any layer runs, so no layer touches JS memory and the
 // caller may reuse its buffers as soon as run() returns.
 //
-// Where the layers run: a hop to a libuv worker and back costs two thread
-// wake-ups, which onnxruntime-node, running every inference on the JS thread,
-// never pays; beside it on the shared 2-core host the hop made SqueezeNet's
-// and MobileNetV2's batch-1 medians up to 1.35x longer while the load swung
-// (test/bench/run-overhead.ts). So once a shape set has run, its runs
-// execute on the JS thread in slices of about the budget (1 ms; a longer
-// layer alone), the event loop turning between slices (setImmediate). A run
-// with a layer forecast over 4 budgets, the first run of a shape set, CUDA
-// plans and runs that begin while another is in flight (so contexts still
-// run concurrently) go to a libuv worker.
+// Where the layers run (runAsync): a short run on the JS thread, a long one on
+// a libuv worker; with KILN_RUN_INLINE_US set, once a shape set has run, on the
+// JS thread in slices with the event loop turning between them (setImmediate).
+// The hop to a worker and back costs two thread wake-ups, which
+// onnxruntime-node, running every inference on the JS thread, never pays;
+// beside it on the shared 2-core host the hop made SqueezeNet's and
+// MobileNetV2's batch-1 medians up to 1.35x longer while the load swung
+// (test/bench/run-overhead.ts). CUDA plans, and runs that begin while another
+// is in flight (so contexts still run concurrently), go to a worker.
 #include "binding-run.h"
 
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 
 #include "binding-errors.h"
 #include "text.h"
@@ -113,16 +113,16 @@ Napi::Array outputsOf(Napi::Env env, const ExecutionContext& context) {
   return outputs;
 }
 
-// The slice budget in microseconds: the longest the JS thread runs layers at
-// a stretch. 0 by default, so every run goes to a libuv worker and never holds
-// the event loop (DESIGN.md's contract for run); KILN_RUN_INLINE_US=1000 opts in
-// to slices on the JS thread, onnxruntime-node's way of running, which measured
-// faster beside it only while the host's load swung. Read at every run, so a
-// benchmark can compare both paths in one process.
-double sliceMicros() {
-  const char* v = std::getenv("KILN_RUN_INLINE_US");
-  return v ? std::atof(v) : 0.0;
-}
+// Where a run's layers execute. By default a run whose last execution took
+// under kInlineRunMicros runs whole on the calling thread (the hop to a libuv
+// worker and back costs about as much, and holding the loop that briefly is
+// ordinary JS work) and every other run goes to a worker, so a long run never
+// holds the event loop (DESIGN.md's contract for run). KILN_RUN_INLINE_US=N
+// (N > 0) opts in to running in slices of about N us on the JS thread,
+// onnxruntime-node's way of running, which measured faster beside it only while
+// the host's load swung; 0 sends every run to a worker. Read at every run, so a
+// benchmark can compare the paths in one process.
+constexpr double kInlineRunMicros = 250;
 
 // A layer runs alone in its slice when it is longer than the budget; runs
 // with a layer longer than this many budgets go to a worker.
@@ -231,8 +231,12 @@ Napi::Value runAsync(Napi::Env env, const std::shared_ptr<ExecutionContext>& con
     // The pool's workers wake while the inputs are copied, not in the first layer.
     context->beginRun();
     ExecutionContext::copyInputs(copies);
-    const double longest = context->longestLayerMicros(), slice = sliceMicros();
-    if (slice > 0 && longest >= 0 && longest <= kLongestLayerSlices * slice && gRunsInFlight.load() == 0) {
+    const char* setting = std::getenv("KILN_RUN_INLINE_US");
+    const double slice = setting ? std::atof(setting) : std::numeric_limits<double>::infinity();
+    const double last = context->lastExecuteMicros(), longest = context->longestLayerMicros();
+    const bool onThisThread = setting ? slice > 0 && longest >= 0 && longest <= kLongestLayerSlices * slice
+                                      : last > 0 && last < kInlineRunMicros && !context->engine().cuda();
+    if (onThisThread && gRunsInFlight.load() == 0) {
       ++gRunsInFlight;  // settle() counts it down
       std::make_shared<SlicedRun>(deferred, std::move(lease), slice)->step(env);
     } else {

@@ -173,11 +173,6 @@ void ExecutionContext::execute() {
     executeSlice(next, std::numeric_limits<double>::infinity());
     return;
   }
-  // The run's workers sleep as soon as its last layer is done, however it ends.
-  struct EndRun {
-    ThreadPool& pool;
-    ~EndRun() { pool.endRun(); }
-  } endRun{pool_};
   const auto start = std::chrono::steady_clock::now();
   cuda_->run();
   lastExecuteMicros_.store(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count(),
