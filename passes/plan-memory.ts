@@ -35,7 +35,7 @@
 //     order, each put at the lowest aligned offset that does not overlap a buffer
 //     already placed whose live interval overlaps its own. No single order is best
 //     on every graph, so a few are tried and the smallest arena kept.
-import { DTYPE_INFO, consumers, getOp, normalizeAxis, typesEqual, type Graph, type Node, type TensorType } from '../src/ir/index.js';
+import { DTYPE_INFO, consumers, getOp, normalizeAxis, producers, typesEqual, type Graph, type Node, type TensorType } from '../src/ir/index.js';
 
 export interface LiveInterval {
   first: number;
@@ -162,7 +162,7 @@ function inPlaceSource(graph: Graph, step: number, intervals: Map<string, LiveIn
 
 /** Step 2b: the inputs of a Concat that may live in their slice of its output, with byte offsets
  *  (in the first image, and the output's bytes per image, for strided views). */
-function concatSlices(graph: Graph, node: Node, readers: Map<string, Node[]>, sizes: Map<string, number>, io: Set<string>, options: PlanOptions & { alignment: number }, alone: (v: string) => boolean): { value: string; offset: number; imageStride?: number }[] {
+function concatSlices(graph: Graph, node: Node, readers: Map<string, Node[]>, sizes: Map<string, number>, io: Set<string>, options: PlanOptions & { alignment: number }, viewable: (v: string) => boolean): { value: string; offset: number; imageStride?: number }[] {
   const y = node.outputs[0]!;
   const shape = graph.types[y]!.shape;
   const axis = normalizeAxis(node.attrs.axis as number, shape.length);
@@ -172,10 +172,6 @@ function concatSlices(graph: Graph, node: Node, readers: Map<string, Node[]>, si
   const images = shape[0] as number;
   if (!contiguous && !(axis >= 1 && options.stridedOutput && shape.slice(1, axis).every((d) => d === 1))) return [];
   const per = contiguous ? 1 : images;
-  const viewable = (v: string) => {
-    const producer = graph.nodes.find((n) => n.outputs.includes(v));
-    return producer !== undefined && producer.outputs.length === 1 && alone(v) && options.stridedOutput!(producer);
-  };
   const slices: { value: string; offset: number; imageStride?: number }[] = [];
   let offset = 0;
   for (const v of node.inputs) {
@@ -225,8 +221,14 @@ export function planMemory(graph: Graph, options: PlanOptions): MemoryPlan {
     const members = new Map<string, number>();
     for (const b of bufferOf.values()) members.set(b, (members.get(b) ?? 0) + 1);
     const alone = (v: string) => bufferOf.get(v) === v && members.get(v) === 1 && ![...parentOf.values()].some((p) => p.parent === v);
+    // ... and its producer writes it alone and can write a view.
+    const made = producers(graph);
+    const viewable = (v: string) => {
+      const producer = made.get(v);
+      return producer !== undefined && producer.outputs.length === 1 && alone(v) && options.stridedOutput!(producer);
+    };
     for (const node of graph.nodes) {
-      for (const { value, offset, imageStride } of concatSlices(graph, node, readers, sizes, io, { ...options, alignment }, alone)) {
+      for (const { value, offset, imageStride } of concatSlices(graph, node, readers, sizes, io, { ...options, alignment }, viewable)) {
         const child = bufferOf.get(value)!, parent = bufferOf.get(node.outputs[0]!)!;
         if (child === parent || parentOf.has(child)) continue;
         sliceOf.set(value, imageStride === undefined ? { of: node.outputs[0]!, offset } : { of: node.outputs[0]!, offset, imageStride });
