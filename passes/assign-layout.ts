@@ -42,7 +42,7 @@ const permuted = (t: TensorType, perm: readonly number[]): TensorType => ({ dtyp
 const isConst = (g: Graph, v: string | undefined) => v === undefined || v === '' || v in g.constants;
 
 /** 1a. What a layer becomes in NHWC, if anything. */
-function nhwcKind(g: Graph, node: Node, policy: Policy, channelMultiple = 8): Kind | undefined {
+function nhwcKind(g: Graph, node: Node, policy: Policy, channelMultiple = 8, maxPlane = MAX_NHWC_PLANE): Kind | undefined {
   if (node.op !== 'Conv') return undefined;
   const [x, w, b, residual] = node.inputs;
   const xt = g.types[x!]!, wt = g.types[w!]!;
@@ -50,8 +50,9 @@ function nhwcKind(g: Graph, node: Node, policy: Policy, channelMultiple = 8): Ki
   if (!xt.shape.slice(1).every((d) => typeof d === 'number')) return undefined;
   if (policy === 'cuda') return gpuKind(g, node, channelMultiple);
   // Measured (MobileNetV2, AVX2): NHWC wins at 28x28 and below, where NCHW rows are
-  // short for the vector width; on larger planes NCHW's GEMMs and depthwise win.
-  if ((xt.shape[2] as number) * (xt.shape[3] as number) > MAX_NHWC_PLANE) return undefined;
+  // short for the vector width; on larger planes NCHW's GEMMs and depthwise win (in fp32:
+  // int8 builds lift the limit, their NHWC layers pass i8 to each other).
+  if ((xt.shape[2] as number) * (xt.shape[3] as number) > maxPlane) return undefined;
   const kernel = wt.shape.slice(2) as number[];
   const win = windowParams(resolveAttrs(getOp('Conv'), node), kernel);
   if (typeof win === 'string') return undefined;
@@ -95,14 +96,14 @@ function gpuKind(g: Graph, node: Node, channelMultiple: number): Kind | undefine
  * (SqueezeNet's fire modules, 1x1 convs between 3x3 ones and concats, would pay more
  * in transposes than their GEMMs gain; MobileNet's chain of blocks needs two in all).
  */
-function select(g: Graph, minLayersPerReformat: number, policy: Policy, channelMultiple: number): Map<string, Kind> {
+function select(g: Graph, minLayersPerReformat: number, policy: Policy, channelMultiple: number, maxPlane: number): Map<string, Kind> {
   const kinds = new Map<string, Kind>();
   const producer = new Map<string, Node>();
   for (const n of g.nodes) for (const o of n.outputs) producer.set(o, n);
   // Nodes are in topological order: a 2-D pool joins when its input comes from a layer already
   // selected (a global average after the last conv), so a pool never starts a region.
   for (const n of g.nodes) {
-    const k = nhwcKind(g, n, policy, channelMultiple) ?? (isPool2d(g, n) && kinds.has(producer.get(n.inputs[0]!)?.name ?? '') ? 'pool' : undefined);
+    const k = nhwcKind(g, n, policy, channelMultiple, maxPlane) ?? (isPool2d(g, n) && kinds.has(producer.get(n.inputs[0]!)?.name ?? '') ? 'pool' : undefined);
     if (k) kinds.set(n.name, k);
   }
   const root = new Map<string, string>([...kinds.keys()].map((k) => [k, k]));
@@ -144,10 +145,12 @@ export const AssignLayout = definePass({
   name: 'AssignLayout',
   // options.minLayersPerReformat overrides MIN_LAYERS_PER_REFORMAT (0 converts every candidate: tests);
   // options.layout 'cuda' selects the CUDA fp16 backend's layout (gpuKind); options.nhwcChannels (default 8)
-  // is the channel multiple its convs need (4 for tf32, whose 16-byte chunks hold 4 floats).
+  // is the channel multiple its convs need (4 for tf32, whose 16-byte chunks hold 4 floats);
+  // options.maxNhwcPlane (default MAX_NHWC_PLANE) the largest CPU plane moved to NHWC.
   run: (graph, { options }) => {
     const policy: Policy = options.layout === 'cuda' ? 'cuda' : 'cpu';
-    const kinds = select(graph, (options.minLayersPerReformat as number | undefined) ?? (policy === 'cuda' ? GPU_LAYERS_PER_REFORMAT : MIN_LAYERS_PER_REFORMAT), policy, (options.nhwcChannels as number | undefined) ?? 8);
+    const minLayers = (options.minLayersPerReformat as number | undefined) ?? (policy === 'cuda' ? GPU_LAYERS_PER_REFORMAT : MIN_LAYERS_PER_REFORMAT);
+    const kinds = select(graph, minLayers, policy, (options.nhwcChannels as number | undefined) ?? 8, (options.maxNhwcPlane as number | undefined) ?? MAX_NHWC_PLANE);
     if (kinds.size === 0) return graph;
     const taken = new Set<string>([...Object.keys(graph.types), ...graph.nodes.map((n) => n.name)]);
     const fresh = (base: string) => {

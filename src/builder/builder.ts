@@ -132,6 +132,9 @@ export class Builder {
       // Under CUDA fp16 / bf16 / tf32, layout assignment puts the convs in NHWC for the tensor-core
       // kernels, whose 16-byte chunks hold 8 channels of 16 bits or 4 of f32.
       ...(config.target === 'cuda' && config.cudaStorage() !== 'fp32' ? { options: { layout: 'cuda', nhwcChannels: config.cudaStorage() === 'tf32' ? 4 : 8 } } : {}),
+      // INT8 on the CPU: NHWC on every plane, so MobileNet's blocks pass i8 from layer to layer
+      // from the stem on (in fp32, NCHW wins on planes over 32x32).
+      ...(config.target === 'cpu' && config.quantizes() ? { options: { maxNhwcPlane: Infinity } } : {}),
       dumpDir: config.dumpDir ?? process.env.KILN_DUMP,
       logger: (severity, message) => this.logger.log(severity, message),
     });

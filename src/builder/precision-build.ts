@@ -25,6 +25,7 @@ import type { BuilderConfig } from './builder-config.js';
 import { applyIOFormats, cancelCastPairs } from './io-formats.js';
 import type { Logger } from './logger.js';
 import { processTimingCache } from './timing-cache.js';
+import { labellingCost, minCutLabels, type PairTerm } from './min-cut.js';
 
 /** Ops the CPU runs in bf16 / fp16: conv and matmul (kernel-gemm-bf16.cc) and byte-moving layout ops. */
 const CPU_LOWP_OPS = new Set(['Conv', 'MatMul', 'Reshape', 'Transpose', 'Concat']);
@@ -149,38 +150,83 @@ function timeLayers(graph: Graph, options: PrecisionOptions, config: BuilderConf
   return slower;
 }
 
+/** One int8 candidate layer as timed alone: fp32, its int8 form, and the QuantizeLinear of its input. */
+interface Int8Timing { fp32: number; int8: number; quantize: number; cached: boolean }
+
+/**
+ * Times `node` alone in fp32 (its best tactic) and in its int8 form (QConv / QGemm /
+ * QMatMul / QConvNhwc plus the Add + activation a split residual becomes, writing i8
+ * when `i8Out`), two rounds each, interleaved so a busy moment hits both. The
+ * QuantizeLinear of the input is timed in the same plan and kept apart: whether it
+ * is paid depends on the producer's precision. The three figures live in the timing
+ * cache, keyed by the output dtype and the fp32 layer's signature, so a warm rebuild
+ * times nothing and makes the same choice (byte-identical plans).
+ */
+function timeInt8(graph: Graph, node: Node, o: QuantizeOptions, i8Out: boolean, config: BuilderConfig): Int8Timing {
+  const cache = config.timingCache ?? processTimingCache;
+  const target = timingTarget(config.tuningThreads);
+  const single = layerGraph(graph, node);
+  const plan = lower(single);
+  const key = `precision int8 parts${i8Out ? ' i8' : ''} ${layerSignature(plan.layers.find((l) => l.name === node.name)!, plan.tensors)}`;
+  const hit = cache.get(target, key);
+  if (hit && ['fp32', 'int8', 'quantize'].every((k) => Number.isFinite(hit.candidates[k]))) {
+    return { fp32: hit.candidates.fp32!, int8: hit.candidates.int8!, quantize: hit.candidates.quantize!, cached: true };
+  }
+  const int8 = quantizeGraph(single, i8Out ? { ...o, i8Outputs: new Set(node.outputs) } : o);
+  const layer = int8.nodes.find((n) => INT8_LAYER_OPS.has(n.op))!.name;
+  const t: Int8Timing = { fp32: Infinity, int8: Infinity, quantize: Infinity, cached: false };
+  for (let round = 0; round < 2; round++) {
+    t.fp32 = Math.min(t.fp32, timeGraph(single, node.name, config).layer);
+    const q = timeGraph(int8, layer, config);
+    t.int8 = Math.min(t.int8, q.layer + q.castOut);
+    t.quantize = Math.min(t.quantize, q.castIn);
+  }
+  const alone = t.int8 + t.quantize < t.fp32 * PREFER_MARGIN;
+  cache.set(target, key, { tactic: alone ? 'int8' : 'fp32', ms: Math.min(t.fp32, t.int8 + t.quantize), candidates: { fp32: t.fp32, int8: t.int8, quantize: t.quantize } });
+  return t;
+}
+
 /**
  * INT8 under prefer / none (the default): each layer the Quantize pass would rewrite
- * is timed alone in fp32 (its best tactic) against its int8 form (QConv / QGemm, the
- * QuantizeLinear of its input, and the Add + activation a fused residual splits into)
- * by timedVerdict, as the 16-bit layers are; it stays int8 only where that is 5%
- * faster. Layers are decided in graph order, and an approximation counts the edges:
- * the QuantizeLinear is left out where the input arrives as i8 from an earlier layer
- * kept int8 (int8Writers, assuming its other readers int8 too), and counted for each
- * reader of a shared input; a layer that would write i8 is timed writing i8 (a
- * quarter of the bytes of f32). Under obey every layer the precisions allow is
- * int8. Returns the options for quantizeGraph.
+ * is timed alone in fp32 and in int8 (timeInt8), and the layers run int8 together
+ * where that is faster in all: an int8 layer reading the output of an int8 layer
+ * takes it as i8 (no QuantizeLinear, a quarter of the bytes), while one whose
+ * producer stays fp32 pays the QuantizeLinear of its input. That makes the choice a
+ * labelling of the layers (fp32 or int8) with a cost per layer and a cost per
+ * producer-reader pair, solved exactly by a minimum cut (min-cut.ts); int8 costs count
+ * 1 / PREFER_MARGIN, so int8 must win by 5% where it stands alone, as 16 bits must.
+ * A layer whose int8 readers would read i8 (int8Writers) is timed writing i8. Under
+ * obey every layer the precisions allow is int8. Returns the options for quantizeGraph.
  */
 export function chooseInt8(graph: Graph, o: QuantizeOptions, config: BuilderConfig, logger: Logger): QuantizeOptions {
   if (config.precisionConstraints === 'obey' || config.target !== 'cpu') return o;
   const layers = quantizableLayers(graph, o);
-  if (layers.length > 0) logger.info('build phase: int8 layers timed against fp32');
+  if (layers.length === 0) return o;
+  logger.info('build phase: int8 layers timed against fp32');
   const writers = int8Writers(graph, new Set(layers));
+  const index = new Map(layers.map((n, i) => [n, i] as const));
   const producer = new Map(graph.nodes.flatMap((n) => n.outputs.map((v) => [v, n] as const)));
-  const slower = new Set<string>();
-  for (const node of layers) {
-    const single = layerGraph(graph, node);
-    const int8 = quantizeGraph(single, writers.has(node) ? { ...o, i8Outputs: new Set(node.outputs) } : o);
+  const times = layers.map((node) => timeInt8(graph, node, o, writers.has(node), config));
+  const cost0 = times.map((t) => t.fp32);
+  const cost1 = times.map((t) => t.int8 / PREFER_MARGIN);
+  const pairs: PairTerm[] = [];
+  layers.forEach((node, i) => {
     const from = producer.get(node.inputs[0]!);
-    const quantizeIn = !(from && writers.has(from) && !slower.has(from.name));
-    const { faster, figures } = timedVerdict(single, node, {
-      precision: 'int8', graph: int8, layer: int8.nodes.find((n) => INT8_LAYER_OPS.has(n.op))!.name, edges: `${quantizeIn ? 'in-' : '--'}${writers.has(node) ? ' i8' : ''}`,
-      note: quantizeIn ? ' with quantize' : '', cost: (t) => t.layer + (quantizeIn ? t.castIn : 0) + t.castOut,
-    }, config);
-    logger.verbose(`int8 '${node.name}': ${figures}: ${faster ? 'int8' : 'fp32 kept'}`);
-    if (!faster) slower.add(node.name);
-  }
-  logger.info(`int8: ${layers.length - slower.size} of ${layers.length} layers kept (faster)`);
+    const quantize = times[i]!.quantize / PREFER_MARGIN;
+    // Read as i8 only from a producer that writes i8 when int8; otherwise always quantized.
+    if (from && writers.has(from)) pairs.push({ a: i, b: index.get(from)!, cost: quantize });
+    else cost1[i]! += quantize;
+  });
+  const labels = minCutLabels(cost0, cost1, pairs);
+  const slower = new Set<string>();
+  layers.forEach((node, i) => {
+    const t = times[i]!;
+    if (!labels[i]) slower.add(node.name);
+    logger.verbose(`int8 '${node.name}': fp32 ${t.fp32.toFixed(4)} ms, int8 ${t.int8.toFixed(4)} ms, quantize ${t.quantize.toFixed(4)} ms${t.cached ? ' (timing cache)' : ''}: ${labels[i] ? 'int8' : 'fp32 kept'}`);
+  });
+  // The totals as measured (int8 costs without the margin), for the log.
+  const real = (l: readonly (0 | 1)[]) => PREFER_MARGIN * labellingCost(cost0.map((c) => c / PREFER_MARGIN), cost1, pairs, l);
+  logger.info(`int8: ${layers.length - slower.size} of ${layers.length} layers kept (faster): timed layers ${real(labels).toFixed(3)} ms, all fp32 ${real(labels.map(() => 0)).toFixed(3)} ms`);
   return slower.size === 0 ? o : { ...o, precisionOf: (layer) => (slower.has(layer) ? 'fp32' : o.precisionOf?.(layer)) };
 }
 

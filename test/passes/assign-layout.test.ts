@@ -58,6 +58,10 @@ describe('AssignLayout', () => {
     big.markOutput(x.conv({ outChannels: 8, kernel: [1, 1], weights: weights(64, 5) }).conv({ outChannels: 8, kernel: [1, 1], weights: weights(64, 6) }), 'y');
     const bigGraph = big.graph;
     expect(applyPass(AssignLayout, bigGraph, eager)).toBe(bigGraph);
+    // int8 builds lift the plane limit (maxNhwcPlane): the same 40x40 layers go NHWC, outputs unchanged.
+    const lifted = applyPass(AssignLayout, bigGraph, { options: { minLayersPerReformat: 0, maxNhwcPlane: Infinity } });
+    expect(lifted.nodes.filter((n) => n.op === 'MatMul').length).toBe(2);
+    expectSameOutputs(bigGraph, lifted);
     const full = new Network();
     const f = full.input('x', 'f32', [1, 4, 9, 9]);
     full.markOutput(f.conv({ outChannels: 4, kernel: [3, 3], weights: weights(144, 7) }).conv({ outChannels: 4, kernel: [1, 1], strides: [2, 2], weights: weights(16, 8) }), 'y');
