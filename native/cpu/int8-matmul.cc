@@ -1,6 +1,6 @@
 // qmatmul: y[..., N] = x[..., K] * w[N, K]^T in int8 (the NHWC 1x1 convs of
-// MobileNet's blocks as one GEMM over all pixels) on the pixel-row tile of
-// int8-nhwc.h, with the channel epilogue: dequantize by xScale * wScale[c], add
+// MobileNet's blocks as one GEMM over all pixels) on the 6 x 16 register tile of
+// int8-nhwc.h, with the channel epilogue applied from the registers: dequantize by xScale * wScale[c], add
 // the f32 bias and the residual (f32, or i8 times residualScale), activate, then
 // write f32 or requantize to i8 by outScale.
 // inputs: x i8, w i8 [N,K] (weights), wScale f32[N] (weights), optional bias f32[N]
@@ -58,66 +58,49 @@ class QMatMulOp final : public LayerOp {
   }
 
   void run(const RunContext& ctx) const override {
+    Int8MatMulArgs m{kq_, n_, b_.data(), planes_, b_.size() / planes_, negComp_.data(), multiplier_.data(),
+                     bias_ >= 0 ? ctx.data<const float>(uint32_t(bias_)) : nullptr,
+                     residual_ >= 0 ? ctx.data<const void>(uint32_t(residual_)) : nullptr, residualScale_, act_, outScale_, ctx.data<void>(y_)};
     const int8_t* x = ctx.data<const int8_t>(x_);
-    const float* bias = bias_ >= 0 ? ctx.data<const float>(uint32_t(bias_)) : nullptr;
-    const uint8_t* residual = residual_ >= 0 ? ctx.data<const uint8_t>(uint32_t(residual_)) : nullptr;
-    uint8_t* y = ctx.data<uint8_t>(y_);
-    const size_t esize = outScale_ > 0 ? 1 : 4, rsize = residualScale_ > 0 ? 1 : 4;
-    const size_t groups = (m_ + kNhwcMr - 1) / kNhwcMr, panel = kq_ * 4 * kNhwcMr;
-    // A task packs G row groups of x once and runs every channel block of its range
-    // over them: a block of weights (24 x K) is read from L1 G times.
-    const size_t g = std::clamp<size_t>((size_t(32) << 10) / std::max<size_t>(1, panel), 1, 16);
-    const size_t chunksOfRows = (groups + g - 1) / g;
-    const size_t wanted = std::max<size_t>(1, (size_t(ctx.pool->threads()) * 3 + chunksOfRows - 1) / chunksOfRows);
-    const size_t chunks = std::min(blocks_, wanted), perChunk = (blocks_ + chunks - 1) / chunks;
-    ctx.pool->parallelFor(chunksOfRows * chunks, [&](size_t task) {
+    // A task packs a panel of `rows` pixels and runs a range of channel blocks over
+    // it: the panel and a block of weights (16 x K) stay in L1 together.
+    const size_t kp = 4 * kq_, groups = std::clamp<size_t>((size_t(16) << 10) / (kMatMulMr * kp), 1, 16), rows = groups * kMatMulMr;
+    const size_t panels = (m_ + rows - 1) / rows, blocks = (n_ + kMatMulNr - 1) / kMatMulNr;
+    const size_t wanted = std::max<size_t>(1, (size_t(ctx.pool->threads()) * 3 + panels - 1) / panels);
+    const size_t chunks = std::min(blocks, wanted), perChunk = (blocks + chunks - 1) / chunks;
+    ctx.pool->parallelFor(panels * chunks, [&](size_t task) {
       static thread_local std::vector<uint8_t> a;
-      if (a.size() < g * panel) a.resize(g * panel);
-      alignas(32) int32_t acc[kNhwcMr * kNhwcNr];
-      const size_t g0 = task / chunks * g, g1 = std::min(groups, g0 + g);
-      const size_t b0 = task % chunks * perChunk, b1 = std::min(blocks_, b0 + perChunk);
-      if (b0 >= b1) return;
-      for (size_t gi = g0; gi < g1; ++gi) {
-        const int8_t* rows[kNhwcMr];
-        for (size_t i = 0; i < kNhwcMr; ++i) rows[i] = gi * kNhwcMr + i < m_ ? x + (gi * kNhwcMr + i) * k_ : nullptr;
-        cores_->packRows(rows, k_, kq_, a.data() + (gi - g0) * panel);
-      }
-      for (size_t blk = b0; blk < b1; ++blk) {
-        const size_t c0 = blk * kNhwcNr, count = std::min(kNhwcNr, n_ - c0);
-        for (size_t gi = g0; gi < g1; ++gi) {
-          for (size_t pl = 0; pl < planes_; ++pl) cores_->micro(a.data() + (gi - g0) * panel, b_.data() + (pl * blocks_ + blk) * kq_ * 4 * kNhwcNr, kq_, acc, pl > 0);
-          for (size_t i = 0; i < kNhwcMr && gi * kNhwcMr + i < m_; ++i) {
-            const size_t row = gi * kNhwcMr + i;
-            const Int8ChannelEpilogue e{comp_.data() + c0, multiplier_.data() + c0, bias ? bias + c0 : nullptr,
-                                        residual ? residual + (row * n_ + c0) * rsize : nullptr, residualScale_, act_, outScale_};
-            cores_->finish(acc + i * kNhwcNr, count, e, y + (row * n_ + c0) * esize);
-          }
-        }
-      }
+      if (a.size() < rows * kp) a.resize(rows * kp);
+      const size_t r0 = task / chunks * rows, count = std::min(rows, m_ - r0);
+      const size_t c0 = task % chunks * perChunk * kMatMulNr, c1 = std::min(n_, c0 + perChunk * kMatMulNr);
+      if (c0 >= c1) return;
+      packPixels(x + r0 * k_, k_, count, (count + kMatMulMr - 1) / kMatMulMr * kMatMulMr, kq_, a.data());
+      cores_->matmul(m, a.data(), r0, count, c0, c1);
     });
   }
 
  private:
-  // B as [plane][channel block][K/4][24][4]; two planes (halves of w) when a pair of
-  // weights breaks the AVX2 pair limit (int8-gemm.h).
+  // B as [plane][channel block][K/4][16 (8 for a last block of 1-8)][4]; two planes
+  // (halves of w) when a pair of weights breaks the AVX2 pair limit (int8-gemm.h).
   void pack(const int8_t* w, const float* ws, double xScale) {
     kq_ = (k_ + 3) / 4;
-    blocks_ = (n_ + kNhwcNr - 1) / kNhwcNr;
+    const size_t padded = int8MatMulChannels(n_);
     bool safe = true;
     for (size_t o = 0; o < n_ && safe; ++o)
       for (size_t i = 0; i + 1 < k_ + 1 && safe; i += 2) safe = std::abs(int(w[o * k_ + i])) + (i + 1 < k_ ? std::abs(int(w[o * k_ + i + 1])) : 0) <= 128;
     planes_ = cores_->pairLimit && !safe ? 2 : 1;
-    b_.assign(planes_ * blocks_ * kq_ * 4 * kNhwcNr, 0);
-    comp_.assign(blocks_ * kNhwcNr, 0);
-    multiplier_.assign(blocks_ * kNhwcNr, 0.f);
+    b_.assign(planes_ * padded * kq_ * 4, 0);
+    negComp_.assign(padded, 0);
+    multiplier_.assign(padded, 0.f);
     for (size_t o = 0; o < n_; ++o) {
       multiplier_[o] = float(xScale) * ws[o];
+      const size_t c0 = o / kMatMulNr * kMatMulNr, width = std::min(kMatMulNr, padded - c0);
       for (size_t i = 0; i < k_; ++i) {
         const int v = w[o * k_ + i], half = v >> 1;
-        comp_[o] += 128 * v;
+        negComp_[o] -= 128 * v;
         const int part[2] = {planes_ == 2 ? half : v, v - half};
         for (size_t pl = 0; pl < planes_; ++pl)
-          b_[(((pl * blocks_ + o / kNhwcNr) * kq_ + i / 4) * kNhwcNr + o % kNhwcNr) * 4 + i % 4] = int8_t(part[pl]);
+          b_[pl * padded * kq_ * 4 + c0 * kq_ * 4 + ((i / 4) * width + o - c0) * 4 + i % 4] = int8_t(part[pl]);
       }
     }
   }
@@ -125,11 +108,11 @@ class QMatMulOp final : public LayerOp {
   Activation act_;
   uint32_t x_, y_;
   int64_t bias_, residual_;
-  size_t m_ = 0, n_ = 0, k_ = 0, kq_ = 0, blocks_ = 0, planes_ = 1;
+  size_t m_ = 0, n_ = 0, k_ = 0, kq_ = 0, planes_ = 1;
   float outScale_ = 0, residualScale_ = 0;
   const Int8NhwcCores* cores_ = nullptr;
   std::vector<int8_t> b_;
-  std::vector<int32_t> comp_;
+  std::vector<int32_t> negComp_;
   std::vector<float> multiplier_;
 };
 

@@ -1,5 +1,6 @@
-// AVX2 cores of the NHWC int8 layers (compiled with -mavx2 into kiln_avx2; reached
-// only through int8NhwcCores() after the cpuid check). Layouts: int8-nhwc.h.
+// AVX2 cores of the NHWC int8 layers (qmatmul's tile is in int8-matmul-avx2.cc;
+// compiled with -mavx2 into kiln_avx2; reached only through int8NhwcCores() after the
+// cpuid check). Layouts: int8-nhwc.h.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -14,59 +15,6 @@ namespace {
 
 inline __m256i load(const void* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 inline void store(void* p, __m256i v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
-
-// 12 accumulators (4 pixels x 3 vectors of 8 channels), 3 weight vectors, 1 broadcast.
-void microAvx2(const uint8_t* a, const int8_t* b, size_t kq, int32_t* acc, bool accumulate) {
-  const __m256i ones = _mm256_set1_epi16(1);
-  __m256i c00 = _mm256_setzero_si256(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
-  __m256i c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
-  for (size_t q = 0; q < kq; ++q, a += 16, b += 96) {
-    const __m256i b0 = load(b), b1 = load(b + 32), b2 = load(b + 64);
-    __m256i x;
-    int32_t v;
-#define KILN_INT8_ROW(i)                                                                      \
-  std::memcpy(&v, a + 4 * i, 4);                                                               \
-  x = _mm256_set1_epi32(v);                                                                    \
-  c##i##0 = _mm256_add_epi32(c##i##0, _mm256_madd_epi16(_mm256_maddubs_epi16(x, b0), ones)); \
-  c##i##1 = _mm256_add_epi32(c##i##1, _mm256_madd_epi16(_mm256_maddubs_epi16(x, b1), ones)); \
-  c##i##2 = _mm256_add_epi32(c##i##2, _mm256_madd_epi16(_mm256_maddubs_epi16(x, b2), ones));
-    KILN_INT8_ROW(0) KILN_INT8_ROW(1) KILN_INT8_ROW(2) KILN_INT8_ROW(3)
-#undef KILN_INT8_ROW
-  }
-  const __m256i c[12] = {c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32};
-  for (size_t i = 0; i < 12; ++i) store(acc + 8 * i, accumulate ? _mm256_add_epi32(load(acc + 8 * i), c[i]) : c[i]);
-}
-
-// Four rows, 16 k at a time: xor to u8, then a 4 x 4 transpose of dwords gives the quads.
-void packRowsAvx2(const int8_t* const* rows, size_t k, size_t kq, uint8_t* a) {
-  const __m128i flip = _mm_set1_epi8(char(0x80));
-  alignas(16) int8_t tail[16];
-  size_t q = 0;
-  for (; q < kq; q += 4, a += 64) {
-    __m128i r[4];
-    for (size_t i = 0; i < 4; ++i) {
-      if (!rows[i]) {
-        r[i] = _mm_setzero_si128();
-        continue;
-      }
-      const size_t k0 = 4 * q;
-      if (k0 + 16 <= k) {
-        r[i] = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[i] + k0)), flip);
-      } else {
-        // Past K the codes are 0, whatever they meet (the weights there are 0 too).
-        std::memset(tail, 0, sizeof tail);
-        std::memcpy(tail, rows[i] + k0, k - k0);
-        const __m128i keep = _mm_cmplt_epi8(_mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm_set1_epi8(char(k - k0)));
-        r[i] = _mm_and_si128(_mm_xor_si128(_mm_load_si128(reinterpret_cast<const __m128i*>(tail)), flip), keep);
-      }
-    }
-    const __m128i t0 = _mm_unpacklo_epi32(r[0], r[1]), t1 = _mm_unpacklo_epi32(r[2], r[3]);
-    const __m128i t2 = _mm_unpackhi_epi32(r[0], r[1]), t3 = _mm_unpackhi_epi32(r[2], r[3]);
-    const __m128i out[4] = {_mm_unpacklo_epi64(t0, t1), _mm_unpackhi_epi64(t0, t1), _mm_unpacklo_epi64(t2, t3), _mm_unpackhi_epi64(t2, t3)};
-    const size_t n = std::min<size_t>(4, kq - q);
-    for (size_t j = 0; j < n; ++j) _mm_storeu_si128(reinterpret_cast<__m128i*>(a + 16 * j), out[j]);
-  }
-}
 
 void depthwiseAvx2(const int8_t* const* taps, size_t pairs, const int16_t* w, size_t channels, int32_t* acc) {
   const size_t blocks = channels / 16;
@@ -169,6 +117,6 @@ void finishAvx2(const int32_t* acc, size_t n, const Int8ChannelEpilogue& e, void
 
 }  // namespace
 
-const Int8NhwcCores kInt8NhwcAvx2 = {"int8-nhwc-avx2", true, microAvx2, packRowsAvx2, depthwiseAvx2, finishAvx2};
+const Int8NhwcCores kInt8NhwcAvx2 = {"int8-nhwc-avx2", true, int8MatMulAvx2, depthwiseAvx2, finishAvx2};
 
 }  // namespace kiln::cpu

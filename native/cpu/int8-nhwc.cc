@@ -12,29 +12,15 @@
 
 namespace kiln::cpu {
 
-namespace {
-
-void microGeneric(const uint8_t* a, const int8_t* b, size_t kq, int32_t* acc, bool accumulate) {
-  if (!accumulate) std::fill(acc, acc + kNhwcMr * kNhwcNr, 0);
-  for (size_t q = 0; q < kq; ++q, a += 4 * kNhwcMr, b += 4 * kNhwcNr)
-    for (size_t i = 0; i < kNhwcMr; ++i)
-      for (size_t j = 0; j < kNhwcNr; ++j) {
-        int32_t s = 0;
-        for (size_t t = 0; t < 4; ++t) s += int32_t(a[4 * i + t]) * int32_t(b[4 * j + t]);
-        acc[i * kNhwcNr + j] += s;
-      }
+void packPixels(const int8_t* x, size_t k, size_t rows, size_t padded, size_t kq, uint8_t* a) {
+  const size_t kp = 4 * kq;
+  for (size_t r = 0; r < padded; ++r, a += kp) {
+    size_t j = 0;
+    if (r < rows)
+      for (const int8_t* row = x + r * k; j < k; ++j) a[j] = uint8_t(row[j]) ^ 0x80;
+    std::fill(a + j, a + kp, uint8_t(0));
+  }
 }
-
-void packRowsGeneric(const int8_t* const* rows, size_t k, size_t kq, uint8_t* a) {
-  for (size_t q = 0; q < kq; ++q)
-    for (size_t i = 0; i < kNhwcMr; ++i)
-      for (size_t t = 0; t < 4; ++t) {
-        const size_t kk = 4 * q + t;
-        a[(q * kNhwcMr + i) * 4 + t] = rows[i] && kk < k ? uint8_t(rows[i][kk] ^ 0x80) : 0;
-      }
-}
-
-}  // namespace
 
 // Where weight (c, tap) of channel c sits in packDepthwise's layout.
 static size_t depthwiseIndex(size_t c, size_t tap, size_t channels, size_t pairs) {
@@ -76,9 +62,31 @@ void finishGeneric(const int32_t* acc, size_t n, const Int8ChannelEpilogue& e, v
   }
 }
 
+// One output row's channels at a time: exact i32 sums from -comp, then finishGeneric.
+void matmulGeneric(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1) {
+  const size_t kp = 4 * m.kq, esize = m.outScale > 0 ? 1 : 4, rsize = m.residualScale > 0 ? 1 : 4;
+  int32_t acc[kMatMulNr];
+  for (size_t c = c0; c < c1; c += kMatMulNr) {
+    const size_t width = std::min(kMatMulNr, m.n - c), stride = int8MatMulChannels(m.n) - c < kMatMulNr ? 8 : kMatMulNr;
+    const int8_t* b = m.b + c * kp;
+    for (size_t r = 0; r < rows; ++r) {
+      const uint8_t* ar = a + r * kp;
+      for (size_t j = 0; j < width; ++j) {
+        int32_t s = m.negComp[c + j];
+        for (size_t kk = 0; kk < kp; ++kk) s += int32_t(ar[kk]) * int32_t(b[(kk / 4 * stride + j) * 4 + kk % 4]);
+        acc[j] = s;
+      }
+      const size_t at = (row0 + r) * m.n + c;
+      const Int8ChannelEpilogue e{nullptr, m.multiplier + c, m.bias ? m.bias + c : nullptr,
+                                  m.residual ? static_cast<const uint8_t*>(m.residual) + at * rsize : nullptr, m.residualScale, m.act, m.outScale};
+      finishGeneric(acc, width, e, static_cast<uint8_t*>(m.y) + at * esize);
+    }
+  }
+}
+
 }  // namespace
 
-const Int8NhwcCores kInt8NhwcGeneric = {"int8-nhwc-generic", false, microGeneric, packRowsGeneric, depthwiseGeneric, finishGeneric};
+const Int8NhwcCores kInt8NhwcGeneric = {"int8-nhwc-generic", false, matmulGeneric, depthwiseGeneric, finishGeneric};
 
 const Int8NhwcCores& int8NhwcCores() {
   static const Int8NhwcCores* cores = []() -> const Int8NhwcCores* {

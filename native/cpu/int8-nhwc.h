@@ -1,14 +1,16 @@
 // The int8 cores of the NHWC layers (qmatmul, qconv-nhwc; int8-matmul.cc,
 // int8-depthwise.cc), with a portable version of each and an AVX2 one
-// (int8-nhwc-avx2.cc, reached only after the cpuid check).
+// (int8-nhwc-avx2.cc and int8-matmul-avx2.cc, reached only after the cpuid check).
 //
-// 1. The pixel-row tile: C[4 pixels][24 channels] += A[4][K] * B[K][24], with A
-//    (activations shifted to u8 by +128, as x ^ 0x80) packed as [K/4][4 rows][4 k]
-//    and B (weights, s8) packed once as [K/4][24 channels][4 k]. A pixel's channels
-//    are contiguous in NHWC, so each tile row is one contiguous store, and its
-//    per-channel constants (compensation, multiplier, bias) are vectors. On AVX2 the
-//    u8 x s8 pairs go through vpmaddubsw with the pair limit of int8-gemm.h (weights
-//    that break it are split into two planes of halves).
+// 1. qmatmul's tile: C[6 pixels][16 channels] = A[6][K] * B[K][16] - comp, all in
+//    registers, straight through the channel epilogue (3.) into the output rows. A is a
+//    panel of pixel rows shifted to u8 (x ^ 0x80) and zero-padded to a multiple of 4 k
+//    (packPixels: a pixel's K channels are contiguous in NHWC, so a quad of k is one
+//    4-byte broadcast); B (weights, s8) is packed once as [16-channel block][K/4][16][4],
+//    a last block of 1-8 channels as [K/4][8][4]. The accumulators start at -comp[c]
+//    (-128 * sum_k w[c][k], which undoes the shift). On AVX2 the u8 x s8 pairs go
+//    through vpmaddubsw with the pair limit of int8-gemm.h (weights that break it are
+//    split into two planes of halves, run one after the other into the same registers).
 // 2. Depthwise: per output pixel, the taps' i8 channels widened to i16 and taken in
 //    pairs of taps through vpmaddwd (16 channels, exact i32 sums, no shift and no
 //    pair limit), the weights prepacked as pairs in the unpack order.
@@ -24,7 +26,33 @@
 
 namespace kiln::cpu {
 
-inline constexpr size_t kNhwcMr = 4, kNhwcNr = 24;
+// qmatmul's tile: pixels (rows of A) by channels (two vectors of 8; one for a last
+// block of 1-8 channels).
+inline constexpr size_t kMatMulMr = 6, kMatMulNr = 16;
+
+// Channels of packed B (and of the padded per-channel arrays): n rounded up to 16, or
+// to 8 when the last block holds 1-8 channels.
+inline size_t int8MatMulChannels(size_t n) { return n % kMatMulNr != 0 && n % kMatMulNr <= 8 ? (n + 7) / 8 * 8 : (n + kMatMulNr - 1) / kMatMulNr * kMatMulNr; }
+
+// One qmatmul: the packed weights and the epilogue's operands.
+struct Int8MatMulArgs {
+  size_t kq;                 // quads of k: packed rows of A and B hold 4 * kq k
+  size_t n;                  // output channels: the row stride of y and of the residual
+  const int8_t* b;           // [plane][block][kq][16 (or 8)][4]; block c0 at c0 * 4 * kq
+  size_t planes, planeStride;
+  const int32_t* negComp;    // -comp, padded to int8MatMulChannels(n)
+  const float* multiplier;   // xScale * wScale[c], padded likewise
+  const float* bias;         // n values, or null
+  const void* residual;      // rows of n, i8 when residualScale > 0 else f32; or null
+  float residualScale;
+  Activation act;
+  float outScale;            // 0: f32 output
+  void* y;                   // rows of n, i8 or f32 by outScale
+};
+
+// a[r][j] = x[r][j] ^ 0x80 for r < rows and j < k, else 0, for r < padded (a multiple
+// of kMatMulMr) and j < 4 * kq: the A panel of qmatmul's tile.
+void packPixels(const int8_t* x, size_t k, size_t rows, size_t padded, size_t kq, uint8_t* a);
 
 // Per-channel constants of one run of n channels, each array indexed from its first channel.
 struct Int8ChannelEpilogue {
@@ -40,10 +68,9 @@ struct Int8ChannelEpilogue {
 struct Int8NhwcCores {
   const char* name;
   bool pairLimit;
-  // acc[4][24] = (accumulate ? acc : 0) + sum over kq quads of a[q][4][4] . b[q][24][4].
-  void (*micro)(const uint8_t* a, const int8_t* b, size_t kq, int32_t* acc, bool accumulate);
-  // a[q][i][j] = rows[i][4q + j] ^ 0x80 for k < K, 0 past K; rows[i] null: zeros.
-  void (*packRows)(const int8_t* const* rows, size_t k, size_t kq, uint8_t* a);
+  // qmatmul's output rows [row0, row0 + rows) for channels [c0, c1) (c0 a multiple of
+  // 16, c1 one too or n) from a, those rows as packPixels packs them.
+  void (*matmul)(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1);
   // acc[c] for c < channels of one pixel from its taps (2 * pairs pointers to that
   // pixel's channels, a zero row where the tap falls outside); w from packDepthwise.
   void (*depthwise)(const int8_t* const* taps, size_t pairs, const int16_t* w, size_t channels, int32_t* acc);
@@ -63,6 +90,7 @@ const Int8NhwcCores& int8NhwcCores();
 extern const Int8NhwcCores kInt8NhwcGeneric;
 #if defined(__x86_64__) || defined(_M_X64)
 extern const Int8NhwcCores kInt8NhwcAvx2;
+void int8MatMulAvx2(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1);
 #endif
 
 }  // namespace kiln::cpu

@@ -1,0 +1,158 @@
+// qmatmul's AVX2 tile (compiled with -mavx2 into kiln_avx2; reached only through
+// int8NhwcCores() after the cpuid check): 6 pixels x 16 channels in 12 i32
+// accumulators, the epilogue applied from the registers, one store per pixel row.
+// The epilogue's variants (i8 or f32 out, residual none / i8 / f32, activation none /
+// clamp / other) are template arguments, chosen once per call: the tile's loop holds
+// no branch. Layouts: int8-nhwc.h.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "int8-nhwc.h"
+
+namespace kiln::cpu {
+
+namespace {
+
+inline __m256i load(const void* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+
+enum class Res { none, i8, f32 };
+enum class Act2 { none, clamp, other };
+
+// The epilogue's broadcast constants, made once per call.
+struct Consts {
+  __m256 lo, hi, rs, inv;
+};
+
+// Eight channels of the epilogue in the interpreter's float steps and order (no FP
+// contraction in this library): acc holds the exact sum already less comp.
+template <Res R, Act2 A>
+inline __m256 value(__m256i acc, const float* m, const float* b, const void* r, const Activation& act, const Consts& k) {
+  __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(m));
+  if (b) v = _mm256_add_ps(v, _mm256_loadu_ps(b));
+  if constexpr (R == Res::i8) v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(static_cast<const __m128i*>(r)))), k.rs));
+  if constexpr (R == Res::f32) v = _mm256_add_ps(v, _mm256_loadu_ps(static_cast<const float*>(r)));
+  if constexpr (A == Act2::clamp) v = _mm256_min_ps(_mm256_max_ps(v, k.lo), k.hi);
+  if constexpr (A == Act2::other) {
+    alignas(32) float t[8];
+    _mm256_store_ps(t, v);
+    applyActivation(act, t, t, 8);
+    v = _mm256_load_ps(t);
+  }
+  return v;
+}
+
+// round_half_even(v * inv) as i32, to be saturated to i8 by the packs: the upper clamp
+// comes first since cvtps of a huge value is INT_MIN (NaN takes that path to -128, as
+// the clamp-first epilogue of finish does).
+inline __m256i codes(__m256 v, const Consts& k) { return _mm256_cvtps_epi32(_mm256_min_ps(_mm256_set1_ps(127.f), _mm256_mul_ps(v, k.inv))); }
+
+// One pixel row of NV vectors: values to out (i8 or f32), the residual read from r.
+template <int NV, bool I8, Res R, Act2 A>
+inline void storeRow(const __m256i* acc, const Int8MatMulArgs& m, size_t c0, const void* r, void* out, const Consts& k) {
+  const float* b = m.bias ? m.bias + c0 : nullptr;
+  const size_t rsize = R == Res::i8 ? 1 : 4;
+  __m256 v[NV];
+  for (int j = 0; j < NV; ++j) v[j] = value<R, A>(acc[j], m.multiplier + c0 + 8 * j, b ? b + 8 * j : nullptr, R == Res::none ? nullptr : static_cast<const uint8_t*>(r) + 8 * j * rsize, m.act, k);
+  if constexpr (!I8) {
+    for (int j = 0; j < NV; ++j) _mm256_storeu_ps(static_cast<float*>(out) + 8 * j, v[j]);
+  } else if constexpr (NV == 2) {
+    // packs work within 128-bit lanes: the dwords of u come out as [a0-3 b0-3 . . | a4-7 b4-7 . .].
+    const __m256i t = _mm256_packs_epi32(codes(v[0], k), codes(v[1], k)), u = _mm256_packs_epi16(t, t);
+    const __m256i o = _mm256_permutevar8x32_epi32(u, _mm256_setr_epi32(0, 4, 1, 5, 0, 0, 0, 0));
+    _mm_storeu_si128(static_cast<__m128i*>(out), _mm256_castsi256_si128(o));
+  } else {
+    const __m256i q = codes(v[0], k);
+    const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+    _mm_storel_epi64(static_cast<__m128i*>(out), _mm_packs_epi16(w, w));
+  }
+}
+
+// Output rows row0.. (rows <= 6) x channels c0 .. c0 + width (width <= 8 * NV) from
+// the packed rows a (stride 4 * kq; the tile reads all 6, past `rows` zeros).
+template <int NV, bool I8, Res R, Act2 A>
+void tile(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t width, const Consts& k) {
+  constexpr int MR = int(kMatMulMr);
+  const size_t kp = 4 * m.kq;
+  __m256i acc[MR][NV];
+  for (int j = 0; j < NV; ++j) {
+    const __m256i init = load(m.negComp + c0 + 8 * j);
+    for (int i = 0; i < MR; ++i) acc[i][j] = init;
+  }
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (size_t pl = 0; pl < m.planes; ++pl) {
+    const int8_t* b = m.b + pl * m.planeStride + c0 * kp;
+    const uint8_t* x = a;
+    for (size_t q = 0; q < m.kq; ++q, b += 32 * NV, x += 4) {
+      __m256i bv[NV];
+      for (int j = 0; j < NV; ++j) bv[j] = load(b + 32 * j);
+#pragma GCC unroll 6
+      for (int i = 0; i < MR; ++i) {
+        int32_t s;
+        std::memcpy(&s, x + i * kp, 4);
+        const __m256i xv = _mm256_set1_epi32(s);
+        for (int j = 0; j < NV; ++j) acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(_mm256_maddubs_epi16(xv, bv[j]), ones));
+      }
+    }
+  }
+  const size_t esize = I8 ? 1 : 4, rsize = R == Res::i8 ? 1 : 4;
+  const auto* res = static_cast<const uint8_t*>(m.residual);
+  auto* y = static_cast<uint8_t*>(m.y);
+  if (width == 8 * NV) {
+    for (size_t i = 0; i < rows; ++i) {
+      const size_t at = (row0 + i) * m.n + c0;
+      storeRow<NV, I8, R, A>(acc[i], m, c0, R == Res::none ? nullptr : res + at * rsize, y + at * esize, k);
+    }
+    return;
+  }
+  // The last block's 1-15 channels: the residual and the output through zero-padded
+  // copies, the bias through a padded one (multiplier and comp are padded already).
+  alignas(32) float bias[8 * NV] = {}, out[8 * NV], resid[8 * NV] = {};
+  Int8MatMulArgs p = m;
+  if (m.bias) {
+    std::memcpy(bias, m.bias + c0, width * 4);
+    p.bias = bias - c0;
+  }
+  for (size_t i = 0; i < rows; ++i) {
+    const size_t at = (row0 + i) * m.n + c0;
+    if (R != Res::none) std::memcpy(resid, res + at * rsize, width * rsize);
+    storeRow<NV, I8, R, A>(acc[i], p, c0, resid, out, k);
+    std::memcpy(y + at * esize, out, width * esize);
+  }
+}
+
+using BlocksFn = void (*)(const Int8MatMulArgs&, const uint8_t*, size_t, size_t, size_t, size_t, const Consts&);
+
+// Channel blocks outer, so a block of weights is read from L1 by every 6-row group of
+// the panel.
+template <bool I8, Res R, Act2 A>
+void blocks(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1, const Consts& k) {
+  const size_t kp = 4 * m.kq;
+  for (size_t c = c0; c < c1; c += kMatMulNr) {
+    const size_t width = std::min(kMatMulNr, c1 - c);
+    for (size_t r = 0; r < rows; r += kMatMulMr) {
+      const size_t count = std::min(kMatMulMr, rows - r);
+      if (width <= 8 && int8MatMulChannels(m.n) - c == 8) tile<1, I8, R, A>(m, a + r * kp, row0 + r, count, c, width, k);
+      else tile<2, I8, R, A>(m, a + r * kp, row0 + r, count, c, width, k);
+    }
+  }
+}
+
+template <bool I8, Res R>
+constexpr BlocksFn kByAct[3] = {blocks<I8, R, Act2::none>, blocks<I8, R, Act2::clamp>, blocks<I8, R, Act2::other>};
+template <bool I8>
+constexpr const BlocksFn* kByRes[3] = {kByAct<I8, Res::none>, kByAct<I8, Res::i8>, kByAct<I8, Res::f32>};
+
+}  // namespace
+
+void int8MatMulAvx2(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1) {
+  const ClampRange range = clampOf(m.act);
+  const Consts k{_mm256_set1_ps(range.lo), _mm256_set1_ps(range.hi), _mm256_set1_ps(m.residualScale), _mm256_set1_ps(m.outScale > 0 ? 1.f / m.outScale : 0.f)};
+  const size_t act = m.act.kind == Act::none ? 0 : range.on ? 1 : 2;
+  const size_t res = !m.residual ? 0 : m.residualScale > 0 ? 1 : 2;
+  const BlocksFn fn = (m.outScale > 0 ? kByRes<true> : kByRes<false>)[res][act];
+  fn(m, a, row0, rows, c0, c1, k);
+}
+
+}  // namespace kiln::cpu
