@@ -112,6 +112,15 @@ export function quantizableLayers(graph: Graph, o: QuantizeOptions): Node[] {
   return graph.nodes.filter((n) => quantizable(graph, n, o));
 }
 
+/** A layer that moves values without computing on them, so i8 codes pass through it with their scale. */
+const isPassThrough = (n: Node) => n.op === 'Transpose' && n.inputs.length === 1;
+
+/** The layer whose output reaches value v, past the pass-through layers (reformats) between them. */
+export function int8Source(producer: ReadonlyMap<string, Node>, v: string): Node | undefined {
+  const p = producer.get(v);
+  return p && isPassThrough(p) ? int8Source(producer, p.inputs[0]!) : p;
+}
+
 /**
  * Of the `chosen` layers, those that write i8 (requantized): every reader is a chosen
  * layer reading it as x, or a chosen QMatMul reading it as its residual only, and it
@@ -122,9 +131,12 @@ export function int8Writers(graph: Graph, chosen: ReadonlySet<Node>, i8Outputs?:
   const readers = new Map<string, Node[]>();
   for (const n of graph.nodes) for (const v of n.inputs) readers.set(v, [...(readers.get(v) ?? []), n]);
   const outputs = new Set(graph.outputs);
-  const readsAsInt8 = (n: Node, y: string) => chosen.has(n) && (
+  // A Transpose passes i8 on unchanged (a per-tensor scale ignores layout): AssignLayout's
+  // reformat between an NCHW int8 layer (MobileNet's stem) and its NHWC readers.
+  const readsAsInt8 = (n: Node, y: string): boolean => (isPassThrough(n) && !outputs.has(n.outputs[0]!) && (readers.get(n.outputs[0]!) ?? []).length > 0
+    && readers.get(n.outputs[0]!)!.every((r) => readsAsInt8(r, n.outputs[0]!))) || (chosen.has(n) && (
     (n.inputs[0] === y && !n.inputs.slice(1).includes(y))
-    || (int8Kind(graph, n) === 'QMatMul' && n.inputs[3] === y && !n.inputs.slice(0, 3).includes(y)));
+    || (int8Kind(graph, n) === 'QMatMul' && n.inputs[3] === y && !n.inputs.slice(0, 3).includes(y))));
   return new Set([...chosen].filter((node) => {
     const y = node.outputs[0]!;
     const r = readers.get(y) ?? [];
@@ -156,6 +168,8 @@ export function quantizeGraph(graph: Graph, o: QuantizeOptions): Graph {
   for (const node of graph.nodes) {
     if (!chosen.has(node)) {
       d.nodes.push(node);
+      // A reformat of an i8 value (its producer writes i8 for int8 readers) moves i8.
+      if (isPassThrough(node) && d.types[node.inputs[0]!]?.dtype === 'i8') d.types[node.outputs[0]!] = { ...d.types[node.outputs[0]!]!, dtype: 'i8' };
       continue;
     }
     const kind = int8Kind(graph, node)!;

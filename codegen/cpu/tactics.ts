@@ -106,11 +106,12 @@ function softmaxTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tacti
   return rows ? [same(layer, 'softmax-rows-avx2', 'softmaxRows'), same(layer, 'softmax', 'softmax')] : [same(layer, 'softmax', 'softmax')];
 }
 
-// 8x8 register tiles (kernel-transpose-tiled.cc) where the innermost dim moves: attention's K^T.
+// 8x8 register tiles (kernel-transpose-tiled.cc) where the innermost dim moves: attention's K^T,
+// an int8 network's reformat of i8 codes.
 function transposeTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[] {
   const generic = same(layer, 'transpose', 'transpose');
   const x = tensors[layer.inputs[0]!]!, rank = layer.ints.length;
-  const tiled = (x.dtype === 'f32' || x.dtype === 'i32') && rank >= 2 && layer.ints[rank - 1] !== rank - 1;
+  const tiled = ['f32', 'i32', 'i8', 'u8'].includes(x.dtype) && rank >= 2 && layer.ints[rank - 1] !== rank - 1;
   return tiled ? [same(layer, 'transpose-8x8', 'transposeTiled'), generic] : [generic];
 }
 

@@ -1,10 +1,11 @@
-// transposeTiled: the transpose tactic for 4-byte elements when the innermost dim
-// moves, as attention's K^T ([seq, heads, d] -> [heads, d, seq]). The generic
-// kernel walks y in order and gathers every element with the source's large
-// stride (~1.4 ns per element there); here the two dims that swap, y's last (L)
-// and the one reading x's contiguous dim (J), are cut into 8x8 tiles: 8 source
-// rows loaded as vectors, transposed in registers (AVX2), stored as 8 output
-// rows. Edge tiles and CPUs without AVX2 move scalars.
+// transposeTiled: the transpose tactic for 4-byte and 1-byte elements when the
+// innermost dim moves, as attention's K^T ([seq, heads, d] -> [heads, d, seq]) or an
+// int8 network's NCHW -> NHWC reformat of i8 codes. The generic kernel walks y in
+// order and gathers every element with the source's large stride (~1.4 ns per
+// element there); here the two dims that swap, y's last (L) and the one reading x's
+// contiguous dim (J), are cut into 8x8 tiles: 8 source rows loaded as vectors,
+// transposed in registers (AVX2 for floats, SSE2 byte unpacks for bytes), stored as
+// 8 output rows. Edge tiles and CPUs without AVX2 move scalars.
 // ints: perm (as transpose's). floats: none.
 #include <immintrin.h>
 
@@ -18,6 +19,7 @@ namespace kiln::cpu {
 namespace {
 
 #if defined(__x86_64__) || defined(__i386__)
+constexpr bool kHaveX86 = true;
 // dst[i * ldd + j] = src[j * lds + i] for an 8x8 block.
 __attribute__((target("avx2"))) void tile8x8(const float* src, size_t lds, float* dst, size_t ldd) {
   __m256 r[8], t[8];
@@ -41,26 +43,51 @@ bool haveAvx2() {
   static const bool ok = __builtin_cpu_supports("avx2");
   return ok;
 }
+// The same for bytes: rows of 8 interleaved by bytes, then words, then dwords, so each
+// 16-byte register ends holding two output rows.
+void tile8x8(const uint8_t* src, size_t lds, uint8_t* dst, size_t ldd) {
+  __m128i r[8];
+  for (int i = 0; i < 8; ++i) r[i] = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + i * lds));
+  const __m128i a0 = _mm_unpacklo_epi8(r[0], r[1]), a1 = _mm_unpacklo_epi8(r[2], r[3]);
+  const __m128i a2 = _mm_unpacklo_epi8(r[4], r[5]), a3 = _mm_unpacklo_epi8(r[6], r[7]);
+  const __m128i b0 = _mm_unpacklo_epi16(a0, a1), b1 = _mm_unpackhi_epi16(a0, a1);
+  const __m128i b2 = _mm_unpacklo_epi16(a2, a3), b3 = _mm_unpackhi_epi16(a2, a3);
+  const __m128i c[4] = {_mm_unpacklo_epi32(b0, b2), _mm_unpackhi_epi32(b0, b2), _mm_unpacklo_epi32(b1, b3), _mm_unpackhi_epi32(b1, b3)};
+  for (int i = 0; i < 4; ++i) {
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(dst + 2 * i * ldd), c[i]);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(dst + (2 * i + 1) * ldd), _mm_srli_si128(c[i], 8));
+  }
+}
 #else
+constexpr bool kHaveX86 = false;
 void tile8x8(const float*, size_t, float*, size_t) {}
+void tile8x8(const uint8_t*, size_t, uint8_t*, size_t) {}
 bool haveAvx2() { return false; }
 #endif
 
 class TransposeTiledOp final : public LayerOp {
  public:
   // outer: the other dims' sizes with their source and destination strides (elements).
-  TransposeTiledOp(uint32_t x, uint32_t y, size_t rowsJ, size_t colsL, size_t srcL, size_t dstJ,
+  TransposeTiledOp(uint32_t x, uint32_t y, bool bytes, size_t rowsJ, size_t colsL, size_t srcL, size_t dstJ,
                    std::vector<int64_t> outer, std::vector<int64_t> outerSrc, std::vector<int64_t> outerDst)
-      : x_(x), y_(y), rowsJ_(rowsJ), colsL_(colsL), srcL_(srcL), dstJ_(dstJ), outer_(std::move(outer)),
+      : x_(x), y_(y), bytes_(bytes), rowsJ_(rowsJ), colsL_(colsL), srcL_(srcL), dstJ_(dstJ), outer_(std::move(outer)),
         outerSrc_(std::move(outerSrc)), outerDst_(std::move(outerDst)) {}
 
   void run(const RunContext& ctx) const override {
-    const float* x = ctx.data<const float>(x_);
-    float* y = ctx.data<float>(y_);
+    if (bytes_) runAs<uint8_t>(ctx);
+    else runAs<float>(ctx);
+  }
+
+ private:
+  template <typename T>
+  void runAs(const RunContext& ctx) const {
+    const T* x = ctx.data<const T>(x_);
+    T* y = ctx.data<T>(y_);
     uint64_t count = 1;
     for (int64_t d : outer_) count *= uint64_t(d);
     const size_t blocks = (rowsJ_ + 7) / 8;
-    const bool vec = haveAvx2();
+    // The byte tile is SSE2 (every x86-64); the float one needs AVX2.
+    const bool vec = bytes_ ? kHaveX86 : haveAvx2();
     const size_t perItem = 8 * colsL_, grain = perItem >= 4096 ? 1 : 4096 / std::max<size_t>(perItem, 1);
     ctx.pool->parallelRanges(count * blocks, grain, [&](size_t b, size_t e) {
       for (size_t item = b; item < e; ++item) {
@@ -71,8 +98,8 @@ class TransposeTiledOp final : public LayerOp {
         }
         const size_t j0 = item % blocks * 8, rows = std::min<size_t>(8, rowsJ_ - j0);
         // y[dO + j * dstJ + l] = x[so + l * srcL + j] for j in [j0, j0 + rows).
-        const float* src = x + so + j0;
-        float* dst = y + dO + j0 * dstJ_;
+        const T* src = x + so + j0;
+        T* dst = y + dO + j0 * dstJ_;
         size_t l = 0;
         if (vec && rows == 8)
           for (; l + 8 <= colsL_; l += 8) tile8x8(src + l * srcL_, srcL_, dst + l, dstJ_);
@@ -82,8 +109,8 @@ class TransposeTiledOp final : public LayerOp {
     });
   }
 
- private:
   uint32_t x_, y_;
+  bool bytes_;
   size_t rowsJ_, colsL_, srcL_, dstJ_;
   std::vector<int64_t> outer_, outerSrc_, outerDst_;
 };
@@ -101,8 +128,8 @@ std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
     if (seen[size_t(p)]) c.fail(cat("kernel transposeTiled: perm repeats dim ", p));
     seen[size_t(p)] = true;
   }
-  if (x.dtype != y.dtype || dtypeSize(x.dtype) != 4)
-    c.fail(cat("kernel transposeTiled moves 4-byte elements of one type, got ", LayerCheck::describe(x), " -> ",
+  if (x.dtype != y.dtype || (dtypeSize(x.dtype) != 4 && dtypeSize(x.dtype) != 1))
+    c.fail(cat("kernel transposeTiled moves 4-byte or 1-byte elements of one type, got ", LayerCheck::describe(x), " -> ",
                LayerCheck::describe(y)));
   Shape expect(rank);
   for (size_t i = 0; i < rank; ++i) expect[i] = x.shape[size_t(c.ints()[i])];
@@ -126,7 +153,7 @@ std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
       outerSrc.push_back(srcStride[size_t(c.ints()[i])]);
       outerDst.push_back(dstStride[i]);
     }
-  return std::make_unique<TransposeTiledOp>(c.inputId(0), c.outputId(0), size_t(y.shape[J]), size_t(y.shape[rank - 1]),
+  return std::make_unique<TransposeTiledOp>(c.inputId(0), c.outputId(0), dtypeSize(x.dtype) == 1, size_t(y.shape[J]), size_t(y.shape[rank - 1]),
                                             size_t(srcStride[size_t(c.ints()[rank - 1])]), size_t(dstStride[J]),
                                             std::move(outer), std::move(outerSrc), std::move(outerDst));
 }

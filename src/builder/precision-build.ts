@@ -16,7 +16,7 @@
 //    INT8 layers are timed the same way before quantizing (chooseInt8).
 import { lowerToPlan } from '../../codegen/index.js';
 import { assignPrecision, choosePrecisions, type Precision, type PrecisionOptions } from '../../passes/index.js';
-import { INT8_LAYER_OPS, int8Writers, quantizableLayers, quantizeGraph, type QuantizeOptions } from '../../passes/quantize.js';
+import { INT8_LAYER_OPS, int8Source, int8Writers, quantizableLayers, quantizeGraph, type QuantizeOptions } from '../../passes/quantize.js';
 import { makeGraph, type DType, type Graph, type Node } from '../ir/index.js';
 import { native } from '../runtime/native.js';
 import { KILN_VERSION } from '../version.js';
@@ -211,7 +211,7 @@ export function chooseInt8(graph: Graph, o: QuantizeOptions, config: BuilderConf
   const cost1 = times.map((t) => t.int8 / PREFER_MARGIN);
   const pairs: PairTerm[] = [];
   layers.forEach((node, i) => {
-    const from = producer.get(node.inputs[0]!);
+    const from = int8Source(producer, node.inputs[0]!);
     const quantize = times[i]!.quantize / PREFER_MARGIN;
     // Read as i8 only from a producer that writes i8 when int8; otherwise always quantized.
     if (from && writers.has(from)) pairs.push({ a: i, b: index.get(from)!, cost: quantize });

@@ -86,4 +86,27 @@ describe('Quantize pass on NHWC regions', () => {
     expect(q.types[project.inputs[4]!]!.dtype).toBe('i8');
     expect(q.types[q.nodes[2]!.outputs[0]!]!.dtype).toBe('f32');
   });
+
+  it('an NCHW stem conv writes i8 through the reformat to NHWC (a Transpose moves codes)', async () => {
+    const rng = mulberry32(33);
+    const d = new GraphDraft();
+    const x = d.input('x', { dtype: 'f32', shape: [2, 3, 12, 12] });
+    const w = (n: string, shape: number[]) => d.constant(n, 'f32', shape, f32(rng, shape.reduce((a, b) => a * b, 1), -0.4, 0.4));
+    const stem = d.node('Conv', 'stem', [x, w('sw', [8, 3, 3, 3]), w('sb', [8])], { strides: [2, 2], padsBegin: [1, 1], padsEnd: [1, 1], ...relu6 });
+    d.outputs.push(block(d, rng, 'b', stem, 8, 16));
+    const g = d.graph();
+    const inputs = { x: { dtype: 'f32' as const, shape: [2, 3, 12, 12], data: f32(rng, 2 * 3 * 144, -1, 1) } };
+    const scales = scalesOf(g, inputs);
+    const q = quantizeGraph(AssignLayout.run(g, { logger: () => {}, options: { minLayersPerReformat: 0 } }), { scales });
+    expect(q.nodes.map((n) => n.op)).toEqual(['QuantizeLinear', 'QConv', 'Transpose', 'QMatMul', 'QConvNhwc', 'QMatMul', 'Transpose']);
+    const [, conv, reformat, expand, , project] = q.nodes;
+    // The stem requantizes by its output's scale; the reformat moves i8; the block reads it as x and as its i8 residual.
+    expect([conv, reformat].map((n) => q.types[n!.outputs[0]!]!.dtype)).toEqual(['i8', 'i8']);
+    expect(conv!.attrs.outScale).toBe(Math.fround(scales.get(stem)!));
+    expect(expand!.inputs[0]).toBe(reformat!.outputs[0]);
+    expect(project!.inputs[4]).toBe(reformat!.outputs[0]);
+    expect(project!.attrs.residualScale).toBe(Math.fround(scales.get(stem)!));
+    const out = d.outputs[0]!;
+    expectClose((await runPlan(buildPlan(q, 0), inputs))[out]!, interpret(q, inputs)[out]!, 'engine vs interpreter', 1e-5, 1e-5);
+  });
 });

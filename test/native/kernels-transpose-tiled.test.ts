@@ -1,7 +1,8 @@
 // The transposeTiled tactic (8x8 register tiles) against the reference
 // interpreter's Transpose: random ranks 2-5 and perms that move the innermost dim,
 // sizes that leave edge tiles in both swapped dims, attention's K^T, f32 and i32,
-// 1 and 2 threads, through lowering as a timed tactic; and its refusals.
+// i8 (an int8 network's NCHW -> NHWC reformat), 1 and 2 threads, through lowering as a
+// timed tactic; and its refusals.
 import { describe, expect, it } from 'vitest';
 import { Network } from '../../dsl/index.js';
 import { makeGraph } from '../../src/ir/index.js';
@@ -11,7 +12,9 @@ import { PlanBuilder, kiln, numel, rng, runPlan } from './plan-fixtures.js';
 
 const R = rng(31);
 
-function oracle(x: Float32Array | Int32Array, shape: number[], perm: number[], dtype: 'f32' | 'i32') {
+type Dt = 'f32' | 'i32' | 'i8';
+
+function oracle(x: Float32Array | Int32Array | Int8Array, shape: number[], perm: number[], dtype: Dt) {
   const yShape = perm.map((p) => shape[p]!);
   const graph = makeGraph({
     inputs: ['x'], outputs: ['y'], constants: {},
@@ -21,9 +24,9 @@ function oracle(x: Float32Array | Int32Array, shape: number[], perm: number[], d
   return { data: interpret(graph, { x: { dtype, shape, data: x } }).y!.data, shape: yShape };
 }
 
-async function check(shape: number[], perm: number[], threads: number, dtype: 'f32' | 'i32' = 'f32') {
+async function check(shape: number[], perm: number[], threads: number, dtype: Dt = 'f32') {
   const n = numel(shape);
-  const x = dtype === 'f32' ? R.floats(n) : Int32Array.from({ length: n }, (_, i) => i * 7 - 3);
+  const x = dtype === 'f32' ? R.floats(n) : dtype === 'i8' ? Int8Array.from({ length: n }, (_, i) => ((i * 37) % 256) - 128) : Int32Array.from({ length: n }, (_, i) => i * 7 - 3);
   const want = oracle(x, shape, perm, dtype);
   const p = new PlanBuilder();
   const xi = p.input('x', shape, dtype), yi = p.tensor('y', want.shape, dtype);
@@ -50,12 +53,16 @@ describe('transposeTiled', () => {
     for (let trial = 0; trial < 40; trial++) {
       const rank = R.int(2, 5);
       const shape = Array.from({ length: rank }, () => R.int(1, rank <= 3 ? 29 : 9));
-      await check(shape, randomPerm(rank), 1 + (trial % 2), trial % 5 === 0 ? 'i32' : 'f32');
+      await check(shape, randomPerm(rank), 1 + (trial % 2), trial % 5 === 0 ? 'i32' : trial % 3 === 0 ? 'i8' : 'f32');
     }
   });
 
   it("matches on attention's K^T ([seq, heads, d] -> [heads, d, seq])", async () => {
     for (const [seq, threads] of [[16, 1], [37, 2], [128, 2]] as const) await check([seq, 4, 64], [1, 2, 0], threads);
+  });
+
+  it('moves i8 codes NCHW -> NHWC (the reformat after an int8 stem), edge tiles included', async () => {
+    for (const [shape, threads] of [[[2, 32, 16, 16], 2], [[1, 5, 9, 11], 1], [[3, 24, 7, 13], 2]] as const) await check([...shape], [0, 2, 3, 1], threads, 'i8');
   });
 
   it('is a transpose tactic where the innermost dim moves, equal to the interpreter through lowering', async () => {
@@ -74,6 +81,6 @@ describe('transposeTiled', () => {
       expect(() => kiln().serializePlan(p.desc())).toThrow(message);
     };
     refuse([2, 3, 4], [1, 0, 2], 'f32', "layer 'kt': kernel transposeTiled needs the innermost dim to move, got perm of rank 3 ending in 2");
-    refuse([2, 3], [1, 0], 'f16', "layer 'kt': kernel transposeTiled moves 4-byte elements of one type, got 'x' f16[2,3] -> 'y' f16[3,2]");
+    refuse([2, 3], [1, 0], 'f16', "layer 'kt': kernel transposeTiled moves 4-byte or 1-byte elements of one type, got 'x' f16[2,3] -> 'y' f16[3,2]");
   });
 });
