@@ -99,43 +99,49 @@ void tile(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, s
   const size_t esize = I8 ? 1 : 4, rsize = R == Res::i8 ? 1 : 4;
   const auto* res = static_cast<const uint8_t*>(m.residual);
   auto* y = static_cast<uint8_t*>(m.y);
-  if (width == 8 * NV) {
-    for (size_t i = 0; i < rows; ++i) {
-      const size_t at = (row0 + i) * m.n + c0;
-      storeRow<NV, I8, R, A>(acc[i], m, c0, R == Res::none ? nullptr : res + at * rsize, y + at * esize, k);
-    }
-    return;
-  }
-  // The last block's 1-15 channels: the residual and the output through zero-padded
-  // copies, the bias through a padded one (multiplier and comp are padded already).
+  // The last block's 1-15 channels go through zero-padded copies of the residual and
+  // the output, and a padded bias (multiplier and comp are padded already).
+  const bool full = width == 8 * NV;
   alignas(32) float bias[8 * NV] = {}, out[8 * NV], resid[8 * NV] = {};
   Int8MatMulArgs p = m;
-  if (m.bias) {
+  if (!full && m.bias) {
     std::memcpy(bias, m.bias + c0, width * 4);
     p.bias = bias - c0;
   }
-  for (size_t i = 0; i < rows; ++i) {
+  // Unrolled with constant indices, so the accumulators stay in registers.
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; ++i) {
+    if (size_t(i) >= rows) break;
     const size_t at = (row0 + i) * m.n + c0;
-    if (R != Res::none) std::memcpy(resid, res + at * rsize, width * rsize);
-    storeRow<NV, I8, R, A>(acc[i], p, c0, resid, out, k);
-    std::memcpy(y + at * esize, out, width * esize);
+    if (full) {
+      storeRow<NV, I8, R, A>(acc[i], m, c0, R == Res::none ? nullptr : res + at * rsize, y + at * esize, k);
+    } else {
+      if (R != Res::none) std::memcpy(resid, res + at * rsize, width * rsize);
+      storeRow<NV, I8, R, A>(acc[i], p, c0, resid, out, k);
+      std::memcpy(y + at * esize, out, width * esize);
+    }
   }
 }
 
 using BlocksFn = void (*)(const Int8MatMulArgs&, const uint8_t*, size_t, size_t, size_t, size_t, const Consts&);
 
 // Channel blocks outer, so a block of weights is read from L1 by every 6-row group of
-// the panel.
+// the panel; where all of the range's weights fit in L1 (small K), row groups outer, so
+// the output is written row after row.
 template <bool I8, Res R, Act2 A>
 void blocks(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1, const Consts& k) {
   const size_t kp = 4 * m.kq;
-  for (size_t c = c0; c < c1; c += kMatMulNr) {
-    const size_t width = std::min(kMatMulNr, c1 - c);
-    for (size_t r = 0; r < rows; r += kMatMulMr) {
-      const size_t count = std::min(kMatMulMr, rows - r);
-      if (width <= 8 && int8MatMulChannels(m.n) - c == 8) tile<1, I8, R, A>(m, a + r * kp, row0 + r, count, c, width, k);
-      else tile<2, I8, R, A>(m, a + r * kp, row0 + r, count, c, width, k);
-    }
+  const auto one = [&](size_t r, size_t c) {
+    const size_t count = std::min(kMatMulMr, rows - r), width = std::min(kMatMulNr, c1 - c);
+    if (width <= 8 && int8MatMulChannels(m.n) - c == 8) tile<1, I8, R, A>(m, a + r * kp, row0 + r, count, c, width, k);
+    else tile<2, I8, R, A>(m, a + r * kp, row0 + r, count, c, width, k);
+  };
+  if ((c1 - c0) * kp * m.planes <= (size_t(12) << 10)) {
+    for (size_t r = 0; r < rows; r += kMatMulMr)
+      for (size_t c = c0; c < c1; c += kMatMulNr) one(r, c);
+  } else {
+    for (size_t c = c0; c < c1; c += kMatMulNr)
+      for (size_t r = 0; r < rows; r += kMatMulMr) one(r, c);
   }
 }
 

@@ -66,8 +66,16 @@ class QMatMulOp final : public LayerOp {
     // it: the panel and a block of weights (16 x K) stay in L1 together.
     const size_t kp = 4 * kq_, groups = std::clamp<size_t>((size_t(16) << 10) / (kMatMulMr * kp), 1, 16), rows = groups * kMatMulMr;
     const size_t panels = (m_ + rows - 1) / rows, blocks = (n_ + kMatMulNr - 1) / kMatMulNr;
-    const size_t wanted = std::max<size_t>(1, (size_t(ctx.pool->threads()) * 3 + panels - 1) / panels);
-    const size_t chunks = std::min(blocks, wanted), perChunk = (blocks + chunks - 1) / chunks;
+    // Channel ranges split the panels until the tasks share out evenly over the threads
+    // (17 panels on 2 threads would leave one thread 1/17 of the work more).
+    const size_t threads = ctx.pool->threads();
+    size_t perChunk = blocks, chunks = 1;
+    for (size_t c = 1; c <= blocks; ++c) {
+      const size_t per = (blocks + c - 1) / c, tasks = panels * ((blocks + per - 1) / per);
+      perChunk = per;
+      chunks = (blocks + per - 1) / per;
+      if (tasks >= 32 * threads || tasks % threads == 0) break;
+    }
     ctx.pool->parallelFor(panels * chunks, [&](size_t task) {
       static thread_local std::vector<uint8_t> a;
       if (a.size() < rows * kp) a.resize(rows * kp);
