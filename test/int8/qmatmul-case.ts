@@ -1,0 +1,73 @@
+// QMatMul's paths against the interpreter's exact simulation, one named case each:
+// the 6 x 16 tile's row tail (M % 6), K not a multiple of 4 or 16, N past a 16-channel
+// block (an 8-wide last block for N % 16 in 1-8, a padded 16-wide one for 9-15), i8
+// and f32 output, i8 and f32 residual, every activation kind (none, relu, clip, one
+// outside the register clamp), 8-bit weights (two planes on AVX2), both loop orders
+// (weights that fit L1 or not) and tasks that split the channels. qmatmul.test.ts runs
+// them in its process and, as a child with KILN_INT8_TILE=none, on the portable cores;
+// run directly, this prints 'ok' or the mismatches.
+import { mulberry32, randomInt, randomTensor, type Tensor } from '../../src/interpret/index.js';
+import { GraphDraft } from '../../passes/quantize-graph.js';
+import { mismatch, type NhwcCase } from './nhwc-case.js';
+
+interface Spec {
+  lead: number[];
+  k: number;
+  n: number;
+  out?: 'i8' | 'f32';
+  residual?: 'none' | 'i8' | 'f32';
+  act?: Record<string, string | number>;
+  wmax?: number;
+  bias?: boolean;
+  outScale?: number;
+}
+
+const CLIP = { activation: 'clip', alpha: 0, beta: 6 };
+
+function qmatmul(name: string, s: Spec, seed: number): NhwcCase {
+  const rng = mulberry32(900 + seed);
+  const { lead, k, n, out = 'i8', residual = 'none', act = CLIP, wmax = 63, bias = true, outScale = 0.05 } = s;
+  const d = new GraphDraft();
+  const quantize = (v: string, scale: number, q: string) => d.node('QuantizeLinear', q, [v, d.constant(`${q}.scale`, 'f32', [1], Float32Array.of(scale))], {});
+  const inputs: Record<string, Tensor> = { x: randomTensor('f32', [...lead, k], rng, { min: -6, max: 6 }) };
+  // Codes at both ends: -128 (x ^ 0x80 = 0) and 127 (255).
+  (inputs.x!.data as Float32Array).fill(-1000, 0, Math.min(k, 7));
+  (inputs.x!.data as Float32Array).fill(1000, k, Math.min(2 * k, (inputs.x!.data as Float32Array).length));
+  const w = Int8Array.from({ length: n * k }, () => randomInt(rng, -wmax, wmax));
+  if (wmax === 127) w.fill(127, 0, Math.min(6, w.length));
+  const ops = [quantize(d.input('x', { dtype: 'f32', shape: [...lead, k] }), 0.04, 'qx'), d.constant('w', 'i8', [n, k], w),
+    d.constant('ws', 'f32', [n], Float32Array.from({ length: n }, () => 0.001 + 0.01 * rng()))];
+  if (bias || residual !== 'none') ops.push(bias ? d.constant('b', 'f32', [n], Float32Array.from({ length: n }, () => rng() * 2 - 1)) : '');
+  if (residual !== 'none') {
+    inputs.r = randomTensor('f32', [...lead, n], rng, { min: -3, max: 3 });
+    const r = d.input('r', { dtype: 'f32', shape: [...lead, n] });
+    ops.push(residual === 'i8' ? quantize(r, 0.03, 'qr') : r);
+  }
+  d.outputs.push(d.node('QMatMul', 'mm', ops, { xScale: 0.04, outScale: out === 'i8' ? outScale : 0, residualScale: residual === 'i8' ? 0.03 : 0, ...act }));
+  return { name: `qmatmul ${name}: x [${lead.join(',')},${k}], w [${n},${k}], ${out} out, residual ${residual}, ${String(act.activation)}`, graph: d.graph(), inputs };
+}
+
+export const QMATMUL_CASES: NhwcCase[] = [
+  qmatmul('one row', { lead: [1], k: 16, n: 16 }, 1),
+  qmatmul('rows 6q+5, K 4q+3, N 16q+5 (8-wide last block)', { lead: [1, 5, 7], k: 27, n: 21, out: 'f32', residual: 'f32', act: { activation: 'relu' } }, 2),
+  qmatmul('rows 6q+1, K 4q+1, N 16q+13 (padded last block)', { lead: [2, 5, 5], k: 37, n: 45, residual: 'i8', act: { activation: 'none' } }, 3),
+  qmatmul('K < 4, N < 8', { lead: [3, 3], k: 3, n: 5, out: 'f32', act: { activation: 'clip', alpha: -0.5, beta: 0.75 } }, 4),
+  qmatmul('N = 24 (16 + 8)', { lead: [2, 7, 7], k: 32, n: 24, residual: 'i8', act: { activation: 'none' } }, 5),
+  qmatmul('sigmoid (outside the clamp), i8 residual, f32 out', { lead: [4, 5], k: 20, n: 40, out: 'f32', residual: 'i8', act: { activation: 'sigmoid' } }, 6),
+  qmatmul('leaky relu, f32 residual, i8 out', { lead: [3, 7], k: 44, n: 19, residual: 'f32', act: { activation: 'leakyRelu', alpha: 0.1 } }, 7),
+  qmatmul('no bias', { lead: [2, 9], k: 64, n: 33, out: 'f32', bias: false, act: { activation: 'relu' } }, 8),
+  qmatmul('no bias, i8 residual', { lead: [2, 9], k: 12, n: 17, bias: false, residual: 'i8', act: { activation: 'none' } }, 9),
+  qmatmul('8-bit weights (two planes on AVX2)', { lead: [2, 4, 5], k: 50, n: 30, wmax: 127 }, 10),
+  qmatmul('8-bit weights, large K, f32 out and residual', { lead: [1, 13], k: 301, n: 40, wmax: 127, out: 'f32', residual: 'f32', act: { activation: 'none' } }, 11),
+  qmatmul('weights past L1 (channel blocks outer)', { lead: [1, 61], k: 390, n: 70, residual: 'i8', act: { activation: 'none' } }, 12),
+  qmatmul('many panels, small K (row groups outer)', { lead: [8, 14, 14], k: 16, n: 96 }, 13),
+  qmatmul('few panels, wide N (channel ranges split)', { lead: [8, 7, 7], k: 160, n: 200, out: 'f32' }, 14),
+  qmatmul('i8 out saturating both ways', { lead: [3, 11], k: 96, n: 24, act: { activation: 'none' } }, 15),
+  qmatmul('i8 out past the i32 range (cvtps gives INT_MIN)', { lead: [3, 5], k: 40, n: 16, act: { activation: 'none' }, outScale: 1e-10 }, 16),
+];
+
+if (process.argv[1]?.endsWith('qmatmul-case.ts')) {
+  const bad = (await Promise.all(QMATMUL_CASES.map(mismatch))).filter((m) => m !== undefined);
+  console.log(bad.length === 0 ? 'ok' : bad.join('\n'));
+  process.exit(bad.length === 0 ? 0 : 1);
+}
