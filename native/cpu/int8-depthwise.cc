@@ -1,15 +1,20 @@
 // qconv-nhwc: a depthwise conv (groups == C) on NHWC i8 activations with
 // per-channel i8 weights, exact i32 sums and the channel epilogue of int8-nhwc.h
 // (dequantize by xScale * wScale[c], f32 bias, activation, f32 or i8 by outScale).
-// Per output pixel the taps are pointers to that input pixel's channels, or to a
-// zero row where the window leaves the image, so the border needs no other path.
+// 3x3 windows at strides 1x1 and 2x2 with a clamp activation (none, relu, clip) on
+// AVX2 read the rows in place, a tile of outputs in registers (int8-depthwise.h);
+// every other layer, and the portable build, takes the cores: per output pixel the
+// taps are pointers to that input pixel's channels, or to a zero row where the
+// window leaves the image.
 // inputs: x i8 [N,H,W,C], w i8 [C,1,kh,kw] (weights), wScale f32[C] (weights),
 // optional bias f32[C] (weights). ints: [strideH, strideW, padTop, padLeft,
 // padBottom, padRight, dilationH, dilationW, activationCode, hasBias].
 // floats: [alpha, beta, xScale, outScale].
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
+#include "int8-depthwise.h"
 #include "int8-kernels.h"
 #include "int8-nhwc.h"
 #include "kernels.h"
@@ -58,9 +63,19 @@ class QConvNhwcOp final : public LayerOp {
     multiplier_.resize(c_);
     for (size_t i = 0; i < c_; ++i) multiplier_[i] = float(xScale) * ws[i];
     zeros_.assign(c_ + 16, 0);
+    const float* bias = hasBias ? c.constantF32(3) : nullptr;
+#if defined(__x86_64__) || defined(_M_X64)
+    const bool clamp = act_.kind == Act::none || act_.kind == Act::relu || act_.kind == Act::clip;
+    rows3x3_ = cores_ == &kInt8NhwcAvx2 && kh_ == 3 && kw_ == 3 && p_[6] == 1 && p_[7] == 1 && p_[0] == p_[1] && p_[0] <= 2 && clamp && (!hasBias || bias);
+#endif
+    if (rows3x3_) prepareRows3x3(w, bias);
   }
 
   void run(const RunContext& ctx) const override {
+    if (rows3x3_) {
+      runRows3x3(ctx);
+      return;
+    }
     const int8_t* x = ctx.data<const int8_t>(x_);
     const float* bias = bias_ >= 0 ? ctx.data<const float>(uint32_t(bias_)) : nullptr;
     uint8_t* y = ctx.data<uint8_t>(y_);
@@ -91,6 +106,58 @@ class QConvNhwcOp final : public LayerOp {
   }
 
  private:
+  // The row kernel's operands: per 8-channel block the 9 taps' weights as f32 [9][8],
+  // multiplier and bias padded to whole blocks with zeros, a zero input row.
+  void prepareRows3x3(const int8_t* w, const float* bias) {
+    blocks_ = (c_ + 7) / 8;
+    wf_.assign(blocks_ * 72, 0.f);
+    for (size_t ch = 0; ch < c_; ++ch)
+      for (size_t t = 0; t < 9; ++t) wf_[ch / 8 * 72 + t * 8 + ch % 8] = float(w[ch * 9 + t]);
+    mpad_.assign(blocks_ * 8, 0.f);
+    std::copy(multiplier_.begin(), multiplier_.end(), mpad_.begin());
+    if (bias) bpad_.assign(bias, bias + c_), bpad_.resize(blocks_ * 8, 0.f);
+    zeroRow_.assign(w_ * c_, 0);
+    // The largest |v| an output can reach (|sum| <= 9 * 128 * 128), with room for rounding.
+    double most = 0;
+    for (size_t ch = 0; ch < c_; ++ch) most = std::max(most, 9 * 128 * 128 * std::abs(double(multiplier_[ch])) + (bias ? std::abs(double(bias[ch])) : 0.0));
+    codesFit_ = outScale_ > 0 && most / outScale_ < double(1 << 29);
+  }
+
+  // Items of (image, band of output rows, group of blocks), about 8 per thread, as
+  // the fp32 NHWC depthwise; each band runs two output rows at a time.
+  void runRows3x3(const RunContext& ctx) const {
+    const int8_t* x = ctx.data<const int8_t>(x_);
+    uint8_t* y = ctx.data<uint8_t>(y_);
+    const size_t esize = outScale_ > 0 ? 1 : 4, want = 8 * ctx.pool->threads();
+    size_t band = 8;
+    while (band > 2 && n_ * ((oh_ + band - 1) / band) < want) band /= 2;
+    const size_t bands = (oh_ + band - 1) / band;
+    size_t groups = 1;
+    while (n_ * bands * groups < want && groups * 2 <= blocks_) groups *= 2;
+    ctx.pool->parallelFor(n_ * bands * groups, [&](size_t item) {
+      const size_t g = item % groups, nb = item / groups;
+      const size_t n = nb / bands, oy0 = nb % bands * band, oy1 = std::min(oh_, oy0 + band);
+      const int8_t* image = x + n * h_ * w_ * c_;
+      for (size_t oy = oy0; oy < oy1; oy += 2) {
+        const size_t nrows = std::min<size_t>(2, oy1 - oy);
+        const int8_t* in[5];
+        for (size_t i = 0; i < (nrows - 1) * p_[0] + 3; ++i) {
+          const ptrdiff_t iy = ptrdiff_t(oy * p_[0] + i) - ptrdiff_t(p_[2]);
+          in[i] = iy < 0 || iy >= ptrdiff_t(h_) ? zeroRow_.data() : image + size_t(iy) * w_ * c_;
+        }
+        void* out[2] = {y + (n * oh_ + oy) * ow_ * c_ * esize, y + (n * oh_ + oy + nrows - 1) * ow_ * c_ * esize};
+        const QDw3x3Rows a{in, long(nrows), long(w_), long(c_), long(p_[0]), long(p_[1]), long(p_[3]), wf_.data(), mpad_.data(),
+                           bpad_.empty() ? nullptr : bpad_.data(), long(blocks_ * g / groups), long(blocks_ * (g + 1) / groups),
+                           act_, outScale_, codesFit_, out, long(ow_)};
+#if defined(__x86_64__) || defined(_M_X64)
+        qdw3x3RowsAvx2(a);
+#else
+        (void)a;
+#endif
+      }
+    });
+  }
+
   size_t p_[8];
   Activation act_;
   uint32_t x_, y_;
@@ -101,6 +168,10 @@ class QConvNhwcOp final : public LayerOp {
   std::vector<int16_t> packed_;
   std::vector<float> multiplier_;
   std::vector<int8_t> zeros_;
+  bool rows3x3_ = false, codesFit_ = false;
+  size_t blocks_ = 0;
+  std::vector<float> wf_, mpad_, bpad_;
+  std::vector<int8_t> zeroRow_;
 };
 
 std::unique_ptr<LayerOp> validateQConvNhwc(const LayerCheck& c) { return std::make_unique<QConvNhwcOp>(c); }
