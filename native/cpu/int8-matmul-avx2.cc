@@ -25,13 +25,20 @@ struct Consts {
   __m256 lo, hi, rs, inv;
 };
 
-// Eight channels of the epilogue in the interpreter's float steps and order (no FP
-// contraction in this library): acc holds the exact sum already less comp.
+// A product rounded to f32 on its own: g++ contracts a multiply and a following add
+// into one FMA (one rounding) unless the product is pinned by an (empty) asm.
+inline __m256 rounded(__m256 v) {
+  asm("" : "+x"(v));
+  return v;
+}
+
+// Eight channels of the epilogue in the interpreter's float steps and order: acc holds
+// the exact sum already less comp.
 template <Res R, Act2 A>
 inline __m256 value(__m256i acc, const float* m, const float* b, const void* r, const Activation& act, const Consts& k) {
-  __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(m));
+  __m256 v = rounded(_mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(m)));
   if (b) v = _mm256_add_ps(v, _mm256_loadu_ps(b));
-  if constexpr (R == Res::i8) v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(static_cast<const __m128i*>(r)))), k.rs));
+  if constexpr (R == Res::i8) v = _mm256_add_ps(v, rounded(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(static_cast<const __m128i*>(r)))), k.rs)));
   if constexpr (R == Res::f32) v = _mm256_add_ps(v, _mm256_loadu_ps(static_cast<const float*>(r)));
   if constexpr (A == Act2::clamp) v = _mm256_min_ps(_mm256_max_ps(v, k.lo), k.hi);
   if constexpr (A == Act2::other) {

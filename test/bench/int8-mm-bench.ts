@@ -27,6 +27,7 @@ const SHAPES: Shape[] = [
   project(960, 160, 7, true), project(960, 320, 7, false), project(320, 1280, 7, false),
 ];
 const BATCH = 8;
+const threads = Number(process.env.KILN_BENCH_THREADS ?? 2);
 const budget = Number(process.argv[2] ?? 1500);
 const only = process.env.KILN_BENCH_ONLY?.split(',');
 const cache = new TimingCache();
@@ -56,14 +57,14 @@ function plan(s: Shape, m: number, out: 'i8' | 'f32'): PlanDesc {
   const quantize = (v: string, scale: number, name: string) => d.node('QuantizeLinear', name, [v, d.constant(`${name}.scale`, 'f32', [1], Float32Array.of(scale))], {});
   const ops = [quantize('x', 0.05, 'qx'), d.constant('wq', 'i8', [s.n, s.k], q), d.constant('ws', 'f32', [s.n], scales), d.constant('bq', 'f32', [s.n], bias)];
   if (s.residual) ops.push(out === 'i8' ? quantize('r', 0.05, 'qr') : 'r');
-  const act = s.act === 'clip' ? { activation: 'clip', alpha: 0, beta: 6 } : { activation: 'none' };
+  const act: Record<string, string | number> = s.act === 'clip' ? { activation: 'clip', alpha: 0, beta: 6 } : { activation: 'none' };
   d.outputs.push(d.node('QMatMul', 'mm', ops, { xScale: 0.05, outScale: out === 'i8' ? 0.05 : 0, residualScale: s.residual && out === 'i8' ? 0.05 : 0, ...act }));
   const p = lowerToPlan(d.graph(), { kilnVersion: '0.0.0-bench', buildDigest: new Uint8Array(32) }).plan;
-  autotunePlan(p, { optLevel: 3, cache, threads: 2 });
+  autotunePlan(p, { optLevel: 3, cache, threads });
   return p;
 }
 
-console.log(`QMatMul vs fp32 MatMul, batch ${BATCH}, 2 threads, round-robin in one plan: int8 ms vs fp32 ms (fp32/int8, > 1: int8 faster)`);
+console.log(`QMatMul vs fp32 MatMul, batch ${BATCH}, ${threads} threads, round-robin in one plan: int8 ms vs fp32 ms (fp32/int8, > 1: int8 faster)`);
 const ratios: number[] = [];
 for (const s of SHAPES) {
   if (only && !only.some((o) => s.name.includes(o))) continue;
@@ -73,7 +74,7 @@ for (const s of SHAPES) {
   for (const out of ['i8', 'f32'] as const) {
     const p = plan(s, m, out);
     const at = p.layers.findIndex((l) => l.name === 'mm'), f32At = p.layers.findIndex((l) => l.kernel !== 'qmatmul' && !l.name.startsWith('q'));
-    const t = native().timeLayers(p, { warmup: 3, minIterations: 10, maxIterations: 400, budgetMs: budget, threads: 2 }).medianMs;
+    const t = native().timeLayers(p, { warmup: 3, minIterations: 10, maxIterations: 400, budgetMs: budget, threads }).medianMs;
     tactic = (JSON.parse(p.layers[f32At]!.info || '{}') as { tactic?: string }).tactic ?? p.layers[f32At]!.kernel;
     ratios.push(t[f32At]! / t[at]!);
     cells.push(`${out} out ${t[at]!.toFixed(3)} vs ${t[f32At]!.toFixed(3)} (${(t[f32At]! / t[at]!).toFixed(2)}x)`);
