@@ -28,7 +28,7 @@
         {
           'target_name': 'kiln_avx2',
           'type': 'static_library',
-          'sources': ['native/cpu/sgemm-avx2.cc', 'native/cpu/sgemm-avx2-4x24.cc', 'native/cpu/gemm-packed-avx2.cc', 'native/cpu/int8-gemm-avx2.cc', 'native/cpu/int8-tile-avx2.cc', 'native/cpu/int8-nhwc-avx2.cc', 'native/cpu/int8-matmul-avx2.cc', 'native/cpu/int8-depthwise-avx2.cc', 'native/cpu/int8-winograd-avx2.cc'],
+          'sources': ['native/cpu/sgemm-avx2.cc', 'native/cpu/sgemm-avx2-4x24.cc', 'native/cpu/gemm-packed-avx2.cc', 'native/cpu/int8-gemm-avx2.cc', 'native/cpu/int8-tile-avx2.cc', 'native/cpu/int8-nhwc-avx2.cc', 'native/cpu/int8-matmul-avx2.cc', 'native/cpu/int8-depthwise-avx2.cc', 'native/cpu/int8-winograd-avx2.cc', 'native/cpu/int8-stem-avx2.cc'],
           'cflags': ['<@(kiln_common_cflags)', '-mavx2', '-mfma'],
           'xcode_settings': { 'OTHER_CPLUSPLUSFLAGS': ['-mavx2', '-mfma'] },
           'msvs_settings': { 'VCCLCompilerTool': { 'AdditionalOptions': ['/arch:AVX2'] } },
@@ -148,6 +148,7 @@
         'native/cpu/kernel-mod.cc',
         'native/cpu/kernel-pad.cc',
         'native/cpu/kernel-qconv.cc',
+        'native/cpu/int8-stem.cc',
         'native/cpu/int8-gemm.cc',
         'native/cpu/int8-quantize.cc',
         'native/cpu/int8-nhwc.cc', 'native/cpu/int8-matmul.cc', 'native/cpu/int8-depthwise.cc', 'native/cpu/int8-winograd.cc',

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "int8-epilogue-avx2.h"
 #include "int8-gemm.h"
 
 namespace kiln::cpu {
@@ -17,30 +18,51 @@ namespace {
 inline __m256i load(const void* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 inline void store(void* p, __m256i v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
 
-inline __m256i broadcast4(const int8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm256_set1_epi32(v);
+
+// acc[4][24] = sum over kq quads, as assembly: 12 accumulators, 3 B vectors, the
+// broadcast, a product and the i16 ones need 18 ymm registers, and GCC's choice of
+// which to spill moved with any edit around the loop (2 to 7 accumulators, and an
+// array copy by rep movsq whose 8-byte stores the epilogue's vector loads could not
+// forward from). Here ymm0-9 hold rows 0-2 and row 3's first vector, row 3's other
+// two live in acc itself (a load and a store a quad, L1), ymm10-12 are B, ymm13
+// the weights' broadcast, ymm14 the product, ymm15 the ones.
+void microSums(const int8_t* a, const uint8_t* b, size_t kq, int32_t* acc) {
+  __asm__ volatile(
+      "vpxor %%ymm0, %%ymm0, %%ymm0\n\t"
+      "vmovdqa %%ymm0, %%ymm1\n\t vmovdqa %%ymm0, %%ymm2\n\t vmovdqa %%ymm0, %%ymm3\n\t vmovdqa %%ymm0, %%ymm4\n\t"
+      "vmovdqa %%ymm0, %%ymm5\n\t vmovdqa %%ymm0, %%ymm6\n\t vmovdqa %%ymm0, %%ymm7\n\t vmovdqa %%ymm0, %%ymm8\n\t"
+      "vmovdqa %%ymm0, %%ymm9\n\t"
+      "vmovdqu %%ymm0, 320(%[acc])\n\t vmovdqu %%ymm0, 352(%[acc])\n\t"
+      "vpcmpeqw %%ymm15, %%ymm15, %%ymm15\n\t vpsrlw $15, %%ymm15, %%ymm15\n\t"
+      "test %[kq], %[kq]\n\t jz 2f\n"
+      "1:\n\t"
+      "vmovdqu (%[b]), %%ymm10\n\t vmovdqu 32(%[b]), %%ymm11\n\t vmovdqu 64(%[b]), %%ymm12\n\t"
+#define KILN_STEP(bv, c) "vpmaddubsw %%ymm13, %%ymm" #bv ", %%ymm14\n\t vpmaddwd %%ymm15, %%ymm14, %%ymm14\n\t vpaddd %%ymm14, %%ymm" #c ", %%ymm" #c "\n\t"
+#define KILN_STEP_MEM(bv, off) "vpmaddubsw %%ymm13, %%ymm" #bv ", %%ymm14\n\t vpmaddwd %%ymm15, %%ymm14, %%ymm14\n\t vpaddd " #off "(%[acc]), %%ymm14, %%ymm14\n\t vmovdqu %%ymm14, " #off "(%[acc])\n\t"
+      "vpbroadcastd (%[a]), %%ymm13\n\t" KILN_STEP(10, 0) KILN_STEP(11, 1) KILN_STEP(12, 2)
+      "vpbroadcastd 4(%[a]), %%ymm13\n\t" KILN_STEP(10, 3) KILN_STEP(11, 4) KILN_STEP(12, 5)
+      "vpbroadcastd 8(%[a]), %%ymm13\n\t" KILN_STEP(10, 6) KILN_STEP(11, 7) KILN_STEP(12, 8)
+      "vpbroadcastd 12(%[a]), %%ymm13\n\t" KILN_STEP(10, 9) KILN_STEP_MEM(11, 320) KILN_STEP_MEM(12, 352)
+#undef KILN_STEP
+#undef KILN_STEP_MEM
+      "add $16, %[a]\n\t add $96, %[b]\n\t dec %[kq]\n\t jnz 1b\n"
+      "2:\n\t"
+      "vmovdqu %%ymm0, (%[acc])\n\t vmovdqu %%ymm1, 32(%[acc])\n\t vmovdqu %%ymm2, 64(%[acc])\n\t"
+      "vmovdqu %%ymm3, 96(%[acc])\n\t vmovdqu %%ymm4, 128(%[acc])\n\t vmovdqu %%ymm5, 160(%[acc])\n\t"
+      "vmovdqu %%ymm6, 192(%[acc])\n\t vmovdqu %%ymm7, 224(%[acc])\n\t vmovdqu %%ymm8, 256(%[acc])\n\t"
+      "vmovdqu %%ymm9, 288(%[acc])\n\t"
+      "vzeroupper\n\t"
+      : [a] "+r"(a), [b] "+r"(b), [kq] "+r"(kq)
+      : [acc] "r"(acc)
+      : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
+        "xmm12", "xmm13", "xmm14", "xmm15");
 }
 
-// 12 accumulators (4 rows x 3 vectors of 8 pixels), 3 B vectors, 1 broadcast: the 16 ymm registers.
 void microAvx2(const int8_t* a, const uint8_t* b, size_t kq, int32_t* acc, bool accumulate) {
-  const __m256i ones = _mm256_set1_epi16(1);
-  __m256i c00 = _mm256_setzero_si256(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
-  __m256i c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
-  for (size_t q = 0; q < kq; ++q, a += 16, b += 96) {
-    const __m256i b0 = load(b), b1 = load(b + 32), b2 = load(b + 64);
-    __m256i w;
-#define KILN_INT8_ROW(i)                                                                      \
-  w = broadcast4(a + 4 * i);                                                                   \
-  c##i##0 = _mm256_add_epi32(c##i##0, _mm256_madd_epi16(_mm256_maddubs_epi16(b0, w), ones)); \
-  c##i##1 = _mm256_add_epi32(c##i##1, _mm256_madd_epi16(_mm256_maddubs_epi16(b1, w), ones)); \
-  c##i##2 = _mm256_add_epi32(c##i##2, _mm256_madd_epi16(_mm256_maddubs_epi16(b2, w), ones));
-    KILN_INT8_ROW(0) KILN_INT8_ROW(1) KILN_INT8_ROW(2) KILN_INT8_ROW(3)
-#undef KILN_INT8_ROW
-  }
-  const __m256i c[12] = {c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32};
-  for (size_t i = 0; i < 12; ++i) store(acc + 8 * i, accumulate ? _mm256_add_epi32(load(acc + 8 * i), c[i]) : c[i]);
+  if (!accumulate) return microSums(a, b, kq, acc);
+  alignas(32) int32_t sums[kInt8Mr * kInt8Nr];
+  microSums(a, b, kq, sums);
+  for (size_t i = 0; i < kInt8Mr * kInt8Nr; i += 8) store(acc + i, _mm256_add_epi32(load(acc + i), load(sums + i)));
 }
 
 }  // namespace
@@ -78,58 +100,8 @@ void int8PackBAvx2(const int8_t* src, size_t stride, size_t k, size_t n, uint8_t
   }
 }
 
-namespace {
-
-// v -> i8 codes of 8 lanes: round half to even, clamp first (cvtps of a huge value is INT_MIN).
-inline void storeCodes8(__m256 v, int8_t* out) {
-  v = _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(-128.f)), _mm256_set1_ps(127.f));
-  const __m256i q = _mm256_cvtps_epi32(v);
-  const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-  _mm_storel_epi64(reinterpret_cast<__m128i*>(out), _mm_packs_epi16(w, w));
-}
-
-}  // namespace
-
-// The same float steps as the interpreter's int8 epilogue, in its order (the library
-// is built without FP contraction, so mul and add stay two roundings). A full row of
-// 24 with relu, clip or no activation stays in registers and is stored directly.
 void int8FinishAvx2(const int32_t* acc, size_t n, const Int8RowEpilogue& e, void* out) {
-  const __m256i comp = _mm256_set1_epi32(e.comp);
-  const __m256 m = _mm256_set1_ps(e.multiplier), bias = _mm256_set1_ps(e.bias);
-  const __m256 lo = _mm256_set1_ps(e.act.alpha), hi = _mm256_set1_ps(e.act.beta), zero = _mm256_setzero_ps();
-  __m256 v[3];
-  for (size_t j = 0; j < 3; ++j) {
-    __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(load(acc + 8 * j), comp)), m);
-    x = _mm256_add_ps(x, bias);
-    if (e.act.kind == Act::relu) x = _mm256_max_ps(x, zero);
-    else if (e.act.kind == Act::clip) x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
-    v[j] = x;
-  }
-  const bool inRegisters = e.act.kind == Act::none || e.act.kind == Act::relu || e.act.kind == Act::clip;
-  if (!inRegisters) {
-    alignas(32) float t[kInt8Nr];
-    for (size_t j = 0; j < 3; ++j) _mm256_store_ps(t + 8 * j, v[j]);
-    applyActivation(e.act, t, t, n);
-    for (size_t j = 0; j < 3; ++j) v[j] = _mm256_load_ps(t + 8 * j);
-  }
-  if (e.outScale == 0) {
-    float* y = static_cast<float*>(out);
-    if (n == kInt8Nr) {
-      for (size_t j = 0; j < 3; ++j) _mm256_storeu_ps(y + 8 * j, v[j]);
-    } else {
-      alignas(32) float t[kInt8Nr];
-      for (size_t j = 0; j < 3; ++j) _mm256_store_ps(t + 8 * j, v[j]);
-      std::memcpy(y, t, n * sizeof(float));
-    }
-    return;
-  }
-  alignas(32) int8_t q[kInt8Nr];
-  const __m256 s = _mm256_set1_ps(e.outScale);
-  int8_t* y = static_cast<int8_t*>(out);
-  int8_t* dst = n == kInt8Nr ? y : q;
-  for (size_t j = 0; j < 3; ++j) storeCodes8(_mm256_div_ps(v[j], s), dst + 8 * j);
-  if (dst == q) std::memcpy(y, q, n);
+  finishRow24(load(acc), load(acc + 8), load(acc + 16), n, e, out);
 }
 
 void quantizeRowAvx2(const float* x, size_t n, float scale, int32_t zp, bool u8, void* y) {

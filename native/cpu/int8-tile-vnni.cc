@@ -31,11 +31,15 @@ void microVnni(const int8_t* a, const uint8_t* b, size_t kq, int32_t* acc, bool 
     KILN_INT8_ROW(0) KILN_INT8_ROW(1) KILN_INT8_ROW(2) KILN_INT8_ROW(3)
 #undef KILN_INT8_ROW
   }
-  const __m256i c[12] = {c00, c01, c02, c10, c11, c12, c20, c21, c22, c30, c31, c32};
-  for (size_t i = 0; i < 12; ++i) {
-    __m256i* p = reinterpret_cast<__m256i*>(acc + 8 * i);
-    _mm256_storeu_si256(p, accumulate ? _mm256_add_epi32(_mm256_loadu_si256(p), c[i]) : c[i]);
+  // One store per register (an array of them becomes a stack copy and rep movsq: int8-tile-avx2.cc).
+#define KILN_INT8_STORE(i, c)                                      \
+  {                                                                \
+    __m256i* p = reinterpret_cast<__m256i*>(acc + 8 * i);          \
+    _mm256_storeu_si256(p, accumulate ? _mm256_add_epi32(_mm256_loadu_si256(p), c) : c); \
   }
+  KILN_INT8_STORE(0, c00) KILN_INT8_STORE(1, c01) KILN_INT8_STORE(2, c02) KILN_INT8_STORE(3, c10) KILN_INT8_STORE(4, c11) KILN_INT8_STORE(5, c12)
+  KILN_INT8_STORE(6, c20) KILN_INT8_STORE(7, c21) KILN_INT8_STORE(8, c22) KILN_INT8_STORE(9, c30) KILN_INT8_STORE(10, c31) KILN_INT8_STORE(11, c32)
+#undef KILN_INT8_STORE
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 
 #include "activation.h"
 #include "int8-gemm.h"
+#include "int8-stem.h"
 #include "int8-winograd.h"
 #include "kernels.h"
 #include "layer-check.h"
@@ -110,6 +111,12 @@ class QConvOp final : public LayerOp {
     oh_ = size_t(yt.shape[2]); ow_ = size_t(yt.shape[3]);
     direct_ = kh_ == 1 && kw_ == 1 && p_[0] == 1 && p_[1] == 1 && p_[2] + p_[3] + p_[4] + p_[5] == 0;
     tile_ = int8Tile();
+    // Stems (1 to 4 input channels) take Int8Stem (KILN_INT8_STEM=0 keeps the im2col GEMM, for tests and timing).
+    const char* stem = std::getenv("KILN_INT8_STEM");
+    if (tile_ && cin_ <= Int8Stem::kMaxChannels && !direct_ && !(stem && std::string(stem) == "0") && !l_.wq.empty()) {
+      stem_ = std::make_unique<Int8Stem>(Int8StemShape{n_, cin_, h_, w_, l_.cout, kh_, kw_, oh_, ow_, p_[0], p_[1], p_[2], p_[3], p_[6], p_[7]}, l_.wq.data());
+      return;
+    }
     if (tile_ && !l_.wq.empty()) packTile();
     // 3x3 stride 1 (dilation 1): Winograd F(2x2, 3x3) in exact integers, 2.25x fewer
     // multiplies (KILN_INT8_WINOGRAD=0 keeps the direct GEMM, for tests and timing).
@@ -119,7 +126,8 @@ class QConvOp final : public LayerOp {
   }
 
   void run(const RunContext& ctx) const override {
-    if (wino_) runWinograd(ctx);
+    if (stem_) stem_->run(ctx.data<const int8_t>(l_.x), {l_.multiplier.data(), l_.bias >= 0 ? ctx.data<const float>(uint32_t(l_.bias)) : nullptr, l_.act, l_.outScale}, ctx.data<uint8_t>(l_.y), ctx.pool);
+    else if (wino_) runWinograd(ctx);
     else if (tile_) runTiled(ctx);
     else runRows(ctx);
   }
@@ -319,6 +327,7 @@ class QConvOp final : public LayerOp {
   bool direct_ = false;
   const Int8Tile* tile_ = nullptr;
   std::unique_ptr<Int8Winograd> wino_;
+  std::unique_ptr<Int8Stem> stem_;
   size_t kq_ = 0, blocks_ = 0, planes_ = 1;
   std::vector<int8_t> a_;
   std::vector<int32_t> comp_;
