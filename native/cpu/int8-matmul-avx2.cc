@@ -1,6 +1,8 @@
 // qmatmul's AVX2 tile (compiled with -mavx2 into kiln_avx2; reached only through
-// int8NhwcCores() after the cpuid check): 6 pixels x 16 channels in 12 i32
-// accumulators, the epilogue applied from the registers, one store per pixel row.
+// int8NhwcCores() after the cpuid check): 5 pixels x 16 channels in 10 i32
+// accumulators (6 rows measured no faster: with 12 accumulators, the weights, the
+// broadcast, a product and the ones, gcc kept one accumulator on the stack), the
+// epilogue applied from the registers, one store per pixel row.
 // The epilogue's variants (i8 or f32 out, residual none / i8 / f32, activation none /
 // clamp / other) are template arguments, chosen once per call: the tile's loop holds
 // no branch. Layouts: int8-nhwc.h.
@@ -18,7 +20,9 @@ namespace {
 inline __m256i load(const void* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 
 enum class Res { none, i8, f32 };
-enum class Act2 { none, clamp, other };
+// bounded: a clamp whose range times 1 / outScale lies within the i8 codes (relu6
+// with the usual scales), so the codes need no clamp of their own.
+enum class Act2 { none, clamp, bounded, other };
 
 // The epilogue's broadcast constants, made once per call.
 struct Consts {
@@ -40,7 +44,7 @@ inline __m256 value(__m256i acc, const float* m, const float* b, const void* r, 
   if (b) v = _mm256_add_ps(v, _mm256_loadu_ps(b));
   if constexpr (R == Res::i8) v = _mm256_add_ps(v, rounded(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(static_cast<const __m128i*>(r)))), k.rs)));
   if constexpr (R == Res::f32) v = _mm256_add_ps(v, _mm256_loadu_ps(static_cast<const float*>(r)));
-  if constexpr (A == Act2::clamp) v = _mm256_min_ps(_mm256_max_ps(v, k.lo), k.hi);
+  if constexpr (A == Act2::clamp || A == Act2::bounded) v = _mm256_min_ps(_mm256_max_ps(v, k.lo), k.hi);
   if constexpr (A == Act2::other) {
     alignas(32) float t[8];
     _mm256_store_ps(t, v);
@@ -53,7 +57,11 @@ inline __m256 value(__m256i acc, const float* m, const float* b, const void* r, 
 // round_half_even(v * inv) as i32, to be saturated to i8 by the packs: the upper clamp
 // comes first since cvtps of a huge value is INT_MIN (NaN takes that path to -128, as
 // the clamp-first epilogue of finish does).
-inline __m256i codes(__m256 v, const Consts& k) { return _mm256_cvtps_epi32(_mm256_min_ps(_mm256_set1_ps(127.f), _mm256_mul_ps(v, k.inv))); }
+template <Act2 A>
+inline __m256i codes(__m256 v, const Consts& k) {
+  if constexpr (A == Act2::bounded) return _mm256_cvtps_epi32(_mm256_mul_ps(v, k.inv));
+  return _mm256_cvtps_epi32(_mm256_min_ps(_mm256_set1_ps(127.f), _mm256_mul_ps(v, k.inv)));
+}
 
 // One pixel row of NV vectors: values to out (i8 or f32), the residual read from r.
 template <int NV, bool I8, Res R, Act2 A>
@@ -66,18 +74,39 @@ inline void storeRow(const __m256i* acc, const Int8MatMulArgs& m, size_t c0, con
     for (int j = 0; j < NV; ++j) _mm256_storeu_ps(static_cast<float*>(out) + 8 * j, v[j]);
   } else if constexpr (NV == 2) {
     // packs work within 128-bit lanes: the dwords of u come out as [a0-3 b0-3 . . | a4-7 b4-7 . .].
-    const __m256i t = _mm256_packs_epi32(codes(v[0], k), codes(v[1], k)), u = _mm256_packs_epi16(t, t);
+    const __m256i t = _mm256_packs_epi32(codes<A>(v[0], k), codes<A>(v[1], k)), u = _mm256_packs_epi16(t, t);
     const __m256i o = _mm256_permutevar8x32_epi32(u, _mm256_setr_epi32(0, 4, 1, 5, 0, 0, 0, 0));
     _mm_storeu_si128(static_cast<__m128i*>(out), _mm256_castsi256_si128(o));
   } else {
-    const __m256i q = codes(v[0], k);
+    const __m256i q = codes<A>(v[0], k);
     const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
     _mm_storel_epi64(static_cast<__m128i*>(out), _mm_packs_epi16(w, w));
   }
 }
 
-// Output rows row0.. (rows <= 6) x channels c0 .. c0 + width (width <= 8 * NV) from
-// the packed rows a (stride 4 * kq; the tile reads all 6, past `rows` zeros).
+// The last block's 1-15 channels of `rows` rows (acc as [row][8 * NV]) through
+// zero-padded copies of the residual and the output, and a padded bias (multiplier
+// and comp are padded already): off the tile's path, so its registers stay put.
+template <int NV, bool I8, Res R, Act2 A>
+__attribute__((noinline)) void partialRows(const int32_t* acc, const Int8MatMulArgs& m, const uint8_t* res, uint8_t* y, size_t rows, size_t c0, size_t width, const Consts& k) {
+  const size_t esize = I8 ? 1 : 4, rsize = R == Res::i8 ? 1 : 4;
+  alignas(32) float bias[8 * NV] = {}, out[8 * NV], resid[8 * NV] = {};
+  Int8MatMulArgs p = m;
+  if (m.bias) {
+    std::memcpy(bias, m.bias + c0, width * 4);
+    p.bias = bias - c0;
+  }
+  for (size_t i = 0; i < rows; ++i, acc += 8 * NV) {
+    __m256i a[NV];
+    for (int j = 0; j < NV; ++j) a[j] = load(acc + 8 * j);
+    if (R != Res::none) std::memcpy(resid, res + i * m.n * rsize, width * rsize);
+    storeRow<NV, I8, R, A>(a, p, c0, resid, out, k);
+    std::memcpy(y + i * m.n * esize, out, width * esize);
+  }
+}
+
+// Output rows row0.. (rows <= 5) x channels c0 .. c0 + width (width <= 8 * NV) from
+// the packed rows a (stride 4 * kq; the tile reads all 5, past `rows` zeros).
 template <int NV, bool I8, Res R, Act2 A>
 void tile(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t width, const Consts& k) {
   constexpr int MR = int(kMatMulMr);
@@ -92,47 +121,40 @@ void tile(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, s
     const int8_t* b = m.b + pl * m.planeStride + c0 * kp;
     const uint8_t* x = a;
     for (size_t q = 0; q < m.kq; ++q, b += 32 * NV, x += 4) {
-      __m256i bv[NV];
-      for (int j = 0; j < NV; ++j) bv[j] = load(b + 32 * j);
-#pragma GCC unroll 6
+      const __m256i b0 = load(b);
+#pragma GCC unroll 5
       for (int i = 0; i < MR; ++i) {
         int32_t s;
         std::memcpy(&s, x + i * kp, 4);
         const __m256i xv = _mm256_set1_epi32(s);
-        for (int j = 0; j < NV; ++j) acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(_mm256_maddubs_epi16(xv, bv[j]), ones));
+        acc[i][0] = _mm256_add_epi32(acc[i][0], _mm256_madd_epi16(_mm256_maddubs_epi16(xv, b0), ones));
+        if constexpr (NV == 2) acc[i][1] = _mm256_add_epi32(acc[i][1], _mm256_madd_epi16(_mm256_maddubs_epi16(xv, load(b + 32)), ones));
       }
     }
   }
   const size_t esize = I8 ? 1 : 4, rsize = R == Res::i8 ? 1 : 4;
-  const auto* res = static_cast<const uint8_t*>(m.residual);
-  auto* y = static_cast<uint8_t*>(m.y);
-  // The last block's 1-15 channels go through zero-padded copies of the residual and
-  // the output, and a padded bias (multiplier and comp are padded already).
-  const bool full = width == 8 * NV;
-  alignas(32) float bias[8 * NV] = {}, out[8 * NV], resid[8 * NV] = {};
-  Int8MatMulArgs p = m;
-  if (!full && m.bias) {
-    std::memcpy(bias, m.bias + c0, width * 4);
-    p.bias = bias - c0;
+  const uint8_t* res = R == Res::none ? nullptr : static_cast<const uint8_t*>(m.residual) + (row0 * m.n + c0) * rsize;
+  uint8_t* y = static_cast<uint8_t*>(m.y) + (row0 * m.n + c0) * esize;
+  if (width != 8 * NV) {
+    alignas(32) int32_t spill[MR][8 * NV];
+    for (int i = 0; i < MR; ++i)
+      for (int j = 0; j < NV; ++j) _mm256_store_si256(reinterpret_cast<__m256i*>(spill[i] + 8 * j), acc[i][j]);
+    partialRows<NV, I8, R, A>(spill[0], m, res, y, rows, c0, width, k);
+    return;
   }
   // Unrolled with constant indices, so the accumulators stay in registers.
-#pragma GCC unroll 6
+#pragma GCC unroll 5
   for (int i = 0; i < MR; ++i) {
     if (size_t(i) >= rows) break;
-    const size_t at = (row0 + i) * m.n + c0;
-    if (full) {
-      storeRow<NV, I8, R, A>(acc[i], m, c0, R == Res::none ? nullptr : res + at * rsize, y + at * esize, k);
-    } else {
-      if (R != Res::none) std::memcpy(resid, res + at * rsize, width * rsize);
-      storeRow<NV, I8, R, A>(acc[i], p, c0, resid, out, k);
-      std::memcpy(y + at * esize, out, width * esize);
-    }
+    storeRow<NV, I8, R, A>(acc[i], m, c0, res, y, k);
+    if (R != Res::none) res += m.n * rsize;
+    y += m.n * esize;
   }
 }
 
 using BlocksFn = void (*)(const Int8MatMulArgs&, const uint8_t*, size_t, size_t, size_t, size_t, const Consts&);
 
-// Channel blocks outer, so a block of weights is read from L1 by every 6-row group of
+// Channel blocks outer, so a block of weights is read from L1 by every 5-row group of
 // the panel; where all of the range's weights fit in L1 (small K), row groups outer, so
 // the output is written row after row.
 template <bool I8, Res R, Act2 A>
@@ -153,7 +175,7 @@ void blocks(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows,
 }
 
 template <bool I8, Res R>
-constexpr BlocksFn kByAct[3] = {blocks<I8, R, Act2::none>, blocks<I8, R, Act2::clamp>, blocks<I8, R, Act2::other>};
+constexpr BlocksFn kByAct[4] = {blocks<I8, R, Act2::none>, blocks<I8, R, Act2::clamp>, blocks<I8, R, Act2::other>, blocks<I8, R, I8 ? Act2::bounded : Act2::clamp>};
 template <bool I8>
 constexpr const BlocksFn* kByRes[3] = {kByAct<I8, Res::none>, kByAct<I8, Res::i8>, kByAct<I8, Res::f32>};
 
@@ -162,7 +184,11 @@ constexpr const BlocksFn* kByRes[3] = {kByAct<I8, Res::none>, kByAct<I8, Res::i8
 void int8MatMulAvx2(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1) {
   const ClampRange range = clampOf(m.act);
   const Consts k{_mm256_set1_ps(range.lo), _mm256_set1_ps(range.hi), _mm256_set1_ps(m.residualScale), _mm256_set1_ps(m.outScale > 0 ? 1.f / m.outScale : 0.f)};
-  const size_t act = m.act.kind == Act::none ? 0 : range.on ? 1 : 2;
+  // |range * inv| within the codes: the f32 product of a value inside the range lies
+  // between the products of its ends (rounding is monotonic).
+  const float inv = m.outScale > 0 ? 1.f / m.outScale : 0.f;
+  const bool bounded = range.on && range.lo * inv >= -128.f && range.hi * inv <= 127.f;
+  const size_t act = m.act.kind == Act::none ? 0 : bounded ? 3 : range.on ? 1 : 2;
   const size_t res = !m.residual ? 0 : m.residualScale > 0 ? 1 : 2;
   const BlocksFn fn = (m.outScale > 0 ? kByRes<true> : kByRes<false>)[res][act];
   fn(m, a, row0, rows, c0, c1, k);

@@ -1,5 +1,5 @@
 // qmatmul: y[..., N] = x[..., K] * w[N, K]^T in int8 (the NHWC 1x1 convs of
-// MobileNet's blocks as one GEMM over all pixels) on the 6 x 16 register tile of
+// MobileNet's blocks as one GEMM over all pixels) on the 5 x 16 register tile of
 // int8-nhwc.h, with the channel epilogue applied from the registers: dequantize by xScale * wScale[c], add
 // the f32 bias and the residual (f32, or i8 times residualScale), activate, then
 // write f32 or requantize to i8 by outScale.

@@ -2,7 +2,7 @@
 // int8-depthwise.cc), with a portable version of each and an AVX2 one
 // (int8-nhwc-avx2.cc and int8-matmul-avx2.cc, reached only after the cpuid check).
 //
-// 1. qmatmul's tile: C[6 pixels][16 channels] = A[6][K] * B[K][16] - comp, all in
+// 1. qmatmul's tile: C[5 pixels][16 channels] = A[5][K] * B[K][16] - comp, all in
 //    registers, straight through the channel epilogue (3.) into the output rows. A is a
 //    panel of pixel rows shifted to u8 (x ^ 0x80) and zero-padded to a multiple of 4 k
 //    (packPixels: a pixel's K channels are contiguous in NHWC, so a quad of k is one
@@ -28,7 +28,7 @@ namespace kiln::cpu {
 
 // qmatmul's tile: pixels (rows of A) by channels (two vectors of 8; one for a last
 // block of 1-8 channels).
-inline constexpr size_t kMatMulMr = 6, kMatMulNr = 16;
+inline constexpr size_t kMatMulMr = 5, kMatMulNr = 16;
 
 // Channels of packed B (and of the padded per-channel arrays): n rounded up to 16, or
 // to 8 when the last block holds 1-8 channels.

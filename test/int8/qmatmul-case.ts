@@ -1,6 +1,6 @@
 // QMatMul's paths against the interpreter's exact simulation, bit for bit (f32 outputs
 // too: a contracted multiply-add shows), one named case each:
-// the 6 x 16 tile's row tail (M % 6), K not a multiple of 4 or 16, N past a 16-channel
+// the 5 x 16 tile's row tail (M % 5), K not a multiple of 4 or 16, N past a 16-channel
 // block (an 8-wide last block for N % 16 in 1-8, a padded 16-wide one for 9-15), i8
 // and f32 output, i8 and f32 residual, every activation kind (none, relu, clip, one
 // outside the register clamp), 8-bit weights (two planes on AVX2), both loop orders
@@ -55,8 +55,8 @@ function qmatmul(name: string, s: Spec, seed: number): Case {
 
 export const QMATMUL_CASES: Case[] = [
   qmatmul('one row', { lead: [1], k: 16, n: 16 }, 1),
-  qmatmul('rows 6q+5, K 4q+3, N 16q+5 (8-wide last block)', { lead: [1, 5, 7], k: 27, n: 21, out: 'f32', residual: 'f32', act: { activation: 'relu' } }, 2),
-  qmatmul('rows 6q+1, K 4q+1, N 16q+13 (padded last block)', { lead: [2, 5, 5], k: 37, n: 45, residual: 'i8', act: { activation: 'none' } }, 3),
+  qmatmul('rows 5q+4, K 4q+3, N 16q+5 (8-wide last block)', { lead: [1, 4, 6], k: 27, n: 21, out: 'f32', residual: 'f32', act: { activation: 'relu' } }, 2),
+  qmatmul('rows 5q+1, K 4q+1, N 16q+13 (padded last block)', { lead: [3, 3, 4], k: 37, n: 45, residual: 'i8', act: { activation: 'none' } }, 3),
   qmatmul('K < 4, N < 8', { lead: [3, 3], k: 3, n: 5, out: 'f32', act: { activation: 'clip', alpha: -0.5, beta: 0.75 } }, 4),
   qmatmul('N = 24 (16 + 8)', { lead: [2, 7, 7], k: 32, n: 24, residual: 'i8', act: { activation: 'none' } }, 5),
   qmatmul('sigmoid (outside the clamp), i8 residual, f32 out', { lead: [4, 5], k: 20, n: 40, out: 'f32', residual: 'i8', act: { activation: 'sigmoid' } }, 6),
@@ -69,6 +69,8 @@ export const QMATMUL_CASES: Case[] = [
   qmatmul('many panels, small K (row groups outer)', { lead: [8, 14, 14], k: 16, n: 96 }, 13),
   qmatmul('few panels, wide N (channel ranges split)', { lead: [8, 7, 7], k: 160, n: 200, out: 'f32' }, 14),
   qmatmul('i8 out saturating both ways', { lead: [3, 11], k: 96, n: 24, act: { activation: 'none' } }, 15),
+  qmatmul('relu6 past the i8 codes (outScale 0.03: 6 / 0.03 > 127)', { lead: [2, 17], k: 24, n: 40, outScale: 0.03 }, 17),
+  qmatmul('relu6 inside the i8 codes (6 / 0.05 = 120: no clamp of the codes)', { lead: [2, 17], k: 24, n: 40, outScale: 0.05 }, 18),
   qmatmul('i8 out past the i32 range (cvtps gives INT_MIN)', { lead: [3, 5], k: 40, n: 16, act: { activation: 'none' }, outScale: 1e-10 }, 16),
 ];
 
