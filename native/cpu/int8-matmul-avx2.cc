@@ -27,6 +27,7 @@ enum class Act2 { none, clamp, bounded, other };
 // The epilogue's broadcast constants, made once per call.
 struct Consts {
   __m256 lo, hi, rs, inv;
+  bool stream;  // f32 rows by streaming stores (Int8MatMulArgs::stream)
 };
 
 // A product rounded to f32 on its own: g++ contracts a multiply and a following add
@@ -71,7 +72,10 @@ inline void storeRow(const __m256i* acc, const Int8MatMulArgs& m, size_t c0, con
   __m256 v[NV];
   for (int j = 0; j < NV; ++j) v[j] = value<R, A>(acc[j], m.multiplier + c0 + 8 * j, b ? b + 8 * j : nullptr, R == Res::none ? nullptr : static_cast<const uint8_t*>(r) + 8 * j * rsize, m.act, k);
   if constexpr (!I8) {
-    for (int j = 0; j < NV; ++j) _mm256_storeu_ps(static_cast<float*>(out) + 8 * j, v[j]);
+    if (k.stream)
+      for (int j = 0; j < NV; ++j) _mm256_stream_ps(static_cast<float*>(out) + 8 * j, v[j]);
+    else
+      for (int j = 0; j < NV; ++j) _mm256_storeu_ps(static_cast<float*>(out) + 8 * j, v[j]);
   } else if constexpr (NV == 2) {
     // packs work within 128-bit lanes: the dwords of u come out as [a0-3 b0-3 . . | a4-7 b4-7 . .].
     const __m256i t = _mm256_packs_epi32(codes<A>(v[0], k), codes<A>(v[1], k)), u = _mm256_packs_epi16(t, t);
@@ -183,7 +187,8 @@ constexpr const BlocksFn* kByRes[3] = {kByAct<I8, Res::none>, kByAct<I8, Res::i8
 
 void int8MatMulAvx2(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1) {
   const ClampRange range = clampOf(m.act);
-  const Consts k{_mm256_set1_ps(range.lo), _mm256_set1_ps(range.hi), _mm256_set1_ps(m.residualScale), _mm256_set1_ps(m.outScale > 0 ? 1.f / m.outScale : 0.f)};
+  const Consts k{_mm256_set1_ps(range.lo), _mm256_set1_ps(range.hi), _mm256_set1_ps(m.residualScale), _mm256_set1_ps(m.outScale > 0 ? 1.f / m.outScale : 0.f),
+                 m.stream && m.outScale == 0};
   // |range * inv| within the codes: the f32 product of a value inside the range lies
   // between the products of its ends (rounding is monotonic).
   const float inv = m.outScale > 0 ? 1.f / m.outScale : 0.f;
@@ -192,6 +197,7 @@ void int8MatMulAvx2(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size
   const size_t res = !m.residual ? 0 : m.residualScale > 0 ? 1 : 2;
   const BlocksFn fn = (m.outScale > 0 ? kByRes<true> : kByRes<false>)[res][act];
   fn(m, a, row0, rows, c0, c1, k);
+  if (k.stream) _mm_sfence();  // the streamed rows visible before the task counts as done
 }
 
 }  // namespace kiln::cpu

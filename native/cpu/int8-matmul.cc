@@ -18,6 +18,10 @@
 namespace kiln::cpu {
 namespace {
 
+// f32 outputs from this size on are streamed (int8-mm-bench, 2 threads: 24->144 at
+// 56x56 b8, 14 MB, 3.0 -> 1.06 ms; 32->192 at 28x28, 4.8 MB, gains nothing).
+constexpr size_t kStreamBytes = size_t(8) << 20;
+
 class QMatMulOp final : public LayerOp {
  public:
   explicit QMatMulOp(const LayerCheck& c) {
@@ -60,7 +64,11 @@ class QMatMulOp final : public LayerOp {
   void run(const RunContext& ctx) const override {
     Int8MatMulArgs m{kq_, n_, b_.data(), planes_, b_.size() / planes_, negComp_.data(), multiplier_.data(),
                      bias_ >= 0 ? ctx.data<const float>(uint32_t(bias_)) : nullptr,
-                     residual_ >= 0 ? ctx.data<const void>(uint32_t(residual_)) : nullptr, residualScale_, act_, outScale_, ctx.data<void>(y_)};
+                     residual_ >= 0 ? ctx.data<const void>(uint32_t(residual_)) : nullptr, residualScale_, act_, outScale_, ctx.data<void>(y_), false};
+    // An f32 output past the caches (MobileNetV2's 112x112x96 at batch 8 is 38 MB) is
+    // streamed: the next layer reads it from memory either way, and the stores skip
+    // the read for ownership.
+    m.stream = outScale_ == 0 && m_ * n_ * 4 >= kStreamBytes && n_ % 8 == 0 && reinterpret_cast<uintptr_t>(m.y) % 32 == 0;
     const int8_t* x = ctx.data<const int8_t>(x_);
     // A task packs a panel of `rows` pixels and runs a range of channel blocks over
     // it: the panel and a block of weights (16 x K) stay in L1 together.

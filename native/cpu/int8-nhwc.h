@@ -48,6 +48,8 @@ struct Int8MatMulArgs {
   Activation act;
   float outScale;            // 0: f32 output
   void* y;                   // rows of n, i8 or f32 by outScale
+  bool stream;               // f32 output too large to stay in the caches, 32-byte aligned rows of n % 8 == 0:
+                             // full-width blocks go by streaming stores (no read for ownership); cores may ignore it
 };
 
 // a[r][j] = x[r][j] ^ 0x80 for r < rows and j < k, else 0, for r < padded (a multiple

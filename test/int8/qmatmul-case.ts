@@ -4,7 +4,8 @@
 // block (an 8-wide last block for N % 16 in 1-8, a padded 16-wide one for 9-15), i8
 // and f32 output, i8 and f32 residual, every activation kind (none, relu, clip, one
 // outside the register clamp), 8-bit weights (two planes on AVX2), both loop orders
-// (weights that fit L1 or not) and tasks that split the channels. qmatmul.test.ts runs
+// (weights that fit L1 or not), tasks that split the channels and an f32 output large
+// enough to be streamed past the caches. qmatmul.test.ts runs
 // them in its process and, as a child with KILN_INT8_TILE=none, on the portable cores;
 // run directly, this prints 'ok' or the mismatches.
 import { interpret, mulberry32, randomInt, randomTensor, type Tensor } from '../../src/interpret/index.js';
@@ -71,6 +72,7 @@ export const QMATMUL_CASES: Case[] = [
   qmatmul('i8 out saturating both ways', { lead: [3, 11], k: 96, n: 24, act: { activation: 'none' } }, 15),
   qmatmul('relu6 past the i8 codes (outScale 0.03: 6 / 0.03 > 127)', { lead: [2, 17], k: 24, n: 40, outScale: 0.03 }, 17),
   qmatmul('relu6 inside the i8 codes (6 / 0.05 = 120: no clamp of the codes)', { lead: [2, 17], k: 24, n: 40, outScale: 0.05 }, 18),
+  qmatmul('f32 output of 19 MB (streaming stores)', { lead: [4, 112, 112], k: 16, n: 96, out: 'f32', residual: 'f32' }, 19),
   qmatmul('i8 out past the i32 range (cvtps gives INT_MIN)', { lead: [3, 5], k: 40, n: 16, act: { activation: 'none' }, outScale: 1e-10 }, 16),
 ];
 
