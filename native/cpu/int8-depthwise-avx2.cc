@@ -1,15 +1,23 @@
-// AVX2 3x3 int8 depthwise rows of qconv-nhwc (int8-depthwise.h; compiled with
-// -mavx2 -mfma into kiln_avx2, FP contraction off, so the only FMAs are the exact
-// ones written here). The shape of vec-kernels-dw-nhwc.inc: a tile is 2 output rows
-// x 4 pixels (or 1 x 8) of one 8-channel block, every input vector widened once and
-// fed to each output of the tile that reads it; outputs whose window crosses the
-// left or right edge take a checked path; a row above or below the image is a zero
-// row. The epilogue (dequantize, bias, activation, requantize) stays in registers
-// and stores i8 or f32 directly, in the interpreter's float steps (int8-nhwc.h).
+// AVX2 3x3 int8 depthwise rows of qconv-nhwc (int8-depthwise.h). The shape of
+// vec-kernels-dw-nhwc.inc: a tile is up to 4 output rows x 2 pixels (stride 1) or 2
+// rows x 4 pixels (stride 2) of one 8-channel block, rows read in place, each input
+// widened once for every output of the tile that reads it; outputs whose window
+// crosses the left or right edge run on a zero-padded copy of their columns; a row
+// above or below the image is a zero row.
+// The sums are i32 through vpmaddwd, two taps of a column a step: the i8 channels of
+// two input rows interleaved and widened to i16 pairs, against weight pairs packed
+// per kind of pair (packDw3x3Pairs). At stride 1 the rows 0-3 of a 2-row tile pair as
+// (0,1) and (2,3): output row 0 takes (w0,w1) and (w2,0), row 1 (0,w0) and (w1,w2),
+// so one widening serves both rows. An FMA tile on widened f32 (exact too) ran 1.6x
+// slower on Zen 3: its 9-long chains of 4-5 cycle FMAs keep too little in flight,
+// where vpmaddwd's products are independent and vpaddd takes a cycle.
+// The epilogue (dequantize, bias, activation, requantize) stays in registers and
+// stores i8 or f32 directly, in the interpreter's float steps (int8-nhwc.h).
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "int8-depthwise.h"
@@ -19,21 +27,6 @@ namespace kiln::cpu {
 namespace {
 
 #define KILN_INLINE inline __attribute__((always_inline))
-
-// 8 channels of i8 as f32; a partial block (Tail) reads only its m bytes (a byte
-// loop, not memcpy: a call would spill every live accumulator).
-template <bool Tail>
-KILN_INLINE __m256 widen(const int8_t* p, long m) {
-  __m128i b;
-  if (Tail) {
-    uint64_t t = 0;
-    for (long k = 0; k < m; ++k) t |= uint64_t(uint8_t(p[k])) << (8 * k);
-    b = _mm_cvtsi64_si128(int64_t(t));
-  } else {
-    b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
-  }
-  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b));
-}
 
 // The channel epilogue for i8 (I8) or f32 output: v = f32(acc) * m + b, the
 // activation (none, relu or clip: int8-depthwise.cc sends the others to the cores),
@@ -56,7 +49,7 @@ struct Epilogue {
   const float* m;
   const float* b;
   __m256 lo, hi, inv, top;
-  __m128i qlo, qhi;
+  __m256i qlo, qhi;
   long C, tail;
   bool fits;
 
@@ -69,8 +62,8 @@ struct Epilogue {
       const float t = v * invs;
       return int8_t(std::min(127.f, std::max(-128.f, std::nearbyint(t))));
     };
-    qlo = _mm_set1_epi8(I8 ? code(clampOf(a.act).lo) : 0);
-    qhi = _mm_set1_epi8(I8 ? code(clampOf(a.act).hi) : 0);
+    qlo = _mm256_set1_epi8(I8 ? code(clampOf(a.act).lo) : 0);
+    qhi = _mm256_set1_epi8(I8 ? code(clampOf(a.act).hi) : 0);
   }
 
   KILN_INLINE __m256 value(__m256 acc, long cb) const {
@@ -86,7 +79,9 @@ struct Epilogue {
     return _mm256_cvtps_epi32(v);
   }
 
-  KILN_INLINE __m128i clamp(__m128i q) const { return _mm_min_epi8(_mm_max_epi8(q, qlo), qhi); }
+  KILN_INLINE __m128i clamp(__m128i q) const {
+    return _mm_min_epi8(_mm_max_epi8(q, _mm256_castsi256_si128(qlo)), _mm256_castsi256_si128(qhi));
+  }
 
   // Output pixel ox, block cb of an output row.
   template <bool Tail>
@@ -115,163 +110,190 @@ struct Epilogue {
     }
   }
 
-  // Pixels ox..ox+3, block cb (whole) of an output row. For i8 the 4 vectors of codes
-  // pack into one: bytes [p0 0-3, p1 0-3, p2 0-3, p3 0-3 | p0 4-7, ...], whose dwords
-  // a permute puts back in pixel order.
-  KILN_INLINE void store4(void* row, long ox, long cb, const __m256* acc) const {
+  // Four whole blocks cb of the output pixels at o[0..3] (pixel 0 of their rows plus
+  // the pixel's offset ox * C, in elements). For i8 the 4 vectors of codes pack into
+  // one: bytes [p0 0-3, p1 0-3, p2 0-3, p3 0-3 | p0 4-7, ...], whose dwords a permute
+  // puts back in pixel order.
+  KILN_INLINE void store4(void* const* row, const long* ox, long cb, const __m256* acc) const {
     if (!I8) {
-      for (int q = 0; q < 4; ++q) store<false>(row, ox + q, cb, acc[q]);
+      for (int q = 0; q < 4; ++q) store<false>(row[q], ox[q], cb, acc[q]);
       return;
     }
     const __m256i q0 = codes(value(acc[0], cb)), q1 = codes(value(acc[1], cb));
     const __m256i q2 = codes(value(acc[2], cb)), q3 = codes(value(acc[3], cb));
     const __m256i w = _mm256_packs_epi16(_mm256_packs_epi32(q0, q1), _mm256_packs_epi32(q2, q3));
     __m256i c = _mm256_permutevar8x32_epi32(w, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-    c = _mm256_min_epi8(_mm256_max_epi8(c, _mm256_broadcastsi128_si256(qlo)), _mm256_broadcastsi128_si256(qhi));
-    int8_t* o = static_cast<int8_t*>(row) + ox * C + cb * 8;
+    c = _mm256_min_epi8(_mm256_max_epi8(c, qlo), qhi);
+    const auto at = [&](int q) { return static_cast<int8_t*>(row[q]) + ox[q] * C + cb * 8; };
     const __m128i l = _mm256_castsi256_si128(c), h = _mm256_extracti128_si256(c, 1);
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(o), l);
-    _mm_storeh_pd(reinterpret_cast<double*>(o + C), _mm_castsi128_pd(l));
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(o + 2 * C), h);
-    _mm_storeh_pd(reinterpret_cast<double*>(o + 3 * C), _mm_castsi128_pd(h));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(at(0)), l);
+    _mm_storeh_pd(reinterpret_cast<double*>(at(1)), _mm_castsi128_pd(l));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(at(2)), h);
+    _mm_storeh_pd(reinterpret_cast<double*>(at(3)), _mm_castsi128_pd(h));
   }
 };
 
-// One output pixel's block whose window may leave the row: columns outside [0, W)
-// are skipped. Out of line, off the tiles' registers. r: the 3 input rows at block cb.
-template <bool I8, bool Tail>
-__attribute__((noinline)) void edgePixel(const int8_t* const* r, long ix0, long W, long C, const float* w, const Epilogue<I8>& e,
-                                         void* y, long ox, long cb) {
-  __m256 a = _mm256_setzero_ps();
-  for (long kx = 0; kx < 3; ++kx) {
-    const long ix = ix0 + kx;
-    if (ix < 0 || ix >= W) continue;
-    for (long ky = 0; ky < 3; ++ky) a = _mm256_fmadd_ps(widen<Tail>(r[ky] + ix * C, e.tail), _mm256_loadu_ps(w + (ky * 3 + kx) * 8), a);
-  }
-  e.template store<Tail>(y, ox, cb, a);
+// 8 bytes of a row at p (m bytes where Tail).
+template <bool Tail>
+KILN_INLINE __m128i bytes8(const int8_t* p, long m) {
+  if (!Tail) return _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
+  uint64_t t = 0;
+  for (long k = 0; k < m; ++k) t |= uint64_t(uint8_t(p[k])) << (8 * k);
+  return _mm_cvtsi64_si128(int64_t(t));
 }
 
-// R output rows x P pixels of one block, all accumulators in registers across the 9
-// taps; in[i] (i < (R - 1) * SH + 3) the input rows at the tile's first column. The
-// loops must unroll completely, or the arrays go to the stack.
+// The i16 pairs (a[c], b[c]) of 8 channels; single(a): (a[c], sign of a[c]), for
+// weight pairs (w, 0).
+template <bool Tail>
+KILN_INLINE __m256i pair(const int8_t* a, const int8_t* b, long m) {
+  return _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(bytes8<Tail>(a, m), bytes8<Tail>(b, m)));
+}
+template <bool Tail>
+KILN_INLINE __m256i single(const int8_t* a, long m) {
+  return _mm256_cvtepi8_epi32(bytes8<Tail>(a, m));
+}
+
+// R output rows x P pixels of one block, the sums in registers; in[i] (i < N) the
+// input rows at the tile's first column; w the block's weight pairs [kind][kx][16]
+// (kinds: (w0,w1), (w2,0), (0,w0), (w1,w2)). Per column the rows pair up as (0,1),
+// (2,3), ... (an odd last row alone): an output row that starts on an even row k
+// takes (k,k+1) x (w0,w1) + (k+2,k+3) x (w2,0); one that starts on an odd row (stride
+// 1) takes (k-1,k) x (0,w0) + (k+1,k+2) x (w1,w2). The loops must unroll completely,
+// or the arrays go to the stack.
 template <int SH, int SW, int R, int P, bool Tail>
-KILN_INLINE void tile(const int8_t* const* in, long C, const float* w, long m, __m256 (&acc)[R][P]) {
+KILN_INLINE void tile(const int8_t* const* in, long C, const int16_t* w, long m, __m256i (&acc)[R][P]) {
+  constexpr int N = (R - 1) * SH + 3, pairs = N / 2;
+  const auto wp = [w](int kind, int kx) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + (kind * 3 + kx) * 16)); };
+  const auto mad2 = [](__m256i a, __m256i x, __m256i wx, __m256i y, __m256i wy) {
+    return _mm256_add_epi32(a, _mm256_add_epi32(_mm256_madd_epi16(x, wx), _mm256_madd_epi16(y, wy)));
+  };
 #pragma GCC unroll 16
   for (int j = 0; j < R; ++j)
 #pragma GCC unroll 16
-    for (int p = 0; p < P; ++p) acc[j][p] = _mm256_setzero_ps();
+    for (int q = 0; q < P; ++q) acc[j][q] = _mm256_setzero_si256();
 #pragma GCC unroll 16
-  for (int i = 0; i < (R - 1) * SH + 3; ++i) {
-    __m256 wk[R][3];
+  for (int c = 0; c < (P - 1) * SW + 3; ++c) {
+    const long o = c * C;
+    __m256i pr[pairs + 1];
 #pragma GCC unroll 16
-    for (int j = 0; j < R; ++j) {
-      const int ky = i - j * SH;
-      if (ky >= 0 && ky < 3)
+    for (int k = 0; k < pairs; ++k) pr[k] = pair<Tail>(in[2 * k] + o, in[2 * k + 1] + o, m);
+    if (N % 2) pr[pairs] = single<Tail>(in[N - 1] + o, m);
 #pragma GCC unroll 16
-        for (int kx = 0; kx < 3; ++kx) wk[j][kx] = _mm256_loadu_ps(w + (ky * 3 + kx) * 8);
-    }
-    const int8_t* p = in[i];
-#pragma GCC unroll 16
-    for (int c = 0; c < (P - 1) * SW + 3; ++c) {
-      const __m256 v = widen<Tail>(p + c * C, m);
+    for (int q = 0; q < P; ++q) {
+      const int kx = c - q * SW;
+      if (kx < 0 || kx >= 3) continue;
 #pragma GCC unroll 16
       for (int j = 0; j < R; ++j) {
-        const int ky = i - j * SH;
-        if (ky < 0 || ky >= 3) continue;
-#pragma GCC unroll 16
-        for (int q = 0; q < P; ++q) {
-          const int kx = c - q * SW;
-          if (kx >= 0 && kx < 3) acc[j][q] = _mm256_fmadd_ps(v, wk[j][kx], acc[j][q]);
-        }
+        const int k = j * SH;
+        if (k % 2 == 0) acc[j][q] = mad2(acc[j][q], pr[k / 2], wp(0, kx), pr[k / 2 + 1], wp(1, kx));
+        else acc[j][q] = mad2(acc[j][q], pr[k / 2], wp(2, kx), pr[k / 2 + 1], wp(3, kx));
       }
     }
+    // One column at a time: GCC otherwise hoists the weights and products of later
+    // columns and spills them (2.4x slower).
+#pragma GCC unroll 16
+    for (int j = 0; j < R; ++j)
+#pragma GCC unroll 16
+      for (int q = 0; q < P; ++q) asm volatile("" : "+x"(acc[j][q])::"memory");
   }
 }
 
-// One tile at output pixel ox, block cb; its sums go to acc[j][q][block - cb0][8]
-// (blocks of cb0..cb1). The epilogue runs afterwards over all blocks (flush): a tile's
-// 72 FMAs form 9-long dependent chains, and an epilogue right behind them would keep
-// the next tile's loads and FMAs out of the out-of-order window.
-template <int SH, int SW, int R, int P, bool Tail>
-KILN_INLINE void tileAt(const QDw3x3Rows& a, long ox, long cb, float* out) {
+// One tile at output pixel ox, block cb, stored through the epilogue; rows[i] + col
+// is the input pixel under the tile's first column. The epilogue and the row
+// pointers are copied first: an i8 store may alias anything in memory, and the
+// compiler would reload them after every one.
+template <int SH, int SW, int R, int P, bool I8, bool Tail>
+KILN_INLINE void tileAt(const QDw3x3Rows& a, const Epilogue<I8>& ep, const int8_t* const* rows, long col, long ox, long cb) {
   constexpr int N = (R - 1) * SH + 3;
-  const long off = (ox * SW - a.pl) * a.C + cb * 8, stride = (a.cb1 - a.cb0) * 8;
   const int8_t* in[N];
-  for (int i = 0; i < N; ++i) in[i] = a.rows[i] + off;
-  __m256 acc[R][P];
-  tile<SH, SW, R, P, Tail>(in, a.C, a.w + cb * 72, a.C % 8, acc);
-  out += (cb - a.cb0) * 8;
-#pragma GCC unroll 16
-  for (int j = 0; j < R; ++j)
-#pragma GCC unroll 16
-    for (int q = 0; q < P; ++q) _mm256_store_ps(out + (j * P + q) * stride, acc[j][q]);
-}
-
-// The epilogue of the tiles at pixels ox..ox+P-1 of the R rows, every block. The
-// epilogue and the row pointers are copied first: an i8 store may alias anything in
-// memory, and the compiler would reload them after every one.
-template <int R, int P, bool I8>
-KILN_INLINE void flush(const QDw3x3Rows& a, const Epilogue<I8>& ep, long ox, const float* acc) {
+  for (int i = 0; i < N; ++i) in[i] = rows[i] + col + cb * 8;
+  __m256i acc[R][P];
+  tile<SH, SW, R, P, Tail>(in, a.C, a.wpairs + cb * kDw3x3PairsPerBlock, a.C % 8, acc);
   const Epilogue<I8> e = ep;
   void* y[R];
   for (int j = 0; j < R; ++j) y[j] = a.y[j];
-  const long full = a.C / 8, last = a.cb1 < full ? a.cb1 : full, stride = (a.cb1 - a.cb0) * 8;
-  for (int j = 0; j < R; ++j) {
-    const float* r = acc + j * P * stride - a.cb0 * 8;
-    for (long cb = a.cb0; cb < last; ++cb) {
-      if (P % 4 == 0) {
-        for (int q = 0; q < P; q += 4) {
-          const __m256 v[4] = {_mm256_load_ps(r + q * stride + cb * 8), _mm256_load_ps(r + (q + 1) * stride + cb * 8),
-                               _mm256_load_ps(r + (q + 2) * stride + cb * 8), _mm256_load_ps(r + (q + 3) * stride + cb * 8)};
-          e.store4(y[j], ox + q, cb, v);
-        }
-      } else {
-        for (int q = 0; q < P; ++q) e.template store<false>(y[j], ox + q, cb, _mm256_load_ps(r + q * stride + cb * 8));
-      }
-    }
-    if (a.cb1 > full)
-      for (int q = 0; q < P; ++q) e.template store<true>(y[j], ox + q, full, _mm256_load_ps(r + q * stride + full * 8));
+  // The R x P outputs in row-major order, by fours where whole blocks allow.
+  __m256 v[R * P];
+  void* row[R * P];
+  long px[R * P];
+#pragma GCC unroll 16
+  for (int i = 0; i < R * P; ++i) {
+    v[i] = _mm256_cvtepi32_ps(acc[i / P][i % P]);
+    row[i] = y[i / P];
+    px[i] = ox + i % P;
+  }
+  int i = 0;
+  if (!Tail)
+#pragma GCC unroll 16
+    for (; i + 4 <= R * P; i += 4) e.store4(&row[i], &px[i], cb, &v[i]);
+#pragma GCC unroll 16
+  for (; i < R * P; ++i) e.template store<Tail>(row[i], px[i], cb, v[i]);
+}
+
+// Output pixels [ox0, ox1), every block, one pixel at a time, from rows[i] + col.
+template <int S, int R, bool I8>
+void pixels(const QDw3x3Rows& a, const Epilogue<I8>& e, const int8_t* const* rows, long col, long ox0, long ox1) {
+  const long full = a.C / 8, last = a.cb1 < full ? a.cb1 : full;
+  for (long ox = ox0; ox < ox1; ++ox, col += S * a.C) {
+    for (long cb = a.cb0; cb < last; ++cb) tileAt<S, S, R, 1, I8, false>(a, e, rows, col, ox, cb);
+    if (a.cb1 > full) tileAt<S, S, R, 1, I8, true>(a, e, rows, col, ox, full);
   }
 }
 
-// Edge pixels [ox0, ox1) of the R output rows, every block.
-template <int SH, int R, bool I8>
+// Output pixels [ox0, ox1) whose windows leave the row: their input columns copied
+// with zero pixels where they lie outside [0, W) (a few pixels a row), then the
+// pixel tiles on the copy, so the border shares the inner pixels' code.
+template <int S, int R, bool I8>
 void edges(const QDw3x3Rows& a, const Epilogue<I8>& e, long ox0, long ox1) {
-  const long full = a.C / 8;
-  for (long ox = ox0; ox < ox1; ++ox)
-    for (int j = 0; j < R; ++j)
-      for (long cb = a.cb0; cb < a.cb1; ++cb) {
-        const int8_t* r[3] = {a.rows[j * SH] + cb * 8, a.rows[j * SH + 1] + cb * 8, a.rows[j * SH + 2] + cb * 8};
-        if (cb < full) edgePixel<I8, false>(r, ox * a.sw - a.pl, a.W, a.C, a.w + cb * 72, e, a.y[j], ox, cb);
-        else edgePixel<I8, true>(r, ox * a.sw - a.pl, a.W, a.C, a.w + cb * 72, e, a.y[j], ox, cb);
-      }
+  if (ox0 >= ox1) return;
+  constexpr int N = (R - 1) * S + 3;
+  const long ix0 = ox0 * S - a.pl, width = (ox1 - 1 - ox0) * S + 3;
+  thread_local std::vector<int8_t> copy;
+  copy.resize(size_t(N * width * a.C));
+  const int8_t* rows[N];
+  for (int i = 0; i < N; ++i) {
+    int8_t* dst = copy.data() + i * width * a.C;
+    rows[i] = dst;
+    for (long k = 0; k < width; ++k) {
+      const long ix = ix0 + k;
+      if (ix < 0 || ix >= a.W) std::memset(dst + k * a.C, 0, size_t(a.C));
+      else std::memcpy(dst + k * a.C, a.rows[i] + ix * a.C, size_t(a.C));
+    }
+  }
+  pixels<S, R, I8>(a, e, rows, 0, ox0, ox1);
 }
 
 // Pixel-major, as the fp32 rows: every block of a tile's pixels in turn, so each
-// input line is used whole while it is in L1. acc: R * 8 * (cb1 - cb0) * 8 floats.
+// input line is used whole while it is in L1.
 template <int S, int R, bool I8>
-void rows(const QDw3x3Rows& a, long oxa, long oxb, float* acc) {
-  constexpr int SH = S, SW = S;
+void rows(const QDw3x3Rows& a, long oxa, long oxb) {
+  constexpr int P = R > 2 ? 2 : 4;
   const Epilogue<I8> e(a);
-  constexpr int P = 8 / R;
   const long full = a.C / 8, last = a.cb1 < full ? a.cb1 : full;
-  const bool partial = a.cb1 > full;
-  edges<SH, R, I8>(a, e, 0, oxa);
+  edges<S, R, I8>(a, e, 0, oxa);
   long ox = oxa;
   for (; ox + P <= oxb; ox += P) {
-    for (long cb = a.cb0; cb < last; ++cb) tileAt<SH, SW, R, P, false>(a, ox, cb, acc);
-    if (partial) tileAt<SH, SW, R, P, true>(a, ox, full, acc);
-    flush<R, P, I8>(a, e, ox, acc);
+    const long col = (ox * S - a.pl) * a.C;
+    for (long cb = a.cb0; cb < last; ++cb) tileAt<S, S, R, P, I8, false>(a, e, a.rows, col, ox, cb);
+    if (a.cb1 > full) tileAt<S, S, R, P, I8, true>(a, e, a.rows, col, ox, full);
   }
-  for (; ox < oxb; ++ox) {
-    for (long cb = a.cb0; cb < last; ++cb) tileAt<SH, SW, R, 1, false>(a, ox, cb, acc);
-    if (partial) tileAt<SH, SW, R, 1, true>(a, ox, full, acc);
-    flush<R, 1, I8>(a, e, ox, acc);
-  }
-  edges<SH, R, I8>(a, e, oxb, a.OW);
+  pixels<S, R, I8>(a, e, a.rows, (ox * S - a.pl) * a.C, ox, oxb);
+  edges<S, R, I8>(a, e, oxb, a.OW);
 }
 
 }  // namespace
+
+void packDw3x3Pairs(const int8_t* w, size_t channels, int16_t* out) {
+  const size_t blocks = (channels + 7) / 8;
+  std::fill(out, out + blocks * kDw3x3PairsPerBlock, int16_t(0));
+  for (size_t c = 0; c < channels; ++c)
+    for (size_t kx = 0; kx < 3; ++kx) {
+      const int16_t w0 = w[c * 9 + kx], w1 = w[c * 9 + 3 + kx], w2 = w[c * 9 + 6 + kx];
+      const int16_t kinds[4][2] = {{w0, w1}, {w2, 0}, {0, w0}, {w1, w2}};
+      for (size_t k = 0; k < 4; ++k)
+        for (size_t t = 0; t < 2; ++t) out[c / 8 * kDw3x3PairsPerBlock + (k * 3 + kx) * 16 + c % 8 * 2 + t] = kinds[k][t];
+    }
+}
 
 void qdw3x3RowsAvx2(const QDw3x3Rows& a) {
   // Outputs [oxa, oxb) read only columns inside [0, W); none when the row is too narrow.
@@ -279,19 +301,19 @@ void qdw3x3RowsAvx2(const QDw3x3Rows& a) {
   long oxb = a.W - 3 + a.pl < 0 ? 0 : (a.W - 3 + a.pl) / a.sw + 1;
   oxb = oxb > a.OW ? a.OW : oxb;
   const long s = oxa < oxb ? oxa : a.OW, t = oxa < oxb ? oxb : a.OW;
-  thread_local std::vector<__m256> buffer;
-  const size_t need = size_t(2 * 4 * (a.cb1 - a.cb0));
-  if (buffer.size() < need) buffer.resize(need);
-  float* acc = reinterpret_cast<float*>(buffer.data());
-  switch ((a.outScale > 0 ? 4 : 0) + (a.nrows == 2 ? 2 : 0) + (a.sh == 1 ? 0 : 1)) {
-    case 0: rows<1, 1, false>(a, s, t, acc); break;
-    case 1: rows<2, 1, false>(a, s, t, acc); break;
-    case 2: rows<1, 2, false>(a, s, t, acc); break;
-    case 3: rows<2, 2, false>(a, s, t, acc); break;
-    case 4: rows<1, 1, true>(a, s, t, acc); break;
-    case 5: rows<2, 1, true>(a, s, t, acc); break;
-    case 6: rows<1, 2, true>(a, s, t, acc); break;
-    default: rows<2, 2, true>(a, s, t, acc); break;
+#define KILN_QDW_ROWS(S, R) \
+  (a.outScale > 0 ? rows<S, R, true>(a, s, t) : rows<S, R, false>(a, s, t))
+  if (a.sh == 2) {
+    if (a.nrows == 2) KILN_QDW_ROWS(2, 2);
+    else KILN_QDW_ROWS(2, 1);
+    return;
+  }
+  switch (a.nrows) {
+    case 4: KILN_QDW_ROWS(1, 4); break;
+    case 3: KILN_QDW_ROWS(1, 3); break;
+    case 2: KILN_QDW_ROWS(1, 2); break;
+    default: KILN_QDW_ROWS(1, 1); break;
+#undef KILN_QDW_ROWS
   }
 }
 

@@ -106,13 +106,14 @@ class QConvNhwcOp final : public LayerOp {
   }
 
  private:
-  // The row kernel's operands: per 8-channel block the 9 taps' weights as f32 [9][8],
+  // The row kernel's operands: per 8-channel block the weights as i16 tap pairs,
   // multiplier and bias padded to whole blocks with zeros, a zero input row.
   void prepareRows3x3(const int8_t* w, const float* bias) {
     blocks_ = (c_ + 7) / 8;
-    wf_.assign(blocks_ * 72, 0.f);
-    for (size_t ch = 0; ch < c_; ++ch)
-      for (size_t t = 0; t < 9; ++t) wf_[ch / 8 * 72 + t * 8 + ch % 8] = float(w[ch * 9 + t]);
+#if defined(__x86_64__) || defined(_M_X64)
+    wpairs_.resize(blocks_ * kDw3x3PairsPerBlock);
+    packDw3x3Pairs(w, c_, wpairs_.data());
+#endif
     mpad_.assign(blocks_ * 8, 0.f);
     std::copy(multiplier_.begin(), multiplier_.end(), mpad_.begin());
     if (bias) bpad_.assign(bias, bias + c_), bpad_.resize(blocks_ * 8, 0.f);
@@ -124,13 +125,14 @@ class QConvNhwcOp final : public LayerOp {
   }
 
   // Items of (image, band of output rows, group of blocks), about 8 per thread, as
-  // the fp32 NHWC depthwise; each band runs two output rows at a time.
+  // the fp32 NHWC depthwise.
   void runRows3x3(const RunContext& ctx) const {
     const int8_t* x = ctx.data<const int8_t>(x_);
     uint8_t* y = ctx.data<uint8_t>(y_);
-    const size_t esize = outScale_ > 0 ? 1 : 4, want = 8 * ctx.pool->threads();
+    // Stride 1 takes 4 output rows a call (its widest tile), stride 2 takes 2.
+    const size_t esize = outScale_ > 0 ? 1 : 4, want = 8 * ctx.pool->threads(), step = p_[0] == 1 ? 4 : 2;
     size_t band = 8;
-    while (band > 2 && n_ * ((oh_ + band - 1) / band) < want) band /= 2;
+    while (band > step && n_ * ((oh_ + band - 1) / band) < want) band /= 2;
     const size_t bands = (oh_ + band - 1) / band;
     size_t groups = 1;
     while (n_ * bands * groups < want && groups * 2 <= blocks_) groups *= 2;
@@ -138,15 +140,16 @@ class QConvNhwcOp final : public LayerOp {
       const size_t g = item % groups, nb = item / groups;
       const size_t n = nb / bands, oy0 = nb % bands * band, oy1 = std::min(oh_, oy0 + band);
       const int8_t* image = x + n * h_ * w_ * c_;
-      for (size_t oy = oy0; oy < oy1; oy += 2) {
-        const size_t nrows = std::min<size_t>(2, oy1 - oy);
-        const int8_t* in[5];
+      for (size_t oy = oy0; oy < oy1; oy += step) {
+        const size_t nrows = std::min(step, oy1 - oy);
+        const int8_t* in[6];
         for (size_t i = 0; i < (nrows - 1) * p_[0] + 3; ++i) {
           const ptrdiff_t iy = ptrdiff_t(oy * p_[0] + i) - ptrdiff_t(p_[2]);
           in[i] = iy < 0 || iy >= ptrdiff_t(h_) ? zeroRow_.data() : image + size_t(iy) * w_ * c_;
         }
-        void* out[2] = {y + (n * oh_ + oy) * ow_ * c_ * esize, y + (n * oh_ + oy + nrows - 1) * ow_ * c_ * esize};
-        const QDw3x3Rows a{in, long(nrows), long(w_), long(c_), long(p_[0]), long(p_[1]), long(p_[3]), wf_.data(), mpad_.data(),
+        void* out[4];
+        for (size_t j = 0; j < nrows; ++j) out[j] = y + (n * oh_ + oy + j) * ow_ * c_ * esize;
+        const QDw3x3Rows a{in, long(nrows), long(w_), long(c_), long(p_[0]), long(p_[1]), long(p_[3]), wpairs_.data(), mpad_.data(),
                            bpad_.empty() ? nullptr : bpad_.data(), long(blocks_ * g / groups), long(blocks_ * (g + 1) / groups),
                            act_, outScale_, codesFit_, out, long(ow_)};
 #if defined(__x86_64__) || defined(_M_X64)
@@ -170,7 +173,8 @@ class QConvNhwcOp final : public LayerOp {
   std::vector<int8_t> zeros_;
   bool rows3x3_ = false, codesFit_ = false;
   size_t blocks_ = 0;
-  std::vector<float> wf_, mpad_, bpad_;
+  std::vector<float> mpad_, bpad_;
+  std::vector<int16_t> wpairs_;
   std::vector<int8_t> zeroRow_;
 };
 

@@ -1,10 +1,8 @@
 // The 3x3 int8 depthwise row kernel of qconv-nhwc (int8-depthwise.cc) on AVX2
 // (int8-depthwise-avx2.cc, reached only after the cpuid check): NHWC i8 rows read
-// in place, as the fp32 kernel of vec-kernels-dw-nhwc.inc reads its f32 rows.
-// Each 8-channel i8 vector is widened to f32 once per load and multiplied by f32
-// weights with FMA: every product and partial sum is an integer below 9 * 128 * 128
-// < 2^24, so the sums are exact, the interpreter's i32 sums bit for bit. The
-// channel epilogue (int8-nhwc.h) runs on the accumulators in registers.
+// in place, as the fp32 kernel of vec-kernels-dw-nhwc.inc reads its f32 rows, exact
+// i32 sums through vpmaddwd on pairs of taps, and the channel epilogue (int8-nhwc.h)
+// on the sums in registers.
 #pragma once
 
 #include <cstddef>
@@ -18,9 +16,9 @@ struct QDw3x3Rows {
   // (nrows - 1) * sh + 3 input rows of one image (pixel 0, channel 0): row
   // oy * sh - padTop + i, or a zero row of W * C bytes where that row is padding.
   const int8_t* const* rows;
-  long nrows;  // 1 or 2 output rows
+  long nrows;  // output rows: 1 to 4 at stride 1, 1 or 2 at stride 2
   long W, C, sh, sw, pl;  // strides sh == sw, 1 or 2; left pad
-  const float* w;           // [blocks][9][8] weights as f32, lanes past C zero
+  const int16_t* wpairs;    // packDw3x3Pairs
   const float* multiplier;  // [blocks * 8]: xScale * wScale[c], zero past C
   const float* bias;        // [blocks * 8], null: none
   long cb0, cb1;            // 8-channel blocks to compute; the last may be partial (C % 8)
@@ -30,6 +28,11 @@ struct QDw3x3Rows {
   void* const* y;           // nrows output rows (pixel 0, channel 0), f32 or i8
   long OW;
 };
+
+// Weights [C][3][3] -> per 8-channel block, 4 kinds of tap pair (rows (0,1), (2,-),
+// (-,0), (1,2)) x 3 columns x 8 channels x 2 i16; lanes past C zero.
+inline constexpr size_t kDw3x3PairsPerBlock = 4 * 3 * 16;
+void packDw3x3Pairs(const int8_t* w, size_t channels, int16_t* out);
 
 void qdw3x3RowsAvx2(const QDw3x3Rows& a);
 

@@ -1,9 +1,11 @@
 // QConvNhwc's 3x3 row kernel (int8-depthwise-avx2.cc) against the interpreter, exactly:
 // strides 1x1, 2x2, 1x2 and 2x1; widths that leave only edge pixels, one tile, tiles
 // and single pixels; odd and even output heights (a last band of one output row);
-// channel counts past the last 8-channel block (1, 3, 12, 20, 33, 45) and whole
-// blocks; padding none, symmetric, asymmetric and wider than the window; i8 and f32
-// outputs; clip(0,6) (MobileNet's), relu, none, sigmoid; with and without bias. The
+// channel counts past the last 8-channel block (1, 3, 12, 13, 20, 33, 45) and whole
+// blocks; output heights leaving 1, 2 or 3 rows after 4-row steps; padding none,
+// symmetric, asymmetric and wider than the window; i8 and f32 outputs, i8 with an
+// outScale so small that v / outScale passes 2^31; clip(0,6) (MobileNet's), relu,
+// none, sigmoid; with and without bias. The
 // inputs hold saturated codes (-128 and 127) under the weights' full 8-bit range, so
 // the largest sums (9 * 128 * 128) occur. depthwise-nhwc.test.ts runs these in its
 // process and, as a child with KILN_INT8_TILE=none, on the portable cores; run
@@ -21,6 +23,8 @@ interface Shape {
   strides: [number, number];
   /** top, left, bottom, right */
   pads: [number, number, number, number];
+  /** The i8 case's outScale (default 0.05); tiny ones put v / outScale past 2^31. */
+  outScale?: number;
 }
 
 const SHAPES: Shape[] = [
@@ -38,6 +42,10 @@ const SHAPES: Shape[] = [
   { n: 2, h: 7, w: 10, c: 3, strides: [1, 2], pads: [1, 1, 1, 1] },
   { n: 1, h: 10, w: 9, c: 24, strides: [2, 1], pads: [1, 0, 0, 1] },
   { n: 1, h: 4, w: 23, c: 40, strides: [1, 1], pads: [1, 1, 1, 1] },
+  { n: 2, h: 17, w: 9, c: 20, strides: [1, 1], pads: [1, 1, 1, 1] },
+  { n: 1, h: 11, w: 12, c: 16, strides: [1, 1], pads: [1, 1, 1, 1] },
+  { n: 1, h: 6, w: 10, c: 24, strides: [1, 1], pads: [1, 1, 1, 1], outScale: 1e-10 },
+  { n: 2, h: 9, w: 9, c: 13, strides: [2, 2], pads: [1, 1, 1, 1], outScale: 1e-10 },
 ];
 const ACTS: Record<string, string | number>[] = [{ activation: 'clip', alpha: 0, beta: 6 }, { activation: 'relu' }, { activation: 'none' }, { activation: 'sigmoid' }];
 
@@ -48,7 +56,7 @@ const floats = (rng: Rng, n: number, lo: number, hi: number) => Float32Array.fro
 export function rowsCase(i: number): NhwcCase {
   const s = SHAPES[i >> 1]!;
   const rng = mulberry32(900 + i);
-  const outScale = i % 2 ? 0 : 0.05;
+  const outScale = i % 2 ? 0 : s.outScale ?? 0.05;
   const act = ACTS[(i >> 1) % ACTS.length]!;
   const bias = i % 3 !== 2;
   const d = new GraphDraft();
