@@ -200,4 +200,29 @@ void int8MatMulAvx2(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size
   if (k.stream) _mm_sfence();  // the streamed rows visible before the task counts as done
 }
 
+// 32, 16 and 8 bytes at a time (K = 32: one load, xor and store a row; the portable
+// loop spent as long as a 16-channel block's tile on it).
+void packPixelsAvx2(const int8_t* x, size_t k, size_t rows, size_t padded, size_t kq, uint8_t* a) {
+  const size_t kp = 4 * kq;
+  const __m256i flip = _mm256_set1_epi8(char(0x80));
+  for (size_t r = 0; r < rows; ++r, x += k, a += kp) {
+    size_t j = 0;
+    for (; j + 32 <= k; j += 32) _mm256_storeu_si256(reinterpret_cast<__m256i*>(a + j), _mm256_xor_si256(load(x + j), flip));
+    if (j + 16 <= k) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(a + j), _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + j)), _mm256_castsi256_si128(flip)));
+      j += 16;
+    }
+    if (j + 8 <= k) {
+      uint64_t v;
+      std::memcpy(&v, x + j, 8);
+      v ^= 0x8080808080808080ull;
+      std::memcpy(a + j, &v, 8);
+      j += 8;
+    }
+    for (; j < k; ++j) a[j] = uint8_t(x[j]) ^ 0x80;
+    for (; j < kp; ++j) a[j] = 0;
+  }
+  if (padded > rows) std::memset(a, 0, (padded - rows) * kp);
+}
+
 }  // namespace kiln::cpu

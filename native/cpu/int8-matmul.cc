@@ -90,7 +90,7 @@ class QMatMulOp final : public LayerOp {
       const size_t r0 = task / chunks * rows, count = std::min(rows, m_ - r0);
       const size_t c0 = task % chunks * perChunk * kMatMulNr, c1 = std::min(n_, c0 + perChunk * kMatMulNr);
       if (c0 >= c1) return;
-      packPixels(x + r0 * k_, k_, count, (count + kMatMulMr - 1) / kMatMulMr * kMatMulMr, kq_, a.data());
+      cores_->packPixels(x + r0 * k_, k_, count, (count + kMatMulMr - 1) / kMatMulMr * kMatMulMr, kq_, a.data());
       cores_->matmul(m, a.data(), r0, count, c0, c1);
     });
   }

@@ -86,7 +86,7 @@ void matmulGeneric(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_
 
 }  // namespace
 
-const Int8NhwcCores kInt8NhwcGeneric = {"int8-nhwc-generic", false, matmulGeneric, depthwiseGeneric, finishGeneric};
+const Int8NhwcCores kInt8NhwcGeneric = {"int8-nhwc-generic", false, matmulGeneric, packPixels, depthwiseGeneric, finishGeneric};
 
 const Int8NhwcCores& int8NhwcCores() {
   static const Int8NhwcCores* cores = []() -> const Int8NhwcCores* {

@@ -54,6 +54,7 @@ struct Int8MatMulArgs {
 
 // a[r][j] = x[r][j] ^ 0x80 for r < rows and j < k, else 0, for r < padded (a multiple
 // of kMatMulMr) and j < 4 * kq: the A panel of qmatmul's tile.
+using PackPixelsFn = void (*)(const int8_t* x, size_t k, size_t rows, size_t padded, size_t kq, uint8_t* a);
 void packPixels(const int8_t* x, size_t k, size_t rows, size_t padded, size_t kq, uint8_t* a);
 
 // Per-channel constants of one run of n channels, each array indexed from its first channel.
@@ -73,6 +74,7 @@ struct Int8NhwcCores {
   // qmatmul's output rows [row0, row0 + rows) for channels [c0, c1) (c0 a multiple of
   // 16, c1 one too or n) from a, those rows as packPixels packs them.
   void (*matmul)(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1);
+  PackPixelsFn packPixels;
   // acc[c] for c < channels of one pixel from its taps (2 * pairs pointers to that
   // pixel's channels, a zero row where the tap falls outside); w from packDepthwise.
   void (*depthwise)(const int8_t* const* taps, size_t pairs, const int16_t* w, size_t channels, int32_t* acc);
@@ -93,6 +95,7 @@ extern const Int8NhwcCores kInt8NhwcGeneric;
 #if defined(__x86_64__) || defined(_M_X64)
 extern const Int8NhwcCores kInt8NhwcAvx2;
 void int8MatMulAvx2(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1);
+void packPixelsAvx2(const int8_t* x, size_t k, size_t rows, size_t padded, size_t kq, uint8_t* a);
 #endif
 
 }  // namespace kiln::cpu
