@@ -6,7 +6,8 @@
 // out), the plans timed in alternating rounds (native timeLayers, 2 threads) so a
 // busy moment on this shared host hits every one. Prints medians (the int8 figure
 // is quantize + qconv, and qconv alone) and fp32 / int8 (> 1: int8 faster).
-// `npx tsx test/bench/int8-stem-bench.ts [rounds]`; KILN_BENCH_ONLY filters by name.
+// `npx tsx test/bench/int8-stem-bench.ts [rounds]`; KILN_BENCH_ONLY filters by name,
+// KILN_BENCH_THREADS sets the threads (2).
 // Nothing here asserts a speed.
 import type { PlanDesc } from '../../codegen/index.js';
 import { existsSync, readFileSync } from 'node:fs';
@@ -32,6 +33,7 @@ const rounds = Number(process.argv[2] ?? 7);
 const only = process.env.KILN_BENCH_ONLY?.split(',');
 const cache = new TimingCache();
 const X_SCALE = 0.02;
+const THREADS = Number(process.env.KILN_BENCH_THREADS ?? 2);
 const ROOT = join(import.meta.dirname, '../..');
 
 /**
@@ -70,7 +72,7 @@ function fp32Plan(s: Shape): PlanDesc {
   if (s.act === 'clip') y = y.clip(0, 6);
   net.markOutput(y, 'y');
   const plan = lowerNetwork(net);
-  autotunePlan(plan, { optLevel: 3, cache, threads: 2 });
+  autotunePlan(plan, { optLevel: 3, cache, threads: THREADS });
   return plan;
 }
 
@@ -86,9 +88,9 @@ function int8Plan(s: Shape, out: 'i8' | 'f32'): PlanDesc {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 /** Per-layer medians of one timing run of `plan`. */
-const time = (plan: PlanDesc) => native().timeLayers(plan, { warmup: 2, minIterations: 5, maxIterations: 100, budgetMs: 150, threads: 2 }).medianMs;
+const time = (plan: PlanDesc) => native().timeLayers(plan, { warmup: 2, minIterations: 5, maxIterations: 100, budgetMs: 150, threads: THREADS }).medianMs;
 
-console.log(`int8 stem (quantize + qconv) vs fp32 conv, 2 threads, ${rounds} alternating rounds: median ms, fp32/int8 (> 1: int8 faster)`);
+console.log(`int8 stem (quantize + qconv) vs fp32 conv, ${THREADS} thread(s), ${rounds} alternating rounds: median ms, fp32/int8 (> 1: int8 faster)`);
 for (const s of SHAPES) {
   if (only && !only.some((o) => s.name.includes(o))) continue;
   const f32 = fp32Plan(s);
