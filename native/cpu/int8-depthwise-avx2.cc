@@ -166,13 +166,11 @@ template <int SH, int SW, int R, int P, bool Tail>
 KILN_INLINE void tile(const int8_t* const* in, long C, const int16_t* w, long m, __m256i (&acc)[R][P]) {
   constexpr int N = (R - 1) * SH + 3, pairs = N / 2;
   const auto wp = [w](int kind, int kx) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + (kind * 3 + kx) * 16)); };
-  const auto mad2 = [](__m256i a, __m256i x, __m256i wx, __m256i y, __m256i wy) {
-    return _mm256_add_epi32(a, _mm256_add_epi32(_mm256_madd_epi16(x, wx), _mm256_madd_epi16(y, wy)));
+  // An output's first column (kx 0) starts its sum.
+  const auto mad2 = [](__m256i& a, bool first, __m256i x, __m256i wx, __m256i y, __m256i wy) {
+    const __m256i t = _mm256_add_epi32(_mm256_madd_epi16(x, wx), _mm256_madd_epi16(y, wy));
+    a = first ? t : _mm256_add_epi32(a, t);
   };
-#pragma GCC unroll 16
-  for (int j = 0; j < R; ++j)
-#pragma GCC unroll 16
-    for (int q = 0; q < P; ++q) acc[j][q] = _mm256_setzero_si256();
 #pragma GCC unroll 16
   for (int c = 0; c < (P - 1) * SW + 3; ++c) {
     const long o = c * C;
@@ -187,8 +185,8 @@ KILN_INLINE void tile(const int8_t* const* in, long C, const int16_t* w, long m,
 #pragma GCC unroll 16
       for (int j = 0; j < R; ++j) {
         const int k = j * SH;
-        if (k % 2 == 0) acc[j][q] = mad2(acc[j][q], pr[k / 2], wp(0, kx), pr[k / 2 + 1], wp(1, kx));
-        else acc[j][q] = mad2(acc[j][q], pr[k / 2], wp(2, kx), pr[k / 2 + 1], wp(3, kx));
+        if (k % 2 == 0) mad2(acc[j][q], kx == 0, pr[k / 2], wp(0, kx), pr[k / 2 + 1], wp(1, kx));
+        else mad2(acc[j][q], kx == 0, pr[k / 2], wp(2, kx), pr[k / 2 + 1], wp(3, kx));
       }
     }
     // One column at a time: GCC otherwise hoists the weights and products of later
@@ -196,7 +194,8 @@ KILN_INLINE void tile(const int8_t* const* in, long C, const int16_t* w, long m,
 #pragma GCC unroll 16
     for (int j = 0; j < R; ++j)
 #pragma GCC unroll 16
-      for (int q = 0; q < P; ++q) asm volatile("" : "+x"(acc[j][q])::"memory");
+      for (int q = 0; q < P; ++q)
+        if (c >= q * SW) asm volatile("" : "+x"(acc[j][q])::"memory");
   }
 }
 
