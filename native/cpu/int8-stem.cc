@@ -16,42 +16,54 @@ namespace kiln::cpu {
 namespace {
 
 // Slots of one group: taps in pairs (slots 2i, 2i + 1) safe for channels [o0, o0 +
-// count), -1 for a zero partner, padded to quads. Without a pair limit, taps in order.
-std::vector<int> pairTaps(const int8_t* w, size_t k, size_t o0, size_t count, bool pairLimit) {
-  std::vector<int> slots;
-  if (!pairLimit) {
-    for (size_t t = 0; t < k; ++t) slots.push_back(int(t));
-  } else {
-    std::vector<char> ok(k * k, 0);
-    std::vector<size_t> degree(k, 0);
-    for (size_t a = 0; a < k; ++a)
-      for (size_t b = a + 1; b < k; ++b) {
-        bool safe = true;
-        for (size_t o = o0; o < o0 + count && safe; ++o) {
-          const int x = w[o * k + a], y = w[o * k + b];
-          safe = std::max(x, 0) + std::max(y, 0) <= 128 && std::max(-x, 0) + std::max(-y, 0) <= 128;
-        }
-        if (!safe) continue;
-        ok[a * k + b] = ok[b * k + a] = 1;
-        ++degree[a], ++degree[b];
+// count), -1 for a zero partner, padded to quads (pairs are needed on every CPU: the
+// row kernel multiplies with vpmaddubsw, also where VNNI exists).
+std::vector<int> pairTaps(const int8_t* w, size_t k, size_t o0, size_t count) {
+  std::vector<char> ok(k * k, 0);
+  std::vector<size_t> degree(k, 0);
+  for (size_t a = 0; a < k; ++a)
+    for (size_t b = a + 1; b < k; ++b) {
+      bool safe = true;
+      for (size_t o = o0; o < o0 + count && safe; ++o) {
+        const int x = w[o * k + a], y = w[o * k + b];
+        safe = std::max(x, 0) + std::max(y, 0) <= 128 && std::max(-x, 0) + std::max(-y, 0) <= 128;
       }
-    // Greedy matching: the taps with the fewest safe partners choose first, and take
-    // the free partner that has the fewest itself.
-    std::vector<size_t> order(k);
-    for (size_t t = 0; t < k; ++t) order[t] = t;
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return degree[a] < degree[b]; });
-    std::vector<char> used(k, 0);
-    for (size_t a : order) {
-      if (used[a]) continue;
-      ptrdiff_t best = -1;
-      for (size_t b = 0; b < k; ++b)
-        if (!used[b] && b != a && ok[a * k + b] && (best < 0 || degree[b] < degree[size_t(best)])) best = ptrdiff_t(b);
-      used[a] = 1;
-      slots.push_back(int(a));
-      if (best >= 0) used[size_t(best)] = 1;
-      slots.push_back(int(best));
+      if (!safe) continue;
+      ok[a * k + b] = ok[b * k + a] = 1;
+      ++degree[a], ++degree[b];
     }
+  // 1. Greedy matching: the taps with the fewest safe partners choose first, and take
+  //    the free partner that has the fewest itself.
+  std::vector<size_t> order(k);
+  for (size_t t = 0; t < k; ++t) order[t] = t;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return degree[a] < degree[b]; });
+  std::vector<ptrdiff_t> mate(k, -1);
+  for (size_t a : order) {
+    if (mate[a] >= 0) continue;
+    ptrdiff_t best = -1;
+    for (size_t b = 0; b < k; ++b)
+      if (mate[b] < 0 && b != a && ok[a * k + b] && (best < 0 || degree[b] < degree[size_t(best)])) best = ptrdiff_t(b);
+    if (best >= 0) mate[a] = best, mate[size_t(best)] = ptrdiff_t(a);
   }
+  // 2. Augmenting paths of three edges: two single taps u, v and a pair (p, q) with
+  //    u ~ p and v ~ q become the pairs (u, p), (v, q) (ResNet-18's stem: 7 singles -> 1).
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (size_t u = 0; u < k && !grew; ++u)
+      for (size_t v = u + 1; v < k && !grew && mate[u] < 0; ++v) {
+        if (mate[v] >= 0) continue;
+        for (size_t p = 0; p < k && !grew; ++p) {
+          if (mate[p] < 0 || !ok[u * k + p]) continue;
+          const size_t q = size_t(mate[p]);
+          if (!ok[v * k + q]) continue;
+          mate[u] = ptrdiff_t(p), mate[p] = ptrdiff_t(u), mate[v] = ptrdiff_t(q), mate[q] = ptrdiff_t(v);
+          grew = true;
+        }
+      }
+  }
+  std::vector<int> slots;
+  for (size_t a = 0; a < k; ++a)
+    if (mate[a] < 0 || size_t(mate[a]) > a) slots.push_back(int(a)), slots.push_back(int(mate[a]));
   while (slots.size() % 4) slots.push_back(-1);
   return slots;
 }
@@ -66,7 +78,6 @@ thread_local AlignedBuffer tStage, tPanel;
 }  // namespace
 
 Int8Stem::Int8Stem(const Int8StemShape& s, const int8_t* w) : s_(s) {
-  const bool pairLimit = true;  // int8StemRowAvx2 multiplies with vpmaddubsw (also where VNNI exists)
   const size_t k = s.cin * s.kh * s.kw, sw = s.strideW;
   // Band geometry: each phase holds every column an output tile reads (32 bytes from
   // each tap's start, the rounded-up last tile included) and the padded input row.
@@ -94,13 +105,13 @@ Int8Stem::Int8Stem(const Int8StemShape& s, const int8_t* w) : s_(s) {
   // Channel groups: the size (a multiple of 4, or all) whose pairings cost least.
   const size_t blocks = (s.cout + kInt8Mr - 1) / kInt8Mr;
   double bestCost = 0;
-  for (size_t g = pairLimit ? kInt8Mr : blocks * kInt8Mr;; g *= 2) {
+  for (size_t g = kInt8Mr;; g *= 2) {
     const size_t size = std::min(g, blocks * kInt8Mr);
     std::vector<Group> groups;
     double cost = 0;
     for (size_t o0 = 0; o0 < s.cout; o0 += size) {
       Group gr{o0, std::min(size, s.cout - o0), 0, {}, {}};
-      const std::vector<int> slots = pairTaps(w, k, gr.o0, gr.count, pairLimit);
+      const std::vector<int> slots = pairTaps(w, k, gr.o0, gr.count);
       gr.kq = slots.size() / 4;
       const size_t gb = (gr.count + kInt8Mr - 1) / kInt8Mr;
       cost += double(gr.kq) * (kPackCost + double(gb));

@@ -10,15 +10,16 @@
 //      from those offsets, then runs the 4 x 24 u8 x s8 tile (int8-gemm.h) over them
 //      block by block, the epilogue (int8-gemm.h's float steps) applied to the sums
 //      in registers and stored straight into the NCHW planes (f32, or i8).
-// The pair limit of AVX2's vpmaddubsw (int8-gemm.h): instead of splitting 8-bit weights into
-// two planes (twice the multiplies), the taps are paired: a pair (a, b) is safe for a
-// channel when neither its positive nor its negative weights sum past 128 (u8 values
-// times opposite signs cannot saturate), and the K taps are matched greedily into
-// pairs safe for every channel of a group, taps left alone pairing with a zero. The
-// tap order only moves the B offsets, so each group of channels (4 to cout) takes
-// its own order and packs its own panel; the group size is chosen at load by a cost
-// model. ResNet-18's 7x7 stem then needs 37 quads of taps per block (one plane's
-// 37), MobileNetV2's 3x3 7 (one plane's 7), instead of two planes' 74 and 14.
+// The pair limit of AVX2's vpmaddubsw (int8-gemm.h): instead of splitting 8-bit weights
+// into two planes (twice the multiplies), the taps are paired: a pair (a, b) is safe
+// for a channel when neither its positive nor its negative weights sum past 128 (u8
+// values times opposite signs cannot saturate), and the K taps are matched into pairs
+// safe for every channel of a group (greedy, then augmenting paths of three edges),
+// taps left alone pairing with a zero. The tap order only moves the B offsets, so
+// each group of channels (4 to cout) takes its own order and packs its own panels;
+// the group size is chosen at load by a cost model. ResNet-18's 7x7 stem then needs
+// 37 quads of taps per block in two groups of 32 (one plane's 37), MobileNetV2's 3x3
+// 7 or 8 (one plane's 7), instead of two planes' 74 and 14.
 #pragma once
 
 #include <cstddef>
