@@ -31,14 +31,6 @@ namespace {
 
 #define KILN_INLINE inline __attribute__((always_inline))
 
-// The channel epilogue for i8 (I8) or f32 output: v = f32(acc) * m + b, the
-// activation (none, relu or clip: int8-depthwise.cc sends the others to the cores),
-// then f32 out, or i8 = saturate(round(v * inv)). For i8 the clamp to [lo, hi] is
-// applied to the codes instead, to [q(lo), q(hi)]: v -> saturate(round(f32(v * inv)))
-// never decreases, so clamping before or after gives the same code, and 32 codes
-// take two byte instructions where 4 vectors took 8. cvtps rounds half to even (the
-// default MXCSR mode, as nearbyint) and turns a value past 2^31 into INT_MIN, which
-// would saturate to -128: `fits` says |v * inv| stays below 2^30, else 127 caps it first.
 // A value as it is, to the compiler: GCC contracts a multiply and an add into an FMA
 // by default (-ffp-contract=fast, even for intrinsics), which rounds once where the
 // interpreter rounds twice.
@@ -47,6 +39,14 @@ KILN_INLINE __m256 rounded(__m256 v) {
   return v;
 }
 
+// The channel epilogue for i8 (I8) or f32 output: v = f32(acc) * m + b, the
+// activation (none, relu or clip: int8-depthwise.cc sends the others to the cores),
+// then f32 out, or i8 = saturate(round(v * inv)). For i8 the clamp to [lo, hi] is
+// applied to the codes instead, to [q(lo), q(hi)]: v -> saturate(round(f32(v * inv)))
+// never decreases, so clamping before or after gives the same code, and 32 codes
+// take two byte instructions where 4 vectors took 8. cvtps rounds half to even (the
+// default MXCSR mode, as nearbyint) and turns a value past 2^31 into INT_MIN, which
+// would saturate to -128: `fits` says |v * inv| stays below 2^30, else 127 caps it first.
 template <bool I8>
 struct Epilogue {
   const float* m;

@@ -30,7 +30,8 @@ struct QDw3x3Rows {
 };
 
 // Weights [C][3][3] -> per 8-channel block, 4 kinds of tap pair (rows (0,1), (2,-),
-// (-,0), (1,2)) x 3 columns x 8 channels x 2 i16; lanes past C zero.
+// (-,0), (1,2)) x 3 columns x 8 channels x 2 i16; lanes past C zero. Compiled with
+// the kernel (-mavx2): only where qdw3x3RowsAvx2 may run.
 inline constexpr size_t kDw3x3PairsPerBlock = 4 * 3 * 16;
 void packDw3x3Pairs(const int8_t* w, size_t channels, int16_t* out);
 
