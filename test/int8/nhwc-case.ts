@@ -71,15 +71,15 @@ export function depthwiseCase(seed: number): NhwcCase {
 
 export const CASES = [...[1, 2, 3, 4, 5, 6, 7, 8].map(qmatmulCase), ...[1, 2, 3, 4, 5, 6, 7, 8].map(depthwiseCase)];
 
-/** The first mismatch of `c` at optimization level 0 and 3 (i8 exact, f32 within 1e-6 relative), or undefined. */
-export async function mismatch(c: NhwcCase): Promise<string | undefined> {
+/** The first mismatch of `c` at optimization level 0 and 3 (i8 exact, f32 within `rtol` relative), or undefined. */
+export async function mismatch(c: NhwcCase, rtol = 1e-6): Promise<string | undefined> {
   const expected = interpret(c.graph, c.inputs);
   for (const level of [0, 3]) {
     const actual = await runPlan(buildPlan(c.graph, level), c.inputs);
     for (const name of c.graph.outputs) {
       const [e, a] = [expected[name]!, actual[name]!];
       if (e.dtype !== a.dtype) return `${c.name} O${level}: dtype ${a.dtype}, the interpreter's ${e.dtype}`;
-      const bad = Array.from(e.data as ArrayLike<number>).findIndex((v, i) => Math.abs(v - (a.data[i] as number)) > (e.dtype === 'i8' ? 0 : 1e-6 * Math.max(1, Math.abs(v))));
+      const bad = Array.from(e.data as ArrayLike<number>).findIndex((v, i) => Math.abs(v - (a.data[i] as number)) > (e.dtype === 'i8' ? 0 : rtol * Math.max(1, Math.abs(v))));
       if (bad >= 0) return `${c.name} O${level}: element ${bad} is ${String(a.data[bad])}, the interpreter gives ${String(e.data[bad])}`;
     }
   }
