@@ -105,7 +105,7 @@ export async function rowsMismatch(c: NhwcCase, exact: boolean): Promise<string 
 export const ROWS_CASES = SHAPES.flatMap((_, i) => [rowsCase(2 * i), rowsCase(2 * i + 1)]);
 
 if (process.argv[1]?.endsWith('depthwise-nhwc-case.ts')) {
-  const bad = (await Promise.all(ROWS_CASES.map(mismatch))).filter((m) => m !== undefined);
+  const bad = (await Promise.all(ROWS_CASES.map((c) => mismatch(c)))).filter((m) => m !== undefined);
   console.log(bad.length === 0 ? 'ok' : bad.join('\n'));
   process.exit(bad.length === 0 ? 0 : 1);
 }
