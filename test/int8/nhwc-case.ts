@@ -87,7 +87,7 @@ export async function mismatch(c: NhwcCase, rtol = 1e-6): Promise<string | undef
 }
 
 if (process.argv[1]?.endsWith('nhwc-case.ts')) {
-  const bad = (await Promise.all(CASES.map(mismatch))).filter((m) => m !== undefined);
+  const bad = (await Promise.all(CASES.map((c) => mismatch(c)))).filter((m) => m !== undefined);
   console.log(bad.length === 0 ? 'ok' : bad.join('\n'));
   process.exit(bad.length === 0 ? 0 : 1);
 }
