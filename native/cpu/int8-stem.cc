@@ -13,22 +13,24 @@
 #include "int8-gemm.h"
 
 namespace kiln::cpu {
-namespace {
 
-// Slots of one group: taps in pairs (slots 2i, 2i + 1) safe for channels [o0, o0 +
-// count), -1 for a zero partner, padded to quads (pairs are needed on every CPU: the
-// row kernel multiplies with vpmaddubsw, also where VNNI exists).
-std::vector<int> pairTaps(const int8_t* w, size_t k, size_t o0, size_t count) {
+std::vector<int> int8PairTaps(const int8_t* w, size_t k, size_t o0, size_t count) {
+  // Each tap's positive and negative parts per channel, tap-major, so the test of a
+  // pair scans two short rows (and most unsafe pairs stop at their first channels).
+  std::vector<uint8_t> pos(k * count), neg(k * count);
+  for (size_t t = 0; t < k; ++t)
+    for (size_t j = 0; j < count; ++j) {
+      const int x = w[(o0 + j) * k + t];
+      pos[t * count + j] = uint8_t(std::max(x, 0)), neg[t * count + j] = uint8_t(std::max(-x, 0));
+    }
   std::vector<char> ok(k * k, 0);
   std::vector<size_t> degree(k, 0);
   for (size_t a = 0; a < k; ++a)
     for (size_t b = a + 1; b < k; ++b) {
-      bool safe = true;
-      for (size_t o = o0; o < o0 + count && safe; ++o) {
-        const int x = w[o * k + a], y = w[o * k + b];
-        safe = std::max(x, 0) + std::max(y, 0) <= 128 && std::max(-x, 0) + std::max(-y, 0) <= 128;
-      }
-      if (!safe) continue;
+      const uint8_t *pa = &pos[a * count], *pb = &pos[b * count], *na = &neg[a * count], *nb = &neg[b * count];
+      size_t j = 0;
+      while (j < count && pa[j] + pb[j] <= 128 && na[j] + nb[j] <= 128) ++j;
+      if (j < count) continue;
       ok[a * k + b] = ok[b * k + a] = 1;
       ++degree[a], ++degree[b];
     }
@@ -67,6 +69,8 @@ std::vector<int> pairTaps(const int8_t* w, size_t k, size_t o0, size_t count) {
   while (slots.size() % 4) slots.push_back(-1);
   return slots;
 }
+
+namespace {
 
 // Relative cost of packing one quad of a panel against one block's multiplies of it.
 constexpr double kPackCost = 0.6;
@@ -111,7 +115,7 @@ Int8Stem::Int8Stem(const Int8StemShape& s, const int8_t* w) : s_(s) {
     double cost = 0;
     for (size_t o0 = 0; o0 < s.cout; o0 += size) {
       Group gr{o0, std::min(size, s.cout - o0), 0, {}, {}};
-      const std::vector<int> slots = pairTaps(w, k, gr.o0, gr.count);
+      const std::vector<int> slots = int8PairTaps(w, k, gr.o0, gr.count);
       gr.kq = slots.size() / 4;
       const size_t gb = (gr.count + kInt8Mr - 1) / kInt8Mr;
       cost += double(gr.kq) * (kPackCost + double(gb));
