@@ -20,7 +20,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
 
 #include "activation.h"
 
@@ -61,9 +60,6 @@ struct Int8Tile {
   // b[q][j][i] = (src[(4q + i) * stride + j] + 128) as u8 for j < n (n <= 24; the
   // rest of the 24 is filler); rows at or past k read as 0 (they meet zero weights).
   void (*packB)(const int8_t* src, size_t stride, size_t k, size_t n, uint8_t* b);
-  // The same with K reordered: quad q's row i is src + rows[4q + i] * stride (a zero
-  // row where rows[.] < 0), for the slots of int8PairTaps.
-  void (*packBRows)(const int8_t* src, size_t stride, const int* rows, size_t kq, size_t n, uint8_t* b);
   // The epilogue of one row of n <= 24 values into out (f32 or i8 by e.outScale).
   void (*finish)(const int32_t* acc, size_t n, const Int8RowEpilogue& e, void* out);
 };
@@ -71,20 +67,11 @@ struct Int8Tile {
 // The tile for this CPU (VNNI, then AVX2), or null: QConv then takes int8DotRows.
 const Int8Tile* int8Tile();
 
-// The pair limit met by reordering K instead of two planes (int8-stem.cc): w [.][k]
-// i8, channels [o0, o0 + count). Slots of taps, -1 for a zero weight, padded to
-// quads: each pair (slots 2i, 2i + 1) has positive and negative weights summing to at
-// most 128 in magnitude for every channel, so 255 times either fits vpmaddubsw's i16.
-// Greedy matching with augmenting paths of three edges; taps without a safe partner
-// pair with a zero.
-std::vector<int> int8PairTaps(const int8_t* w, size_t k, size_t o0, size_t count);
-
 #if defined(__x86_64__) || defined(_M_X64)
 extern const Int8Tile kInt8TileAvx2;
 extern const Int8Tile kInt8TileAvx512Vnni;
 // The AVX2 packing and epilogue, shared by the VNNI tile.
 void int8PackBAvx2(const int8_t* src, size_t stride, size_t k, size_t n, uint8_t* b);
-void int8PackBRowsAvx2(const int8_t* src, size_t stride, const int* rows, size_t kq, size_t n, uint8_t* b);
 void int8FinishAvx2(const int32_t* acc, size_t n, const Int8RowEpilogue& e, void* out);
 // x f32 -> i8 or u8 = saturate(round_half_even(x / scale) + zp) (QuantizeLinear), and
 // back to f32: y = (q - zp) * scale (DequantizeLinear), n values each.

@@ -13,8 +13,12 @@
 #include "int8-gemm.h"
 
 namespace kiln::cpu {
+namespace {
 
-std::vector<int> int8PairTaps(const int8_t* w, size_t k, size_t o0, size_t count) {
+// Slots of one group: taps in pairs (slots 2i, 2i + 1) whose positive and whose
+// negative weights sum to at most 128 in magnitude for every channel of [o0, o0 +
+// count), -1 for a zero partner, padded to quads.
+std::vector<int> pairTaps(const int8_t* w, size_t k, size_t o0, size_t count) {
   // Each tap's positive and negative parts per channel, tap-major, so the test of a
   // pair scans two short rows (and most unsafe pairs stop at their first channels).
   std::vector<uint8_t> pos(k * count), neg(k * count);
@@ -70,8 +74,6 @@ std::vector<int> int8PairTaps(const int8_t* w, size_t k, size_t o0, size_t count
   return slots;
 }
 
-namespace {
-
 // Relative cost of packing one quad of a panel against one block's multiplies of it.
 constexpr double kPackCost = 0.6;
 // Staged input per band: inside L1 next to the weights and the panel.
@@ -115,7 +117,7 @@ Int8Stem::Int8Stem(const Int8StemShape& s, const int8_t* w) : s_(s) {
     double cost = 0;
     for (size_t o0 = 0; o0 < s.cout; o0 += size) {
       Group gr{o0, std::min(size, s.cout - o0), 0, {}, {}};
-      const std::vector<int> slots = int8PairTaps(w, k, gr.o0, gr.count);
+      const std::vector<int> slots = pairTaps(w, k, gr.o0, gr.count);
       gr.kq = slots.size() / 4;
       const size_t gb = (gr.count + kInt8Mr - 1) / kInt8Mr;
       cost += double(gr.kq) * (kPackCost + double(gb));

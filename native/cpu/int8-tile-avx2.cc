@@ -67,54 +67,36 @@ void microAvx2(const int8_t* a, const uint8_t* b, size_t kq, int32_t* acc, bool 
 
 }  // namespace
 
-namespace {
-
-// One quad of a panel: rows p[0..3] (null: a zero row) of n <= 24 bytes, flipped to u8.
-inline void packQuad(const int8_t* const* p, size_t n, uint8_t* b) {
+void int8PackBAvx2(const int8_t* src, size_t stride, size_t k, size_t n, uint8_t* b) {
   const __m128i flip = _mm_set1_epi8(char(0x80));
   alignas(16) int8_t tail[32];
-  __m128i lo[4], hi[4];
-  for (size_t i = 0; i < 4; ++i) {
-    const int8_t* row = p[i];
-    if (!row) {
-      lo[i] = hi[i] = _mm_setzero_si128();
-      continue;
-    }
-    if (n < kInt8Nr) {
-      std::memset(tail, 0, sizeof tail);
-      std::memcpy(tail, row, n);
-      row = tail;
-    }
-    lo[i] = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row)), flip);
-    hi[i] = _mm_xor_si128(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(row + 16)), flip);
-  }
-  // Bytes (r0[j], r1[j]) as words, then words of (r2, r3): quads of pixel j.
-  __m128i x = _mm_unpacklo_epi8(lo[0], lo[1]), y = _mm_unpacklo_epi8(lo[2], lo[3]);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(b), _mm_unpacklo_epi16(x, y));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(b + 16), _mm_unpackhi_epi16(x, y));
-  x = _mm_unpackhi_epi8(lo[0], lo[1]), y = _mm_unpackhi_epi8(lo[2], lo[3]);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(b + 32), _mm_unpacklo_epi16(x, y));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(b + 48), _mm_unpackhi_epi16(x, y));
-  x = _mm_unpacklo_epi8(hi[0], hi[1]), y = _mm_unpacklo_epi8(hi[2], hi[3]);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(b + 64), _mm_unpacklo_epi16(x, y));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(b + 80), _mm_unpackhi_epi16(x, y));
-}
-
-}  // namespace
-
-void int8PackBAvx2(const int8_t* src, size_t stride, size_t k, size_t n, uint8_t* b) {
   for (size_t r0 = 0; r0 < k; r0 += 4, b += 96) {
-    const int8_t* p[4];
-    for (size_t i = 0; i < 4; ++i) p[i] = r0 + i < k ? src + (r0 + i) * stride : nullptr;
-    packQuad(p, n, b);
-  }
-}
-
-void int8PackBRowsAvx2(const int8_t* src, size_t stride, const int* rows, size_t kq, size_t n, uint8_t* b) {
-  for (size_t q = 0; q < kq; ++q, rows += 4, b += 96) {
-    const int8_t* p[4];
-    for (size_t i = 0; i < 4; ++i) p[i] = rows[i] >= 0 ? src + size_t(rows[i]) * stride : nullptr;
-    packQuad(p, n, b);
+    __m128i lo[4], hi[4];
+    for (size_t i = 0; i < 4; ++i) {
+      const size_t r = r0 + i;
+      const int8_t* p = src + r * stride;
+      if (r >= k) {
+        lo[i] = hi[i] = _mm_setzero_si128();
+        continue;
+      }
+      if (n < kInt8Nr) {
+        std::memset(tail, 0, sizeof tail);
+        std::memcpy(tail, p, n);
+        p = tail;
+      }
+      lo[i] = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), flip);
+      hi[i] = _mm_xor_si128(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 16)), flip);
+    }
+    // Bytes (r0[j], r1[j]) as words, then words of (r2, r3): quads of pixel j.
+    __m128i x = _mm_unpacklo_epi8(lo[0], lo[1]), y = _mm_unpacklo_epi8(lo[2], lo[3]);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(b), _mm_unpacklo_epi16(x, y));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(b + 16), _mm_unpackhi_epi16(x, y));
+    x = _mm_unpackhi_epi8(lo[0], lo[1]), y = _mm_unpackhi_epi8(lo[2], lo[3]);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(b + 32), _mm_unpacklo_epi16(x, y));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(b + 48), _mm_unpackhi_epi16(x, y));
+    x = _mm_unpacklo_epi8(hi[0], hi[1]), y = _mm_unpacklo_epi8(hi[2], hi[3]);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(b + 64), _mm_unpacklo_epi16(x, y));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(b + 80), _mm_unpackhi_epi16(x, y));
   }
 }
 
@@ -154,6 +136,6 @@ void dequantizeRowAvx2(const void* q, bool u8, size_t n, float scale, int32_t zp
   for (; i < n; ++i) y[i] = float((u8 ? int32_t(in[i]) : int32_t(int8_t(in[i]))) - zp) * scale;
 }
 
-const Int8Tile kInt8TileAvx2 = {"u8s8-avx2-4x24", true, microAvx2, int8PackBAvx2, int8PackBRowsAvx2, int8FinishAvx2};
+const Int8Tile kInt8TileAvx2 = {"u8s8-avx2-4x24", true, microAvx2, int8PackBAvx2, int8FinishAvx2};
 
 }  // namespace kiln::cpu

@@ -44,6 +44,6 @@ void microVnni(const int8_t* a, const uint8_t* b, size_t kq, int32_t* acc, bool 
 
 }  // namespace
 
-const Int8Tile kInt8TileAvx512Vnni = {"u8s8-vnni-4x24", false, microVnni, int8PackBAvx2, int8PackBRowsAvx2, int8FinishAvx2};
+const Int8Tile kInt8TileAvx512Vnni = {"u8s8-vnni-4x24", false, microVnni, int8PackBAvx2, int8FinishAvx2};
 
 }  // namespace kiln::cpu

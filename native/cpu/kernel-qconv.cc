@@ -135,10 +135,8 @@ class QConvOp final : public LayerOp {
   }
 
  private:
-  // A as [plane][channel block][K/4][4 rows][4 k]. Where a pair of weights breaks the
-  // AVX2 pair limit (int8-gemm.h), K is reordered into safe pairs (int8PairTaps: the
-  // panels read their rows through rows_), or, where that needs as many quads as two
-  // planes would, split into two planes (halves of w, twice the multiplies).
+  // A as [plane][channel block][K/4][4 rows][4 k]; two planes (halves of w) when a
+  // pair of weights breaks the AVX2 pair limit (int8-gemm.h).
   void packTile() {
     const size_t cout = l_.cout, k = l_.k;
     kq_ = (k + 3) / 4;
@@ -149,25 +147,18 @@ class QConvOp final : public LayerOp {
         const int a = std::abs(int(l_.wq[o * k + i])), b = i + 1 < k ? std::abs(int(l_.wq[o * k + i + 1])) : 0;
         safe = a + b <= 128;
       }
-    if (tile_->pairLimit && !safe) {
-      std::vector<int> slots = int8PairTaps(l_.wq.data(), k, 0, cout);
-      if (slots.size() / 4 < 2 * kq_) rows_ = std::move(slots), kq_ = rows_.size() / 4;
-      else planes_ = 2;
-    }
+    planes_ = tile_->pairLimit && !safe ? 2 : 1;
     a_.assign(planes_ * blocks_ * kq_ * 16, 0);
     comp_.assign(cout, 0);
-    for (size_t o = 0; o < cout; ++o) {
-      for (size_t i = 0; i < k; ++i) comp_[o] += 128 * l_.wq[o * k + i];
-      for (size_t i = 0; i < kq_ * 4; ++i) {
-        const ptrdiff_t tap = rows_.empty() ? (i < k ? ptrdiff_t(i) : -1) : rows_[i];
-        if (tap < 0) continue;
-        const int w = l_.wq[o * k + size_t(tap)];
+    for (size_t o = 0; o < cout; ++o)
+      for (size_t i = 0; i < k; ++i) {
+        const int w = l_.wq[o * k + i];
+        comp_[o] += 128 * w;
         const int half = w >> 1;  // |half|, |w - half| <= 64: pairs of either stay within 128
         const int part[2] = {planes_ == 2 ? half : w, w - half};
         for (size_t pl = 0; pl < planes_; ++pl)
           a_[((pl * blocks_ + o / kInt8Mr) * kq_ + i / 4) * 16 + (o % kInt8Mr) * 4 + i % 4] = int8_t(part[pl]);
       }
-    }
   }
 
   // row[ox] = src[2 * ox + off] for lo <= ox < hi (a stride-2 tap): 16 at a time by
@@ -268,11 +259,7 @@ class QConvOp final : public LayerOp {
         const size_t t0 = (task / chunks) * kGroup, t1 = std::min(tiles, t0 + kGroup);
         const size_t b0 = (task % chunks) * perChunk, b1 = std::min(blocks_, b0 + perChunk);
         if (b0 >= b1) return;
-        for (size_t t = t0; t < t1; ++t) {
-          const size_t n = std::min(kInt8Nr, columns - t * kInt8Nr);
-          if (rows_.empty()) tile_->packB(src + t * kInt8Nr, columns, k, n, b.data() + (t - t0) * panel);
-          else tile_->packBRows(src + t * kInt8Nr, columns, rows_.data(), kq_, n, b.data() + (t - t0) * panel);
-        }
+        for (size_t t = t0; t < t1; ++t) tile_->packB(src + t * kInt8Nr, columns, k, std::min(kInt8Nr, columns - t * kInt8Nr), b.data() + (t - t0) * panel);
         for (size_t blk = b0; blk < b1; ++blk)
           for (size_t t = t0; t < t1; ++t) {
             const size_t c0 = t * kInt8Nr, count = std::min(kInt8Nr, columns - c0);
@@ -344,7 +331,6 @@ class QConvOp final : public LayerOp {
   std::unique_ptr<Int8Winograd> wino_;
   std::unique_ptr<Int8Stem> stem_;
   size_t kq_ = 0, blocks_ = 0, planes_ = 1;
-  std::vector<int> rows_;  // K reordered into safe pairs (int8PairTaps), or empty
   std::vector<int8_t> a_;
   std::vector<int32_t> comp_;
 };
