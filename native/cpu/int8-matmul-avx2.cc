@@ -109,13 +109,12 @@ __attribute__((noinline)) void partialRows(const int32_t* acc, const Int8MatMulA
   }
 }
 
-// Output rows row0.. (rows <= 5) x channels c0 .. c0 + width (width <= 8 * NV) from
-// the packed rows a (stride 4 * kq; the tile reads all 5, past `rows` zeros).
-template <int NV, bool I8, Res R, Act2 A>
-void tile(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t width, const Consts& k) {
+// acc[5][NV] = -comp + the sums of the 5 packed rows a (stride 4 * kq; past the
+// tile's rows, zeros) for channels c0 .. c0 + 8 * NV.
+template <int NV>
+inline void sums(const Int8MatMulArgs& m, const uint8_t* a, size_t c0, __m256i (&acc)[kMatMulMr][NV]) {
   constexpr int MR = int(kMatMulMr);
   const size_t kp = 4 * m.kq;
-  __m256i acc[MR][NV];
   for (int j = 0; j < NV; ++j) {
     const __m256i init = load(m.negComp + c0 + 8 * j);
     for (int i = 0; i < MR; ++i) acc[i][j] = init;
@@ -136,6 +135,14 @@ void tile(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, s
       }
     }
   }
+}
+
+// Output rows row0.. (rows <= 5) x channels c0 .. c0 + width (width <= 8 * NV).
+template <int NV, bool I8, Res R, Act2 A>
+void tile(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t width, const Consts& k) {
+  constexpr int MR = int(kMatMulMr);
+  __m256i acc[MR][NV];
+  sums<NV>(m, a, c0, acc);
   const size_t esize = I8 ? 1 : 4, rsize = R == Res::i8 ? 1 : 4;
   const uint8_t* res = R == Res::none ? nullptr : static_cast<const uint8_t*>(m.residual) + (row0 * m.n + c0) * rsize;
   uint8_t* y = static_cast<uint8_t*>(m.y) + (row0 * m.n + c0) * esize;
@@ -156,6 +163,52 @@ void tile(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, s
   }
 }
 
+inline constexpr size_t kDecoupledQuads = 24, kDecoupledChannels = 640;
+
+// Small K (up to 32): a row group's sums for all channels of the range go to L1 first,
+// then its rows run the epilogue: a tile of 8 k quads is as long as its pipeline's
+// fill and drain, and with its epilogue between one tile and the next little of the
+// two overlapped.
+template <bool I8, Res R, Act2 A>
+void decoupled(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1, const Consts& k) {
+  constexpr int MR = int(kMatMulMr);
+  const size_t kp = 4 * m.kq, esize = I8 ? 1 : 4, rsize = R == Res::i8 ? 1 : 4;
+  const size_t padded = std::min(int8MatMulChannels(m.n), (c1 - c0 + kMatMulNr - 1) / kMatMulNr * kMatMulNr + c0) - c0;
+  alignas(32) int32_t buf[kMatMulMr][kDecoupledChannels];
+  for (size_t r = 0; r < rows; r += kMatMulMr) {
+    for (size_t c = c0; c < c1; c += kMatMulNr) {
+      if (int8MatMulChannels(m.n) - c == 8) {
+        __m256i acc[MR][1];
+        sums<1>(m, a + r * kp, c, acc);
+        for (int i = 0; i < MR; ++i) _mm256_store_si256(reinterpret_cast<__m256i*>(buf[i] + (c - c0)), acc[i][0]);
+      } else {
+        __m256i acc[MR][2];
+        sums<2>(m, a + r * kp, c, acc);
+        for (int i = 0; i < MR; ++i) {
+          _mm256_store_si256(reinterpret_cast<__m256i*>(buf[i] + (c - c0)), acc[i][0]);
+          _mm256_store_si256(reinterpret_cast<__m256i*>(buf[i] + (c - c0) + 8), acc[i][1]);
+        }
+      }
+    }
+    const size_t count = std::min(kMatMulMr, rows - r);
+    for (size_t i = 0; i < count; ++i) {
+      const size_t at = (row0 + r + i) * m.n + c0;
+      const uint8_t* res = R == Res::none ? nullptr : static_cast<const uint8_t*>(m.residual) + at * rsize;
+      uint8_t* y = static_cast<uint8_t*>(m.y) + at * esize;
+      size_t c = 0;
+      for (; c + 16 <= c1 - c0; c += 16) {
+        const __m256i v[2] = {load(buf[i] + c), load(buf[i] + c + 8)};
+        storeRow<2, I8, R, A>(v, m, c0 + c, R == Res::none ? nullptr : res + c * rsize, y + c * esize, k);
+      }
+      if (c < c1 - c0) {
+        const size_t width = c1 - c0 - c;
+        if (width <= 8 && padded - c == 8) partialRows<1, I8, R, A>(buf[i] + c, m, res ? res + c * rsize : nullptr, y + c * esize, 1, c0 + c, width, k);
+        else partialRows<2, I8, R, A>(buf[i] + c, m, res ? res + c * rsize : nullptr, y + c * esize, 1, c0 + c, width, k);
+      }
+    }
+  }
+}
+
 using BlocksFn = void (*)(const Int8MatMulArgs&, const uint8_t*, size_t, size_t, size_t, size_t, const Consts&);
 
 // Channel blocks outer, so a block of weights is read from L1 by every 5-row group of
@@ -169,6 +222,10 @@ void blocks(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows,
     if (width <= 8 && int8MatMulChannels(m.n) - c == 8) tile<1, I8, R, A>(m, a + r * kp, row0 + r, count, c, width, k);
     else tile<2, I8, R, A>(m, a + r * kp, row0 + r, count, c, width, k);
   };
+  if (m.kq <= kDecoupledQuads && m.planes == 1 && c1 - c0 <= kDecoupledChannels) {
+    decoupled<I8, R, A>(m, a, row0, rows, c0, c1, k);
+    return;
+  }
   if ((c1 - c0) * kp * m.planes <= (size_t(12) << 10)) {
     for (size_t r = 0; r < rows; r += kMatMulMr)
       for (size_t c = c0; c < c1; c += kMatMulNr) one(r, c);

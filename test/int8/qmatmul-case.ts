@@ -4,7 +4,8 @@
 // block (an 8-wide last block for N % 16 in 1-8, a padded 16-wide one for 9-15), i8
 // and f32 output, i8 and f32 residual, every activation kind (none, relu, clip, one
 // outside the register clamp), 8-bit weights (two planes on AVX2), both loop orders
-// (weights that fit L1 or not), tasks that split the channels and an f32 output large
+// (weights that fit L1 or not), K up to 96 with the sums of a row group kept apart from
+// the epilogue or not, tasks that split the channels and an f32 output large
 // enough to be streamed past the caches. qmatmul.test.ts runs
 // them in its process and, as a child with KILN_INT8_TILE=none, on the portable cores;
 // run directly, this prints 'ok' or the mismatches.
@@ -66,6 +67,7 @@ export const QMATMUL_CASES: Case[] = [
   qmatmul('8-bit weights (two planes on AVX2)', { lead: [2, 4, 5], k: 50, n: 30, wmax: 127 }, 10),
   qmatmul('8-bit weights, large K, f32 out and residual', { lead: [1, 13], k: 301, n: 40, wmax: 127, out: 'f32', residual: 'f32', act: { activation: 'none' } }, 11),
   qmatmul('weights past L1 (channel blocks outer)', { lead: [1, 61], k: 390, n: 70, residual: 'i8', act: { activation: 'none' } }, 12),
+  qmatmul('small K, N past the row buffer of the split sums (tiles with the epilogue)', { lead: [2, 9], k: 16, n: 700, residual: 'f32' }, 20),
   qmatmul('many panels, small K (row groups outer)', { lead: [8, 14, 14], k: 16, n: 96 }, 13),
   qmatmul('few panels, wide N (channel ranges split)', { lead: [8, 7, 7], k: 160, n: 200, out: 'f32' }, 14),
   qmatmul('i8 out saturating both ways', { lead: [3, 11], k: 96, n: 24, act: { activation: 'none' } }, 15),
