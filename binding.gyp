@@ -156,6 +156,7 @@
         'native/cpu/kernel-pool.cc',
         'native/cpu/kernel-pool-2d.cc',
         'native/cpu/kernel-pool-nhwc.cc',
+        'native/cpu/kernel-pool-i8.cc',
         'native/cpu/kernel-reduce.cc',
         'native/cpu/kernel-reduce-rows.cc',
         'native/cpu/kernel-prelu.cc',

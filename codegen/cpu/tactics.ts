@@ -94,7 +94,9 @@ function gemmTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[]
   return out;
 }
 
-function poolTactics(layer: PlanLayer): Tactic[] {
+function poolTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[] {
+  // i8 codes: only poolI8 reads them (pool and pool2d are f32-only, poolI8 i8-only).
+  if (tensors[layer.inputs[0]!]!.dtype === 'i8') return [same(layer, 'pool-i8', 'poolI8')];
   const generic = same(layer, 'pool-nd', 'pool');
   return layer.ints[0]! <= 2 ? [same(layer, 'pool-2d', 'pool2d'), generic] : [generic];
 }
@@ -132,7 +134,7 @@ function layerTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[
   switch (layer.kernel) {
     case 'conv': return convTactics(layer, tensors);
     case 'gemm': return gemmTactics(layer, tensors);
-    case 'pool': return poolTactics(layer);
+    case 'pool': case 'poolI8': return poolTactics(layer, tensors);
     case 'softmax': return softmaxTactics(layer, tensors);
     case 'transpose': return transposeTactics(layer, tensors);
     default: return [same(layer, layer.kernel, layer.kernel)];

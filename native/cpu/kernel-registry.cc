@@ -28,6 +28,7 @@ std::unordered_map<std::string, KernelDef> buildRegistry() {
       cpu::convDepthwiseKernel(), cpu::pool2dKernel(), cpu::gemvKernel(), cpu::gemmRowsKernel(), cpu::gemmPackedKernel(), cpu::gemmBatchedKernel(), cpu::softmaxRowsKernel(), cpu::transposeTiledKernel(), cpu::convWinogradKernel(), cpu::convWideKernel(), cpu::convWinogradWideKernel(),
       cpu::convDepthwise8cKernel(), cpu::convDepthwiseNhwcKernel(), cpu::convNhwcKernel(), cpu::convDirectKernel(), cpu::conv1x1Kernel(), cpu::conv1x1StreamKernel(), cpu::convWinogradFusedKernel(), cpu::convWinogradF43Kernel(), cpu::poolNhwcKernel(),
       cpu::convSmallCKernel(),
+      cpu::poolI8Kernel(),
       cpu::reduceKernel(), cpu::argmaxKernel(), cpu::hardmaxKernel(), cpu::topkKernel(), cpu::cumsumKernel(), cpu::logSoftmaxKernel(), cpu::layerNormKernel(), cpu::instanceNormKernel(), cpu::batchNormKernel(),
       cpu::mathKernel(), cpu::compareKernel(), cpu::whereKernel(), cpu::preluKernel(), cpu::castKernel(), cpu::modKernel(),
       cpu::quantizeKernel(), cpu::dequantizeKernel(), cpu::qconvKernel(), cpu::qgemmKernel(), cpu::qmatmulKernel(), cpu::qconvNhwcKernel(),

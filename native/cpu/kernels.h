@@ -13,6 +13,7 @@ KernelDef binaryKernel();
 KernelDef scaleKernel();
 KernelDef convKernel();
 KernelDef poolKernel();
+KernelDef poolI8Kernel();  // kernel-pool-i8.cc: max pools of i8 codes
 KernelDef gemmKernel();
 KernelDef gemmWideKernel();  // kernel-gemm.cc: gemm on the 4x24 tile
 KernelDef softmaxKernel();

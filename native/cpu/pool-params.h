@@ -19,8 +19,9 @@ struct PoolLayer {
 };
 
 // Throws KILN_KERNEL naming the layer and kernel when the ints, the ranks or the
-// output shape do not fit a pool of 1..maxSpatial spatial dims.
-inline PoolLayer readPoolLayer(const LayerCheck& c, size_t maxSpatial, bool nhwc) {
+// output shape do not fit a pool of 1..maxSpatial spatial dims, or an operand is not
+// of `dtype` (f32, or i8 for poolI8's max of codes).
+inline PoolLayer readPoolLayer(const LayerCheck& c, size_t maxSpatial, bool nhwc, DType dtype = DType::f32) {
   static const char* kLayout = "[nSpatial, modeCode, countIncludePad, kernel[n], strides[n], padsBegin[n], padsEnd[n]]";
   const std::string& kernel = c.layer().kernel;
   c.inputs(1, 1);
@@ -29,7 +30,10 @@ inline PoolLayer readPoolLayer(const LayerCheck& c, size_t maxSpatial, bool nhwc
   const size_t n = size_t(c.intIn(0, 1, int64_t(maxSpatial), "nSpatial"));
   c.intCount(3 + 4 * n, kLayout);
   c.floatCount(0, "(none)");
-  c.allF32();
+  for (const TensorDesc* t : {&c.input(0), &c.output(0)})
+    if (t->dtype != dtype)
+      c.fail(cat("kernel ", kernel, " supports ", dtypeName(dtype), " only; ", t == &c.input(0) ? "input " : "output ",
+                 LayerCheck::describe(*t)));
   PoolLayer L;
   L.isMax = c.intIn(1, 0, 1, "pool mode code") == 0;
   L.includePad = c.intIn(2, 0, 1, "countIncludePad") == 1;
@@ -57,7 +61,7 @@ inline PoolLayer readPoolLayer(const LayerCheck& c, size_t maxSpatial, bool nhwc
   if (nhwc) expect.push_back(L.channels);
   if (!fits || y.shape != expect)
     c.fail(cat("kernel ", kernel, " expects output ",
-               fits ? typeString(DType::f32, expect) : std::string("(none: the window does not fit)"), " for input ",
+               fits ? typeString(dtype, expect) : std::string("(none: the window does not fit)"), " for input ",
                typeString(x.dtype, x.shape), ", kernel ", listString(slice(c.ints(), 3, n)), ", strides ",
                listString(slice(c.ints(), 3 + n, n)), ", pads ", listString(slice(c.ints(), 3 + 2 * n, n)), "+",
                listString(slice(c.ints(), 3 + 3 * n, n)), "; got ", typeString(y.dtype, y.shape)));

@@ -2,12 +2,15 @@
 // Average divides by the real (non-pad) elements in the window, or with
 // countIncludePad by every window position inside the padded input, as TensorRT does.
 // A window lying wholly in the padding gives -Infinity (max) or 0 (average).
+// On i8 codes (max only: Pool's inference refuses avg) the output is i8 and such a
+// window gives -128, max's identity on i8.
 import { defineKernel, floatInput, floatOutput, type KernelDef } from '../kernel.js';
 import { inputCoord, window3d } from './window.js';
 
 const pool = defineKernel('Pool', (ctx) => {
   const x = ctx.inputs[0]!;
-  const xs = floatInput(ctx, 0);
+  const codes = x.dtype === 'i8';
+  const xs = codes ? x.data : floatInput(ctx, 0);
   const outShape = ctx.outputs[0]!.shape;
   const win = window3d(ctx, x.shape, outShape, ctx.attrs.kernel as number[]);
   const isMax = ctx.attrs.mode === 'max';
@@ -37,7 +40,7 @@ const pool = defineKernel('Pool', (ctx) => {
                 const iw = inputCoord(win, 2, ow, kw);
                 if (inPadded(id, 0) && inPadded(ih, 1) && inPadded(iw, 2)) padded++;
                 if (id < 0 || id >= ID || ih < 0 || ih >= IH || iw < 0 || iw >= IW) continue;
-                const v = xs[((p * ID + id) * IH + ih) * IW + iw]!;
+                const v = xs[((p * ID + id) * IH + ih) * IW + iw] as number;
                 max = Math.max(max, v);
                 sum += v;
                 real++;
@@ -45,11 +48,12 @@ const pool = defineKernel('Pool', (ctx) => {
             }
           }
           // A window entirely in the padding has no elements to average: 0, not 0/0.
-          out[o++] = isMax ? max : sum / Math.max(1, countPad ? padded : real);
+          out[o++] = isMax ? (codes && max === -Infinity ? -128 : max) : sum / Math.max(1, countPad ? padded : real);
         }
       }
     }
   }
+  if (codes) return [{ dtype: 'i8', shape: [...ctx.outputs[0]!.shape], data: Int8Array.from(out) }];
   return [floatOutput(ctx, out)];
 });
 

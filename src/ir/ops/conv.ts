@@ -5,6 +5,7 @@ import { defineOp, type AttrSpec, type InferContext } from '../op-registry.js';
 import { formatType, type Dim, type TensorType } from '../shape.js';
 import { EPILOGUE_ATTRS } from './activation.js';
 import { dimsEqual } from '../dim-expr.js';
+import { DTYPE_INFO } from '../dtype.js';
 import { spatialList, windowOut, windowOutDim, type WindowParams } from './shape-rules.js';
 
 /** Resolves the window attributes of a conv or pool node for `n` spatial dims. */
@@ -141,6 +142,14 @@ const pool = defineOp({
       ctx.fail(`kernel ${kernel.join('x') || '[]'} needs input 'x' of rank ${kernel.length + 2} ([N,C,spatial...]), got ${formatType(x)}`, { argument: 'x', received: formatType(x) });
     }
     if (kernel.some((k) => k < 1)) ctx.fail(`kernel sizes must be >= 1, got [${kernel}]`, { argument: 'kernel' });
+    // i8 codes of one per-tensor scale (positive): the max of codes is the code of the max,
+    // so a max pool runs on codes; their average is not the code of the average.
+    if (x.dtype === 'i8' && ctx.attrs.mode !== 'max') {
+      ctx.fail(`mode '${String(ctx.attrs.mode)}' does not run on i8 codes (an average of codes is not exact); input 'x' ${formatType(x)} takes mode 'max' only`, { argument: 'x', expected: "mode 'max'", received: formatType(x) });
+    }
+    if (!DTYPE_INFO[x.dtype].float && x.dtype !== 'i8') {
+      ctx.fail(`input 'x' must be f32, f16, bf16, or i8 codes (mode 'max'), got ${formatType(x)}`, { argument: 'x', received: formatType(x) });
+    }
     return [windowOutput(ctx, x, x.shape[1]!, kernel)];
   },
 });

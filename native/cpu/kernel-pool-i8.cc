@@ -1,0 +1,195 @@
+// poolI8: max pooling of i8 codes, NCHW, 1 or 2 spatial dims. Codes of one
+// per-tensor scale (positive) keep their order, so the max of codes is the code of
+// the max: an int8 network's stem writes codes and its max pool reads a quarter of
+// the bytes the f32 pool2d reads. -128 is max's identity on i8, so padding is a row
+// of -128 and a window wholly in the padding gives -128 (as the interpreter).
+// Per output row the window's input rows are reduced vertically, 32 columns per
+// vector, into a padded row in scratch; then 32 outputs at a time take their
+// horizontal taps from it: stride 1 as shifted loads, stride 2 as shifted loads of
+// 64 columns whose even bytes are picked by a mask and a 16-bit pack. Other strides,
+// and CPUs without AVX2, take scalar loops over the same padded row.
+// Work items: planes, cut into bands of output rows when there are few planes.
+// ints: pool's [nSpatial, modeCode (max 0 only), countIncludePad, kernel[n],
+//        strides[n], padsBegin[n], padsEnd[n]]. floats: none.
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include "../aligned-buffer.h"
+#include "kernels.h"
+#include "layer-check.h"
+#include "pool-params.h"
+
+namespace kiln::cpu {
+namespace {
+
+thread_local AlignedBuffer tRow;
+
+// The scalar loops: rows [ya, yb) of x (W columns each) reduced into dst[0, W), and
+// OW outputs y[ox] = max over kx < kw of row[ox * sw + kx].
+void verticalScalar(const int8_t* x, long W, long ya, long yb, int8_t* dst) {
+  for (long i = 0; i < W; ++i) {
+    int8_t m = x[ya * W + i];
+    for (long r = ya + 1; r < yb; ++r) m = std::max(m, x[r * W + i]);
+    dst[i] = m;
+  }
+}
+
+void horizontalScalar(const int8_t* row, long OW, long kw, long sw, int8_t* y) {
+  for (long ox = 0; ox < OW; ++ox) {
+    const int8_t* p = row + ox * sw;
+    int8_t m = p[0];
+    for (long kx = 1; kx < kw; ++kx) m = std::max(m, p[kx]);
+    y[ox] = m;
+  }
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+bool haveAvx2() {
+  static const bool ok = __builtin_cpu_supports("avx2");
+  return ok;
+}
+
+#define KILN_LD(p) _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))
+#define KILN_ST(p, v) _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v)
+
+// verticalScalar in vectors: the last 1-31 columns as one vector overlapping the
+// previous (a max is idempotent), or scalars when the row is narrower than one.
+__attribute__((target("avx2"))) void verticalAvx2(const int8_t* x, long W, long ya, long yb, int8_t* dst) {
+  if (W < 32) return verticalScalar(x, W, ya, yb, dst);
+  for (long i = 0;; i += 32) {
+    if (i + 32 > W) i = W - 32;
+    const int8_t* p = x + ya * W + i;
+    __m256i m = KILN_LD(p);
+    for (long r = ya + 1; r < yb; ++r) m = _mm256_max_epi8(m, KILN_LD(p += W));
+    KILN_ST(dst + i, m);
+    if (i + 32 == W) return;
+  }
+}
+
+// Outputs [ox, ox + 32) at stride SW (1 or 2) from the padded row; KW 0: kw taps at run time.
+template <int SW, int KW>
+__attribute__((target("avx2"), always_inline)) inline __m256i horizontal32(const int8_t* row, long ox, long kw) {
+  const long taps = KW ? KW : kw;
+  const int8_t* p = row + ox * SW;
+  __m256i a = KILN_LD(p);
+  if (SW == 1) {
+    for (long kx = 1; kx < taps; ++kx) a = _mm256_max_epi8(a, KILN_LD(p + kx));
+    return a;
+  }
+  // a[j] (b[j]) is the max of the taps starting at padded column 2 * ox + j (+ 32): the
+  // even columns are outputs ox + j / 2 (+ 16). Masked to 16-bit lanes they pack without
+  // saturating (per 128-bit lane a's 8, then b's 8), and a 64-bit permute orders them.
+  __m256i b = KILN_LD(p + 32);
+  for (long kx = 1; kx < taps; ++kx) {
+    a = _mm256_max_epi8(a, KILN_LD(p + kx));
+    b = _mm256_max_epi8(b, KILN_LD(p + 32 + kx));
+  }
+  const __m256i low = _mm256_set1_epi16(0x00ff);
+  const __m256i packed = _mm256_packus_epi16(_mm256_and_si256(a, low), _mm256_and_si256(b, low));
+  return _mm256_permute4x64_epi64(packed, 0xD8);
+}
+
+// OW outputs: whole vectors, the last one overlapping the previous; below 32 outputs one
+// vector through a stack copy.
+template <int SW, int KW>
+__attribute__((target("avx2"))) void horizontalAvx2(const int8_t* row, long OW, long kw, int8_t* y) {
+  if (OW < 32) {
+    alignas(32) int8_t t[32];
+    KILN_ST(t, (horizontal32<SW, KW>(row, 0, kw)));
+    std::memcpy(y, t, size_t(OW));
+    return;
+  }
+  for (long ox = 0;; ox += 32) {
+    if (ox + 32 > OW) ox = OW - 32;
+    KILN_ST(y + ox, (horizontal32<SW, KW>(row, ox, kw)));
+    if (ox + 32 == OW) return;
+  }
+}
+
+#undef KILN_LD
+#undef KILN_ST
+
+using HorizontalFn = void (*)(const int8_t*, long, long, int8_t*);
+
+// The vector horizontal pass for stride sw and kw taps (3x3 / 2 and 2x2 / 2 unrolled), or null.
+HorizontalFn vectorHorizontal(long sw, long kw) {
+  if (!haveAvx2()) return nullptr;
+  if (sw == 2) return kw == 3 ? horizontalAvx2<2, 3> : kw == 2 ? horizontalAvx2<2, 2> : horizontalAvx2<2, 0>;
+  if (sw == 1) return kw == 3 ? horizontalAvx2<1, 3> : horizontalAvx2<1, 0>;
+  return nullptr;
+}
+#else
+bool haveAvx2() { return false; }
+void verticalAvx2(const int8_t* x, long W, long ya, long yb, int8_t* dst) { verticalScalar(x, W, ya, yb, dst); }
+using HorizontalFn = void (*)(const int8_t*, long, long, int8_t*);
+HorizontalFn vectorHorizontal(long, long) { return nullptr; }
+#endif
+
+class PoolI8Op final : public LayerOp {
+ public:
+  PoolI8Op(uint32_t x, uint32_t y, int64_t planes, const Window3& w)
+      : x_(x), y_(y), planes_(planes), H_(w.in[1]), W_(w.in[2]), kh_(w.kernel[1]), kw_(w.kernel[2]),
+        sh_(w.stride[1]), sw_(w.stride[2]), top_(w.padBegin[1]), left_(w.padBegin[2]), OH_(w.out[1]),
+        OW_(w.out[2]), horizontal_(vectorHorizontal(sw_, kw_)) {
+    // The padded row: input column ix at left + ix, -128 elsewhere; the vector pass reads
+    // up to 2 * max(OW, 32) + kw + 32 columns (stride 2), the scalar one (OW - 1) * sw + kw.
+    rowBytes_ = size_t(std::max({left_ + W_, 2 * std::max<int64_t>(OW_, 32) + kw_ + 32, (OW_ - 1) * sw_ + kw_}) + 32);
+  }
+
+  void run(const RunContext& ctx) const override {
+    const int8_t* x = ctx.data<const int8_t>(x_);
+    int8_t* y = ctx.data<int8_t>(y_);
+    // Few planes (a batch-1 tail of a network): bands of output rows so every thread has work.
+    const int64_t want = 4 * int64_t(ctx.pool->threads());
+    const int64_t bands = std::clamp<int64_t>((want + planes_ - 1) / planes_, 1, OH_);
+    const int64_t bandRows = (OH_ + bands - 1) / bands;
+    const bool vec = haveAvx2();
+    ctx.pool->parallelFor(size_t(planes_ * bands), [&](size_t item) {
+      const int64_t p = int64_t(item) / bands, oy0 = int64_t(item) % bands * bandRows;
+      const int64_t oy1 = std::min(oy0 + bandRows, OH_);
+      tRow.ensure(rowBytes_);
+      int8_t* row = tRow.as<int8_t>();
+      std::memset(row, -128, rowBytes_);
+      const int8_t* plane = x + p * H_ * W_;
+      int8_t* out = y + p * OH_ * OW_;
+      for (int64_t oy = oy0; oy < oy1; ++oy) {
+        const int64_t y0 = oy * sh_ - top_;
+        const int64_t ya = std::max<int64_t>(y0, 0), yb = std::min(y0 + kh_, H_);
+        if (ya >= yb)  // the window's rows all padding (no valid layer has one)
+          std::memset(row + left_, -128, size_t(W_));
+        else if (vec)
+          verticalAvx2(plane, long(W_), long(ya), long(yb), row + left_);
+        else
+          verticalScalar(plane, long(W_), long(ya), long(yb), row + left_);
+        if (horizontal_)
+          horizontal_(row, long(OW_), long(kw_), out + oy * OW_);
+        else
+          horizontalScalar(row, long(OW_), long(kw_), long(sw_), out + oy * OW_);
+      }
+    });
+  }
+
+ private:
+  uint32_t x_, y_;
+  int64_t planes_, H_, W_, kh_, kw_, sh_, sw_, top_, left_, OH_, OW_;
+  HorizontalFn horizontal_;
+  size_t rowBytes_ = 0;
+};
+
+std::unique_ptr<LayerOp> validate(const LayerCheck& c) {
+  const PoolLayer L = readPoolLayer(c, 2, false, DType::i8);
+  if (!L.isMax)
+    c.fail("kernel poolI8 runs max pools only (an average of i8 codes is not the code of the average), got mode code 1");
+  return std::make_unique<PoolI8Op>(c.inputId(0), c.outputId(0), L.batch * L.channels, L.w);
+}
+
+}  // namespace
+
+KernelDef poolI8Kernel() { return {"poolI8", false, validate}; }
+
+}  // namespace kiln::cpu
