@@ -47,23 +47,32 @@ inline void finishRow24(__m256i a0, __m256i a1, __m256i a2, size_t n, const Int8
     applyActivation(e.act, t, t, n);
     for (size_t j = 0; j < 3; ++j) v[j] = _mm256_load_ps(t + 8 * j);
   }
+  // Whole vectors straight to out, a last part of one through a copy (a row of 112
+  // is 4 x 24 + 16: no copy at all).
   if (e.outScale == 0) {
     float* y = static_cast<float*>(out);
-    if (n == kInt8Nr) {
-      for (size_t j = 0; j < 3; ++j) _mm256_storeu_ps(y + 8 * j, v[j]);
-    } else {
-      alignas(32) float t[kInt8Nr];
-      for (size_t j = 0; j < 3; ++j) _mm256_store_ps(t + 8 * j, v[j]);
-      std::memcpy(y, t, n * sizeof(float));
+    for (size_t j = 0; j < 3 && 8 * j < n; ++j) {
+      if (8 * j + 8 <= n) {
+        _mm256_storeu_ps(y + 8 * j, v[j]);
+        continue;
+      }
+      alignas(32) float t[8];
+      _mm256_store_ps(t, v[j]);
+      std::memcpy(y + 8 * j, t, (n - 8 * j) * sizeof(float));
     }
     return;
   }
-  alignas(32) int8_t q[kInt8Nr];
   const __m256 s = _mm256_set1_ps(e.outScale);
   int8_t* y = static_cast<int8_t*>(out);
-  int8_t* dst = n == kInt8Nr ? y : q;
-  for (size_t j = 0; j < 3; ++j) storeCodes8(_mm256_div_ps(v[j], s), dst + 8 * j);
-  if (dst == q) std::memcpy(y, q, n);
+  for (size_t j = 0; j < 3 && 8 * j < n; ++j) {
+    if (8 * j + 8 <= n) {
+      storeCodes8(_mm256_div_ps(v[j], s), y + 8 * j);
+      continue;
+    }
+    alignas(8) int8_t q[8];
+    storeCodes8(_mm256_div_ps(v[j], s), q);
+    std::memcpy(y + 8 * j, q, n - 8 * j);
+  }
 }
 
 }  // namespace
