@@ -138,7 +138,7 @@ class PoolI8Op final : public LayerOp {
         OW_(w.out[2]), horizontal_(vectorHorizontal(sw_, kw_)) {
     // The padded row: input column ix at left + ix, -128 elsewhere; the vector pass reads
     // up to 2 * max(OW, 32) + kw + 32 columns (stride 2), the scalar one (OW - 1) * sw + kw.
-    rowBytes_ = size_t(std::max({left_ + W_, 2 * std::max<int64_t>(OW_, 32) + kw_ + 32, (OW_ - 1) * sw_ + kw_}) + 32);
+    rowBytes_ = size_t(std::max({left_ + W_, 2 * std::max<int64_t>(OW_, 32) + kw_ + 32, (OW_ - 1) * sw_ + kw_}) + 32 + 63) / 64 * 64;
   }
 
   void run(const RunContext& ctx) const override {
@@ -152,24 +152,33 @@ class PoolI8Op final : public LayerOp {
     ctx.pool->parallelFor(size_t(planes_ * bands), [&](size_t item) {
       const int64_t p = int64_t(item) / bands, oy0 = int64_t(item) % bands * bandRows;
       const int64_t oy1 = std::min(oy0 + bandRows, OH_);
-      tRow.ensure(rowBytes_);
-      int8_t* row = tRow.as<int8_t>();
-      std::memset(row, -128, rowBytes_);
+      // Two padded rows: the vertical pass of output row oy runs before the horizontal pass
+      // of row oy - 1, so the horizontal loads (unaligned, straddling the vertical stores)
+      // do not read right behind those stores and stall on store forwarding.
+      tRow.ensure(2 * rowBytes_);
+      int8_t* rows = tRow.as<int8_t>();
+      std::memset(rows, -128, 2 * rowBytes_);
       const int8_t* plane = x + p * H_ * W_;
       int8_t* out = y + p * OH_ * OW_;
-      for (int64_t oy = oy0; oy < oy1; ++oy) {
-        const int64_t y0 = oy * sh_ - top_;
-        const int64_t ya = std::max<int64_t>(y0, 0), yb = std::min(y0 + kh_, H_);
-        if (ya >= yb)  // the window's rows all padding (no valid layer has one)
-          std::memset(row + left_, -128, size_t(W_));
-        else if (vec)
-          verticalAvx2(plane, long(W_), long(ya), long(yb), row + left_);
-        else
-          verticalScalar(plane, long(W_), long(ya), long(yb), row + left_);
+      for (int64_t oy = oy0; oy <= oy1; ++oy) {
+        if (oy < oy1) {
+          int8_t* row = rows + (oy % 2) * rowBytes_ + left_;
+          const int64_t y0 = oy * sh_ - top_;
+          const int64_t ya = std::max<int64_t>(y0, 0), yb = std::min(y0 + kh_, H_);
+          if (ya >= yb)  // the window's rows all padding (no valid layer has one)
+            std::memset(row, -128, size_t(W_));
+          else if (vec)
+            verticalAvx2(plane, long(W_), long(ya), long(yb), row);
+          else
+            verticalScalar(plane, long(W_), long(ya), long(yb), row);
+        }
+        if (oy == oy0) continue;
+        const int8_t* row = rows + ((oy - 1) % 2) * rowBytes_;
+        int8_t* yr = out + (oy - 1) * OW_;
         if (horizontal_)
-          horizontal_(row, long(OW_), long(kw_), out + oy * OW_);
+          horizontal_(row, long(OW_), long(kw_), yr);
         else
-          horizontalScalar(row, long(OW_), long(kw_), long(sw_), out + oy * OW_);
+          horizontalScalar(row, long(OW_), long(kw_), long(sw_), yr);
       }
     });
   }
