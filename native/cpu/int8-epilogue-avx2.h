@@ -1,6 +1,7 @@
-// The int8 epilogue of one row of 24 i32 sums held in three AVX2 registers, for the
-// AVX2 translation units only (int8-tile-avx2.cc, int8-stem-avx2.cc): internal
-// linkage, so no copy built with other ISA flags can be linked in its place.
+// The 4 x 24 u8 x s8 tile's loop and the int8 epilogue of one row of 24 i32 sums held
+// in three AVX2 registers, for the AVX2 translation units only (int8-tile-avx2.cc,
+// int8-stem-avx2.cc): internal linkage, so no copy built with other ISA flags can be
+// linked in its place.
 #pragma once
 
 #include <immintrin.h>
@@ -11,6 +12,47 @@
 
 namespace kiln::cpu {
 namespace {
+
+// The tile's sums over kq quads (layouts: int8-gemm.h), as assembly: 12 accumulators,
+// 3 B vectors, the broadcast, a product and the i16 ones need 17 ymm registers, and
+// GCC's choice of which to spill moved with any edit around the loop (2 to 7
+// accumulators a quad, or an array copy by rep movsq). Here ymm0-9 hold rows 0-2 and
+// row 3's first vector, row 3's other two live in spill[0..16) (zeroed by the
+// caller; a load and a store a quad, L1), ymm10-12 are B, ymm13 the weights'
+// broadcast, ymm14 the product, ymm15 the ones. The register variables are bound
+// only for the asm: the sums leave as plain values.
+inline void tileSums(const int8_t* a, const uint8_t* b, size_t kq, int32_t* spill, __m256i (&c)[10]) {
+  register __m256i c0 asm("xmm0") = _mm256_setzero_si256();
+  register __m256i c1 asm("xmm1") = c0;
+  register __m256i c2 asm("xmm2") = c0;
+  register __m256i c3 asm("xmm3") = c0;
+  register __m256i c4 asm("xmm4") = c0;
+  register __m256i c5 asm("xmm5") = c0;
+  register __m256i c6 asm("xmm6") = c0;
+  register __m256i c7 asm("xmm7") = c0;
+  register __m256i c8 asm("xmm8") = c0;
+  register __m256i c9 asm("xmm9") = c0;
+  __asm__ volatile(
+      "vpcmpeqw %%ymm15, %%ymm15, %%ymm15\n\t vpsrlw $15, %%ymm15, %%ymm15\n\t"
+      "test %[kq], %[kq]\n\t jz 2f\n"
+      "1:\n\t"
+      "vmovdqu (%[b]), %%ymm10\n\t vmovdqu 32(%[b]), %%ymm11\n\t vmovdqu 64(%[b]), %%ymm12\n\t"
+#define KILN_STEP(bv, c) "vpmaddubsw %%ymm13, %%ymm" #bv ", %%ymm14\n\t vpmaddwd %%ymm15, %%ymm14, %%ymm14\n\t vpaddd %%ymm14, %%ymm" #c ", %%ymm" #c "\n\t"
+#define KILN_STEP_MEM(bv, off) "vpmaddubsw %%ymm13, %%ymm" #bv ", %%ymm14\n\t vpmaddwd %%ymm15, %%ymm14, %%ymm14\n\t vpaddd " #off "(%[sp]), %%ymm14, %%ymm14\n\t vmovdqu %%ymm14, " #off "(%[sp])\n\t"
+      "vpbroadcastd (%[a]), %%ymm13\n\t" KILN_STEP(10, 0) KILN_STEP(11, 1) KILN_STEP(12, 2)
+      "vpbroadcastd 4(%[a]), %%ymm13\n\t" KILN_STEP(10, 3) KILN_STEP(11, 4) KILN_STEP(12, 5)
+      "vpbroadcastd 8(%[a]), %%ymm13\n\t" KILN_STEP(10, 6) KILN_STEP(11, 7) KILN_STEP(12, 8)
+      "vpbroadcastd 12(%[a]), %%ymm13\n\t" KILN_STEP(10, 9) KILN_STEP_MEM(11, 0) KILN_STEP_MEM(12, 32)
+#undef KILN_STEP
+#undef KILN_STEP_MEM
+      "add $16, %[a]\n\t add $96, %[b]\n\t dec %[kq]\n\t jnz 1b\n"
+      "2:\n\t"
+      : "+x"(c0), "+x"(c1), "+x"(c2), "+x"(c3), "+x"(c4), "+x"(c5), "+x"(c6), "+x"(c7), "+x"(c8), "+x"(c9),
+        [a] "+r"(a), [b] "+r"(b), [kq] "+r"(kq)
+      : [sp] "r"(spill)
+      : "memory", "cc", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+  c[0] = c0, c[1] = c1, c[2] = c2, c[3] = c3, c[4] = c4, c[5] = c5, c[6] = c6, c[7] = c7, c[8] = c8, c[9] = c9;
+}
 
 // v -> i8 codes of 8 lanes: round half to even, clamp first (cvtps of a huge value is INT_MIN).
 inline void storeCodes8(__m256 v, int8_t* out) {

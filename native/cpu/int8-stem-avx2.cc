@@ -47,53 +47,16 @@ void int8StemRowAvx2(const int8_t* a, const uint8_t* panels, size_t kq, size_t o
     for (size_t i = 0; i < rows; ++i) re[i] = {comp[r0 + i], e.multiplier[r0 + i], e.bias ? e.bias[r0 + i] : 0.f, e.act, e.outScale};
     uint8_t* out = static_cast<uint8_t*>(y) + r0 * plane * esize;
     for (size_t ox = 0; ox < ow; ox += kInt8Nr) {
-      // The loop of int8-tile-avx2.cc's microSums with its sums bound to registers
-      // for the epilogue: ymm0-9 rows 0-2 and row 3's first vector, row 3's other two
-      // in `spill` (a load and a store a quad), ymm10-12 B, ymm13 the weights'
-      // broadcast, ymm14 the product, ymm15 the ones.
-      register __m256i c00 asm("xmm0") = _mm256_setzero_si256();
-      register __m256i c01 asm("xmm1") = c00;
-      register __m256i c02 asm("xmm2") = c00;
-      register __m256i c10 asm("xmm3") = c00;
-      register __m256i c11 asm("xmm4") = c00;
-      register __m256i c12 asm("xmm5") = c00;
-      register __m256i c20 asm("xmm6") = c00;
-      register __m256i c21 asm("xmm7") = c00;
-      register __m256i c22 asm("xmm8") = c00;
-      register __m256i c30 asm("xmm9") = c00;
+      __m256i c[10];
       alignas(32) int32_t spill[16] = {};
-      const int8_t* ak = a;
-      const uint8_t* bk = panels + (ox / kInt8Nr) * kq * 96;
-      size_t left = kq;
-      __asm__ volatile(
-          "vpcmpeqw %%ymm15, %%ymm15, %%ymm15\n\t vpsrlw $15, %%ymm15, %%ymm15\n\t"
-          "test %[kq], %[kq]\n\t jz 2f\n"
-          "1:\n\t"
-          "vmovdqu (%[b]), %%ymm10\n\t vmovdqu 32(%[b]), %%ymm11\n\t vmovdqu 64(%[b]), %%ymm12\n\t"
-#define KILN_STEP(bv, c) "vpmaddubsw %%ymm13, %%ymm" #bv ", %%ymm14\n\t vpmaddwd %%ymm15, %%ymm14, %%ymm14\n\t vpaddd %%ymm14, %%ymm" #c ", %%ymm" #c "\n\t"
-#define KILN_STEP_MEM(bv, off) "vpmaddubsw %%ymm13, %%ymm" #bv ", %%ymm14\n\t vpmaddwd %%ymm15, %%ymm14, %%ymm14\n\t vpaddd " #off "(%[sp]), %%ymm14, %%ymm14\n\t vmovdqa %%ymm14, " #off "(%[sp])\n\t"
-          "vpbroadcastd (%[a]), %%ymm13\n\t" KILN_STEP(10, 0) KILN_STEP(11, 1) KILN_STEP(12, 2)
-          "vpbroadcastd 4(%[a]), %%ymm13\n\t" KILN_STEP(10, 3) KILN_STEP(11, 4) KILN_STEP(12, 5)
-          "vpbroadcastd 8(%[a]), %%ymm13\n\t" KILN_STEP(10, 6) KILN_STEP(11, 7) KILN_STEP(12, 8)
-          "vpbroadcastd 12(%[a]), %%ymm13\n\t" KILN_STEP(10, 9) KILN_STEP_MEM(11, 0) KILN_STEP_MEM(12, 32)
-#undef KILN_STEP
-#undef KILN_STEP_MEM
-          "add $16, %[a]\n\t add $96, %[b]\n\t dec %[kq]\n\t jnz 1b\n"
-          "2:\n\t"
-          : "+x"(c00), "+x"(c01), "+x"(c02), "+x"(c10), "+x"(c11), "+x"(c12), "+x"(c20), "+x"(c21), "+x"(c22), "+x"(c30),
-            [a] "+r"(ak), [b] "+r"(bk), [kq] "+r"(left)
-          : [sp] "r"(spill)
-          : "memory", "cc", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
-      // Plain copies: a register variable is only bound for the asm, and a call in the
-      // epilogue (applyActivation) may clobber it.
-      const __m256i s00 = c00, s01 = c01, s02 = c02, s10 = c10, s11 = c11, s12 = c12, s20 = c20, s21 = c21, s22 = c22, s30 = c30;
-      const __m256i s31 = load(spill), s32 = load(spill + 8);
+      tileSums(a, panels + (ox / kInt8Nr) * kq * 96, kq, spill, c);
+      const __m256i c31 = load(spill), c32 = load(spill + 8);
       const size_t n = std::min(kInt8Nr, ow - ox);
       uint8_t* o = out + ox * esize;
-      finishRow24(s00, s01, s02, n, re[0], o);
-      if (rows > 1) finishRow24(s10, s11, s12, n, re[1], o + plane * esize);
-      if (rows > 2) finishRow24(s20, s21, s22, n, re[2], o + 2 * plane * esize);
-      if (rows > 3) finishRow24(s30, s31, s32, n, re[3], o + 3 * plane * esize);
+      finishRow24(c[0], c[1], c[2], n, re[0], o);
+      if (rows > 1) finishRow24(c[3], c[4], c[5], n, re[1], o + plane * esize);
+      if (rows > 2) finishRow24(c[6], c[7], c[8], n, re[2], o + 2 * plane * esize);
+      if (rows > 3) finishRow24(c[9], c31, c32, n, re[3], o + 3 * plane * esize);
     }
   }
 }

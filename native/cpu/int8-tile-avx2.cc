@@ -19,43 +19,13 @@ inline __m256i load(const void* p) { return _mm256_loadu_si256(reinterpret_cast<
 inline void store(void* p, __m256i v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
 
 
-// acc[4][24] = sum over kq quads, as assembly: 12 accumulators, 3 B vectors, the
-// broadcast, a product and the i16 ones need 18 ymm registers, and GCC's choice of
-// which to spill moved with any edit around the loop (2 to 7 accumulators, and an
-// array copy by rep movsq whose 8-byte stores the epilogue's vector loads could not
-// forward from). Here ymm0-9 hold rows 0-2 and row 3's first vector, row 3's other
-// two live in acc itself (a load and a store a quad, L1), ymm10-12 are B, ymm13
-// the weights' broadcast, ymm14 the product, ymm15 the ones.
+// acc[4][24] = the tile's sums (tileSums; row 3's last two vectors sum in acc itself).
 void microSums(const int8_t* a, const uint8_t* b, size_t kq, int32_t* acc) {
-  __asm__ volatile(
-      "vpxor %%ymm0, %%ymm0, %%ymm0\n\t"
-      "vmovdqa %%ymm0, %%ymm1\n\t vmovdqa %%ymm0, %%ymm2\n\t vmovdqa %%ymm0, %%ymm3\n\t vmovdqa %%ymm0, %%ymm4\n\t"
-      "vmovdqa %%ymm0, %%ymm5\n\t vmovdqa %%ymm0, %%ymm6\n\t vmovdqa %%ymm0, %%ymm7\n\t vmovdqa %%ymm0, %%ymm8\n\t"
-      "vmovdqa %%ymm0, %%ymm9\n\t"
-      "vmovdqu %%ymm0, 320(%[acc])\n\t vmovdqu %%ymm0, 352(%[acc])\n\t"
-      "vpcmpeqw %%ymm15, %%ymm15, %%ymm15\n\t vpsrlw $15, %%ymm15, %%ymm15\n\t"
-      "test %[kq], %[kq]\n\t jz 2f\n"
-      "1:\n\t"
-      "vmovdqu (%[b]), %%ymm10\n\t vmovdqu 32(%[b]), %%ymm11\n\t vmovdqu 64(%[b]), %%ymm12\n\t"
-#define KILN_STEP(bv, c) "vpmaddubsw %%ymm13, %%ymm" #bv ", %%ymm14\n\t vpmaddwd %%ymm15, %%ymm14, %%ymm14\n\t vpaddd %%ymm14, %%ymm" #c ", %%ymm" #c "\n\t"
-#define KILN_STEP_MEM(bv, off) "vpmaddubsw %%ymm13, %%ymm" #bv ", %%ymm14\n\t vpmaddwd %%ymm15, %%ymm14, %%ymm14\n\t vpaddd " #off "(%[acc]), %%ymm14, %%ymm14\n\t vmovdqu %%ymm14, " #off "(%[acc])\n\t"
-      "vpbroadcastd (%[a]), %%ymm13\n\t" KILN_STEP(10, 0) KILN_STEP(11, 1) KILN_STEP(12, 2)
-      "vpbroadcastd 4(%[a]), %%ymm13\n\t" KILN_STEP(10, 3) KILN_STEP(11, 4) KILN_STEP(12, 5)
-      "vpbroadcastd 8(%[a]), %%ymm13\n\t" KILN_STEP(10, 6) KILN_STEP(11, 7) KILN_STEP(12, 8)
-      "vpbroadcastd 12(%[a]), %%ymm13\n\t" KILN_STEP(10, 9) KILN_STEP_MEM(11, 320) KILN_STEP_MEM(12, 352)
-#undef KILN_STEP
-#undef KILN_STEP_MEM
-      "add $16, %[a]\n\t add $96, %[b]\n\t dec %[kq]\n\t jnz 1b\n"
-      "2:\n\t"
-      "vmovdqu %%ymm0, (%[acc])\n\t vmovdqu %%ymm1, 32(%[acc])\n\t vmovdqu %%ymm2, 64(%[acc])\n\t"
-      "vmovdqu %%ymm3, 96(%[acc])\n\t vmovdqu %%ymm4, 128(%[acc])\n\t vmovdqu %%ymm5, 160(%[acc])\n\t"
-      "vmovdqu %%ymm6, 192(%[acc])\n\t vmovdqu %%ymm7, 224(%[acc])\n\t vmovdqu %%ymm8, 256(%[acc])\n\t"
-      "vmovdqu %%ymm9, 288(%[acc])\n\t"
-      "vzeroupper\n\t"
-      : [a] "+r"(a), [b] "+r"(b), [kq] "+r"(kq)
-      : [acc] "r"(acc)
-      : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
-        "xmm12", "xmm13", "xmm14", "xmm15");
+  __m256i c[10];
+  store(acc + 80, _mm256_setzero_si256());
+  store(acc + 88, _mm256_setzero_si256());
+  tileSums(a, b, kq, acc + 80, c);
+  for (size_t i = 0; i < 10; ++i) store(acc + 8 * i, c[i]);
 }
 
 void microAvx2(const int8_t* a, const uint8_t* b, size_t kq, int32_t* acc, bool accumulate) {
