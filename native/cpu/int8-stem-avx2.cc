@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "int8-epilogue-avx2.h"
+#include "int8-tile-avx2.h"
 #include "int8-stem.h"
 
 namespace kiln::cpu {

@@ -8,7 +8,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "int8-epilogue-avx2.h"
+#include "int8-tile-avx2.h"
 #include "int8-gemm.h"
 
 namespace kiln::cpu {
