@@ -96,6 +96,8 @@ template <int NV, bool I8, Res R, Act2 A>
 __attribute__((noinline)) void partialRows(const int32_t* acc, const Int8MatMulArgs& m, const uint8_t* res, uint8_t* y, size_t rows, size_t c0, size_t width, const Consts& k) {
   const size_t esize = I8 ? 1 : 4, rsize = R == Res::i8 ? 1 : 4;
   alignas(32) float bias[8 * NV] = {}, out[8 * NV], resid[8 * NV] = {};
+  Consts staged = k;
+  staged.stream = false;  // out is on the stack
   Int8MatMulArgs p = m;
   if (m.bias) {
     std::memcpy(bias, m.bias + c0, width * 4);
@@ -105,7 +107,7 @@ __attribute__((noinline)) void partialRows(const int32_t* acc, const Int8MatMulA
     __m256i a[NV];
     for (int j = 0; j < NV; ++j) a[j] = load(acc + 8 * j);
     if (R != Res::none) std::memcpy(resid, res + i * m.n * rsize, width * rsize);
-    storeRow<NV, I8, R, A>(a, p, c0, resid, out, k);
+    storeRow<NV, I8, R, A>(a, p, c0, resid, out, staged);
     std::memcpy(y + i * m.n * esize, out, width * esize);
   }
 }
@@ -203,7 +205,10 @@ void split(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, 
       }
       if (c < c1 - c0) {
         const size_t width = c1 - c0 - c;
-        if (width <= 8 && padded - c == 8) partialRows<1, I8, R, A>(buf[i] + c, m, res ? res + c * rsize : nullptr, y + c * esize, 1, c0 + c, width, k);
+        if (width == 8 && padded - c == 8) {
+          const __m256i v[1] = {load(buf[i] + c)};
+          storeRow<1, I8, R, A>(v, m, c0 + c, R == Res::none ? nullptr : res + c * rsize, y + c * esize, k);
+        } else if (width <= 8 && padded - c == 8) partialRows<1, I8, R, A>(buf[i] + c, m, res ? res + c * rsize : nullptr, y + c * esize, 1, c0 + c, width, k);
         else partialRows<2, I8, R, A>(buf[i] + c, m, res ? res + c * rsize : nullptr, y + c * esize, 1, c0 + c, width, k);
       }
     }
