@@ -4,13 +4,16 @@
 // vector, with a tail, and of 112 columns, codes that include -128 and 127 (padding is
 // -128, not 0: planes of negative codes tell them apart), 1 and 2 threads, a canary
 // right after the output; a network x(i8) -> Pool -> y(i8) and a quantize -> pool ->
-// dequantize chain through Builder and Runtime; and the refusals: avg on i8 (Pool's
-// inference, naming the layer), f32 for poolI8, i8 for pool2d and pool.
+// dequantize chain through Builder and Runtime; the kernels lowering and tactics offer
+// per dtype; and the refusals: avg on i8 (Pool's inference, naming the layer), f32 for
+// poolI8, i8 for pool2d and pool.
 import { describe, expect, it } from 'vitest';
 import { makeGraph } from '../../src/ir/index.js';
 import { interpret, tensor } from '../../src/interpret/index.js';
 import { GraphDraft } from '../../passes/quantize-graph.js';
 import { Runtime } from '../../src/index.js';
+import { lowerToPlan } from '../../codegen/index.js';
+import { cpuTactics } from '../../codegen/cpu/tactics.js';
 import { buildPlan, quiet, runPlan as runBuilt } from '../engine/helpers.js';
 import { PlanBuilder, kiln, numel, rng, runPlan } from './plan-fixtures.js';
 
@@ -143,6 +146,20 @@ describe('max pools of i8 through the Builder and Runtime', () => {
     expect(new Runtime(quiet).deserializeEngine(plan).layers.map((l) => l.kernel)).toContain('poolI8');
     const got = (await runBuilt(plan, { x: input }))[net.outputs[0]!]!;
     expect(Array.from(got.data as Float32Array)).toEqual(Array.from(want.data as Float32Array));
+  });
+});
+
+describe('the kernels offered', () => {
+  it('a Pool on i8 lowers to poolI8 with the one tactic pool-i8; one on f32 is offered pool2d and pool, never poolI8', () => {
+    const offered = (dtype: 'i8' | 'f32') => {
+      const d = new GraphDraft();
+      d.outputs.push(d.node('Pool', 'pool', [d.input('x', { dtype, shape: [2, 4, 9, 9] })], { mode: 'max', ...S2P1 }));
+      const plan = lowerToPlan(d.graph(), { kilnVersion: '0.0.0-test', buildDigest: new Uint8Array(32) }).plan;
+      const layer = plan.layers.find((l) => l.name === 'pool')!;
+      return [layer.kernel, cpuTactics(layer, plan.tensors).map((t) => t.kernel)];
+    };
+    expect(offered('i8')).toEqual(['poolI8', ['poolI8']]);
+    expect(offered('f32')).toEqual(['pool', ['pool2d', 'pool']]);
   });
 });
 
