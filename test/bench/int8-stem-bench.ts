@@ -87,26 +87,31 @@ function int8Plan(s: Shape, out: 'i8' | 'f32'): PlanDesc {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-/** Per-layer medians of one timing run of `plan`. */
-const time = (plan: PlanDesc) => native().timeLayers(plan, { warmup: 2, minIterations: 5, maxIterations: 100, budgetMs: 150, threads: THREADS }).medianMs;
+/** Per-layer medians and minima of one timing run of `plan`. */
+const time = (plan: PlanDesc) => native().timeLayers(plan, { warmup: 2, minIterations: 5, maxIterations: 100, budgetMs: 150, threads: THREADS });
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
-console.log(`int8 stem (quantize + qconv) vs fp32 conv, ${THREADS} thread(s), ${rounds} alternating rounds: median ms, fp32/int8 (> 1: int8 faster)`);
+console.log(`int8 stem (quantize + qconv) vs fp32 conv, ${THREADS} thread(s), ${rounds} alternating rounds: median ms (best ms), fp32/int8 of medians (of bests; > 1: int8 faster)`);
 for (const s of SHAPES) {
   if (only && !only.some((o) => s.name.includes(o))) continue;
   const f32 = fp32Plan(s);
   const kinds: [string, PlanDesc][] = [['f32 out', int8Plan(s, 'f32')], ['i8 out', int8Plan(s, 'i8')]];
-  const tf: number[] = [];
-  const total = kinds.map(() => [] as number[]), conv = kinds.map(() => [] as number[]);
+  const tf: number[] = [], bf: number[] = [];
+  const total = kinds.map(() => [] as number[]), best = kinds.map(() => [] as number[]), conv = kinds.map(() => [] as number[]);
   for (let r = 0; r < rounds; r++) {
-    tf.push(time(f32).reduce((a, b) => a + b, 0));
+    const t = time(f32);
+    tf.push(sum(t.medianMs)), bf.push(sum(t.minMs));
     kinds.forEach(([, p], i) => {
-      const t = time(p);
-      total[i]!.push(t.reduce((a, b) => a + b, 0));
-      conv[i]!.push(t[p.layers.findIndex((l) => l.name === 'conv')]!);
+      const u = time(p);
+      total[i]!.push(sum(u.medianMs)), best[i]!.push(sum(u.minMs));
+      conv[i]!.push(u.medianMs[p.layers.findIndex((l) => l.name === 'conv')]!);
     });
   }
-  const base = median(tf);
-  const cells = kinds.map(([k], i) => `${k} ${median(total[i]!).toFixed(3)} (qconv ${median(conv[i]!).toFixed(3)}) ${(base / median(total[i]!)).toFixed(2)}x`);
+  const base = median(tf), baseBest = Math.min(...bf);
+  const cells = kinds.map(([k], i) => {
+    const m = median(total[i]!), b = Math.min(...best[i]!);
+    return `${k} ${m.toFixed(3)} (${b.toFixed(3)}; qconv ${median(conv[i]!).toFixed(3)}) ${(base / m).toFixed(2)}x (${(baseBest / b).toFixed(2)}x)`;
+  });
   const tactic = f32.layers.map((l) => (JSON.parse(l.info || '{}') as { tactic?: string }).tactic).filter(Boolean).join('+');
-  console.log(`${s.name.padEnd(32)} b${s.batch} (${weights(s).from}) fp32 ${base.toFixed(3)} [${tactic}]  int8 ${cells.join(', ')}`);
+  console.log(`${s.name.padEnd(32)} b${s.batch} (${weights(s).from}) fp32 ${base.toFixed(3)} (${baseBest.toFixed(3)}) [${tactic}]  int8 ${cells.join(', ')}`);
 }
