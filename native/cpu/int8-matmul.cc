@@ -1,8 +1,8 @@
 // qmatmul: y[..., N] = x[..., K] * w[N, K]^T in int8 (the NHWC 1x1 convs of
 // MobileNet's blocks as one GEMM over all pixels) on the 5 x 16 register tile of
-// int8-nhwc.h, with the channel epilogue applied from the registers: dequantize by xScale * wScale[c], add
-// the f32 bias and the residual (f32, or i8 times residualScale), activate, then
-// write f32 or requantize to i8 by outScale.
+// int8-nhwc.h, with the channel epilogue: dequantize by xScale * wScale[c], add the
+// f32 bias and the residual (f32, or i8 times residualScale), activate, then write
+// f32 or requantize to i8 by outScale.
 // inputs: x i8, w i8 [N,K] (weights), wScale f32[N] (weights), optional bias f32[N]
 // (weights), optional residual (the output's shape; i8 when residualScale > 0).
 // ints: [activationCode, hasBias, hasResidual]. floats: [alpha, beta, xScale, outScale, residualScale].
@@ -70,8 +70,8 @@ class QMatMulOp final : public LayerOp {
     // the read for ownership.
     m.stream = outScale_ == 0 && m_ * n_ * 4 >= kStreamBytes && n_ % 8 == 0 && reinterpret_cast<uintptr_t>(m.y) % 32 == 0;
     const int8_t* x = ctx.data<const int8_t>(x_);
-    // A task packs a panel of `rows` pixels and runs a range of channel blocks over
-    // it: the panel and a block of weights (16 x K) stay in L1 together.
+    // A task packs a panel of `rows` pixels (up to 16 KB, L1) and runs a range of
+    // channel blocks over it.
     const size_t kp = 4 * kq_, groups = std::clamp<size_t>((size_t(16) << 10) / (kMatMulMr * kp), 1, 16), rows = groups * kMatMulMr;
     const size_t panels = (m_ + rows - 1) / rows, blocks = (n_ + kMatMulNr - 1) / kMatMulNr;
     // Channel ranges split the panels until the tasks share out evenly over the threads
