@@ -115,7 +115,7 @@ class QConvOp final : public LayerOp {
     tile_ = int8Tile();
     // Stems (1 to 4 input channels) take Int8Stem (KILN_INT8_STEM=0 keeps the im2col GEMM, for tests and timing).
     const char* stem = std::getenv("KILN_INT8_STEM");
-    if (tile_ && cin_ <= Int8Stem::kMaxChannels && !direct_ && !(stem && std::string(stem) == "0") && !l_.wq.empty()) {
+    if (tile_ && cin_ <= Int8Stem::kMaxChannels && oh_ * ow_ > 0 && !direct_ && !(stem && std::string(stem) == "0") && !l_.wq.empty()) {
       stem_ = std::make_unique<Int8Stem>(Int8StemShape{n_, cin_, h_, w_, l_.cout, kh_, kw_, oh_, ow_, p_[0], p_[1], p_[2], p_[3], p_[6], p_[7]}, l_.wq.data());
       return;
     }
