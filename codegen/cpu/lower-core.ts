@@ -36,13 +36,13 @@ lowering(['Conv'], (ctx) => {
   return { kernel: lowpKernel('conv', ctx.inputs[0]!.dtype), ints: [w.length, ctx.attrs.groups as number, e.code, ...all, ...residualFlag(ctx)], floats: e.floats };
 });
 
-// i8 codes (max only, src/ir/ops/conv.ts): poolI8, the one kernel that reads them.
+// i8 / u8 codes (max only, src/ir/ops/conv.ts): poolI8, the one kernel that reads them.
 lowering(['Pool'], (ctx) => {
   const kernel = ctx.attrs.kernel as number[];
   const all = window(ctx, kernel);
   const n = kernel.length;
   return {
-    kernel: ctx.inputs[0]!.dtype === 'i8' ? 'poolI8' : 'pool',
+    kernel: ['i8', 'u8'].includes(ctx.inputs[0]!.dtype) ? 'poolI8' : 'pool',
     ints: [n, POOL_MODE_CODES[ctx.attrs.mode as 'max' | 'avg'], flag(ctx.attrs.countIncludePad), ...kernel, ...all.slice(0, 3 * n)],
     floats: [],
   };

@@ -95,8 +95,8 @@ function gemmTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[]
 }
 
 function poolTactics(layer: PlanLayer, tensors: readonly PlanTensor[]): Tactic[] {
-  // i8 codes: only poolI8 reads them (pool and pool2d are f32-only, poolI8 i8-only).
-  if (tensors[layer.inputs[0]!]!.dtype === 'i8') return [same(layer, 'pool-i8', 'poolI8')];
+  // i8 / u8 codes: only poolI8 reads them (pool and pool2d are f32-only, poolI8 8-bit only).
+  if (['i8', 'u8'].includes(tensors[layer.inputs[0]!]!.dtype)) return [same(layer, 'pool-i8', 'poolI8')];
   const generic = same(layer, 'pool-nd', 'pool');
   return layer.ints[0]! <= 2 ? [same(layer, 'pool-2d', 'pool2d'), generic] : [generic];
 }

@@ -1,5 +1,5 @@
-// poolI8 (max pools of i8 codes, kernel-pool-i8.cc) against the interpreter's Pool on
-// i8, exactly: ResNet's 3x3 / 2 pad 1, 2x2 / 2, 3x3 / 1 pad 1 (the vector paths) and
+// poolI8 (max pools of i8 codes, and u8 ones, kernel-pool-i8.cc) against the
+// interpreter's Pool on them, exactly: ResNet's 3x3 / 2 pad 1, 2x2 / 2, 3x3 / 1 pad 1 (the vector paths) and
 // strides 3 / asymmetric pads / 1-D windows (the scalar path), on rows narrower than a
 // vector, with a tail, and of 112 columns, codes that include -128 and 127 (padding is
 // -128, not 0: planes of negative codes tell them apart), 1 and 2 threads, a canary
@@ -26,14 +26,16 @@ interface Win {
   padsEnd: number[];
 }
 
-function poolGraph(shape: number[], w: Win, mode = 'max', dtype: 'i8' | 'f32' = 'i8') {
+type Codes = 'i8' | 'u8';
+
+function poolGraph(shape: number[], w: Win, dtype: Codes) {
   const n = w.kernel.length;
   const out = shape.slice(0, 2);
   for (let i = 0; i < n; i++) out.push(Math.floor((shape[2 + i]! + w.padsBegin[i]! + w.padsEnd[i]! - w.kernel[i]!) / w.strides[i]!) + 1);
   return makeGraph({
     inputs: ['x'], outputs: ['y'], constants: {},
     types: { x: { dtype, shape }, y: { dtype, shape: out } },
-    nodes: [{ name: 'pool', op: 'Pool', inputs: ['x'], outputs: ['y'], attrs: { mode, ...w } }],
+    nodes: [{ name: 'pool', op: 'Pool', inputs: ['x'], outputs: ['y'], attrs: { mode: 'max', ...w } }],
   });
 }
 
@@ -51,13 +53,16 @@ function codes(shape: number[]): Int8Array {
   return x;
 }
 
-async function check(shape: number[], w: Win, threads: number): Promise<void> {
-  const x = codes(shape);
-  const want = interpret(poolGraph(shape, w), { x: tensor('i8', shape, x) }).y!;
+/** The same codes as u8 (+128: -128 becomes 0, u8's minimum and so its padding). */
+const asU8 = (x: Int8Array) => Uint8Array.from(x, (v) => v + 128);
+
+async function check(shape: number[], w: Win, threads: number, dtype: Codes = 'i8'): Promise<void> {
+  const x = dtype === 'i8' ? codes(shape) : asU8(codes(shape));
+  const want = interpret(poolGraph(shape, w, dtype), { x: tensor(dtype, shape, x) }).y!;
   const n = w.kernel.length;
   const p = new PlanBuilder();
-  const xi = p.input('x', shape, 'i8');
-  const yi = p.tensor('y', want.shape, 'i8');
+  const xi = p.input('x', shape, dtype);
+  const yi = p.tensor('y', want.shape, dtype);
   // A canary right after y's last byte: a store past the output overwrites it.
   const c = p.tensorAt('canary', [64], p.tensors[yi]!.offset + numel(want.shape), 'i8');
   p.inputs.push(c);
@@ -68,10 +73,11 @@ async function check(shape: number[], w: Win, threads: number): Promise<void> {
   p.output(co);
   const canary = Int8Array.from({ length: 64 }, (_, i) => 50 - i);
   const out = await runPlan(p.desc(), { x: { data: x, shape }, canary: { data: canary, shape: [64] } }, threads);
-  const label = JSON.stringify({ shape, ...w, threads });
+  const label = JSON.stringify({ dtype, shape, ...w, threads });
   expect(out.y.shape, label).toEqual(want.shape);
-  const [a, e] = [out.y.data as Int8Array, want.data as Int8Array];
-  const bad = e.findIndex((v, i) => v !== a[i]);
+  const [a, e] = [out.y.data as ArrayLike<number>, want.data as ArrayLike<number>];
+  expect(out.y.data.constructor, label).toBe(want.data.constructor);
+  const bad = Array.from(e).findIndex((v, i) => v !== a[i]);
   if (bad >= 0) expect.fail(`${label}: element ${bad} is ${a[bad]}, the interpreter gives ${e[bad]}`);
   expect(Array.from(out.canary_out.data as Int8Array), `canary after ${label}`).toEqual(Array.from(canary));
 }
@@ -95,6 +101,15 @@ describe('poolI8 against the interpreter', () => {
       for (const shape of [[2, 3, 7, 9], [1, 4, 13, 13], [1, 1, 112, 112], [2, 2, 6, 65], [1, 2, 3, 31]]) {
         await check(shape, K2S2, threads);
         await check(shape, S1P1, threads);
+      }
+    }
+  });
+
+  it('u8 codes (ONNX uint8 MaxPool; 0 is the padding): the vector paths and the scalar one', async () => {
+    for (const threads of [1, 2]) {
+      for (const w of [S2P1, K2S2, S1P1, win([5, 5], [1, 1], [2, 2]), win([3, 3], [3, 3], [1, 1])]) {
+        await check([2, 3, 13, 70], w, threads, 'u8');
+        await check([1, 1, 5, 5], w, threads, 'u8');
       }
     }
   });
@@ -151,7 +166,7 @@ describe('max pools of i8 through the Builder and Runtime', () => {
 
 describe('the kernels offered', () => {
   it('a Pool on i8 lowers to poolI8 with the one tactic pool-i8; one on f32 is offered pool2d and pool, never poolI8', () => {
-    const offered = (dtype: 'i8' | 'f32') => {
+    const offered = (dtype: Codes | 'f32') => {
       const d = new GraphDraft();
       d.outputs.push(d.node('Pool', 'pool', [d.input('x', { dtype, shape: [2, 4, 9, 9] })], { mode: 'max', ...S2P1 }));
       const plan = lowerToPlan(d.graph(), { kilnVersion: '0.0.0-test', buildDigest: new Uint8Array(32) }).plan;
@@ -159,33 +174,37 @@ describe('the kernels offered', () => {
       return [layer.kernel, cpuTactics(layer, plan.tensors).map((t) => t.kernel)];
     };
     expect(offered('i8')).toEqual(['poolI8', ['poolI8']]);
+    expect(offered('u8')).toEqual(['poolI8', ['poolI8']]);
     expect(offered('f32')).toEqual(['pool', ['pool2d', 'pool']]);
   });
 });
 
 describe('refusals', () => {
   it("Pool's inference refuses avg on i8 codes, and integer codes other than i8, naming the layer", () => {
-    const infer = (dtype: 'i8' | 'i32', mode: string) => {
+    const infer = (dtype: Codes | 'i32', mode: string) => {
       const d = new GraphDraft();
       d.node('Pool', 'pool', [d.input('x', { dtype, shape: [1, 2, 8, 8] })], { mode, ...S2P1 });
     };
     expect(() => infer('i8', 'avg')).toThrow(
       "layer 'pool' (Pool): mode 'avg' does not run on i8 codes (an average of codes is not exact); input 'x' i8[1,2,8,8] takes mode 'max' only",
     );
-    expect(() => infer('i32', 'max')).toThrow("layer 'pool' (Pool): input 'x' must be f32, f16, bf16, or i8 codes (mode 'max'), got i32[1,2,8,8]");
+    expect(() => infer('u8', 'avg')).toThrow("layer 'pool' (Pool): mode 'avg' does not run on u8 codes");
+    expect(() => infer('i32', 'max')).toThrow("layer 'pool' (Pool): input 'x' must be f32, f16, bf16, or i8 / u8 codes (mode 'max'), got i32[1,2,8,8]");
     expect(() => infer('i8', 'max')).not.toThrow();
+    expect(() => infer('u8', 'max')).not.toThrow();
   });
 
-  it('poolI8 takes max pools of i8 only; pool2d and pool refuse i8', () => {
-    const refuse = (kernel: string, dtype: 'i8' | 'f32', mode: number, message: string) => {
+  it('poolI8 takes max pools of i8 or u8 codes, y of x\'s dtype; pool2d and pool refuse i8', () => {
+    const refuse = (kernel: string, dtype: Codes | 'f32', mode: number, message: string, yType = dtype) => {
       const p = new PlanBuilder();
-      const xi = p.input('x', [1, 2, 8, 8], dtype), yi = p.tensor('y', [1, 2, 4, 4], dtype);
+      const xi = p.input('x', [1, 2, 8, 8], dtype), yi = p.tensor('y', [1, 2, 4, 4], yType);
       p.layer(kernel, [xi], [yi], [2, mode, 0, 3, 3, 2, 2, 1, 1, 0, 0], [], 'mp');
       p.output(yi);
       expect(() => kiln().serializePlan(p.desc())).toThrow(message);
     };
-    refuse('poolI8', 'i8', 1, "layer 'mp': kernel poolI8 runs max pools only (an average of i8 codes is not the code of the average), got mode code 1");
-    refuse('poolI8', 'f32', 0, "layer 'mp': kernel poolI8 supports i8 only; input 'x' f32[1,2,8,8]");
+    refuse('poolI8', 'i8', 1, "layer 'mp': kernel poolI8 runs max pools only (an average of codes is not the code of the average), got mode code 1");
+    refuse('poolI8', 'f32', 0, "layer 'mp': kernel poolI8 pools i8 or u8 codes; input 'x' f32[1,2,8,8]");
+    refuse('poolI8', 'u8', 0, "layer 'mp': kernel poolI8 supports u8 only; output 'y' i8[1,2,4,4]", 'i8');
     refuse('pool2d', 'i8', 0, "layer 'mp': kernel pool2d supports f32 only; input 'x' i8[1,2,8,8]");
     refuse('pool', 'i8', 0, "layer 'mp': kernel pool supports f32 only; input 'x' i8[1,2,8,8]");
   });

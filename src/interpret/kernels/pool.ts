@@ -2,14 +2,14 @@
 // Average divides by the real (non-pad) elements in the window, or with
 // countIncludePad by every window position inside the padded input, as TensorRT does.
 // A window lying wholly in the padding gives -Infinity (max) or 0 (average).
-// On i8 codes (max only: Pool's inference refuses avg) the output is i8 and such a
-// window gives -128, max's identity on i8.
+// On i8 or u8 codes (max only: Pool's inference refuses avg) the output has x's dtype
+// and such a window gives the dtype's minimum (-128 or 0), max's identity.
 import { defineKernel, floatInput, floatOutput, type KernelDef } from '../kernel.js';
 import { inputCoord, window3d } from './window.js';
 
 const pool = defineKernel('Pool', (ctx) => {
   const x = ctx.inputs[0]!;
-  const codes = x.dtype === 'i8';
+  const codes = x.dtype === 'i8' || x.dtype === 'u8';
   const xs = codes ? x.data : floatInput(ctx, 0);
   const outShape = ctx.outputs[0]!.shape;
   const win = window3d(ctx, x.shape, outShape, ctx.attrs.kernel as number[]);
@@ -48,12 +48,12 @@ const pool = defineKernel('Pool', (ctx) => {
             }
           }
           // A window entirely in the padding has no elements to average: 0, not 0/0.
-          out[o++] = isMax ? (codes && max === -Infinity ? -128 : max) : sum / Math.max(1, countPad ? padded : real);
+          out[o++] = isMax ? (codes && max === -Infinity ? (x.dtype === 'i8' ? -128 : 0) : max) : sum / Math.max(1, countPad ? padded : real);
         }
       }
     }
   }
-  if (codes) return [{ dtype: 'i8', shape: [...ctx.outputs[0]!.shape], data: Int8Array.from(out) }];
+  if (codes) return [{ dtype: x.dtype, shape: [...ctx.outputs[0]!.shape], data: x.dtype === 'i8' ? Int8Array.from(out) : Uint8Array.from(out) }];
   return [floatOutput(ctx, out)];
 });
 

@@ -142,13 +142,15 @@ const pool = defineOp({
       ctx.fail(`kernel ${kernel.join('x') || '[]'} needs input 'x' of rank ${kernel.length + 2} ([N,C,spatial...]), got ${formatType(x)}`, { argument: 'x', received: formatType(x) });
     }
     if (kernel.some((k) => k < 1)) ctx.fail(`kernel sizes must be >= 1, got [${kernel}]`, { argument: 'kernel' });
-    // i8 codes of one per-tensor scale (positive): the max of codes is the code of the max,
-    // so a max pool runs on codes; their average is not the code of the average.
-    if (x.dtype === 'i8' && ctx.attrs.mode !== 'max') {
-      ctx.fail(`mode '${String(ctx.attrs.mode)}' does not run on i8 codes (an average of codes is not exact); input 'x' ${formatType(x)} takes mode 'max' only`, { argument: 'x', expected: "mode 'max'", received: formatType(x) });
+    // 8-bit codes of one per-tensor scale (positive; u8 with its zero point): the max of
+    // codes is the code of the max, so a max pool runs on codes; their average is not the
+    // code of the average.
+    const codes = x.dtype === 'i8' || x.dtype === 'u8';
+    if (codes && ctx.attrs.mode !== 'max') {
+      ctx.fail(`mode '${String(ctx.attrs.mode)}' does not run on ${x.dtype} codes (an average of codes is not exact); input 'x' ${formatType(x)} takes mode 'max' only`, { argument: 'x', expected: "mode 'max'", received: formatType(x) });
     }
-    if (!DTYPE_INFO[x.dtype].float && x.dtype !== 'i8') {
-      ctx.fail(`input 'x' must be f32, f16, bf16, or i8 codes (mode 'max'), got ${formatType(x)}`, { argument: 'x', received: formatType(x) });
+    if (!DTYPE_INFO[x.dtype].float && !codes) {
+      ctx.fail(`input 'x' must be f32, f16, bf16, or i8 / u8 codes (mode 'max'), got ${formatType(x)}`, { argument: 'x', received: formatType(x) });
     }
     return [windowOutput(ctx, x, x.shape[1]!, kernel)];
   },
