@@ -19,8 +19,8 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
-#include <type_traits>
 #include <memory>
+#include <type_traits>
 
 #include "../aligned-buffer.h"
 #include "kernels.h"
