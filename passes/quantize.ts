@@ -112,8 +112,13 @@ export function quantizableLayers(graph: Graph, o: QuantizeOptions): Node[] {
   return graph.nodes.filter((n) => quantizable(graph, n, o));
 }
 
-/** A layer that moves values without computing on them, so i8 codes pass through it with their scale. */
-const isPassThrough = (n: Node) => n.op === 'Transpose' && n.inputs.length === 1;
+/**
+ * A layer that i8 codes pass through with their scale: a Transpose moves them, and a 2-D
+ * max pool picks among them (max commutes with a positive per-tensor scale).
+ */
+const isPassThrough = (n: Node) => (n.op === 'Transpose' && n.inputs.length === 1) || isMaxPool(n);
+/** A 2-D max pool: its output, smaller than its input, may be dequantized for fp32 readers. */
+const isMaxPool = (n: Node) => n.op === 'Pool' && n.attrs.mode === 'max' && (n.attrs.kernel as number[]).length === 2;
 
 /** The layer whose output reaches value v, past the pass-through layers (reformats) between them. */
 export function int8Source(producer: ReadonlyMap<string, Node>, v: string): Node | undefined {
@@ -132,9 +137,11 @@ export function int8Writers(graph: Graph, chosen: ReadonlySet<Node>, i8Outputs?:
   for (const n of graph.nodes) for (const v of n.inputs) readers.set(v, [...(readers.get(v) ?? []), n]);
   const outputs = new Set(graph.outputs);
   // A Transpose passes i8 on unchanged (a per-tensor scale ignores layout): AssignLayout's
-  // reformat between an NCHW int8 layer (MobileNet's stem) and its NHWC readers.
+  // reformat between an NCHW int8 layer (MobileNet's stem) and its NHWC readers. A max pool
+  // takes the max of codes; its fp32 readers read a DequantizeLinear of its smaller output
+  // (ResNet's stem conv writes i8 into its pool).
   const readsAsInt8 = (n: Node, y: string): boolean => (isPassThrough(n) && !outputs.has(n.outputs[0]!) && (readers.get(n.outputs[0]!) ?? []).length > 0
-    && readers.get(n.outputs[0]!)!.every((r) => readsAsInt8(r, n.outputs[0]!))) || (chosen.has(n) && (
+    && (isMaxPool(n) || readers.get(n.outputs[0]!)!.every((r) => readsAsInt8(r, n.outputs[0]!)))) || (chosen.has(n) && (
     (n.inputs[0] === y && !n.inputs.slice(1).includes(y))
     || (int8Kind(graph, n) === 'QMatMul' && n.inputs[3] === y && !n.inputs.slice(0, 3).includes(y))));
   return new Set([...chosen].filter((node) => {
@@ -164,12 +171,33 @@ export function quantizeGraph(graph: Graph, o: QuantizeOptions): Graph {
   const d = new GraphDraft(graph);
   d.nodes.length = 0;
   const quantized = new Map<string, string>();
+  // The scale of each value carried as i8 codes: a requantizing layer's outScale, a
+  // QuantizeLinear's, and through pass-through layers unchanged (a max pool's output
+  // keeps its input's scale, not the one calibrated for it).
+  const codeScale = new Map<string, number>();
+  const dequantized = new Map<string, string>();
+  const carriedAsI8 = (v: string) => v !== '' && graph.types[v]?.dtype === 'f32' && d.types[v]?.dtype === 'i8';
+  const dequantize = (v: string): string => {
+    let f = dequantized.get(v);
+    if (!f) {
+      f = d.node('DequantizeLinear', `${v}.dequantize`, [v, d.constant(`${v}.dq_scale`, 'f32', [1], Float32Array.of(codeScale.get(v)!))], {});
+      dequantized.set(v, f);
+    }
+    return f;
+  };
   const weightMax = o.weightMax ?? 63;
   for (const node of graph.nodes) {
     if (!chosen.has(node)) {
-      d.nodes.push(node);
-      // A reformat of an i8 value (its producer writes i8 for int8 readers) moves i8.
-      if (isPassThrough(node) && d.types[node.inputs[0]!]?.dtype === 'i8') d.types[node.outputs[0]!] = { ...d.types[node.outputs[0]!]!, dtype: 'i8' };
+      // A pass-through layer of an i8 value (its producer writes i8 for int8 readers) moves i8.
+      if (isPassThrough(node) && carriedAsI8(node.inputs[0]!)) {
+        d.nodes.push(node);
+        d.types[node.outputs[0]!] = { ...d.types[node.outputs[0]!]!, dtype: 'i8' };
+        codeScale.set(node.outputs[0]!, codeScale.get(node.inputs[0]!)!);
+        continue;
+      }
+      // Other fp32 layers read a DequantizeLinear of what now comes as i8.
+      const inputs = node.inputs.map((v) => (carriedAsI8(v) ? dequantize(v) : v));
+      d.nodes.push(inputs.some((v, i) => v !== node.inputs[i]) ? { ...node, inputs } : node);
       continue;
     }
     const kind = int8Kind(graph, node)!;
@@ -178,23 +206,26 @@ export function quantizeGraph(graph: Graph, o: QuantizeOptions): Graph {
     const cout = w.type.shape[0] as number;
     // Depthwise sums go through vpmaddwd (no u8 x s8 pair limit): full 8-bit weights.
     const { q, scales } = quantizeWeights(w.data as Float32Array, cout, kind === 'QConvNhwc' ? 127 : weightMax);
-    const s = Math.fround(scaleOf(o.scales, x)!);
-    let xq = graph.types[x]!.dtype === 'f32' && d.types[x]?.dtype === 'i8' ? x : quantized.get(x);
+    let xq = carriedAsI8(x) ? x : quantized.get(x);
     if (!xq) {
-      xq = d.node('QuantizeLinear', `${node.name}.quantize`, [x, d.constant(`${node.name}.x_scale`, 'f32', [1], Float32Array.of(s))], {});
+      const xs = Math.fround(scaleOf(o.scales, x)!);
+      xq = d.node('QuantizeLinear', `${node.name}.quantize`, [x, d.constant(`${node.name}.x_scale`, 'f32', [1], Float32Array.of(xs))], {});
       quantized.set(x, xq);
+      codeScale.set(xq, xs);
     }
+    const s = codeScale.get(xq)!;
     const wq = d.constant(`${node.name}.w_int8`, 'i8', [...(w.type.shape as number[])], q);
     const ws = d.constant(`${node.name}.w_scale`, 'f32', [cout], scales);
     const outScale = writers.has(node) ? Math.fround(scaleOf(o.scales, node.outputs[0]!) ?? 0) : 0;
+    if (outScale > 0) codeScale.set(node.outputs[0]!, outScale);
     const fused = node.fused ?? [node.name];
     const epilogue = { activation: node.attrs.activation ?? 'none', alpha: node.attrs.alpha ?? 0, beta: node.attrs.beta ?? 0 };
     if (kind === 'QMatMul' || kind === 'QConvNhwc') {
       const r = node.inputs[3];
       // A residual that arrives as i8 (its producer requantizes), or whose quantized copy
       // exists already, is read as i8 with its scale: a quarter of the bytes.
-      const rq = r && (d.types[r]?.dtype === 'i8' ? r : quantized.get(r));
-      const residualScale = rq ? Math.fround(scaleOf(o.scales, r!)!) : 0;
+      const rq = r && (carriedAsI8(r) ? r : quantized.get(r));
+      const residualScale = rq ? codeScale.get(rq)! : 0;
       const inputs = [xq, wq, ws, node.inputs[2] ?? '', rq || r || ''];
       while (inputs[inputs.length - 1] === '') inputs.pop();
       const attrs = kind === 'QMatMul' ? { xScale: s, outScale, residualScale, ...epilogue } : { ...windowAttrs(node.attrs), xScale: s, outScale, ...epilogue };
@@ -211,7 +242,7 @@ export function quantizeGraph(graph: Graph, o: QuantizeOptions): Graph {
     d.nodes[d.nodes.length - 1] = { ...d.nodes[d.nodes.length - 1]!, fused };
     if (residual) {
       const after = activationOp(node)!;
-      const sum = d.node('Add', `${node.name}.residual`, [y, residual], {}, after.op ? undefined : node.outputs[0]);
+      const sum = d.node('Add', `${node.name}.residual`, [y, carriedAsI8(residual) ? dequantize(residual) : residual], {}, after.op ? undefined : node.outputs[0]);
       if (after.op) d.node(after.op, `${node.name}.activation`, [sum], after.attrs, node.outputs[0]);
     }
   }

@@ -1,7 +1,8 @@
 // The Quantize pass, Input vs Expected: consecutive int8 layers hand i8 to each
 // other (the producer requantizes), a tensor with an fp32 reader stays f32 and gets
 // one QuantizeLinear shared by its int8 readers, a fused residual becomes QConv +
-// Add + activation, 7-bit weight codes by default, and the graph with nothing to
+// Add + activation, a max pool passes a stem's i8 codes on (its fp32 readers read a
+// DequantizeLinear), 7-bit weight codes by default, and the graph with nothing to
 // quantize comes back as the same object. Each rewritten graph then runs on the
 // engine against the interpreter.
 import { describe, expect, it } from 'vitest';
@@ -87,6 +88,35 @@ describe('Quantize pass', () => {
     expect(q.nodes[2]!.fused).toEqual(['block.residual', 'block.activation']);
     expect(q.nodes[2]!.inputs).toEqual([q.nodes[1]!.outputs[0], x]);
     expect(q.nodes[2]!.outputs).toEqual([y]);
+    await engineMatches(q, input);
+  });
+
+  it("writes a stem's i8 codes into its max pool, whose fp32 readers read one DequantizeLinear", async () => {
+    const rng = mulberry32(10);
+    const d = new GraphDraft();
+    const x = d.input('x', { dtype: 'f32', shape: [2, 3, 12, 12] });
+    const stem = conv(d, rng, 'stem', x, 3, 8, { activation: 'relu', strides: [2, 2] });
+    const p = d.node('Pool', 'pool', [stem], { mode: 'max', kernel: [3, 3], strides: [2, 2], ...pad1 });
+    const kept = conv(d, rng, 'kept', p, 8, 8, { activation: 'relu' });
+    const block = conv(d, rng, 'block', p, 8, 8, { activation: 'relu' }, p);
+    d.outputs.push(kept, block);
+    const g = d.graph();
+    const input = randomTensor('f32', [2, 3, 12, 12], rng, { min: -1, max: 1 }).data as Float32Array;
+    const scales = scalesOf(g, input);
+    const q = quantizeGraph(g, { scales, precisionOf: (l) => (l === 'kept' ? 'fp32' : undefined) });
+    expect(q.nodes.map((n) => n.op)).toEqual(['QuantizeLinear', 'QConv', 'Pool', 'DequantizeLinear', 'Conv', 'QConv', 'Pointwise']);
+    const [, qs, pool, dq, f32conv, qb, add] = q.nodes;
+    // The pool moves codes at the stem's scale (not the scale calibrated for its own output).
+    expect(q.types[qs!.outputs[0]!]!.dtype).toBe('i8');
+    expect(q.types[pool!.outputs[0]!]!.dtype).toBe('i8');
+    const codes = Math.fround(scales.get(stem)!);
+    expect(qs!.attrs.outScale).toBe(codes);
+    expect(qb!.inputs[0]).toBe(p);
+    expect(qb!.attrs.xScale).toBe(codes);
+    expect(Array.from(q.constants[dq!.inputs[1]!]!.data as Float32Array)).toEqual([codes]);
+    // The fp32 conv and the split residual's Add share the one f32 copy.
+    expect(f32conv!.inputs[0]).toBe(dq!.outputs[0]);
+    expect(add!.inputs[1]).toBe(dq!.outputs[0]);
     await engineMatches(q, input);
   });
 
