@@ -18,7 +18,6 @@ namespace {
 inline __m256i load(const void* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 inline void store(void* p, __m256i v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
 
-
 // acc[4][24] = the tile's sums (tileSums; row 3's last two vectors sum in acc itself).
 void microSums(const int8_t* a, const uint8_t* b, size_t kq, int32_t* acc) {
   __m256i c[10];
@@ -71,7 +70,42 @@ void int8PackBAvx2(const int8_t* src, size_t stride, size_t k, size_t n, uint8_t
 }
 
 void int8FinishAvx2(const int32_t* acc, size_t n, const Int8RowEpilogue& e, void* out) {
-  finishRow24(load(acc), load(acc + 8), load(acc + 16), n, e, out);
+  const __m256i comp = _mm256_set1_epi32(e.comp);
+  const __m256 m = _mm256_set1_ps(e.multiplier), bias = _mm256_set1_ps(e.bias);
+  const __m256 lo = _mm256_set1_ps(e.act.alpha), hi = _mm256_set1_ps(e.act.beta), zero = _mm256_setzero_ps();
+  __m256 v[3];
+  for (size_t j = 0; j < 3; ++j) {
+    __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(load(acc + 8 * j), comp)), m);
+    __asm__("" : "+x"(x));  // GCC contracts mul + add into an FMA even under -std=c++17: two roundings wanted
+    x = _mm256_add_ps(x, bias);
+    if (e.act.kind == Act::relu) x = _mm256_max_ps(x, zero);
+    else if (e.act.kind == Act::clip) x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+    v[j] = x;
+  }
+  const bool inRegisters = e.act.kind == Act::none || e.act.kind == Act::relu || e.act.kind == Act::clip;
+  if (!inRegisters) {
+    alignas(32) float t[kInt8Nr];
+    for (size_t j = 0; j < 3; ++j) _mm256_store_ps(t + 8 * j, v[j]);
+    applyActivation(e.act, t, t, n);
+    for (size_t j = 0; j < 3; ++j) v[j] = _mm256_load_ps(t + 8 * j);
+  }
+  if (e.outScale == 0) {
+    float* y = static_cast<float*>(out);
+    if (n == kInt8Nr) {
+      for (size_t j = 0; j < 3; ++j) _mm256_storeu_ps(y + 8 * j, v[j]);
+    } else {
+      alignas(32) float t[kInt8Nr];
+      for (size_t j = 0; j < 3; ++j) _mm256_store_ps(t + 8 * j, v[j]);
+      std::memcpy(y, t, n * sizeof(float));
+    }
+    return;
+  }
+  alignas(32) int8_t q[kInt8Nr];
+  const __m256 s = _mm256_set1_ps(e.outScale);
+  int8_t* y = static_cast<int8_t*>(out);
+  int8_t* dst = n == kInt8Nr ? y : q;
+  for (size_t j = 0; j < 3; ++j) storeCodes8(_mm256_div_ps(v[j], s), dst + 8 * j);
+  if (dst == q) std::memcpy(y, q, n);
 }
 
 void quantizeRowAvx2(const float* x, size_t n, float scale, int32_t zp, bool u8, void* y) {
