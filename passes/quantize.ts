@@ -116,9 +116,9 @@ export function quantizableLayers(graph: Graph, o: QuantizeOptions): Node[] {
  * A layer that i8 codes pass through with their scale: a Transpose moves them, and a 2-D
  * max pool picks among them (max commutes with a positive per-tensor scale).
  */
-const isPassThrough = (n: Node) => (n.op === 'Transpose' && n.inputs.length === 1) || isMaxPool(n);
+export const isPassThrough = (n: Node) => (n.op === 'Transpose' && n.inputs.length === 1) || isMaxPool(n);
 /** A 2-D max pool: its output, smaller than its input, may be dequantized for fp32 readers. */
-const isMaxPool = (n: Node) => n.op === 'Pool' && n.attrs.mode === 'max' && (n.attrs.kernel as number[]).length === 2;
+export const isMaxPool = (n: Node) => n.op === 'Pool' && n.attrs.mode === 'max' && (n.attrs.kernel as number[]).length === 2;
 
 /** The layer whose output reaches value v, past the pass-through layers (reformats) between them. */
 export function int8Source(producer: ReadonlyMap<string, Node>, v: string): Node | undefined {

@@ -16,8 +16,9 @@
 //    INT8 layers are timed the same way before quantizing (chooseInt8).
 import { lowerToPlan } from '../../codegen/index.js';
 import { assignPrecision, choosePrecisions, type Precision, type PrecisionOptions } from '../../passes/index.js';
-import { INT8_LAYER_OPS, int8Source, int8Writers, quantizableLayers, quantizeGraph, type QuantizeOptions } from '../../passes/quantize.js';
+import { INT8_LAYER_OPS, int8Source, int8Writers, isMaxPool, isPassThrough, quantizableLayers, quantizeGraph, type QuantizeOptions } from '../../passes/quantize.js';
 import { makeGraph, type DType, type Graph, type Node } from '../ir/index.js';
+import { GraphDraft } from '../../passes/quantize-graph.js';
 import { native } from '../runtime/native.js';
 import { KILN_VERSION } from '../version.js';
 import { autotunePlan, layerSignature, timingTarget } from './autotune.js';
@@ -187,6 +188,34 @@ function timeInt8(graph: Graph, node: Node, o: QuantizeOptions, i8Out: boolean, 
 }
 
 /**
+ * A pass-through layer (a reformat Transpose, a max pool) after an int8 layer that
+ * writes i8 moves codes, a quarter of the bytes: timed alone on f32 and on i8 (a max
+ * pool with fp32 readers with the DequantizeLinear they then read), cached like the rest.
+ */
+function timePassThrough(graph: Graph, node: Node, dequantized: boolean, config: BuilderConfig): { f32: number; i8: number } {
+  const cache = config.timingCache ?? processTimingCache;
+  const target = timingTarget(config.tuningThreads);
+  const single = layerGraph(graph, node);
+  const plan = lower(single);
+  const key = `precision int8 pass-through${dequantized ? ' dq' : ''} ${layerSignature(plan.layers.find((l) => l.name === node.name)!, plan.tensors)}`;
+  const hit = cache.get(target, key);
+  if (hit && Number.isFinite(hit.candidates.fp32) && Number.isFinite(hit.candidates.int8)) return { f32: hit.candidates.fp32!, i8: hit.candidates.int8! };
+  const d = new GraphDraft();
+  const x = d.input(node.inputs[0]!, { ...graph.types[node.inputs[0]!]!, dtype: 'i8' });
+  const y = d.node(node.op, node.name, [x], node.attrs, node.outputs[0]);
+  d.outputs.push(dequantized ? d.node('DequantizeLinear', `${node.name}.dequantize`, [y, d.constant(`${node.name}.scale`, 'f32', [1], Float32Array.of(1))], {}) : y);
+  const codes = d.graph();
+  const t = { f32: Infinity, i8: Infinity };
+  for (let round = 0; round < 2; round++) {
+    t.f32 = Math.min(t.f32, timeGraph(single, node.name, config).layer);
+    const q = timeGraph(codes, node.name, config);
+    t.i8 = Math.min(t.i8, q.layer + q.castOut);
+  }
+  cache.set(target, key, { tactic: t.i8 < t.f32 ? 'int8' : 'fp32', ms: Math.min(t.f32, t.i8), candidates: { fp32: t.f32, int8: t.i8 } });
+  return t;
+}
+
+/**
  * INT8 under prefer / none (the default): each layer the Quantize pass would rewrite
  * is timed alone in fp32 and in int8 (timeInt8), and the layers run int8 together
  * where that is faster in all: an int8 layer reading the output of an int8 layer
@@ -195,8 +224,9 @@ function timeInt8(graph: Graph, node: Node, o: QuantizeOptions, i8Out: boolean, 
  * labelling of the layers (fp32 or int8) with a cost per layer and a cost per
  * producer-reader pair, solved exactly by a minimum cut (min-cut.ts); int8 costs count
  * 1 / PREFER_MARGIN, so int8 must win by 5% where it stands alone, as 16 bits must.
- * A layer whose int8 readers would read i8 (int8Writers) is timed writing i8. Under
- * obey every layer the precisions allow is int8. Returns the options for quantizeGraph.
+ * A layer whose int8 readers would read i8 (int8Writers) is timed writing i8, and the
+ * reformats and max pools its codes pass through count in its two costs (timePassThrough).
+ * Under obey every layer the precisions allow is int8. Returns the options for quantizeGraph.
  */
 export function chooseInt8(graph: Graph, o: QuantizeOptions, config: BuilderConfig, logger: Logger): QuantizeOptions {
   if (config.precisionConstraints === 'obey' || config.target !== 'cpu') return o;
@@ -217,6 +247,28 @@ export function chooseInt8(graph: Graph, o: QuantizeOptions, config: BuilderConf
     if (from && writers.has(from)) pairs.push({ a: i, b: index.get(from)!, cost: quantize });
     else cost1[i]! += quantize;
   });
+  // The pass-through layers after a writer run on its codes when it is int8, on f32 when not.
+  const readersOf = new Map<string, Node[]>();
+  for (const n of graph.nodes) for (const v of n.inputs) readersOf.set(v, [...(readersOf.get(v) ?? []), n]);
+  for (const node of graph.nodes) {
+    const from = isPassThrough(node) ? int8Source(producer, node.inputs[0]!) : undefined;
+    if (!from || !writers.has(from) || !index.has(from)) continue;
+    const readers = readersOf.get(node.outputs[0]!) ?? [];
+    const fp32Readers = readers.some((r) => !index.has(r));
+    const t = timePassThrough(graph, node, isMaxPool(node) && fp32Readers, config);
+    logger.verbose(`int8 pass-through '${node.name}' after '${from.name}': f32 ${t.f32.toFixed(4)} ms, i8 ${t.i8.toFixed(4)} ms`);
+    const p = index.get(from)!, f = t.f32, i = Math.min(f, t.i8 / PREFER_MARGIN);
+    cost0[p]! += f;
+    // A max pool moves codes whenever its producer writes them (fp32 readers read a
+    // DequantizeLinear); a reformat only when its readers are int8 too: each reader
+    // left fp32 costs the difference back (a pair term), one that cannot be int8 at once.
+    if (isMaxPool(node)) cost1[p]! += i;
+    else if (fp32Readers) cost1[p]! += f;
+    else {
+      cost1[p]! += i;
+      for (const r of readers) pairs.push({ a: p, b: index.get(r)!, cost: f - i });
+    }
+  }
   const labels = minCutLabels(cost0, cost1, pairs);
   const slower = new Set<string>();
   layers.forEach((node, i) => {
