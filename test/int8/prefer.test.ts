@@ -49,10 +49,10 @@ function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
 /** The per-layer verdict lines: name, fp32 ms, int8 ms, quantize ms, decision. */
 const verdicts = (lines: string[]) => lines.map((l) => /^int8 '([^']+)': fp32 ([\d.]+) ms, int8 ([\d.]+) ms, quantize ([\d.]+) ms.*: (int8|fp32 kept)$/.exec(l)).filter((m) => m !== null);
 
-/** The int8 verdict entries of a timing cache, by signature. */
+/** The int8 layers' timing entries of a timing cache (not the pass-through layers'), by signature. */
 function int8Entries(cache: TimingCache): [string, string, { tactic: string; ms: number; candidates: Record<string, number> }][] {
   const doc = JSON.parse(new TextDecoder().decode(cache.serialize())) as { targets: Record<string, Record<string, { tactic: string; ms: number; candidates: Record<string, number> }>> };
-  return Object.entries(doc.targets).flatMap(([target, sigs]) => Object.entries(sigs).filter(([sig]) => sig.startsWith('precision int8 ')).map(([sig, e]) => [target, sig, e] as [string, string, typeof e]));
+  return Object.entries(doc.targets).flatMap(([target, sigs]) => Object.entries(sigs).filter(([sig]) => sig.startsWith('precision int8 parts')).map(([sig, e]) => [target, sig, e] as [string, string, typeof e]));
 }
 
 /** The engine against the interpreter on the very graph it was built from (int8 arithmetic simulated there). */
@@ -73,8 +73,8 @@ describe('int8 under precision constraints', () => {
     let kept = 0;
     for (const [, layer, f32, int8, quantize, decision] of timed) {
       kept += decision === 'int8' ? 1 : 0;
-      // The pool between conv1 and conv2 and the graph input before conv1 mean both always pay their quantize.
-      if (layer === 'conv2' || layer === 'scale + conv1') expect(decision, layer).toBe(Number(int8) + Number(quantize) < Number(f32) * PREFER_MARGIN ? 'int8' : 'fp32 kept');
+      // Each figure is a real timing; which layers win together is min-cut.test.ts's subject.
+      for (const ms of [f32, int8, quantize]) expect(Number(ms), layer).toBeGreaterThan(0);
       expect(int8Layer(first.graph, layer!) !== undefined, layer).toBe(decision === 'int8');
     }
     const summary = first.lines.find((l) => l.startsWith(`int8: ${kept} of 4 layers kept (faster)`));
