@@ -65,15 +65,13 @@ inline void storeCodes8(__m256 v, int8_t* out) {
 
 // The same float steps as the interpreter's int8 epilogue, in its order (mul and add
 // kept two roundings, bit for bit the interpreter's): v = f32(acc - comp) *
-// multiplier + bias, the activation, then n (<= 24) values to out, f32 or i8 =
-// saturate(round_half_even(v / outScale)). relu, clip and none stay in registers
-// and a full row is stored directly.
-inline void finishRow24(__m256i a0, __m256i a1, __m256i a2, size_t n, const Int8RowEpilogue& e, void* out) {
+// multiplier + bias, then the activation, for a row of 24 sums held in three
+// registers (n <= 24 of them real); relu, clip and none stay in registers.
+inline void rowValues24(__m256i a0, __m256i a1, __m256i a2, size_t n, const Int8RowEpilogue& e, __m256 (&v)[3]) {
   const __m256i comp = _mm256_set1_epi32(e.comp);
   const __m256 m = _mm256_set1_ps(e.multiplier), bias = _mm256_set1_ps(e.bias);
   const __m256 lo = _mm256_set1_ps(e.act.alpha), hi = _mm256_set1_ps(e.act.beta), zero = _mm256_setzero_ps();
   const __m256i acc[3] = {a0, a1, a2};
-  __m256 v[3];
   for (size_t j = 0; j < 3; ++j) {
     __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(acc[j], comp)), m);
     __asm__("" : "+x"(x));  // GCC contracts mul + add into an FMA even under -std=c++17: two roundings wanted
@@ -89,6 +87,13 @@ inline void finishRow24(__m256i a0, __m256i a1, __m256i a2, size_t n, const Int8
     applyActivation(e.act, t, t, n);
     for (size_t j = 0; j < 3; ++j) v[j] = _mm256_load_ps(t + 8 * j);
   }
+}
+
+// rowValues24, then n (<= 24) values to out, f32 or i8 = saturate(round_half_even(v /
+// outScale)), a full row stored directly.
+inline void finishRow24(__m256i a0, __m256i a1, __m256i a2, size_t n, const Int8RowEpilogue& e, void* out) {
+  __m256 v[3];
+  rowValues24(a0, a1, a2, n, e, v);
   // Whole vectors straight to out, a last part of one through a copy (a row of 112
   // is 4 x 24 + 16: no copy at all).
   if (e.outScale == 0) {
