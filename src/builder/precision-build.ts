@@ -97,6 +97,33 @@ interface Candidate {
   cost: (t: Timing) => number;
 }
 
+/** The timing-cache key of `node`'s one-layer network: `what` and the fp32 layer's signature. */
+function layerKey(what: string, single: Graph, node: Node): string {
+  const plan = lower(single);
+  return `${what} ${layerSignature(plan.layers.find((l) => l.name === node.name)!, plan.tensors)}`;
+}
+
+/**
+ * Named figures (ms) kept in the timing cache under `key`: taken from it when all are
+ * there, else measured by `round` twice (interleaving the forms it times, so a busy
+ * moment on the machine hits all) keeping each one's minimum, and stored with the
+ * verdict they give. A warm rebuild thus times nothing and makes the same choice.
+ */
+function cachedFigures<K extends string>(config: BuilderConfig, key: string, names: readonly K[], round: () => Record<K, number>,
+  verdict: (f: Record<K, number>) => string): { figures: Record<K, number>; cached: boolean } {
+  const cache = config.timingCache ?? processTimingCache;
+  const target = timingTarget(config.tuningThreads);
+  const hit = cache.get(target, key);
+  if (hit && names.every((k) => Number.isFinite(hit.candidates[k]))) return { figures: hit.candidates as Record<K, number>, cached: true };
+  const figures = Object.fromEntries(names.map((k) => [k, Infinity])) as Record<K, number>;
+  for (let r = 0; r < 2; r++) {
+    const m = round();
+    for (const k of names) figures[k] = Math.min(figures[k], m[k]);
+  }
+  cache.set(target, key, { tactic: verdict(figures), ms: Math.min(...names.map((k) => figures[k])), candidates: figures });
+  return { figures, cached: false };
+}
+
 /**
  * Times `node` alone in fp32 (`fp32`, its best tactic) against `candidate`, two rounds
  * each, interleaved so a busy moment on the machine hits both; the candidate wins
@@ -105,21 +132,14 @@ interface Candidate {
  * times nothing and makes the same choice (byte-identical plans).
  */
 function timedVerdict(fp32: Graph, node: Node, candidate: Candidate, config: BuilderConfig): { faster: boolean; figures: string } {
-  const cache = config.timingCache ?? processTimingCache;
-  const target = timingTarget(config.tuningThreads);
-  const plan = lower(fp32);
-  const key = `precision ${candidate.precision} casts ${candidate.edges} ${layerSignature(plan.layers.find((l) => l.name === node.name)!, plan.tensors)}`;
-  const hit = cache.get(target, key);
-  let f32 = hit?.candidates.fp32 ?? Infinity, low = hit?.candidates[candidate.precision] ?? Infinity;
-  if (!hit) {
-    for (let round = 0; round < 2; round++) {
-      f32 = Math.min(f32, timeGraph(fp32, node.name, config).layer);
-      low = Math.min(low, candidate.cost(timeGraph(candidate.graph, candidate.layer, config)));
-    }
-    cache.set(target, key, { tactic: low < f32 * PREFER_MARGIN ? candidate.precision : 'fp32', ms: Math.min(f32, low), candidates: { fp32: f32, [candidate.precision]: low } });
-  }
-  const figures = `fp32 ${f32.toFixed(4)} ms, ${candidate.precision} ${low.toFixed(4)} ms${candidate.note}${hit ? ' (timing cache)' : ''}`;
-  return { faster: low < f32 * PREFER_MARGIN, figures };
+  const low = candidate.precision;
+  const { figures: f, cached } = cachedFigures(config, layerKey(`precision ${low} casts ${candidate.edges}`, fp32, node), ['fp32', low], () => ({
+    fp32: timeGraph(fp32, node.name, config).layer,
+    [low]: candidate.cost(timeGraph(candidate.graph, candidate.layer, config)),
+  }), (t) => (t[low]! < t.fp32! * PREFER_MARGIN ? low : 'fp32'));
+  const [f32, lowMs] = [f.fp32!, f[low]!];
+  const figures = `fp32 ${f32.toFixed(4)} ms, ${low} ${lowMs.toFixed(4)} ms${candidate.note}${cached ? ' (timing cache)' : ''}`;
+  return { faster: lowMs < f32 * PREFER_MARGIN, figures };
 }
 
 /**
@@ -164,27 +184,15 @@ interface Int8Timing { fp32: number; int8: number; quantize: number; cached: boo
  * times nothing and makes the same choice (byte-identical plans).
  */
 function timeInt8(graph: Graph, node: Node, o: QuantizeOptions, i8Out: boolean, config: BuilderConfig): Int8Timing {
-  const cache = config.timingCache ?? processTimingCache;
-  const target = timingTarget(config.tuningThreads);
   const single = layerGraph(graph, node);
-  const plan = lower(single);
-  const key = `precision int8 parts${i8Out ? ' i8' : ''} ${layerSignature(plan.layers.find((l) => l.name === node.name)!, plan.tensors)}`;
-  const hit = cache.get(target, key);
-  if (hit && ['fp32', 'int8', 'quantize'].every((k) => Number.isFinite(hit.candidates[k]))) {
-    return { fp32: hit.candidates.fp32!, int8: hit.candidates.int8!, quantize: hit.candidates.quantize!, cached: true };
-  }
   const int8 = quantizeGraph(single, i8Out ? { ...o, i8Outputs: new Set(node.outputs) } : o);
   const layer = int8.nodes.find((n) => INT8_LAYER_OPS.has(n.op))!.name;
-  const t: Int8Timing = { fp32: Infinity, int8: Infinity, quantize: Infinity, cached: false };
-  for (let round = 0; round < 2; round++) {
-    t.fp32 = Math.min(t.fp32, timeGraph(single, node.name, config).layer);
+  const { figures, cached } = cachedFigures(config, layerKey(`precision int8 parts${i8Out ? ' i8' : ''}`, single, node), ['fp32', 'int8', 'quantize'], () => {
+    const fp32 = timeGraph(single, node.name, config).layer;
     const q = timeGraph(int8, layer, config);
-    t.int8 = Math.min(t.int8, q.layer + q.castOut);
-    t.quantize = Math.min(t.quantize, q.castIn);
-  }
-  const alone = t.int8 + t.quantize < t.fp32 * PREFER_MARGIN;
-  cache.set(target, key, { tactic: alone ? 'int8' : 'fp32', ms: Math.min(t.fp32, t.int8 + t.quantize), candidates: { fp32: t.fp32, int8: t.int8, quantize: t.quantize } });
-  return t;
+    return { fp32, int8: q.layer + q.castOut, quantize: q.castIn };
+  }, (t) => (t.int8 + t.quantize < t.fp32 * PREFER_MARGIN ? 'int8' : 'fp32'));
+  return { ...figures, cached };
 }
 
 /**
@@ -193,26 +201,18 @@ function timeInt8(graph: Graph, node: Node, o: QuantizeOptions, i8Out: boolean, 
  * pool with fp32 readers with the DequantizeLinear they then read), cached like the rest.
  */
 function timePassThrough(graph: Graph, node: Node, dequantized: boolean, config: BuilderConfig): { f32: number; i8: number } {
-  const cache = config.timingCache ?? processTimingCache;
-  const target = timingTarget(config.tuningThreads);
   const single = layerGraph(graph, node);
-  const plan = lower(single);
-  const key = `precision int8 pass-through${dequantized ? ' dq' : ''} ${layerSignature(plan.layers.find((l) => l.name === node.name)!, plan.tensors)}`;
-  const hit = cache.get(target, key);
-  if (hit && Number.isFinite(hit.candidates.fp32) && Number.isFinite(hit.candidates.int8)) return { f32: hit.candidates.fp32!, i8: hit.candidates.int8! };
   const d = new GraphDraft();
   const x = d.input(node.inputs[0]!, { ...graph.types[node.inputs[0]!]!, dtype: 'i8' });
   const y = d.node(node.op, node.name, [x], node.attrs, node.outputs[0]);
   d.outputs.push(dequantized ? d.node('DequantizeLinear', `${node.name}.dequantize`, [y, d.constant(`${node.name}.scale`, 'f32', [1], Float32Array.of(1))], {}) : y);
   const codes = d.graph();
-  const t = { f32: Infinity, i8: Infinity };
-  for (let round = 0; round < 2; round++) {
-    t.f32 = Math.min(t.f32, timeGraph(single, node.name, config).layer);
+  const { figures } = cachedFigures(config, layerKey(`precision int8 pass-through${dequantized ? ' dq' : ''}`, single, node), ['fp32', 'int8'], () => {
+    const fp32 = timeGraph(single, node.name, config).layer;
     const q = timeGraph(codes, node.name, config);
-    t.i8 = Math.min(t.i8, q.layer + q.castOut);
-  }
-  cache.set(target, key, { tactic: t.i8 < t.f32 ? 'int8' : 'fp32', ms: Math.min(t.f32, t.i8), candidates: { fp32: t.f32, int8: t.i8 } });
-  return t;
+    return { fp32, int8: q.layer + q.castOut };
+  }, (t) => (t.int8 < t.fp32 ? 'int8' : 'fp32'));
+  return { f32: figures.fp32, i8: figures.int8 };
 }
 
 /**
