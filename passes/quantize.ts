@@ -136,19 +136,23 @@ export function int8Writers(graph: Graph, chosen: ReadonlySet<Node>, i8Outputs?:
   const readers = new Map<string, Node[]>();
   for (const n of graph.nodes) for (const v of n.inputs) readers.set(v, [...(readers.get(v) ?? []), n]);
   const outputs = new Set(graph.outputs);
+  const readersOf = (v: string) => readers.get(v) ?? [];
+  // v can be i8: it is read, is no graph output, and every reader (`all` of them, or
+  // any when the fp32 ones may read a DequantizeLinear of it) takes it as i8.
+  const i8Value = (v: string, all: boolean) => !outputs.has(v) && readersOf(v).length > 0 && (!all || readersOf(v).every((r) => readsAsInt8(r, v)));
   // A Transpose passes i8 on unchanged (a per-tensor scale ignores layout): AssignLayout's
   // reformat between an NCHW int8 layer (MobileNet's stem) and its NHWC readers. A max pool
   // takes the max of codes; its fp32 readers read a DequantizeLinear of its smaller output
   // (ResNet's stem conv writes i8 into its pool).
-  const readsAsInt8 = (n: Node, y: string): boolean => (isPassThrough(n) && !outputs.has(n.outputs[0]!) && (readers.get(n.outputs[0]!) ?? []).length > 0
-    && (isMaxPool(n) || readers.get(n.outputs[0]!)!.every((r) => readsAsInt8(r, n.outputs[0]!)))) || (chosen.has(n) && (
-    (n.inputs[0] === y && !n.inputs.slice(1).includes(y))
-    || (int8Kind(graph, n) === 'QMatMul' && n.inputs[3] === y && !n.inputs.slice(0, 3).includes(y))));
+  function readsAsInt8(n: Node, y: string): boolean {
+    if (isPassThrough(n)) return i8Value(n.outputs[0]!, !isMaxPool(n));
+    return chosen.has(n) && ((n.inputs[0] === y && !n.inputs.slice(1).includes(y))
+      || (int8Kind(graph, n) === 'QMatMul' && n.inputs[3] === y && !n.inputs.slice(0, 3).includes(y)));
+  }
   return new Set([...chosen].filter((node) => {
     const y = node.outputs[0]!;
-    const r = readers.get(y) ?? [];
     const residualOk = !node.inputs[3] || int8Kind(graph, node) === 'QMatMul';
-    return residualOk && (i8Outputs?.has(y) || (!outputs.has(y) && r.length > 0 && r.every((n) => readsAsInt8(n, y))));
+    return residualOk && (i8Outputs?.has(y) || i8Value(y, true));
   }));
 }
 
