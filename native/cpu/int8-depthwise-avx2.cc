@@ -168,8 +168,13 @@ KILN_INLINE void tile(const int8_t* const* in, long C, const int16_t* w, long m,
   const auto wp = [w](int kind, int kx) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + (kind * 3 + kx) * 16)); };
   // An output's first column (kx 0) starts its sum.
   const auto mad2 = [](__m256i& a, bool first, __m256i x, __m256i wx, __m256i y, __m256i wy) {
+#ifdef KILN_INT8_VNNI
+    // vpdpwssd multiplies the i16 pairs and adds them to the sum in one instruction.
+    a = _mm256_dpwssd_epi32(_mm256_dpwssd_epi32(first ? _mm256_setzero_si256() : a, x, wx), y, wy);
+#else
     const __m256i t = _mm256_add_epi32(_mm256_madd_epi16(x, wx), _mm256_madd_epi16(y, wy));
     a = first ? t : _mm256_add_epi32(a, t);
+#endif
   };
 #pragma GCC unroll 16
   for (int c = 0; c < (P - 1) * SW + 3; ++c) {
@@ -284,6 +289,7 @@ void rows(const QDw3x3Rows& a, long oxa, long oxb) {
 
 }  // namespace
 
+#ifndef KILN_INT8_VNNI
 void packDw3x3Pairs(const int8_t* w, size_t channels, int16_t* out) {
   const size_t blocks = (channels + 7) / 8;
   std::fill(out, out + blocks * kDw3x3PairsPerBlock, int16_t(0));
@@ -296,7 +302,13 @@ void packDw3x3Pairs(const int8_t* w, size_t channels, int16_t* out) {
     }
 }
 
+#endif
+
+#ifdef KILN_INT8_VNNI
+void qdw3x3RowsVnni(const QDw3x3Rows& a) {
+#else
 void qdw3x3RowsAvx2(const QDw3x3Rows& a) {
+#endif
   // Outputs [oxa, oxb) read only columns inside [0, W); none when the row is too narrow.
   const long oxa = a.pl <= 0 ? 0 : (a.pl + a.sw - 1) / a.sw;
   long oxb = a.W - 3 + a.pl < 0 ? 0 : (a.W - 3 + a.pl) / a.sw + 1;

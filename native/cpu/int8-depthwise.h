@@ -36,5 +36,7 @@ inline constexpr size_t kDw3x3PairsPerBlock = 4 * 3 * 16;
 void packDw3x3Pairs(const int8_t* w, size_t channels, int16_t* out);
 
 void qdw3x3RowsAvx2(const QDw3x3Rows& a);
+// The same with vpdpwssd (int8-depthwise-vnni.cc): where cpuid reports avx512vnni + avx512vl.
+void qdw3x3RowsVnni(const QDw3x3Rows& a);
 
 }  // namespace kiln::cpu

@@ -14,6 +14,12 @@
 
 #include "int8-nhwc.h"
 
+#ifdef KILN_INT8_VNNI
+#define KILN_INT8_MATMUL int8MatMulVnni
+#else
+#define KILN_INT8_MATMUL int8MatMulAvx2
+#endif
+
 namespace kiln::cpu {
 
 namespace {
@@ -112,6 +118,18 @@ __attribute__((noinline)) void partialRows(const int32_t* acc, const Int8MatMulA
   }
 }
 
+// acc + the sums of 4 u8 x s8 products per i32 lane: vpdpbusd where compiled for VNNI
+// (int8-matmul-vnni.cc: exact i32 sums, no pair limit), else vpmaddubsw (pairs into
+// i16, exact under the pair limit), vpmaddwd by ones and vpaddd.
+inline __m256i dot4(__m256i acc, __m256i x, __m256i w, __m256i ones) {
+#ifdef KILN_INT8_VNNI
+  (void)ones;
+  return _mm256_dpbusd_epi32(acc, x, w);
+#else
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(x, w), ones));
+#endif
+}
+
 // acc[5][NV] = -comp + the sums of the 5 packed rows a (stride 4 * kq; past the
 // tile's rows, zeros) for channels c0 .. c0 + 8 * NV.
 template <int NV>
@@ -133,8 +151,8 @@ inline void sums(const Int8MatMulArgs& m, const uint8_t* a, size_t c0, __m256i (
         int32_t s;
         std::memcpy(&s, x + i * kp, 4);
         const __m256i xv = _mm256_set1_epi32(s);
-        acc[i][0] = _mm256_add_epi32(acc[i][0], _mm256_madd_epi16(_mm256_maddubs_epi16(xv, b0), ones));
-        if constexpr (NV == 2) acc[i][1] = _mm256_add_epi32(acc[i][1], _mm256_madd_epi16(_mm256_maddubs_epi16(xv, load(b + 32)), ones));
+        acc[i][0] = dot4(acc[i][0], xv, b0, ones);
+        if constexpr (NV == 2) acc[i][1] = dot4(acc[i][1], xv, load(b + 32), ones);
       }
     }
   }
@@ -251,7 +269,7 @@ constexpr const BlocksFn* kByRes[3] = {kByAct<I8, Res::none>, kByAct<I8, Res::i8
 
 }  // namespace
 
-void int8MatMulAvx2(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1) {
+void KILN_INT8_MATMUL(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1) {
   const ClampRange range = clampOf(m.act);
   const Consts k{_mm256_set1_ps(range.lo), _mm256_set1_ps(range.hi), _mm256_set1_ps(m.residualScale), _mm256_set1_ps(m.outScale > 0 ? 1.f / m.outScale : 0.f),
                  m.stream && m.outScale == 0};
@@ -266,6 +284,7 @@ void int8MatMulAvx2(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size
   if (k.stream) _mm_sfence();  // the streamed rows visible before the task counts as done
 }
 
+#ifndef KILN_INT8_VNNI
 // 32, 16 and 8 bytes at a time (K = 32: one load, xor and store a row; the portable
 // loop spent as long as a 16-channel block's tile on it).
 void packPixelsAvx2(const int8_t* x, size_t k, size_t rows, size_t padded, size_t kq, uint8_t* a) {
@@ -290,5 +309,7 @@ void packPixelsAvx2(const int8_t* x, size_t k, size_t rows, size_t padded, size_
   }
   if (padded > rows) std::memset(a, 0, (padded - rows) * kp);
 }
+
+#endif
 
 }  // namespace kiln::cpu

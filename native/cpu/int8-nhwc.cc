@@ -92,9 +92,12 @@ const Int8NhwcCores& int8NhwcCores() {
   static const Int8NhwcCores* cores = []() -> const Int8NhwcCores* {
     // KILN_INT8_TILE=none forces the portable cores (as for QConv), so tests reach them on any CPU.
     const char* force = std::getenv("KILN_INT8_TILE");
-    if (force && std::string(force) == "none") return &kInt8NhwcGeneric;
+    const std::string want = force ? force : "";
+    if (want == "none") return &kInt8NhwcGeneric;
 #if defined(__x86_64__) || defined(_M_X64)
-    if (hostIsaMask() & isa::kAvx2) return &kInt8NhwcAvx2;
+    const uint64_t host = hostIsaMask();
+    if (want != "avx2" && (host & isa::kAvx512vnni) && (host & isa::kAvx512vl) && (host & isa::kAvx2)) return &kInt8NhwcVnni;
+    if (host & isa::kAvx2) return &kInt8NhwcAvx2;
 #endif
     return &kInt8NhwcGeneric;
   }();

@@ -88,12 +88,16 @@ struct Int8NhwcCores {
 void packDepthwise(const int8_t* w, size_t channels, size_t taps, int16_t* out);
 inline size_t depthwisePairs(size_t taps) { return (taps + 1) / 2; }
 
-// AVX2 when cpuid says so (and KILN_INT8_TILE is not 'none'), else portable.
+// VNNI (avx512vnni + avx512vl + avx2), else AVX2, when cpuid says so, else portable;
+// KILN_INT8_TILE=none forces the portable cores, =avx2 the AVX2 ones.
 const Int8NhwcCores& int8NhwcCores();
 
 extern const Int8NhwcCores kInt8NhwcGeneric;
 #if defined(__x86_64__) || defined(_M_X64)
 extern const Int8NhwcCores kInt8NhwcAvx2;
+// The AVX2 cores with qmatmul's multiply step as vpdpbusd (int8-matmul-vnni.cc).
+extern const Int8NhwcCores kInt8NhwcVnni;
+void int8MatMulVnni(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1);
 void int8MatMulAvx2(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1);
 void packPixelsAvx2(const int8_t* x, size_t k, size_t rows, size_t padded, size_t kq, uint8_t* a);
 #endif
