@@ -19,6 +19,7 @@ inline void store(void* p, __m256i v) { _mm256_storeu_si256(reinterpret_cast<__m
 
 }  // namespace
 
+#ifndef KILN_INT8_VNNI
 // Four taps' 24 bytes (read as 32: lanes hold pixels 0-15 and 16-31) interleaved
 // into quads: bytes of taps (0, 1) and (2, 3) as words, then the words as dwords;
 // lane 0 gives pixels 0-15, lane 1 pixels 16-23.
@@ -35,11 +36,18 @@ void int8StemPackAvx2(const uint8_t* base, const int32_t* off, size_t kq, uint8_
   }
 }
 
+#endif
+
 // Channel blocks outer, tiles inner: each channel's output row is written front to
 // back (whole cache lines), as the fp32 stem kernel does. The sums stay in registers
 // into the epilogue: through a buffer in memory, each row's loads waited on the
 // store buffer full of output rows (2.5x slower).
-void int8StemRowAvx2(const int8_t* a, const uint8_t* panels, size_t kq, size_t ow, size_t count, const int32_t* comp, const Int8StemEpilogue& e, void* y, size_t plane) {
+#ifdef KILN_INT8_VNNI
+void int8StemRowVnni(const int8_t* a,
+#else
+void int8StemRowAvx2(const int8_t* a,
+#endif
+                      const uint8_t* panels, size_t kq, size_t ow, size_t count, const int32_t* comp, const Int8StemEpilogue& e, void* y, size_t plane) {
   const size_t esize = e.outScale > 0 ? 1 : 4;
   for (size_t r0 = 0; r0 < count; r0 += kInt8Mr, a += kq * 16) {
     const size_t rows = std::min(kInt8Mr, count - r0);

@@ -84,6 +84,10 @@ thread_local AlignedBuffer tStage, tPanel;
 }  // namespace
 
 Int8Stem::Int8Stem(const Int8StemShape& s, const int8_t* w) : s_(s) {
+#if defined(__x86_64__) || defined(_M_X64)
+  // The VNNI tile's CPUs (int8Tile() honours KILN_INT8_TILE=avx2) take the vpdpbusd row.
+  row_ = int8Tile() == &kInt8TileAvx512Vnni ? int8StemRowVnni : int8StemRowAvx2;
+#endif
   const size_t k = s.cin * s.kh * s.kw, sw = s.strideW;
   // Band geometry: each phase holds every column an output tile reads (32 bytes from
   // each tap's start, the rounded-up last tile included) and the padded input row.
@@ -200,7 +204,7 @@ void Int8Stem::runBand(const int8_t* x, const Int8StemEpilogue e, uint8_t* y, si
     for (const Group& g : groups_) {
       for (size_t t = 0; t < tiles; ++t) int8StemPackAvx2(base + t * kInt8Nr, g.off.data(), g.kq, panels + t * g.kq * 96);
       const Int8StemEpilogue ge{e.multiplier + g.o0, e.bias ? e.bias + g.o0 : nullptr, e.act, e.outScale};
-      int8StemRowAvx2(g.a.data(), panels, g.kq, s.ow, g.count, comp_.data() + g.o0, ge, y + ((image * s.cout + g.o0) * plane + oy * s.ow) * esize, plane);
+      row_(g.a.data(), panels, g.kq, s.ow, g.count, comp_.data() + g.o0, ge, y + ((image * s.cout + g.o0) * plane + oy * s.ow) * esize, plane);
     }
   }
 #else

@@ -52,6 +52,9 @@ void int8StemPackAvx2(const uint8_t* base, const int32_t* off, size_t kq, uint8_
 // y + i * plane elements (f32, or i8 when e.outScale > 0). comp, e.multiplier and
 // e.bias start at the group's first channel.
 void int8StemRowAvx2(const int8_t* a, const uint8_t* panels, size_t kq, size_t ow, size_t count, const int32_t* comp, const Int8StemEpilogue& e, void* y, size_t plane);
+// The same with vpdpbusd (int8-stem-vnni.cc; where cpuid reports avx512vnni + avx512vl).
+void int8StemRowVnni(const int8_t* a, const uint8_t* panels, size_t kq, size_t ow, size_t count, const int32_t* comp, const Int8StemEpilogue& e, void* y, size_t plane);
+using Int8StemRowFn = void (*)(const int8_t*, const uint8_t*, size_t, size_t, size_t, const int32_t*, const Int8StemEpilogue&, void*, size_t);
 #endif
 
 class Int8Stem {
@@ -72,6 +75,9 @@ class Int8Stem {
   Int8StemShape s_;
   std::vector<Group> groups_;
   std::vector<int32_t> comp_;
+#if defined(__x86_64__) || defined(_M_X64)
+  Int8StemRowFn row_ = nullptr;
+#endif
   size_t phaseLen_ = 0, rowStride_ = 0, band_ = 1, bandRows_ = 1, bands_ = 1, panel_ = 0;
 };
 
