@@ -12,7 +12,11 @@
 // floats: [alpha, beta, xScale, outScale].
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <string>
 #include <vector>
+
+#include "../cpu-features.h"
 
 #include "int8-depthwise.h"
 #include "int8-kernels.h"
@@ -22,6 +26,22 @@
 
 namespace kiln::cpu {
 namespace {
+
+// The zmm rows (int8-depthwise-avx512.cc) where cpuid reports avx512f/bw/vl/vnni, unless
+// KILN_INT8_TILE asks for ymm code (avx2, vnni256) or none.
+bool zmmRows() {
+#if defined(__x86_64__) || defined(_M_X64)
+  static const bool yes = [] {
+    const char* force = std::getenv("KILN_INT8_TILE");
+    const std::string want = force ? force : "";
+    const uint64_t need = isa::kAvx512f | isa::kAvx512bw | isa::kAvx512vl | isa::kAvx512vnni;
+    return want != "avx2" && want != "vnni256" && want != "none" && (hostIsaMask() & need) == need;
+  }();
+  return yes;
+#else
+  return false;
+#endif
+}
 
 class QConvNhwcOp final : public LayerOp {
  public:
@@ -106,17 +126,20 @@ class QConvNhwcOp final : public LayerOp {
   }
 
  private:
-  // The row kernel's operands: per 8-channel block the weights as i16 tap pairs,
+  // The row kernel's operands: per block of 8 channels (16 for the zmm rows) the weights as i16 tap pairs,
   // multiplier and bias padded to whole blocks with zeros, a zero input row.
   void prepareRows3x3(const int8_t* w, const float* bias) {
-    blocks_ = (c_ + 7) / 8;
+    zmm_ = zmmRows();
+    const size_t width = zmm_ ? 16 : 8;
+    blocks_ = (c_ + width - 1) / width;
 #if defined(__x86_64__) || defined(_M_X64)
-    wpairs_.resize(blocks_ * kDw3x3PairsPerBlock);
-    packDw3x3Pairs(w, c_, wpairs_.data());
+    wpairs_.resize(blocks_ * (zmm_ ? kDw3x3Pairs16PerBlock : kDw3x3PairsPerBlock));
+    if (zmm_) packDw3x3Pairs16(w, c_, wpairs_.data());
+    else packDw3x3Pairs(w, c_, wpairs_.data());
 #endif
-    mpad_.assign(blocks_ * 8, 0.f);
+    mpad_.assign(blocks_ * width, 0.f);
     std::copy(multiplier_.begin(), multiplier_.end(), mpad_.begin());
-    if (bias) bpad_.assign(bias, bias + c_), bpad_.resize(blocks_ * 8, 0.f);
+    if (bias) bpad_.assign(bias, bias + c_), bpad_.resize(blocks_ * width, 0.f);
     zeroRow_.assign(w_ * c_, 0);
     // The largest |v| an output can reach (|sum| <= 9 * 128 * 128), with room for rounding.
     double most = 0;
@@ -153,7 +176,8 @@ class QConvNhwcOp final : public LayerOp {
                            bpad_.empty() ? nullptr : bpad_.data(), long(blocks_ * g / groups), long(blocks_ * (g + 1) / groups),
                            act_, outScale_, codesFit_, out, long(ow_)};
 #if defined(__x86_64__) || defined(_M_X64)
-        if (cores_ == &kInt8NhwcVnni) qdw3x3RowsVnni(a);
+        if (zmm_) qdw3x3RowsAvx512(a);
+        else if (cores_ == &kInt8NhwcVnni) qdw3x3RowsVnni(a);
         else qdw3x3RowsAvx2(a);
 #else
         (void)a;
@@ -172,7 +196,7 @@ class QConvNhwcOp final : public LayerOp {
   std::vector<int16_t> packed_;
   std::vector<float> multiplier_;
   std::vector<int8_t> zeros_;
-  bool rows3x3_ = false, codesFit_ = false;
+  bool rows3x3_ = false, codesFit_ = false, zmm_ = false;
   size_t blocks_ = 0;
   std::vector<float> mpad_, bpad_;
   std::vector<int16_t> wpairs_;

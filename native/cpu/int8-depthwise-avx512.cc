@@ -1,0 +1,285 @@
+// AVX-512 3x3 int8 depthwise rows of qconv-nhwc (int8-depthwise.h; kiln_avx512vnni,
+// reached only where cpuid reports avx512f/bw/vl/vnni). The AVX2 rows
+// (int8-depthwise-avx2.cc) on zmm: 16 channels a vector, a zmm of i16 holding 16
+// channels x 2 taps (the same row pairs and the same 4 kinds of weight pair, packed by
+// packDw3x3Pairs16 per 16-channel block), sums through vpdpwssd. A pair of rows is
+// one 32-byte [a | b] widened to i16 and interleaved by one vpermw (two shuffles per
+// 16 channels, as the ymm rows take per 8). The tile is 4 rows x 4 pixels at stride 1,
+// 2 rows x 4 pixels at stride 2 (16 and 8 sums of 32 registers). Channel tails (C % 16)
+// load and store under masks. The epilogue is the AVX2 one (the same float steps, the
+// codes clamped in code space, `codesFit` capping at 127 before vcvtps2dq can give
+// INT_MIN); four vectors of codes pack to bytes with two vpackssdw, one vpacksswb and a
+// vpermd, where one would take vpmovsdb (two shuffles) each.
+// GCC 12 flags the intrinsics' own `__Y = __Y` placeholders once inlined (bug 105593).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "int8-depthwise.h"
+
+namespace kiln::cpu {
+
+namespace {
+
+#define KILN_INLINE inline __attribute__((always_inline))
+
+// A value as it is, to the compiler: GCC contracts a multiply and an add into an FMA
+// by default, which rounds once where the interpreter rounds twice.
+KILN_INLINE __m512 rounded(__m512 v) {
+  asm("" : "+v"(v));
+  return v;
+}
+
+template <bool I8>
+struct Epilogue {
+  const float* m;
+  const float* b;
+  __m512 lo, hi, inv, top;
+  __m512i qlo, qhi;
+  long C;
+  __mmask16 tail;
+  bool fits;
+
+  explicit Epilogue(const QDw3x3Rows& a)
+      : m(a.multiplier), b(a.bias), lo(_mm512_set1_ps(clampOf(a.act).lo)), hi(_mm512_set1_ps(clampOf(a.act).hi)),
+        inv(_mm512_set1_ps(a.outScale > 0 ? 1.f / a.outScale : 0.f)), top(_mm512_set1_ps(127.f)), C(a.C),
+        tail(__mmask16((1u << (a.C % 16)) - 1)), fits(a.codesFit) {
+    const float invs = a.outScale > 0 ? 1.f / a.outScale : 0.f;
+    const auto code = [&](float v) {
+      const float t = v * invs;
+      return int8_t(std::min(127.f, std::max(-128.f, std::nearbyint(t))));
+    };
+    qlo = _mm512_set1_epi8(I8 ? code(clampOf(a.act).lo) : 0);
+    qhi = _mm512_set1_epi8(I8 ? code(clampOf(a.act).hi) : 0);
+  }
+
+  KILN_INLINE __m512 value(__m512 acc, long cb) const {
+    __m512 v = rounded(_mm512_mul_ps(acc, _mm512_loadu_ps(m + cb * 16)));
+    if (b) v = _mm512_add_ps(v, _mm512_loadu_ps(b + cb * 16));
+    return I8 ? v : _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+  }
+
+  // The i32 codes of a value, before saturation and the clamp.
+  KILN_INLINE __m512i codes(__m512 v) const {
+    v = _mm512_mul_ps(v, inv);
+    if (!fits) v = _mm512_min_ps(v, top);
+    return _mm512_cvtps_epi32(v);
+  }
+
+  // Output pixel ox, block cb of an output row.
+  template <bool Tail>
+  KILN_INLINE void store(void* row, long ox, long cb, __m512 acc) const {
+    const __m512 v = value(acc, cb);
+    const long off = ox * C + cb * 16;
+    if (I8) {
+      const __m128i q = _mm512_cvtsepi32_epi8(codes(v));
+      const __m128i c = _mm_min_epi8(_mm_max_epi8(q, _mm512_castsi512_si128(qlo)), _mm512_castsi512_si128(qhi));
+      int8_t* o = static_cast<int8_t*>(row) + off;
+      if (Tail) _mm_mask_storeu_epi8(o, tail, c);
+      else _mm_storeu_si128(reinterpret_cast<__m128i*>(o), c);
+    } else {
+      float* o = static_cast<float*>(row) + off;
+      if (Tail) _mm512_mask_storeu_ps(o, tail, v);
+      else _mm512_storeu_ps(o, v);
+    }
+  }
+
+  // Four whole blocks cb of the output pixels at o[0..3] (pixel 0 of their rows plus
+  // the pixel's offset ox * C, in elements). For i8 the 4 vectors of codes pack into
+  // one whose 128-bit lane L holds channels 4L..4L+3 of pixels 0-3 (a dword each);
+  // vpermd transposes those dwords so that pixel q's 16 bytes are lane q.
+  KILN_INLINE void store4(void* const* row, const long* ox, long cb, const __m512* acc) const {
+    if (!I8) {
+      for (int q = 0; q < 4; ++q) store<false>(row[q], ox[q], cb, acc[q]);
+      return;
+    }
+    const __m512i q0 = codes(value(acc[0], cb)), q1 = codes(value(acc[1], cb));
+    const __m512i q2 = codes(value(acc[2], cb)), q3 = codes(value(acc[3], cb));
+    const __m512i packed = _mm512_packs_epi16(_mm512_packs_epi32(q0, q1), _mm512_packs_epi32(q2, q3));
+    const __m512i byPixel = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), packed);
+    const __m512i c = _mm512_min_epi8(_mm512_max_epi8(byPixel, qlo), qhi);
+    const auto at = [&](int q) { return reinterpret_cast<__m128i*>(static_cast<int8_t*>(row[q]) + ox[q] * C + cb * 16); };
+    _mm_storeu_si128(at(0), _mm512_castsi512_si128(c));
+    _mm_storeu_si128(at(1), _mm512_extracti32x4_epi32(c, 1));
+    _mm_storeu_si128(at(2), _mm512_extracti32x4_epi32(c, 2));
+    _mm_storeu_si128(at(3), _mm512_extracti32x4_epi32(c, 3));
+  }
+};
+
+// 16 bytes of a row at p (the channels of `keep` where Tail, zeros past them).
+template <bool Tail>
+KILN_INLINE __m128i bytes16(const int8_t* p, __mmask16 keep) {
+  if (Tail) return _mm_maskz_loadu_epi8(keep, p);
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+}
+
+// The i16 pairs (a[c], b[c]) of 16 channels: [a | b] widened, then words c and 16 + c
+// side by side (`interleave`); single(a): (a[c], sign of a[c]), for weight pairs (w, 0).
+template <bool Tail>
+KILN_INLINE __m512i pair(const int8_t* a, const int8_t* b, __mmask16 keep, __m512i interleave) {
+  const __m256i ab = _mm256_inserti128_si256(_mm256_castsi128_si256(bytes16<Tail>(a, keep)), bytes16<Tail>(b, keep), 1);
+  return _mm512_permutexvar_epi16(interleave, _mm512_cvtepi8_epi16(ab));
+}
+template <bool Tail>
+KILN_INLINE __m512i single(const int8_t* a, __mmask16 keep) {
+  return _mm512_cvtepi8_epi32(bytes16<Tail>(a, keep));
+}
+
+// R output rows x P pixels of one 16-channel block, the sums in registers; in[i]
+// (i < N) the input rows at the tile's first column; w the block's weight pairs
+// [kind][kx][32] (kinds: (w0,w1), (w2,0), (0,w0), (w1,w2)); the row pairs as in the
+// AVX2 rows. The loops must unroll completely, or the arrays go to the stack.
+template <int SH, int SW, int R, int P, bool Tail>
+KILN_INLINE void tile(const int8_t* const* in, long C, const int16_t* w, __mmask16 keep, __m512i (&acc)[R][P]) {
+  constexpr int N = (R - 1) * SH + 3, pairs = N / 2;
+  const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  const auto wp = [w](int kind, int kx) { return _mm512_loadu_si512(w + (kind * 3 + kx) * 32); };
+  // An output's first column (kx 0) starts its sum.
+  const auto mad2 = [](__m512i& a, bool first, __m512i x, __m512i wx, __m512i y, __m512i wy) {
+    a = _mm512_dpwssd_epi32(_mm512_dpwssd_epi32(first ? _mm512_setzero_si512() : a, x, wx), y, wy);
+  };
+#pragma GCC unroll 16
+  for (int c = 0; c < (P - 1) * SW + 3; ++c) {
+    const long o = c * C;
+    __m512i pr[pairs + 1];
+#pragma GCC unroll 16
+    for (int k = 0; k < pairs; ++k) pr[k] = pair<Tail>(in[2 * k] + o, in[2 * k + 1] + o, keep, interleave);
+    if (N % 2) pr[pairs] = single<Tail>(in[N - 1] + o, keep);
+#pragma GCC unroll 16
+    for (int q = 0; q < P; ++q) {
+      const int kx = c - q * SW;
+      if (kx < 0 || kx >= 3) continue;
+#pragma GCC unroll 16
+      for (int j = 0; j < R; ++j) {
+        const int k = j * SH;
+        if (k % 2 == 0) mad2(acc[j][q], kx == 0, pr[k / 2], wp(0, kx), pr[k / 2 + 1], wp(1, kx));
+        else mad2(acc[j][q], kx == 0, pr[k / 2], wp(2, kx), pr[k / 2 + 1], wp(3, kx));
+      }
+    }
+    // One column at a time: GCC otherwise hoists the widenings of later columns and spills.
+#pragma GCC unroll 16
+    for (int j = 0; j < R; ++j)
+#pragma GCC unroll 16
+      for (int q = 0; q < P; ++q)
+        if (c >= q * SW) asm volatile("" : "+v"(acc[j][q])::"memory");
+  }
+}
+
+// One tile at output pixel ox, block cb, stored through the epilogue; rows[i] + col
+// is the input pixel under the tile's first column. The epilogue and the row
+// pointers are copied first: an i8 store may alias anything in memory.
+template <int SH, int SW, int R, int P, bool I8, bool Tail>
+KILN_INLINE void tileAt(const QDw3x3Rows& a, const Epilogue<I8>& ep, const int8_t* const* rows, long col, long ox, long cb) {
+  constexpr int N = (R - 1) * SH + 3;
+  const int8_t* in[N];
+  for (int i = 0; i < N; ++i) in[i] = rows[i] + col + cb * 16;
+  __m512i acc[R][P];
+  tile<SH, SW, R, P, Tail>(in, a.C, a.wpairs + cb * kDw3x3Pairs16PerBlock, ep.tail, acc);
+  const Epilogue<I8> e = ep;
+  void* y[R];
+  for (int j = 0; j < R; ++j) y[j] = a.y[j];
+  __m512 v[R * P];
+  void* row[R * P];
+  long px[R * P];
+#pragma GCC unroll 16
+  for (int i = 0; i < R * P; ++i) {
+    v[i] = _mm512_cvtepi32_ps(acc[i / P][i % P]);
+    row[i] = y[i / P];
+    px[i] = ox + i % P;
+  }
+  int i = 0;
+  if (!Tail)
+#pragma GCC unroll 16
+    for (; i + 4 <= R * P; i += 4) e.store4(&row[i], &px[i], cb, &v[i]);
+#pragma GCC unroll 16
+  for (; i < R * P; ++i) e.template store<Tail>(row[i], px[i], cb, v[i]);
+}
+
+// Output pixels [ox, ox + P) of every block from rows[i] + col.
+template <int S, int R, int P, bool I8>
+KILN_INLINE void blocks(const QDw3x3Rows& a, const Epilogue<I8>& e, const int8_t* const* rows, long col, long ox) {
+  const long full = a.C / 16, last = a.cb1 < full ? a.cb1 : full;
+  for (long cb = a.cb0; cb < last; ++cb) tileAt<S, S, R, P, I8, false>(a, e, rows, col, ox, cb);
+  if (a.cb1 > full) tileAt<S, S, R, P, I8, true>(a, e, rows, col, ox, full);
+}
+
+// Output pixels [ox0, ox1) by tiles of 4 pixels, then 2, then 1.
+template <int S, int R, bool I8>
+void pixels(const QDw3x3Rows& a, const Epilogue<I8>& e, const int8_t* const* rows, long col, long ox0, long ox1) {
+  long ox = ox0;
+  for (; ox + 4 <= ox1; ox += 4, col += 4 * S * a.C) blocks<S, R, 4, I8>(a, e, rows, col, ox);
+  if (ox + 2 <= ox1) blocks<S, R, 2, I8>(a, e, rows, col, ox), ox += 2, col += 2 * S * a.C;
+  if (ox < ox1) blocks<S, R, 1, I8>(a, e, rows, col, ox);
+}
+
+// Output pixels [ox0, ox1) whose windows leave the row: their input columns copied
+// with zero pixels where they lie outside [0, W), then the tiles on the copy.
+template <int S, int R, bool I8>
+void edges(const QDw3x3Rows& a, const Epilogue<I8>& e, long ox0, long ox1) {
+  if (ox0 >= ox1) return;
+  constexpr int N = (R - 1) * S + 3;
+  const long ix0 = ox0 * S - a.pl, width = (ox1 - 1 - ox0) * S + 3;
+  thread_local std::vector<int8_t> copy;
+  copy.resize(size_t(N * width * a.C));
+  const int8_t* rows[N];
+  for (int i = 0; i < N; ++i) {
+    int8_t* dst = copy.data() + i * width * a.C;
+    rows[i] = dst;
+    for (long k = 0; k < width; ++k) {
+      const long ix = ix0 + k;
+      if (ix < 0 || ix >= a.W) std::memset(dst + k * a.C, 0, size_t(a.C));
+      else std::memcpy(dst + k * a.C, a.rows[i] + ix * a.C, size_t(a.C));
+    }
+  }
+  pixels<S, R, I8>(a, e, rows, 0, ox0, ox1);
+}
+
+template <int S, int R, bool I8>
+void rows(const QDw3x3Rows& a, long oxa, long oxb) {
+  const Epilogue<I8> e(a);
+  edges<S, R, I8>(a, e, 0, oxa);
+  pixels<S, R, I8>(a, e, a.rows, (oxa * S - a.pl) * a.C, oxa, oxb);
+  edges<S, R, I8>(a, e, oxb, a.OW);
+}
+
+}  // namespace
+
+void packDw3x3Pairs16(const int8_t* w, size_t channels, int16_t* out) {
+  const size_t blocks = (channels + 15) / 16;
+  std::fill(out, out + blocks * kDw3x3Pairs16PerBlock, int16_t(0));
+  for (size_t c = 0; c < channels; ++c)
+    for (size_t kx = 0; kx < 3; ++kx) {
+      const int16_t w0 = w[c * 9 + kx], w1 = w[c * 9 + 3 + kx], w2 = w[c * 9 + 6 + kx];
+      const int16_t kinds[4][2] = {{w0, w1}, {w2, 0}, {0, w0}, {w1, w2}};
+      for (size_t k = 0; k < 4; ++k)
+        for (size_t t = 0; t < 2; ++t) out[c / 16 * kDw3x3Pairs16PerBlock + (k * 3 + kx) * 32 + c % 16 * 2 + t] = kinds[k][t];
+    }
+}
+
+void qdw3x3RowsAvx512(const QDw3x3Rows& a) {
+  // Outputs [oxa, oxb) read only columns inside [0, W); none when the row is too narrow.
+  const long oxa = a.pl <= 0 ? 0 : (a.pl + a.sw - 1) / a.sw;
+  long oxb = a.W - 3 + a.pl < 0 ? 0 : (a.W - 3 + a.pl) / a.sw + 1;
+  oxb = oxb > a.OW ? a.OW : oxb;
+  const long s = oxa < oxb ? oxa : a.OW, t = oxa < oxb ? oxb : a.OW;
+#define KILN_QDW_ROWS(S, R) \
+  (a.outScale > 0 ? rows<S, R, true>(a, s, t) : rows<S, R, false>(a, s, t))
+  if (a.sh == 2) {
+    if (a.nrows == 2) KILN_QDW_ROWS(2, 2);
+    else KILN_QDW_ROWS(2, 1);
+    return;
+  }
+  switch (a.nrows) {
+    case 4: KILN_QDW_ROWS(1, 4); break;
+    case 3: KILN_QDW_ROWS(1, 3); break;
+    case 2: KILN_QDW_ROWS(1, 2); break;
+    default: KILN_QDW_ROWS(1, 1); break;
+#undef KILN_QDW_ROWS
+  }
+}
+
+}  // namespace kiln::cpu
