@@ -21,75 +21,54 @@ namespace {
 // caller; a load and a store a quad, L1), ymm10-12 are B, ymm13 the weights'
 // broadcast, ymm14 the product, ymm15 the ones. The register variables are bound
 // only for the asm: the sums leave as plain values.
+// The VNNI build (int8-stem-vnni.cc) sums with vpdpbusd, the four products of a lane
+// into it in one instruction: no product or ones register is needed, so row 3's other
+// two accumulators live in ymm14-15 and go to spill[0..16) at the end.
+inline void tileSums(const int8_t* a, const uint8_t* b, size_t kq, int32_t* spill, __m256i (&c)[10]) {
+  register __m256i c0 asm("xmm0") = _mm256_setzero_si256();
+  register __m256i c1 asm("xmm1") = c0;
+  register __m256i c2 asm("xmm2") = c0;
+  register __m256i c3 asm("xmm3") = c0;
+  register __m256i c4 asm("xmm4") = c0;
+  register __m256i c5 asm("xmm5") = c0;
+  register __m256i c6 asm("xmm6") = c0;
+  register __m256i c7 asm("xmm7") = c0;
+  register __m256i c8 asm("xmm8") = c0;
+  register __m256i c9 asm("xmm9") = c0;
 #ifdef KILN_INT8_VNNI
-// The VNNI build (int8-stem-vnni.cc): vpdpbusd sums the four products of a lane into
-// it in one instruction, so no product or ones register is needed and row 3's other
-// two accumulators live in ymm14-15, stored to spill[0..16) at the end.
-inline void tileSums(const int8_t* a, const uint8_t* b, size_t kq, int32_t* spill, __m256i (&c)[10]) {
-  register __m256i c0 asm("xmm0") = _mm256_setzero_si256();
-  register __m256i c1 asm("xmm1") = c0;
-  register __m256i c2 asm("xmm2") = c0;
-  register __m256i c3 asm("xmm3") = c0;
-  register __m256i c4 asm("xmm4") = c0;
-  register __m256i c5 asm("xmm5") = c0;
-  register __m256i c6 asm("xmm6") = c0;
-  register __m256i c7 asm("xmm7") = c0;
-  register __m256i c8 asm("xmm8") = c0;
-  register __m256i c9 asm("xmm9") = c0;
-  __asm__ volatile(
-      "vpxor %%xmm14, %%xmm14, %%xmm14\n\t vpxor %%xmm15, %%xmm15, %%xmm15\n\t"
-      "test %[kq], %[kq]\n\t jz 2f\n"
-      "1:\n\t"
-      "vmovdqu (%[b]), %%ymm10\n\t vmovdqu 32(%[b]), %%ymm11\n\t vmovdqu 64(%[b]), %%ymm12\n\t"
+#define KILN_SETUP "vpxor %%xmm14, %%xmm14, %%xmm14\n\t vpxor %%xmm15, %%xmm15, %%xmm15\n\t"
 #define KILN_STEP(bv, c) "vpdpbusd %%ymm13, %%ymm" #bv ", %%ymm" #c "\n\t"
-      "vpbroadcastd (%[a]), %%ymm13\n\t" KILN_STEP(10, 0) KILN_STEP(11, 1) KILN_STEP(12, 2)
-      "vpbroadcastd 4(%[a]), %%ymm13\n\t" KILN_STEP(10, 3) KILN_STEP(11, 4) KILN_STEP(12, 5)
-      "vpbroadcastd 8(%[a]), %%ymm13\n\t" KILN_STEP(10, 6) KILN_STEP(11, 7) KILN_STEP(12, 8)
-      "vpbroadcastd 12(%[a]), %%ymm13\n\t" KILN_STEP(10, 9) KILN_STEP(11, 14) KILN_STEP(12, 15)
-#undef KILN_STEP
-      "add $16, %[a]\n\t add $96, %[b]\n\t dec %[kq]\n\t jnz 1b\n"
-      "2:\n\t"
-      "vmovdqu %%ymm14, (%[sp])\n\t vmovdqu %%ymm15, 32(%[sp])\n\t"
-      : "+x"(c0), "+x"(c1), "+x"(c2), "+x"(c3), "+x"(c4), "+x"(c5), "+x"(c6), "+x"(c7), "+x"(c8), "+x"(c9),
-        [a] "+r"(a), [b] "+r"(b), [kq] "+r"(kq)
-      : [sp] "r"(spill)
-      : "memory", "cc", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
-  c[0] = c0, c[1] = c1, c[2] = c2, c[3] = c3, c[4] = c4, c[5] = c5, c[6] = c6, c[7] = c7, c[8] = c8, c[9] = c9;
-}
+#define KILN_ROW3_REST KILN_STEP(11, 14) KILN_STEP(12, 15)
+#define KILN_FINISH "vmovdqu %%ymm14, (%[sp])\n\t vmovdqu %%ymm15, 32(%[sp])\n\t"
 #else
-inline void tileSums(const int8_t* a, const uint8_t* b, size_t kq, int32_t* spill, __m256i (&c)[10]) {
-  register __m256i c0 asm("xmm0") = _mm256_setzero_si256();
-  register __m256i c1 asm("xmm1") = c0;
-  register __m256i c2 asm("xmm2") = c0;
-  register __m256i c3 asm("xmm3") = c0;
-  register __m256i c4 asm("xmm4") = c0;
-  register __m256i c5 asm("xmm5") = c0;
-  register __m256i c6 asm("xmm6") = c0;
-  register __m256i c7 asm("xmm7") = c0;
-  register __m256i c8 asm("xmm8") = c0;
-  register __m256i c9 asm("xmm9") = c0;
-  __asm__ volatile(
-      "vpcmpeqw %%ymm15, %%ymm15, %%ymm15\n\t vpsrlw $15, %%ymm15, %%ymm15\n\t"
-      "test %[kq], %[kq]\n\t jz 2f\n"
-      "1:\n\t"
-      "vmovdqu (%[b]), %%ymm10\n\t vmovdqu 32(%[b]), %%ymm11\n\t vmovdqu 64(%[b]), %%ymm12\n\t"
+#define KILN_SETUP "vpcmpeqw %%ymm15, %%ymm15, %%ymm15\n\t vpsrlw $15, %%ymm15, %%ymm15\n\t"
 #define KILN_STEP(bv, c) "vpmaddubsw %%ymm13, %%ymm" #bv ", %%ymm14\n\t vpmaddwd %%ymm15, %%ymm14, %%ymm14\n\t vpaddd %%ymm14, %%ymm" #c ", %%ymm" #c "\n\t"
 #define KILN_STEP_MEM(bv, off) "vpmaddubsw %%ymm13, %%ymm" #bv ", %%ymm14\n\t vpmaddwd %%ymm15, %%ymm14, %%ymm14\n\t vpaddd " #off "(%[sp]), %%ymm14, %%ymm14\n\t vmovdqu %%ymm14, " #off "(%[sp])\n\t"
+#define KILN_ROW3_REST KILN_STEP_MEM(11, 0) KILN_STEP_MEM(12, 32)
+#define KILN_FINISH ""
+#endif
+  __asm__ volatile(
+      KILN_SETUP
+      "test %[kq], %[kq]\n\t jz 2f\n"
+      "1:\n\t"
+      "vmovdqu (%[b]), %%ymm10\n\t vmovdqu 32(%[b]), %%ymm11\n\t vmovdqu 64(%[b]), %%ymm12\n\t"
       "vpbroadcastd (%[a]), %%ymm13\n\t" KILN_STEP(10, 0) KILN_STEP(11, 1) KILN_STEP(12, 2)
       "vpbroadcastd 4(%[a]), %%ymm13\n\t" KILN_STEP(10, 3) KILN_STEP(11, 4) KILN_STEP(12, 5)
       "vpbroadcastd 8(%[a]), %%ymm13\n\t" KILN_STEP(10, 6) KILN_STEP(11, 7) KILN_STEP(12, 8)
-      "vpbroadcastd 12(%[a]), %%ymm13\n\t" KILN_STEP(10, 9) KILN_STEP_MEM(11, 0) KILN_STEP_MEM(12, 32)
-#undef KILN_STEP
-#undef KILN_STEP_MEM
+      "vpbroadcastd 12(%[a]), %%ymm13\n\t" KILN_STEP(10, 9) KILN_ROW3_REST
       "add $16, %[a]\n\t add $96, %[b]\n\t dec %[kq]\n\t jnz 1b\n"
-      "2:\n\t"
+      "2:\n\t" KILN_FINISH
       : "+x"(c0), "+x"(c1), "+x"(c2), "+x"(c3), "+x"(c4), "+x"(c5), "+x"(c6), "+x"(c7), "+x"(c8), "+x"(c9),
         [a] "+r"(a), [b] "+r"(b), [kq] "+r"(kq)
       : [sp] "r"(spill)
       : "memory", "cc", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+#undef KILN_SETUP
+#undef KILN_STEP
+#undef KILN_STEP_MEM
+#undef KILN_ROW3_REST
+#undef KILN_FINISH
   c[0] = c0, c[1] = c1, c[2] = c2, c[3] = c3, c[4] = c4, c[5] = c5, c[6] = c6, c[7] = c7, c[8] = c8, c[9] = c9;
 }
-#endif
 
 // v -> i8 codes of 8 lanes: round half to even, clamp first (cvtps of a huge value is INT_MIN).
 inline void storeCodes8(__m256 v, int8_t* out) {
