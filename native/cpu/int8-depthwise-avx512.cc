@@ -138,9 +138,9 @@ KILN_INLINE void tile(const int8_t* const* in, long C, const int16_t* w, __mmask
   constexpr int N = (R - 1) * SH + 3, pairs = N / 2;
   const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
   const auto wp = [w](int kind, int kx) { return _mm512_loadu_si512(w + (kind * 3 + kx) * 32); };
-  // An output's first column (kx 0) starts its sum.
+  // An output's first column (kx 0) starts its sum with vpmaddwd (no zeroed register).
   const auto mad2 = [](__m512i& a, bool first, __m512i x, __m512i wx, __m512i y, __m512i wy) {
-    a = _mm512_dpwssd_epi32(_mm512_dpwssd_epi32(first ? _mm512_setzero_si512() : a, x, wx), y, wy);
+    a = _mm512_dpwssd_epi32(first ? _mm512_madd_epi16(x, wx) : _mm512_dpwssd_epi32(a, x, wx), y, wy);
   };
 #pragma GCC unroll 16
   for (int c = 0; c < (P - 1) * SW + 3; ++c) {
@@ -226,14 +226,14 @@ void edges(const QDw3x3Rows& a, const Epilogue<I8>& e, long ox0, long ox1) {
   thread_local std::vector<int8_t> copy;
   copy.resize(size_t(N * width * a.C));
   const int8_t* rows[N];
+  // Columns [k0, k1) of the copy lie inside the row: one copy, zeros either side.
+  const long k0 = std::min(width, std::max(0L, -ix0)), k1 = std::max(k0, std::min(width, a.W - ix0));
   for (int i = 0; i < N; ++i) {
     int8_t* dst = copy.data() + i * width * a.C;
     rows[i] = dst;
-    for (long k = 0; k < width; ++k) {
-      const long ix = ix0 + k;
-      if (ix < 0 || ix >= a.W) std::memset(dst + k * a.C, 0, size_t(a.C));
-      else std::memcpy(dst + k * a.C, a.rows[i] + ix * a.C, size_t(a.C));
-    }
+    std::memset(dst, 0, size_t(k0 * a.C));
+    if (k1 > k0) std::memcpy(dst + k0 * a.C, a.rows[i] + (ix0 + k0) * a.C, size_t((k1 - k0) * a.C));
+    std::memset(dst + k1 * a.C, 0, size_t((width - k1) * a.C));
   }
   pixels<S, R, I8>(a, e, rows, 0, ox0, ox1);
 }

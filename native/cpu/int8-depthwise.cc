@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "../aligned-buffer.h"
 #include "../cpu-features.h"
 
 #include "int8-depthwise.h"
@@ -127,19 +128,23 @@ class QConvNhwcOp final : public LayerOp {
 
  private:
   // The row kernel's operands: per block of 8 channels (16 for the zmm rows) the weights as i16 tap pairs,
-  // multiplier and bias padded to whole blocks with zeros, a zero input row.
+  // multiplier and bias padded to whole blocks with zeros (64-byte aligned: a zmm load
+  // that crosses a cache line costs two), a zero input row.
   void prepareRows3x3(const int8_t* w, const float* bias) {
     zmm_ = zmmRows();
     const size_t width = zmm_ ? 16 : 8;
     blocks_ = (c_ + width - 1) / width;
 #if defined(__x86_64__) || defined(_M_X64)
-    wpairs_.resize(blocks_ * (zmm_ ? kDw3x3Pairs16PerBlock : kDw3x3PairsPerBlock));
-    if (zmm_) packDw3x3Pairs16(w, c_, wpairs_.data());
-    else packDw3x3Pairs(w, c_, wpairs_.data());
+    wpairs_.reset(blocks_ * (zmm_ ? kDw3x3Pairs16PerBlock : kDw3x3PairsPerBlock) * sizeof(int16_t));
+    if (zmm_) packDw3x3Pairs16(w, c_, wpairs_.as<int16_t>());
+    else packDw3x3Pairs(w, c_, wpairs_.as<int16_t>());
 #endif
-    mpad_.assign(blocks_ * width, 0.f);
-    std::copy(multiplier_.begin(), multiplier_.end(), mpad_.begin());
-    if (bias) bpad_.assign(bias, bias + c_), bpad_.resize(blocks_ * width, 0.f);
+    const auto padded = [&](AlignedBuffer& to, const float* from) {
+      to.reset(blocks_ * width * sizeof(float));
+      std::fill(std::copy(from, from + c_, to.as<float>()), to.as<float>() + blocks_ * width, 0.f);
+    };
+    padded(mpad_, multiplier_.data());
+    if (bias) padded(bpad_, bias);
     zeroRow_.assign(w_ * c_, 0);
     // The largest |v| an output can reach (|sum| <= 9 * 128 * 128), with room for rounding.
     double most = 0;
@@ -172,8 +177,8 @@ class QConvNhwcOp final : public LayerOp {
         }
         void* out[4];
         for (size_t j = 0; j < nrows; ++j) out[j] = y + (n * oh_ + oy + j) * ow_ * c_ * esize;
-        const QDw3x3Rows a{in, long(nrows), long(w_), long(c_), long(p_[0]), long(p_[1]), long(p_[3]), wpairs_.data(), mpad_.data(),
-                           bpad_.empty() ? nullptr : bpad_.data(), long(blocks_ * g / groups), long(blocks_ * (g + 1) / groups),
+        const QDw3x3Rows a{in, long(nrows), long(w_), long(c_), long(p_[0]), long(p_[1]), long(p_[3]), wpairs_.as<const int16_t>(), mpad_.as<const float>(),
+                           bpad_.as<const float>(), long(blocks_ * g / groups), long(blocks_ * (g + 1) / groups),
                            act_, outScale_, codesFit_, out, long(ow_)};
 #if defined(__x86_64__) || defined(_M_X64)
         if (zmm_) qdw3x3RowsAvx512(a);
@@ -198,8 +203,7 @@ class QConvNhwcOp final : public LayerOp {
   std::vector<int8_t> zeros_;
   bool rows3x3_ = false, codesFit_ = false, zmm_ = false;
   size_t blocks_ = 0;
-  std::vector<float> mpad_, bpad_;
-  std::vector<int16_t> wpairs_;
+  AlignedBuffer mpad_, bpad_, wpairs_;
   std::vector<int8_t> zeroRow_;
 };
 
