@@ -15,6 +15,7 @@ export * from './fuse-epilogue.js';
 export * from './fuse-siblings.js';
 export * from './fuse-pointwise.js';
 export * from './assign-layout.js';
+export * from './fuse-int8-stem-io.js';
 export * from './precision.js';
 export * from './assign-precision.js';
 export * from './plan-memory.js';

@@ -18,7 +18,9 @@ lowering(['QConv'], (ctx) => {
   const w = windowParams(ctx.attrs, ctx.inputs[1]!.shape.slice(2) as number[]);
   if (typeof w === 'string') throw new Error(`layer '${ctx.node.name}': ${w}`);
   const act = ACTIVATION_CODES[ctx.attrs.activation as ActivationName];
-  return { kernel: 'qconv', ints: [...w.strides, ...w.padsBegin, ...w.padsEnd, ...w.dilations, act, ctx.inputs[3] ? 1 : 0], floats: int8Floats(ctx) };
+  // nhwcOut and xQuantize (a stem's, passes/fuse-int8-stem-io.ts) as two optional ints: a plain QConv's layer is as before.
+  const stemIO = ctx.attrs.nhwcOut === true || ctx.attrs.xQuantize === true ? [ctx.attrs.nhwcOut === true ? 1 : 0, ctx.attrs.xQuantize === true ? 1 : 0] : [];
+  return { kernel: 'qconv', ints: [...w.strides, ...w.padsBegin, ...w.padsEnd, ...w.dilations, act, ctx.inputs[3] ? 1 : 0, ...stemIO], floats: int8Floats(ctx) };
 });
 
 lowering(['QGemm'], (ctx) => ({

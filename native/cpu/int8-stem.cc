@@ -7,6 +7,7 @@
 #include <cstring>
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#include <xmmintrin.h>
 #endif
 
 #include "../aligned-buffer.h"
@@ -79,7 +80,7 @@ constexpr double kPackCost = 0.6;
 // Staged input per band: inside L1 next to the weights and the panel.
 constexpr size_t kStageBytes = 16 << 10;
 
-thread_local AlignedBuffer tStage, tPanel;
+thread_local AlignedBuffer tStage, tPanel, tQuantized, tRow;
 
 }  // namespace
 
@@ -142,7 +143,7 @@ Int8Stem::Int8Stem(const Int8StemShape& s, const int8_t* w) : s_(s) {
   for (const Group& g : groups_) panel_ = std::max(panel_, (s.ow + kInt8Nr - 1) / kInt8Nr * g.kq * 96);
 }
 
-void Int8Stem::run(const int8_t* x, const Int8StemEpilogue& e, void* y, ThreadPool* pool) const {
+void Int8Stem::run(const uint8_t* x, const Int8StemEpilogue& e, void* y, ThreadPool* pool) const {
   // e by value: read per row, it must not share a cache line with the caller's stack.
   pool->parallelFor(s_.n * bands_, [&](size_t item) { runBand(x, e, static_cast<uint8_t*>(y), item / bands_, item % bands_); });
 }
@@ -178,9 +179,69 @@ void stageRow(const int8_t* src, size_t width, size_t left, size_t stride, size_
   }
 }
 
+// dst[p][c] = src[c][p] (src rows `pixels` long), for c < channels, p < pixels: an
+// output row's channel rows into NHWC pixels, 16 x 16 bytes at a time (4 unpack
+// rounds: bytes, words, dwords, qwords), the edges one by one.
+void bytesToPixelMajor(const uint8_t* src, size_t channels, size_t pixels, uint8_t* dst) {
+  size_t c0 = 0;
+#if defined(__SSE2__)
+  for (; c0 + 16 <= channels; c0 += 16) {
+    size_t p0 = 0;
+    for (; p0 + 16 <= pixels; p0 += 16) {
+      __m128i a[16], b[16];
+      for (int i = 0; i < 16; ++i) a[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + (c0 + size_t(i)) * pixels + p0));
+      // Rows 2i, 2i + 1 as byte pairs: b[2i] pixels 0-7, b[2i + 1] pixels 8-15.
+      for (int i = 0; i < 8; ++i) b[2 * i] = _mm_unpacklo_epi8(a[2 * i], a[2 * i + 1]), b[2 * i + 1] = _mm_unpackhi_epi8(a[2 * i], a[2 * i + 1]);
+      // Rows 4q..4q+3 as dwords: a[4q + j] holds pixels 4j..4j+3.
+      for (int q = 0; q < 4; ++q)
+        for (int h = 0; h < 2; ++h) {
+          a[4 * q + 2 * h] = _mm_unpacklo_epi16(b[4 * q + h], b[4 * q + 2 + h]);
+          a[4 * q + 2 * h + 1] = _mm_unpackhi_epi16(b[4 * q + h], b[4 * q + 2 + h]);
+        }
+      // Rows 8o..8o+7 as qwords: b[8o + 2j] pixels 4j, 4j + 1; b[8o + 2j + 1] pixels 4j + 2, 4j + 3.
+      for (int o = 0; o < 2; ++o)
+        for (int j = 0; j < 4; ++j) {
+          b[8 * o + 2 * j] = _mm_unpacklo_epi32(a[8 * o + j], a[8 * o + 4 + j]);
+          b[8 * o + 2 * j + 1] = _mm_unpackhi_epi32(a[8 * o + j], a[8 * o + 4 + j]);
+        }
+      // All 16 rows of pixel p: the low or high qwords of b[k] and b[8 + k] (pixels 2k, 2k + 1).
+      for (int k = 0; k < 8; ++k) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (p0 + size_t(2 * k)) * channels + c0), _mm_unpacklo_epi64(b[k], b[8 + k]));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (p0 + size_t(2 * k + 1)) * channels + c0), _mm_unpackhi_epi64(b[k], b[8 + k]));
+      }
+    }
+    for (; p0 < pixels; ++p0)
+      for (size_t c = c0; c < c0 + 16; ++c) dst[p0 * channels + c] = src[c * pixels + p0];
+  }
+#endif
+  for (size_t p = 0; p < pixels; ++p)
+    for (size_t c = c0; c < channels; ++c) dst[p * channels + c] = src[c * pixels + p];
+}
+
+// The same for f32 rows, 4 x 4 at a time.
+void floatsToPixelMajor(const float* src, size_t channels, size_t pixels, float* dst) {
+  size_t c0 = 0;
+#if defined(__SSE2__)
+  for (; c0 + 4 <= channels; c0 += 4) {
+    size_t p0 = 0;
+    for (; p0 + 4 <= pixels; p0 += 4) {
+      __m128 r0 = _mm_loadu_ps(src + c0 * pixels + p0), r1 = _mm_loadu_ps(src + (c0 + 1) * pixels + p0);
+      __m128 r2 = _mm_loadu_ps(src + (c0 + 2) * pixels + p0), r3 = _mm_loadu_ps(src + (c0 + 3) * pixels + p0);
+      _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+      _mm_storeu_ps(dst + p0 * channels + c0, r0), _mm_storeu_ps(dst + (p0 + 1) * channels + c0, r1);
+      _mm_storeu_ps(dst + (p0 + 2) * channels + c0, r2), _mm_storeu_ps(dst + (p0 + 3) * channels + c0, r3);
+    }
+    for (; p0 < pixels; ++p0)
+      for (size_t c = c0; c < c0 + 4; ++c) dst[p0 * channels + c] = src[c * pixels + p0];
+  }
+#endif
+  for (size_t p = 0; p < pixels; ++p)
+    for (size_t c = c0; c < channels; ++c) dst[p * channels + c] = src[c * pixels + p];
+}
+
 }  // namespace
 
-void Int8Stem::runBand(const int8_t* x, const Int8StemEpilogue e, uint8_t* y, size_t image, size_t band) const {
+void Int8Stem::runBand(const uint8_t* x, const Int8StemEpilogue e, uint8_t* y, size_t image, size_t band) const {
 #if defined(__x86_64__) || defined(_M_X64)
   const Int8StemShape& s = s_;
   const size_t oy0 = band * band_, oh = std::min(band_, s.oh - oy0), rows = (oh - 1) * s.strideH + (s.kh - 1) * s.dilationH + 1;
@@ -188,24 +249,38 @@ void Int8Stem::runBand(const int8_t* x, const Int8StemEpilogue e, uint8_t* y, si
   tPanel.ensure(panel_);
   uint8_t* stage = tStage.data();
   uint8_t* panels = tPanel.data();
+  // An f32 row is quantized (QuantizeLinear's own AVX2 row) into a scratch row, then staged as an i8 one.
+  const bool quantize = s.xScale > 0;
+  if (quantize) tQuantized.ensure(s.w);
+  const size_t xsize = quantize ? 4 : 1;
   for (size_t c = 0; c < s.cin; ++c) {
-    const int8_t* plane = x + (image * s.cin + c) * s.h * s.w;
+    const uint8_t* plane = x + (image * s.cin + c) * s.h * s.w * xsize;
     for (size_t r = 0; r < rows; ++r) {
       uint8_t* dst = stage + (c * bandRows_ + r) * rowStride_;
       std::memset(dst, 0x80, rowStride_);
       const ptrdiff_t iy = ptrdiff_t(oy0 * s.strideH + r) - ptrdiff_t(s.padTop);
-      if (iy >= 0 && iy < ptrdiff_t(s.h)) stageRow(plane + size_t(iy) * s.w, s.w, s.padLeft, s.strideW, phaseLen_, dst);
+      if (iy < 0 || iy >= ptrdiff_t(s.h)) continue;
+      const uint8_t* src = plane + size_t(iy) * s.w * xsize;
+      if (quantize) quantizeRowAvx2(reinterpret_cast<const float*>(src), s.w, s.xScale, 0, false, tQuantized.data()), src = tQuantized.data();
+      stageRow(reinterpret_cast<const int8_t*>(src), s.w, s.padLeft, s.strideW, phaseLen_, dst);
     }
   }
   const size_t plane = s.oh * s.ow, esize = e.outScale > 0 ? 1 : 4, tiles = (s.ow + kInt8Nr - 1) / kInt8Nr;
+  // NHWC: the row's channels go to [cout][ow] in L1 first, then out as whole pixels.
+  if (s.nhwcOut) tRow.ensure(s.cout * s.ow * esize);
   for (size_t r = 0; r < oh; ++r) {
     const uint8_t* base = stage + r * s.strideH * rowStride_;
     const size_t oy = oy0 + r;
     for (const Group& g : groups_) {
       for (size_t t = 0; t < tiles; ++t) int8StemPackAvx2(base + t * kInt8Nr, g.off.data(), g.kq, panels + t * g.kq * 96);
       const Int8StemEpilogue ge{e.multiplier + g.o0, e.bias ? e.bias + g.o0 : nullptr, e.act, e.outScale};
-      row_(g.a.data(), panels, g.kq, s.ow, g.count, comp_.data() + g.o0, ge, y + ((image * s.cout + g.o0) * plane + oy * s.ow) * esize, plane);
+      if (s.nhwcOut) row_(g.a.data(), panels, g.kq, s.ow, g.count, comp_.data() + g.o0, ge, tRow.data() + g.o0 * s.ow * esize, s.ow);
+      else row_(g.a.data(), panels, g.kq, s.ow, g.count, comp_.data() + g.o0, ge, y + ((image * s.cout + g.o0) * plane + oy * s.ow) * esize, plane);
     }
+    if (!s.nhwcOut) continue;
+    uint8_t* pixels = y + (image * plane + oy * s.ow) * s.cout * esize;
+    if (esize == 1) bytesToPixelMajor(tRow.data(), s.cout, s.ow, pixels);
+    else floatsToPixelMajor(reinterpret_cast<const float*>(tRow.data()), s.cout, s.ow, reinterpret_cast<float*>(pixels));
   }
 #else
   (void)x, (void)e, (void)y, (void)image, (void)band;

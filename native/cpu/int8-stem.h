@@ -20,6 +20,12 @@
 // the group size is chosen at load by a cost model. ResNet-18's 7x7 stem then needs
 // 37 quads of taps per block in two groups of 32 (one plane's 37), MobileNetV2's 3x3
 // 7 or 8 (one plane's 7), instead of two planes' 74 and 14.
+// Two options spare the layers around a stem (passes/fuse-int8-stem-io.ts):
+//  - f32 input (xScale > 0): step 1 quantizes each staged row first, exactly as
+//    QuantizeLinear's AVX2 row (quantizeRowAvx2: round half to even of x / scale,
+//    saturated), so no i8 copy of the image goes through memory;
+//  - NHWC output: step 2 writes each output row's channels into an L1 buffer
+//    [cout][ow] and then transposes it into whole pixel rows [ow][cout] of y.
 #pragma once
 
 #include <cstddef>
@@ -34,6 +40,8 @@ namespace kiln::cpu {
 
 struct Int8StemShape {
   size_t n, cin, h, w, cout, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW;
+  bool nhwcOut = false;  // y [n][oh][ow][cout] rather than [n][cout][oh][ow]
+  float xScale = 0;      // > 0: x is f32, quantized by this scale (QuantizeLinear, zero point 0)
 };
 
 // Per output channel (arrays of cout): multiplier = xScale * wScale[c], bias (null: none).
@@ -62,8 +70,9 @@ class Int8Stem {
   static constexpr size_t kMaxChannels = 4;
   // w: [cout][cin][kh][kw] i8 codes. Runs only where AVX2 is (int8Tile() not null).
   Int8Stem(const Int8StemShape& s, const int8_t* w);
-  // y: [n][cout][oh][ow], f32 or i8 by e.outScale.
-  void run(const int8_t* x, const Int8StemEpilogue& e, void* y, ThreadPool* pool) const;
+  // x: [n][cin][h][w] i8 (or f32 when xScale > 0); y: [n][cout][oh][ow] (or
+  // [n][oh][ow][cout] when nhwcOut), f32 or i8 by e.outScale.
+  void run(const uint8_t* x, const Int8StemEpilogue& e, void* y, ThreadPool* pool) const;
 
  private:
   struct Group {
@@ -71,7 +80,7 @@ class Int8Stem {
     std::vector<int8_t> a;     // [count / 4 blocks][kq][4][4]
     std::vector<int32_t> off;  // [4 kq] byte offsets of the taps from an output row's staged base
   };
-  void runBand(const int8_t* x, Int8StemEpilogue e, uint8_t* y, size_t image, size_t band) const;
+  void runBand(const uint8_t* x, Int8StemEpilogue e, uint8_t* y, size_t image, size_t band) const;
   Int8StemShape s_;
   std::vector<Group> groups_;
   std::vector<int32_t> comp_;

@@ -4,7 +4,9 @@
 // bias, activate, then write f32 or requantize to i8 by outScale.
 // inputs: x i8, w i8 (weights), wScale f32[Cout] (weights), optional bias f32[Cout].
 // qconv ints: [strideH, strideW, padTop, padLeft, padBottom, padRight, dilationH,
-// dilationW, activationCode, hasBias]; qgemm ints: [activationCode, hasBias].
+// dilationW, activationCode, hasBias], optionally then [nhwcOut, xQuantize] (stem
+// shapes only: y [N,OH,OW,Cout], and x f32 quantized by xScale as it is staged);
+// qgemm ints: [activationCode, hasBias].
 // floats: [alpha, beta, xScale, outScale] (outScale 0: f32 output).
 #include <algorithm>
 #if defined(__SSE2__)
@@ -37,7 +39,7 @@ struct Int8Layer {
   std::vector<int16_t> w;         // [cout][kp]
   std::vector<int8_t> wq;         // [cout][k], as in the plan
 
-  Int8Layer(const LayerCheck& c, size_t actIndex) {
+  Int8Layer(const LayerCheck& c, size_t actIndex, bool xF32 = false) {
     const bool hasBias = c.intIn(actIndex + 1, 0, 1, "hasBias") == 1;
     c.inputs(hasBias ? 4 : 3, hasBias ? 4 : 3);
     c.outputs(1);
@@ -46,7 +48,7 @@ struct Int8Layer {
     bias = hasBias ? int64_t(c.inputId(3)) : -1;
     act = c.activation(actIndex);
     const TensorDesc &xt = c.input(0), &wt = c.input(1), &st = c.input(2), &yt = c.output(0);
-    if (xt.dtype != DType::i8 || wt.dtype != DType::i8) c.fail(cat("kernel ", c.layer().kernel, " needs i8 x and w, got ", LayerCheck::describe(xt), " and ", LayerCheck::describe(wt)));
+    if (xt.dtype != (xF32 ? DType::f32 : DType::i8) || wt.dtype != DType::i8) c.fail(cat("kernel ", c.layer().kernel, " needs ", xF32 ? "f32 x (xQuantize)" : "i8 x", " and i8 w, got ", LayerCheck::describe(xt), " and ", LayerCheck::describe(wt)));
     if (wt.location != Location::weights || st.location != Location::weights) c.fail("int8 weights and their scales must be constants");
     cout = size_t(wt.shape[0]);
     k = size_t(elementCount(wt.shape) / cout);
@@ -99,24 +101,34 @@ struct Int8Layer {
 // runs the 4 x 24 int8 tile over its channel blocks, then the epilogue writes rows.
 // Without an int8 tile (no AVX2) each pixel's patch goes through int8DotRows. Stems
 // (1 to 4 input channels) take Int8Stem (int8-stem.h), 3x3 stride-1 convs with 4+
-// channels Int8Winograd.
+// channels Int8Winograd. Only the stem path (and the portable rows, where there is no
+// tile) takes f32 x (xQuantize) or writes NHWC (nhwcOut): the layer refuses both on
+// other shapes.
 class QConvOp final : public LayerOp {
  public:
-  QConvOp(const LayerCheck& c) : l_(c, 8) {
+  QConvOp(const LayerCheck& c) : l_(c, 8, c.ints().size() == 12 && c.ints()[11] == 1) {
     const auto& in = c.ints();
     for (int i = 0; i < 8; ++i) p_[i] = size_t(c.intIn(size_t(i), 0, 1 << 20, "window parameter"));
-    if (in.size() != 10) c.fail("qconv expects 10 ints");
+    if (in.size() == 12) nhwc_ = c.intIn(10, 0, 1, "nhwcOut") == 1, xF32_ = c.intIn(11, 0, 1, "xQuantize") == 1;
     const TensorDesc &xt = c.input(0), &wt = c.input(1), &yt = c.output(0);
     if (xt.shape.size() != 4 || wt.shape.size() != 4 || xt.shape[1] != wt.shape[1]) c.fail(cat("qconv needs x [N,C,H,W] and w [Cout,C,kh,kw], got ", LayerCheck::describe(xt), " and ", LayerCheck::describe(wt)));
+    if (yt.shape.size() != 4 || size_t(yt.shape[nhwc_ ? 3 : 1]) != l_.cout) c.fail(cat("qconv output ", LayerCheck::describe(yt), " must be ", nhwc_ ? "[N,OH,OW,Cout] (nhwcOut)" : "[N,Cout,OH,OW]", " with Cout ", l_.cout));
     n_ = size_t(xt.shape[0]); cin_ = size_t(xt.shape[1]); h_ = size_t(xt.shape[2]); w_ = size_t(xt.shape[3]);
     kh_ = size_t(wt.shape[2]); kw_ = size_t(wt.shape[3]);
-    oh_ = size_t(yt.shape[2]); ow_ = size_t(yt.shape[3]);
+    oh_ = size_t(yt.shape[nhwc_ ? 1 : 2]); ow_ = size_t(yt.shape[nhwc_ ? 2 : 3]);
+    xScale_ = float(c.floats()[2]);
     direct_ = kh_ == 1 && kw_ == 1 && p_[0] == 1 && p_[1] == 1 && p_[2] + p_[3] + p_[4] + p_[5] == 0;
+    const bool stemShape = cin_ <= Int8Stem::kMaxChannels && !direct_;
+    if ((nhwc_ || xF32_) && !stemShape) {
+      c.fail(cat(nhwc_ ? "nhwcOut" : "xQuantize", " runs only on the int8 stem path (1 to ", Int8Stem::kMaxChannels, " input channels, not a 1x1 stride-1 unpadded window), got x ",
+                 LayerCheck::describe(xt), " and w ", LayerCheck::describe(wt), ": keep the QuantizeLinear / Transpose layers for this conv"));
+    }
     tile_ = int8Tile();
-    // Stems (1 to 4 input channels) take Int8Stem (KILN_INT8_STEM=0 keeps the im2col GEMM, for tests and timing).
+    // Stems (1 to 4 input channels) take Int8Stem (KILN_INT8_STEM=0 keeps the im2col GEMM, for tests and timing,
+    // except for a stem that reads f32 or writes NHWC, which only Int8Stem and the portable rows do).
     const char* stem = std::getenv("KILN_INT8_STEM");
-    if (tile_ && cin_ <= Int8Stem::kMaxChannels && oh_ * ow_ > 0 && !direct_ && !(stem && std::string(stem) == "0") && !l_.wq.empty()) {
-      stem_ = std::make_unique<Int8Stem>(Int8StemShape{n_, cin_, h_, w_, l_.cout, kh_, kw_, oh_, ow_, p_[0], p_[1], p_[2], p_[3], p_[6], p_[7]}, l_.wq.data());
+    if (tile_ && stemShape && oh_ * ow_ > 0 && (nhwc_ || xF32_ || !(stem && std::string(stem) == "0")) && !l_.wq.empty()) {
+      stem_ = std::make_unique<Int8Stem>(Int8StemShape{n_, cin_, h_, w_, l_.cout, kh_, kw_, oh_, ow_, p_[0], p_[1], p_[2], p_[3], p_[6], p_[7], nhwc_, xF32_ ? xScale_ : 0.f}, l_.wq.data());
       return;
     }
     if (tile_ && !l_.wq.empty()) packTile();
@@ -128,7 +140,7 @@ class QConvOp final : public LayerOp {
   }
 
   void run(const RunContext& ctx) const override {
-    if (stem_) stem_->run(ctx.data<const int8_t>(l_.x), {l_.multiplier.data(), l_.bias >= 0 ? ctx.data<const float>(uint32_t(l_.bias)) : nullptr, l_.act, l_.outScale}, ctx.data<uint8_t>(l_.y), ctx.pool);
+    if (stem_) stem_->run(ctx.data<const uint8_t>(l_.x), {l_.multiplier.data(), l_.bias >= 0 ? ctx.data<const float>(uint32_t(l_.bias)) : nullptr, l_.act, l_.outScale}, ctx.data<uint8_t>(l_.y), ctx.pool);
     else if (wino_) runWinograd(ctx);
     else if (tile_) runTiled(ctx);
     else runRows(ctx);
@@ -292,12 +304,15 @@ class QConvOp final : public LayerOp {
     }, ctx.pool);
   }
 
+  // The portable path (no int8 tile): also the one for f32 x (quantized per value, as
+  // QuantizeLinear's scalar loop does) and NHWC output where there is no AVX2.
   void runRows(const RunContext& ctx) const {
     const int8_t* x = ctx.data<const int8_t>(l_.x);
+    const float* xf = ctx.data<const float>(l_.x);
     const size_t pixels = oh_ * ow_, block = 16, blocks = (pixels + block - 1) / block;
     const Int8DotRowsFn dot = int8DotRows();
     for (size_t n = 0; n < n_; ++n) {
-      const int8_t* xn = x + n * cin_ * h_ * w_;
+      const size_t xn = n * cin_ * h_ * w_;
       ctx.pool->parallelFor(blocks, [&](size_t bi) {
         std::vector<int16_t> patch(l_.kp, 0);
         std::vector<int32_t> acc(l_.cout);
@@ -310,11 +325,12 @@ class QConvOp final : public LayerOp {
               for (size_t kx = 0; kx < kw_; ++kx, ++i) {
                 const ptrdiff_t ix = ptrdiff_t(ox * p_[1] + kx * p_[7]) - ptrdiff_t(p_[3]);
                 const bool inside = iy >= 0 && iy < ptrdiff_t(h_) && ix >= 0 && ix < ptrdiff_t(w_);
-                patch[i] = inside ? xn[(ic * h_ + size_t(iy)) * w_ + size_t(ix)] : 0;
+                const size_t at = xn + (ic * h_ + size_t(iy)) * w_ + size_t(ix);
+                patch[i] = !inside ? 0 : xF32_ ? int16_t(std::min(127.f, std::max(-128.f, std::nearbyint(xf[at] / xScale_)))) : x[at];
               }
             }
           dot(patch.data(), l_.kp, l_.w.data(), l_.cout, acc.data());
-          l_.finish(ctx, acc.data(), 0, l_.cout, [&](size_t o) { return (n * l_.cout + o) * pixels + p; });
+          l_.finish(ctx, acc.data(), 0, l_.cout, [&](size_t o) { return nhwc_ ? (n * pixels + p) * l_.cout + o : (n * l_.cout + o) * pixels + p; });
         }
       });
     }
@@ -326,7 +342,8 @@ class QConvOp final : public LayerOp {
   Int8Layer l_;
   size_t p_[8];
   size_t n_, cin_, h_, w_, kh_, kw_, oh_, ow_;
-  bool direct_ = false;
+  float xScale_ = 0;
+  bool direct_ = false, nhwc_ = false, xF32_ = false;
   const Int8Tile* tile_ = nullptr;
   std::unique_ptr<Int8Winograd> wino_;
   std::unique_ptr<Int8Stem> stem_;
@@ -366,6 +383,8 @@ class QGemmOp final : public LayerOp {
 
 std::unique_ptr<LayerOp> validateQConv(const LayerCheck& c) {
   c.floatCount(4, "[alpha, beta, xScale, outScale]");
+  const size_t ints = c.ints().size();
+  if (ints != 10 && ints != 12) c.fail(cat("kernel qconv expects 10 ints [strideH, strideW, padTop, padLeft, padBottom, padRight, dilationH, dilationW, activationCode, hasBias], or 12 with [nhwcOut, xQuantize] after them; got ", ints));
   return std::make_unique<QConvOp>(c);
 }
 

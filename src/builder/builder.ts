@@ -24,6 +24,7 @@ import { processTimingCache } from './timing-cache.js';
 import { calibrate } from './calibrator.js';
 import { applyPrecisions, chooseInt8 } from './precision-build.js';
 import { INT8_LAYER_OPS, parseLayerPrecisions, quantizeGraph } from '../../passes/quantize.js';
+import { FuseInt8StemIO } from '../../passes/fuse-int8-stem-io.js';
 
 export interface BuildReport {
   layersBefore: number;
@@ -111,7 +112,9 @@ export class Builder {
     const scales = calibrate(graph, config.calibrator);
     // Under prefer / none each layer stays int8 only where timed faster than fp32 (chooseInt8).
     const options = chooseInt8(optimized, { scales, precisionOf: config.layerPrecisions ? parseLayerPrecisions(config.layerPrecisions) : undefined }, config, this.logger);
-    const quantized = quantizeGraph(optimized, options);
+    // The stem's QuantizeLinear and NHWC reformat move into its QConv (CPU kernels only), after the choice.
+    const written = quantizeGraph(optimized, options);
+    const quantized = config.target === 'cpu' ? FuseInt8StemIO.run(written, { logger: (s, m) => this.logger.log(s, m), options: {} }) : written;
     this.logger.info(`int8: ${quantized.nodes.filter((n) => INT8_LAYER_OPS.has(n.op)).length} layers quantized`);
     return quantized;
   }

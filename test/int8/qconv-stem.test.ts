@@ -2,15 +2,16 @@
 // the interpreter, bit for bit: strides 1 to 3, kernels 1 to 7, padding, dilation,
 // odd sizes, groups of channels past 64, 7- and 8-bit weights, f32 and i8 outputs,
 // relu / clip / none / sigmoid; QConv's im2col GEMM with 8-bit weights beside them;
+// stems that quantize the f32 input themselves and / or write NHWC;
 // then the same cases on the paths this CPU would not
 // take (the portable dot rows, the im2col GEMM), each in a child process.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { IM2COL_CASES, STEM_CASES, stemMismatch } from './qconv-stem-cases.js';
+import { IM2COL_CASES, STEM_CASES, STEM_IO_CASES, stemMismatch } from './qconv-stem-cases.js';
 
 describe('int8 stem convs against the interpreter', () => {
-  for (const [i, c] of [...STEM_CASES, ...IM2COL_CASES].entries()) {
+  for (const [i, c] of [...STEM_CASES, ...IM2COL_CASES, ...STEM_IO_CASES].entries()) {
     it(c.name, async () => {
       expect(await stemMismatch(c, 100 + i)).toBeUndefined();
       expect(await stemMismatch(c, 200 + i, 0)).toBeUndefined();

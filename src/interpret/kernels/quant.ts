@@ -84,17 +84,21 @@ function int8Epilogue(ctx: KernelContext, acc: Int32Array | number[], channels: 
   return { dtype, shape: [...shape], data: out };
 }
 
+// xQuantize: x arrives f32 and is quantized first, exactly as QuantizeLinear(xScale)
+// would; nhwcOut: the sums are laid out [n][oh][ow][c] and the epilogue steps
+// channels by 1 and pixels by cout.
 const qconv = defineKernel('QConv', (ctx) => {
   const [x, w] = [ctx.inputs[0]!, ctx.inputs[1]!];
-  const xs = x.data as Int8Array;
+  const xScale = f(ctx.attrs.xScale as number);
+  const xs = ctx.attrs.xQuantize === true ? Int8Array.from(x.data as Float32Array, (v) => quantizeValue(v, xScale, 0, -128, 127)) : x.data as Int8Array;
   const ws = w.data as Int8Array;
+  const nhwc = ctx.attrs.nhwcOut === true;
   const outShape = ctx.outputs[0]!.shape;
-  const win = window3d(ctx, x.shape, outShape, w.shape.slice(2));
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const [cout, , KH, KW] = w.shape as [number, number, number, number];
-  const [OH, OW] = [outShape[2]!, outShape[3]!];
+  const [OH, OW] = nhwc ? [outShape[1]!, outShape[2]!] : [outShape[2]!, outShape[3]!];
+  const win = window3d(ctx, x.shape, [N, cout, OH, OW], w.shape.slice(2));
   const acc = new Int32Array(N * cout * OH * OW);
-  let o = 0;
   for (let n = 0; n < N; n++) {
     for (let oc = 0; oc < cout; oc++) {
       for (let oh = 0; oh < OH; oh++) {
@@ -111,12 +115,12 @@ const qconv = defineKernel('QConv', (ctx) => {
               }
             }
           }
-          acc[o++] = s;
+          acc[nhwc ? ((n * OH + oh) * OW + ow) * cout + oc : ((n * cout + oc) * OH + oh) * OW + ow] = s;
         }
       }
     }
   }
-  return [int8Epilogue(ctx, acc, cout, OH * OW, OH * OW, 1)];
+  return [nhwc ? int8Epilogue(ctx, acc, cout, OH * OW, 1, cout) : int8Epilogue(ctx, acc, cout, OH * OW, OH * OW, 1)];
 });
 
 const qgemm = defineKernel('QGemm', (ctx) => {

@@ -3,7 +3,9 @@
 // (per-tensor) or 1-d (per-axis) scale. QConv and QGemm are the int8 layers the
 // Quantize pass makes: i8 activations times i8 weights with i32 accumulation, then an
 // epilogue that dequantizes (xScale * wScale[channel]), adds the f32 bias, applies
-// the activation, and either outputs f32 or requantizes to i8 by outScale.
+// the activation, and either outputs f32 or requantizes to i8 by outScale. A stem
+// QConv (passes/fuse-stem-io.ts) may also take f32 x, quantized by xScale as
+// QuantizeLinear would (xQuantize), and write its output NHWC (nhwcOut).
 import { defineOp, type InferContext } from '../op-registry.js';
 import { formatType, type TensorType } from '../shape.js';
 import { EPILOGUE_ATTRS } from './activation.js';
@@ -75,13 +77,18 @@ defineOp({
   attrs: {
     ...WINDOW_ATTRS,
     ...INT8_LAYER_ATTRS,
+    /** x is f32, quantized by xScale as QuantizeLinear (zero point 0, i8) would before the conv. */
+    xQuantize: { kind: 'bool', default: false },
+    /** The output is [N, OH, OW, Cout] (NHWC) rather than [N, Cout, OH, OW]. */
+    nhwcOut: { kind: 'bool', default: false },
   },
   infer: (ctx) => {
     const [x, w, wScale, b] = ctx.inputs as [TensorType, TensorType, TensorType, TensorType | undefined];
     if (x.shape.length !== 4 || w.shape.length !== 4 || !w.shape.every((d) => typeof d === 'number')) ctx.fail(`QConv is 2-d: x [N,C,H,W] and static w [Cout,C,kh,kw], got ${formatType(x)} and ${formatType(w)}`, { argument: 'x' });
     const [cout, cin, kh, kw] = w.shape as number[];
     if (x.shape[1] !== cin) ctx.fail(`weights 'w' ${formatType(w)} expect ${cin} input channels, input 'x' ${formatType(x)} has ${String(x.shape[1])}`, { argument: 'w' });
-    checkInt8Operands(ctx, x, w, wScale, b, cout!);
+    if (ctx.attrs.xQuantize === true && x.dtype !== 'f32') ctx.fail(`input 'x' must be f32 (xQuantize), got ${formatType(x)}`, { argument: 'x' });
+    checkInt8Operands(ctx, ctx.attrs.xQuantize === true ? { ...x, dtype: 'i8' } : x, w, wScale, b, cout!);
     const p = windowParams(ctx.attrs, [kh!, kw!]);
     if (typeof p === 'string') return ctx.fail(p);
     const spatial = [2, 3].map((d, i) => {
@@ -91,7 +98,8 @@ defineOp({
       if (Number.isNaN(o)) ctx.fail(`window ${kh}x${kw} does not fit input 'x' ${formatType(x)}`, { argument: 'x' });
       return o;
     });
-    return [{ dtype: (ctx.attrs.outScale as number) > 0 ? 'i8' : 'f32', shape: [x.shape[0]!, cout!, ...spatial] }];
+    const shape = ctx.attrs.nhwcOut === true ? [x.shape[0]!, ...spatial, cout!] : [x.shape[0]!, cout!, ...spatial];
+    return [{ dtype: (ctx.attrs.outScale as number) > 0 ? 'i8' : 'f32', shape }];
   },
 });
 
