@@ -87,7 +87,7 @@ class QConvNhwcOp final : public LayerOp {
     const float* bias = hasBias ? c.constantF32(3) : nullptr;
 #if defined(__x86_64__) || defined(_M_X64)
     const bool clamp = act_.kind == Act::none || act_.kind == Act::relu || act_.kind == Act::clip;
-    rows3x3_ = (cores_ == &kInt8NhwcAvx2 || cores_ == &kInt8NhwcVnni) && kh_ == 3 && kw_ == 3 && p_[6] == 1 && p_[7] == 1 && p_[0] == p_[1] && p_[0] <= 2 && clamp && (!hasBias || bias);
+    rows3x3_ = (cores_ == &kInt8NhwcAvx2 || cores_ == &kInt8NhwcVnni || cores_ == &kInt8NhwcAvx512) && kh_ == 3 && kw_ == 3 && p_[6] == 1 && p_[7] == 1 && p_[0] == p_[1] && p_[0] <= 2 && clamp && (!hasBias || bias);
 #endif
     if (rows3x3_) prepareRows3x3(w, bias);
   }
@@ -182,7 +182,7 @@ class QConvNhwcOp final : public LayerOp {
                            act_, outScale_, codesFit_, out, long(ow_)};
 #if defined(__x86_64__) || defined(_M_X64)
         if (zmm_) qdw3x3RowsAvx512(a);
-        else if (cores_ == &kInt8NhwcVnni) qdw3x3RowsVnni(a);
+        else if (cores_ == &kInt8NhwcVnni || cores_ == &kInt8NhwcAvx512) qdw3x3RowsVnni(a);
         else qdw3x3RowsAvx2(a);
 #else
         (void)a;

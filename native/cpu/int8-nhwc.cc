@@ -90,13 +90,16 @@ const Int8NhwcCores kInt8NhwcGeneric = {"int8-nhwc-generic", false, matmulGeneri
 
 const Int8NhwcCores& int8NhwcCores() {
   static const Int8NhwcCores* cores = []() -> const Int8NhwcCores* {
-    // KILN_INT8_TILE=none forces the portable cores (as for QConv), so tests reach them on any CPU.
+    // KILN_INT8_TILE=none forces the portable cores (as for QConv), so tests reach them on
+    // any CPU; =avx2 and =vnni256 the narrower vector cores.
     const char* force = std::getenv("KILN_INT8_TILE");
     const std::string want = force ? force : "";
     if (want == "none") return &kInt8NhwcGeneric;
 #if defined(__x86_64__) || defined(_M_X64)
     const uint64_t host = hostIsaMask();
-    if (want != "avx2" && (host & isa::kAvx512vnni) && (host & isa::kAvx512vl) && (host & isa::kAvx2)) return &kInt8NhwcVnni;
+    const bool vnni = want != "avx2" && (host & isa::kAvx512vnni) && (host & isa::kAvx512vl) && (host & isa::kAvx2);
+    if (vnni && want != "vnni256" && (host & isa::kAvx512f) && (host & isa::kAvx512bw) && (host & isa::kAvx512dq)) return &kInt8NhwcAvx512;
+    if (vnni) return &kInt8NhwcVnni;
     if (host & isa::kAvx2) return &kInt8NhwcAvx2;
 #endif
     return &kInt8NhwcGeneric;

@@ -88,8 +88,9 @@ struct Int8NhwcCores {
 void packDepthwise(const int8_t* w, size_t channels, size_t taps, int16_t* out);
 inline size_t depthwisePairs(size_t taps) { return (taps + 1) / 2; }
 
-// VNNI (avx512vnni + avx512vl + avx2), else AVX2, when cpuid says so, else portable;
-// KILN_INT8_TILE=none forces the portable cores, =avx2 the AVX2 ones.
+// AVX-512 (avx512f/bw/dq/vl/vnni + avx2), else VNNI (avx512vnni +
+// avx512vl + avx2), else AVX2, when cpuid says so, else portable; KILN_INT8_TILE=none
+// forces the portable cores, =avx2 the AVX2 ones, =vnni256 the VNNI ones (ymm).
 const Int8NhwcCores& int8NhwcCores();
 
 extern const Int8NhwcCores kInt8NhwcGeneric;
@@ -98,6 +99,10 @@ extern const Int8NhwcCores kInt8NhwcAvx2;
 // The AVX2 cores with qmatmul's multiply step as vpdpbusd (int8-matmul-vnni.cc).
 extern const Int8NhwcCores kInt8NhwcVnni;
 void int8MatMulVnni(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1);
+// The VNNI cores with qmatmul's tile in zmm: 8 pixels x 32 channels, the epilogue 16
+// channels per instruction (int8-matmul-avx512.cc).
+extern const Int8NhwcCores kInt8NhwcAvx512;
+void int8MatMulAvx512(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1);
 void int8MatMulAvx2(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1);
 void packPixelsAvx2(const int8_t* x, size_t k, size_t rows, size_t padded, size_t kq, uint8_t* a);
 #endif
