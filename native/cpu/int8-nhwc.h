@@ -100,7 +100,7 @@ extern const Int8NhwcCores kInt8NhwcAvx2;
 extern const Int8NhwcCores kInt8NhwcVnni;
 void int8MatMulVnni(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1);
 // The VNNI cores with qmatmul's tile in zmm: 8 pixels x 32 channels, the epilogue 16
-// channels per instruction (int8-matmul-avx512.cc).
+// channels per instruction (int8-matmul-avx512.cc; under 32 channels the ymm tile).
 extern const Int8NhwcCores kInt8NhwcAvx512;
 void int8MatMulAvx512(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1);
 void int8MatMulAvx2(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1);
