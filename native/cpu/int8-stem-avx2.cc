@@ -1,10 +1,11 @@
 // The AVX2 parts of Int8Stem (int8-stem.h; compiled with -mavx2 into kiln_avx2,
-// reached only after int8Tile() found a tile): B panels packed from tap offsets, and
-// the 4 x 24 u8 x s8 tile over a row's panels with the epilogue applied to the
-// accumulators in registers.
+// reached only after int8Tile() found a tile): f32 input rows quantized into the
+// staged band, B panels packed from tap offsets, and the 4 x 24 u8 x s8 tile over a
+// row's panels with the epilogue applied to the accumulators in registers.
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "int8-tile-avx2.h"
@@ -34,6 +35,113 @@ void int8StemPackAvx2(const uint8_t* base, const int32_t* off, size_t kq, uint8_
     store(b + 32, _mm256_permute2x128_si256(p2, p3, 0x20));
     store(b + 64, _mm256_permute2x128_si256(p0, p1, 0x31));
   }
+}
+
+
+// 8 codes round_half_even(f32(x / scale)) as i32 lanes, saturated once packed to i8,
+// as quantizeRowAvx2 gives them: cvtps rounds half to even itself (MXCSR's default,
+// which std::nearbyint in the tails relies on as well), and the lanes it cannot
+// convert (NaN, below -2^31) become INT_MIN, which the packs saturate to -128, where
+// quantizeRowAvx2's clamp puts them too. A quarter faster than round, max and min.
+inline __m256i quantize8(__m256 x, __m256 scale) {
+  return _mm256_cvtps_epi32(_mm256_min_ps(_mm256_set1_ps(127.f), _mm256_div_ps(x, scale)));
+}
+
+void int8StemStageRowF32Avx2(const float* src, size_t width, size_t left, size_t stride, size_t phaseLen, float scale, uint8_t* dst) {
+  const __m256 vs = _mm256_set1_ps(scale);
+  const __m256i flip = _mm256_set1_epi8(char(0x80)), order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  // Within each lane: its even bytes, then its odd ones.
+  const __m256i split = _mm256_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15, 0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+  uint8_t* even = dst + (left % 2) * phaseLen + left / 2;
+  uint8_t* odd = dst + (1 - left % 2) * phaseLen + (left + 1) / 2;
+  size_t ix = 0;
+  for (; (stride == 1 || stride == 2) && ix + 32 <= width; ix += 32) {
+    const __m256i a = _mm256_packs_epi32(quantize8(_mm256_loadu_ps(src + ix), vs), quantize8(_mm256_loadu_ps(src + ix + 8), vs));
+    const __m256i b = _mm256_packs_epi32(quantize8(_mm256_loadu_ps(src + ix + 16), vs), quantize8(_mm256_loadu_ps(src + ix + 24), vs));
+    // The packs saturate to i8 and interleave the lanes' dwords of 4 codes: put the 32 back in order, flip to u8.
+    const __m256i codes = _mm256_xor_si256(_mm256_permutevar8x32_epi32(_mm256_packs_epi16(a, b), order), flip);
+    if (stride == 1) {
+      store(dst + left + ix, codes);
+      continue;
+    }
+    const __m256i parts = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(codes, split), 0xd8);  // 16 even columns | 16 odd
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(even + ix / 2), _mm256_castsi256_si128(parts));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(odd + ix / 2), _mm256_extracti128_si256(parts, 1));
+  }
+  for (; ix < width; ++ix) {
+    const float q = std::min(127.f, std::max(-128.f, std::nearbyint(src[ix] / scale)));
+    const size_t i = ix + left;
+    dst[(i % stride) * phaseLen + i / stride] = uint8_t(int8_t(q)) ^ 0x80;
+  }
+}
+
+
+// Rows 0-15 of a[] (16 bytes, or 32 as two lanes of 16) transposed within each lane
+// by four unpack rounds (bytes, words, dwords, qwords): a[k] then holds the 16 rows'
+// bytes of column k (of each lane). For __m128i and __m256i alike (Unpack128 / 256).
+template <typename V, typename Unpack>
+inline void transpose16(V (&a)[16], Unpack u) {
+  V b[16];
+  for (int i = 0; i < 8; ++i) b[2 * i] = u.lo8(a[2 * i], a[2 * i + 1]), b[2 * i + 1] = u.hi8(a[2 * i], a[2 * i + 1]);
+  // a[4q + j]: columns 4j..4j+3 of rows 4q..4q+3.
+  for (int q = 0; q < 4; ++q)
+    for (int h = 0; h < 2; ++h) a[4 * q + 2 * h] = u.lo16(b[4 * q + h], b[4 * q + 2 + h]), a[4 * q + 2 * h + 1] = u.hi16(b[4 * q + h], b[4 * q + 2 + h]);
+  // b[8o + 2j]: columns 4j, 4j + 1 of rows 8o..8o+7; b[8o + 2j + 1]: columns 4j + 2, 4j + 3.
+  for (int o = 0; o < 2; ++o)
+    for (int j = 0; j < 4; ++j) b[8 * o + 2 * j] = u.lo32(a[8 * o + j], a[8 * o + 4 + j]), b[8 * o + 2 * j + 1] = u.hi32(a[8 * o + j], a[8 * o + 4 + j]);
+  // a[2k], a[2k + 1]: all 16 rows of columns 2k, 2k + 1.
+  for (int k = 0; k < 8; ++k) a[2 * k] = u.lo64(b[k], b[8 + k]), a[2 * k + 1] = u.hi64(b[k], b[8 + k]);
+}
+
+struct Unpack128 {
+  __m128i lo8(__m128i a, __m128i b) const { return _mm_unpacklo_epi8(a, b); }
+  __m128i hi8(__m128i a, __m128i b) const { return _mm_unpackhi_epi8(a, b); }
+  __m128i lo16(__m128i a, __m128i b) const { return _mm_unpacklo_epi16(a, b); }
+  __m128i hi16(__m128i a, __m128i b) const { return _mm_unpackhi_epi16(a, b); }
+  __m128i lo32(__m128i a, __m128i b) const { return _mm_unpacklo_epi32(a, b); }
+  __m128i hi32(__m128i a, __m128i b) const { return _mm_unpackhi_epi32(a, b); }
+  __m128i lo64(__m128i a, __m128i b) const { return _mm_unpacklo_epi64(a, b); }
+  __m128i hi64(__m128i a, __m128i b) const { return _mm_unpackhi_epi64(a, b); }
+};
+
+struct Unpack256 {
+  __m256i lo8(__m256i a, __m256i b) const { return _mm256_unpacklo_epi8(a, b); }
+  __m256i hi8(__m256i a, __m256i b) const { return _mm256_unpackhi_epi8(a, b); }
+  __m256i lo16(__m256i a, __m256i b) const { return _mm256_unpacklo_epi16(a, b); }
+  __m256i hi16(__m256i a, __m256i b) const { return _mm256_unpackhi_epi16(a, b); }
+  __m256i lo32(__m256i a, __m256i b) const { return _mm256_unpacklo_epi32(a, b); }
+  __m256i hi32(__m256i a, __m256i b) const { return _mm256_unpackhi_epi32(a, b); }
+  __m256i lo64(__m256i a, __m256i b) const { return _mm256_unpacklo_epi64(a, b); }
+  __m256i hi64(__m256i a, __m256i b) const { return _mm256_unpackhi_epi64(a, b); }
+};
+
+// 16 channels x 32 pixels per step (the lanes hold pixels 0-15 and 16-31), then 16 x
+// 16, then the edges one by one.
+void int8StemToPixelsAvx2(const uint8_t* src, size_t channels, size_t pixels, uint8_t* dst) {
+  size_t c0 = 0;
+  for (; c0 + 16 <= channels; c0 += 16) {
+    size_t p0 = 0;
+    for (; p0 + 32 <= pixels; p0 += 32) {
+      __m256i a[16];
+      for (size_t i = 0; i < 16; ++i) a[i] = load(src + (c0 + i) * pixels + p0);
+      transpose16(a, Unpack256{});
+      for (size_t k = 0; k < 16; ++k) {
+        const size_t p = p0 + k;  // a[k]: pixel k in lane 0, pixel 16 + k in lane 1
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + p * channels + c0), _mm256_castsi256_si128(a[k]));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (p + 16) * channels + c0), _mm256_extracti128_si256(a[k], 1));
+      }
+    }
+    for (; p0 + 16 <= pixels; p0 += 16) {
+      __m128i a[16];
+      for (size_t i = 0; i < 16; ++i) a[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + (c0 + i) * pixels + p0));
+      transpose16(a, Unpack128{});
+      for (size_t k = 0; k < 16; ++k) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (p0 + k) * channels + c0), a[k]);
+    }
+    for (; p0 < pixels; ++p0)
+      for (size_t c = c0; c < c0 + 16; ++c) dst[p0 * channels + c] = src[c * pixels + p0];
+  }
+  for (size_t p = 0; p < pixels; ++p)
+    for (size_t c = c0; c < channels; ++c) dst[p * channels + c] = src[c * pixels + p];
 }
 
 #endif

@@ -80,7 +80,7 @@ constexpr double kPackCost = 0.6;
 // Staged input per band: inside L1 next to the weights and the panel.
 constexpr size_t kStageBytes = 16 << 10;
 
-thread_local AlignedBuffer tStage, tPanel, tQuantized, tRow;
+thread_local AlignedBuffer tStage, tPanel, tRow;
 
 }  // namespace
 
@@ -179,46 +179,8 @@ void stageRow(const int8_t* src, size_t width, size_t left, size_t stride, size_
   }
 }
 
-// dst[p][c] = src[c][p] (src rows `pixels` long), for c < channels, p < pixels: an
-// output row's channel rows into NHWC pixels, 16 x 16 bytes at a time (4 unpack
-// rounds: bytes, words, dwords, qwords), the edges one by one.
-void bytesToPixelMajor(const uint8_t* src, size_t channels, size_t pixels, uint8_t* dst) {
-  size_t c0 = 0;
-#if defined(__SSE2__)
-  for (; c0 + 16 <= channels; c0 += 16) {
-    size_t p0 = 0;
-    for (; p0 + 16 <= pixels; p0 += 16) {
-      __m128i a[16], b[16];
-      for (int i = 0; i < 16; ++i) a[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + (c0 + size_t(i)) * pixels + p0));
-      // Rows 2i, 2i + 1 as byte pairs: b[2i] pixels 0-7, b[2i + 1] pixels 8-15.
-      for (int i = 0; i < 8; ++i) b[2 * i] = _mm_unpacklo_epi8(a[2 * i], a[2 * i + 1]), b[2 * i + 1] = _mm_unpackhi_epi8(a[2 * i], a[2 * i + 1]);
-      // Rows 4q..4q+3 as dwords: a[4q + j] holds pixels 4j..4j+3.
-      for (int q = 0; q < 4; ++q)
-        for (int h = 0; h < 2; ++h) {
-          a[4 * q + 2 * h] = _mm_unpacklo_epi16(b[4 * q + h], b[4 * q + 2 + h]);
-          a[4 * q + 2 * h + 1] = _mm_unpackhi_epi16(b[4 * q + h], b[4 * q + 2 + h]);
-        }
-      // Rows 8o..8o+7 as qwords: b[8o + 2j] pixels 4j, 4j + 1; b[8o + 2j + 1] pixels 4j + 2, 4j + 3.
-      for (int o = 0; o < 2; ++o)
-        for (int j = 0; j < 4; ++j) {
-          b[8 * o + 2 * j] = _mm_unpacklo_epi32(a[8 * o + j], a[8 * o + 4 + j]);
-          b[8 * o + 2 * j + 1] = _mm_unpackhi_epi32(a[8 * o + j], a[8 * o + 4 + j]);
-        }
-      // All 16 rows of pixel p: the low or high qwords of b[k] and b[8 + k] (pixels 2k, 2k + 1).
-      for (int k = 0; k < 8; ++k) {
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (p0 + size_t(2 * k)) * channels + c0), _mm_unpacklo_epi64(b[k], b[8 + k]));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (p0 + size_t(2 * k + 1)) * channels + c0), _mm_unpackhi_epi64(b[k], b[8 + k]));
-      }
-    }
-    for (; p0 < pixels; ++p0)
-      for (size_t c = c0; c < c0 + 16; ++c) dst[p0 * channels + c] = src[c * pixels + p0];
-  }
-#endif
-  for (size_t p = 0; p < pixels; ++p)
-    for (size_t c = c0; c < channels; ++c) dst[p * channels + c] = src[c * pixels + p];
-}
-
-// The same for f32 rows, 4 x 4 at a time.
+// dst[p][c] = src[c][p] for c < channels, p < pixels (f32): an output row's channel
+// rows into NHWC pixels, 4 x 4 at a time (the bytes' version is int8StemToPixelsAvx2).
 void floatsToPixelMajor(const float* src, size_t channels, size_t pixels, float* dst) {
   size_t c0 = 0;
 #if defined(__SSE2__)
@@ -249,9 +211,7 @@ void Int8Stem::runBand(const uint8_t* x, const Int8StemEpilogue e, uint8_t* y, s
   tPanel.ensure(panel_);
   uint8_t* stage = tStage.data();
   uint8_t* panels = tPanel.data();
-  // An f32 row is quantized (QuantizeLinear's own AVX2 row) into a scratch row, then staged as an i8 one.
   const bool quantize = s.xScale > 0;
-  if (quantize) tQuantized.ensure(s.w);
   const size_t xsize = quantize ? 4 : 1;
   for (size_t c = 0; c < s.cin; ++c) {
     const uint8_t* plane = x + (image * s.cin + c) * s.h * s.w * xsize;
@@ -261,8 +221,8 @@ void Int8Stem::runBand(const uint8_t* x, const Int8StemEpilogue e, uint8_t* y, s
       const ptrdiff_t iy = ptrdiff_t(oy0 * s.strideH + r) - ptrdiff_t(s.padTop);
       if (iy < 0 || iy >= ptrdiff_t(s.h)) continue;
       const uint8_t* src = plane + size_t(iy) * s.w * xsize;
-      if (quantize) quantizeRowAvx2(reinterpret_cast<const float*>(src), s.w, s.xScale, 0, false, tQuantized.data()), src = tQuantized.data();
-      stageRow(reinterpret_cast<const int8_t*>(src), s.w, s.padLeft, s.strideW, phaseLen_, dst);
+      if (quantize) int8StemStageRowF32Avx2(reinterpret_cast<const float*>(src), s.w, s.padLeft, s.strideW, phaseLen_, s.xScale, dst);
+      else stageRow(reinterpret_cast<const int8_t*>(src), s.w, s.padLeft, s.strideW, phaseLen_, dst);
     }
   }
   const size_t plane = s.oh * s.ow, esize = e.outScale > 0 ? 1 : 4, tiles = (s.ow + kInt8Nr - 1) / kInt8Nr;
@@ -279,7 +239,7 @@ void Int8Stem::runBand(const uint8_t* x, const Int8StemEpilogue e, uint8_t* y, s
     }
     if (!s.nhwcOut) continue;
     uint8_t* pixels = y + (image * plane + oy * s.ow) * s.cout * esize;
-    if (esize == 1) bytesToPixelMajor(tRow.data(), s.cout, s.ow, pixels);
+    if (esize == 1) int8StemToPixelsAvx2(tRow.data(), s.cout, s.ow, pixels);
     else floatsToPixelMajor(reinterpret_cast<const float*>(tRow.data()), s.cout, s.ow, reinterpret_cast<float*>(pixels));
   }
 #else

@@ -21,7 +21,7 @@
 // 37 quads of taps per block in two groups of 32 (one plane's 37), MobileNetV2's 3x3
 // 7 or 8 (one plane's 7), instead of two planes' 74 and 14.
 // Two options spare the layers around a stem (passes/fuse-int8-stem-io.ts):
-//  - f32 input (xScale > 0): step 1 quantizes each staged row first, exactly as
+//  - f32 input (xScale > 0): step 1 quantizes each row as it stages it, exactly as
 //    QuantizeLinear's AVX2 row (quantizeRowAvx2: round half to even of x / scale,
 //    saturated), so no i8 copy of the image goes through memory;
 //  - NHWC output: step 2 writes each output row's channels into an L1 buffer
@@ -53,6 +53,13 @@ struct Int8StemEpilogue {
 };
 
 #if defined(__x86_64__) || defined(_M_X64)
+// An f32 input row into a staged row (stride phases of phaseLen bytes, as int8-stem.cc's
+// stageRow places i8 ones): each x quantized exactly as quantizeRowAvx2 (zero point 0)
+// does, then flipped to u8.
+void int8StemStageRowF32Avx2(const float* src, size_t width, size_t left, size_t stride, size_t phaseLen, float scale, uint8_t* dst);
+// dst[p][c] = src[c][p] for c < channels, p < pixels (bytes): an output row's channel
+// rows, staged in L1, out as NHWC pixels.
+void int8StemToPixelsAvx2(const uint8_t* src, size_t channels, size_t pixels, uint8_t* dst);
 // b[q][j][i] = base[off[4q + i] + j], j < 24, q < kq (32 bytes from each offset readable).
 void int8StemPackAvx2(const uint8_t* base, const int32_t* off, size_t kq, uint8_t* b);
 // One output row of `count` channels: a holds their ceil(count / 4) blocks of [kq][4][4]

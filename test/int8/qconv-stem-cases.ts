@@ -30,6 +30,8 @@ export interface StemCase {
   xQuantize?: boolean;
   /** The QConv writes [N,OH,OW,Cout]. */
   nhwcOut?: boolean;
+  /** Every input at or a few ulps off a half code ((k + 0.5) * 0.05): the rounding's hard cases. */
+  nearTies?: boolean;
 }
 
 const stem = (c: Partial<StemCase> & Pick<StemCase, 'name'>): StemCase => ({
@@ -62,14 +64,17 @@ export const IM2COL_CASES: StemCase[] = [
 // strides 1 and 2, 1 to 4 channels, channel counts off the transposes' 16 / 4 blocks,
 // rows off the 16-pixel blocks, groups past 64 channels, i8 and f32 out.
 export const STEM_IO_CASES: StemCase[] = [
-  stem({ name: 'MobileNetV2 stem: 3x3 stride 2, 3 -> 32, relu6, i8 out, f32 in, NHWC out', h: 33, w: 31, cout: 32, stride: [2, 2], outScale: 0.05, activation: 'relu6', xQuantize: true, nhwcOut: true }),
-  stem({ name: 'f32 in, NHWC out: 3x3 stride 1, 4 -> 20, relu6, f32 out', cin: 4, h: 11, w: 21, cout: 20, activation: 'relu6', xQuantize: true, nhwcOut: true }),
+  stem({ name: 'MobileNetV2 stem: 3x3 stride 2, 3 -> 32, relu6, i8 out, f32 in, NHWC out', h: 33, w: 67, cout: 32, stride: [2, 2], outScale: 0.05, activation: 'relu6', xQuantize: true, nhwcOut: true }),
+  stem({ name: 'f32 in, NHWC out: 3x3 stride 1, 4 -> 20, relu6, f32 out', cin: 4, h: 11, w: 40, cout: 20, activation: 'relu6', xQuantize: true, nhwcOut: true }),
   stem({ name: 'f32 in, NHWC out: 3x3 stride 2, 3 -> 48, i8 out, a 25-pixel row', h: 19, w: 50, cout: 48, stride: [2, 2], outScale: 0.1, xQuantize: true, nhwcOut: true }),
   stem({ name: 'NHWC out only: 3x3 stride 1, 1 -> 13, f32 out, no activation', cin: 1, h: 17, w: 29, cout: 13, activation: 'none', nhwcOut: true }),
   stem({ name: 'NHWC out only: 3x3 stride 1, 4 -> 70 (groups past 64), i8 relu', cin: 4, h: 9, w: 30, cout: 70, outScale: 0.1, nhwcOut: true }),
   stem({ name: 'NHWC out only: 7x7 stride 2, 3 -> 64, relu, f32 out, batch 1', batch: 1, h: 40, w: 38, cout: 64, k: [7, 7], stride: [2, 2], pads: [3, 3, 3, 3], nhwcOut: true }),
   stem({ name: 'f32 in only: 3x3 stride 2, 2 -> 16, i8 out, relu6', cin: 2, h: 21, w: 35, cout: 16, stride: [2, 2], outScale: 0.05, activation: 'relu6', xQuantize: true }),
   stem({ name: 'f32 in only: 5x5 no pad, 1 -> 20, LeNet-like, batch 3, f32 out', batch: 3, cin: 1, h: 28, w: 28, cout: 20, k: [5, 5], pads: [0, 0, 0, 0], activation: 'none', xQuantize: true }),
+  // 1x1, one channel, f32 out: each output is w * code, so any code off by one shows.
+  stem({ name: 'f32 in at half codes: 1x1 stride 1 (right pad), 1 -> 2, f32 out', batch: 1, cin: 1, h: 24, w: 100, cout: 2, k: [1, 1], pads: [0, 0, 0, 1], activation: 'none', xQuantize: true, nearTies: true }),
+  stem({ name: 'f32 in at half codes: 1x1 stride (1, 2), 1 -> 2, f32 out, NHWC', batch: 1, cin: 1, h: 24, w: 101, cout: 2, k: [1, 1], stride: [1, 2], pads: [0, 0, 0, 0], activation: 'none', xQuantize: true, nearTies: true, nhwcOut: true }),
 ];
 
 export interface StemNetwork { graph: ReturnType<GraphDraft['graph']>; inputs: Record<string, Tensor>; output: string }
@@ -98,6 +103,14 @@ export function stemNetwork(c: StemCase, seed: number): StemNetwork {
   (input.data as Float32Array).fill(-1000, 0, 9).fill(1000, 9, 17);
   // Halfway codes (x / 0.05 at or next to k + 0.5) round half to even.
   for (let i = 0; i < 12; i++) (input.data as Float32Array)[17 + i] = (i - 6 + 0.5) * 0.05;
+  (input.data as Float32Array).set([Infinity, -Infinity], 29);
+  if (c.nearTies) {
+    const bits = new Int32Array(input.data.buffer, input.data.byteOffset, input.data.length);
+    for (let i = 0; i < bits.length; i++) {
+      (input.data as Float32Array)[i] = (randomInt(rng, -140, 140) + 0.5) * 0.05;
+      bits[i]! += randomInt(rng, -3, 3);
+    }
+  }
   return { graph: d.graph(), inputs: { x: input }, output };
 }
 
