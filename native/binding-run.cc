@@ -230,7 +230,7 @@ Napi::Value runAsync(Napi::Env env, const std::shared_ptr<ExecutionContext>& con
     const auto copies = context->checkInputs(parseInputs(inputs));
     // The pool's workers wake while the inputs are copied, not in the first layer.
     context->beginRun();
-    ExecutionContext::copyInputs(copies);
+    context->copyInputs(copies);
     const char* setting = std::getenv("KILN_RUN_INLINE_US");
     const double slice = setting ? std::atof(setting) : std::numeric_limits<double>::infinity();
     const double last = context->lastExecuteMicros(), longest = context->longestLayerMicros();

@@ -163,7 +163,17 @@ std::vector<ExecutionContext::InputCopy> ExecutionContext::checkInputs(const std
 }
 
 void ExecutionContext::copyInputs(const std::vector<InputCopy>& copies) {
-  for (const InputCopy& c : copies) std::memcpy(c.to, c.from, c.bytes);
+  constexpr uint64_t kChunk = uint64_t(256) << 10;
+  for (const InputCopy& c : copies) {
+    if (c.bytes < 4 * kChunk || pool_.threads() == 1) {
+      std::memcpy(c.to, c.from, c.bytes);
+      continue;
+    }
+    pool_.parallelFor((c.bytes + kChunk - 1) / kChunk, [&](size_t i) {
+      const uint64_t at = i * kChunk;
+      std::memcpy(c.to + at, c.from + at, std::min(kChunk, c.bytes - at));
+    });
+  }
 }
 
 void ExecutionContext::execute() {
