@@ -76,70 +76,37 @@ void int8StemStageRowF32Avx2(const float* src, size_t width, size_t left, size_t
 }
 
 
-// Rows 0-15 of a[] (16 bytes, or 32 as two lanes of 16) transposed within each lane
-// by four unpack rounds (bytes, words, dwords, qwords): a[k] then holds the 16 rows'
-// bytes of column k (of each lane). For __m128i and __m256i alike (Unpack128 / 256).
-template <typename V, typename Unpack>
-inline void transpose16(V (&a)[16], Unpack u) {
-  V b[16];
-  for (int i = 0; i < 8; ++i) b[2 * i] = u.lo8(a[2 * i], a[2 * i + 1]), b[2 * i + 1] = u.hi8(a[2 * i], a[2 * i + 1]);
-  // a[4q + j]: columns 4j..4j+3 of rows 4q..4q+3.
-  for (int q = 0; q < 4; ++q)
-    for (int h = 0; h < 2; ++h) a[4 * q + 2 * h] = u.lo16(b[4 * q + h], b[4 * q + 2 + h]), a[4 * q + 2 * h + 1] = u.hi16(b[4 * q + h], b[4 * q + 2 + h]);
-  // b[8o + 2j]: columns 4j, 4j + 1 of rows 8o..8o+7; b[8o + 2j + 1]: columns 4j + 2, 4j + 3.
-  for (int o = 0; o < 2; ++o)
-    for (int j = 0; j < 4; ++j) b[8 * o + 2 * j] = u.lo32(a[8 * o + j], a[8 * o + 4 + j]), b[8 * o + 2 * j + 1] = u.hi32(a[8 * o + j], a[8 * o + 4 + j]);
-  // a[2k], a[2k + 1]: all 16 rows of columns 2k, 2k + 1.
-  for (int k = 0; k < 8; ++k) a[2 * k] = u.lo64(b[k], b[8 + k]), a[2 * k + 1] = u.hi64(b[k], b[8 + k]);
-}
-
-struct Unpack128 {
-  __m128i lo8(__m128i a, __m128i b) const { return _mm_unpacklo_epi8(a, b); }
-  __m128i hi8(__m128i a, __m128i b) const { return _mm_unpackhi_epi8(a, b); }
-  __m128i lo16(__m128i a, __m128i b) const { return _mm_unpacklo_epi16(a, b); }
-  __m128i hi16(__m128i a, __m128i b) const { return _mm_unpackhi_epi16(a, b); }
-  __m128i lo32(__m128i a, __m128i b) const { return _mm_unpacklo_epi32(a, b); }
-  __m128i hi32(__m128i a, __m128i b) const { return _mm_unpackhi_epi32(a, b); }
-  __m128i lo64(__m128i a, __m128i b) const { return _mm_unpacklo_epi64(a, b); }
-  __m128i hi64(__m128i a, __m128i b) const { return _mm_unpackhi_epi64(a, b); }
-};
-
-struct Unpack256 {
-  __m256i lo8(__m256i a, __m256i b) const { return _mm256_unpacklo_epi8(a, b); }
-  __m256i hi8(__m256i a, __m256i b) const { return _mm256_unpackhi_epi8(a, b); }
-  __m256i lo16(__m256i a, __m256i b) const { return _mm256_unpacklo_epi16(a, b); }
-  __m256i hi16(__m256i a, __m256i b) const { return _mm256_unpackhi_epi16(a, b); }
-  __m256i lo32(__m256i a, __m256i b) const { return _mm256_unpacklo_epi32(a, b); }
-  __m256i hi32(__m256i a, __m256i b) const { return _mm256_unpackhi_epi32(a, b); }
-  __m256i lo64(__m256i a, __m256i b) const { return _mm256_unpacklo_epi64(a, b); }
-  __m256i hi64(__m256i a, __m256i b) const { return _mm256_unpackhi_epi64(a, b); }
-};
-
-// 16 channels x 32 pixels per step (the lanes hold pixels 0-15 and 16-31), then 16 x
-// 16, then the edges one by one.
+// dst[p][c] = src[c][p], 16 channels x 32 pixels a step: the 16 rows (lanes: pixels
+// 0-15 and 16-31) transposed within each lane by four unpack rounds (bytes, words,
+// dwords, qwords), after which a[k] holds pixel k (lane 0) and 16 + k (lane 1). A
+// row's last step starts 32 pixels before its end (overlapping the one before: the
+// same bytes again); rows under 32 pixels and channels past the last 16 go one by one.
 void int8StemToPixelsAvx2(const uint8_t* src, size_t channels, size_t pixels, uint8_t* dst) {
   size_t c0 = 0;
-  for (; c0 + 16 <= channels; c0 += 16) {
-    size_t p0 = 0;
-    for (; p0 + 32 <= pixels; p0 += 32) {
-      __m256i a[16];
+  for (; c0 + 16 <= channels && pixels >= 32; c0 += 16)
+    for (size_t step = 0; step < pixels; step += 32) {
+      const size_t p0 = std::min(step, pixels - 32);
+      __m256i a[16], b[16];
       for (size_t i = 0; i < 16; ++i) a[i] = load(src + (c0 + i) * pixels + p0);
-      transpose16(a, Unpack256{});
+      for (int i = 0; i < 8; ++i) b[2 * i] = _mm256_unpacklo_epi8(a[2 * i], a[2 * i + 1]), b[2 * i + 1] = _mm256_unpackhi_epi8(a[2 * i], a[2 * i + 1]);
+      // a[4q + j]: pixels 4j..4j+3 of rows 4q..4q+3.
+      for (int q = 0; q < 4; ++q)
+        for (int h = 0; h < 2; ++h) {
+          a[4 * q + 2 * h] = _mm256_unpacklo_epi16(b[4 * q + h], b[4 * q + 2 + h]);
+          a[4 * q + 2 * h + 1] = _mm256_unpackhi_epi16(b[4 * q + h], b[4 * q + 2 + h]);
+        }
+      // b[8o + 2j]: pixels 4j, 4j + 1 of rows 8o..8o+7; b[8o + 2j + 1]: pixels 4j + 2, 4j + 3.
+      for (int o = 0; o < 2; ++o)
+        for (int j = 0; j < 4; ++j) {
+          b[8 * o + 2 * j] = _mm256_unpacklo_epi32(a[8 * o + j], a[8 * o + 4 + j]);
+          b[8 * o + 2 * j + 1] = _mm256_unpackhi_epi32(a[8 * o + j], a[8 * o + 4 + j]);
+        }
+      for (int k = 0; k < 8; ++k) a[2 * k] = _mm256_unpacklo_epi64(b[k], b[8 + k]), a[2 * k + 1] = _mm256_unpackhi_epi64(b[k], b[8 + k]);
       for (size_t k = 0; k < 16; ++k) {
-        const size_t p = p0 + k;  // a[k]: pixel k in lane 0, pixel 16 + k in lane 1
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + p * channels + c0), _mm256_castsi256_si128(a[k]));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (p + 16) * channels + c0), _mm256_extracti128_si256(a[k], 1));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (p0 + k) * channels + c0), _mm256_castsi256_si128(a[k]));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (p0 + 16 + k) * channels + c0), _mm256_extracti128_si256(a[k], 1));
       }
     }
-    for (; p0 + 16 <= pixels; p0 += 16) {
-      __m128i a[16];
-      for (size_t i = 0; i < 16; ++i) a[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + (c0 + i) * pixels + p0));
-      transpose16(a, Unpack128{});
-      for (size_t k = 0; k < 16; ++k) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (p0 + k) * channels + c0), a[k]);
-    }
-    for (; p0 < pixels; ++p0)
-      for (size_t c = c0; c < c0 + 16; ++c) dst[p0 * channels + c] = src[c * pixels + p0];
-  }
   for (size_t p = 0; p < pixels; ++p)
     for (size_t c = c0; c < channels; ++c) dst[p * channels + c] = src[c * pixels + p];
 }

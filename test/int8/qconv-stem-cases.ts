@@ -68,7 +68,7 @@ export const STEM_IO_CASES: StemCase[] = [
   stem({ name: 'f32 in, NHWC out: 3x3 stride 1, 4 -> 20, relu6, f32 out', cin: 4, h: 11, w: 40, cout: 20, activation: 'relu6', xQuantize: true, nhwcOut: true }),
   stem({ name: 'f32 in, NHWC out: 3x3 stride 2, 3 -> 48, i8 out, a 25-pixel row', h: 19, w: 50, cout: 48, stride: [2, 2], outScale: 0.1, xQuantize: true, nhwcOut: true }),
   stem({ name: 'NHWC out only: 3x3 stride 1, 1 -> 13, f32 out, no activation', cin: 1, h: 17, w: 29, cout: 13, activation: 'none', nhwcOut: true }),
-  stem({ name: 'NHWC out only: 3x3 stride 1, 4 -> 70 (groups past 64), i8 relu', cin: 4, h: 9, w: 30, cout: 70, outScale: 0.1, nhwcOut: true }),
+  stem({ name: 'NHWC out only: 3x3 stride 1, 4 -> 70 (groups past 64), i8 relu', cin: 4, h: 9, w: 40, cout: 70, outScale: 0.1, nhwcOut: true }),
   stem({ name: 'NHWC out only: 7x7 stride 2, 3 -> 64, relu, f32 out, batch 1', batch: 1, h: 40, w: 38, cout: 64, k: [7, 7], stride: [2, 2], pads: [3, 3, 3, 3], nhwcOut: true }),
   stem({ name: 'f32 in only: 3x3 stride 2, 2 -> 16, i8 out, relu6', cin: 2, h: 21, w: 35, cout: 16, stride: [2, 2], outScale: 0.05, activation: 'relu6', xQuantize: true }),
   stem({ name: 'f32 in only: 5x5 no pad, 1 -> 20, LeNet-like, batch 3, f32 out', batch: 3, cin: 1, h: 28, w: 28, cout: 20, k: [5, 5], pads: [0, 0, 0, 0], activation: 'none', xQuantize: true }),
