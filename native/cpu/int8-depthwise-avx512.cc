@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -92,6 +93,7 @@ struct Epilogue {
   // the pixel's offset ox * C, in elements). For i8 the 4 vectors of codes pack into
   // one whose 128-bit lane L holds channels 4L..4L+3 of pixels 0-3 (a dword each);
   // vpermd transposes those dwords so that pixel q's 16 bytes are lane q.
+  template <bool Mem>
   KILN_INLINE void store4(void* const* row, const long* ox, long cb, const __m512* acc) const {
     if (!I8) {
       for (int q = 0; q < 4; ++q) store<false>(row[q], ox[q], cb, acc[q]);
@@ -104,6 +106,13 @@ struct Epilogue {
     const __m512i c = _mm512_min_epi8(_mm512_max_epi8(byPixel, qlo), qhi);
     const auto at = [&](int q) { return reinterpret_cast<__m128i*>(static_cast<int8_t*>(row[q]) + ox[q] * C + cb * 16); };
     _mm_storeu_si128(at(0), _mm512_castsi512_si128(c));
+    if (Mem) {
+      // Straight from the zmm to memory: GCC keeps the register form (a p5 shuffle) plus a store.
+      asm volatile("vextracti32x4 $1, %1, %0" : "=m"(*at(1)) : "v"(c));
+      asm volatile("vextracti32x4 $2, %1, %0" : "=m"(*at(2)) : "v"(c));
+      asm volatile("vextracti32x4 $3, %1, %0" : "=m"(*at(3)) : "v"(c));
+      return;
+    }
     _mm_storeu_si128(at(1), _mm512_extracti32x4_epi32(c, 1));
     _mm_storeu_si128(at(2), _mm512_extracti32x4_epi32(c, 2));
     _mm_storeu_si128(at(3), _mm512_extracti32x4_epi32(c, 3));
@@ -169,16 +178,66 @@ KILN_INLINE void tile(const int8_t* const* in, long C, const int16_t* w, __mmask
   }
 }
 
+// A quad of rows for vpdpbusd: byte r of dword c is row r's channel c, shifted to u8
+// (x ^ 0x80). Each row's 16 bytes broadcast to the 4 lanes (a plain load), then lane L
+// takes channels 4L..4L+3 of every row by one vpshufb a row, merged by byte masks.
+template <bool Tail>
+KILN_INLINE __m512i quad(const int8_t* r0, const int8_t* r1, const int8_t* r2, const int8_t* r3, __mmask16 keep, __m512i spread, __m512i flip) {
+  const auto row = [keep](const int8_t* p) { return _mm512_broadcast_i32x4(bytes16<Tail>(p, keep)); };
+  __m512i q = _mm512_shuffle_epi8(row(r0), spread);
+  q = _mm512_mask_shuffle_epi8(q, 0x2222222222222222ull, row(r1), spread);
+  q = _mm512_mask_shuffle_epi8(q, 0x4444444444444444ull, row(r2), spread);
+  q = _mm512_mask_shuffle_epi8(q, 0x8888888888888888ull, row(r3), spread);
+  return _mm512_xor_si512(q, flip);
+}
+
+// The stride-1 tile on quads: output row j takes quad j / 2 (rows j & ~1 .. +3, the
+// last row repeated where the tile has fewer) with the weights (w0, w1, w2, 0) for
+// even j, (0, w0, w1, w2) for odd j: 3 vpdpbusd an output where the pairs take 6.
+// Sums start at comp[c] = -128 * (sum of the channel's 9 weights), which undoes the
+// shift exactly: a padded tap reads 0, shifted to 128, as the compensation counts it.
+template <int R, int P, bool Tail>
+KILN_INLINE void quadTile(const int8_t* const* in, long C, const int16_t* block, __mmask16 keep, __m512i (&acc)[R][P]) {
+  constexpr int N = R + 2, Q = (R + 1) / 2;
+  const __m512i spread = _mm512_set_epi8(15, 15, 15, 15, 14, 14, 14, 14, 13, 13, 13, 13, 12, 12, 12, 12, 11, 11, 11, 11, 10, 10, 10, 10, 9, 9, 9, 9, 8, 8, 8, 8,
+                                         7, 7, 7, 7, 6, 6, 6, 6, 5, 5, 5, 5, 4, 4, 4, 4, 3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+  const __m512i flip = _mm512_set1_epi8(char(0x80));
+  const int8_t* w = reinterpret_cast<const int8_t*>(block) + kDw3x3QuadsAt;
+  const auto wq = [w](int kind, int kx) { return _mm512_load_si512(w + (kind * 3 + kx) * 64); };
+  const __m512i comp = _mm512_load_si512(w + 6 * 64);
+#pragma GCC unroll 16
+  for (int c = 0; c < P + 2; ++c) {
+    const long o = c * C;
+    const auto at = [&](int i) { return in[i < N ? i : N - 1] + o; };
+    __m512i qd[Q];
+#pragma GCC unroll 16
+    for (int k = 0; k < Q; ++k) qd[k] = quad<Tail>(at(2 * k), at(2 * k + 1), at(2 * k + 2), at(2 * k + 3), keep, spread, flip);
+#pragma GCC unroll 16
+    for (int q = 0; q < P; ++q) {
+      const int kx = c - q;
+      if (kx < 0 || kx >= 3) continue;
+#pragma GCC unroll 16
+      for (int j = 0; j < R; ++j) acc[j][q] = _mm512_dpbusd_epi32(kx == 0 ? comp : acc[j][q], qd[j / 2], wq(j % 2, kx));
+    }
+#pragma GCC unroll 16
+    for (int j = 0; j < R; ++j)
+#pragma GCC unroll 16
+      for (int q = 0; q < P; ++q)
+        if (c >= q) asm volatile("" : "+v"(acc[j][q])::"memory");
+  }
+}
+
 // One tile at output pixel ox, block cb, stored through the epilogue; rows[i] + col
 // is the input pixel under the tile's first column. The epilogue and the row
 // pointers are copied first: an i8 store may alias anything in memory.
-template <int SH, int SW, int R, int P, bool I8, bool Tail>
+template <int SH, int SW, int R, int P, bool I8, bool Tail, int M>
 KILN_INLINE void tileAt(const QDw3x3Rows& a, const Epilogue<I8>& ep, const int8_t* const* rows, long col, long ox, long cb) {
   constexpr int N = (R - 1) * SH + 3;
   const int8_t* in[N];
   for (int i = 0; i < N; ++i) in[i] = rows[i] + col + cb * 16;
   __m512i acc[R][P];
-  tile<SH, SW, R, P, Tail>(in, a.C, a.wpairs + cb * kDw3x3Pairs16PerBlock, ep.tail, acc);
+  if (M == 0 && SH == 1) quadTile<R, P, Tail>(in, a.C, a.wpairs + cb * kDw3x3Pairs16PerBlock, ep.tail, acc);
+  else tile<SH, SW, R, P, Tail>(in, a.C, a.wpairs + cb * kDw3x3Pairs16PerBlock, ep.tail, acc);
   const Epilogue<I8> e = ep;
   void* y[R];
   for (int j = 0; j < R; ++j) y[j] = a.y[j];
@@ -194,31 +253,31 @@ KILN_INLINE void tileAt(const QDw3x3Rows& a, const Epilogue<I8>& ep, const int8_
   int i = 0;
   if (!Tail)
 #pragma GCC unroll 16
-    for (; i + 4 <= R * P; i += 4) e.store4(&row[i], &px[i], cb, &v[i]);
+    for (; i + 4 <= R * P; i += 4) e.template store4<M == 0>(&row[i], &px[i], cb, &v[i]);
 #pragma GCC unroll 16
   for (; i < R * P; ++i) e.template store<Tail>(row[i], px[i], cb, v[i]);
 }
 
 // Output pixels [ox, ox + P) of every block from rows[i] + col.
-template <int S, int R, int P, bool I8>
+template <int S, int R, int P, bool I8, int M>
 KILN_INLINE void blocks(const QDw3x3Rows& a, const Epilogue<I8>& e, const int8_t* const* rows, long col, long ox) {
   const long full = a.C / 16, last = a.cb1 < full ? a.cb1 : full;
-  for (long cb = a.cb0; cb < last; ++cb) tileAt<S, S, R, P, I8, false>(a, e, rows, col, ox, cb);
-  if (a.cb1 > full) tileAt<S, S, R, P, I8, true>(a, e, rows, col, ox, full);
+  for (long cb = a.cb0; cb < last; ++cb) tileAt<S, S, R, P, I8, false, M>(a, e, rows, col, ox, cb);
+  if (a.cb1 > full) tileAt<S, S, R, P, I8, true, M>(a, e, rows, col, ox, full);
 }
 
 // Output pixels [ox0, ox1) by tiles of 4 pixels, then 2, then 1.
-template <int S, int R, bool I8>
+template <int S, int R, bool I8, int M>
 void pixels(const QDw3x3Rows& a, const Epilogue<I8>& e, const int8_t* const* rows, long col, long ox0, long ox1) {
   long ox = ox0;
-  for (; ox + 4 <= ox1; ox += 4, col += 4 * S * a.C) blocks<S, R, 4, I8>(a, e, rows, col, ox);
-  if (ox + 2 <= ox1) blocks<S, R, 2, I8>(a, e, rows, col, ox), ox += 2, col += 2 * S * a.C;
-  if (ox < ox1) blocks<S, R, 1, I8>(a, e, rows, col, ox);
+  for (; ox + 4 <= ox1; ox += 4, col += 4 * S * a.C) blocks<S, R, 4, I8, M>(a, e, rows, col, ox);
+  if (ox + 2 <= ox1) blocks<S, R, 2, I8, M>(a, e, rows, col, ox), ox += 2, col += 2 * S * a.C;
+  if (ox < ox1) blocks<S, R, 1, I8, M>(a, e, rows, col, ox);
 }
 
 // Output pixels [ox0, ox1) whose windows leave the row: their input columns copied
 // with zero pixels where they lie outside [0, W), then the tiles on the copy.
-template <int S, int R, bool I8>
+template <int S, int R, bool I8, int M>
 void edges(const QDw3x3Rows& a, const Epilogue<I8>& e, long ox0, long ox1) {
   if (ox0 >= ox1) return;
   constexpr int N = (R - 1) * S + 3;
@@ -235,15 +294,15 @@ void edges(const QDw3x3Rows& a, const Epilogue<I8>& e, long ox0, long ox1) {
     if (k1 > k0) std::memcpy(dst + k0 * a.C, a.rows[i] + (ix0 + k0) * a.C, size_t((k1 - k0) * a.C));
     std::memset(dst + k1 * a.C, 0, size_t((width - k1) * a.C));
   }
-  pixels<S, R, I8>(a, e, rows, 0, ox0, ox1);
+  pixels<S, R, I8, M>(a, e, rows, 0, ox0, ox1);
 }
 
-template <int S, int R, bool I8>
+template <int S, int R, bool I8, int M>
 void rows(const QDw3x3Rows& a, long oxa, long oxb) {
   const Epilogue<I8> e(a);
-  edges<S, R, I8>(a, e, 0, oxa);
-  pixels<S, R, I8>(a, e, a.rows, (oxa * S - a.pl) * a.C, oxa, oxb);
-  edges<S, R, I8>(a, e, oxb, a.OW);
+  edges<S, R, I8, M>(a, e, 0, oxa);
+  pixels<S, R, I8, M>(a, e, a.rows, (oxa * S - a.pl) * a.C, oxa, oxb);
+  edges<S, R, I8, M>(a, e, oxb, a.OW);
 }
 
 }  // namespace
@@ -258,6 +317,19 @@ void packDw3x3Pairs16(const int8_t* w, size_t channels, int16_t* out) {
       for (size_t k = 0; k < 4; ++k)
         for (size_t t = 0; t < 2; ++t) out[c / 16 * kDw3x3Pairs16PerBlock + (k * 3 + kx) * 32 + c % 16 * 2 + t] = kinds[k][t];
     }
+  // The stride-1 quads: [kind (w0,w1,w2,0), (0,w0,w1,w2)][kx][16 channels][4] i8, then comp i32[16].
+  for (size_t c = 0; c < channels; ++c) {
+    int8_t* q = reinterpret_cast<int8_t*>(out + c / 16 * kDw3x3Pairs16PerBlock) + kDw3x3QuadsAt;
+    int32_t sum = 0;
+    for (size_t kx = 0; kx < 3; ++kx) {
+      const int8_t w0 = w[c * 9 + kx], w1 = w[c * 9 + 3 + kx], w2 = w[c * 9 + 6 + kx];
+      const int8_t kinds[2][4] = {{w0, w1, w2, 0}, {0, w0, w1, w2}};
+      for (size_t k = 0; k < 2; ++k) std::memcpy(q + (k * 3 + kx) * 64 + c % 16 * 4, kinds[k], 4);
+      sum += w0 + w1 + w2;
+    }
+    const int32_t comp = -128 * sum;
+    std::memcpy(q + 6 * 64 + c % 16 * 4, &comp, 4);
+  }
 }
 
 void qdw3x3RowsAvx512(const QDw3x3Rows& a) {
@@ -266,8 +338,14 @@ void qdw3x3RowsAvx512(const QDw3x3Rows& a) {
   long oxb = a.W - 3 + a.pl < 0 ? 0 : (a.W - 3 + a.pl) / a.sw + 1;
   oxb = oxb > a.OW ? a.OW : oxb;
   const long s = oxa < oxb ? oxa : a.OW, t = oxa < oxb ? oxb : a.OW;
-#define KILN_QDW_ROWS(S, R) \
-  (a.outScale > 0 ? rows<S, R, true>(a, s, t) : rows<S, R, false>(a, s, t))
+  // KILN_DW_ROWS=pairs: the committed pair rows (development A/B only).
+  static const bool pairs = [] {
+    const char* v = std::getenv("KILN_DW_ROWS");
+    return v && std::strcmp(v, "pairs") == 0;
+  }();
+#define KILN_QDW_ROWS(S, R)                                                                          \
+  (pairs ? (a.outScale > 0 ? rows<S, R, true, 1>(a, s, t) : rows<S, R, false, 1>(a, s, t))           \
+         : (a.outScale > 0 ? rows<S, R, true, 0>(a, s, t) : rows<S, R, false, 0>(a, s, t)))
   if (a.sh == 2) {
     if (a.nrows == 2) KILN_QDW_ROWS(2, 2);
     else KILN_QDW_ROWS(2, 1);

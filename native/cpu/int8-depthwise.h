@@ -41,8 +41,10 @@ void qdw3x3RowsVnni(const QDw3x3Rows& a);
 
 // The zmm rows (int8-depthwise-avx512.cc; avx512f/bw/vl/vnni): 16-channel blocks, so
 // cb0, cb1, multiplier and bias count blocks of 16, and the weights are packed by
-// packDw3x3Pairs16 (packDw3x3Pairs' layout with 16 channels a block).
-inline constexpr size_t kDw3x3Pairs16PerBlock = 4 * 3 * 32;
+// packDw3x3Pairs16 (packDw3x3Pairs' layout with 16 channels a block, then at byte
+// kDw3x3QuadsAt the stride-1 rows' tap quads and their compensation).
+inline constexpr size_t kDw3x3QuadsAt = 4 * 3 * 32 * 2;
+inline constexpr size_t kDw3x3Pairs16PerBlock = 4 * 3 * 32 + (2 * 3 * 64 + 64) / 2;
 void packDw3x3Pairs16(const int8_t* w, size_t channels, int16_t* out);
 void qdw3x3RowsAvx512(const QDw3x3Rows& a);
 
