@@ -19,13 +19,18 @@ import { rewritePass, scalarOf, soleReader, type Action, type GraphIndex, type P
 
 const TO_NHWC = [0, 2, 3, 1];
 
-/** Whether native QConv runs `node` (a QConv) on its stem path, the one that takes xQuantize and nhwcOut. */
+/**
+ * Whether native QConv runs `node` (a QConv, or the fp32 Conv of groups 1 it is made
+ * from: chooseInt8 asks before the Quantize pass) on its stem path, the one that takes
+ * xQuantize and nhwcOut.
+ */
 export function int8StemShape(graph: Graph, node: Node): boolean {
   const x = graph.types[node.inputs[0]!];
   const w = graph.types[node.inputs[1]!];
   const cin = x?.shape[1];
-  if (node.op !== 'QConv' || x?.shape.length !== 4 || w?.shape.length !== 4 || typeof cin !== 'number' || cin < 1 || cin > 4) return false;
-  const p = windowParams(resolveAttrs(getOp('QConv'), node), w.shape.slice(2) as number[]);
+  const conv = node.op === 'QConv' || (node.op === 'Conv' && resolveAttrs(getOp('Conv'), node).groups === 1);
+  if (!conv || x?.shape.length !== 4 || w?.shape.length !== 4 || typeof cin !== 'number' || cin < 1 || cin > 4) return false;
+  const p = windowParams(resolveAttrs(getOp(node.op), node), w.shape.slice(2) as number[]);
   if (typeof p === 'string') return false;
   const direct = w.shape[2] === 1 && w.shape[3] === 1 && p.strides.every((s) => s === 1) && [...p.padsBegin, ...p.padsEnd].every((v) => v === 0);
   return !direct;
@@ -33,11 +38,15 @@ export function int8StemShape(graph: Graph, node: Node): boolean {
 
 const attrOf = (node: Node, key: string) => resolveAttrs(getOp(node.op), node)[key];
 
+/** Whether `node` is a Transpose NCHW -> NHWC, the one a stem can take in. */
+export function isToNhwc(node: Node): boolean {
+  const perm = node.attrs.perm as number[] | undefined;
+  return node.op === 'Transpose' && node.inputs.length === 1 && perm?.length === 4 && perm.every((p, i) => p === TO_NHWC[i]);
+}
+
 /** Check: a stem QConv (not yet nhwcOut) whose one reader is a Transpose to NHWC. Rooted at the Transpose. */
 function matchTranspose(ix: GraphIndex, transpose: Node): { conv: Node; transpose: Node } | undefined {
-  if (transpose.op !== 'Transpose' || transpose.inputs.length !== 1) return undefined;
-  const perm = transpose.attrs.perm as number[] | undefined;
-  if (!perm || perm.length !== 4 || perm.some((p, i) => p !== TO_NHWC[i])) return undefined;
+  if (!isToNhwc(transpose)) return undefined;
   const y = transpose.inputs[0]!;
   const conv = ix.producer.get(y);
   if (!conv || conv.op !== 'QConv' || attrOf(conv, 'nhwcOut') === true || soleReader(ix, y) !== transpose) return undefined;

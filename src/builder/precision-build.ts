@@ -19,6 +19,7 @@ import { assignPrecision, choosePrecisions, type Precision, type PrecisionOption
 import { INT8_LAYER_OPS, int8Source, int8Writers, isMaxPool, isPassThrough, quantizableLayers, quantizeGraph, type QuantizeOptions } from '../../passes/quantize.js';
 import { makeGraph, type DType, type Graph, type Node } from '../ir/index.js';
 import { GraphDraft } from '../../passes/quantize-graph.js';
+import { int8StemShape, isToNhwc } from '../../passes/fuse-int8-stem-io.js';
 import { native } from '../runtime/native.js';
 import { KILN_VERSION } from '../version.js';
 import { autotunePlan, layerSignature, timingTarget } from './autotune.js';
@@ -257,7 +258,9 @@ export function chooseInt8(graph: Graph, o: QuantizeOptions, config: BuilderConf
     const fp32Readers = readers.some((r) => !index.has(r));
     const t = timePassThrough(graph, node, isMaxPool(node) && fp32Readers, config);
     logger.verbose(`int8 pass-through '${node.name}' after '${from.name}': f32 ${t.f32.toFixed(4)} ms, i8 ${t.i8.toFixed(4)} ms`);
-    const p = index.get(from)!, f = t.f32, i = Math.min(f, t.i8 / PREFER_MARGIN);
+    // An int8 stem writes NHWC itself (FuseInt8StemIO, after this choice): its reformat then costs nothing.
+    const intoStem = isToNhwc(node) && int8StemShape(graph, from) && (readersOf.get(from.outputs[0]!) ?? []).length === 1 && !graph.outputs.includes(from.outputs[0]!);
+    const p = index.get(from)!, f = t.f32, i = intoStem ? 0 : Math.min(f, t.i8 / PREFER_MARGIN);
     cost0[p]! += f;
     // A max pool moves codes whenever its producer writes them (fp32 readers read a
     // DequantizeLinear); a reformat only when its readers are int8 too: each reader

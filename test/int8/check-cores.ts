@@ -8,15 +8,15 @@
 import { QMATMUL_CASES, exactMismatch } from './qmatmul-case.js';
 import { ROWS_CASES, rowsMismatch, takesRows } from './depthwise-nhwc-case.js';
 import { CASES, mismatch } from './nhwc-case.js';
-import { IM2COL_CASES, STEM_CASES, stemMismatch } from './qconv-stem-cases.js';
+import { IM2COL_CASES, STEM_CASES, STEM_IO_CASES, stemMismatch } from './qconv-stem-cases.js';
 
 const bad: string[] = [];
 const keep = (m: string | undefined) => m !== undefined && bad.push(m);
 for (const c of QMATMUL_CASES) keep(await exactMismatch(c));
 for (const [i, c] of ROWS_CASES.entries()) keep(await rowsMismatch(c, takesRows(i)));
 for (const c of CASES) keep(await mismatch(c));
-for (const [i, c] of [...STEM_CASES, ...IM2COL_CASES].entries()) keep(await stemMismatch(c, 100 + i));
-const count = QMATMUL_CASES.length + ROWS_CASES.length + CASES.length + STEM_CASES.length + IM2COL_CASES.length;
+for (const [i, c] of [...STEM_CASES, ...IM2COL_CASES, ...STEM_IO_CASES].entries()) keep(await stemMismatch(c, 100 + i));
+const count = QMATMUL_CASES.length + ROWS_CASES.length + CASES.length + STEM_CASES.length + IM2COL_CASES.length + STEM_IO_CASES.length;
 console.log(`check-cores (KILN_INT8_TILE=${process.env.KILN_INT8_TILE ?? 'default'}): ${count} cases, ${bad.length} mismatches`);
 for (const b of bad) console.log(b);
 process.exit(bad.length === 0 ? 0 : 1);
