@@ -12,6 +12,7 @@
 
 #include "../aligned-buffer.h"
 #include "int8-gemm.h"
+#include "int8-nhwc.h"
 
 namespace kiln::cpu {
 namespace {
@@ -86,14 +87,18 @@ thread_local AlignedBuffer tStage, tPanel, tRow;
 
 Int8Stem::Int8Stem(const Int8StemShape& s, const int8_t* w) : s_(s) {
 #if defined(__x86_64__) || defined(_M_X64)
-  // The VNNI tile's CPUs (int8Tile() honours KILN_INT8_TILE=avx2) take the vpdpbusd row.
+  // The VNNI tile's CPUs (int8Tile() honours KILN_INT8_TILE=avx2) take the vpdpbusd row:
+  // in zmm on 32-pixel panels where the NHWC int8 cores are the AVX-512 ones (cpuid
+  // reports avx512f/bw/dq/vl/vnni and KILN_INT8_TILE asks for no ymm code: vnni256).
   row_ = int8Tile() == &kInt8TileAvx512Vnni ? int8StemRowVnni : int8StemRowAvx2;
+  pack_ = int8StemPackAvx2;
+  if (&int8NhwcCores() == &kInt8NhwcAvx512) row_ = int8StemRowAvx512, pack_ = int8StemPackAvx512, tileW_ = 32;
 #endif
   const size_t k = s.cin * s.kh * s.kw, sw = s.strideW;
   // Band geometry: each phase holds every column an output tile reads (32 bytes from
   // each tap's start, the rounded-up last tile included) and the padded input row.
-  const size_t tilesW = (s.ow + kInt8Nr - 1) / kInt8Nr * kInt8Nr, maxPos = (s.kw - 1) * s.dilationW / sw;
-  phaseLen_ = std::max((s.padLeft + s.w + sw - 1) / sw, tilesW + maxPos + 8);
+  const size_t tilesW = (s.ow + tileW_ - 1) / tileW_ * tileW_, maxPos = (s.kw - 1) * s.dilationW / sw;
+  phaseLen_ = std::max((s.padLeft + s.w + sw - 1) / sw, tilesW + maxPos + 32 - tileW_);
   rowStride_ = (sw * phaseLen_ + 31) / 32 * 32;
   const size_t halo = (s.kh - 1) * s.dilationH + 1;
   auto rowsOf = [&](size_t band) { return (band - 1) * s.strideH + halo; };
@@ -113,16 +118,21 @@ Int8Stem::Int8Stem(const Int8StemShape& s, const int8_t* w) : s_(s) {
   comp_.assign(s.cout, 0);
   for (size_t o = 0; o < s.cout; ++o)
     for (size_t t = 0; t < k; ++t) comp_[o] += 128 * w[o * k + t];
-  // Channel groups: the size (a multiple of 4, or all) whose pairings cost least.
+  // Channel groups: the size (a multiple of 4, or all) whose pairings cost least. The
+  // zmm row has no pair limit: one group of all channels, the taps in their order.
   const size_t blocks = (s.cout + kInt8Mr - 1) / kInt8Mr;
+  const bool pairs = tileW_ != 32;
+  std::vector<int> inOrder(k);
+  for (size_t t = 0; t < k; ++t) inOrder[t] = int(t);
+  while (inOrder.size() % 4) inOrder.push_back(-1);
   double bestCost = 0;
-  for (size_t g = kInt8Mr;; g *= 2) {
+  for (size_t g = pairs ? kInt8Mr : blocks * kInt8Mr;; g *= 2) {
     const size_t size = std::min(g, blocks * kInt8Mr);
     std::vector<Group> groups;
     double cost = 0;
     for (size_t o0 = 0; o0 < s.cout; o0 += size) {
       Group gr{o0, std::min(size, s.cout - o0), 0, {}, {}};
-      const std::vector<int> slots = pairTaps(w, k, gr.o0, gr.count);
+      const std::vector<int> slots = pairs ? pairTaps(w, k, gr.o0, gr.count) : inOrder;
       gr.kq = slots.size() / 4;
       const size_t gb = (gr.count + kInt8Mr - 1) / kInt8Mr;
       cost += double(gr.kq) * (kPackCost + double(gb));
@@ -140,7 +150,7 @@ Int8Stem::Int8Stem(const Int8StemShape& s, const int8_t* w) : s_(s) {
     if (groups_.empty() || cost < bestCost) groups_ = std::move(groups), bestCost = cost;
     if (size >= s.cout) break;
   }
-  for (const Group& g : groups_) panel_ = std::max(panel_, (s.ow + kInt8Nr - 1) / kInt8Nr * g.kq * 96);
+  for (const Group& g : groups_) panel_ = std::max(panel_, (s.ow + tileW_ - 1) / tileW_ * g.kq * tileW_ * 4);
 }
 
 void Int8Stem::run(const uint8_t* x, const Int8StemEpilogue& e, void* y, ThreadPool* pool) const {
@@ -225,14 +235,14 @@ void Int8Stem::runBand(const uint8_t* x, const Int8StemEpilogue e, uint8_t* y, s
       else stageRow(reinterpret_cast<const int8_t*>(src), s.w, s.padLeft, s.strideW, phaseLen_, dst);
     }
   }
-  const size_t plane = s.oh * s.ow, esize = e.outScale > 0 ? 1 : 4, tiles = (s.ow + kInt8Nr - 1) / kInt8Nr;
+  const size_t plane = s.oh * s.ow, esize = e.outScale > 0 ? 1 : 4, tiles = (s.ow + tileW_ - 1) / tileW_;
   // NHWC: the row's channels go to [cout][ow] in L1 first, then out as whole pixels.
   if (s.nhwcOut) tRow.ensure(s.cout * s.ow * esize);
   for (size_t r = 0; r < oh; ++r) {
     const uint8_t* base = stage + r * s.strideH * rowStride_;
     const size_t oy = oy0 + r;
     for (const Group& g : groups_) {
-      for (size_t t = 0; t < tiles; ++t) int8StemPackAvx2(base + t * kInt8Nr, g.off.data(), g.kq, panels + t * g.kq * 96);
+      for (size_t t = 0; t < tiles; ++t) pack_(base + t * tileW_, g.off.data(), g.kq, panels + t * g.kq * tileW_ * 4);
       const Int8StemEpilogue ge{e.multiplier + g.o0, e.bias ? e.bias + g.o0 : nullptr, e.act, e.outScale};
       if (s.nhwcOut) row_(g.a.data(), panels, g.kq, s.ow, g.count, comp_.data() + g.o0, ge, tRow.data() + g.o0 * s.ow * esize, s.ow);
       else row_(g.a.data(), panels, g.kq, s.ow, g.count, comp_.data() + g.o0, ge, y + ((image * s.cout + g.o0) * plane + oy * s.ow) * esize, plane);

@@ -20,6 +20,8 @@
 // the group size is chosen at load by a cost model. ResNet-18's 7x7 stem then needs
 // 37 quads of taps per block in two groups of 32 (one plane's 37), MobileNetV2's 3x3
 // 7 or 8 (one plane's 7), instead of two planes' 74 and 14.
+// On AVX-512 VNNI CPUs (int8-stem-avx512.cc) panels are 32 pixels wide and the taps
+// stay in order, one group of all channels (vpdpbusd has no pair limit).
 // Two options spare the layers around a stem (passes/fuse-int8-stem-io.ts):
 //  - f32 input (xScale > 0): step 1 quantizes each row as it stages it, exactly as
 //    QuantizeLinear's AVX2 row (quantizeRowAvx2: round half to even of x / scale,
@@ -69,7 +71,12 @@ void int8StemPackAvx2(const uint8_t* base, const int32_t* off, size_t kq, uint8_
 void int8StemRowAvx2(const int8_t* a, const uint8_t* panels, size_t kq, size_t ow, size_t count, const int32_t* comp, const Int8StemEpilogue& e, void* y, size_t plane);
 // The same with vpdpbusd (int8-stem-vnni.cc; where cpuid reports avx512vnni + avx512vl).
 void int8StemRowVnni(const int8_t* a, const uint8_t* panels, size_t kq, size_t ow, size_t count, const int32_t* comp, const Int8StemEpilogue& e, void* y, size_t plane);
+// The zmm pair (int8-stem-avx512.cc; where cpuid reports avx512f/bw/vl/vnni): panels
+// of 32 pixels ([kq][32][4] u8, kq * 128 bytes a panel), 8 channels a step.
+void int8StemPackAvx512(const uint8_t* base, const int32_t* off, size_t kq, uint8_t* b);
+void int8StemRowAvx512(const int8_t* a, const uint8_t* panels, size_t kq, size_t ow, size_t count, const int32_t* comp, const Int8StemEpilogue& e, void* y, size_t plane);
 using Int8StemRowFn = void (*)(const int8_t*, const uint8_t*, size_t, size_t, size_t, const int32_t*, const Int8StemEpilogue&, void*, size_t);
+using Int8StemPackFn = void (*)(const uint8_t*, const int32_t*, size_t, uint8_t*);
 #endif
 
 class Int8Stem {
@@ -93,7 +100,9 @@ class Int8Stem {
   std::vector<int32_t> comp_;
 #if defined(__x86_64__) || defined(_M_X64)
   Int8StemRowFn row_ = nullptr;
+  Int8StemPackFn pack_ = nullptr;
 #endif
+  size_t tileW_ = kInt8Nr;  // pixels of a B panel: 24 (ymm rows) or 32 (zmm)
   size_t phaseLen_ = 0, rowStride_ = 0, band_ = 1, bandRows_ = 1, bands_ = 1, panel_ = 0;
 };
 
