@@ -1,22 +1,37 @@
 // AVX-512 3x3 int8 depthwise rows of qconv-nhwc (int8-depthwise.h; kiln_avx512vnni,
-// reached only where cpuid reports avx512f/bw/vl/vnni). The AVX2 rows
-// (int8-depthwise-avx2.cc) on zmm: 16 channels a vector, a zmm of i16 holding 16
-// channels x 2 taps (the same row pairs and the same 4 kinds of weight pair, packed by
-// packDw3x3Pairs16 per 16-channel block), sums through vpdpwssd. A pair of rows is
-// one 32-byte [a | b] widened to i16 and interleaved by one vpermw (two shuffles per
-// 16 channels, as the ymm rows take per 8). The tile is 4 rows x 4 pixels at stride 1,
-// 2 rows x 4 pixels at stride 2 (16 and 8 sums of 32 registers). Channel tails (C % 16)
-// load and store under masks. The epilogue is the AVX2 one (the same float steps, the
-// codes clamped in code space, `codesFit` capping at 127 before vcvtps2dq can give
-// INT_MIN); four vectors of codes pack to bytes with two vpackssdw, one vpacksswb and a
-// vpermd, where one would take vpmovsdb (two shuffles) each.
+// reached only where cpuid reports avx512f/bw/vl/vnni), 16 channels a vector, the
+// weights packed per 16-channel block by packDw3x3Pairs16.
+// Stride 1: sums through vpdpbusd on quads of taps, rows shifted to u8 (x ^ 0x80), the
+// weights of a column's 3 rows as (w0, w1, w2, 0) or (0, w0, w1, w2): 3 multiplies an
+// output, where pairs take 6. Each sum starts at -128 * (the channel's 9 weights),
+// which undoes the shift exactly (a padded tap reads 0, shifted to 128, as counted).
+// Whole groups of 64 channels with i8 output load 64 bytes a row and build the quads
+// by in-lane unpacks (quad vector s then holds channels 16L + 4s + i: the group slots
+// of dw3x3GroupSlot, in which the weights, multipliers and biases are kept a second
+// time), 2 rows x 2 pixels x 64 channels a tile; vpackssdw/vpacksswb put the channels
+// back in order, one 64-byte store a pixel. Other blocks (C < 64, C % 64, f32 out)
+// take 4 rows x 4 pixels of 16 channels, each row's 16 bytes broadcast and spread into
+// quads by masked vpshufb. Stride 2: the AVX2 rows' tap pairs (4 kinds of weight pair)
+// through vpdpwssd, a pair of rows one 32-byte [a | b] widened to i16 and interleaved by
+// one vpermw, 2 rows x 4 pixels a tile. Channel tails (C % 16) load and store under
+// masks. The epilogue is the AVX2 one (the same float steps, the codes clamped in code
+// space, `codesFit` capping at 127 before vcvtps2dq can give INT_MIN); four vectors of
+// codes pack to bytes with two vpackssdw, one vpacksswb and a vpermd, stored a lane a
+// pixel by memory-form vextracti32x4.
+// On the Xeon (int8-dw-bench, b8, i8 out; medians of 4 interleaved runs against the pair
+// rows at stride 1, one device call): 4 threads 112x112x32 0.355 -> 0.305 ms, 56x56x144
+// 0.350 -> 0.324, 28x28x192 0.124 -> 0.115, 14x14x384 0.076 -> 0.075, 14x14x576 and
+// 7x7x960 even within the noise (0.113 / 0.063 -> 0.121 / 0.065); 1 thread, the 6
+// stride-1 shapes 3.03 -> 2.51 ms. The larger layers are not bound by the vector ports
+// alone (~6 ns an output vector at 4 threads either way); a software prefetch of the
+// rows ahead measured no clearer gain.
 // GCC 12 flags the intrinsics' own `__Y = __Y` placeholders once inlined (bug 105593).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -39,6 +54,8 @@ template <bool I8>
 struct Epilogue {
   const float* m;
   const float* b;
+  const float* mg;  // m and b in the slots of the 64-channel groups (dw3x3GroupSlot)
+  const float* bg;
   __m512 lo, hi, inv, top;
   __m512i qlo, qhi;
   long C;
@@ -46,7 +63,7 @@ struct Epilogue {
   bool fits;
 
   explicit Epilogue(const QDw3x3Rows& a)
-      : m(a.multiplier), b(a.bias), lo(_mm512_set1_ps(clampOf(a.act).lo)), hi(_mm512_set1_ps(clampOf(a.act).hi)),
+      : m(a.multiplier), b(a.bias), mg(a.multiplier + (a.C + 15) / 16 * 16), bg(a.bias ? a.bias + (a.C + 15) / 16 * 16 : nullptr), lo(_mm512_set1_ps(clampOf(a.act).lo)), hi(_mm512_set1_ps(clampOf(a.act).hi)),
         inv(_mm512_set1_ps(a.outScale > 0 ? 1.f / a.outScale : 0.f)), top(_mm512_set1_ps(127.f)), C(a.C),
         tail(__mmask16((1u << (a.C % 16)) - 1)), fits(a.codesFit) {
     const float invs = a.outScale > 0 ? 1.f / a.outScale : 0.f;
@@ -62,6 +79,19 @@ struct Epilogue {
     __m512 v = rounded(_mm512_mul_ps(acc, _mm512_loadu_ps(m + cb * 16)));
     if (b) v = _mm512_add_ps(v, _mm512_loadu_ps(b + cb * 16));
     return I8 ? v : _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+  }
+
+  // The i8 codes of one pixel's 64-channel group g from its 4 slot vectors: the packs
+  // put lane L's channels 16L..16L+15 back in order, so one store writes the pixel.
+  KILN_INLINE void storeGroup(int8_t* o, long g, const __m512i* acc) const {
+    __m512i q[4];
+    for (int s = 0; s < 4; ++s) {
+      __m512 v = rounded(_mm512_mul_ps(_mm512_cvtepi32_ps(acc[s]), _mm512_loadu_ps(mg + (g * 4 + s) * 16)));
+      if (bg) v = _mm512_add_ps(v, _mm512_loadu_ps(bg + (g * 4 + s) * 16));
+      q[s] = codes(v);
+    }
+    const __m512i c = _mm512_packs_epi16(_mm512_packs_epi32(q[0], q[1]), _mm512_packs_epi32(q[2], q[3]));
+    _mm512_storeu_si512(o, _mm512_min_epi8(_mm512_max_epi8(c, qlo), qhi));
   }
 
   // The i32 codes of a value, before saturation and the clamp.
@@ -93,7 +123,6 @@ struct Epilogue {
   // the pixel's offset ox * C, in elements). For i8 the 4 vectors of codes pack into
   // one whose 128-bit lane L holds channels 4L..4L+3 of pixels 0-3 (a dword each);
   // vpermd transposes those dwords so that pixel q's 16 bytes are lane q.
-  template <bool Mem>
   KILN_INLINE void store4(void* const* row, const long* ox, long cb, const __m512* acc) const {
     if (!I8) {
       for (int q = 0; q < 4; ++q) store<false>(row[q], ox[q], cb, acc[q]);
@@ -106,16 +135,10 @@ struct Epilogue {
     const __m512i c = _mm512_min_epi8(_mm512_max_epi8(byPixel, qlo), qhi);
     const auto at = [&](int q) { return reinterpret_cast<__m128i*>(static_cast<int8_t*>(row[q]) + ox[q] * C + cb * 16); };
     _mm_storeu_si128(at(0), _mm512_castsi512_si128(c));
-    if (Mem) {
-      // Straight from the zmm to memory: GCC keeps the register form (a p5 shuffle) plus a store.
-      asm volatile("vextracti32x4 $1, %1, %0" : "=m"(*at(1)) : "v"(c));
-      asm volatile("vextracti32x4 $2, %1, %0" : "=m"(*at(2)) : "v"(c));
-      asm volatile("vextracti32x4 $3, %1, %0" : "=m"(*at(3)) : "v"(c));
-      return;
-    }
-    _mm_storeu_si128(at(1), _mm512_extracti32x4_epi32(c, 1));
-    _mm_storeu_si128(at(2), _mm512_extracti32x4_epi32(c, 2));
-    _mm_storeu_si128(at(3), _mm512_extracti32x4_epi32(c, 3));
+    // Straight from the zmm to memory: GCC would extract to a register (a shuffle) and store.
+    asm volatile("vextracti32x4 $1, %1, %0" : "=m"(*at(1)) : "v"(c));
+    asm volatile("vextracti32x4 $2, %1, %0" : "=m"(*at(2)) : "v"(c));
+    asm volatile("vextracti32x4 $3, %1, %0" : "=m"(*at(3)) : "v"(c));
   }
 };
 
@@ -227,16 +250,89 @@ KILN_INLINE void quadTile(const int8_t* const* in, long C, const int16_t* block,
   }
 }
 
+// Stride 1, i8 out, a whole group of 64 channels: one 64-byte load a row, the quads
+// by vpunpck{l,h}bw then vpunpck{l,h}wd in lanes, so quad vector s holds channels
+// 16L + 4s + i (lane L, dword i), the group slots of the weights, multipliers and
+// biases. R2 (1 or 2) output rows from rows in[0..R2+1] (the last repeated for 1, its
+// weight 0), P2 pixels; stored at y[j] + (ox + q) * C + 64g.
+template <int R2, int P2>
+__attribute__((noinline)) void groupTile(const int8_t* const* in, const QDw3x3Rows& a, const Epilogue<true>& e, void* const* y, long ox, long g) {
+  constexpr int N = R2 + 2;
+  const long C = a.C;
+  const __m512i flip = _mm512_set1_epi8(char(0x80));
+  const int8_t* w = reinterpret_cast<const int8_t*>(a.wpairs + g * 4 * kDw3x3Pairs16PerBlock) + kDw3x3GroupAt;
+  const auto wq = [w](int s, int kind, int kx) { return _mm512_load_si512(w + s * 2 * kDw3x3Pairs16PerBlock + (kind * 3 + kx) * 64); };
+  const auto comp = [w](int s) { return _mm512_load_si512(w + s * 2 * kDw3x3Pairs16PerBlock + 6 * 64); };
+  __m512i acc[R2][P2][4];
+#pragma GCC unroll 16
+  for (int c = 0; c < P2 + 2; ++c) {
+    __m512i r[4];
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) r[i] = i < N ? _mm512_xor_si512(_mm512_loadu_si512(in[i] + c * C), flip) : r[N - 1];
+    const __m512i lo01 = _mm512_unpacklo_epi8(r[0], r[1]), hi01 = _mm512_unpackhi_epi8(r[0], r[1]);
+    const __m512i lo23 = _mm512_unpacklo_epi8(r[2], r[3]), hi23 = _mm512_unpackhi_epi8(r[2], r[3]);
+    const __m512i qd[4] = {_mm512_unpacklo_epi16(lo01, lo23), _mm512_unpackhi_epi16(lo01, lo23), _mm512_unpacklo_epi16(hi01, hi23),
+                           _mm512_unpackhi_epi16(hi01, hi23)};
+#pragma GCC unroll 16
+    for (int q = 0; q < P2; ++q) {
+      const int kx = c - q;
+      if (kx < 0 || kx >= 3) continue;
+#pragma GCC unroll 16
+      for (int j = 0; j < R2; ++j)
+#pragma GCC unroll 4
+        for (int s = 0; s < 4; ++s) acc[j][q][s] = _mm512_dpbusd_epi32(kx == 0 ? comp(s) : acc[j][q][s], qd[s], wq(s, j, kx));
+    }
+#pragma GCC unroll 16
+    for (int j = 0; j < R2; ++j)
+#pragma GCC unroll 16
+      for (int q = 0; q < P2; ++q)
+#pragma GCC unroll 4
+        for (int s = 0; s < 4; ++s)
+          if (c >= q) asm volatile("" : "+v"(acc[j][q][s])::"memory");
+  }
+#pragma GCC unroll 16
+  for (int j = 0; j < R2; ++j)
+#pragma GCC unroll 16
+    for (int q = 0; q < P2; ++q) e.storeGroup(static_cast<int8_t*>(y[j]) + (ox + q) * C + g * 64, g, acc[j][q]);
+}
+
+// Every output row of the call, pixels [ox, ox + P), group g: rows by pairs (2 x 2
+// pixels a tile), an odd last row alone.
+template <int R, int P>
+KILN_INLINE void groupAt(const QDw3x3Rows& a, const Epilogue<true>& e, const int8_t* const* rows, long col, long ox, long g) {
+  constexpr int N = R + 2;
+  const int8_t* in[N];
+  for (int i = 0; i < N; ++i) in[i] = rows[i] + col + g * 64;
+  void* y[R];
+  for (int j = 0; j < R; ++j) y[j] = a.y[j];
+#pragma GCC unroll 4
+  for (int k = 0; 2 * k < R; ++k) {
+    const int8_t* const* r = in + 2 * k;
+    if (2 * k + 1 < R) {
+      if (P == 1) groupTile<2, 1>(r, a, e, y + 2 * k, ox, g);
+      else
+#pragma GCC unroll 2
+        for (int p = 0; p < P; p += 2) {
+          const int8_t* shifted[4];
+          for (int i = 0; i < 4; ++i) shifted[i] = r[i] + p * a.C;
+          groupTile<2, (P > 1 ? 2 : 1)>(shifted, a, e, y + 2 * k, ox + p, g);
+        }
+    } else {
+      groupTile<1, P>(r, a, e, y + 2 * k, ox, g);
+    }
+  }
+}
+
 // One tile at output pixel ox, block cb, stored through the epilogue; rows[i] + col
 // is the input pixel under the tile's first column. The epilogue and the row
 // pointers are copied first: an i8 store may alias anything in memory.
-template <int SH, int SW, int R, int P, bool I8, bool Tail, int M>
+template <int SH, int SW, int R, int P, bool I8, bool Tail>
 KILN_INLINE void tileAt(const QDw3x3Rows& a, const Epilogue<I8>& ep, const int8_t* const* rows, long col, long ox, long cb) {
   constexpr int N = (R - 1) * SH + 3;
   const int8_t* in[N];
   for (int i = 0; i < N; ++i) in[i] = rows[i] + col + cb * 16;
   __m512i acc[R][P];
-  if (M == 0 && SH == 1) quadTile<R, P, Tail>(in, a.C, a.wpairs + cb * kDw3x3Pairs16PerBlock, ep.tail, acc);
+  if constexpr (SH == 1) quadTile<R, P, Tail>(in, a.C, a.wpairs + cb * kDw3x3Pairs16PerBlock, ep.tail, acc);
   else tile<SH, SW, R, P, Tail>(in, a.C, a.wpairs + cb * kDw3x3Pairs16PerBlock, ep.tail, acc);
   const Epilogue<I8> e = ep;
   void* y[R];
@@ -253,31 +349,38 @@ KILN_INLINE void tileAt(const QDw3x3Rows& a, const Epilogue<I8>& ep, const int8_
   int i = 0;
   if (!Tail)
 #pragma GCC unroll 16
-    for (; i + 4 <= R * P; i += 4) e.template store4<M == 0>(&row[i], &px[i], cb, &v[i]);
+    for (; i + 4 <= R * P; i += 4) e.store4(&row[i], &px[i], cb, &v[i]);
 #pragma GCC unroll 16
   for (; i < R * P; ++i) e.template store<Tail>(row[i], px[i], cb, v[i]);
 }
 
 // Output pixels [ox, ox + P) of every block from rows[i] + col.
-template <int S, int R, int P, bool I8, int M>
+template <int S, int R, int P, bool I8>
 KILN_INLINE void blocks(const QDw3x3Rows& a, const Epilogue<I8>& e, const int8_t* const* rows, long col, long ox) {
   const long full = a.C / 16, last = a.cb1 < full ? a.cb1 : full;
-  for (long cb = a.cb0; cb < last; ++cb) tileAt<S, S, R, P, I8, false, M>(a, e, rows, col, ox, cb);
-  if (a.cb1 > full) tileAt<S, S, R, P, I8, true, M>(a, e, rows, col, ox, full);
+  long cb = a.cb0;
+  if constexpr (I8 && S == 1) {
+    const long grouped = a.C / 64 * 4 < last ? a.C / 64 * 4 : last;
+    while (cb < grouped)
+      if (cb % 4 == 0 && cb + 4 <= grouped) groupAt<R, P>(a, e, rows, col, ox, cb / 4), cb += 4;
+      else tileAt<S, S, R, P, I8, false>(a, e, rows, col, ox, cb), ++cb;
+  }
+  for (; cb < last; ++cb) tileAt<S, S, R, P, I8, false>(a, e, rows, col, ox, cb);
+  if (a.cb1 > full) tileAt<S, S, R, P, I8, true>(a, e, rows, col, ox, full);
 }
 
 // Output pixels [ox0, ox1) by tiles of 4 pixels, then 2, then 1.
-template <int S, int R, bool I8, int M>
+template <int S, int R, bool I8>
 void pixels(const QDw3x3Rows& a, const Epilogue<I8>& e, const int8_t* const* rows, long col, long ox0, long ox1) {
   long ox = ox0;
-  for (; ox + 4 <= ox1; ox += 4, col += 4 * S * a.C) blocks<S, R, 4, I8, M>(a, e, rows, col, ox);
-  if (ox + 2 <= ox1) blocks<S, R, 2, I8, M>(a, e, rows, col, ox), ox += 2, col += 2 * S * a.C;
-  if (ox < ox1) blocks<S, R, 1, I8, M>(a, e, rows, col, ox);
+  for (; ox + 4 <= ox1; ox += 4, col += 4 * S * a.C) blocks<S, R, 4, I8>(a, e, rows, col, ox);
+  if (ox + 2 <= ox1) blocks<S, R, 2, I8>(a, e, rows, col, ox), ox += 2, col += 2 * S * a.C;
+  if (ox < ox1) blocks<S, R, 1, I8>(a, e, rows, col, ox);
 }
 
 // Output pixels [ox0, ox1) whose windows leave the row: their input columns copied
 // with zero pixels where they lie outside [0, W), then the tiles on the copy.
-template <int S, int R, bool I8, int M>
+template <int S, int R, bool I8>
 void edges(const QDw3x3Rows& a, const Epilogue<I8>& e, long ox0, long ox1) {
   if (ox0 >= ox1) return;
   constexpr int N = (R - 1) * S + 3;
@@ -294,15 +397,15 @@ void edges(const QDw3x3Rows& a, const Epilogue<I8>& e, long ox0, long ox1) {
     if (k1 > k0) std::memcpy(dst + k0 * a.C, a.rows[i] + (ix0 + k0) * a.C, size_t((k1 - k0) * a.C));
     std::memset(dst + k1 * a.C, 0, size_t((width - k1) * a.C));
   }
-  pixels<S, R, I8, M>(a, e, rows, 0, ox0, ox1);
+  pixels<S, R, I8>(a, e, rows, 0, ox0, ox1);
 }
 
-template <int S, int R, bool I8, int M>
+template <int S, int R, bool I8>
 void rows(const QDw3x3Rows& a, long oxa, long oxb) {
   const Epilogue<I8> e(a);
-  edges<S, R, I8, M>(a, e, 0, oxa);
-  pixels<S, R, I8, M>(a, e, a.rows, (oxa * S - a.pl) * a.C, oxa, oxb);
-  edges<S, R, I8, M>(a, e, oxb, a.OW);
+  edges<S, R, I8>(a, e, 0, oxa);
+  pixels<S, R, I8>(a, e, a.rows, (oxa * S - a.pl) * a.C, oxa, oxb);
+  edges<S, R, I8>(a, e, oxb, a.OW);
 }
 
 }  // namespace
@@ -329,6 +432,12 @@ void packDw3x3Pairs16(const int8_t* w, size_t channels, int16_t* out) {
     }
     const int32_t comp = -128 * sum;
     std::memcpy(q + 6 * 64 + c % 16 * 4, &comp, 4);
+    // The same again in the group slots, for channels in whole groups of 64.
+    if (c >= channels / 64 * 64) continue;
+    const size_t slot = dw3x3GroupSlot(c);
+    int8_t* gq = reinterpret_cast<int8_t*>(out + slot / 16 * kDw3x3Pairs16PerBlock) + kDw3x3GroupAt + slot % 16 * 4;
+    for (size_t k = 0; k < 6; ++k) std::memcpy(gq + k * 64, q + k * 64 + c % 16 * 4, 4);
+    std::memcpy(gq + 6 * 64, &comp, 4);
   }
 }
 
@@ -338,14 +447,8 @@ void qdw3x3RowsAvx512(const QDw3x3Rows& a) {
   long oxb = a.W - 3 + a.pl < 0 ? 0 : (a.W - 3 + a.pl) / a.sw + 1;
   oxb = oxb > a.OW ? a.OW : oxb;
   const long s = oxa < oxb ? oxa : a.OW, t = oxa < oxb ? oxb : a.OW;
-  // KILN_DW_ROWS=pairs: the committed pair rows (development A/B only).
-  static const bool pairs = [] {
-    const char* v = std::getenv("KILN_DW_ROWS");
-    return v && std::strcmp(v, "pairs") == 0;
-  }();
-#define KILN_QDW_ROWS(S, R)                                                                          \
-  (pairs ? (a.outScale > 0 ? rows<S, R, true, 1>(a, s, t) : rows<S, R, false, 1>(a, s, t))           \
-         : (a.outScale > 0 ? rows<S, R, true, 0>(a, s, t) : rows<S, R, false, 0>(a, s, t)))
+#define KILN_QDW_ROWS(S, R) \
+  (a.outScale > 0 ? rows<S, R, true>(a, s, t) : rows<S, R, false>(a, s, t))
   if (a.sh == 2) {
     if (a.nrows == 2) KILN_QDW_ROWS(2, 2);
     else KILN_QDW_ROWS(2, 1);

@@ -140,8 +140,10 @@ class QConvNhwcOp final : public LayerOp {
     else packDw3x3Pairs(w, c_, wpairs_.as<int16_t>());
 #endif
     const auto padded = [&](AlignedBuffer& to, const float* from) {
-      to.reset(blocks_ * width * sizeof(float));
-      std::fill(std::copy(from, from + c_, to.as<float>()), to.as<float>() + blocks_ * width, 0.f);
+      to.reset(blocks_ * width * (zmm_ ? 2 : 1) * sizeof(float));
+      std::fill(std::copy(from, from + c_, to.as<float>()), to.as<float>() + blocks_ * width * (zmm_ ? 2 : 1), 0.f);
+      if (zmm_)
+        for (size_t ch = 0; ch < c_ / 64 * 64; ++ch) to.as<float>()[blocks_ * width + dw3x3GroupSlot(ch)] = from[ch];
     };
     padded(mpad_, multiplier_.data());
     if (bias) padded(bpad_, bias);

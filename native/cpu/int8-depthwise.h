@@ -44,7 +44,16 @@ void qdw3x3RowsVnni(const QDw3x3Rows& a);
 // packDw3x3Pairs16 (packDw3x3Pairs' layout with 16 channels a block, then at byte
 // kDw3x3QuadsAt the stride-1 rows' tap quads and their compensation).
 inline constexpr size_t kDw3x3QuadsAt = 4 * 3 * 32 * 2;
-inline constexpr size_t kDw3x3Pairs16PerBlock = 4 * 3 * 32 + (2 * 3 * 64 + 64) / 2;
+inline constexpr size_t kDw3x3GroupAt = kDw3x3QuadsAt + 2 * 3 * 64 + 64;
+inline constexpr size_t kDw3x3Pairs16PerBlock = (kDw3x3GroupAt + 2 * 3 * 64 + 64) / 2;
+// Channels of whole groups of 64 (c < C / 64 * 64) also sit in group slots: channel
+// 64g + 16L + 4s + i in slot 64g + 16s + 4L + i (block 4g + s), the order the stride-1
+// rows' in-lane unpacks give. The multipliers and biases of the zmm rows hold their
+// blocks * 16 channels, then those slots (zero elsewhere).
+inline size_t dw3x3GroupSlot(size_t c) {
+  const size_t w = c % 64;
+  return c - w + w % 16 / 4 * 16 + w / 16 * 4 + w % 4;
+}
 void packDw3x3Pairs16(const int8_t* w, size_t channels, int16_t* out);
 void qdw3x3RowsAvx512(const QDw3x3Rows& a);
 
