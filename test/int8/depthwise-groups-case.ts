@@ -52,7 +52,7 @@ function groupsCase(i: number): NhwcCase {
 
 export const GROUP_CASES = SHAPES.flatMap((_, i) => [groupsCase(2 * i), groupsCase(2 * i + 1)]);
 
-if (process.argv[1]?.endsWith('depthwise-groups-case.ts') || process.argv[1]?.endsWith('dwg-check.mjs')) {
+if (process.argv[1]?.endsWith('depthwise-groups-case.ts')) {
   const bad: string[] = [];
   for (const c of GROUP_CASES) {
     const m = await rowsMismatch(c, true);
