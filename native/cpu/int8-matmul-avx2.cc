@@ -12,7 +12,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "int8-nhwc.h"
+#include "int8-matmul-variant.h"
 
 #ifdef KILN_INT8_VNNI
 #define KILN_INT8_MATMUL int8MatMulVnni
@@ -25,11 +25,6 @@ namespace kiln::cpu {
 namespace {
 
 inline __m256i load(const void* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-
-enum class Res { none, i8, f32 };
-// bounded: a clamp whose range times 1 / outScale lies within the i8 codes (relu6
-// with the usual scales), so the codes need no clamp of their own.
-enum class Act2 { none, clamp, bounded, other };
 
 // The epilogue's broadcast constants, made once per call.
 struct Consts {
@@ -262,24 +257,14 @@ void blocks(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows,
   }
 }
 
-template <bool I8, Res R>
-constexpr BlocksFn kByAct[4] = {blocks<I8, R, Act2::none>, blocks<I8, R, Act2::clamp>, blocks<I8, R, Act2::other>, blocks<I8, R, I8 ? Act2::bounded : Act2::clamp>};
-template <bool I8>
-constexpr const BlocksFn* kByRes[3] = {kByAct<I8, Res::none>, kByAct<I8, Res::i8>, kByAct<I8, Res::f32>};
+KILN_INT8_MATMUL_TABLES(blocks, BlocksFn)
 
 }  // namespace
 
 void KILN_INT8_MATMUL(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1) {
-  const ClampRange range = clampOf(m.act);
-  const Consts k{_mm256_set1_ps(range.lo), _mm256_set1_ps(range.hi), _mm256_set1_ps(m.residualScale), _mm256_set1_ps(m.outScale > 0 ? 1.f / m.outScale : 0.f),
-                 m.stream && m.outScale == 0};
-  // |range * inv| within the codes: the f32 product of a value inside the range lies
-  // between the products of its ends (rounding is monotonic).
-  const float inv = m.outScale > 0 ? 1.f / m.outScale : 0.f;
-  const bool bounded = range.on && range.lo * inv >= -128.f && range.hi * inv <= 127.f;
-  const size_t act = m.act.kind == Act::none ? 0 : bounded ? 3 : range.on ? 1 : 2;
-  const size_t res = !m.residual ? 0 : m.residualScale > 0 ? 1 : 2;
-  const BlocksFn fn = (m.outScale > 0 ? kByRes<true> : kByRes<false>)[res][act];
+  const Variant v = variantOf(m);
+  const Consts k{_mm256_set1_ps(v.range.lo), _mm256_set1_ps(v.range.hi), _mm256_set1_ps(m.residualScale), _mm256_set1_ps(v.inv), m.stream && m.outScale == 0};
+  const BlocksFn fn = (m.outScale > 0 ? kByRes<true> : kByRes<false>)[v.res][v.act];
   fn(m, a, row0, rows, c0, c1, k);
   if (k.stream) _mm_sfence();  // the streamed rows visible before the task counts as done
 }
