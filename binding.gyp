@@ -65,7 +65,7 @@
           # The int8 tile's vpdpbusd micro-kernel; runs only where cpuid reports avx512vnni + avx512vl.
           'target_name': 'kiln_avx512vnni',
           'type': 'static_library',
-          'sources': ['native/cpu/int8-tile-vnni.cc', 'native/cpu/int8-matmul-vnni.cc', 'native/cpu/int8-depthwise-vnni.cc', 'native/cpu/int8-depthwise-avx512.cc', 'native/cpu/int8-matmul-avx512.cc', 'native/cpu/int8-stem-vnni.cc', 'native/cpu/int8-stem-avx512.cc'],
+          'sources': ['native/cpu/int8-tile-vnni.cc', 'native/cpu/int8-matmul-vnni.cc', 'native/cpu/int8-depthwise-vnni.cc', 'native/cpu/int8-depthwise-avx512.cc', 'native/cpu/int8-matmul-avx512.cc', 'native/cpu/int8-stem-vnni.cc', 'native/cpu/int8-stem-avx512.cc', 'native/cpu/int8-winograd-avx512.cc'],
           'cflags': ['<@(kiln_common_cflags)', '-mavx2', '-mavx512f', '-mavx512bw', '-mavx512dq', '-mavx512vl', '-mavx512vnni'],
           'xcode_settings': { 'OTHER_CPLUSPLUSFLAGS': ['-mavx2', '-mavx512f', '-mavx512bw', '-mavx512dq', '-mavx512vl', '-mavx512vnni'] },
           'msvs_settings': { 'VCCLCompilerTool': { 'AdditionalOptions': ['/arch:AVX512'] } },

@@ -1,5 +1,6 @@
 // The Winograd int8 GEMM tile (int8-winograd.h), compiled with -mavx2 into kiln_avx2;
-// reached only where QConv found an AVX2 int8 tile.
+// reached only where QConv found an AVX2 int8 tile. int8-winograd-avx512.cc compiles
+// the tile again with KILN_INT8_VNNI: each step one vpdpwssd for vpmaddwd + vpaddd.
 #include <immintrin.h>
 
 #include <cstring>
@@ -10,10 +11,21 @@ namespace kiln::cpu {
 
 namespace {
 inline __m256i load(const void* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+// c + the i16 pair products of b and u, summed per i32 lane.
+#ifdef KILN_INT8_VNNI
+inline __m256i dot2(__m256i c, __m256i b, __m256i u) { return _mm256_dpwssd_epi32(c, b, u); }
+#else
+inline __m256i dot2(__m256i c, __m256i b, __m256i u) { return _mm256_add_epi32(c, _mm256_madd_epi16(b, u)); }
+#endif
 }  // namespace
 
 // 12 accumulators (4 rows x 3 vectors of 8 tiles), 3 V vectors, 1 broadcast pair of U.
-void int8WinogradMicroAvx2(const int16_t* a, const int16_t* b, size_t kp, int32_t* acc) {
+#ifdef KILN_INT8_VNNI
+void int8WinogradMicroVnni(
+#else
+void int8WinogradMicroAvx2(
+#endif
+    const int16_t* a, const int16_t* b, size_t kp, int32_t* acc) {
   __m256i c00 = _mm256_setzero_si256(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
   __m256i c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
   for (size_t q = 0; q < kp; ++q, a += 8, b += 48) {
@@ -23,9 +35,9 @@ void int8WinogradMicroAvx2(const int16_t* a, const int16_t* b, size_t kp, int32_
 #define KILN_WINO_ROW(i)                                            \
   std::memcpy(&v, a + 2 * i, 4);                                     \
   u = _mm256_set1_epi32(v);                                          \
-  c##i##0 = _mm256_add_epi32(c##i##0, _mm256_madd_epi16(b0, u));     \
-  c##i##1 = _mm256_add_epi32(c##i##1, _mm256_madd_epi16(b1, u));     \
-  c##i##2 = _mm256_add_epi32(c##i##2, _mm256_madd_epi16(b2, u));
+  c##i##0 = dot2(c##i##0, b0, u);                                   \
+  c##i##1 = dot2(c##i##1, b1, u);                                   \
+  c##i##2 = dot2(c##i##2, b2, u);
     KILN_WINO_ROW(0) KILN_WINO_ROW(1) KILN_WINO_ROW(2) KILN_WINO_ROW(3)
 #undef KILN_WINO_ROW
   }
@@ -35,6 +47,7 @@ void int8WinogradMicroAvx2(const int16_t* a, const int16_t* b, size_t kp, int32_
 
 }  // namespace kiln::cpu
 
+#ifndef KILN_INT8_VNNI
 namespace kiln::cpu {
 
 namespace {
@@ -109,3 +122,4 @@ void int8WinogradOutputAvx2(const int32_t* m, size_t pStride, int32_t* row0, int
 }
 
 }  // namespace kiln::cpu
+#endif

@@ -1,18 +1,23 @@
 // Winograd F(2x2, 3x3) in exact integers for QConv (see int8-winograd.h).
-// Tiles (2x2 outputs each) of all images are numbered together and taken 24 at a
-// time: a task transforms its tiles' 4x4 input patches once (V, i16, [16][Cin/2][24][2],
-// 8 tiles per AVX2 step), then for each block of 4 output channels runs the 16 GEMMs
-// and transforms back into runs of output rows, which the caller's epilogue takes.
+// Tiles (2x2 outputs each) of all images are numbered together and taken 24 (32 for
+// the zmm tile) at a time: a task transforms its tiles' 4x4 input patches once (V,
+// i16, [16][Cin/2][tiles][2], 8 tiles per AVX2 step), then for each block of 4 (8)
+// output channels runs the 16 GEMMs and transforms back into runs of output rows,
+// which the caller's epilogue takes.
 #include "int8-winograd.h"
 
 #include <algorithm>
 #include <cstring>
 
+#include "int8-gemm.h"
+#include "int8-nhwc.h"
+
 namespace kiln::cpu {
 
 namespace {
 
-constexpr size_t kTiles = 24, kRows = 4;
+// The largest tile (the zmm one): sizes the per-task buffers.
+constexpr size_t kMaxTiles = 32, kMaxRows = 8;
 
 // 2G of F(2x2, 3x3): G's halves doubled, so U = (2G) g (2G)^T = 4 G g G^T is integral.
 constexpr int kG2[4][3] = {{2, 0, 0}, {1, 1, 1}, {1, -1, 1}, {0, 0, 2}};
@@ -20,11 +25,17 @@ constexpr int kG2[4][3] = {{2, 0, 0}, {1, 1, 1}, {1, -1, 1}, {0, 0, 2}};
 }  // namespace
 
 Int8Winograd::Int8Winograd(const Int8WinogradShape& s, const int8_t* w) : s_(s) {
+#if defined(__x86_64__) || defined(_M_X64)
+  micro_ = int8WinogradMicroAvx2;
+  if (int8Tile() == &kInt8TileAvx512Vnni) micro_ = int8WinogradMicroVnni;
+  if (&int8NhwcCores() == &kInt8NhwcAvx512) micro_ = int8WinogradMicroAvx512, rows_ = 8, tiles_ = 32;
+#endif
+  const size_t block = rows_;  // output channels of a block
   th_ = (s.oh + 1) / 2;
   tw_ = (s.ow + 1) / 2;
   kp_ = (s.cin + 1) / 2;
-  blocks_ = (s.cout + kRows - 1) / kRows;
-  u_.assign(16 * blocks_ * kp_ * kRows * 2, 0);
+  blocks_ = (s.cout + block - 1) / block;
+  u_.assign(16 * blocks_ * kp_ * block * 2, 0);
   for (size_t o = 0; o < s.cout; ++o)
     for (size_t c = 0; c < s.cin; ++c) {
       const int8_t* g = w + (o * s.cin + c) * 9;
@@ -34,19 +45,20 @@ Int8Winograd::Int8Winograd(const Int8WinogradShape& s, const int8_t* w) : s_(s) 
       for (int i = 0; i < 4; ++i)
         for (int j = 0; j < 4; ++j) {
           const int v = t[i][0] * kG2[j][0] + t[i][1] * kG2[j][1] + t[i][2] * kG2[j][2];
-          u_[(((size_t(i * 4 + j) * blocks_ + o / kRows) * kp_ + c / 2) * kRows + o % kRows) * 2 + c % 2] = int16_t(v);
+          u_[(((size_t(i * 4 + j) * blocks_ + o / block) * kp_ + c / 2) * block + o % block) * 2 + c % 2] = int16_t(v);
         }
     }
 }
 
 void Int8Winograd::run(const int8_t* x, Sink sink, ThreadPool* pool) const {
-  const size_t perImage = th_ * tw_, total = s_.n * perImage, chunks = (total + kTiles - 1) / kTiles;
+  const size_t tiles = tiles_, block = rows_;
+  const size_t perImage = th_ * tw_, total = s_.n * perImage, chunks = (total + tiles - 1) / tiles;
   // i16 of one p's V, plus slack: a group of 8 tiles at a run's end writes past it.
-  const size_t panel = kp_ * kTiles * 2 + 16;
+  const size_t panel = kp_ * tiles * 2 + 16;
   pool->parallelFor(chunks, [&](size_t chunk) {
     static thread_local std::vector<int16_t> v;
     if (v.size() < 16 * panel) v.resize(16 * panel);
-    const size_t t0 = chunk * kTiles, count = std::min(kTiles, total - t0);
+    const size_t t0 = chunk * tiles, count = std::min(tiles, total - t0);
     auto where = [&](size_t j, size_t& n, size_t& ty, size_t& tx) {
       const size_t t = t0 + j;
       n = t / perImage, ty = (t % perImage) / tw_, tx = t % tw_;
@@ -75,26 +87,26 @@ void Int8Winograd::run(const int8_t* x, Sink sink, ThreadPool* pool) const {
         for (size_t g = 0; g < len; g += 8) {
           const int8_t* r0[4] = {rows[0][0] + 2 * g, rows[0][1] + 2 * g, rows[0][2] + 2 * g, rows[0][3] + 2 * g};
           const int8_t* r1[4] = {rows[1][0] + 2 * g, rows[1][1] + 2 * g, rows[1][2] + 2 * g, rows[1][3] + 2 * g};
-          int8WinogradInputAvx2(r0, c + 1 < s_.cin ? r1 : nullptr, v.data() + ((c / 2) * kTiles + j + g) * 2, panel);
+          int8WinogradInputAvx2(r0, c + 1 < s_.cin ? r1 : nullptr, v.data() + ((c / 2) * tiles + j + g) * 2, panel);
         }
         j += len;
       }
     }
-    // 2. Per block of 4 output channels: the 16 products, then A^T M A / 4 into the two
+    // 2. Per block of output channels (4, or 8): the 16 products, then A^T M A / 4 into the two
     //    output rows of each run of tiles (8 tiles a vector step), which go to the sink.
-    // 8 columns of slack per p: the last group of 8 tiles may read past the chunk's 24.
-    alignas(32) int32_t m[16][kRows * kTiles + 8];
-    alignas(32) int32_t out[2][2 * kTiles + 16];
+    // 8 columns of slack per p: the last group of 8 tiles may read past the chunk's tiles.
+    alignas(64) int32_t m[16][kMaxRows * kMaxTiles + 8];
+    alignas(32) int32_t out[2][2 * kMaxTiles + 16];
     for (size_t blk = 0; blk < blocks_; ++blk) {
-      for (size_t p = 0; p < 16; ++p) int8WinogradMicroAvx2(u_.data() + (p * blocks_ + blk) * kp_ * kRows * 2, v.data() + p * panel, kp_, m[p]);
-      for (size_t i = 0; i < kRows && blk * kRows + i < s_.cout; ++i) {
-        const size_t o = blk * kRows + i;
+      for (size_t p = 0; p < 16; ++p) micro_(u_.data() + (p * blocks_ + blk) * kp_ * block * 2, v.data() + p * panel, kp_, m[p]);
+      for (size_t i = 0; i < block && blk * block + i < s_.cout; ++i) {
+        const size_t o = blk * block + i;
         for (size_t j = 0; j < count;) {
           size_t n, ty, tx;
           where(j, n, ty, tx);
           const size_t len = std::min(count - j, tw_ - tx), oy = 2 * ty, ox = 2 * tx;
           // Groups of 8 tiles; past the run's end the values are garbage, and unused.
-          for (size_t g = 0; g < len; g += 8) int8WinogradOutputAvx2(&m[0][i * kTiles + j + g], kRows * kTiles + 8, out[0] + 2 * g, out[1] + 2 * g);
+          for (size_t g = 0; g < len; g += 8) int8WinogradOutputAvx2(&m[0][i * tiles + j + g], kMaxRows * kMaxTiles + 8, out[0] + 2 * g, out[1] + 2 * g);
           const size_t width = std::min(2 * len, s_.ow - ox);
           sink(n, o, oy, ox, out[0], width);
           if (oy + 1 < s_.oh) sink(n, o, oy + 1, ox, out[1], width);

@@ -3,9 +3,11 @@
 // (|U| <= 9 * 127), V = B^T d B of an i8 input tile holds i16 (|V| <= 4 * 128),
 // and A^T (U . V) A is exactly 4x the direct conv's i32 sums, so dividing by 4 gives
 // the same sums the interpreter computes, with 16 products per 2x2 outputs and input
-// channel instead of 36. The 16 GEMMs M[p] = U[p] V[p] run on a 4 x 24 tile of
-// vpmaddwd over pairs of input channels (as many multiplies per instruction as the
-// u8 x s8 pair of vpmaddubsw + vpmaddwd, which needs two), AVX2 only.
+// channel instead of 36. The 16 GEMMs M[p] = U[p] V[p] run over pairs of input
+// channels on a 4 x 24 tile of vpmaddwd (as many multiplies per instruction as the
+// u8 x s8 pair of vpmaddubsw + vpmaddwd, which needs two) on AVX2, of vpdpwssd in ymm
+// where int8Tile() is the VNNI tile (KILN_INT8_TILE=vnni256), and an 8 x 32 tile of
+// vpdpwssd in zmm where the NHWC int8 cores are the AVX-512 ones (avx512f/bw/dq/vl/vnni).
 #pragma once
 
 #include <cstddef>
@@ -27,19 +29,25 @@ class Int8Winograd {
   Int8Winograd(const Int8WinogradShape& s, const int8_t* w);
   // The sums over (c, ky, kx) of x * w, exactly as the direct conv's, handed out as
   // runs of one output row: out(n, o, oy, ox, values, count) for values at ox.. of
-  // row oy of channel o of image n (count <= 48), from the thread that computed them.
+  // row oy of channel o of image n (count <= 64), from the thread that computed them.
   using Sink = FunctionRef<void(size_t n, size_t o, size_t oy, size_t ox, const int32_t* values, size_t count)>;
   void run(const int8_t* x, Sink out, ThreadPool* pool) const;
 
  private:
+  using Micro = void (*)(const int16_t* a, const int16_t* b, size_t kp, int32_t* acc);
   Int8WinogradShape s_;
   size_t th_, tw_, kp_, blocks_;
-  std::vector<int16_t> u_;  // [16][cout / 4][kp][4][2]
+  size_t rows_ = 4, tiles_ = 24;  // the GEMM tile: output channels x tiles
+  Micro micro_ = nullptr;
+  std::vector<int16_t> u_;  // [16][cout / rows][kp][rows][2]
 };
 
 #if defined(__x86_64__) || defined(_M_X64)
 // acc[4][24] = sum over kp pairs of a[q][4 rows][2] . b[q][24][2] (i16, exact i32 sums).
 void int8WinogradMicroAvx2(const int16_t* a, const int16_t* b, size_t kp, int32_t* acc);
+// The same in vpdpwssd (ymm), and acc[8][32] of a[q][8][2] . b[q][32][2] in zmm.
+void int8WinogradMicroVnni(const int16_t* a, const int16_t* b, size_t kp, int32_t* acc);
+void int8WinogradMicroAvx512(const int16_t* a, const int16_t* b, size_t kp, int32_t* acc);
 // V of 8 adjacent tiles of channels c and c + 1 (c1 null: zeros), rows[r] at each
 // patch row's first byte (32 bytes readable): v[p * pStride + 2 * j + (0|1)].
 void int8WinogradInputAvx2(const int8_t* const c0[4], const int8_t* const c1[4], int16_t* v, size_t pStride);
