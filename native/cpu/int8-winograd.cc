@@ -28,7 +28,7 @@ Int8Winograd::Int8Winograd(const Int8WinogradShape& s, const int8_t* w) : s_(s) 
 #if defined(__x86_64__) || defined(_M_X64)
   micro_ = int8WinogradMicroAvx2;
   if (int8Tile() == &kInt8TileAvx512Vnni) micro_ = int8WinogradMicroVnni;
-  if (&int8NhwcCores() == &kInt8NhwcAvx512) micro_ = int8WinogradMicroAvx512, rows_ = 8, tiles_ = 32;
+  if (&int8NhwcCores() == &kInt8NhwcAvx512) micro_ = int8WinogradMicroAvx512, rows_ = 8, tiles_ = 32, zmm_ = true;
 #endif
   const size_t block = rows_;  // output channels of a block
   th_ = (s.oh + 1) / 2;
@@ -53,8 +53,8 @@ Int8Winograd::Int8Winograd(const Int8WinogradShape& s, const int8_t* w) : s_(s) 
 void Int8Winograd::run(const int8_t* x, Sink sink, ThreadPool* pool) const {
   const size_t tiles = tiles_, block = rows_;
   const size_t perImage = th_ * tw_, total = s_.n * perImage, chunks = (total + tiles - 1) / tiles;
-  // i16 of one p's V, plus slack: a group of 8 tiles at a run's end writes past it.
-  const size_t panel = kp_ * tiles * 2 + 16;
+  // i16 of one p's V, plus slack: a group of 8 (16) tiles at a run's end writes past it.
+  const size_t panel = kp_ * tiles * 2 + 32, step = zmm_ ? 16 : 8;
   pool->parallelFor(chunks, [&](size_t chunk) {
     static thread_local std::vector<int16_t> v;
     if (v.size() < 16 * panel) v.resize(16 * panel);
@@ -64,7 +64,8 @@ void Int8Winograd::run(const int8_t* x, Sink sink, ThreadPool* pool) const {
       n = t / perImage, ty = (t % perImage) / tw_, tx = t % tw_;
     };
     // 1. V = B^T d B: per pair of input channels, per run of tiles in one tile row, the
-    //    patch rows copied with their zero padding, then 8 tiles per vector step.
+    //    patch rows copied with their zero padding, then 8 tiles per vector step (zmm:
+    //    16 tiles a step read in place by masked loads).
     alignas(32) int8_t rows[2][4][96];
     for (size_t c = 0; c < s_.cin; c += 2) {
       for (size_t j = 0; j < count;) {
@@ -72,6 +73,13 @@ void Int8Winograd::run(const int8_t* x, Sink sink, ThreadPool* pool) const {
         where(j, n, ty, tx);
         const size_t len = std::min(count - j, tw_ - tx);
         const ptrdiff_t y0 = ptrdiff_t(2 * ty) - ptrdiff_t(s_.padTop), x0 = ptrdiff_t(2 * tx) - ptrdiff_t(s_.padLeft);
+        if (zmm_) {
+          const int8_t* p0 = x + (n * s_.cin + c) * s_.h * s_.w;
+          const int8_t* p1 = c + 1 < s_.cin ? p0 + s_.h * s_.w : nullptr;
+          for (size_t g = 0; g < len; g += 16) int8WinogradInputAvx512(p0, p1, s_.h, s_.w, y0, x0 + ptrdiff_t(2 * g), v.data() + ((c / 2) * tiles + j + g) * 2, panel);
+          j += len;
+          continue;
+        }
         const ptrdiff_t width = ptrdiff_t(2 * len + 2);
         for (size_t k = 0; k < 2 && c + k < s_.cin; ++k) {
           const int8_t* plane = x + (n * s_.cin + c + k) * s_.h * s_.w;
@@ -94,8 +102,8 @@ void Int8Winograd::run(const int8_t* x, Sink sink, ThreadPool* pool) const {
     }
     // 2. Per block of output channels (4, or 8): the 16 products, then A^T M A / 4 into the two
     //    output rows of each run of tiles (8 tiles a vector step), which go to the sink.
-    // 8 columns of slack per p: the last group of 8 tiles may read past the chunk's tiles.
-    alignas(64) int32_t m[16][kMaxRows * kMaxTiles + 8];
+    // 16 columns of slack per p: the last group of 8 (16) tiles may read past the chunk's tiles.
+    alignas(64) int32_t m[16][kMaxRows * kMaxTiles + 16];
     alignas(32) int32_t out[2][2 * kMaxTiles + 16];
     for (size_t blk = 0; blk < blocks_; ++blk) {
       for (size_t p = 0; p < 16; ++p) micro_(u_.data() + (p * blocks_ + blk) * kp_ * block * 2, v.data() + p * panel, kp_, m[p]);
@@ -105,8 +113,12 @@ void Int8Winograd::run(const int8_t* x, Sink sink, ThreadPool* pool) const {
           size_t n, ty, tx;
           where(j, n, ty, tx);
           const size_t len = std::min(count - j, tw_ - tx), oy = 2 * ty, ox = 2 * tx;
-          // Groups of 8 tiles; past the run's end the values are garbage, and unused.
-          for (size_t g = 0; g < len; g += 8) int8WinogradOutputAvx2(&m[0][i * tiles + j + g], kMaxRows * kMaxTiles + 8, out[0] + 2 * g, out[1] + 2 * g);
+          // Groups of 8 (16) tiles; past the run's end the values are garbage, and unused.
+          for (size_t g = 0; g < len; g += step) {
+            const int32_t* at = &m[0][i * tiles + j + g];
+            if (zmm_) int8WinogradOutputAvx512(at, kMaxRows * kMaxTiles + 16, out[0] + 2 * g, out[1] + 2 * g);
+            else int8WinogradOutputAvx2(at, kMaxRows * kMaxTiles + 16, out[0] + 2 * g, out[1] + 2 * g);
+          }
           const size_t width = std::min(2 * len, s_.ow - ox);
           sink(n, o, oy, ox, out[0], width);
           if (oy + 1 < s_.oh) sink(n, o, oy + 1, ox, out[1], width);

@@ -39,6 +39,7 @@ class Int8Winograd {
   size_t th_, tw_, kp_, blocks_;
   size_t rows_ = 4, tiles_ = 24;  // the GEMM tile: output channels x tiles
   Micro micro_ = nullptr;
+  bool zmm_ = false;  // the zmm tile and transforms
   std::vector<int16_t> u_;  // [16][cout / rows][kp][rows][2]
 };
 
@@ -48,6 +49,12 @@ void int8WinogradMicroAvx2(const int16_t* a, const int16_t* b, size_t kp, int32_
 // The same in vpdpwssd (ymm), and acc[8][32] of a[q][8][2] . b[q][32][2] in zmm.
 void int8WinogradMicroVnni(const int16_t* a, const int16_t* b, size_t kp, int32_t* acc);
 void int8WinogradMicroAvx512(const int16_t* a, const int16_t* b, size_t kp, int32_t* acc);
+// The zmm tile's transforms, 16 tiles a step. Input: V of the 16 adjacent tiles whose
+// patches start at (y0, x0 + 2j) of planes p0 and p1 ([h][w] i8; p1 null: zeros), read
+// in place by masked loads (zeros outside the plane). Output: as the AVX2 one, 32
+// values of each row.
+void int8WinogradInputAvx512(const int8_t* p0, const int8_t* p1, size_t h, size_t w, ptrdiff_t y0, ptrdiff_t x0, int16_t* v, size_t pStride);
+void int8WinogradOutputAvx512(const int32_t* m, size_t pStride, int32_t* row0, int32_t* row1);
 // V of 8 adjacent tiles of channels c and c + 1 (c1 null: zeros), rows[r] at each
 // patch row's first byte (32 bytes readable): v[p * pStride + 2 * j + (0|1)].
 void int8WinogradInputAvx2(const int8_t* const c0[4], const int8_t* const c1[4], int16_t* v, size_t pStride);
