@@ -3,7 +3,8 @@
 // the zmm tile) at a time: a task transforms its tiles' 4x4 input patches once (V,
 // i16, [16][Cin/2][tiles][2], 8 tiles per AVX2 step), then for each block of 4 (8)
 // output channels runs the 16 GEMMs and transforms back into runs of output rows,
-// which the caller's epilogue takes.
+// which the caller's epilogue takes (a task: a chunk's blocks, or a part of them where
+// chunks are few).
 #include "int8-winograd.h"
 
 #include <algorithm>
@@ -55,7 +56,11 @@ void Int8Winograd::run(const int8_t* x, Sink sink, ThreadPool* pool) const {
   const size_t perImage = th_ * tw_, total = s_.n * perImage, chunks = (total + tiles - 1) / tiles;
   // i16 of one p's V, plus slack: a group of 8 (16) tiles at a run's end writes past it.
   const size_t panel = kp_ * tiles * 2 + 32, step = zmm_ ? 16 : 8;
-  pool->parallelFor(chunks, [&](size_t chunk) {
+  // Fewer chunks than 2 tasks a thread (small planes, batch 1): each chunk's channel
+  // blocks split into parts, every part transforming the chunk's input itself.
+  const size_t want = 2 * size_t(pool->threads()), parts = chunks >= want ? 1 : std::min(blocks_, (want + chunks - 1) / chunks);
+  pool->parallelFor(chunks * parts, [&](size_t task) {
+    const size_t chunk = task / parts, part = task % parts;
     static thread_local std::vector<int16_t> v;
     if (v.size() < 16 * panel) v.resize(16 * panel);
     const size_t t0 = chunk * tiles, count = std::min(tiles, total - t0);
@@ -105,7 +110,7 @@ void Int8Winograd::run(const int8_t* x, Sink sink, ThreadPool* pool) const {
     // 16 columns of slack per p: the last group of 8 (16) tiles may read past the chunk's tiles.
     alignas(64) int32_t m[16][kMaxRows * kMaxTiles + 16];
     alignas(32) int32_t out[2][2 * kMaxTiles + 16];
-    for (size_t blk = 0; blk < blocks_; ++blk) {
+    for (size_t blk = part * blocks_ / parts; blk < (part + 1) * blocks_ / parts; ++blk) {
       for (size_t p = 0; p < 16; ++p) micro_(u_.data() + (p * blocks_ + blk) * kp_ * block * 2, v.data() + p * panel, kp_, m[p]);
       for (size_t i = 0; i < block && blk * block + i < s_.cout; ++i) {
         const size_t o = blk * block + i;
