@@ -442,25 +442,7 @@ void packDw3x3Pairs16(const int8_t* w, size_t channels, int16_t* out) {
 }
 
 void qdw3x3RowsAvx512(const QDw3x3Rows& a) {
-  // Outputs [oxa, oxb) read only columns inside [0, W); none when the row is too narrow.
-  const long oxa = a.pl <= 0 ? 0 : (a.pl + a.sw - 1) / a.sw;
-  long oxb = a.W - 3 + a.pl < 0 ? 0 : (a.W - 3 + a.pl) / a.sw + 1;
-  oxb = oxb > a.OW ? a.OW : oxb;
-  const long s = oxa < oxb ? oxa : a.OW, t = oxa < oxb ? oxb : a.OW;
-#define KILN_QDW_ROWS(S, R) \
-  (a.outScale > 0 ? rows<S, R, true>(a, s, t) : rows<S, R, false>(a, s, t))
-  if (a.sh == 2) {
-    if (a.nrows == 2) KILN_QDW_ROWS(2, 2);
-    else KILN_QDW_ROWS(2, 1);
-    return;
-  }
-  switch (a.nrows) {
-    case 4: KILN_QDW_ROWS(1, 4); break;
-    case 3: KILN_QDW_ROWS(1, 3); break;
-    case 2: KILN_QDW_ROWS(1, 2); break;
-    default: KILN_QDW_ROWS(1, 1); break;
-#undef KILN_QDW_ROWS
-  }
+  dispatchDw3x3Rows(a, [&](auto stride, auto r, auto i8, long s, long t) { rows<decltype(stride)::value, decltype(r)::value, decltype(i8)::value>(a, s, t); });
 }
 
 }  // namespace kiln::cpu

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "activation.h"
 
@@ -56,5 +57,35 @@ inline size_t dw3x3GroupSlot(size_t c) {
 }
 void packDw3x3Pairs16(const int8_t* w, size_t channels, int16_t* out);
 void qdw3x3RowsAvx512(const QDw3x3Rows& a);
+
+// The row kernels' common entry (no intrinsics: every ISA's file calls it): outputs
+// [s, t) of a row read only columns inside [0, W) (none when the row is too narrow),
+// and the call goes to rows(S, R, I8, s, t) with stride S, R output rows and i8 (or
+// f32) output as std::integral_constant arguments, so each file instantiates its
+// row template on them.
+template <class Rows>
+void dispatchDw3x3Rows(const QDw3x3Rows& a, Rows&& rows) {
+  const long oxa = a.pl <= 0 ? 0 : (a.pl + a.sw - 1) / a.sw;
+  long oxb = a.W - 3 + a.pl < 0 ? 0 : (a.W - 3 + a.pl) / a.sw + 1;
+  oxb = oxb > a.OW ? a.OW : oxb;
+  const long s = oxa < oxb ? oxa : a.OW, t = oxa < oxb ? oxb : a.OW;
+  const auto go = [&](auto stride, auto r) {
+    if (a.outScale > 0) rows(stride, r, std::true_type{}, s, t);
+    else rows(stride, r, std::false_type{}, s, t);
+  };
+  using I = std::integral_constant<int, 1>;
+  using II = std::integral_constant<int, 2>;
+  if (a.sh == 2) {
+    if (a.nrows == 2) go(II{}, II{});
+    else go(II{}, I{});
+    return;
+  }
+  switch (a.nrows) {
+    case 4: go(I{}, std::integral_constant<int, 4>{}); break;
+    case 3: go(I{}, std::integral_constant<int, 3>{}); break;
+    case 2: go(I{}, II{}); break;
+    default: go(I{}, I{}); break;
+  }
+}
 
 }  // namespace kiln::cpu
