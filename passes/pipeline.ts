@@ -110,7 +110,7 @@ export function buildPipeline(options: PipelineOptions = {}): Sequential {
   const supports = options.supports ?? (() => true);
   // Checked against every stage, not only this level's: disabling a pass that this
   // level does not run anyway is no mistake.
-  checkDisable(disable, [...pipelineNames(DEFAULT_STAGES.map((s) => sequential(s.name, s.passes.map((p) => p.pass)))), 'precision', 'AssignPrecision']);
+  checkDisable(disable, [...pipelineNames(DEFAULT_STAGES.map((s) => sequential(s.name, s.passes.map((p) => p.pass)))), 'precision', 'AssignPrecision', 'FuseInt8StemIO']);
   // Insert into the full pipeline, then leave out what this level does not run: an
   // anchor stays valid at every level, and custom passes always run.
   const full = sequential(`kiln-O${level}`, DEFAULT_STAGES.map((s) => sequential(s.name, s.passes.map((p) => p.pass))));

@@ -114,7 +114,7 @@ export class Builder {
     const options = chooseInt8(optimized, { scales, precisionOf: config.layerPrecisions ? parseLayerPrecisions(config.layerPrecisions) : undefined }, config, this.logger);
     // The stem's QuantizeLinear and NHWC reformat move into its QConv (CPU kernels only), after the choice.
     const written = quantizeGraph(optimized, options);
-    const quantized = config.target === 'cpu' ? FuseInt8StemIO.run(written, { logger: (s, m) => this.logger.log(s, m), options: {} }) : written;
+    const quantized = config.target === 'cpu' && !config.disabledPasses.includes(FuseInt8StemIO.name) ? FuseInt8StemIO.run(written, { logger: (s, m) => this.logger.log(s, m), options: {} }) : written;
     this.logger.info(`int8: ${quantized.nodes.filter((n) => INT8_LAYER_OPS.has(n.op)).length} layers quantized`);
     return quantized;
   }

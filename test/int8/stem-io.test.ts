@@ -101,4 +101,17 @@ describe('an int8 build with a MobileNet-like stem', () => {
     const [a, e] = [got.data as Float32Array, want.data as Float32Array];
     for (let i = 0; i < e.length; i++) expect(Math.abs(a[i]! - e[i]!), `element ${i}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(e[i]!)));
   });
+
+  it('keeps the QuantizeLinear and the Transpose with FuseInt8StemIO disabled by name', () => {
+    const builder = new Builder(new Logger('error'));
+    const config = builder.createBuilderConfig().setFlag('int8').setPrecisionConstraints('obey');
+    config.calibrator = new ArrayCalibrator([{ image: randomTensor('f32', [2, 3, 32, 32], mulberry32(40), { min: -1, max: 1 }) }], 'minmax');
+    config.disabledPasses = ['FuseInt8StemIO'];
+    builder.buildSerializedNetwork(mobileNetStem(), config);
+    const g = builder.lastBuild!.optimized;
+    const stem = g.nodes.find((n) => n.op === 'QConv')!;
+    expect([stem.attrs.xQuantize, stem.attrs.nhwcOut]).toEqual([undefined, undefined]);
+    expect(g.nodes.find((n) => n.outputs.includes(stem.inputs[0]!))?.op).toBe('QuantizeLinear');
+    expect(g.nodes.filter((n) => n.op === 'Transpose' && n.inputs[0] === stem.outputs[0]).length).toBe(1);
+  });
 });
