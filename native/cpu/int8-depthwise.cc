@@ -12,12 +12,9 @@
 // floats: [alpha, beta, xScale, outScale].
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <string>
 #include <vector>
 
 #include "../aligned-buffer.h"
-#include "../cpu-features.h"
 
 #include "int8-depthwise.h"
 #include "int8-kernels.h"
@@ -27,22 +24,6 @@
 
 namespace kiln::cpu {
 namespace {
-
-// The zmm rows (int8-depthwise-avx512.cc) where cpuid reports avx512f/bw/vl/vnni, unless
-// KILN_INT8_TILE asks for ymm code (avx2, vnni256) or none.
-bool zmmRows() {
-#if defined(__x86_64__) || defined(_M_X64)
-  static const bool yes = [] {
-    const char* force = std::getenv("KILN_INT8_TILE");
-    const std::string want = force ? force : "";
-    const uint64_t need = isa::kAvx512f | isa::kAvx512bw | isa::kAvx512vl | isa::kAvx512vnni;
-    return want != "avx2" && want != "vnni256" && want != "none" && (hostIsaMask() & need) == need;
-  }();
-  return yes;
-#else
-  return false;
-#endif
-}
 
 class QConvNhwcOp final : public LayerOp {
  public:
@@ -87,7 +68,7 @@ class QConvNhwcOp final : public LayerOp {
     const float* bias = hasBias ? c.constantF32(3) : nullptr;
 #if defined(__x86_64__) || defined(_M_X64)
     const bool clamp = act_.kind == Act::none || act_.kind == Act::relu || act_.kind == Act::clip;
-    rows3x3_ = (cores_ == &kInt8NhwcAvx2 || cores_ == &kInt8NhwcVnni || cores_ == &kInt8NhwcAvx512) && kh_ == 3 && kw_ == 3 && p_[6] == 1 && p_[7] == 1 && p_[0] == p_[1] && p_[0] <= 2 && clamp && (!hasBias || bias);
+    rows3x3_ = cores_ != &kInt8NhwcGeneric && kh_ == 3 && kw_ == 3 && p_[6] == 1 && p_[7] == 1 && p_[0] == p_[1] && p_[0] <= 2 && clamp && (!hasBias || bias);
 #endif
     if (rows3x3_) prepareRows3x3(w, bias);
   }
@@ -131,7 +112,8 @@ class QConvNhwcOp final : public LayerOp {
   // multiplier and bias padded to whole blocks with zeros (64-byte aligned: a zmm load
   // that crosses a cache line costs two), a zero input row.
   void prepareRows3x3(const int8_t* w, const float* bias) {
-    zmm_ = zmmRows();
+    // The zmm rows (int8-depthwise-avx512.cc) go with the AVX-512 cores: the same cpuid and KILN_INT8_TILE rules.
+    zmm_ = cores_ == &kInt8NhwcAvx512;
     const size_t width = zmm_ ? 16 : 8;
     blocks_ = (c_ + width - 1) / width;
 #if defined(__x86_64__) || defined(_M_X64)
@@ -184,7 +166,7 @@ class QConvNhwcOp final : public LayerOp {
                            act_, outScale_, codesFit_, out, long(ow_)};
 #if defined(__x86_64__) || defined(_M_X64)
         if (zmm_) qdw3x3RowsAvx512(a);
-        else if (cores_ == &kInt8NhwcVnni || cores_ == &kInt8NhwcAvx512) qdw3x3RowsVnni(a);
+        else if (cores_ == &kInt8NhwcVnni) qdw3x3RowsVnni(a);
         else qdw3x3RowsAvx2(a);
 #else
         (void)a;
