@@ -7,12 +7,12 @@
 #include <cstring>
 #if defined(__SSE2__)
 #include <emmintrin.h>
-#include <xmmintrin.h>
 #endif
 
 #include "../aligned-buffer.h"
 #include "int8-gemm.h"
 #include "int8-nhwc.h"
+#include "transpose-tile.h"
 
 namespace kiln::cpu {
 namespace {
@@ -189,28 +189,6 @@ void stageRow(const int8_t* src, size_t width, size_t left, size_t stride, size_
   }
 }
 
-// dst[p][c] = src[c][p] for c < channels, p < pixels (f32): an output row's channel
-// rows into NHWC pixels, 4 x 4 at a time (the bytes' version is int8StemToPixelsAvx2).
-void floatsToPixelMajor(const float* src, size_t channels, size_t pixels, float* dst) {
-  size_t c0 = 0;
-#if defined(__SSE2__)
-  for (; c0 + 4 <= channels; c0 += 4) {
-    size_t p0 = 0;
-    for (; p0 + 4 <= pixels; p0 += 4) {
-      __m128 r0 = _mm_loadu_ps(src + c0 * pixels + p0), r1 = _mm_loadu_ps(src + (c0 + 1) * pixels + p0);
-      __m128 r2 = _mm_loadu_ps(src + (c0 + 2) * pixels + p0), r3 = _mm_loadu_ps(src + (c0 + 3) * pixels + p0);
-      _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-      _mm_storeu_ps(dst + p0 * channels + c0, r0), _mm_storeu_ps(dst + (p0 + 1) * channels + c0, r1);
-      _mm_storeu_ps(dst + (p0 + 2) * channels + c0, r2), _mm_storeu_ps(dst + (p0 + 3) * channels + c0, r3);
-    }
-    for (; p0 < pixels; ++p0)
-      for (size_t c = c0; c < c0 + 4; ++c) dst[p0 * channels + c] = src[c * pixels + p0];
-  }
-#endif
-  for (size_t p = 0; p < pixels; ++p)
-    for (size_t c = c0; c < channels; ++c) dst[p * channels + c] = src[c * pixels + p];
-}
-
 }  // namespace
 
 void Int8Stem::runBand(const uint8_t* x, const Int8StemEpilogue e, uint8_t* y, size_t image, size_t band) const {
@@ -250,7 +228,11 @@ void Int8Stem::runBand(const uint8_t* x, const Int8StemEpilogue e, uint8_t* y, s
     if (!s.nhwcOut) continue;
     uint8_t* pixels = y + (image * plane + oy * s.ow) * s.cout * esize;
     if (esize == 1) int8StemToPixelsAvx2(tRow.data(), s.cout, s.ow, pixels);
-    else floatsToPixelMajor(reinterpret_cast<const float*>(tRow.data()), s.cout, s.ow, reinterpret_cast<float*>(pixels));
+    else
+      // f32 rows (stem layers with f32 output, rare): 8 pixels at a time, transposeTiled's tiles.
+      for (size_t p0 = 0; p0 < s.ow; p0 += 8)
+        transposeRows8(reinterpret_cast<const float*>(tRow.data()) + p0, s.ow, std::min<size_t>(8, s.ow - p0), s.cout,
+                       reinterpret_cast<float*>(pixels) + p0 * s.cout, s.cout, tile8x8Runs<float>());
   }
 #else
   (void)x, (void)e, (void)y, (void)image, (void)band;

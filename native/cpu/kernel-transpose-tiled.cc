@@ -4,66 +4,19 @@
 // order and gathers every element with the source's large stride (~1.4 ns per
 // element there); here the two dims that swap, y's last (L) and the one reading x's
 // contiguous dim (J), are cut into 8x8 tiles: 8 source rows loaded as vectors,
-// transposed in registers (AVX2 for floats, SSE2 byte unpacks for bytes), stored as
-// 8 output rows. Edge tiles and CPUs without AVX2 move scalars.
+// transposed in registers (transpose-tile.h: AVX2 for floats, SSE2 byte unpacks for
+// bytes), stored as 8 output rows. Edge tiles and CPUs without AVX2 move scalars.
 // ints: perm (as transpose's). floats: none.
-#include <immintrin.h>
 
 #include <algorithm>
 #include <memory>
 
 #include "kernels.h"
 #include "layer-check.h"
+#include "transpose-tile.h"
 
 namespace kiln::cpu {
 namespace {
-
-#if defined(__x86_64__) || defined(__i386__)
-constexpr bool kHaveX86 = true;
-// dst[i * ldd + j] = src[j * lds + i] for an 8x8 block.
-__attribute__((target("avx2"))) void tile8x8(const float* src, size_t lds, float* dst, size_t ldd) {
-  __m256 r[8], t[8];
-  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * lds);
-  for (int i = 0; i < 8; i += 2) {
-    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 8; i += 4) {
-    r[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-    r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-    r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-    r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-  }
-  for (int i = 0; i < 4; ++i) {
-    _mm256_storeu_ps(dst + i * ldd, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
-    _mm256_storeu_ps(dst + (i + 4) * ldd, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
-  }
-}
-bool haveAvx2() {
-  static const bool ok = __builtin_cpu_supports("avx2");
-  return ok;
-}
-// The same for bytes: rows of 8 interleaved by bytes, then words, then dwords, so each
-// 16-byte register ends holding two output rows.
-void tile8x8(const uint8_t* src, size_t lds, uint8_t* dst, size_t ldd) {
-  __m128i r[8];
-  for (int i = 0; i < 8; ++i) r[i] = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + i * lds));
-  const __m128i a0 = _mm_unpacklo_epi8(r[0], r[1]), a1 = _mm_unpacklo_epi8(r[2], r[3]);
-  const __m128i a2 = _mm_unpacklo_epi8(r[4], r[5]), a3 = _mm_unpacklo_epi8(r[6], r[7]);
-  const __m128i b0 = _mm_unpacklo_epi16(a0, a1), b1 = _mm_unpackhi_epi16(a0, a1);
-  const __m128i b2 = _mm_unpacklo_epi16(a2, a3), b3 = _mm_unpackhi_epi16(a2, a3);
-  const __m128i c[4] = {_mm_unpacklo_epi32(b0, b2), _mm_unpackhi_epi32(b0, b2), _mm_unpacklo_epi32(b1, b3), _mm_unpackhi_epi32(b1, b3)};
-  for (int i = 0; i < 4; ++i) {
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(dst + 2 * i * ldd), c[i]);
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(dst + (2 * i + 1) * ldd), _mm_srli_si128(c[i], 8));
-  }
-}
-#else
-constexpr bool kHaveX86 = false;
-void tile8x8(const float*, size_t, float*, size_t) {}
-void tile8x8(const uint8_t*, size_t, uint8_t*, size_t) {}
-bool haveAvx2() { return false; }
-#endif
 
 class TransposeTiledOp final : public LayerOp {
  public:
@@ -86,8 +39,7 @@ class TransposeTiledOp final : public LayerOp {
     uint64_t count = 1;
     for (int64_t d : outer_) count *= uint64_t(d);
     const size_t blocks = (rowsJ_ + 7) / 8;
-    // The byte tile is SSE2 (every x86-64); the float one needs AVX2.
-    const bool vec = bytes_ ? kHaveX86 : haveAvx2();
+    const bool vec = tile8x8Runs<T>();
     const size_t perItem = 8 * colsL_, grain = perItem >= 4096 ? 1 : 4096 / std::max<size_t>(perItem, 1);
     ctx.pool->parallelRanges(count * blocks, grain, [&](size_t b, size_t e) {
       for (size_t item = b; item < e; ++item) {
@@ -100,11 +52,7 @@ class TransposeTiledOp final : public LayerOp {
         // y[dO + j * dstJ + l] = x[so + l * srcL + j] for j in [j0, j0 + rows).
         const T* src = x + so + j0;
         T* dst = y + dO + j0 * dstJ_;
-        size_t l = 0;
-        if (vec && rows == 8)
-          for (; l + 8 <= colsL_; l += 8) tile8x8(src + l * srcL_, srcL_, dst + l, dstJ_);
-        for (size_t j = 0; j < rows; ++j)
-          for (size_t c = l; c < colsL_; ++c) dst[j * dstJ_ + c] = src[c * srcL_ + j];
+        transposeRows8(src, srcL_, rows, colsL_, dst, dstJ_, vec);
       }
     });
   }
