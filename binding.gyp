@@ -71,6 +71,15 @@
           'msvs_settings': { 'VCCLCompilerTool': { 'AdditionalOptions': ['/arch:AVX512'] } },
         },
         {
+          # QConv's AMX int8 GEMM (int8-amx.h); runs only where amxInt8Usable() says so.
+          'target_name': 'kiln_amx',
+          'type': 'static_library',
+          'sources': ['native/cpu/int8-amx.cc'],
+          'cflags': ['<@(kiln_common_cflags)', '-mavx2', '-mavx512f', '-mavx512bw', '-mavx512dq', '-mavx512vl', '-mamx-tile', '-mamx-int8'],
+          'xcode_settings': { 'OTHER_CPLUSPLUSFLAGS': ['-mavx2', '-mavx512f', '-mavx512bw', '-mavx512dq', '-mavx512vl', '-mamx-tile', '-mamx-int8'] },
+          'msvs_settings': { 'VCCLCompilerTool': { 'AdditionalOptions': ['/arch:AVX512'] } },
+        },
+        {
           'target_name': 'kiln_avx512',
           'type': 'static_library',
           'sources': ['native/cpu/sgemm-avx512.cc'],
@@ -198,7 +207,7 @@
       'conditions': [
         ['target_arch=="x64"', {
           'defines': ['KILN_HAVE_AVX2', 'KILN_HAVE_AVX512', 'KILN_HAVE_AVX512BF16'],
-          'dependencies': ['kiln_avx2', 'kiln_avx2_vec', 'kiln_avx512', 'kiln_avx512vnni', 'kiln_lowp_avx2', 'kiln_avx512bf16'],
+          'dependencies': ['kiln_avx2', 'kiln_avx2_vec', 'kiln_avx512', 'kiln_avx512vnni', 'kiln_amx', 'kiln_lowp_avx2', 'kiln_avx512bf16'],
         }],
         ['OS=="linux"', { 'libraries': ['-pthread', '-ldl'], 'cflags': ['-pthread'] }],
       ],

@@ -6,6 +6,13 @@
 #include <string>
 
 #include "../cpu-features.h"
+#include "int8-amx.h"
+
+#if defined(__linux__) && defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 namespace kiln::cpu {
 
@@ -43,6 +50,27 @@ const Int8Tile* int8Tile() {
     return nullptr;
   }();
   return tile;
+}
+
+bool amxInt8Usable() {
+  static const bool usable = [] {
+    const char* env = std::getenv("KILN_INT8_AMX");
+    if (env && std::string(env) == "0") return false;
+#if defined(__linux__) && defined(__x86_64__) && defined(__GNUC__)
+    const uint64_t host = hostIsaMask(), need = isa::kAvx512f | isa::kAvx512bw | isa::kAvx512vl | isa::kAvx512dq;
+    if ((host & need) != need) return false;
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    const bool tile = (d >> 24) & 1, int8 = (d >> 25) & 1;
+    if (!tile || !int8) return false;
+    // Linux hands out the tile data state (8 KB a thread) only on request.
+    constexpr long kReqXcompPerm = 0x1023, kXtileData = 18;
+    return syscall(SYS_arch_prctl, kReqXcompPerm, kXtileData) == 0;
+#else
+    return false;
+#endif
+  }();
+  return usable;
 }
 
 }  // namespace kiln::cpu

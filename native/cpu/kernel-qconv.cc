@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "activation.h"
+#include "int8-amx.h"
 #include "int8-gemm.h"
 #include "int8-stem.h"
 #include "int8-winograd.h"
@@ -101,7 +102,10 @@ struct Int8Layer {
 // runs the 4 x 24 int8 tile over its channel blocks, then the epilogue writes rows.
 // Without an int8 tile (no AVX2) each pixel's patch goes through int8DotRows. Stems
 // (1 to 4 input channels) take Int8Stem (int8-stem.h), 3x3 stride-1 convs with 4+
-// channels Int8Winograd. Only the stem path (and the portable rows, where there is no
+// channels Int8Winograd. Where AMX runs (int8-amx.h; the VNNI tile's hosts, not forced
+// down by KILN_INT8_TILE), every non-stem QConv takes the AMX GEMM instead of the tile
+// and of Winograd: a tdpbssd step does 16x the products of a zmm vpdpbusd, and the
+// im2col GEMM's 9x products cost less than Winograd's transforms. Only the stem path (and the portable rows, where there is no
 // tile) takes f32 x (xQuantize) or writes NHWC (nhwcOut): the layer refuses both on
 // other shapes.
 class QConvOp final : public LayerOp {
@@ -131,6 +135,13 @@ class QConvOp final : public LayerOp {
       stem_ = std::make_unique<Int8Stem>(Int8StemShape{n_, cin_, h_, w_, l_.cout, kh_, kw_, oh_, ow_, p_[0], p_[1], p_[2], p_[3], p_[6], p_[7], nhwc_, xF32_ ? xScale_ : 0.f}, l_.wq.data());
       return;
     }
+#if defined(__x86_64__) || defined(_M_X64)
+    if (tile_ == &kInt8TileAvx512Vnni && !l_.wq.empty() && amxInt8Usable()) {
+      amxA_.resize(amxBlocks(l_.cout) * amxChunks(l_.k) * kAmxTileBytes);
+      amxPackWeights(l_.wq.data(), l_.cout, l_.k, amxA_.data());
+      return;
+    }
+#endif
     if (tile_ && !l_.wq.empty()) packTile();
     // 3x3 stride 1 (dilation 1): Winograd F(2x2, 3x3) in exact integers, 2.25x fewer
     // multiplies (KILN_INT8_WINOGRAD=0 keeps the direct GEMM, for tests and timing).
@@ -141,6 +152,7 @@ class QConvOp final : public LayerOp {
 
   void run(const RunContext& ctx) const override {
     if (stem_) stem_->run(ctx.data<const uint8_t>(l_.x), {l_.multiplier.data(), l_.bias >= 0 ? ctx.data<const float>(uint32_t(l_.bias)) : nullptr, l_.act, l_.outScale}, ctx.data<uint8_t>(l_.y), ctx.pool);
+    else if (!amxA_.empty()) runAmx(ctx);
     else if (wino_) runWinograd(ctx);
     else if (tile_) runTiled(ctx);
     else runRows(ctx);
@@ -292,6 +304,72 @@ class QConvOp final : public LayerOp {
     }
   }
 
+  // The AMX GEMM (int8-amx.h) over the whole batch's columns side by side. Stride 1
+  // (dilation 1) packs its B tiles straight from x; other windows from an im2col of
+  // the batch. A task takes a group of 32-pixel tile pairs (their B within 1 MiB of
+  // L2) and runs a chunk of 32-channel pairs over them, channel pairs outer so a
+  // pair's weights stay in L1 while the group's pixels pass; each 32 x 32 result goes
+  // straight through the epilogue. Chunks split the channels until every thread has
+  // 4 tasks (ResNet-18's 7x7 layers: 13 tile pairs, 16 channel pairs); then all of B
+  // is packed once first, else each task packs its group's.
+  void runAmx(const RunContext& ctx) const {
+#if defined(__x86_64__) || defined(_M_X64)
+    const int8_t* x = ctx.data<const int8_t>(l_.x);
+    const size_t pixels = oh_ * ow_, k = l_.k, kc = amxChunks(k), tileBytes = kc * kAmxTileBytes;
+    const size_t columns = n_ * pixels, pairs = (columns + 31) / 32;
+    const size_t group = std::clamp<size_t>((size_t(1) << 20) / (2 * tileBytes), 1, 16), groups = (pairs + group - 1) / group;
+    const size_t blockPairs = amxBlocks(l_.cout) / 2, threads = ctx.pool->threads();
+    const size_t chunks = std::min(blockPairs, std::max<size_t>(1, (4 * threads + groups - 1) / groups)), perChunk = (blockPairs + chunks - 1) / chunks;
+    const AmxEpilogue e{l_.multiplier.data(), l_.bias >= 0 ? ctx.data<const float>(uint32_t(l_.bias)) : nullptr, l_.act, l_.outScale, ctx.data<void>(l_.y), l_.cout, pixels, 0};
+    const bool window = p_[0] == 1 && p_[1] == 1 && p_[6] == 1 && p_[7] == 1 && kh_ <= kAmxWindowMax && kw_ <= kAmxWindowMax;
+    const AmxWindow g{cin_, h_, w_, kh_, kw_, ow_, p_[2], p_[3], pixels, columns};
+    static thread_local std::vector<int8_t> cols;
+    if (!window) {
+      if (cols.size() < k * columns) cols.resize(k * columns);
+      im2col(x, 0, n_, cols.data(), columns, ctx.pool);
+    }
+    // The calling thread's buffers: inside the tasks `cols` would name each pool thread's own.
+    const int8_t* src = cols.data();
+    const auto pack = [&](size_t t, int8_t* bt) {
+      if (window) amxPackWindow(x, g, t * 16, bt);
+      else amxPackColumns(src, columns, k, t * 16, columns, bt);
+    };
+    // Where chunks split the channels, each group's B is packed once for all of them first.
+    static thread_local std::vector<int8_t> packed;
+    const bool shared = chunks > 1;
+    if (shared) {
+      if (packed.size() < 2 * pairs * tileBytes) packed.resize(2 * pairs * tileBytes);
+      int8_t* all = packed.data();
+      ctx.pool->parallelFor(2 * pairs, [&](size_t t) { pack(t, all + t * tileBytes); });
+    }
+    const int8_t* all = packed.data();
+    ctx.pool->parallelFor(groups * chunks, [&](size_t task) {
+      static thread_local std::vector<int8_t> b;
+      const size_t p0 = task / chunks * group, p1 = std::min(pairs, p0 + group);
+      const size_t q0 = task % chunks * perChunk, q1 = std::min(blockPairs, q0 + perChunk);
+      if (q0 >= q1) return;
+      const int8_t* panel = all + 2 * p0 * tileBytes;
+      if (!shared) {
+        if (b.size() < 2 * group * tileBytes) b.resize(2 * group * tileBytes);
+        for (size_t t = 2 * p0; t < 2 * p1; ++t) pack(t, b.data() + (t - 2 * p0) * tileBytes);
+        panel = b.data();
+      }
+      alignas(64) int32_t acc[32 * 32];
+      for (size_t q = q0; q < q1; ++q) {
+        const int8_t* a = amxA_.data() + 2 * q * tileBytes;
+        const size_t o0 = 32 * q, rows = std::min<size_t>(32, l_.cout - o0);
+        for (size_t p = p0; p < p1; ++p) {
+          const int8_t* bt = panel + 2 * (p - p0) * tileBytes;
+          amxTile2x2(a, a + tileBytes, bt, bt + tileBytes, kc, acc);
+          amxFinish(acc, rows, std::min<size_t>(32, columns - 32 * p), o0, 32 * p, e);
+        }
+      }
+    });
+#else
+    (void)ctx;
+#endif
+  }
+
   // Winograd's exact i32 sums, a run of one output row at a time, through the tile's epilogue.
   void runWinograd(const RunContext& ctx) const {
     const float* bias = l_.bias >= 0 ? ctx.data<const float>(uint32_t(l_.bias)) : nullptr;
@@ -350,6 +428,7 @@ class QConvOp final : public LayerOp {
   size_t kq_ = 0, blocks_ = 0, planes_ = 1;
   std::vector<int8_t> a_;
   std::vector<int32_t> comp_;
+  std::vector<int8_t> amxA_;  // the AMX path's weights (int8-amx.h); empty: another path
 };
 
 class QGemmOp final : public LayerOp {

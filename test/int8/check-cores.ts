@@ -24,16 +24,27 @@ const WINOGRAD_CASES: StemCase[] = [
   wino({ name: 'Winograd: pad 2 on a 3x3 plane, 16 -> 8, batch 4, f32 out, no activation', batch: 4, cin: 16, cout: 8, h: 3, w: 3, pads: [2, 2, 2, 2], outScale: 0, activation: 'none' }),
   wino({ name: 'Winograd: 130 -> 40 on 7x7, batch 5 (a partial last chunk), relu6, i8 out', batch: 5, cin: 130, cout: 40, h: 7, w: 7, activation: 'relu6', outScale: 0.05 }),
 ];
+// Where AMX runs (int8-amx.h) every QConv above but the stems takes its GEMM; these add what its 32 x 32 steps
+// meet besides: planes of more than 256 pixels (one image a GEMM) whose columns end inside a tile pair, K off the
+// 64-k chunks, channel counts off the 32-channel pairs, and a 1x1 stride-2 downsample.
+const AMX_CASES: StemCase[] = [
+  wino({ name: 'AMX GEMM: 3x3 s1 100 -> 70 on 20x19 (380 pixels, one image a GEMM), clip, f32 out', cin: 100, cout: 70, h: 20, w: 19, outScale: 0, activation: 'clip' }),
+  wino({ name: 'AMX GEMM: 1x1 s2 48 -> 24 (downsample), batch 3 on 13x11, no activation, i8 out', batch: 3, cin: 48, cout: 24, h: 13, w: 11, k: [1, 1], stride: [2, 2], pads: [0, 0, 0, 0], activation: 'none' }),
+  wino({ name: 'AMX GEMM: 3x3 s2 33 -> 17 on 31x29, relu, i8 out', batch: 1, cin: 33, cout: 17, h: 31, w: 29, stride: [2, 2] }),
+];
 
 const bad: string[] = [];
 const keep = (m: string | undefined) => m !== undefined && bad.push(m);
+// KILN_CHECK_TRACE=1 names each QConv case before it runs: where a kernel crashes the process, the last name says which.
+const trace = <T extends { name: string }>(c: T): T => (process.env.KILN_CHECK_TRACE && console.error(c.name), c);
 for (const c of QMATMUL_CASES) keep(await exactMismatch(c));
 for (const [i, c] of ROWS_CASES.entries()) keep(await rowsMismatch(c, takesRows(i)));
 for (const c of CASES) keep(await mismatch(c));
 for (const c of GROUP_CASES) keep(await rowsMismatch(c, true));
-for (const [i, c] of [...STEM_CASES, ...IM2COL_CASES, ...STEM_IO_CASES].entries()) keep(await stemMismatch(c, 100 + i));
-for (const [i, c] of WINOGRAD_CASES.entries()) keep(await stemMismatch(c, 200 + i));
-const count = QMATMUL_CASES.length + ROWS_CASES.length + CASES.length + GROUP_CASES.length + STEM_CASES.length + IM2COL_CASES.length + STEM_IO_CASES.length + WINOGRAD_CASES.length;
+for (const [i, c] of [...STEM_CASES, ...IM2COL_CASES, ...STEM_IO_CASES].entries()) keep(await stemMismatch(trace(c), 100 + i));
+for (const [i, c] of WINOGRAD_CASES.entries()) keep(await stemMismatch(trace(c), 200 + i));
+for (const [i, c] of AMX_CASES.entries()) keep(await stemMismatch(trace(c), 300 + i));
+const count = QMATMUL_CASES.length + ROWS_CASES.length + CASES.length + GROUP_CASES.length + STEM_CASES.length + IM2COL_CASES.length + STEM_IO_CASES.length + WINOGRAD_CASES.length + AMX_CASES.length;
 console.log(`check-cores (KILN_INT8_TILE=${process.env.KILN_INT8_TILE ?? 'default'}): ${count} cases, ${bad.length} mismatches`);
 for (const b of bad) console.log(b);
 process.exit(bad.length === 0 ? 0 : 1);
