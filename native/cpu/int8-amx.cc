@@ -184,4 +184,70 @@ void amxFinish(const int32_t* acc, size_t rows, size_t count, size_t o0, size_t 
   }
 }
 
+void amxPackMatMulWeights(const int8_t* w, size_t n, size_t k, int8_t* b) {
+  const size_t kc = amxChunks(k), blocks = amxBlocks(n);
+  std::memset(b, 0, blocks * kc * kAmxTileBytes);
+  for (size_t o = 0; o < n; ++o)
+    for (size_t i = 0; i < k; ++i) b[((o / 16 * kc + i / 64) * 16 + i % 64 / 4) * 64 + o % 16 * 4 + i % 4] = w[o * k + i];
+}
+
+void amxPackRows(const int8_t* x, size_t k, size_t rows, size_t tiles, int8_t* a) {
+  const size_t kc = amxChunks(k);
+  for (size_t t = 0; t < tiles; ++t)
+    for (size_t c = 0; c < kc; ++c) {
+      const size_t k0 = c * 64, n = k - k0 < 64 ? k - k0 : 64;
+      const __mmask64 mask = n == 64 ? ~__mmask64(0) : (__mmask64(1) << n) - 1;
+      for (size_t r = 0; r < 16; ++r, a += 64) {
+        const size_t row = t * 16 + r;
+        _mm512_storeu_si512(a, row < rows ? _mm512_maskz_loadu_epi8(mask, x + row * k + k0) : _mm512_setzero_si512());
+      }
+    }
+}
+
+void amxMatMulFinish(const int32_t* acc, size_t rows, size_t count, size_t r0, size_t c0, const AmxMatMulEpilogue& e) {
+  const ClampRange range = clampOf(e.act);
+  const bool other = e.act.kind != Act::none && !range.on;
+  const __m512 lo = _mm512_set1_ps(range.lo), hi = _mm512_set1_ps(range.hi), top = _mm512_set1_ps(127.f);
+  const __m512 rs = _mm512_set1_ps(e.residualScale), inv = _mm512_set1_ps(e.outScale > 0 ? 1.f / e.outScale : 0.f);
+  __mmask16 masks[2];
+  __m512 m[2], b[2];
+  for (size_t h = 0; h < 2; ++h) {
+    const size_t first = 16 * h, valid = count > first ? (count - first < 16 ? count - first : 16) : 0;
+    masks[h] = __mmask16((1u << valid) - 1);
+    m[h] = _mm512_maskz_loadu_ps(masks[h], e.multiplier + c0 + first);
+    b[h] = e.bias ? _mm512_maskz_loadu_ps(masks[h], e.bias + c0 + first) : _mm512_setzero_ps();
+  }
+  for (size_t r = 0; r < rows; ++r) {
+    const size_t at = (r0 + r) * e.n + c0;
+    for (size_t h = 0; h < 2; ++h) {
+      if (!masks[h]) continue;
+      // The interpreter's roundings: each product pinned before its add (GCC would fuse them).
+      __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_loadu_si512(acc + r * 32 + 16 * h)), m[h]);
+      __asm__("" : "+v"(v));
+      if (e.bias) v = _mm512_add_ps(v, b[h]);
+      if (e.residual && e.residualScale > 0) {
+        const __m128i q = _mm_maskz_loadu_epi8(masks[h], static_cast<const int8_t*>(e.residual) + at + 16 * h);
+        __m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)), rs);
+        __asm__("" : "+v"(t));
+        v = _mm512_add_ps(v, t);
+      } else if (e.residual) {
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(masks[h], static_cast<const float*>(e.residual) + at + 16 * h));
+      }
+      if (range.on) v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+      if (other) {
+        alignas(64) float t[16];
+        _mm512_store_ps(t, v);
+        applyActivation(e.act, t, t, 16);
+        v = _mm512_load_ps(t);
+      }
+      if (e.outScale > 0) {
+        const __m512i q = _mm512_cvtps_epi32(_mm512_min_ps(top, _mm512_mul_ps(v, inv)));
+        _mm512_mask_cvtsepi32_storeu_epi8(static_cast<int8_t*>(e.y) + at + 16 * h, masks[h], q);
+      } else {
+        _mm512_mask_storeu_ps(static_cast<float*>(e.y) + at + 16 * h, masks[h], v);
+      }
+    }
+  }
+}
+
 }  // namespace kiln::cpu

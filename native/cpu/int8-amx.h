@@ -64,4 +64,31 @@ struct AmxEpilogue {
 };
 void amxFinish(const int32_t* acc, size_t rows, size_t count, size_t o0, size_t c0, const AmxEpilogue& e);
 
+// qmatmul on AMX (int8-matmul.cc): y[M][N] = x[M][K] * w[N][K]^T, NHWC rows. The
+// pixels are tile A (16 rows x 64 k, packed per task with zero padding), the weights
+// tile B as quads ([K/4][16 channels][4]), so amxTile2x2's acc is [32 pixels][32
+// channels]: output rows.
+// Weights [n][k] -> B: [block of 16 channels][kc][16 quads][16][4], blocks padded to even.
+void amxPackMatMulWeights(const int8_t* w, size_t n, size_t k, int8_t* b);
+// `rows` rows of x (k bytes each) -> A tiles [tile][kc][16][64], zero past the rows and
+// past k, for `tiles` tiles.
+void amxPackRows(const int8_t* x, size_t k, size_t rows, size_t tiles, int8_t* a);
+
+// qmatmul's epilogue in the float steps of int8-matmul-avx2.cc (bit for bit the
+// interpreter's): v = f32(acc) * multiplier[c] + bias[c], plus the residual (f32, or
+// f32(i8) * residualScale), the activation, then f32 out or i8 = saturate(round(min(127,
+// v * (1 / outScale)))). acc rows r < rows are pixels r0 + r, columns j < count channels
+// c0 + j.
+struct AmxMatMulEpilogue {
+  const float* multiplier;
+  const float* bias;      // null: none
+  const void* residual;   // null: none; i8 when residualScale > 0, else f32
+  float residualScale;
+  Activation act;
+  float outScale;         // 0: f32 output
+  void* y;
+  size_t n;
+};
+void amxMatMulFinish(const int32_t* acc, size_t rows, size_t count, size_t r0, size_t c0, const AmxMatMulEpilogue& e);
+
 }  // namespace kiln::cpu

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "int8-amx.h"
 #include "int8-nhwc.h"
 #include "int8-kernels.h"
 #include "kernels.h"
@@ -59,9 +60,17 @@ class QMatMulOp final : public LayerOp {
     cores_ = &int8NhwcCores();
     const int8_t* w = reinterpret_cast<const int8_t*>(reinterpret_cast<const uint8_t*>(ws) - st.offset + wt.offset);
     pack(w, ws, xScale);
+#if defined(__x86_64__) || defined(_M_X64)
+    // Where AMX runs (int8-amx.h) and the cores are not forced down (KILN_INT8_TILE).
+    if (cores_ == &kInt8NhwcAvx512 && amxInt8Usable()) {
+      amxB_.resize(amxBlocks(n_) * amxChunks(k_) * kAmxTileBytes);
+      amxPackMatMulWeights(w, n_, k_, amxB_.data());
+    }
+#endif
   }
 
   void run(const RunContext& ctx) const override {
+    if (!amxB_.empty()) return runAmx(ctx);
     Int8MatMulArgs m{kq_, n_, b_.data(), planes_, b_.size() / planes_, negComp_.data(), multiplier_.data(),
                      bias_ >= 0 ? ctx.data<const float>(uint32_t(bias_)) : nullptr,
                      residual_ >= 0 ? ctx.data<const void>(uint32_t(residual_)) : nullptr, residualScale_, act_, outScale_, ctx.data<void>(y_), false};
@@ -96,6 +105,40 @@ class QMatMulOp final : public LayerOp {
   }
 
  private:
+  // The AMX tiles (int8-amx.h): a task packs a group of 32-pixel tile pairs of x (within
+  // 256 KiB) and runs a chunk of 32-channel pairs over them, channel pairs outer so a
+  // pair's weights stay in L1; each 32 x 32 result goes straight through the epilogue.
+  void runAmx(const RunContext& ctx) const {
+#if defined(__x86_64__) || defined(_M_X64)
+    const int8_t* x = ctx.data<const int8_t>(x_);
+    const size_t kc = amxChunks(k_), tileBytes = kc * kAmxTileBytes, pairs = (m_ + 31) / 32;
+    const size_t group = std::clamp<size_t>((size_t(256) << 10) / (2 * tileBytes), 1, 8), groups = (pairs + group - 1) / group;
+    const size_t blockPairs = amxBlocks(n_) / 2, threads = ctx.pool->threads();
+    const size_t chunks = std::min(blockPairs, std::max<size_t>(1, (4 * threads + groups - 1) / groups)), perChunk = (blockPairs + chunks - 1) / chunks;
+    const AmxMatMulEpilogue e{multiplier_.data(), bias_ >= 0 ? ctx.data<const float>(uint32_t(bias_)) : nullptr,
+                              residual_ >= 0 ? ctx.data<const void>(uint32_t(residual_)) : nullptr, residualScale_, act_, outScale_, ctx.data<void>(y_), n_};
+    ctx.pool->parallelFor(groups * chunks, [&](size_t task) {
+      static thread_local std::vector<int8_t> a;
+      const size_t p0 = task / chunks * group, p1 = std::min(pairs, p0 + group);
+      const size_t q0 = task % chunks * perChunk, q1 = std::min(blockPairs, q0 + perChunk);
+      if (q0 >= q1) return;
+      if (a.size() < 2 * group * tileBytes) a.resize(2 * group * tileBytes);
+      amxPackRows(x + 32 * p0 * k_, k_, std::min(m_, 32 * p1) - 32 * p0, 2 * (p1 - p0), a.data());
+      alignas(64) int32_t acc[32 * 32];
+      for (size_t q = q0; q < q1; ++q) {
+        const int8_t* b = amxB_.data() + 2 * q * tileBytes;
+        for (size_t p = p0; p < p1; ++p) {
+          const int8_t* at = a.data() + 2 * (p - p0) * tileBytes;
+          amxTile2x2(at, at + tileBytes, b, b + tileBytes, kc, acc);
+          amxMatMulFinish(acc, std::min<size_t>(32, m_ - 32 * p), std::min<size_t>(32, n_ - 32 * q), 32 * p, 32 * q, e);
+        }
+      }
+    });
+#else
+    (void)ctx;
+#endif
+  }
+
   // B as [plane][channel block][K/4][16 (8 for a last block of 1-8)][4]; two planes
   // (halves of w) when a pair of weights breaks the AVX2 pair limit (int8-gemm.h).
   void pack(const int8_t* w, const float* ws, double xScale) {
@@ -130,6 +173,7 @@ class QMatMulOp final : public LayerOp {
   std::vector<int8_t> b_;
   std::vector<int32_t> negComp_;
   std::vector<float> multiplier_;
+  std::vector<int8_t> amxB_;  // the AMX path's weights (int8-amx.h); empty: the cores
 };
 
 std::unique_ptr<LayerOp> validateQMatMul(const LayerCheck& c) { return std::make_unique<QMatMulOp>(c); }
