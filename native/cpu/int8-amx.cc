@@ -205,17 +205,17 @@ void amxPackRows(const int8_t* x, size_t k, size_t rows, size_t tiles, int8_t* a
 }
 
 void amxMatMulFinish(const int32_t* acc, size_t rows, size_t count, size_t r0, size_t c0, const AmxMatMulEpilogue& e) {
-  const ClampRange range = clampOf(e.act);
-  const bool other = e.act.kind != Act::none && !range.on;
+  const ClampRange range = clampOf(e.values.act);
+  const bool other = e.values.act.kind != Act::none && !range.on;
   const __m512 lo = _mm512_set1_ps(range.lo), hi = _mm512_set1_ps(range.hi), top = _mm512_set1_ps(127.f);
-  const __m512 rs = _mm512_set1_ps(e.residualScale), inv = _mm512_set1_ps(e.outScale > 0 ? 1.f / e.outScale : 0.f);
+  const __m512 rs = _mm512_set1_ps(e.values.residualScale), inv = _mm512_set1_ps(e.values.outScale > 0 ? 1.f / e.values.outScale : 0.f);
   __mmask16 masks[2];
   __m512 m[2], b[2];
   for (size_t h = 0; h < 2; ++h) {
     const size_t first = 16 * h, valid = count > first ? (count - first < 16 ? count - first : 16) : 0;
     masks[h] = __mmask16((1u << valid) - 1);
-    m[h] = _mm512_maskz_loadu_ps(masks[h], e.multiplier + c0 + first);
-    b[h] = e.bias ? _mm512_maskz_loadu_ps(masks[h], e.bias + c0 + first) : _mm512_setzero_ps();
+    m[h] = _mm512_maskz_loadu_ps(masks[h], e.values.multiplier + c0 + first);
+    b[h] = e.values.bias ? _mm512_maskz_loadu_ps(masks[h], e.values.bias + c0 + first) : _mm512_setzero_ps();
   }
   for (size_t r = 0; r < rows; ++r) {
     const size_t at = (r0 + r) * e.n + c0;
@@ -224,23 +224,23 @@ void amxMatMulFinish(const int32_t* acc, size_t rows, size_t count, size_t r0, s
       // The interpreter's roundings: each product pinned before its add (GCC would fuse them).
       __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_loadu_si512(acc + r * 32 + 16 * h)), m[h]);
       __asm__("" : "+v"(v));
-      if (e.bias) v = _mm512_add_ps(v, b[h]);
-      if (e.residual && e.residualScale > 0) {
-        const __m128i q = _mm_maskz_loadu_epi8(masks[h], static_cast<const int8_t*>(e.residual) + at + 16 * h);
+      if (e.values.bias) v = _mm512_add_ps(v, b[h]);
+      if (e.values.residual && e.values.residualScale > 0) {
+        const __m128i q = _mm_maskz_loadu_epi8(masks[h], static_cast<const int8_t*>(e.values.residual) + at + 16 * h);
         __m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)), rs);
         __asm__("" : "+v"(t));
         v = _mm512_add_ps(v, t);
-      } else if (e.residual) {
-        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(masks[h], static_cast<const float*>(e.residual) + at + 16 * h));
+      } else if (e.values.residual) {
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(masks[h], static_cast<const float*>(e.values.residual) + at + 16 * h));
       }
       if (range.on) v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
       if (other) {
         alignas(64) float t[16];
         _mm512_store_ps(t, v);
-        applyActivation(e.act, t, t, 16);
+        applyActivation(e.values.act, t, t, 16);
         v = _mm512_load_ps(t);
       }
-      if (e.outScale > 0) {
+      if (e.values.outScale > 0) {
         const __m512i q = _mm512_cvtps_epi32(_mm512_min_ps(top, _mm512_mul_ps(v, inv)));
         _mm512_mask_cvtsepi32_storeu_epi8(static_cast<int8_t*>(e.y) + at + 16 * h, masks[h], q);
       } else {

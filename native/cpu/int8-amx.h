@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "activation.h"
+#include "int8-nhwc.h"
 
 namespace kiln::cpu {
 
@@ -80,12 +81,7 @@ void amxPackRows(const int8_t* x, size_t k, size_t rows, size_t tiles, int8_t* a
 // v * (1 / outScale)))). acc rows r < rows are pixels r0 + r, columns j < count channels
 // c0 + j.
 struct AmxMatMulEpilogue {
-  const float* multiplier;
-  const float* bias;      // null: none
-  const void* residual;   // null: none; i8 when residualScale > 0, else f32
-  float residualScale;
-  Activation act;
-  float outScale;         // 0: f32 output
+  Int8ChannelEpilogue values;  // comp unused (s8 x s8 sums need none); arrays indexed from channel 0
   void* y;
   size_t n;
 };

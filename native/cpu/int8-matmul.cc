@@ -115,8 +115,9 @@ class QMatMulOp final : public LayerOp {
     const size_t group = std::clamp<size_t>((size_t(256) << 10) / (2 * tileBytes), 1, 8), groups = (pairs + group - 1) / group;
     const size_t blockPairs = amxBlocks(n_) / 2, threads = ctx.pool->threads();
     const size_t chunks = std::min(blockPairs, std::max<size_t>(1, (4 * threads + groups - 1) / groups)), perChunk = (blockPairs + chunks - 1) / chunks;
-    const AmxMatMulEpilogue e{multiplier_.data(), bias_ >= 0 ? ctx.data<const float>(uint32_t(bias_)) : nullptr,
-                              residual_ >= 0 ? ctx.data<const void>(uint32_t(residual_)) : nullptr, residualScale_, act_, outScale_, ctx.data<void>(y_), n_};
+    const AmxMatMulEpilogue e{{nullptr, multiplier_.data(), bias_ >= 0 ? ctx.data<const float>(uint32_t(bias_)) : nullptr,
+                               residual_ >= 0 ? ctx.data<const void>(uint32_t(residual_)) : nullptr, residualScale_, act_, outScale_},
+                              ctx.data<void>(y_), n_};
     ctx.pool->parallelFor(groups * chunks, [&](size_t task) {
       static thread_local std::vector<int8_t> a;
       const size_t p0 = task / chunks * group, p1 = std::min(pairs, p0 + group);
