@@ -6,7 +6,10 @@
 // epilogue (split); with two weight planes the epilogue runs from the tile's registers.
 // The epilogue's variants (i8 or f32 out, residual none / i8 / f32, activation none /
 // clamp / other) are template arguments, chosen once per call: the tile's loop holds
-// no branch. Layouts: int8-nhwc.h.
+// no branch. So is the multiply step of a panel whose codes are all >= 0, packed
+// unshifted (packPixelsAvx2Unshifted): two quads' vpmaddubsw summed by vpaddw before
+// one vpmaddwd (exact, int8-nhwc.h), where other panels take a vpmaddwd per quad.
+// Layouts: int8-nhwc.h.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -29,7 +32,8 @@ inline __m256i load(const void* p) { return _mm256_loadu_si256(reinterpret_cast<
 // The epilogue's broadcast constants, made once per call.
 struct Consts {
   __m256 lo, hi, rs, inv;
-  bool stream;  // f32 rows by streaming stores (Int8MatMulArgs::stream)
+  __m256i keep;  // all ones, or 0 for an unshifted panel (no comp): negComp & keep starts the sums
+  bool stream;   // f32 rows by streaming stores (Int8MatMulArgs::stream)
 };
 
 // A product rounded to f32 on its own: g++ contracts a multiply and a following add
@@ -125,21 +129,39 @@ inline __m256i dot4(__m256i acc, __m256i x, __m256i w, __m256i ones) {
 #endif
 }
 
-// acc[5][NV] = -comp + the sums of the 5 packed rows a (stride 4 * kq; past the
-// tile's rows, zeros) for channels c0 .. c0 + 8 * NV.
-template <int NV>
-inline void sums(const Int8MatMulArgs& m, const uint8_t* a, size_t c0, __m256i (&acc)[kMatMulMr][NV]) {
+// acc[5][NV] = -comp (0 for an unshifted panel) + the sums of the 5 packed rows a
+// (stride 4 * kq; past the tile's rows, zeros) for channels c0 .. c0 + 8 * NV. P: the
+// panel is unshifted (codes 0..127), so two quads go through one vpmaddwd, the odd
+// last quad through the one-quad step.
+template <int NV, bool P>
+inline void sums(const Int8MatMulArgs& m, const uint8_t* a, size_t c0, __m256i (&acc)[kMatMulMr][NV], const Consts& k) {
   constexpr int MR = int(kMatMulMr);
   const size_t kp = 4 * m.kq;
   for (int j = 0; j < NV; ++j) {
-    const __m256i init = load(m.negComp + c0 + 8 * j);
+    const __m256i init = _mm256_and_si256(load(m.negComp + c0 + 8 * j), k.keep);
     for (int i = 0; i < MR; ++i) acc[i][j] = init;
   }
   const __m256i ones = _mm256_set1_epi16(1);
   for (size_t pl = 0; pl < m.planes; ++pl) {
     const int8_t* b = m.b + pl * m.planeStride + c0 * kp;
     const uint8_t* x = a;
-    for (size_t q = 0; q < m.kq; ++q, b += 32 * NV, x += 4) {
+    size_t q = 0;
+    if constexpr (P) {
+      for (; q + 2 <= m.kq; q += 2, b += 64 * NV, x += 8) {
+        const __m256i b0 = load(b), b1 = load(b + 32 * NV);
+#pragma GCC unroll 5
+        for (int i = 0; i < MR; ++i) {
+          int32_t s0, s1;
+          std::memcpy(&s0, x + i * kp, 4);
+          std::memcpy(&s1, x + i * kp + 4, 4);
+          const __m256i x0 = _mm256_set1_epi32(s0), x1 = _mm256_set1_epi32(s1);
+          acc[i][0] = _mm256_add_epi32(acc[i][0], _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(x0, b0), _mm256_maddubs_epi16(x1, b1)), ones));
+          if constexpr (NV == 2)
+            acc[i][1] = _mm256_add_epi32(acc[i][1], _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(x0, load(b + 32)), _mm256_maddubs_epi16(x1, load(b + 96))), ones));
+        }
+      }
+    }
+    for (; q < m.kq; ++q, b += 32 * NV, x += 4) {
       const __m256i b0 = load(b);
 #pragma GCC unroll 5
       for (int i = 0; i < MR; ++i) {
@@ -154,11 +176,11 @@ inline void sums(const Int8MatMulArgs& m, const uint8_t* a, size_t c0, __m256i (
 }
 
 // Output rows row0.. (rows <= 5) x channels c0 .. c0 + width (width <= 8 * NV).
-template <int NV, bool I8, Res R, Act2 A>
+template <int NV, bool P, bool I8, Res R, Act2 A>
 void tile(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t width, const Consts& k) {
   constexpr int MR = int(kMatMulMr);
   __m256i acc[MR][NV];
-  sums<NV>(m, a, c0, acc);
+  sums<NV, P>(m, a, c0, acc, k);
   const size_t esize = I8 ? 1 : 4, rsize = R == Res::i8 ? 1 : 4;
   const uint8_t* res = R == Res::none ? nullptr : static_cast<const uint8_t*>(m.residual) + (row0 * m.n + c0) * rsize;
   uint8_t* y = static_cast<uint8_t*>(m.y) + (row0 * m.n + c0) * esize;
@@ -185,7 +207,7 @@ inline constexpr size_t kSplitChannels = 640;
 // buffer first, then its rows run the epilogue, so one tile's pipeline drain overlaps
 // the next one's fill instead of waiting on an epilogue between them (one core:
 // K=16 37.7 -> 43.9 GMAC/s, K=32 57.7 -> 62.4, K=384 88 -> 94).
-template <bool I8, Res R, Act2 A>
+template <bool P, bool I8, Res R, Act2 A>
 void split(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1, const Consts& k) {
   constexpr int MR = int(kMatMulMr);
   const size_t kp = 4 * m.kq, esize = I8 ? 1 : 4, rsize = R == Res::i8 ? 1 : 4;
@@ -195,11 +217,11 @@ void split(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, 
     for (size_t c = c0; c < c1; c += kMatMulNr) {
       if (int8MatMulChannels(m.n) - c == 8) {
         __m256i acc[MR][1];
-        sums<1>(m, a + r * kp, c, acc);
+        sums<1, P>(m, a + r * kp, c, acc, k);
         for (int i = 0; i < MR; ++i) _mm256_store_si256(reinterpret_cast<__m256i*>(buf[i] + (c - c0)), acc[i][0]);
       } else {
         __m256i acc[MR][2];
-        sums<2>(m, a + r * kp, c, acc);
+        sums<2, P>(m, a + r * kp, c, acc, k);
         for (int i = 0; i < MR; ++i) {
           _mm256_store_si256(reinterpret_cast<__m256i*>(buf[i] + (c - c0)), acc[i][0]);
           _mm256_store_si256(reinterpret_cast<__m256i*>(buf[i] + (c - c0) + 8), acc[i][1]);
@@ -234,18 +256,18 @@ using BlocksFn = void (*)(const Int8MatMulArgs&, const uint8_t*, size_t, size_t,
 // channel blocks outer, so a block of weights is read from L1 by every 5-row group of
 // the panel; where all of the range's weights fit in L1 (small K), row groups outer, so
 // the output is written row after row.
-template <bool I8, Res R, Act2 A>
+template <bool P, bool I8, Res R, Act2 A>
 void blocks(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1, const Consts& k) {
   const size_t kp = 4 * m.kq;
   const auto one = [&](size_t r, size_t c) {
     const size_t count = std::min(kMatMulMr, rows - r), width = std::min(kMatMulNr, c1 - c);
-    if (width <= 8 && int8MatMulChannels(m.n) - c == 8) tile<1, I8, R, A>(m, a + r * kp, row0 + r, count, c, width, k);
-    else tile<2, I8, R, A>(m, a + r * kp, row0 + r, count, c, width, k);
+    if (width <= 8 && int8MatMulChannels(m.n) - c == 8) tile<1, P, I8, R, A>(m, a + r * kp, row0 + r, count, c, width, k);
+    else tile<2, P, I8, R, A>(m, a + r * kp, row0 + r, count, c, width, k);
   };
   if (m.planes == 1) {
     // Spans of channels whose weights stay in L2 while the panel's row groups pass.
     const size_t span = std::clamp<size_t>((size_t(256) << 10) / kp / kMatMulNr * kMatMulNr, kMatMulNr, kSplitChannels);
-    for (size_t c = c0; c < c1; c += span) split<I8, R, A>(m, a, row0, rows, c, std::min(c1, c + span), k);
+    for (size_t c = c0; c < c1; c += span) split<P, I8, R, A>(m, a, row0, rows, c, std::min(c1, c + span), k);
     return;
   }
   if ((c1 - c0) * kp * m.planes <= (size_t(12) << 10)) {
@@ -257,24 +279,44 @@ void blocks(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows,
   }
 }
 
-KILN_INT8_MATMUL_TABLES(blocks, BlocksFn)
+// The tables of kByRes (int8-matmul-variant.h) for shifted panels, and in the AVX2
+// build for unshifted ones (VNNI has no pair limit: its unshifted sums only start at 0).
+template <bool I8, Res R, Act2 A>
+constexpr BlocksFn kShiftedBlocks = blocks<false, I8, R, A>;
+namespace shifted {
+KILN_INT8_MATMUL_TABLES(kShiftedBlocks, BlocksFn)
+}
+#ifndef KILN_INT8_VNNI
+template <bool I8, Res R, Act2 A>
+constexpr BlocksFn kPairBlocks = blocks<true, I8, R, A>;
+namespace pairs {
+KILN_INT8_MATMUL_TABLES(kPairBlocks, BlocksFn)
+}
+#endif
 
 }  // namespace
 
 void KILN_INT8_MATMUL(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1) {
   const Variant v = variantOf(m);
-  const Consts k{_mm256_set1_ps(v.range.lo), _mm256_set1_ps(v.range.hi), _mm256_set1_ps(m.residualScale), _mm256_set1_ps(v.inv), m.stream && m.outScale == 0};
-  const BlocksFn fn = (m.outScale > 0 ? kByRes<true> : kByRes<false>)[v.res][v.act];
+  const Consts k{_mm256_set1_ps(v.range.lo), _mm256_set1_ps(v.range.hi), _mm256_set1_ps(m.residualScale), _mm256_set1_ps(v.inv),
+                 _mm256_set1_epi32(m.unshifted ? 0 : -1), m.stream && m.outScale == 0};
+#ifdef KILN_INT8_VNNI
+  const BlocksFn fn = (m.outScale > 0 ? shifted::kByRes<true> : shifted::kByRes<false>)[v.res][v.act];
+#else
+  const BlocksFn fn = (m.unshifted ? (m.outScale > 0 ? pairs::kByRes<true> : pairs::kByRes<false>) : (m.outScale > 0 ? shifted::kByRes<true> : shifted::kByRes<false>))[v.res][v.act];
+#endif
   fn(m, a, row0, rows, c0, c1, k);
   if (k.stream) _mm_sfence();  // the streamed rows visible before the task counts as done
 }
 
 #ifndef KILN_INT8_VNNI
+namespace {
+
 // 32, 16 and 8 bytes at a time (K = 32: one load, xor and store a row; the portable
-// loop spent as long as a 16-channel block's tile on it).
-void packPixelsAvx2(const int8_t* x, size_t k, size_t rows, size_t padded, size_t kq, uint8_t* a) {
+// loop spent as long as a 16-channel block's tile on it); f: 0x80 (shifted) or 0.
+void packRows(const int8_t* x, size_t k, size_t rows, size_t padded, size_t kq, uint8_t* a, uint8_t f) {
   const size_t kp = 4 * kq;
-  const __m256i flip = _mm256_set1_epi8(char(0x80));
+  const __m256i flip = _mm256_set1_epi8(char(f));
   for (size_t r = 0; r < rows; ++r, x += k, a += kp) {
     size_t j = 0;
     for (; j + 32 <= k; j += 32) _mm256_storeu_si256(reinterpret_cast<__m256i*>(a + j), _mm256_xor_si256(load(x + j), flip));
@@ -285,14 +327,39 @@ void packPixelsAvx2(const int8_t* x, size_t k, size_t rows, size_t padded, size_
     if (j + 8 <= k) {
       uint64_t v;
       std::memcpy(&v, x + j, 8);
-      v ^= 0x8080808080808080ull;
+      v ^= 0x0101010101010101ull * f;
       std::memcpy(a + j, &v, 8);
       j += 8;
     }
-    for (; j < k; ++j) a[j] = uint8_t(x[j]) ^ 0x80;
+    for (; j < k; ++j) a[j] = uint8_t(x[j]) ^ f;
     for (; j < kp; ++j) a[j] = 0;
   }
   if (padded > rows) std::memset(a, 0, (padded - rows) * kp);
+}
+
+// Whether all n codes of x are >= 0, 32 at a time: stops at the first block with a
+// sign bit (a panel of a layer with signed inputs stops within its first row).
+bool nonNegative(const int8_t* x, size_t n) {
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32)
+    if (_mm256_movemask_epi8(load(x + i)) != 0) return false;
+  uint8_t any = 0;
+  for (; i < n; ++i) any |= uint8_t(x[i]);
+  return any < 0x80;
+}
+
+}  // namespace
+
+bool packPixelsAvx2(const int8_t* x, size_t k, size_t rows, size_t padded, size_t kq, uint8_t* a) {
+  packRows(x, k, rows, padded, kq, a, 0x80);
+  return false;
+}
+
+// A panel's rows are contiguous in x (NHWC): one scan over rows * k codes.
+bool packPixelsAvx2Unshifted(const int8_t* x, size_t k, size_t rows, size_t padded, size_t kq, uint8_t* a) {
+  const bool plain = nonNegative(x, rows * k);
+  packRows(x, k, rows, padded, kq, a, plain ? 0 : 0x80);
+  return plain;
 }
 
 #endif

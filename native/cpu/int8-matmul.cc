@@ -78,6 +78,9 @@ class QMatMulOp final : public LayerOp {
     // streamed: the next layer reads it from memory either way, and the stores skip
     // the read for ownership.
     m.stream = outScale_ == 0 && m_ * n_ * 4 >= kStreamBytes && n_ % 8 == 0 && reinterpret_cast<uintptr_t>(m.y) % 32 == 0;
+    // For panels that packPixels left unshifted (all codes >= 0; int8-nhwc.h).
+    Int8MatMulArgs plain = m;
+    plain.unshifted = true;
     const int8_t* x = ctx.data<const int8_t>(x_);
     // A task packs a panel of `rows` pixels (up to 16 KB, L1) and runs a range of
     // channel blocks over it.
@@ -99,8 +102,8 @@ class QMatMulOp final : public LayerOp {
       const size_t r0 = task / chunks * rows, count = std::min(rows, m_ - r0);
       const size_t c0 = task % chunks * perChunk * kMatMulNr, c1 = std::min(n_, c0 + perChunk * kMatMulNr);
       if (c0 >= c1) return;
-      cores_->packPixels(x + r0 * k_, k_, count, (count + kMatMulMr - 1) / kMatMulMr * kMatMulMr, kq_, a.data());
-      cores_->matmul(m, a.data(), r0, count, c0, c1);
+      const bool unshifted = cores_->packPixels(x + r0 * k_, k_, count, (count + kMatMulMr - 1) / kMatMulMr * kMatMulMr, kq_, a.data());
+      cores_->matmul(unshifted ? plain : m, a.data(), r0, count, c0, c1);
     });
   }
 

@@ -117,7 +117,7 @@ void finishAvx2(const int32_t* acc, size_t n, const Int8ChannelEpilogue& e, void
 
 }  // namespace
 
-const Int8NhwcCores kInt8NhwcAvx2 = {"int8-nhwc-avx2", true, int8MatMulAvx2, packPixelsAvx2, depthwiseAvx2, finishAvx2};
+const Int8NhwcCores kInt8NhwcAvx2 = {"int8-nhwc-avx2", true, int8MatMulAvx2, packPixelsAvx2Unshifted, depthwiseAvx2, finishAvx2};
 const Int8NhwcCores kInt8NhwcVnni = {"int8-nhwc-vnni", false, int8MatMulVnni, packPixelsAvx2, depthwiseAvx2, finishAvx2};
 const Int8NhwcCores kInt8NhwcAvx512 = {"int8-nhwc-avx512", false, int8MatMulAvx512, packPixelsAvx2, depthwiseAvx2, finishAvx2};
 

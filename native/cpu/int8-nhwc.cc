@@ -12,7 +12,7 @@
 
 namespace kiln::cpu {
 
-void packPixels(const int8_t* x, size_t k, size_t rows, size_t padded, size_t kq, uint8_t* a) {
+bool packPixels(const int8_t* x, size_t k, size_t rows, size_t padded, size_t kq, uint8_t* a) {
   const size_t kp = 4 * kq;
   for (size_t r = 0; r < padded; ++r, a += kp) {
     size_t j = 0;
@@ -20,6 +20,7 @@ void packPixels(const int8_t* x, size_t k, size_t rows, size_t padded, size_t kq
       for (const int8_t* row = x + r * k; j < k; ++j) a[j] = uint8_t(row[j]) ^ 0x80;
     std::fill(a + j, a + kp, uint8_t(0));
   }
+  return false;
 }
 
 // Where weight (c, tap) of channel c sits in packDepthwise's layout.

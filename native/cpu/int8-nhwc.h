@@ -50,12 +50,17 @@ struct Int8MatMulArgs {
   void* y;                   // rows of n, i8 or f32 by outScale
   bool stream;               // f32 output too large to stay in the caches, 32-byte aligned rows of n % 8 == 0:
                              // full-width blocks go by streaming stores (no read for ownership); cores may ignore it
+  bool unshifted = false;    // the panel holds x itself (packPixels returned true): the sums start at 0, not negComp
 };
 
 // a[r][j] = x[r][j] ^ 0x80 for r < rows and j < k, else 0, for r < padded (a multiple
-// of kMatMulMr) and j < 4 * kq: the A panel of qmatmul's tile.
-using PackPixelsFn = void (*)(const int8_t* x, size_t k, size_t rows, size_t padded, size_t kq, uint8_t* a);
-void packPixels(const int8_t* x, size_t k, size_t rows, size_t padded, size_t kq, uint8_t* a);
+// of kMatMulMr) and j < 4 * kq: the A panel of qmatmul's tile. Returns false; or true
+// where the panel holds x[r][j] itself: the AVX2 cores' packer when every code is >= 0
+// (the project convs read a ReLU6), whose tile then sums two quads in i16 before
+// vpmaddwd (exact: 4 products of x <= 127 and a pair-safe pair of weights stay within
+// 127 * 256); the caller then sets Int8MatMulArgs::unshifted.
+using PackPixelsFn = bool (*)(const int8_t* x, size_t k, size_t rows, size_t padded, size_t kq, uint8_t* a);
+bool packPixels(const int8_t* x, size_t k, size_t rows, size_t padded, size_t kq, uint8_t* a);
 
 // Per-channel constants of one run of n channels, each array indexed from its first channel.
 struct Int8ChannelEpilogue {
@@ -104,7 +109,9 @@ void int8MatMulVnni(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size
 extern const Int8NhwcCores kInt8NhwcAvx512;
 void int8MatMulAvx512(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1);
 void int8MatMulAvx2(const Int8MatMulArgs& m, const uint8_t* a, size_t row0, size_t rows, size_t c0, size_t c1);
-void packPixelsAvx2(const int8_t* x, size_t k, size_t rows, size_t padded, size_t kq, uint8_t* a);
+bool packPixelsAvx2(const int8_t* x, size_t k, size_t rows, size_t padded, size_t kq, uint8_t* a);
+// packPixelsAvx2, but a panel of codes >= 0 unshifted (true): kInt8NhwcAvx2's packer.
+bool packPixelsAvx2Unshifted(const int8_t* x, size_t k, size_t rows, size_t padded, size_t kq, uint8_t* a);
 #endif
 
 }  // namespace kiln::cpu

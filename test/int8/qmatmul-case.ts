@@ -6,7 +6,10 @@
 // outside the register clamp), 8-bit weights (two planes on AVX2), both loop orders
 // (weights that fit L1 or not), K up to 96 with the sums of a row group kept apart from
 // the epilogue or not, tasks that split the channels and an f32 output large
-// enough to be streamed past the caches. qmatmul.test.ts runs
+// enough to be streamed past the caches; inputs whose codes are all >= 0 (a relu6
+// producer: AVX2 packs such a panel unshifted and sums two quads per vpmaddwd) with an
+// odd count of quads, weights at the pair limit, two planes, and one negative code
+// that sends its panel down the shifted path. qmatmul.test.ts runs
 // them in its process and, as a child with KILN_INT8_TILE=none, on the portable cores;
 // run directly, this prints 'ok' or the mismatches.
 import { mulberry32, randomInt, randomTensor, type Tensor } from '../../src/interpret/index.js';
@@ -23,6 +26,12 @@ interface Spec {
   wmax?: number;
   bias?: boolean;
   outScale?: number;
+  /** The least x (f32; 0: every code >= 0, as after a relu6). */
+  xmin?: number;
+  /** A row given one negative code (its panel takes the shifted path). */
+  negativeRow?: number;
+  /** Channels 0-2 at the pair limit, |w[2i]| + |w[2i+1]| = 128: with row 1's codes of 127 an i16 lane of two quads reaches 127 * 256. */
+  edge?: boolean;
 }
 
 const CLIP = { activation: 'clip', alpha: 0, beta: 6 };
@@ -32,15 +41,18 @@ type Case = NhwcCase & { rtol?: number };
 
 function qmatmul(name: string, s: Spec, seed: number): Case {
   const rng = mulberry32(900 + seed);
-  const { lead, k, n, out = 'i8', residual = 'none', act = CLIP, wmax = 63, bias = true, outScale = 0.05 } = s;
+  const { lead, k, n, out = 'i8', residual = 'none', act = CLIP, wmax = 63, bias = true, outScale = 0.05, xmin = -6 } = s;
   const d = new GraphDraft();
   const quantize = (v: string, scale: number, q: string) => d.node('QuantizeLinear', q, [v, d.constant(`${q}.scale`, 'f32', [1], Float32Array.of(scale))], {});
-  const inputs: Record<string, Tensor> = { x: randomTensor('f32', [...lead, k], rng, { min: -6, max: 6 }) };
+  const inputs: Record<string, Tensor> = { x: randomTensor('f32', [...lead, k], rng, { min: xmin, max: 6 }) };
+  const xs = inputs.x!.data as Float32Array;
   // Codes at both ends: -128 (x ^ 0x80 = 0) and 127 (255).
-  (inputs.x!.data as Float32Array).fill(-1000, 0, Math.min(k, 7));
-  (inputs.x!.data as Float32Array).fill(1000, k, Math.min(2 * k, (inputs.x!.data as Float32Array).length));
+  if (xmin < 0) xs.fill(-1000, 0, Math.min(k, 7));
+  xs.fill(1000, k, Math.min(2 * k, xs.length));
+  if (s.negativeRow !== undefined) xs[s.negativeRow * k + (k >> 1)] = -0.1;
   const w = Int8Array.from({ length: n * k }, () => randomInt(rng, -wmax, wmax));
   if (wmax === 127) w.fill(127, 0, Math.min(6, w.length));
+  if (s.edge) for (let i = 0; i < k; ++i) [w[i], w[k + i], w[2 * k + i]] = [64, i % 2 ? 0 : -128, i % 2 ? -1 : 127];
   const ops = [quantize(d.input('x', { dtype: 'f32', shape: [...lead, k] }), 0.04, 'qx'), d.constant('w', 'i8', [n, k], w),
     d.constant('ws', 'f32', [n], Float32Array.from({ length: n }, () => 0.001 + 0.01 * rng()))];
   if (bias || residual !== 'none') ops.push(bias ? d.constant('b', 'f32', [n], Float32Array.from({ length: n }, () => rng() * 2 - 1)) : '');
@@ -75,6 +87,12 @@ export const QMATMUL_CASES: Case[] = [
   qmatmul('relu6 inside the i8 codes (6 / 0.05 = 120: no clamp of the codes)', { lead: [2, 17], k: 24, n: 40, outScale: 0.05 }, 18),
   qmatmul('f32 output of 19 MB (streaming stores)', { lead: [4, 112, 112], k: 16, n: 96, out: 'f32', residual: 'f32' }, 19),
   qmatmul('i8 out past the i32 range (cvtps gives INT_MIN)', { lead: [3, 5], k: 40, n: 16, act: { activation: 'none' }, outScale: 1e-10 }, 16),
+  qmatmul('codes >= 0, 2 panels, odd quads (K 4*9-1), N 32+8, f32 out and residual', { lead: [2, 60], k: 35, n: 40, xmin: 0, out: 'f32', residual: 'f32', act: { activation: 'none' } }, 21),
+  qmatmul('codes >= 0, weights at the pair limit, K 4*11-2, f32 out, i8 residual', { lead: [1, 37], k: 42, n: 24, xmin: 0, edge: true, out: 'f32', residual: 'i8', act: { activation: 'none' } }, 22),
+  qmatmul('codes >= 0 but one in the third panel (both paths), K 4*25, i8 residual', { lead: [4, 45], k: 100, n: 33, xmin: 0, negativeRow: 170, residual: 'i8', act: { activation: 'none' } }, 23),
+  qmatmul('codes >= 0, 8-bit weights (two planes: tiles), K 4*3, N 16+4', { lead: [3, 7], k: 12, n: 20, xmin: 0, wmax: 127, act: { activation: 'relu' } }, 24),
+  qmatmul('codes >= 0, K 4*1-1 (one quad: no two-quad step)', { lead: [2, 5], k: 3, n: 16, xmin: 0, out: 'f32' }, 25),
+  qmatmul('codes >= 0, K 4*75-1 (weights past L1), f32 out and residual', { lead: [1, 30], k: 299, n: 70, xmin: 0, out: 'f32', residual: 'f32' }, 26),
 ];
 
 /** The first element of `c` that is not bit for bit the interpreter's (f32 too, but for c.rtol), or undefined. */
