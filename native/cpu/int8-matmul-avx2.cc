@@ -147,6 +147,9 @@ inline void sums(const Int8MatMulArgs& m, const uint8_t* a, size_t c0, __m256i (
     const uint8_t* x = a;
     size_t q = 0;
     if constexpr (P) {
+      // g++ holds the 4 weight vectors and spills 3 accumulators, and that measured
+      // best: weights as memory operands lose 20% where b sits at 16 mod 64 (split
+      // loads, 5 times as many), one channel vector at a time loads twice the broadcasts.
       for (; q + 2 <= m.kq; q += 2, b += 64 * NV, x += 8) {
         const __m256i b0 = load(b), b1 = load(b + 32 * NV);
 #pragma GCC unroll 5

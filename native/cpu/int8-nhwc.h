@@ -8,7 +8,8 @@
 //    (packPixels: a pixel's K channels are contiguous in NHWC, so a quad of k is one
 //    4-byte broadcast); B (weights, s8) is packed once as [16-channel block][K/4][16][4],
 //    a last block of 1-8 channels as [K/4][8][4]. The accumulators start at -comp[c]
-//    (-128 * sum_k w[c][k], which undoes the shift). On AVX2 the u8 x s8 pairs go
+//    (-128 * sum_k w[c][k], which undoes the shift), or at 0 where the AVX2 packer
+//    left a panel of codes >= 0 unshifted (PackPixelsFn). On AVX2 the u8 x s8 pairs go
 //    through vpmaddubsw with the pair limit of int8-gemm.h (weights that break it are
 //    split into two planes of halves, run one after the other into the same registers).
 // 2. Depthwise: per output pixel, the taps' i8 channels widened to i16 and taken in
