@@ -4,7 +4,8 @@
 // passes fuse it, its best tactic autotuned) and its int8 layer (QMatMul, i8 or f32
 // out, with an i8 or f32 residual) in one plan, timed round-robin by native timeLayers
 // on 2 threads, so a busy moment on this shared host hits both. Prints per-shape
-// medians (ms) and the ratio fp32 / int8 (> 1: int8 faster).
+// medians (ms) and the ratio fp32 / int8 (> 1: int8 faster). The project rows quantize a ReLU6 of x, as MobileNetV2's
+// project convs read one (codes >= 0).
 // `npx tsx test/bench/int8-mm-bench.ts [budget ms per plan]`; KILN_BENCH_ONLY filters by name.
 // Nothing here asserts a speed.
 import { lowerToPlan, type PlanDesc } from '../../codegen/index.js';
@@ -55,7 +56,9 @@ function plan(s: Shape, m: number, out: 'i8' | 'f32'): PlanDesc {
   net.markOutput(y, 'y');
   const d = new GraphDraft(runPipeline(net.graph, buildPipeline({ optLevel: 3, supports: hasCpuKernel })).graph);
   const quantize = (v: string, scale: number, name: string) => d.node('QuantizeLinear', name, [v, d.constant(`${name}.scale`, 'f32', [1], Float32Array.of(scale))], {});
-  const ops = [quantize('x', 0.05, 'qx'), d.constant('wq', 'i8', [s.n, s.k], q), d.constant('ws', 'f32', [s.n], scales), d.constant('bq', 'f32', [s.n], bias)];
+  // A project conv reads a ReLU6 (codes >= 0: the AVX2 tile's unshifted panels); fp32's speed does not depend on the values.
+  const src = s.act === 'none' ? d.node('Clip', 'relu6', ['x'], { min: 0, max: 6 }) : 'x';
+  const ops = [quantize(src, 0.05, 'qx'), d.constant('wq', 'i8', [s.n, s.k], q), d.constant('ws', 'f32', [s.n], scales), d.constant('bq', 'f32', [s.n], bias)];
   if (s.residual) ops.push(out === 'i8' ? quantize('r', 0.05, 'qr') : 'r');
   const act: Record<string, string | number> = s.act === 'clip' ? { activation: 'clip', alpha: 0, beta: 6 } : { activation: 'none' };
   d.outputs.push(d.node('QMatMul', 'mm', ops, { xScale: 0.05, outScale: out === 'i8' ? 0.05 : 0, residualScale: s.residual && out === 'i8' ? 0.05 : 0, ...act }));
@@ -73,7 +76,7 @@ for (const s of SHAPES) {
   let tactic = '';
   for (const out of ['i8', 'f32'] as const) {
     const p = plan(s, m, out);
-    const at = p.layers.findIndex((l) => l.name === 'mm'), f32At = p.layers.findIndex((l) => l.kernel !== 'qmatmul' && !l.name.startsWith('q'));
+    const at = p.layers.findIndex((l) => l.name === 'mm'), f32At = p.layers.findIndex((l) => l.kernel !== 'qmatmul' && !l.name.startsWith('q') && l.name !== 'relu6');
     const t = native().timeLayers(p, { warmup: 3, minIterations: 10, maxIterations: 400, budgetMs: budget, threads }).medianMs;
     tactic = (JSON.parse(p.layers[f32At]!.info || '{}') as { tactic?: string }).tactic ?? p.layers[f32At]!.kernel;
     ratios.push(t[f32At]! / t[at]!);
