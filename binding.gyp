@@ -157,6 +157,7 @@
         'native/cpu/kernel-mod.cc',
         'native/cpu/kernel-pad.cc',
         'native/cpu/kernel-qconv.cc',
+        'native/cpu/kernel-qgemm.cc',
         'native/cpu/int8-stem.cc',
         'native/cpu/int8-gemm.cc',
         'native/cpu/int8-quantize.cc',

@@ -1,12 +1,8 @@
-// qconv (2-d, groups 1) and qgemm (fully connected, y = x w^T): int8 layers with
-// i8 activations and per-output-channel i8 weights, exact i32 accumulation in
-// int8DotRows, and a fused epilogue: dequantize by xScale * wScale[c], add the f32
-// bias, activate, then write f32 or requantize to i8 by outScale.
-// inputs: x i8, w i8 (weights), wScale f32[Cout] (weights), optional bias f32[Cout].
-// qconv ints: [strideH, strideW, padTop, padLeft, padBottom, padRight, dilationH,
+// qconv (2-d, groups 1): an int8 layer (int8-layer.h: inputs, the epilogue) whose
+// GEMM runs on the int8 tile, Winograd, the stem path or AMX.
+// ints: [strideH, strideW, padTop, padLeft, padBottom, padRight, dilationH,
 // dilationW, activationCode, hasBias], optionally then [nhwcOut, xQuantize] (stem
-// shapes only: y [N,OH,OW,Cout], and x f32 quantized by xScale as it is staged);
-// qgemm ints: [activationCode, hasBias].
+// shapes only: y [N,OH,OW,Cout], and x f32 quantized by xScale as it is staged).
 // floats: [alpha, beta, xScale, outScale] (outScale 0: f32 output).
 #include <algorithm>
 #if defined(__SSE2__)
@@ -21,6 +17,7 @@
 #include "activation.h"
 #include "int8-amx.h"
 #include "int8-gemm.h"
+#include "int8-layer.h"
 #include "int8-stem.h"
 #include "int8-winograd.h"
 #include "kernels.h"
@@ -28,71 +25,6 @@
 
 namespace kiln::cpu {
 namespace {
-
-// What both layers share: the widened, padded weights and the epilogue constants.
-struct Int8Layer {
-  uint32_t x, y;
-  int64_t bias;
-  size_t cout, k, kp;
-  Activation act;
-  float outScale;
-  std::vector<float> multiplier;  // xScale * wScale[c], rounded to f32 as the interpreter does
-  std::vector<int16_t> w;         // [cout][kp]
-  std::vector<int8_t> wq;         // [cout][k], as in the plan
-
-  Int8Layer(const LayerCheck& c, size_t actIndex, bool xF32 = false) {
-    const bool hasBias = c.intIn(actIndex + 1, 0, 1, "hasBias") == 1;
-    c.inputs(hasBias ? 4 : 3, hasBias ? 4 : 3);
-    c.outputs(1);
-    x = c.inputId(0);
-    y = c.outputId(0);
-    bias = hasBias ? int64_t(c.inputId(3)) : -1;
-    act = c.activation(actIndex);
-    const TensorDesc &xt = c.input(0), &wt = c.input(1), &st = c.input(2), &yt = c.output(0);
-    if (xt.dtype != (xF32 ? DType::f32 : DType::i8) || wt.dtype != DType::i8) c.fail(cat("kernel ", c.layer().kernel, " needs ", xF32 ? "f32 x (xQuantize)" : "i8 x", " and i8 w, got ", LayerCheck::describe(xt), " and ", LayerCheck::describe(wt)));
-    if (wt.location != Location::weights || st.location != Location::weights) c.fail("int8 weights and their scales must be constants");
-    cout = size_t(wt.shape[0]);
-    k = size_t(elementCount(wt.shape) / cout);
-    kp = int8PaddedK(k);
-    if (st.dtype != DType::f32 || elementCount(st.shape) != cout) c.fail(cat("weight scales must be f32[", cout, "], got ", LayerCheck::describe(st)));
-    if (hasBias && (c.input(3).dtype != DType::f32 || elementCount(c.input(3).shape) != cout)) c.fail(cat("bias must be f32[", cout, "], got ", LayerCheck::describe(c.input(3))));
-    const double xScale = c.floats()[2];
-    outScale = float(c.floats()[3]);
-    if (!(xScale > 0) || outScale < 0) c.fail(cat("xScale must be > 0 and outScale >= 0, got ", xScale, " and ", outScale));
-    if (yt.dtype != (outScale > 0 ? DType::i8 : DType::f32)) c.fail(cat("output ", LayerCheck::describe(yt), " must be ", outScale > 0 ? "i8 (outScale > 0)" : "f32 (outScale 0)"));
-    // LayerCheck hands out f32 constants only; the weight blob's base follows from the scales' offset.
-    const float* ws = c.constantF32(2);
-    if (!ws) return;  // validated only (serialize, inspect): nothing to pack
-    const uint8_t* base = reinterpret_cast<const uint8_t*>(ws) - st.offset;
-    const int8_t* wq = reinterpret_cast<const int8_t*>(base + wt.offset);
-    this->wq.assign(wq, wq + cout * k);
-    w.assign(cout * kp, 0);
-    multiplier.resize(cout);
-    for (size_t o = 0; o < cout; ++o) {
-      for (size_t i = 0; i < k; ++i) w[o * kp + i] = wq[o * k + i];
-      multiplier[o] = float(xScale) * ws[o];
-    }
-  }
-
-  // acc[j] of channels o0 + j, j < count, of one output position -> y at index(o0 + j).
-  // Requantizing divides by outScale (not a reciprocal multiply) to round as ONNX does.
-  template <typename Index>
-  void finish(const RunContext& ctx, const int32_t* acc, size_t o0, size_t count, Index index) const {
-    const float* b = bias >= 0 ? ctx.data<const float>(uint32_t(bias)) : nullptr;
-    float v[1];
-    for (size_t o = o0; o < o0 + count; ++o) {
-      v[0] = float(acc[o - o0]) * multiplier[o];
-      if (b) v[0] += b[o];
-      if (act.kind != Act::none) applyActivation(act, v, v, 1);
-      if (outScale > 0) {
-        const float q = std::nearbyint(v[0] / outScale);
-        ctx.data<int8_t>(y)[index(o)] = int8_t(std::min(127.f, std::max(-128.f, q)));
-      } else {
-        ctx.data<float>(y)[index(o)] = v[0];
-      }
-    }
-  }
-};
 
 // QConv as a GEMM per image: C[cout][P] = W[cout][K] * X[K][P], P = oh * ow, K =
 // cin * kh * kw (or over the whole batch's P side by side, for planes of at most
@@ -200,6 +132,14 @@ class QConvOp final : public LayerOp {
     for (; ox < hi; ++ox) row[ox] = src[2 * ox + off];
   }
 
+  // The calling thread's im2col buffer of at least n bytes (runTiled and runAmx share it;
+  // read its pointer before a parallelFor: inside a task it would be the pool thread's).
+  static int8_t* colsBuffer(size_t n) {
+    static thread_local std::vector<int8_t> cols;
+    if (cols.size() < n) cols.resize(n);
+    return cols.data();
+  }
+
   // cols[k][n * pixels + p] for k = (ic, ky, kx), images n0 <= n < n1 (row stride
   // `stride`): the input under tap k of output pixel p, 0 outside.
   void im2col(const int8_t* x, size_t n0, size_t n1, int8_t* cols, size_t stride, ThreadPool* pool) const {
@@ -266,13 +206,12 @@ class QConvOp final : public LayerOp {
     const size_t wanted = std::max<size_t>(1, (size_t(ctx.pool->threads()) * 2 + groups - 1) / groups);
     const size_t chunks = std::min({blocks_, wanted, std::max<size_t>(1, blocks_ / 8)});
     const size_t perChunk = (blocks_ + chunks - 1) / chunks;
-    static thread_local std::vector<int8_t> cols;
-    if (!direct_ && cols.size() < k * columns) cols.resize(k * columns);
+    int8_t* cols = direct_ ? nullptr : colsBuffer(k * columns);
     for (size_t n0 = 0; n0 < n_; n0 += images) {
       const int8_t* src = x + n0 * cin_ * h_ * w_;
       if (!direct_) {
-        im2col(x, n0, n0 + images, cols.data(), columns, ctx.pool);
-        src = cols.data();
+        im2col(x, n0, n0 + images, cols, columns, ctx.pool);
+        src = cols;
       }
       ctx.pool->parallelFor(groups * chunks, [&](size_t task) {
         static thread_local std::vector<uint8_t> b;
@@ -323,13 +262,9 @@ class QConvOp final : public LayerOp {
     const AmxEpilogue e{l_.multiplier.data(), l_.bias >= 0 ? ctx.data<const float>(uint32_t(l_.bias)) : nullptr, l_.act, l_.outScale, ctx.data<void>(l_.y), l_.cout, pixels, 0};
     const bool window = p_[0] == 1 && p_[1] == 1 && p_[6] == 1 && p_[7] == 1 && kh_ <= kAmxWindowMax && kw_ <= kAmxWindowMax;
     const AmxWindow g{cin_, h_, w_, kh_, kw_, ow_, p_[2], p_[3], pixels, columns};
-    static thread_local std::vector<int8_t> cols;
-    if (!window) {
-      if (cols.size() < k * columns) cols.resize(k * columns);
-      im2col(x, 0, n_, cols.data(), columns, ctx.pool);
-    }
-    // The calling thread's buffers: inside the tasks `cols` would name each pool thread's own.
-    const int8_t* src = cols.data();
+    int8_t* cols = window ? nullptr : colsBuffer(k * columns);
+    if (cols) im2col(x, 0, n_, cols, columns, ctx.pool);
+    const int8_t* src = cols;
     const auto pack = [&](size_t t, int8_t* bt) {
       if (window) amxPackWindow(x, g, t * 16, bt);
       else amxPackColumns(src, columns, k, t * 16, columns, bt);
@@ -431,35 +366,6 @@ class QConvOp final : public LayerOp {
   std::vector<int8_t> amxA_;  // the AMX path's weights (int8-amx.h); empty: another path
 };
 
-class QGemmOp final : public LayerOp {
- public:
-  QGemmOp(const LayerCheck& c) : l_(c, 0) {
-    c.intCount(2, "[activationCode, hasBias]");
-    const TensorDesc& xt = c.input(0);
-    if (xt.shape.size() != 2 || size_t(xt.shape[1]) != l_.k) c.fail(cat("qgemm needs x [M,", l_.k, "], got ", LayerCheck::describe(xt)));
-    m_ = size_t(xt.shape[0]);
-  }
-
-  void run(const RunContext& ctx) const override {
-    const int8_t* x = ctx.data<const int8_t>(l_.x);
-    const Int8DotRowsFn dot = int8DotRows();
-    // Rows of x are few (the batch): spread the work over blocks of w's rows as well.
-    const size_t block = 64, blocks = (l_.cout + block - 1) / block;
-    ctx.pool->parallelFor(m_ * blocks, [&](size_t t) {
-      const size_t m = t / blocks, o0 = (t % blocks) * block, count = std::min(block, l_.cout - o0);
-      std::vector<int16_t> row(l_.kp, 0);
-      std::vector<int32_t> acc(count);
-      for (size_t i = 0; i < l_.k; ++i) row[i] = x[m * l_.k + i];
-      dot(row.data(), l_.kp, l_.w.data() + o0 * l_.kp, count, acc.data());
-      l_.finish(ctx, acc.data(), o0, count, [&](size_t o) { return m * l_.cout + o; });
-    });
-  }
-
- private:
-  Int8Layer l_;
-  size_t m_;
-};
-
 std::unique_ptr<LayerOp> validateQConv(const LayerCheck& c) {
   c.floatCount(4, "[alpha, beta, xScale, outScale]");
   const size_t ints = c.ints().size();
@@ -467,14 +373,8 @@ std::unique_ptr<LayerOp> validateQConv(const LayerCheck& c) {
   return std::make_unique<QConvOp>(c);
 }
 
-std::unique_ptr<LayerOp> validateQGemm(const LayerCheck& c) {
-  c.floatCount(4, "[alpha, beta, xScale, outScale]");
-  return std::make_unique<QGemmOp>(c);
-}
-
 }  // namespace
 
 KernelDef qconvKernel() { return {"qconv", false, validateQConv}; }
-KernelDef qgemmKernel() { return {"qgemm", false, validateQGemm}; }
 
 }  // namespace kiln::cpu
